@@ -1,0 +1,159 @@
+/**
+ * The data model shared by every stage of the core (parse → lint → compile →
+ * evaluate) and by the adapters and front ends that feed it.
+ *
+ * Everything here is plain data: no classes, no I/O, so a policy, an operation
+ * or a decision can be logged, serialised to JSON or sent to a browser as is.
+ */
+
+/** Operations on a ref, from one `old new ref` line of the hook's stdin (SPEC §4). */
+export type RefOp = 'create-branch' | 'create-tag' | 'fast-forward' | 'force' | 'delete';
+
+/** Operations on a tree entry inside a branch (SPEC §4). */
+export type TreeOp =
+  | 'create-directory'
+  | 'create-file'
+  | 'create-symlink'
+  | 'create-submodule'
+  | 'modify'
+  | 'delete-file'
+  | 'delete-symlink'
+  | 'delete-submodule'
+  | 'delete-directory';
+
+export const REF_OPS: readonly RefOp[] = ['create-branch', 'create-tag', 'fast-forward', 'force', 'delete'];
+export const TREE_OPS: readonly TreeOp[] = [
+  'create-directory',
+  'create-file',
+  'create-symlink',
+  'create-submodule',
+  'modify',
+  'delete-file',
+  'delete-symlink',
+  'delete-submodule',
+  'delete-directory',
+];
+
+/** Which kind of policy file a rule comes from: `refs/**.conf` or `branches/**.conf`. */
+export type RuleKind = 'ref' | 'tree';
+
+/** A file of the policy branch, as read from git or from a directory. Paths are relative to the branch root, `/`-separated. */
+export interface PolicyFile {
+  path: string;
+  content: string;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** One finding of the parser or linter. Printed as `file:line:col: severity: message`. */
+export interface Diagnostic {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based, in UTF-16 code units of the line. */
+  col: number;
+  severity: Severity;
+  /** A stable machine-readable name, e.g. `unknown-op`, `undefined-group`. */
+  code: string;
+  message: string;
+}
+
+export type Subject =
+  | { kind: 'anyone' }
+  | { kind: 'owner' }
+  | { kind: 'group'; name: string }
+  | { kind: 'user'; id: string };
+
+/** Where a rule, group or member was written. */
+export interface SourceRef {
+  file: string;
+  line: number;
+  /** The line as written, trimmed, without its comment. */
+  text: string;
+}
+
+export interface Rule {
+  kind: RuleKind;
+  deny: boolean;
+  subject: Subject;
+  /** Operation names as written (aliases not expanded), in order. */
+  opsWritten: string[];
+  /** Operations after alias expansion, without duplicates. */
+  ops: Array<RefOp | TreeOp>;
+  /** The pattern as written: a regex, or `glob:<glob>`. May contain `$user_id`. */
+  pattern: string;
+  /** For tree rules under a `branch <pattern>` line: that pattern as written. Undefined means every branch. */
+  scope?: string;
+  source: SourceRef;
+}
+
+export interface GroupMember {
+  /** A user ID (40 upper-case hex digits) or a group name. */
+  name: string;
+  line: number;
+  col: number;
+}
+
+export interface Group {
+  name: string;
+  file: string;
+  members: GroupMember[];
+}
+
+/** The result of parsing: everything that could be understood, plus what could not. */
+export interface Policy {
+  rules: Rule[];
+  groups: Record<string, Group>;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * An operation to judge. Names are full ref names as git gives them
+ * (`refs/heads/main`); the core strips `refs/` itself before matching.
+ */
+export type Operation = RefOperation | TreeOperation;
+
+export interface RefOperation {
+  type: 'ref';
+  op: RefOp;
+  /** Full ref name, e.g. `refs/heads/main`. */
+  ref: string;
+  /** True when the adapter could not decode the name as clean UTF-8 (see SPEC §4). */
+  unsafeName?: boolean;
+}
+
+export interface TreeOperation {
+  type: 'tree';
+  op: TreeOp;
+  /** Full ref name of the branch whose tree changes, e.g. `refs/heads/main`. */
+  branch: string;
+  /** Relative to the branch root, `/`-separated, no leading or trailing slash. */
+  path: string;
+  /** True when the path is not valid UTF-8 (decoded with U+FFFD) — SPEC §4. Control characters are detected by the core itself. */
+  unsafeName?: boolean;
+}
+
+/** Who is pushing, and who owns the repository. Both are user IDs (40 upper-case hex digits). */
+export interface Actor {
+  userId: string;
+  ownerId: string;
+}
+
+/** A rule as a decision refers to it. */
+export interface RuleRef {
+  file: string;
+  line: number;
+  text: string;
+  deny: boolean;
+}
+
+export interface Decision {
+  operation: Operation;
+  allowed: boolean;
+  /** The rule that decided: the matching deny rule, or the first matching allow rule. Undefined when nothing matched (default deny). */
+  rule?: RuleRef;
+  /** For a denial: rules that come closest to allowing it, best first (at most a few). */
+  candidates: RuleRef[];
+  /** One line a user can read: why this was allowed or denied, and for a denial what would allow it. */
+  reason: string;
+}

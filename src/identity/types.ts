@@ -1,0 +1,33 @@
+/**
+ * What the identity adapter gives the hook: a push certificate parsed and,
+ * once verified, the pusher's user ID (the primary key's fingerprint).
+ */
+
+export interface CertUpdate {
+  oldOid: string;
+  newOid: string;
+  ref: string;
+}
+
+export interface PushCertificate {
+  version: string;
+  /** Client-chosen text: never an identity. */
+  pusher: string;
+  pushee?: string;
+  nonce?: string;
+  pushOptions: string[];
+  updates: CertUpdate[];
+  /** The signed bytes: everything before the armored signature, final LF kept. */
+  payload: string;
+  /** The armored signature block. */
+  signature: string;
+}
+
+/** A public key file of the policy branch, checked. */
+export interface KeyInfo {
+  /** Primary key fingerprint, 40 upper-case hex digits (v4). This is the user ID. */
+  fingerprint: string;
+  /** 16-hex key IDs of the primary key and its subkeys, upper-case. */
+  keyIds: string[];
+  userIds: string[];
+}
