@@ -1,0 +1,134 @@
+/**
+ * Helpers shared by both ObjectStore implementations. No Node-only imports:
+ * the isomorphic-git store uses these in a browser too.
+ */
+import type { EntryKind, EntryMode, TreeChange } from './store.js';
+
+/** The all-zero object id git uses on a hook's stdin for "absent". */
+export const ZERO_OID = '0000000000000000000000000000000000000000';
+
+/** The id of the empty tree (SHA-1). Git knows it even when the object is not stored. */
+export const EMPTY_TREE_OID = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+const OID_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** True for a full lower-case hex object id (SHA-1 or SHA-256). */
+export function isOid(s: string): boolean {
+  return OID_RE.test(s);
+}
+
+/** True for an all-zero object id (the "absent" marker of a hook's stdin). */
+export function isZeroOid(s: string): boolean {
+  return /^0+$/.test(s) && (s.length === 40 || s.length === 64);
+}
+
+/** Throws unless `oid` is a full lower-case hex object id. Keeps arbitrary text out of git's argv and stdin protocols. */
+export function assertOid(oid: string, what = 'object id'): void {
+  if (typeof oid !== 'string' || !OID_RE.test(oid)) {
+    throw new Error(`invalid ${what}: ${JSON.stringify(String(oid)).slice(0, 100)}`);
+  }
+}
+
+/**
+ * Git's canonical mode for a raw tree-entry mode (octal text as stored in a
+ * tree object, e.g. `40000`, or as printed by diff-tree, e.g. `040000`).
+ * Regular files other than 100644/100755 (old git wrote e.g. 100664) are
+ * canonicalised the way git does it: executable when the owner-x bit is set.
+ * Anything else is not a valid tree entry and throws.
+ */
+export function canonicalMode(raw: string): EntryMode {
+  switch (raw) {
+    case '40000':
+    case '040000':
+      return '040000';
+    case '100644':
+      return '100644';
+    case '100755':
+      return '100755';
+    case '120000':
+      return '120000';
+    case '160000':
+      return '160000';
+  }
+  if (/^100[0-7]{3}$/.test(raw)) {
+    return (parseInt(raw, 8) & 0o100) !== 0 ? '100755' : '100644';
+  }
+  throw new Error(`unsupported tree entry mode ${JSON.stringify(raw)}`);
+}
+
+export function kindOfMode(mode: EntryMode): EntryKind {
+  switch (mode) {
+    case '040000':
+      return 'directory';
+    case '100644':
+    case '100755':
+      return 'file';
+    case '120000':
+      return 'symlink';
+    case '160000':
+      return 'submodule';
+  }
+}
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/**
+ * Decodes a path or name as git stores it. `unsafe` is true when the bytes are
+ * not valid UTF-8; the text then holds U+FFFD for the bad bytes. A leading
+ * U+FEFF is kept (ignoreBOM), so no byte is silently dropped.
+ */
+export function decodeName(bytes: Uint8Array): { text: string; unsafe: boolean } {
+  try {
+    return { text: strictDecoder.decode(bytes), unsafe: false };
+  } catch {
+    return { text: lenientDecoder.decode(bytes), unsafe: true };
+  }
+}
+
+/** A key that identifies raw bytes exactly (one char per byte), for grouping names whose lossy decodings collide. */
+export function bytesKey(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** A TreeChange plus the exact bytes of its path, so sorting is by git's bytes. */
+export interface KeyedChange {
+  key: string;
+  change: TreeChange;
+}
+
+/**
+ * Sorts changes by the raw bytes of their paths (plain byte order, so `a` <
+ * `a/b` < `a-b` < `ab`) and returns them. Both stores use it, so they return
+ * the same list in the same order.
+ */
+export function sortChanges(changes: KeyedChange[]): TreeChange[] {
+  changes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return changes.map((c) => c.change);
+}
+
+/** Parses the header of an annotated tag object: the object it points at and that object's type. */
+export function parseTagTarget(content: Uint8Array, tagOid: string): { oid: string; type: string } {
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 200));
+  const m = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/.exec(head);
+  if (!m) throw new Error(`malformed tag object ${tagOid}`);
+  return { oid: m[1]!, type: m[2]! };
+}
+
+/** Parses the tree id out of a commit object. */
+export function parseCommitTree(content: Uint8Array, commitOid: string): string {
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 100));
+  const m = /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(head);
+  if (!m) throw new Error(`malformed commit object ${commitOid}`);
+  return m[1]!;
+}

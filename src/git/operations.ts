@@ -1,0 +1,206 @@
+/**
+ * From the `old new ref` lines of a push to the operations the policy judges
+ * (SPEC §4). Works on any ObjectStore, so the server (git child processes) and
+ * the library/browser path (isomorphic-git) compute the same list.
+ *
+ * Decisions (also in docs/decisions.md, "Reading git"):
+ * - Ref ops: `delete` when new is absent; `create-tag` / `create-branch` when
+ *   old is absent (by whether the ref is under `refs/tags/`); every other move
+ *   of a ref under `refs/tags/` is `force`; any other ref is `fast-forward`
+ *   when both old and new peel to commits and the old commit is the new one
+ *   or an ancestor of it, else `force` (a ref that pointed at, or now points
+ *   at, a tree or blob can never fast-forward).
+ * - Tree ops are computed for every created or updated ref outside
+ *   `refs/tags/` (branches, but also e.g. `refs/notes/*`, `refs/merge-reqs/*`)
+ *   whose new value peels to a commit. A ref pointing at an annotated tag of a
+ *   commit is peeled to that commit and its tree is diffed: the tree is what a
+ *   checkout of the ref shows, so that is what is judged.
+ * - A ref outside `refs/tags/` whose new value does not peel to a commit (a
+ *   tree, a blob, or a tag of one) gets NO tree ops: there is no commit tree
+ *   to diff. `analyzeUpdates` reports it as `treeDiff: 'not-a-commit'`; the
+ *   hook should reject such a branch head (fail closed) rather than let it
+ *   through on the ref op alone.
+ * - The diff runs from the old value's commit tree to the new commit's tree.
+ *   When the ref is created, or its old value does not peel to a commit, it
+ *   runs from the empty tree, so every entry of the new tree is judged as
+ *   created.
+ * - Deleting a ref produces only the `delete` ref op.
+ */
+import type { Operation, RefOp, RefOperation, TreeOp, TreeOperation } from '../core/model.js';
+import type { EntryKind, ObjectStore, ObjectType, TreeChange } from './store.js';
+import { assertOid, isZeroOid } from './common.js';
+
+/** One `old new ref` line of the hook's stdin. A 40-zero (or 64-zero) oid means absent. */
+export interface RefUpdate {
+  oldOid: string;
+  newOid: string;
+  /** Full ref name, e.g. `refs/heads/main`. */
+  ref: string;
+  /** Set by the caller when the ref name's bytes were not valid UTF-8; copied to the ref operation. */
+  unsafeName?: boolean;
+}
+
+/** What happened to one ref, with the facts the hook may want beyond the operations. */
+export interface UpdateAnalysis {
+  update: RefUpdate;
+  refOp: RefOp;
+  /**
+   * - `diffed`: the ref is outside `refs/tags/` and its new value peels to a commit; `treeOps` holds the diff.
+   * - `tag`: the ref is under `refs/tags/`; tags get no tree ops.
+   * - `deleted`: the ref is deleted; no tree ops.
+   * - `not-a-commit`: the ref is outside `refs/tags/` but its new value does not peel to a commit; no tree ops.
+   *   The hook should reject this (see module comment).
+   */
+  treeDiff: 'diffed' | 'tag' | 'deleted' | 'not-a-commit';
+  /** The new value, peeled through annotated tags (absent for a delete). */
+  newPeeled?: { oid: string; type: ObjectType };
+  /** The old value, peeled through annotated tags (absent for a create, and for tag refs). */
+  oldPeeled?: { oid: string; type: ObjectType };
+  /** Tree operations, sorted by path (delete before create on the same path). */
+  treeOps: TreeOperation[];
+}
+
+const TAG_PREFIX = 'refs/tags/';
+
+/**
+ * The operations of a push, in order: for each update (in the given order) its
+ * ref op, then its tree ops sorted by path. Throws on any unreadable object.
+ */
+export async function computeOperations(store: ObjectStore, updates: RefUpdate[]): Promise<Operation[]> {
+  const analyses = await analyzeUpdates(store, updates);
+  const ops: Operation[] = [];
+  for (const a of analyses) {
+    const refOp: RefOperation = { type: 'ref', op: a.refOp, ref: a.update.ref };
+    if (a.update.unsafeName) refOp.unsafeName = true;
+    ops.push(refOp);
+    for (const t of a.treeOps) ops.push(t);
+  }
+  return ops;
+}
+
+/** Like computeOperations, but keeps each update's analysis (see UpdateAnalysis). */
+export async function analyzeUpdates(store: ObjectStore, updates: RefUpdate[]): Promise<UpdateAnalysis[]> {
+  const out: UpdateAnalysis[] = [];
+  for (const u of updates) out.push(await analyzeUpdate(store, u));
+  return out;
+}
+
+async function analyzeUpdate(store: ObjectStore, u: RefUpdate): Promise<UpdateAnalysis> {
+  assertOid(u.oldOid, `old object id for ${u.ref}`);
+  assertOid(u.newOid, `new object id for ${u.ref}`);
+  const oldAbsent = isZeroOid(u.oldOid);
+  const newAbsent = isZeroOid(u.newOid);
+  const isTag = u.ref.startsWith(TAG_PREFIX);
+  if (oldAbsent && newAbsent) throw new Error(`update of ${u.ref} has neither an old nor a new value`);
+
+  if (newAbsent) {
+    return { update: u, refOp: 'delete', treeDiff: 'deleted', treeOps: [] };
+  }
+
+  const newPeeled = await store.peel(u.newOid).catch((e: unknown) => {
+    throw new Error(`cannot read new value ${u.newOid} of ${u.ref}: ${message(e)}`);
+  });
+
+  if (isTag) {
+    return { update: u, refOp: oldAbsent ? 'create-tag' : 'force', treeDiff: 'tag', newPeeled, treeOps: [] };
+  }
+
+  let oldPeeled: { oid: string; type: ObjectType } | undefined;
+  let refOp: RefOp;
+  if (oldAbsent) {
+    refOp = 'create-branch';
+  } else {
+    oldPeeled = await store.peel(u.oldOid).catch((e: unknown) => {
+      throw new Error(`cannot read old value ${u.oldOid} of ${u.ref}: ${message(e)}`);
+    });
+    if (oldPeeled.type === 'commit' && newPeeled.type === 'commit') {
+      refOp = (await store.isAncestor(oldPeeled.oid, newPeeled.oid)) ? 'fast-forward' : 'force';
+    } else {
+      refOp = 'force';
+    }
+  }
+
+  const base: UpdateAnalysis = { update: u, refOp, treeDiff: 'diffed', newPeeled, treeOps: [] };
+  if (oldPeeled) base.oldPeeled = oldPeeled;
+  if (newPeeled.type !== 'commit') {
+    base.treeDiff = 'not-a-commit';
+    return base;
+  }
+  const newTree = await store.commitTree(newPeeled.oid);
+  const oldTree = oldPeeled?.type === 'commit' ? await store.commitTree(oldPeeled.oid) : null;
+  const changes = await store.diffTrees(oldTree, newTree);
+  base.treeOps = treeOperations(u.ref, changes);
+  return base;
+}
+
+const CREATE: Record<EntryKind, TreeOp> = {
+  directory: 'create-directory',
+  file: 'create-file',
+  symlink: 'create-symlink',
+  submodule: 'create-submodule',
+};
+
+const DELETE: Record<EntryKind, TreeOp> = {
+  directory: 'delete-directory',
+  file: 'delete-file',
+  symlink: 'delete-symlink',
+  submodule: 'delete-submodule',
+};
+
+/**
+ * Maps tree changes (as ObjectStore.diffTrees returns them) to tree operations
+ * on `branch`, sorted by path (by code point, i.e. UTF-8 byte order); on one
+ * path a delete comes before a create.
+ *
+ * - same kind on both sides: `modify` for a file, symlink or gitlink (content,
+ *   executable bit, or gitlink target changed); nothing for a directory (the
+ *   entries inside it are changes of their own);
+ * - different kinds: delete of the old kind, then create of the new;
+ * - only old: delete of its kind; only new: create of its kind.
+ */
+export function treeOperations(branch: string, changes: readonly TreeChange[]): TreeOperation[] {
+  const ops: TreeOperation[] = [];
+  const push = (op: TreeOp, c: TreeChange) => {
+    const t: TreeOperation = { type: 'tree', op, branch, path: c.path };
+    if (c.unsafeName) t.unsafeName = true;
+    ops.push(t);
+  };
+  for (const c of changes) {
+    if (c.old && c.new) {
+      if (c.old.kind === c.new.kind) {
+        if (c.new.kind !== 'directory') push('modify', c);
+      } else {
+        push(DELETE[c.old.kind], c);
+        push(CREATE[c.new.kind], c);
+      }
+    } else if (c.old) {
+      push(DELETE[c.old.kind], c);
+    } else if (c.new) {
+      push(CREATE[c.new.kind], c);
+    }
+  }
+  // Stable: keeps delete-before-create on one path, and the store's order for equal decoded paths.
+  return ops.sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/** Compares by Unicode code point (= UTF-8 byte order), not by UTF-16 code unit. */
+export function comparePaths(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      // Surrogates (astral code points) sort above every BMP code point.
+      const xs = x >= 0xd800 && x <= 0xdfff;
+      const ys = y >= 0xd800 && y <= 0xdfff;
+      if (xs !== ys) return xs ? 1 : -1;
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
