@@ -19,16 +19,17 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { EntryMode, ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
+export { parseTreeObject };
 import {
   EMPTY_TREE_OID,
   assertOid,
   bytesKey,
-  bytesToHex,
   canonicalMode,
   decodeName,
   kindOfMode,
   parseCommitTree,
   parseTagTarget,
+  parseTreeObject,
   sortChanges,
   type KeyedChange,
 } from './common.js';
@@ -217,33 +218,6 @@ export class CliStore implements ObjectStore {
       });
     });
   }
-}
-
-/**
- * Parses a raw tree object: repeated `<octal mode> <name>\0<hash bytes>`.
- */
-export function parseTreeObject(data: Uint8Array, treeOid: string, hashLen: number): TreeEntry[] {
-  const entries: TreeEntry[] = [];
-  let i = 0;
-  while (i < data.length) {
-    const sp = data.indexOf(0x20, i);
-    const nul = sp < 0 ? -1 : data.indexOf(0, sp + 1);
-    if (sp < 0 || nul < 0 || nul + 1 + hashLen > data.length) throw new Error(`malformed tree object ${treeOid}`);
-    const rawMode = String.fromCharCode(...data.subarray(i, sp));
-    const mode = canonicalMode(rawMode);
-    const nameBytes = data.slice(sp + 1, nul);
-    const { text, unsafe } = decodeName(nameBytes);
-    const entry: TreeEntry = {
-      name: text,
-      mode,
-      kind: kindOfMode(mode),
-      oid: bytesToHex(data.subarray(nul + 1, nul + 1 + hashLen)),
-    };
-    if (unsafe) entry.rawName = nameBytes;
-    entries.push(entry);
-    i = nul + 1 + hashLen;
-  }
-  return entries;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Helpers shared by both ObjectStore implementations. No Node-only imports:
  * the isomorphic-git store uses these in a browser too.
  */
-import type { EntryKind, EntryMode, TreeChange } from './store.js';
+import type { EntryKind, EntryMode, RepoLocation, TreeChange, TreeEntry } from './store.js';
 
 /** The all-zero object id git uses on a hook's stdin for "absent". */
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -131,4 +131,108 @@ export function parseCommitTree(content: Uint8Array, commitOid: string): string 
   const m = /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(head);
   if (!m) throw new Error(`malformed commit object ${commitOid}`);
   return m[1]!;
+}
+
+/** A tree entry with the exact bytes of its name and its mode as stored. */
+export interface RawTreeEntry extends TreeEntry {
+  nameBytes: Uint8Array;
+  rawMode: string;
+}
+
+/** Parses a raw tree object: repeated `<octal mode> <name>\0<hash bytes>`. */
+export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number): RawTreeEntry[] {
+  const entries: RawTreeEntry[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(0x20, i);
+    const nul = sp < 0 ? -1 : data.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 1 + hashLen > data.length) throw new Error(`malformed tree object ${treeOid}`);
+    const rawMode = String.fromCharCode(...data.subarray(i, sp));
+    let mode: EntryMode;
+    try {
+      mode = canonicalMode(rawMode);
+    } catch (e) {
+      throw new Error(`tree ${treeOid}: ${(e as Error).message}`);
+    }
+    const nameBytes = data.slice(sp + 1, nul);
+    const { text, unsafe } = decodeName(nameBytes);
+    const entry: RawTreeEntry = {
+      name: text,
+      mode,
+      kind: kindOfMode(mode),
+      oid: bytesToHex(data.subarray(nul + 1, nul + 1 + hashLen)),
+      nameBytes,
+      rawMode,
+    };
+    if (unsafe) entry.rawName = nameBytes;
+    entries.push(entry);
+    i = nul + 1 + hashLen;
+  }
+  return entries;
+}
+
+/** Parses a raw tree object into public TreeEntry values (`rawName` only when the name is not valid UTF-8). */
+export function parseTreeObject(data: Uint8Array, treeOid: string, hashLen: number): TreeEntry[] {
+  return parseTreeRaw(data, treeOid, hashLen).map((e) => {
+    const t: TreeEntry = { name: e.name, mode: e.mode, kind: e.kind, oid: e.oid };
+    if (e.rawName) t.rawName = e.rawName;
+    return t;
+  });
+}
+
+/**
+ * Splits a colon-separated object-directory list the way git writes
+ * `GIT_ALTERNATE_OBJECT_DIRECTORIES`: an entry starting with `"` is C-quoted.
+ */
+export function splitObjectDirectories(value: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < value.length) {
+    if (value[i] === ':') {
+      i++;
+      continue;
+    }
+    if (value[i] === '"') {
+      let s = '';
+      i++;
+      while (i < value.length && value[i] !== '"') {
+        if (value[i] === '\\' && i + 1 < value.length) {
+          const c = value[i + 1]!;
+          const oct = /^[0-7]{3}/.exec(value.slice(i + 1, i + 4));
+          if (oct) {
+            s += String.fromCharCode(parseInt(oct[0], 8));
+            i += 4;
+            continue;
+          }
+          s += ({ n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[c] ?? c;
+          i += 2;
+        } else {
+          s += value[i];
+          i++;
+        }
+      }
+      i++; // closing quote
+      // Octal escapes are bytes: re-decode as UTF-8.
+      out.push(decodeName(Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff)).text);
+    } else {
+      const end = value.indexOf(':', i);
+      out.push(value.slice(i, end < 0 ? value.length : end));
+      i = end < 0 ? value.length : end;
+    }
+  }
+  return out.filter((d) => d.length > 0);
+}
+
+/**
+ * The RepoLocation of a hook: `gitDir` plus the push quarantine from the
+ * environment git gives pre-receive (`GIT_OBJECT_DIRECTORY`, or
+ * `GIT_QUARANTINE_PATH`, and `GIT_ALTERNATE_OBJECT_DIRECTORIES`).
+ */
+export function locationFromEnv(gitDir: string, env: Record<string, string | undefined>): RepoLocation {
+  const loc: RepoLocation = { gitDir };
+  const objectDirectory = env.GIT_OBJECT_DIRECTORY || env.GIT_QUARANTINE_PATH;
+  if (objectDirectory) loc.objectDirectory = objectDirectory;
+  const alternates = env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
+  if (alternates) loc.alternateObjectDirectories = splitObjectDirectories(alternates);
+  return loc;
 }

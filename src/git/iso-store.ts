@@ -1,0 +1,289 @@
+/**
+ * ObjectStore on isomorphic-git: the library and browser path (small reads
+ * such as the policy branch; about 10x slower than `git` on big trees).
+ *
+ * - The push quarantine and alternates are overlaid onto `<gitDir>/objects/`
+ *   by a read-only fs wrapper (overlay-fs.ts), since isomorphic-git reads
+ *   neither (isomorphic-git issue #1091).
+ * - ONE `cache` object is shared by every isomorphic-git call, so packs are
+ *   read and indexed once per store, not once per call.
+ * - Objects are read raw (`format: 'content'`) and trees parsed here, so entry
+ *   names keep their exact bytes (isomorphic-git's own tree parser decodes
+ *   names lossily) and both stores classify entries the same way: by mode.
+ * - Refs are read from the files themselves (loose ref, then packed-refs),
+ *   exact names only: isomorphic-git's resolveRef would also try
+ *   `refs/<name>`, `refs/heads/<name>`, ... when the name is missing.
+ * - Replace refs and grafts are not honoured (neither does the git store:
+ *   it runs with GIT_NO_REPLACE_OBJECTS=1).
+ *
+ * This file imports nothing from Node: pass the fs (see node-fs.ts for Node).
+ */
+import { isDescendent, readObject } from 'isomorphic-git';
+import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
+import {
+  assertOid,
+  bytesKey,
+  parseCommitTree,
+  parseTagTarget,
+  parseTreeRaw,
+  sortChanges,
+  decodeName,
+  type KeyedChange,
+  type RawTreeEntry,
+} from './common.js';
+import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
+
+export interface IsoStoreOptions {
+  /** A promise-based fs (`fs.promises` in Node, `new LightningFS(...).promises` in a browser). */
+  fs: PromiseFs;
+  /**
+   * Also read `<gitDir>/objects/info/alternates` (relative entries resolved
+   * against the objects directory). Default true.
+   */
+  readAlternatesFile?: boolean;
+}
+
+const MAX_TAG_DEPTH = 64;
+const MAX_SYMREF_DEPTH = 5;
+const SLASH = new Uint8Array([0x2f]);
+
+export function openIsoStore(location: RepoLocation, options: IsoStoreOptions): IsoStore {
+  return new IsoStore(location, options);
+}
+
+export class IsoStore implements ObjectStore {
+  readonly location: RepoLocation;
+  private readonly base: PromiseFs;
+  private readonly gitdir: string;
+  private readonly readAlternatesFile: boolean;
+  private fsPromise: Promise<IsoFs> | null = null;
+  /** The one cache shared by every isomorphic-git call of this store. */
+  private cache: object = {};
+  private closed = false;
+
+  constructor(location: RepoLocation, options: IsoStoreOptions) {
+    this.location = location;
+    this.base = options.fs;
+    this.gitdir = normalizePath(location.gitDir);
+    this.readAlternatesFile = options.readAlternatesFile ?? true;
+  }
+
+  async resolveRef(ref: string): Promise<string | null> {
+    if (typeof ref !== 'string' || !(ref === 'HEAD' || ref.startsWith('refs/')) || /[\x00-\x20\x7f~^:?*[\\]|\.\.|\/\/|\/$|\.lock$|\/\./.test(ref)) {
+      throw new Error(`invalid ref name ${JSON.stringify(String(ref)).slice(0, 200)}`);
+    }
+    let name = ref;
+    for (let depth = 0; depth <= MAX_SYMREF_DEPTH; depth++) {
+      const loose = await this.readText(`${this.gitdir}/${name}`);
+      if (loose !== null) {
+        const text = loose.trim();
+        if (text.startsWith('ref: ')) {
+          name = text.slice(5).trim();
+          continue;
+        }
+        assertOid(text, `object id for ref ${ref}`);
+        return text;
+      }
+      const packed = await this.readText(`${this.gitdir}/packed-refs`);
+      if (packed !== null) {
+        for (const line of packed.split('\n')) {
+          if (line.startsWith('#') || line.startsWith('^')) continue;
+          const sp = line.indexOf(' ');
+          if (sp > 0 && line.slice(sp + 1).replace(/\r$/, '') === name) {
+            const oid = line.slice(0, sp);
+            assertOid(oid, `object id for ref ${ref}`);
+            return oid;
+          }
+        }
+      }
+      return null;
+    }
+    throw new Error(`symbolic ref ${ref} nests too deeply`);
+  }
+
+  async readType(oid: string): Promise<ObjectType> {
+    assertOid(oid);
+    return (await this.read(oid)).type;
+  }
+
+  async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
+    assertOid(oid);
+    let cur = oid;
+    let obj = await this.read(cur);
+    for (let depth = 0; obj.type === 'tag'; depth++) {
+      if (depth >= MAX_TAG_DEPTH) throw new Error(`tag chain too deep at ${oid}`);
+      cur = parseTagTarget(obj.content, cur).oid;
+      obj = await this.read(cur);
+    }
+    return { oid: cur, type: obj.type };
+  }
+
+  async commitTree(commitOid: string): Promise<string> {
+    assertOid(commitOid, 'commit id');
+    return parseCommitTree(await this.readAs(commitOid, 'commit'), commitOid);
+  }
+
+  async readBlob(oid: string): Promise<Uint8Array> {
+    assertOid(oid, 'blob id');
+    return this.readAs(oid, 'blob');
+  }
+
+  async readTree(oid: string): Promise<TreeEntry[]> {
+    return (await this.readTreeRaw(oid)).map((e) => {
+      const t: TreeEntry = { name: e.name, mode: e.mode, kind: e.kind, oid: e.oid };
+      if (e.rawName) t.rawName = e.rawName;
+      return t;
+    });
+  }
+
+  async diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]> {
+    if (oldTree !== null) assertOid(oldTree, 'tree id');
+    assertOid(newTree, 'tree id');
+    const out: KeyedChange[] = [];
+    await this.diffInto(oldTree, newTree, new Uint8Array(0), out);
+    return sortChanges(out);
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    assertOid(ancestor, 'commit id');
+    assertOid(descendant, 'commit id');
+    for (const oid of [ancestor, descendant]) {
+      const t = await this.readType(oid);
+      if (t !== 'commit') throw new Error(`object ${oid} is a ${t}, not a commit`);
+    }
+    if (ancestor === descendant) return true;
+    try {
+      return await isDescendent({ fs: await this.fs(), gitdir: this.gitdir, oid: descendant, ancestor, depth: -1, cache: this.cache });
+    } catch (e) {
+      throw new Error(`cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${oneLine(e)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cache = {};
+  }
+
+  // ---- internals ----
+
+  /** Adds to `out` every difference between trees `a` and `b` (null = empty) below the path `prefix`. */
+  private async diffInto(a: string | null, b: string | null, prefix: Uint8Array, out: KeyedChange[]): Promise<void> {
+    if (a !== null && a === b) return;
+    const [ea, eb] = await Promise.all([a ? this.readTreeRaw(a) : [], b ? this.readTreeRaw(b) : []]);
+    const byName = new Map<string, { old?: RawTreeEntry; new?: RawTreeEntry }>();
+    for (const e of ea) byName.set(bytesKey(e.nameBytes), { old: e });
+    for (const e of eb) {
+      const k = bytesKey(e.nameBytes);
+      const slot = byName.get(k);
+      if (slot) slot.new = e;
+      else byName.set(k, { new: e });
+    }
+    const subdiffs: Promise<void>[] = [];
+    for (const { old, new: nu } of byName.values()) {
+      if (old && nu && old.oid === nu.oid && old.mode === nu.mode) continue;
+      const nameBytes = (nu ?? old)!.nameBytes;
+      const pathBytes = prefix.length ? concat(prefix, SLASH, nameBytes) : nameBytes;
+      const { text, unsafe } = decodeName(pathBytes);
+      const change: TreeChange = { path: text };
+      if (unsafe) change.unsafeName = true;
+      if (old) change.old = { mode: old.mode, kind: old.kind, oid: old.oid };
+      if (nu) change.new = { mode: nu.mode, kind: nu.kind, oid: nu.oid };
+      out.push({ key: bytesKey(pathBytes), change });
+      const oldDir = old?.kind === 'directory' ? old.oid : null;
+      const newDir = nu?.kind === 'directory' ? nu.oid : null;
+      if (oldDir !== null || newDir !== null) subdiffs.push(this.diffInto(oldDir, newDir, pathBytes, out));
+    }
+    await Promise.all(subdiffs);
+  }
+
+  private async readTreeRaw(oid: string): Promise<RawTreeEntry[]> {
+    assertOid(oid, 'tree id');
+    return parseTreeRaw(await this.readAs(oid, 'tree'), oid, oid.length / 2);
+  }
+
+  private async readAs(oid: string, expected: ObjectType): Promise<Uint8Array> {
+    const obj = await this.read(oid);
+    if (obj.type !== expected) throw new Error(`object ${oid} is a ${obj.type}, not a ${expected}`);
+    return obj.content;
+  }
+
+  private async read(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
+    if (this.closed) throw new Error('object store is closed');
+    let r;
+    try {
+      r = await readObject({ fs: await this.fs(), gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'NotFoundError') throw new Error(`object ${oid} not found`);
+      throw new Error(`cannot read object ${oid}: ${oneLine(e)}`);
+    }
+    const type = r.type as string;
+    if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
+      throw new Error(`object ${oid} has unknown type ${JSON.stringify(type)}`);
+    }
+    if (!(r.object instanceof Uint8Array)) throw new Error(`cannot read object ${oid}: unexpected format`);
+    return { type, content: r.object };
+  }
+
+  private fs(): Promise<IsoFs> {
+    if (!this.fsPromise) {
+      this.fsPromise = (async () => {
+        const overlays = [
+          ...(this.location.objectDirectory ? [this.location.objectDirectory] : []),
+          ...(this.location.alternateObjectDirectories ?? []),
+        ];
+        if (this.readAlternatesFile) overlays.push(...(await this.alternatesFile()));
+        return overlayObjectsFs(this.base, this.gitdir, overlays);
+      })();
+      // Let a failed setup be retried.
+      this.fsPromise.catch(() => {
+        this.fsPromise = null;
+      });
+    }
+    return this.fsPromise;
+  }
+
+  /** Entries of `<gitDir>/objects/info/alternates`, relative ones resolved against the objects directory. */
+  private async alternatesFile(): Promise<string[]> {
+    const text = await this.readText(`${this.gitdir}/objects/info/alternates`);
+    if (text === null) return [];
+    const dirs: string[] = [];
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (!line || line.startsWith('#')) continue;
+      dirs.push(normalizePath(line.startsWith('/') ? line : `${this.gitdir}/objects/${line}`));
+    }
+    return dirs;
+  }
+
+  /** A file's text, or null when it does not exist. */
+  private async readText(path: string): Promise<string | null> {
+    try {
+      const data = await this.base.readFile(path);
+      if (typeof data === 'string') return data;
+      if (data instanceof Uint8Array) return new TextDecoder().decode(data);
+      throw new Error('unexpected readFile result');
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
+      throw new Error(`cannot read ${path}: ${oneLine(e)}`);
+    }
+  }
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let i = 0;
+  for (const p of parts) {
+    out.set(p, i);
+    i += p.length;
+  }
+  return out;
+}
+
+function oneLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/\s+/g, ' ').trim().slice(0, 300);
+}

@@ -1,0 +1,139 @@
+/**
+ * A read-only file system for isomorphic-git that overlays extra object
+ * directories (the push quarantine, alternates) onto `<gitDir>/objects/`.
+ *
+ * isomorphic-git reads only `<gitDir>/objects/` and knows neither git's
+ * quarantine variables nor alternates (isomorphic-git issue #1091), so during
+ * pre-receive it cannot see the pushed objects. This wrapper makes
+ * `<gitDir>/objects/<rest>` resolve to `<dir>/<rest>` for each overlay
+ * directory in turn, then to the real path; `readdir` there returns the union.
+ *
+ * It takes any promise-based fs (Node's `fs.promises`, lightning-fs's
+ * `.promises`, ...) and imports nothing from Node itself. Every write throws
+ * EROFS: reading a push must never change the repository.
+ */
+
+/** The subset of a promise fs that reading needs (Node's `fs.promises` and lightning-fs both fit). */
+export interface PromiseFs {
+  readFile(path: string, options?: unknown): Promise<unknown>;
+  readdir(path: string, options?: unknown): Promise<unknown>;
+  stat(path: string, options?: unknown): Promise<unknown>;
+  lstat(path: string, options?: unknown): Promise<unknown>;
+  readlink?(path: string, options?: unknown): Promise<unknown>;
+}
+
+/** The shape isomorphic-git accepts as `fs` (a PromiseFsClient). */
+export interface IsoFs {
+  promises: {
+    readFile: (path: string, options?: unknown) => Promise<unknown>;
+    writeFile: (...args: unknown[]) => Promise<never>;
+    unlink: (...args: unknown[]) => Promise<never>;
+    readdir: (path: string, options?: unknown) => Promise<unknown>;
+    mkdir: (...args: unknown[]) => Promise<never>;
+    rmdir: (...args: unknown[]) => Promise<never>;
+    stat: (path: string, options?: unknown) => Promise<unknown>;
+    lstat: (path: string, options?: unknown) => Promise<unknown>;
+    readlink: (path: string, options?: unknown) => Promise<unknown>;
+    symlink: (...args: unknown[]) => Promise<never>;
+    chmod: (...args: unknown[]) => Promise<never>;
+  };
+}
+
+/** Normalises a `/`-separated path: collapses `//` and `.`, resolves `..`, drops a trailing `/`. */
+export function normalizePath(p: string): string {
+  const abs = p.startsWith('/');
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length && out[out.length - 1] !== '..') out.pop();
+      else if (!abs) out.push('..');
+      continue;
+    }
+    out.push(seg);
+  }
+  const s = out.join('/');
+  return abs ? `/${s}` : s || '.';
+}
+
+function erofs(path: unknown): Promise<never> {
+  const e = new Error(`EROFS: read-only file system, ${String(path)}`) as Error & { code: string };
+  e.code = 'EROFS';
+  return Promise.reject(e);
+}
+
+function isNotFound(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * Wraps `base` so that reads under `<gitDir>/objects/` also look in
+ * `overlays` (first match wins, overlays before the real directory).
+ * `gitDir` and `overlays` must be given in the same form as the paths
+ * isomorphic-git will use (normally absolute).
+ */
+export function overlayObjectsFs(base: PromiseFs, gitDir: string, overlays: readonly string[]): IsoFs {
+  const objects = `${normalizePath(gitDir)}/objects`;
+  const roots = overlays.map(normalizePath).filter((d, i, all) => d !== objects && all.indexOf(d) === i);
+
+  /** The candidate real paths for `path`, in lookup order. */
+  const candidates = (path: string): string[] => {
+    const p = normalizePath(path);
+    if (roots.length === 0) return [p];
+    if (p === objects) return [...roots, p];
+    if (!p.startsWith(`${objects}/`)) return [p];
+    const rest = p.slice(objects.length);
+    return [...roots.map((r) => r + rest), p];
+  };
+
+  async function first<T>(path: string, read: (p: string) => Promise<T>): Promise<T> {
+    const paths = candidates(path);
+    let lastErr: unknown;
+    for (let i = 0; i < paths.length; i++) {
+      try {
+        return await read(paths[i]!);
+      } catch (e) {
+        // A missing overlay entry falls through; any other error is real.
+        if (!isNotFound(e)) throw e;
+        lastErr = e;
+      }
+    }
+    throw lastErr;
+  }
+
+  return {
+    promises: {
+      readFile: (path, options) => first(path, (p) => base.readFile(p, options)),
+      stat: (path, options) => first(path, (p) => base.stat(p, options)),
+      lstat: (path, options) => first(path, (p) => base.lstat(p, options)),
+      readlink: (path, options) =>
+        first(path, (p) => (base.readlink ? base.readlink(p, options) : erofs(p))),
+      readdir: async (path, options) => {
+        const paths = candidates(path);
+        if (paths.length === 1) return base.readdir(paths[0]!, options);
+        const names = new Set<string>();
+        let found = false;
+        let lastErr: unknown;
+        for (const p of paths) {
+          try {
+            const list = (await base.readdir(p, options)) as unknown[];
+            found = true;
+            for (const n of list) names.add(String(n));
+          } catch (e) {
+            if (!isNotFound(e)) throw e;
+            lastErr = e;
+          }
+        }
+        if (!found) throw lastErr;
+        return [...names].sort();
+      },
+      writeFile: (path) => erofs(path),
+      unlink: (path) => erofs(path),
+      mkdir: (path) => erofs(path),
+      rmdir: (path) => erofs(path),
+      symlink: (_target, path) => erofs(path),
+      chmod: (path) => erofs(path),
+    },
+  };
+}
