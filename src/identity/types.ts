@@ -21,6 +21,11 @@ export interface PushCertificate {
   payload: string;
   /** The armored signature block. */
   signature: string;
+  /**
+   * The signed bytes exactly as stored, when the certificate was parsed from
+   * bytes (they differ from UTF-8 of `payload` only if a ref name is not UTF-8).
+   */
+  payloadBytes?: Uint8Array;
 }
 
 /** A public key file of the policy branch, checked. */

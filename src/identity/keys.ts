@@ -1,0 +1,257 @@
+/**
+ * Key files of the policy branch: `keys/<FINGERPRINT>.asc`, each exactly one
+ * armored OpenPGP public key (SPEC §2, §5).
+ */
+import * as openpgp from 'openpgp';
+import { IdentityError } from './errors.js';
+import type { KeyInfo } from './types.js';
+
+export const KEY_FILE_PATH = /^keys\/([0-9A-F]{40})\.asc$/;
+
+const ARMOR_BEGIN = /^-----BEGIN PGP ([A-Z ,0-9/]+)-----$/;
+
+function keyFileError(file: string | undefined, msg: string): IdentityError {
+  return new IdentityError('key-file', `${file ?? 'key file'}: ${msg}`);
+}
+
+function baseName(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+/** The file name a key must have on the policy branch. */
+export function keyFilePath(fingerprint: string): string {
+  return `keys/${fingerprint.toUpperCase()}.asc`;
+}
+
+// ---------------------------------------------------------------------------
+// A small, fast OpenPGP packet scanner. It is used to index key files (which
+// file holds which key ID) and to refuse secret key material; it never decides
+// that a signature is valid — openpgp does that.
+
+export interface ScannedKeyFile {
+  /** Armor type, e.g. `PUBLIC KEY BLOCK`. */
+  armorType: string;
+  /** Packet tags, in order. */
+  tags: number[];
+  /** 16-hex upper-case key IDs of v4 primary keys and subkeys (tags 5, 6, 7, 14), in order. */
+  keyIds: string[];
+  /** 40-hex upper-case fingerprints of the same keys. */
+  fingerprints: string[];
+}
+
+/** Decode the one armored block in `text`; throws a plain Error on anything else. */
+function unarmor(text: string): { type: string; data: Uint8Array } {
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  let i = 0;
+  while (i < lines.length && lines[i]!.trim() === '') i++;
+  const m = ARMOR_BEGIN.exec((lines[i] ?? '').trimEnd());
+  if (!m) throw new Error('not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----")');
+  const type = m[1]!;
+  i++;
+  // Armor headers ("Comment: ..."), then an empty line.
+  while (i < lines.length && lines[i]!.trim() !== '') {
+    if (!/^[A-Za-z-]+: /.test(lines[i]!)) break;
+    i++;
+  }
+  if (i < lines.length && lines[i]!.trim() === '') i++;
+  let b64 = '';
+  let ended = false;
+  for (; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === `-----END PGP ${type}-----`) {
+      ended = true;
+      i++;
+      break;
+    }
+    if (line.startsWith('=') && line.length === 5) continue; // CRC24 checksum
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(line)) throw new Error('bad characters inside the armored block');
+    b64 += line;
+  }
+  if (!ended) throw new Error('the armored block is truncated (no END line)');
+  for (; i < lines.length; i++) {
+    if (lines[i]!.trim() !== '') throw new Error('text after the armored block (a key file holds exactly one armored public key and nothing else)');
+  }
+  return { type, data: base64Decode(b64) };
+}
+
+const B64 = new Int16Array(128).fill(-1);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i));
+
+function base64Decode(s: string): Uint8Array {
+  const clean = s.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let acc = 0;
+  let o = 0;
+  for (let i = 0; i < clean.length; i++) {
+    const v = B64[clean.charCodeAt(i)] ?? -1;
+    if (v < 0) throw new Error('bad base64 in the armored block');
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out.subarray(0, o);
+}
+
+/** Walk the packets; calls `fn(tag, body)` for each. Throws on a malformed packet stream. */
+function walkPackets(data: Uint8Array, fn: (tag: number, body: Uint8Array) => void): void {
+  let p = 0;
+  while (p < data.length) {
+    const h = data[p++]!;
+    if ((h & 0x80) === 0) throw new Error('bad packet header');
+    let tag: number;
+    let len: number;
+    if (h & 0x40) {
+      tag = h & 0x3f;
+      const b0 = data[p++];
+      if (b0 === undefined) throw new Error('truncated packet');
+      if (b0 < 192) len = b0;
+      else if (b0 < 224) {
+        const b1 = data[p++];
+        if (b1 === undefined) throw new Error('truncated packet');
+        len = ((b0 - 192) << 8) + b1 + 192;
+      } else if (b0 === 255) {
+        if (p + 4 > data.length) throw new Error('truncated packet');
+        len = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>> 0;
+        p += 4;
+      } else throw new Error('partial-length packets are not allowed in a key');
+    } else {
+      tag = (h >> 2) & 0x0f;
+      const lt = h & 3;
+      if (lt === 3) throw new Error('indeterminate-length packets are not allowed in a key');
+      const n = 1 << lt;
+      if (p + n > data.length) throw new Error('truncated packet');
+      len = 0;
+      for (let k = 0; k < n; k++) len = len * 256 + data[p + k]!;
+      p += n;
+    }
+    if (p + len > data.length) throw new Error('truncated packet');
+    fn(tag, data.subarray(p, p + len));
+    p += len;
+  }
+}
+
+/** Length of the public part of a v4 secret key packet body is not needed: we only fingerprint public packets. */
+async function sha1Hex(parts: Uint8Array[]): Promise<string> {
+  const total = parts.reduce((n, x) => n + x.length, 0);
+  const buf = new Uint8Array(total);
+  let o = 0;
+  for (const x of parts) {
+    buf.set(x, o);
+    o += x.length;
+  }
+  const d = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-1', buf));
+  let s = '';
+  for (const b of d) s += b.toString(16).padStart(2, '0');
+  return s.toUpperCase();
+}
+
+/**
+ * Scan an armored key file without interpreting it: armor type, packet tags,
+ * and the v4 key IDs / fingerprints of its public key and subkey packets.
+ * Throws a plain `Error` on malformed armor or packets.
+ */
+export async function scanKeyFile(armored: string): Promise<ScannedKeyFile> {
+  const { type, data } = unarmor(armored);
+  const tags: number[] = [];
+  const keyBodies: Uint8Array[] = [];
+  walkPackets(data, (tag, body) => {
+    tags.push(tag);
+    if ((tag === 6 || tag === 14) && body[0] === 4) keyBodies.push(body);
+  });
+  const fingerprints: string[] = [];
+  for (const body of keyBodies) {
+    fingerprints.push(await sha1Hex([new Uint8Array([0x99, (body.length >> 8) & 0xff, body.length & 0xff]), body]));
+  }
+  return { armorType: type, tags, fingerprints, keyIds: fingerprints.map((f) => f.slice(-16)) };
+}
+
+// ---------------------------------------------------------------------------
+
+export interface LoadedKey {
+  info: KeyInfo;
+  key: openpgp.PublicKey;
+}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Read and check a key file: exactly one public key, no secret key material,
+ * a v4 key, not revoked and not expired at `date` (default: now). With
+ * `fileName`, its base name must be `<FINGERPRINT>.asc`.
+ */
+export async function loadKeyFile(armored: string, fileName?: string, date: Date = new Date()): Promise<LoadedKey> {
+  let scan: ScannedKeyFile;
+  try {
+    scan = await scanKeyFile(armored);
+  } catch (e) {
+    throw keyFileError(fileName, `not an armored OpenPGP public key: ${describeError(e)}`);
+  }
+  if (scan.armorType === 'PRIVATE KEY BLOCK' || scan.tags.includes(5) || scan.tags.includes(7)) {
+    throw keyFileError(fileName, 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)');
+  }
+  if (scan.armorType !== 'PUBLIC KEY BLOCK') {
+    throw keyFileError(fileName, `is a "PGP ${scan.armorType}", not a "PGP PUBLIC KEY BLOCK"`);
+  }
+  const primaries = scan.tags.filter((t) => t === 6).length;
+  if (primaries === 0) throw keyFileError(fileName, 'holds no public key');
+  if (primaries > 1) throw keyFileError(fileName, `holds ${primaries} public keys; a key file holds exactly one`);
+  if (scan.tags[0] !== 6) throw keyFileError(fileName, 'does not start with a public key packet');
+
+  let keys: openpgp.Key[];
+  try {
+    keys = await openpgp.readKeys({ armoredKeys: armored });
+  } catch (e) {
+    throw keyFileError(fileName, `not a readable OpenPGP public key: ${describeError(e)}`);
+  }
+  if (keys.length !== 1) throw keyFileError(fileName, `holds ${keys.length} keys; a key file holds exactly one public key`);
+  const key = keys[0]!;
+  if (key.isPrivate()) throw keyFileError(fileName, 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)');
+  if (key.keyPacket.version !== 4) throw keyFileError(fileName, `is a version ${key.keyPacket.version} key; only v4 keys are supported`);
+
+  const fingerprint = key.getFingerprint().toUpperCase();
+  if (fileName !== undefined && baseName(fileName) !== `${fingerprint}.asc`) {
+    throw keyFileError(fileName, `holds the key ${fingerprint}, so it must be named ${fingerprint}.asc`);
+  }
+
+  if (await key.isRevoked(undefined, undefined, date)) throw keyFileError(fileName, `key ${fingerprint} is revoked`);
+  try {
+    await key.verifyPrimaryKey(date);
+  } catch (e) {
+    const msg = describeError(e);
+    if (/expired/i.test(msg)) {
+      let when = '';
+      try {
+        const t = await key.getExpirationTime();
+        if (t instanceof Date) when = ` (since ${t.toISOString()})`;
+      } catch {
+        /* keep the plain message */
+      }
+      throw keyFileError(fileName, `key ${fingerprint} is expired${when}`);
+    }
+    if (/revoked/i.test(msg)) throw keyFileError(fileName, `key ${fingerprint} is revoked`);
+    throw keyFileError(fileName, `key ${fingerprint} is not valid: ${msg}`);
+  }
+
+  const userIds = key.users.map((u) => u.userID?.userID).filter((u): u is string => typeof u === 'string');
+  const info: KeyInfo = {
+    fingerprint,
+    keyIds: key.getKeyIDs().map((k) => k.toHex().toUpperCase()),
+    userIds,
+  };
+  return { info, key: key as openpgp.PublicKey };
+}
+
+/**
+ * Read and check a key file (see `loadKeyFile`); returns what the policy needs.
+ * Errors are `IdentityError` (code `key-file`) whose message starts with the file name.
+ */
+export async function readKeyFile(armored: string, fileName?: string, date?: Date): Promise<KeyInfo> {
+  return (await loadKeyFile(armored, fileName, date)).info;
+}

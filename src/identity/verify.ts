@@ -1,0 +1,285 @@
+/**
+ * Who is pushing: verify a push certificate with OpenPGP (openpgp.js, never
+ * the server's gpg) against the key files of the policy branch (SPEC §5), and
+ * check that the push git is about to apply is the push that was signed.
+ */
+import * as openpgp from 'openpgp';
+import { IdentityError, type IdentityErrorCode } from './errors.js';
+import type { KeyFileRef, KeyFinder } from './key-index.js';
+import { keyFilePath, loadKeyFile } from './keys.js';
+import { parseRefUpdates, signedBytes } from './push-cert.js';
+import type { CertUpdate, KeyInfo, PushCertificate } from './types.js';
+
+export interface VerifyPushCertOptions {
+  cert: PushCertificate;
+  /**
+   * The key files of the policy branch as it was before this push, by issuer
+   * (see `KeyFinder`; `createKeyFinder` builds one from a file list and a reader).
+   */
+  findKey: KeyFinder & { hasFile?: (path: string) => boolean };
+  /**
+   * Registration (SPEC §5): the `keys/<FPR>.asc` files this push ADDS to the
+   * policy branch (new paths, content as pushed). They are used only when no key
+   * file of the policy branch verifies the certificate, only if their name is
+   * their key's fingerprint, and never when the policy branch already holds a
+   * file of that name (a push cannot replace a registered key to prove who it is).
+   */
+  addedKeyFiles?: KeyFileRef[];
+  /** "Now", for key expiry and revocation. Default: the current time. */
+  date?: Date;
+  /** How far in the future (client clock ahead) a signature may be dated. Default 5 minutes. */
+  clockSkewMs?: number;
+}
+
+export interface VerifiedPusher {
+  /** The user ID: primary key fingerprint, 40 upper-case hex. */
+  userId: string;
+  keyInfo: KeyInfo;
+  /** The key file that verified, e.g. `keys/<FPR>.asc`. */
+  keyFile: string;
+  /** 16-hex upper-case ID of the (sub)key that made the signature. */
+  signingKeyId: string;
+  /** True when the key came from `addedKeyFiles` (the push registers it). */
+  registration: boolean;
+}
+
+interface CertSignature {
+  signature: openpgp.Signature;
+  keyId: openpgp.KeyID;
+  /** 16 hex, upper-case. */
+  keyIdHex: string;
+  /** 40 hex, upper-case, when the signature carries an issuer fingerprint. */
+  fingerprint?: string;
+}
+
+const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+async function readCertSignature(cert: PushCertificate): Promise<CertSignature> {
+  let signature: openpgp.Signature;
+  try {
+    signature = await openpgp.readSignature({ armoredSignature: cert.signature });
+  } catch (e) {
+    throw new IdentityError('cert-malformed', `malformed push certificate: the signature is not a valid OpenPGP signature (${errText(e)})`);
+  }
+  const packets = [...signature.packets];
+  if (packets.length !== 1 || !(packets[0] instanceof openpgp.SignaturePacket)) {
+    throw new IdentityError('cert-malformed', `malformed push certificate: expected exactly one signature, found ${packets.length} packets`);
+  }
+  const p = packets[0] as openpgp.SignaturePacket & { issuerFingerprint?: Uint8Array | null };
+  if (p.signatureType !== openpgp.enums.signature.binary && p.signatureType !== openpgp.enums.signature.text) {
+    throw new IdentityError('cert-malformed', 'malformed push certificate: the signature is not a signature over data');
+  }
+  let fingerprint: string | undefined;
+  if (p.issuerFingerprint && p.issuerFingerprint.length === 20) fingerprint = toHex(p.issuerFingerprint);
+  const keyId = p.issuerKeyID;
+  const keyIdHex = keyId ? keyId.toHex().toUpperCase() : '';
+  // openpgp finds the verification key by this ID, so it must be a real one (not the wildcard).
+  if (!/^[0-9A-F]{16}$/.test(keyIdHex) || keyIdHex === '0000000000000000') {
+    throw new IdentityError('cert-malformed', 'malformed push certificate: the signature names no issuer key');
+  }
+  if (fingerprint !== undefined && fingerprint.slice(-16) !== keyIdHex) {
+    throw new IdentityError('cert-malformed', 'malformed push certificate: the signature names two different issuer keys');
+  }
+  return fingerprint !== undefined ? { signature, keyId, keyIdHex, fingerprint } : { signature, keyId, keyIdHex };
+}
+
+async function* candidatesOf(found: ReturnType<KeyFinder>): AsyncGenerator<KeyFileRef> {
+  const r = await found;
+  if (r == null) return;
+  if (Array.isArray(r)) yield* r;
+  else if (Symbol.asyncIterator in (r as object)) yield* r as AsyncIterable<KeyFileRef>;
+  else yield r as KeyFileRef;
+}
+
+type Attempt = { ok: true; pusher: VerifiedPusher } | { ok: false; code: IdentityErrorCode; message: string };
+
+async function tryKeyFile(
+  ref: KeyFileRef,
+  sig: CertSignature,
+  payload: Uint8Array,
+  date: Date,
+  skew: number,
+  registration: boolean,
+): Promise<Attempt> {
+  let loaded;
+  try {
+    loaded = await loadKeyFile(ref.armored, ref.fileName, date);
+  } catch (e) {
+    return { ok: false, code: e instanceof IdentityError ? e.code : 'key-file', message: errText(e) };
+  }
+  const { key, info } = loaded;
+  const issuer = key.getKeys(sig.keyId);
+  if (issuer.length === 0 || (sig.fingerprint !== undefined && !issuer.some((k) => k.getFingerprint().toUpperCase() === sig.fingerprint))) {
+    return { ok: false, code: 'unknown-signer', message: `${ref.fileName} does not hold the signing key ${sig.fingerprint ?? sig.keyIdHex}` };
+  }
+  const bad = (why: string): Attempt => ({
+    ok: false,
+    code: 'bad-signature',
+    message: `bad push certificate signature (checked with ${ref.fileName}): ${why}`,
+  });
+  try {
+    const message = await openpgp.createMessage({ binary: payload });
+    const result = await openpgp.verify({
+      message,
+      signature: sig.signature,
+      verificationKeys: [key],
+      expectSigned: true,
+      format: 'binary',
+      date: new Date(date.getTime() + skew),
+    });
+    if (result.signatures.length !== 1) return bad(`expected one signature, found ${result.signatures.length}`);
+    const s = result.signatures[0]!;
+    // Never trust a result without awaiting `verified` (FACTS: garbage "verifies" otherwise).
+    if ((await s.verified) !== true) return bad('the signature does not verify');
+    if (s.keyID.toHex().toUpperCase() !== sig.keyIdHex) return bad('signed by an unexpected key');
+  } catch (e) {
+    return bad(errText(e));
+  }
+  // The signing (sub)key must still be valid now, not only when it signed.
+  try {
+    await key.getSigningKey(sig.keyId, date);
+  } catch (e) {
+    return {
+      ok: false,
+      code: 'key-file',
+      message: `${ref.fileName}: signing key ${sig.keyIdHex} of ${info.fingerprint} cannot sign now (${errText(e)})`,
+    };
+  }
+  return { ok: true, pusher: { userId: info.fingerprint, keyInfo: info, keyFile: ref.fileName, signingKeyId: sig.keyIdHex, registration } };
+}
+
+/**
+ * Verify a push certificate and name the pusher. Tries the key files the
+ * finder proposes, in order, then the key files the push adds (registration);
+ * the first that verifies names the pusher. Throws `IdentityError` otherwise.
+ */
+export async function verifyPushCert(opts: VerifyPushCertOptions): Promise<VerifiedPusher> {
+  const date = opts.date ?? new Date();
+  const skew = opts.clockSkewMs ?? 5 * 60_000;
+  const sig = await readCertSignature(opts.cert);
+  const payload = signedBytes(opts.cert);
+  const ids = sig.fingerprint !== undefined ? [sig.fingerprint, sig.keyIdHex] : [sig.keyIdHex];
+  const failures: Array<{ code: IdentityErrorCode; message: string }> = [];
+
+  for await (const ref of candidatesOf(opts.findKey(ids))) {
+    const r = await tryKeyFile(ref, sig, payload, date, skew, false);
+    if (r.ok) return r.pusher;
+    failures.push(r);
+  }
+
+  for (const ref of opts.addedKeyFiles ?? []) {
+    // Cheap pre-check: does this file hold the issuer at all? (the full checks follow)
+    let holds = false;
+    try {
+      const keys = await openpgp.readKeys({ armoredKeys: ref.armored });
+      holds = keys.some((k) => k.getKeys(sig.keyId).length > 0);
+    } catch {
+      holds = false;
+    }
+    if (!holds) continue;
+    const r = await tryKeyFile(ref, sig, payload, date, skew, true);
+    if (!r.ok) {
+      failures.push(r);
+      continue;
+    }
+    const path = keyFilePath(r.pusher.userId);
+    const exists = opts.findKey.hasFile ? opts.findKey.hasFile(path) : await registeredByName(opts.findKey, r.pusher.userId);
+    if (exists) {
+      failures.push({
+        code: 'unknown-signer',
+        message: `${path} is already on the policy branch and does not verify this push; a push cannot replace a registered key to prove who pushes it`,
+      });
+      continue;
+    }
+    return r.pusher;
+  }
+
+  if (failures.length === 0) {
+    const who = sig.fingerprint !== undefined ? `${sig.fingerprint} (key ID ${sig.keyIdHex})` : `key ID ${sig.keyIdHex}`;
+    throw new IdentityError(
+      'unknown-signer',
+      `push certificate is signed by key ${who}, which no key file of the policy branch holds: register your public key as keys/<PRIMARY KEY FINGERPRINT>.asc`,
+    );
+  }
+  throw new IdentityError(failures[0]!.code, failures.map((f) => f.message).join('; '));
+}
+
+async function registeredByName(findKey: KeyFinder, fingerprint: string): Promise<boolean> {
+  const path = keyFilePath(fingerprint);
+  for await (const ref of candidatesOf(findKey([fingerprint]))) {
+    if (ref.fileName === path || ref.fileName.endsWith(`/${fingerprint}.asc`)) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// The push environment of pre-receive.
+
+export type PushEnv = Record<string, string | undefined>;
+
+export const UNSIGNED_PUSH_MESSAGE =
+  'unsigned push: this server accepts only signed pushes; push with `git push --signed` ' +
+  '(or sign every push: `git config push.gpgSign true`), with `git config user.signingkey <your GPG key fingerprint>` set ' +
+  'and your public key on the policy branch as keys/<FINGERPRINT>.asc';
+
+const NONCE_MESSAGES: Record<string, string> = {
+  BAD: 'push certificate nonce is BAD: it is not the nonce this server issued (a replayed or forged certificate); push again',
+  MISSING: 'push certificate nonce is MISSING: the certificate carries no nonce; push again with `git push --signed`',
+  SLOP: 'push certificate nonce is SLOP: the nonce is too old; push again',
+  UNSOLICITED:
+    'push certificate nonce is UNSOLICITED: the server did not ask for one; the server must set receive.certNonceSeed (git acl init does)',
+};
+
+/**
+ * Step one, before reading the certificate: the push must be signed and its
+ * nonce fresh. Returns the certificate's blob ID (`GIT_PUSH_CERT`). Git's own
+ * `GIT_PUSH_CERT_STATUS` is never looked at.
+ */
+export function requireSignedPush(env: PushEnv): string {
+  const blob = env['GIT_PUSH_CERT'];
+  if (blob === undefined || blob === '') throw new IdentityError('unsigned-push', UNSIGNED_PUSH_MESSAGE);
+  const status = env['GIT_PUSH_CERT_NONCE_STATUS'];
+  if (status !== 'OK') {
+    throw new IdentityError(
+      'nonce',
+      NONCE_MESSAGES[status ?? ''] ??
+        `push certificate nonce status is ${status ? JSON.stringify(status) : 'not set'}: the server must set receive.certNonceSeed (git acl init does)`,
+    );
+  }
+  return blob;
+}
+
+export interface CheckPushEnvOptions {
+  /** The server's `acl.pushee` values; when non-empty, the certificate's pushee must be one of them (exact string). */
+  pushees?: string[];
+}
+
+/**
+ * Check that git is about to apply the push that was signed: the push is
+ * signed with a fresh nonce (see `requireSignedPush`), the certificate carries
+ * that nonce, every update on pre-receive's stdin appears in the certificate
+ * (same old, new and ref), and the pushee is this server when `pushees` is set.
+ */
+export function checkPushEnv(env: PushEnv, cert: PushCertificate, stdinUpdates: CertUpdate[] | string, opts: CheckPushEnvOptions = {}): void {
+  requireSignedPush(env);
+  const envNonce = env['GIT_PUSH_CERT_NONCE'];
+  if (cert.nonce === undefined || cert.nonce !== envNonce) {
+    throw new IdentityError('nonce', 'push certificate nonce does not match the nonce git checked; push again');
+  }
+  const updates = typeof stdinUpdates === 'string' ? parseRefUpdates(stdinUpdates) : stdinUpdates;
+  const signed = new Set(cert.updates.map((u) => `${u.oldOid} ${u.newOid} ${u.ref}`));
+  for (const u of updates) {
+    const line = `${u.oldOid} ${u.newOid} ${u.ref}`;
+    if (!signed.has(line)) throw new IdentityError('update-not-signed', `ref update not in the signed push certificate: ${line}`);
+  }
+  const pushees = opts.pushees ?? [];
+  if (pushees.length > 0) {
+    if (cert.pushee === undefined) {
+      throw new IdentityError('pushee-mismatch', `push certificate names no pushee; this server is ${pushees.join(' or ')}`);
+    }
+    if (!pushees.includes(cert.pushee)) {
+      throw new IdentityError('pushee-mismatch', `push certificate is for ${cert.pushee}, not this server (${pushees.join(' or ')})`);
+    }
+  }
+}
