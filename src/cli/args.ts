@@ -1,0 +1,172 @@
+/**
+ * A small argument parser for the git-acl commands, and the did-you-mean that
+ * every "unknown ..." message uses. No dependencies: `git acl --help` must
+ * start fast.
+ */
+
+export interface OptionSpec {
+  /** Long name without dashes, e.g. `json`. */
+  name: string;
+  /** One letter, without the dash. */
+  short?: string;
+  /** Metavariable for an option that takes a value (`--ref <ref>`); absent for a flag. */
+  value?: string;
+  /** May be given more than once; the values are collected in order. */
+  multiple?: boolean;
+  help: string;
+}
+
+export interface ParsedArgs {
+  options: Record<string, string | string[] | boolean | undefined>;
+  positionals: string[];
+}
+
+/** A mistake in how the command was called: exit code 2, with the command's usage. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command whose usage to show; undefined for git-acl as a whole. */
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A problem the user can act on (a missing file, an unknown ref): exit code 1, one line. */
+export class CliError extends Error {}
+
+/**
+ * Parses `argv` against `specs`. Accepts `--name value`, `--name=value`, `-x value`,
+ * bundled short flags (`-hj`), and `--` to end the options. Unknown options throw
+ * a UsageError naming the closest known option.
+ */
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], command?: string): ParsedArgs {
+  const options: ParsedArgs['options'] = {};
+  const positionals: string[] = [];
+  const byLong = new Map(specs.map((s) => [s.name, s]));
+  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+
+  const set = (spec: OptionSpec, value: string | true, shown: string) => {
+    if (spec.multiple) {
+      const prev = options[spec.name];
+      options[spec.name] = [...(Array.isArray(prev) ? prev : []), value as string];
+    } else {
+      if (options[spec.name] !== undefined && options[spec.name] !== value) {
+        throw new UsageError(`option ${shown} given more than once`, command);
+      }
+      options[spec.name] = value;
+    }
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--') && arg.length > 2) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const spec = byLong.get(name);
+      if (!spec) {
+        const hint = didYouMean(name, specs.map((s) => s.name));
+        throw new UsageError(`unknown option --${name}${hint ? `; did you mean --${hint}?` : ''}`, command);
+      }
+      if (spec.value) {
+        let value: string | undefined;
+        if (eq >= 0) value = arg.slice(eq + 1);
+        else if (i + 1 < argv.length) value = argv[++i];
+        if (value === undefined) throw new UsageError(`option --${name} needs a value: --${name} ${spec.value}`, command);
+        set(spec, value, `--${name}`);
+      } else {
+        if (eq >= 0) throw new UsageError(`option --${name} takes no value`, command);
+        set(spec, true, `--${name}`);
+      }
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const letter = arg[j]!;
+        const spec = byShort.get(letter);
+        if (!spec) {
+          const longs = specs.map((s) => s.name);
+          const hint = arg.length > 2 ? didYouMean(arg.slice(1), longs) : undefined;
+          throw new UsageError(
+            `unknown option -${letter}${hint ? `; did you mean --${hint}?` : arg.length > 2 ? ` (long options take two dashes: --${arg.slice(1)})` : ''}`,
+            command,
+          );
+        }
+        if (spec.value) {
+          const rest = arg.slice(j + 1);
+          let value: string | undefined = rest !== '' ? rest : argv[++i];
+          if (value === undefined) throw new UsageError(`option -${letter} needs a value: -${letter} ${spec.value}`, command);
+          set(spec, value, `-${letter}`);
+          break;
+        }
+        set(spec, true, `-${letter}`);
+      }
+      continue;
+    }
+    positionals.push(arg);
+  }
+  return { options, positionals };
+}
+
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.options[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function list(args: ParsedArgs, name: string): string[] {
+  const v = args.options[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+export function flag(args: ParsedArgs, name: string): boolean {
+  return args.options[name] === true;
+}
+
+/**
+ * The candidate closest to `word`, or undefined when none is close enough:
+ * a unique prefix, or an edit distance (with transpositions: `lnit` → `lint`)
+ * of at most a third of the word's length (at least 1).
+ */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  if (!word) return undefined;
+  const w = word.toLowerCase();
+  const prefixed = candidates.filter((c) => c.startsWith(w));
+  if (prefixed.length === 1) return prefixed[0];
+  // Ties go to the candidate with the same letters (a typo that swapped two), then to the same first letter.
+  const sorted = (s: string) => [...s].sort().join('');
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const lc = c.toLowerCase();
+    const d = editDistance(w, lc);
+    const score = d * 4 + (sorted(lc) === sorted(w) ? 0 : 2) + (lc[0] === w[0] ? 0 : 1);
+    if (score < bestScore) {
+      best = c;
+      bestDistance = d;
+      bestScore = score;
+    }
+  }
+  const limit = Math.max(1, Math.floor(w.length / 3));
+  return bestDistance <= limit ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent transpositions. */
+export function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

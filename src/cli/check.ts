@@ -1,0 +1,131 @@
+/**
+ * `git acl check --user <USER_ID|me> <op> <ref-or-path> [--branch <ref>] [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--json]`
+ *
+ * Evaluates one operation (or each operation of an alias) with the core, and
+ * prints the core's Decision: allowed or denied, the deciding rule, and the
+ * decision's own reason line (never a second explanation of it).
+ */
+import {
+  compilePolicy,
+  evaluate,
+  formatDiagnostic,
+  lintPolicy,
+  parsePolicy,
+  suggestOp,
+  type Decision,
+  type Operation,
+  type RefOp,
+  type TreeOp,
+} from '../core/index.js';
+import { REF_OPS, TREE_OPS } from '../core/model.js';
+import { CliError, UsageError, flag, str, type ParsedArgs } from './args.js';
+import { makeOut, printJson, type Out } from './output.js';
+import { loadPolicy } from './policy-source.js';
+import { findGitDir, gitConfig, normaliseUserId, resolveUser } from './repo.js';
+
+const REF_ALIASES: Record<string, RefOp[]> = { create: ['create-branch', 'create-tag'] };
+const TREE_ALIASES: Record<string, TreeOp[]> = { delete: ['delete-file', 'delete-symlink', 'delete-submodule', 'delete-directory'] };
+
+/** Full ref name: `heads/main` and `refs/heads/main` both give `refs/heads/main`. */
+export function normaliseRef(name: string): string {
+  return name.startsWith('refs/') ? name : `refs/${name.replace(/^\/+/, '')}`;
+}
+
+/** A path as the policy sees it: relative, `/`-separated, no leading `./` or slashes. */
+export function normalisePath(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^(?:\.\/)+/, '').replace(/^\/+|\/+$/g, '');
+}
+
+export function describeOperation(op: Operation): string {
+  return op.type === 'ref' ? `${op.op} ${op.ref.replace(/^refs\//, '')}` : `${op.op} ${op.path} on ${op.branch.replace(/^refs\//, '')}`;
+}
+
+export async function run(args: ParsedArgs): Promise<number> {
+  const json = flag(args, 'json');
+  const userArg = str(args, 'user');
+  const branchArg = str(args, 'branch');
+  const dir = str(args, 'policy');
+  const ref = str(args, 'ref');
+  const ownerArg = str(args, 'owner');
+  if (dir !== undefined && ref !== undefined) throw new UsageError(`give --policy or --ref, not both`, 'check');
+  if (args.positionals.length < 2) {
+    throw new UsageError(args.positionals.length === 0 ? 'missing <op> and <ref-or-path>' : `missing the ref or path for ${args.positionals[0]}`, 'check');
+  }
+  if (args.positionals.length > 2) throw new UsageError(`too many arguments: ${args.positionals.slice(2).join(' ')}`, 'check');
+  if (userArg === undefined) throw new UsageError('missing --user <USER_ID|me> (whose push to check)', 'check');
+  const [opName, target] = args.positionals as [string, string];
+
+  const operations = buildOperations(opName, target, branchArg);
+
+  const notes: string[] = [];
+  const policy = await loadPolicy({ dir, ref });
+  notes.push(...policy.notes);
+  const { userId } = await resolveUser(userArg);
+  let ownerId: string | null = null;
+  if (ownerArg !== undefined) {
+    ownerId = normaliseUserId(ownerArg);
+    if (!ownerId) throw new CliError(`--owner ${ownerArg}: not a user ID (the key's full fingerprint, 40 hex digits)`);
+  } else {
+    const gitDir = policy.source.type === 'ref' ? policy.source.gitDir : await findGitDir();
+    const configured = gitDir ? await gitConfig('acl.owner', gitDir) : null;
+    if (configured) {
+      ownerId = normaliseUserId(configured);
+      if (!ownerId) throw new CliError(`git config acl.owner is ${configured}: not a user ID (40 hex digits)`);
+    }
+  }
+
+  const errors = lintPolicy(policy.files).filter((d) => d.severity === 'error');
+  if (errors.length) {
+    throw new CliError(
+      `the policy (${policy.description}) has ${errors.length} error${errors.length === 1 ? '' : 's'}, first: ${formatDiagnostic(errors[0]!)}; the server rejects every push while its policy is broken (see git acl lint)`,
+    );
+  }
+  const parsed = parsePolicy(policy.files);
+  if (!ownerId && parsed.rules.some((r) => r.subject.kind === 'owner')) {
+    notes.push('warning: the owner is unknown (no --owner, and git config acl.owner is not set here): rules for `owner` cannot match');
+  }
+  const compiled = compilePolicy(parsed);
+  const decisions = evaluate(compiled, { userId, ownerId: ownerId ?? '' }, operations);
+  const allowed = decisions.every((d) => d.allowed);
+
+  if (json) {
+    printJson({ source: policy.source, user: userId, owner: ownerId, allowed, decisions });
+    return allowed ? 0 : 1;
+  }
+  const out = makeOut(false);
+  for (const n of notes) out.err(n);
+  out.line(`policy: ${policy.description}`);
+  out.line(`user:   ${userId}${ownerId === userId ? ' (the owner)' : ''}`);
+  for (const d of decisions) printDecision(out, d);
+  return allowed ? 0 : 1;
+}
+
+function printDecision(out: Out, d: Decision): void {
+  out.line(`${d.allowed ? out.green('allowed') : out.red('denied')}: ${describeOperation(d.operation)}`);
+  out.line(`  rule: ${d.rule ? `${d.rule.file}:${d.rule.line}: ${d.rule.text}` : 'none matched'}`);
+  out.line(`  ${d.reason}`);
+}
+
+function buildOperations(opName: string, target: string, branchArg: string | undefined): Operation[] {
+  const isRefOp = (REF_OPS as readonly string[]).includes(opName) || opName in REF_ALIASES;
+  const isTreeOp = (TREE_OPS as readonly string[]).includes(opName) || opName in TREE_ALIASES;
+  if (!isRefOp && !isTreeOp) {
+    const hint = suggestOp(opName);
+    throw new UsageError(`unknown operation '${opName}'${hint ? `; did you mean '${hint}'?` : ''}`, 'check');
+  }
+  if (target === '') throw new UsageError(`empty ${branchArg !== undefined ? 'path' : 'ref name'}`, 'check');
+  // `delete` is both a ref op and a tree alias: --branch decides.
+  if (isTreeOp && (branchArg !== undefined || !isRefOp)) {
+    if (branchArg === undefined) throw new UsageError(`${opName} is a tree operation: it needs --branch <ref> (the branch whose content changes)`, 'check');
+    if (branchArg === '') throw new UsageError('empty --branch', 'check');
+    const branch = normaliseRef(branchArg);
+    const path = normalisePath(target);
+    if (path === '') throw new UsageError(`${target}: not a path inside the branch`, 'check');
+    const ops = TREE_ALIASES[opName] ?? [opName as TreeOp];
+    return ops.map((op) => ({ type: 'tree', op, branch, path }));
+  }
+  if (branchArg !== undefined) throw new UsageError(`--branch is for tree operations; ${opName} is a ref operation`, 'check');
+  const refName = normaliseRef(target);
+  const ops = REF_ALIASES[opName] ?? [opName as RefOp];
+  return ops.map((op) => ({ type: 'ref', op, ref: refName }));
+}

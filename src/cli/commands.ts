@@ -1,0 +1,155 @@
+/**
+ * The git-acl commands: names, options, help text. Plain data, imported by
+ * main.ts before anything else, so `git acl --help` loads nothing heavy; each
+ * command's code is imported only when that command runs.
+ */
+import type { OptionSpec } from './args.js';
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** Usage lines, without the leading `git acl `. */
+  usage: string[];
+  /** Paragraphs shown under the usage. */
+  description: string[];
+  options: OptionSpec[];
+  /** Example command lines (full), each optionally followed by `  # comment`. */
+  examples: string[];
+  /** The module that runs it, relative to this file. */
+  module: string;
+}
+
+const HELP: OptionSpec = { name: 'help', short: 'h', help: 'show this help and exit' };
+const JSON_OPT: OptionSpec = { name: 'json', help: 'print one JSON document on stdout instead of text (never coloured)' };
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'init',
+    summary: 'make a bare repository a git-acl server',
+    usage: ['init <bare-repo> --owner-key <public-key.asc> [--preset <name>]...'],
+    description: [
+      'Installs the pre-receive hook, sets a random receive.certNonceSeed and acl.owner (the fingerprint of the owner key), and creates the policy branch refs/heads/apps/access-control with the owner-only default policy, the presets asked for, and the owner\'s key. Safe to run again: it says what it changed and never rewrites an existing policy branch.',
+    ],
+    options: [
+      { name: 'owner-key', value: '<file>', help: "the owner's armored OpenPGP public key (exactly one key, no secret material)" },
+      { name: 'preset', value: '<name>', multiple: true, help: 'also install this policy preset from policies/ (repeatable); see --list-presets' },
+      { name: 'list-presets', help: 'print the available presets and exit' },
+      HELP,
+    ],
+    examples: [
+      'gpg --armor --export alice@example.org > alice.asc',
+      'git init --bare /srv/git/project.git',
+      'git acl init /srv/git/project.git --owner-key alice.asc',
+      'git acl init /srv/git/project.git --owner-key alice.asc --preset self-registration --preset per-user-branches',
+    ],
+    module: './init-command.js',
+  },
+  {
+    name: 'lint',
+    summary: 'check policy files for errors',
+    usage: ['lint [<dir> | --ref <ref>] [--json]'],
+    description: [
+      'Checks the policy files (refs/, branches/, groups/, keys/) of a checkout of the policy branch (<dir>), or of a commit of the current repository (--ref). Without either, inside a clone or a bare repository, lints the local refs/heads/apps/access-control, or refs/remotes/origin/apps/access-control when there is no local branch. Prints what it linted, then one line per finding: path:line:col: severity: message.',
+      'Exit status: 0 when there is no error (warnings allowed), 1 on any error, 2 on a usage error.',
+    ],
+    options: [
+      { name: 'ref', value: '<ref>', help: 'lint the policy files of this ref or commit of the current repository (e.g. origin/apps/access-control)' },
+      JSON_OPT,
+      HELP,
+    ],
+    examples: [
+      'git acl lint                      # the policy branch of this repository',
+      'git acl lint .                    # a checkout of the policy branch, as edited',
+      'git acl lint --ref origin/apps/access-control',
+      'git acl lint --json policy/',
+    ],
+    module: './lint.js',
+  },
+  {
+    name: 'check',
+    summary: 'would the policy allow one operation?',
+    usage: [
+      'check --user <USER_ID|me> <ref-op> <ref> [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--json]',
+      'check --user <USER_ID|me> <tree-op> <path> --branch <ref> [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--json]',
+    ],
+    description: [
+      'Evaluates one operation for one user against a policy, and prints allowed or denied, the rule that decided (path:line: text) and, for a denial, what would allow it.',
+      'Ref ops: create-branch, create-tag, fast-forward, force, delete; create = create-branch and create-tag. Ref names as git writes them, with or without refs/ (heads/main = refs/heads/main). Tree ops (need --branch): create-directory, create-file, create-symlink, create-submodule, modify, delete-file, delete-symlink, delete-submodule, delete-directory; delete with --branch = every delete-* op. An alias checks, and reports, each operation it stands for.',
+      'The policy is read as for lint (--policy <dir>, --ref <ref>, or the repository\'s policy branch). The owner is --owner, else git config acl.owner; when neither is known, rules for `owner` cannot match.',
+      'Exit status: 0 allowed (every operation), 1 denied (any) or an error, 2 on a usage error.',
+    ],
+    options: [
+      { name: 'user', value: '<USER_ID|me>', help: "the pusher: a key fingerprint (40 hex digits), or `me` for the key in git config user.signingkey" },
+      { name: 'branch', value: '<ref>', help: 'for a tree op: the branch whose content changes (heads/main or refs/heads/main)' },
+      { name: 'policy', value: '<dir>', help: 'read the policy from a checkout of the policy branch' },
+      { name: 'ref', value: '<ref>', help: 'read the policy from this ref or commit of the current repository' },
+      { name: 'owner', value: '<USER_ID>', help: "the repository owner's fingerprint (default: git config acl.owner)" },
+      JSON_OPT,
+      HELP,
+    ],
+    examples: [
+      'git acl check --user me fast-forward heads/main',
+      'git acl check --user 0123456789ABCDEF0123456789ABCDEF01234567 create-file docs/x.md --branch heads/main',
+      'git acl check --user me create refs/tags/v1.0 --ref origin/apps/access-control',
+      'git acl check --user me modify refs/owner.conf --branch heads/apps/access-control --policy policy/ --json',
+    ],
+    module: './check.js',
+  },
+  {
+    name: 'preview',
+    summary: 'would the server accept this push? (asks no server; fetches its policy)',
+    usage: ['preview [<remote>] [<refspec>...] [--user <USER_ID|me>] [--owner <USER_ID>] [--json]', 'preview --pre-push <remote> [<url>]   (reads git\'s pre-push lines on stdin)'],
+    description: [
+      "Fetches the remote's policy branch into refs/remotes/<remote>/apps/access-control, works out what `git push <remote> <refspec>...` would send (each refspec's local object against the remote's current value, from git ls-remote; no refspec: the current branch to its upstream, or to the same name), and judges it exactly as the server's pre-receive hook would, printing the hook's own lines.",
+      'The pusher is --user, default `me` (the key in git config user.signingkey, which signs the push). The owner is --owner, else git config acl.owner of this clone, else acl.owner in the remote\'s config when the remote is a local path; otherwise it is unknown and rules for `owner` cannot match (a warning says so). The signature itself is not previewed: push with git push --signed.',
+      'Exit status: 0 the server would accept, 1 it would reject (or an error), 2 on a usage error.',
+    ],
+    options: [
+      { name: 'user', value: '<USER_ID|me>', help: 'judge the push as this user (default: me)' },
+      { name: 'owner', value: '<USER_ID>', help: "the repository owner's fingerprint (see above)" },
+      { name: 'pre-push', help: "pre-push hook mode: arguments are git's <remote> <url>, the updates come on stdin" },
+      JSON_OPT,
+      HELP,
+    ],
+    examples: [
+      'git acl preview                         # the current branch, to its upstream',
+      'git acl preview origin main',
+      'git acl preview origin HEAD:refs/heads/release :refs/heads/old-topic',
+      'git acl preview origin v1.0 --json',
+    ],
+    module: './preview.js',
+  },
+  {
+    name: 'install-client-hook',
+    summary: "install `git acl preview` as this clone's pre-push hook",
+    usage: ['install-client-hook'],
+    description: [
+      "Writes the clone's pre-push hook (in core.hooksPath when set), so that a push the server would reject stops before it leaves, with the hook's own messages. Refuses to overwrite a pre-push hook that git-acl did not install. Skip the check for one push with git push --no-verify. Pushes to a remote without a policy branch are let through.",
+    ],
+    options: [HELP],
+    examples: ['git acl install-client-hook', 'git push --signed origin main            # checked first', 'git push --signed --no-verify origin main   # not checked'],
+    module: './client-hook.js',
+  },
+  {
+    name: 'version',
+    summary: 'print the version of git-acl',
+    usage: ['version', '--version'],
+    description: [],
+    options: [HELP],
+    examples: ['git acl version'],
+    module: './version.js',
+  },
+  {
+    name: 'help',
+    summary: 'show help for git-acl or one command',
+    usage: ['help [<command>]'],
+    description: ['`git acl --help` is turned by git itself into `git help acl` (a manual page); use `git acl -h`, `git acl help`, or `git-acl --help`.'],
+    options: [HELP],
+    examples: ['git acl help check', 'git acl check -h'],
+    module: './help.js',
+  },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

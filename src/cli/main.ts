@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * The `git-acl` binary (`git acl <command>` when on PATH). Parses the command
+ * line against the command table and imports only the module of the command
+ * that runs, so help and usage errors load nothing heavy.
+ *
+ * Exit codes: 0 ok, 1 denied / errors, 2 usage error.
+ */
+import { COMMANDS, findCommand } from './commands.js';
+import { CliError, UsageError, didYouMean, parseArgs, type ParsedArgs } from './args.js';
+
+export type CommandModule = { run(args: ParsedArgs): Promise<number> };
+
+async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first === undefined) {
+    const { generalHelp } = await import('./help.js');
+    process.stderr.write(generalHelp());
+    return 2;
+  }
+  if (first === '-h' || first === '--help') {
+    const { generalHelp } = await import('./help.js');
+    process.stdout.write(generalHelp());
+    return 0;
+  }
+  if (first === '--version' || first === '-V') argv = ['version', ...argv.slice(1)];
+  else if (first.startsWith('-')) {
+    const hint = didYouMean(first.replace(/^-+/, ''), ['help', 'version']);
+    throw new UsageError(`unknown option ${first}${hint ? `; did you mean --${hint}?` : ''} (usage: git acl <command> [<options>]; see git acl -h)`);
+  }
+  const name = argv[0]!;
+  const spec = findCommand(name);
+  if (!spec) {
+    const { unknownCommand } = await import('./main-support.js');
+    throw unknownCommand(name);
+  }
+  const rest = argv.slice(1);
+  const end = rest.indexOf('--');
+  const before = end < 0 ? rest : rest.slice(0, end);
+  if (before.includes('--help') || before.includes('-h')) {
+    const { commandHelp } = await import('./help.js');
+    process.stdout.write(commandHelp(spec));
+    return 0;
+  }
+  const args = parseArgs(rest, spec.options, spec.name);
+  const mod = (await import(spec.module)) as CommandModule;
+  return mod.run(args);
+}
+
+function fail(e: unknown): number {
+  if (e instanceof UsageError) {
+    const spec = e.command ? findCommand(e.command) : undefined;
+    const who = spec ? `git acl ${spec.name}` : 'git acl';
+    let text = `${who}: ${e.message}\n`;
+    if (spec) {
+      text += `${spec.usage.map((u, i) => `${i === 0 ? 'usage: ' : '   or: '}git acl ${u}`).join('\n')}\n(see git acl ${spec.name} -h)\n`;
+    }
+    process.stderr.write(text);
+    return 2;
+  }
+  const cmd = COMMANDS.some((c) => c.name === process.argv[2]) ? ` ${process.argv[2]}` : '';
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`git acl${cmd}: ${e instanceof CliError ? '' : 'error: '}${message}\n`);
+  if (!(e instanceof CliError) && process.env.GIT_ACL_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = fail(e);
+  },
+);

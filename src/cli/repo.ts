@@ -1,0 +1,119 @@
+/**
+ * What the front ends need from the user's repository and keyring: where the
+ * git directory is, config values, ref resolution, and the user's own key.
+ */
+import { spawn } from 'node:child_process';
+import { runGit } from '../git/exec.js';
+import { CliError } from './args.js';
+
+/** The absolute git directory of the repository around the working directory, or null outside one. */
+export async function findGitDir(cwd = process.cwd()): Promise<string | null> {
+  const r = await runGit(['rev-parse', '--absolute-git-dir'], { cwd }).catch(() => null);
+  if (!r || r.code !== 0) return null;
+  return r.stdout.toString('utf8').trim() || null;
+}
+
+export async function requireGitDir(what: string): Promise<string> {
+  const dir = await findGitDir();
+  if (!dir) throw new CliError(`${what}: not inside a git repository (${process.cwd()})`);
+  return dir;
+}
+
+/** `git config --get <key>` in the current repository (or global config outside one); null when unset. */
+export async function gitConfig(key: string, gitDir?: string): Promise<string | null> {
+  const env = gitDir ? { ...process.env, GIT_DIR: gitDir } : process.env;
+  const r = await runGit(['config', '--get', key], { env });
+  if (r.code === 1) return null;
+  if (r.code !== 0) throw new CliError(`cannot read git config ${key}: ${r.stderr || `exit ${r.code}`}`);
+  const v = r.stdout.toString('utf8').trim();
+  return v === '' ? null : v;
+}
+
+/** The commit a ref (or any revision) names, and its full ref name when it is a ref. Throws a CliError naming the ref. */
+export async function resolveCommit(gitDir: string, rev: string): Promise<{ commit: string; fullName: string | null }> {
+  if (rev.startsWith('-')) throw new CliError(`invalid ref ${rev}`);
+  const env = { ...process.env, GIT_DIR: gitDir };
+  const r = await runGit(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { env });
+  if (r.code !== 0) throw new CliError(`ref ${rev} does not exist in ${gitDir} (or is not a commit)`);
+  const commit = r.stdout.toString('utf8').trim();
+  const n = await runGit(['rev-parse', '--symbolic-full-name', rev], { env });
+  const fullName = n.code === 0 ? n.stdout.toString('utf8').trim() || null : null;
+  return { commit, fullName };
+}
+
+/** True when the full ref exists in the repository. */
+export async function refExists(gitDir: string, ref: string): Promise<boolean> {
+  const r = await runGit(['show-ref', '--verify', '--quiet', ref], { env: { ...process.env, GIT_DIR: gitDir } });
+  return r.code === 0;
+}
+
+/** 40 hex digits, upper case: a user ID as gpg prints a v4 fingerprint (spaces and lower case accepted). */
+export function normaliseUserId(s: string): string | null {
+  const t = s.replace(/\s+/g, '').toUpperCase();
+  return /^[0-9A-F]{40}$/.test(t) ? t : null;
+}
+
+/**
+ * Resolves `--user`: a fingerprint, or `me` (the primary key fingerprint of
+ * `git config user.signingkey`, asked of gpg). Errors name the option, the
+ * config key or the key involved.
+ */
+export async function resolveUser(value: string, option = '--user'): Promise<{ userId: string; from: string }> {
+  if (value === 'me') {
+    const key = await gitConfig('user.signingkey');
+    if (!key) {
+      throw new CliError(
+        `${option} me: git config user.signingkey is not set; set it to your key (git config user.signingkey <FINGERPRINT>) or pass ${option} <USER_ID>`,
+      );
+    }
+    const format = await gitConfig('gpg.format');
+    if (format && format !== 'openpgp') {
+      throw new CliError(`${option} me: gpg.format is ${format}; git-acl needs OpenPGP-signed pushes (git config gpg.format openpgp)`);
+    }
+    return { userId: await fingerprintOf(key), from: `user.signingkey ${key}` };
+  }
+  const id = normaliseUserId(value);
+  if (!id) throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'`);
+  return { userId: id, from: option };
+}
+
+/** The primary key fingerprint of a gpg key spec, via `gpg --with-colons --fingerprint`. */
+export async function fingerprintOf(key: string): Promise<string> {
+  const program = (await gitConfig('gpg.openpgp.program')) ?? (await gitConfig('gpg.program')) ?? 'gpg';
+  const r = await run(program, ['--batch', '--with-colons', '--fingerprint', '--', key]);
+  if (r.error) throw new CliError(`user.signingkey ${key}: cannot run ${program}: ${r.error}`);
+  if (r.code !== 0) {
+    const why = r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
+    throw new CliError(`user.signingkey ${key}: gpg knows no such key (${why.trim()})`);
+  }
+  const fprs: string[] = [];
+  let afterPub = false;
+  for (const line of r.stdout.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === 'pub') afterPub = true;
+    else if (f[0] === 'fpr' && afterPub) {
+      fprs.push((f[9] ?? '').toUpperCase());
+      afterPub = false;
+    } else if (f[0] === 'sub' || f[0] === 'ssb') afterPub = false;
+  }
+  const unique = [...new Set(fprs)];
+  if (unique.length === 0) throw new CliError(`user.signingkey ${key}: gpg knows no such key`);
+  if (unique.length > 1) {
+    throw new CliError(`user.signingkey ${key}: matches ${unique.length} keys (${unique.join(', ')}); set it to the full fingerprint`);
+  }
+  return unique[0]!;
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string; error?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: '', error: e.message }));
+    child.on('close', (code) =>
+      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+  });
+}
