@@ -32,7 +32,7 @@ export const COMMANDS: CommandSpec[] = [
     ],
     options: [
       { name: 'owner-key', value: '<file>', help: "the owner's armored OpenPGP public key (exactly one key, no secret material)" },
-      { name: 'preset', value: '<name>', multiple: true, help: 'also install this policy preset from policies/ (repeatable); see --list-presets' },
+      { name: 'preset', value: '<name>', multiple: true, help: 'also install this policy preset from policies/; see --list-presets' },
       { name: 'list-presets', help: 'print the available presets and exit' },
       HELP,
     ],
