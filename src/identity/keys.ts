@@ -187,6 +187,10 @@ function describeError(e: unknown): string {
  * `fileName`, its base name must be `<FINGERPRINT>.asc`.
  */
 export async function loadKeyFile(armored: string, fileName?: string, date: Date = new Date()): Promise<LoadedKey> {
+  const declared = ARMOR_BEGIN.exec(armored.trimStart().split('\n', 1)[0]!.trimEnd())?.[1];
+  if (declared !== undefined && declared !== 'PUBLIC KEY BLOCK' && declared !== 'PRIVATE KEY BLOCK') {
+    throw keyFileError(fileName, `is a "PGP ${declared}", not a "PGP PUBLIC KEY BLOCK"`);
+  }
   let scan: ScannedKeyFile;
   try {
     scan = await scanKeyFile(armored);

@@ -36,7 +36,7 @@ function lastLineStartingWith(text: string, marker: string): number {
 
 /** Show a line in an error message: quoted, control characters escaped, cut short. */
 function show(line: string): string {
-  const s = JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}...` : line);
+  const s = JSON.stringify(line.length > 200 ? `${line.slice(0, 200)}...` : line);
   return s;
 }
 
