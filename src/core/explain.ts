@@ -1,0 +1,125 @@
+/**
+ * Decision explanations: the one place where the reason text and the nearest
+ * rules are made. The hook, `git acl check` and the pre-push hook all print
+ * these strings verbatim, so users read the same words everywhere.
+ */
+import type { Actor, Operation, RuleRef } from './model.js';
+import { internalsOf, type CompiledPolicy } from './compile.js';
+import { matchesRule, scopeMatches, subjectIncludes, type BoundActor, type BoundRule } from './bind.js';
+import { escapeLiteral } from './pattern.js';
+
+export const MAX_CANDIDATES = 3;
+
+/** Names go into one-line messages: quote any that hold spaces, quotes or control characters. */
+export function displayName(name: string): string {
+  return /[\x00-\x20\x7f"\\]/.test(name) || name === '' ? JSON.stringify(name) : name;
+}
+
+export function displayRule(ref: RuleRef): string {
+  return `${ref.file}:${ref.line} ${JSON.stringify(ref.text)}`;
+}
+
+/** The name a rule's pattern sees: ref names and branches without `refs/`. */
+export function stripRefs(ref: string): string {
+  return ref.startsWith('refs/') ? ref.slice(5) : ref;
+}
+
+export interface Subjectless {
+  op: string;
+  name: string;
+  branch?: string;
+  kind: 'ref' | 'tree';
+}
+
+export function describeOp(o: Operation): Subjectless {
+  return o.type === 'ref'
+    ? { op: o.op, name: stripRefs(o.ref), kind: 'ref' }
+    : { op: o.op, name: o.path, branch: stripRefs(o.branch), kind: 'tree' };
+}
+
+function what(d: Subjectless): string {
+  return `${d.op} ${displayName(d.name)}${d.branch !== undefined ? ` on ${displayName(d.branch)}` : ''}`;
+}
+
+export function allowedReason(actor: Actor, d: Subjectless, rule: RuleRef): string {
+  return `allowed: ${actor.userId} may ${what(d)} by ${displayRule(rule)}`;
+}
+
+export function deniedByRuleReason(actor: Actor, d: Subjectless, rule: RuleRef): string {
+  return `denied: ${actor.userId} may not ${what(d)}: ${displayRule(rule)} forbids it (deny rules always win)`;
+}
+
+interface Candidate {
+  b: BoundRule;
+  tier: number;
+  score: number;
+  hint: string;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+function subjectHint(b: BoundRule, actor: Actor): string {
+  const s = b.entry.rule.subject;
+  if (s.kind === 'owner') return '(applies to the owner only)';
+  if (s.kind === 'group') return `(applies to group '${s.name}', which does not include ${actor.userId})`;
+  if (s.kind === 'user') return `(applies to ${s.id} only)`;
+  return '';
+}
+
+/**
+ * Rules that come closest to allowing a denied operation, best first:
+ * 1. the pusher's own rules for this op whose pattern or branch scope misses;
+ * 2. the pusher's rules whose pattern matches but that grant other ops;
+ * 3. rules for this op and name that belong to someone else.
+ * Within a tier: closest pattern first, then canonical (file, line) order.
+ */
+export function nearestRules(compiled: CompiledPolicy, bound: BoundActor, d: Subjectless, unsafe: boolean): Candidate[] {
+  const c = internalsOf(compiled);
+  const out: Candidate[] = [];
+  for (const b of bound.all) {
+    const e = b.entry;
+    const r = e.rule;
+    if (r.deny || r.kind !== d.kind) continue;
+    const subjectOk = subjectIncludes(c, e, bound.actor);
+    const opOk = (r.ops as string[]).includes(d.op);
+    if (!subjectOk && !opOk) continue;
+    const scopeOk = d.branch === undefined || scopeMatches(c, bound, e.scope, d.branch);
+    const patternOk = matchesRule(b, d.name);
+    if (subjectOk && opOk) {
+      if (patternOk && scopeOk) {
+        // Only reachable for unsafe names: the rule matches but has wildcards.
+        if (unsafe) out.push({ b, tier: 0, score: 0, hint: '(has wildcards, which never allow names with control characters or invalid UTF-8)' });
+        continue;
+      }
+      if (patternOk) out.push({ b, tier: 1, score: Number.MAX_SAFE_INTEGER, hint: `(only on branches matching ${r.scope ?? ''})` });
+      else out.push({ b, tier: 1, score: commonPrefix(e.pattern.prefix, d.name), hint: `(pattern does not match ${displayName(d.name)})` });
+    } else if (subjectOk && patternOk && scopeOk) {
+      out.push({ b, tier: 2, score: 0, hint: `(allows ${r.opsWritten.join(',')}, not ${d.op})` });
+    } else if (opOk && patternOk && scopeOk) {
+      out.push({ b, tier: 3, score: 0, hint: subjectHint(b, bound.actor) });
+    }
+  }
+  out.sort((x, y) => x.tier - y.tier || y.score - x.score || x.b.entry.index - y.b.entry.index);
+  return out.slice(0, MAX_CANDIDATES);
+}
+
+export function defaultDenyReason(actor: Actor, d: Subjectless, unsafe: boolean, nearest: Candidate[]): string {
+  const head = unsafe
+    ? `denied: no rule lets ${actor.userId} ${what(d)}: the name holds a control character or invalid UTF-8, which only a rule whose pattern is exactly this name allows`
+    : `denied: no rule lets ${actor.userId} ${what(d)}`;
+  const best = nearest[0];
+  if (best !== undefined) return `${head}; nearest: ${displayRule(best.b.entry.ref)} ${best.hint}`.trimEnd();
+  const file = d.kind === 'ref' ? 'refs/*.conf' : 'branches/*.conf';
+  const example = `${actor.userId} ${d.op} ^${escapeForExample(d.name)}$`;
+  const scope = d.branch !== undefined ? ` (under 'branch ^${escapeForExample(d.branch)}$' to limit it to this branch)` : '';
+  return `${head}; no rule comes close: a rule like '${example}' in ${file}${scope} would allow it`;
+}
+
+/** Example patterns in messages: readable, yet exact (punctuation other than / and - escaped). */
+function escapeForExample(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/[\x00-\x1f\x7f]/g, (ch) => escapeLiteral(ch));
+}

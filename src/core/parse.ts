@@ -1,0 +1,208 @@
+/**
+ * Reading policy files into rules and groups. Never throws: anything that
+ * cannot be understood becomes a diagnostic, so `git acl lint` can report every
+ * problem of a policy in one run.
+ */
+import type { Diagnostic, Group, Policy, PolicyFile, RefOp, Rule, RuleKind, Subject, TreeOp } from './model.js';
+import { checkGroups, groupNameFromPath, hasGroup, parseGroupFile } from './groups.js';
+import { isGroupNameSyntax, isUserId, looksLikeKeyId, malformedUserIdMessage } from './ids.js';
+import { expandOp, suggestOp, wrongKindHint } from './ops.js';
+import { analysePattern, type PatternInfo } from './pattern.js';
+import { fileLines, tokenizeLine, type Token } from './tokens.js';
+import { checkRules, type RuleSite } from './checks.js';
+import { compareDiagnostics, comparePaths } from './order.js';
+
+type FileRole =
+  | { role: 'rules'; kind: RuleKind }
+  | { role: 'group'; name: string }
+  | { role: 'key' }
+  | { role: 'warn'; code: string; message: string }
+  | { role: 'ignore' };
+
+function classify(path: string): FileRole {
+  const top = path.split('/')[0];
+  if (top === 'refs' || top === 'branches') {
+    if (path.endsWith('.conf')) return { role: 'rules', kind: top === 'refs' ? 'ref' : 'tree' };
+    return { role: 'warn', code: 'ignored-file', message: `ignored: only *.conf files are read in ${top}/` };
+  }
+  if (top === 'groups') {
+    const name = groupNameFromPath(path);
+    if (name !== undefined) return { role: 'group', name };
+    return {
+      role: 'warn', code: 'ignored-file',
+      message: 'ignored: a group is a file groups/<name>.conf (no subfolders, .conf suffix)',
+    };
+  }
+  if (top === 'keys') {
+    if (/^keys\/[0-9A-F]{40}\.asc$/.test(path)) return { role: 'key' };
+    return {
+      role: 'warn', code: 'bad-key-file',
+      message: "ignored: key files are named keys/<USER_ID>.asc, the key's fingerprint in 40 upper-case hex digits",
+    };
+  }
+  return { role: 'ignore' };
+}
+
+function parseSubject(tok: Token, groups: Record<string, Group>, at: Omit<Diagnostic, 'severity' | 'code' | 'message'>, diags: Diagnostic[]): Subject | undefined {
+  const s = tok.text;
+  if (s === 'anyone') return { kind: 'anyone' };
+  if (s === 'owner') return { kind: 'owner' };
+  if (isUserId(s)) return { kind: 'user', id: s };
+  if (hasGroup(groups, s)) return { kind: 'group', name: s };
+  if (s === 'deny' || s === 'branch') {
+    diags.push({ ...at, severity: 'error', code: 'reserved-subject', message: `'${s}' is reserved and cannot be a subject` });
+  } else if (looksLikeKeyId(s)) {
+    diags.push({ ...at, severity: 'error', code: 'malformed-user-id', message: malformedUserIdMessage(s) });
+  } else if (isGroupNameSyntax(s)) {
+    diags.push({ ...at, severity: 'error', code: 'undefined-group', message: `undefined group '${s}' (no file groups/${s}.conf)` });
+  } else {
+    diags.push({
+      ...at, severity: 'error', code: 'invalid-subject',
+      message: `invalid subject '${s}': expected anyone, owner, a group name or a user ID (40 upper-case hex digits)`,
+    });
+  }
+  return undefined;
+}
+
+function parseOps(tok: Token, kind: RuleKind, file: string, line: number, diags: Diagnostic[]): { written: string[]; ops: Array<RefOp | TreeOp> } | undefined {
+  const written = tok.text.split(',');
+  const ops: Array<RefOp | TreeOp> = [];
+  let ok = true;
+  let offset = 0;
+  for (const name of written) {
+    const at = { file, line, col: tok.col + offset };
+    offset += name.length + 1;
+    if (name === '') {
+      diags.push({ ...at, severity: 'error', code: 'empty-op', message: 'empty operation name in the list (stray comma?)' });
+      ok = false;
+      continue;
+    }
+    const expanded = expandOp(name, kind);
+    if (expanded) {
+      for (const op of expanded) if (!ops.includes(op)) ops.push(op);
+      continue;
+    }
+    ok = false;
+    const hint = wrongKindHint(name, kind);
+    if (hint !== undefined) {
+      diags.push({ ...at, severity: 'error', code: 'wrong-op-kind', message: hint });
+      continue;
+    }
+    const guess = suggestOp(name, kind);
+    diags.push({
+      ...at, severity: 'error', code: 'unknown-op',
+      message: `unknown operation '${name}'` + (guess !== undefined ? `; did you mean '${guess}'?` : ''),
+    });
+  }
+  return ok ? { written, ops } : undefined;
+}
+
+function checkPatternAt(text: string, file: string, line: number, col: number, diags: Diagnostic[]): PatternInfo | undefined {
+  const { info, problems } = analysePattern(text);
+  for (const p of problems) diags.push({ file, line, col: col + p.offset, severity: p.severity, code: p.code, message: p.message });
+  return info;
+}
+
+function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, Group>, sites: RuleSite[], diags: Diagnostic[]): void {
+  let scope: string | undefined;
+  let scopeCol = 0;
+  let scopeLine = 0;
+  let scopePrefix = '';
+  fileLines(file.content).forEach((raw, idx) => {
+    const lineNo = idx + 1;
+    const { tokens, text, endCol } = tokenizeLine(raw);
+    if (tokens.length === 0) return;
+    const at = (col: number) => ({ file: file.path, line: lineNo, col });
+    const first = tokens[0]!;
+    if (first.text === 'branch') {
+      if (kind === 'ref') {
+        diags.push({
+          ...at(first.col), severity: 'error', code: 'branch-in-refs',
+          message: "'branch' lines are only allowed in branches/*.conf; ref rules match the ref name itself",
+        });
+        return;
+      }
+      const pat = tokens[1];
+      if (pat === undefined) {
+        diags.push({ ...at(endCol + 1), severity: 'error', code: 'missing-field', message: "missing branch pattern after 'branch'" });
+        return;
+      }
+      if (tokens[2] !== undefined) {
+        diags.push({
+          ...at(tokens[2].col), severity: 'error', code: 'extra-field',
+          message: `unexpected '${tokens[2].text}' after the branch pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)`,
+        });
+      }
+      // Even a broken scope narrows the rules below it: an error fails the policy anyway, and widening would be worse.
+      scope = pat.text;
+      scopeCol = pat.col;
+      scopeLine = lineNo;
+      scopePrefix = checkPatternAt(pat.text, file.path, lineNo, pat.col, diags)?.prefix ?? '';
+      return;
+    }
+    const deny = first.text === 'deny';
+    const base = deny ? 1 : 0;
+    const subjTok = tokens[base];
+    const opsTok = tokens[base + 1];
+    const patTok = tokens[base + 2];
+    const missing = !subjTok
+      ? "missing subject, operations and pattern after 'deny'"
+      : !opsTok
+        ? 'missing operations and pattern: a rule is [deny] <subject> <op>[,<op>...] <pattern>'
+        : !patTok
+          ? 'missing pattern: a rule is [deny] <subject> <op>[,<op>...] <pattern>'
+          : undefined;
+    if (missing !== undefined) {
+      diags.push({ ...at(endCol + 1), severity: 'error', code: 'missing-field', message: missing });
+      return;
+    }
+    const extra = tokens[base + 3];
+    if (extra !== undefined) {
+      diags.push({
+        ...at(extra.col), severity: 'error', code: 'extra-field',
+        message: `unexpected '${extra.text}' after the pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)`,
+      });
+    }
+    const subject = parseSubject(subjTok!, groups, at(subjTok!.col), diags);
+    const ops = parseOps(opsTok!, kind, file.path, lineNo, diags);
+    const info = checkPatternAt(patTok!.text, file.path, lineNo, patTok!.col, diags);
+    if (!subject || !ops || !info || extra !== undefined) return;
+    const rule: Rule = {
+      kind,
+      deny,
+      subject,
+      opsWritten: ops.written,
+      ops: ops.ops,
+      pattern: patTok!.text,
+      source: { file: file.path, line: lineNo, text },
+    };
+    if (scope !== undefined) rule.scope = scope;
+    sites.push({ rule, patternCol: patTok!.col, prefix: info.prefix, scopeCol, scopeLine, scopePrefix });
+  });
+}
+
+/**
+ * Parses the files of a policy branch. Order of `files` does not matter: they
+ * are read sorted by path, so rules come out in canonical (file, line) order.
+ */
+export function parsePolicy(files: PolicyFile[]): Policy {
+  const diags: Diagnostic[] = [];
+  const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path) || comparePaths(a.content, b.content));
+  const roles = sorted.map((f) => ({ file: f, role: classify(f.path) }));
+  const groups = Object.create(null) as Record<string, Group>;
+  for (const { file, role } of roles) {
+    if (role.role === 'group') {
+      // Own-property map: a group named like an Object.prototype member must not alias it.
+      if (hasGroup(groups, role.name)) continue;
+      groups[role.name] = parseGroupFile(file.path, role.name, file.content, diags);
+    } else if (role.role === 'warn') {
+      diags.push({ file: file.path, line: 1, col: 1, severity: 'warning', code: role.code, message: role.message });
+    }
+  }
+  checkGroups(groups, diags);
+  const sites: RuleSite[] = [];
+  for (const { file, role } of roles) if (role.role === 'rules') parseRuleFile(file, role.kind, groups, sites, diags);
+  checkRules(sites, diags);
+  diags.sort(compareDiagnostics);
+  return { rules: sites.map((s) => s.rule), groups, diagnostics: diags };
+}

@@ -1,0 +1,463 @@
+/**
+ * Rule patterns: RE2 regular expressions and `glob:` globs, turned into RE2
+ * source with `$user_id` left as a hole to fill per pusher.
+ *
+ * Globs are translated here rather than with micromatch/picomatch: those need
+ * Node's `util`/`path` (not browser-safe) and emit lookaheads that RE2 rejects.
+ */
+import { RE2JS } from 're2js';
+
+export const USER_ID_VAR = '$user_id';
+const GLOB_PREFIX = 'glob:';
+/** A bound on compiled program size: policies are contributed data, and a huge program costs memory and time per name. */
+const MAX_PROGRAM_SIZE = 20_000;
+/** Stands in for a user ID when validating a pattern: any ID yields the same syntax, because the hole is always a group. */
+const SAMPLE_ID = '0123456789ABCDEF0123456789ABCDEF01234567';
+
+export interface PatternInfo {
+  glob: boolean;
+  /** RE2 source pieces; the pusher's escaped user ID goes between consecutive pieces. */
+  parts: string[];
+  /** When the pattern is a literal (no wildcard at all), its text pieces, joined by the user ID. */
+  literal?: string[];
+  /** Literal text that every match starts with, up to the first wildcard or `$user_id`. */
+  prefix: string;
+  hasUserId: boolean;
+}
+
+export interface PatternProblem {
+  /** Offset in the pattern as written (UTF-16 units), for the diagnostic's column. */
+  offset: number;
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+}
+
+export interface PatternAnalysis {
+  info?: PatternInfo;
+  problems: PatternProblem[];
+}
+
+/**
+ * Escapes one code point for RE2 so it means itself anywhere, in a character
+ * class too. ASCII punctuation and controls become `\x{..}`: RE2 gives them no
+ * meaning there, whatever the neighbours.
+ */
+function escapeChar(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  if (cp >= 0x80 || /[A-Za-z0-9_]/.test(ch)) return ch;
+  return `\\x{${cp.toString(16)}}`;
+}
+
+export function escapeLiteral(s: string): string {
+  let out = '';
+  for (const ch of s) out += escapeChar(ch);
+  return out;
+}
+
+/** The `$user_id` hole filled: a group, so `$user_id+` or `a{$user_id}` keep one meaning for every ID. */
+export function userIdSource(userId: string): string {
+  return `(?:${escapeLiteral(userId)})`;
+}
+
+export function instantiate(info: PatternInfo, userId: string): string {
+  return info.hasUserId ? info.parts.join(userIdSource(userId)) : info.parts[0]!;
+}
+
+export function literalFor(info: PatternInfo, userId: string): string | undefined {
+  return info.literal?.join(userId);
+}
+
+export function compileSource(source: string): RE2JS {
+  return RE2JS.compile(source);
+}
+
+function cleanEngineMessage(msg: string): string {
+  return msg.replace(/^error parsing regexp: /, '');
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', f: '\f', v: '\v', a: '\x07' };
+
+/** Reads an escape at p[i] === '\\'; returns its length and, when it stands for one literal character, that character. */
+function readEscape(p: string, i: number): { len: number; lit?: string } {
+  const d = p[i + 1];
+  if (d === undefined) return { len: 1 };
+  if (d === 'x') {
+    if (p[i + 2] === '{') {
+      const end = p.indexOf('}', i + 3);
+      if (end < 0) return { len: 2 };
+      const hex = p.slice(i + 3, end);
+      if (/^[0-9A-Fa-f]{1,6}$/.test(hex) && parseInt(hex, 16) <= 0x10ffff) {
+        return { len: end + 1 - i, lit: String.fromCodePoint(parseInt(hex, 16)) };
+      }
+      return { len: end + 1 - i };
+    }
+    const hex = p.slice(i + 2, i + 4);
+    if (/^[0-9A-Fa-f]{2}$/.test(hex)) return { len: 4, lit: String.fromCharCode(parseInt(hex, 16)) };
+    return { len: 2 };
+  }
+  const simple = SIMPLE_ESCAPES[d];
+  if (simple !== undefined) return { len: 2, lit: simple };
+  const cp = d.codePointAt(0)!;
+  const ch = String.fromCodePoint(cp);
+  if (cp < 0x80 && !/[A-Za-z0-9_]/.test(ch)) return { len: 1 + ch.length, lit: ch };
+  return { len: 1 + ch.length };
+}
+
+function unsupportedFeature(p: string): string | undefined {
+  if (/\\[1-9]/.test(p) || /\\k[<{']/.test(p) || /\(\?P=/.test(p)) return 'backreferences';
+  if (/\(\?<?[=!]/.test(p)) return 'lookahead and lookbehind';
+  if (/\(\?>/.test(p)) return 'atomic groups';
+  if (/[*+?}]\+/.test(p)) return 'possessive quantifiers';
+  return undefined;
+}
+
+function checkCompiles(source: string, offset: number, what: string, problems: PatternProblem[]): boolean {
+  try {
+    const re = RE2JS.compile(source);
+    if (re.programSize() > MAX_PROGRAM_SIZE) {
+      problems.push({
+        offset,
+        severity: 'error',
+        code: 'pattern-too-large',
+        message: `${what} is too large (${re.programSize()} instructions, limit ${MAX_PROGRAM_SIZE}); split it into several rules`,
+      });
+      return false;
+    }
+    return true;
+  } catch (e) {
+    problems.push({
+      offset,
+      severity: 'error',
+      code: what === 'glob' ? 'invalid-glob' : 'invalid-regex',
+      message: `invalid ${what === 'glob' ? 'glob' : 'regular expression'}: ${cleanEngineMessage((e as Error).message)}`,
+    });
+    return false;
+  }
+}
+
+function analyseRegex(p: string): PatternAnalysis {
+  const problems: PatternProblem[] = [];
+  const parts: string[] = [];
+  const lits: string[] = [];
+  let cur = '';
+  let lit = '';
+  let isLiteral = true;
+  let prefix = '';
+  let prefixOpen = true;
+  const n = p.length;
+  let i = 0;
+  if (p[0] === '^') {
+    cur = '^';
+    i = 1;
+  }
+  const addLit = (text: string): void => {
+    lit += text;
+    if (prefixOpen) prefix += text;
+  };
+  const breakLiteral = (): void => {
+    isLiteral = false;
+    prefixOpen = false;
+  };
+  while (i < n) {
+    const c = p[i]!;
+    if (p.startsWith(USER_ID_VAR, i)) {
+      parts.push(cur);
+      lits.push(lit);
+      cur = '';
+      lit = '';
+      prefixOpen = false;
+      i += USER_ID_VAR.length;
+      continue;
+    }
+    if (c === '\\') {
+      if (p[i + 1] === 'Q') {
+        const end = p.indexOf('\\E', i + 2);
+        const stop = end < 0 ? n : end;
+        addLit(p.slice(i + 2, stop));
+        cur += p.slice(i, end < 0 ? n : end + 2);
+        i = end < 0 ? n : end + 2;
+        continue;
+      }
+      const esc = readEscape(p, i);
+      if (esc.lit !== undefined) addLit(esc.lit);
+      else breakLiteral();
+      cur += p.slice(i, i + esc.len);
+      i += esc.len;
+      continue;
+    }
+    if (c === '[') {
+      breakLiteral();
+      let j = i + 1;
+      if (p[j] === '^') j++;
+      if (p[j] === ']') j++;
+      while (j < n && p[j] !== ']') {
+        if (p[j] === '\\') j += 2;
+        else if (p.startsWith('[:', j)) {
+          const k = p.indexOf(':]', j + 2);
+          j = k < 0 ? j + 1 : k + 2;
+        } else {
+          if (p.startsWith(USER_ID_VAR, j)) {
+            problems.push({
+              offset: j,
+              severity: 'error',
+              code: 'user-id-in-class',
+              message: `${USER_ID_VAR} cannot be used inside a character class [...]`,
+            });
+          }
+          j++;
+        }
+      }
+      cur += p.slice(i, Math.min(j + 1, n));
+      i = j + 1;
+      continue;
+    }
+    if (c === '$' && i === n - 1) {
+      cur += c;
+      i++;
+      continue;
+    }
+    if (c === '|') {
+      // An alternation anywhere means no text is common to every match.
+      prefix = '';
+    }
+    if ('.()*+?{}|^$'.includes(c)) {
+      // A quantifier makes the previous character optional or repeated: it no longer belongs to the prefix.
+      if ('*+?{'.includes(c) && prefixOpen && prefix.length > 0) prefix = prefix.slice(0, -1);
+      breakLiteral();
+    } else addLit(c);
+    cur += c;
+    i++;
+  }
+  parts.push(cur);
+  lits.push(lit);
+  if (problems.length > 0) return { problems };
+  const feature = unsupportedFeature(p);
+  if (feature !== undefined) {
+    try {
+      RE2JS.compile(p);
+    } catch {
+      problems.push({
+        offset: 0,
+        severity: 'error',
+        code: 'unsupported-regex',
+        message: `${feature} are not supported: patterns use RE2 syntax, which guarantees matching in linear time`,
+      });
+      return { problems };
+    }
+  }
+  // The pattern as written gives messages that quote the user's own text; the filled-in one must compile too.
+  if (!checkCompiles(p, 0, 'regex', problems)) return { problems };
+  const info: PatternInfo = { glob: false, parts, prefix, hasUserId: parts.length > 1 };
+  if (isLiteral) info.literal = lits;
+  if (info.hasUserId && !checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems)) return { problems };
+  return { info, problems };
+}
+
+const POSIX_CLASSES = new Set([
+  'alnum', 'alpha', 'ascii', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'word', 'xdigit',
+]);
+
+function analyseGlob(g: string, base: number): PatternAnalysis {
+  const problems: PatternProblem[] = [];
+  const parts: string[] = [];
+  const lits: string[] = [];
+  let cur = '';
+  let lit = '';
+  let isLiteral = true;
+  let prefix = '';
+  let prefixOpen = true;
+  const braces: number[] = [];
+  const n = g.length;
+  let i = 0;
+  const err = (offset: number, message: string, code = 'invalid-glob'): void => {
+    problems.push({ offset: base + offset, severity: 'error', code, message });
+  };
+  const wild = (): void => {
+    isLiteral = false;
+    prefixOpen = false;
+  };
+  const addLit = (text: string): void => {
+    cur += escapeLiteral(text);
+    lit += text;
+    if (prefixOpen) prefix += text;
+  };
+  const boundaryBefore = (k: number): boolean =>
+    k === 0 || g[k - 1] === '/' || (braces.length > 0 && (g[k - 1] === '{' || g[k - 1] === ','));
+  const boundaryAfter = (k: number): boolean =>
+    k === n || g[k] === '/' || (braces.length > 0 && (g[k] === ',' || g[k] === '}'));
+  const starRunEnd = (k: number): number => {
+    while (g[k] === '*') k++;
+    return k;
+  };
+  if (n === 0) err(0, 'empty glob');
+  while (i < n) {
+    if (g.startsWith(USER_ID_VAR, i)) {
+      parts.push(cur);
+      lits.push(lit);
+      cur = '';
+      lit = '';
+      prefixOpen = false;
+      i += USER_ID_VAR.length;
+      continue;
+    }
+    const c = g[i]!;
+    if (c === '\\') {
+      const cp = g.codePointAt(i + 1);
+      if (cp === undefined) {
+        err(i, 'a glob cannot end with a lone backslash');
+        i++;
+        continue;
+      }
+      addLit(String.fromCodePoint(cp));
+      i += 1 + String.fromCodePoint(cp).length;
+      continue;
+    }
+    if (c === '/' && g.startsWith('**', i + 1)) {
+      const end = starRunEnd(i + 1);
+      if (boundaryAfter(end)) {
+        // `a/**` also matches `a` itself, like git's wildmatch and micromatch.
+        wild();
+        cur += '(?:/.*)?';
+        i = end;
+        continue;
+      }
+    }
+    if (c === '*') {
+      wild();
+      const end = starRunEnd(i);
+      if (end - i >= 2 && boundaryBefore(i) && boundaryAfter(end)) {
+        if (g[end] === '/') {
+          cur += '(?:.*/)?';
+          i = end + 1;
+        } else {
+          cur += '.*';
+          i = end;
+        }
+        continue;
+      }
+      if (end - i >= 2) {
+        problems.push({
+          offset: base + i,
+          severity: 'warning',
+          code: 'glob-double-star',
+          message: "'**' crosses '/' only as a whole path segment (like 'a/**/b'); here it acts like '*'",
+        });
+      }
+      cur += '[^/]*';
+      i = end;
+      continue;
+    }
+    if (c === '?') {
+      wild();
+      cur += '[^/]';
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      wild();
+      let j = i + 1;
+      let negate = false;
+      if (g[j] === '!' || g[j] === '^') {
+        negate = true;
+        j++;
+      }
+      let members = '';
+      let first = true;
+      let bad = false;
+      const readMember = (): string | undefined => {
+        if (g[j] === '\\') j++;
+        const cp = g.codePointAt(j);
+        if (cp === undefined) return undefined;
+        const ch = String.fromCodePoint(cp);
+        j += ch.length;
+        return ch;
+      };
+      while (j < n && (g[j] !== ']' || first)) {
+        first = false;
+        if (g.startsWith('[:', j)) {
+          const k = g.indexOf(':]', j + 2);
+          const name = k < 0 ? '' : g.slice(j + 2, k);
+          if (POSIX_CLASSES.has(name)) {
+            members += `[:${name}:]`;
+            j = k + 2;
+            continue;
+          }
+        }
+        if (g.startsWith(USER_ID_VAR, j)) {
+          err(j, `${USER_ID_VAR} cannot be used inside a character class [...]`, 'user-id-in-class');
+          bad = true;
+        }
+        const lo = readMember();
+        if (lo === undefined) break;
+        if (g[j] === '-' && j + 1 < n && g[j + 1] !== ']') {
+          j++;
+          const hi = readMember();
+          if (hi === undefined) break;
+          if (hi.codePointAt(0)! < lo.codePointAt(0)!) {
+            err(i, `invalid range '${lo}-${hi}' in [...]`);
+            bad = true;
+          }
+          members += `${escapeChar(lo)}-${escapeChar(hi)}`;
+        } else members += escapeChar(lo);
+      }
+      if (j >= n) {
+        err(i, "unclosed '[' in glob");
+        break;
+      }
+      if (!bad) cur += negate ? `[^/${members}]` : `[${members}]`;
+      i = j + 1;
+      continue;
+    }
+    if (c === '{') {
+      wild();
+      braces.push(i);
+      cur += '(?:';
+      i++;
+      continue;
+    }
+    if (c === ',' && braces.length > 0) {
+      cur += '|';
+      i++;
+      continue;
+    }
+    if (c === '}') {
+      if (braces.length === 0) {
+        err(i, "unmatched '}' in glob (write '\\}' for a literal brace)");
+        i++;
+        continue;
+      }
+      braces.pop();
+      cur += ')';
+      i++;
+      continue;
+    }
+    const ch = String.fromCodePoint(g.codePointAt(i)!);
+    addLit(ch);
+    i += ch.length;
+  }
+  for (const open of braces) err(open, "unclosed '{' in glob");
+  parts.push(cur);
+  lits.push(lit);
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+  const info: PatternInfo = { glob: true, parts, prefix, hasUserId: parts.length > 1 };
+  if (isLiteral) info.literal = lits;
+  if (!checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems)) return { problems };
+  return { info, problems };
+}
+
+/** Parses and validates a pattern as written in a rule: a regex, or `glob:<glob>`. */
+export function analysePattern(text: string): PatternAnalysis {
+  if (text.startsWith(GLOB_PREFIX)) return analyseGlob(text.slice(GLOB_PREFIX.length), GLOB_PREFIX.length);
+  return analyseRegex(text);
+}
+
+/** True when a pattern has no wildcard: it matches one name (per pusher) only. */
+export function isLiteralPattern(text: string): boolean {
+  return analysePattern(text).info?.literal !== undefined;
+}
+
+/** Control characters (U+0000–U+001F, U+007F) make a name unsafe: SPEC §4 allows it only through an exact rule. */
+export function hasControlChar(name: string): boolean {
+  return /[\x00-\x1f\x7f]/.test(name);
+}
