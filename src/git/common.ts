@@ -154,7 +154,7 @@ export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number)
     } catch (e) {
       throw new Error(`tree ${treeOid}: ${(e as Error).message}`);
     }
-    const nameBytes = data.slice(sp + 1, nul);
+    const nameBytes = new Uint8Array(data.subarray(sp + 1, nul)); // a plain copy, even when `data` is a Buffer
     const { text, unsafe } = decodeName(nameBytes);
     const entry: RawTreeEntry = {
       name: text,

@@ -222,7 +222,9 @@ export class IsoStore implements ObjectStore {
       throw new Error(`object ${oid} has unknown type ${JSON.stringify(type)}`);
     }
     if (!(r.object instanceof Uint8Array)) throw new Error(`cannot read object ${oid}: unexpected format`);
-    return { type, content: r.object };
+    // A plain Uint8Array view (isomorphic-git hands out Buffers in Node), so both stores return the same shape.
+    const o = r.object;
+    return { type, content: new Uint8Array(o.buffer, o.byteOffset, o.byteLength) };
   }
 
   private fs(): Promise<IsoFs> {

@@ -1,0 +1,231 @@
+/** The ObjectStore contract, checked on both implementations against real repositories. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCliStore } from '../../src/git/cli-store.js';
+import { EMPTY_TREE_OID, locationFromEnv, splitObjectDirectories } from '../../src/git/common.js';
+import { openIsoStore } from '../../src/git/iso-store.js';
+import { nodeFs, openNodeIsoStore } from '../../src/git/node-fs.js';
+import { overlayObjectsFs } from '../../src/git/overlay-fs.js';
+import type { ObjectStore } from '../../src/git/store.js';
+import {
+  annotatedTag,
+  cleanupTempDirs,
+  commit,
+  exe,
+  file,
+  git,
+  gitlink,
+  initRepo,
+  runGit,
+  setRef,
+  symlink,
+  tempDir,
+  writeBlob,
+} from '../support/git.js';
+import { both, bothThrow, cleanEnv } from './helpers.js';
+
+const SUB = '1111111111111111111111111111111111111111';
+const MISSING = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef';
+
+afterAll(() => cleanupTempDirs());
+
+describe('ObjectStore (both implementations)', () => {
+  let repo: string;
+  let c1: string, c2: string, c3: string, tag: string, bigBlob: string, big: Buffer;
+
+  beforeAll(() => {
+    repo = initRepo();
+    c1 = commit(repo, [file('a', 'A'), file('d/e/f'), symlink('l', 'a'), gitlink('s', SUB), exe('x')]);
+    c2 = commit(repo, [file('a', 'B'), file('d/e/f'), file('d/g'), file(Buffer.from([0x62, 0xff]), 'bad')], [c1]);
+    c3 = commit(repo, [file('other')]);
+    tag = annotatedTag(repo, 'v1', c2);
+    big = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+    bigBlob = writeBlob(repo, big);
+    setRef(repo, 'refs/heads/main', c2);
+    setRef(repo, 'refs/heads/apps/access-control', c1);
+    setRef(repo, 'refs/tags/v1', tag);
+    git(['symbolic-ref', 'HEAD', 'refs/heads/main'], { gitDir: repo });
+  });
+
+  it('resolveRef: exact names only, loose and packed, symbolic HEAD, missing = null', async () => {
+    const check = async () => {
+      expect(await both(repo, (s) => s.resolveRef('refs/heads/main'))).toBe(c2);
+      expect(await both(repo, (s) => s.resolveRef('refs/heads/apps/access-control'))).toBe(c1);
+      expect(await both(repo, (s) => s.resolveRef('refs/tags/v1'))).toBe(tag);
+      expect(await both(repo, (s) => s.resolveRef('HEAD'))).toBe(c2);
+      expect(await both(repo, (s) => s.resolveRef('refs/heads/nope'))).toBeNull();
+      expect(await both(repo, (s) => s.resolveRef('refs/heads/mai'))).toBeNull();
+      expect(await both(repo, (s) => s.resolveRef('refs/heads/apps'))).toBeNull();
+      expect(await both(repo, (s) => s.resolveRef('refs/heads'))).toBeNull();
+    };
+    await check();
+    git(['pack-refs', '--all'], { gitDir: repo });
+    expect(fs.existsSync(path.join(repo, 'refs/heads/main'))).toBe(false);
+    await check();
+    await bothThrow(repo, (s) => s.resolveRef('main'));
+    await bothThrow(repo, (s) => s.resolveRef('refs/heads/x y'));
+    await bothThrow(repo, (s) => s.resolveRef('refs/heads/x\n'));
+    await bothThrow(repo, (s) => s.resolveRef('refs/heads/*'));
+  });
+
+  it('readType, peel, commitTree', async () => {
+    expect(await both(repo, (s) => s.readType(c1))).toBe('commit');
+    expect(await both(repo, (s) => s.readType(tag))).toBe('tag');
+    expect(await both(repo, (s) => s.readType(bigBlob))).toBe('blob');
+    expect(await both(repo, (s) => s.readType(EMPTY_TREE_OID))).toBe('tree');
+    expect(await both(repo, (s) => s.peel(tag))).toEqual({ oid: c2, type: 'commit' });
+    expect(await both(repo, (s) => s.peel(c1))).toEqual({ oid: c1, type: 'commit' });
+    const tree = await both(repo, (s) => s.commitTree(c2));
+    expect(tree).toBe(git(['rev-parse', `${c2}^{tree}`], { gitDir: repo }));
+  });
+
+  it('readBlob: exact bytes, also for a multi-megabyte blob read between small ones', async () => {
+    const res = await both(repo, async (s) => {
+      const [x, y, z] = await Promise.all([s.readBlob(bigBlob), s.readBlob(writeBlob(repo, 'small')), s.readBlob(bigBlob)]);
+      return [Buffer.from(x).equals(big), Buffer.from(y).toString(), Buffer.from(z).equals(big), x instanceof Uint8Array];
+    });
+    expect(res).toEqual([true, 'small', true, true]);
+  });
+
+  it('readTree: modes, kinds, and raw bytes for names that are not UTF-8', async () => {
+    const root = await both(repo, async (s) => s.readTree(await s.commitTree(c1)));
+    expect(root.map((e) => [e.name, e.mode, e.kind])).toEqual([
+      ['a', '100644', 'file'],
+      ['d', '040000', 'directory'],
+      ['l', '120000', 'symlink'],
+      ['s', '160000', 'submodule'],
+      ['x', '100755', 'file'],
+    ]);
+    expect(root.find((e) => e.name === 's')!.oid).toBe(SUB);
+    const root2 = await both(repo, async (s) => s.readTree(await s.commitTree(c2)));
+    const bad = root2.find((e) => e.rawName)!;
+    expect(bad.name).toBe('b\ufffd');
+    expect(Buffer.from(bad.rawName!)).toEqual(Buffer.from([0x62, 0xff]));
+  });
+
+  it('diffTrees: raw changes agree, including modified directories and the empty tree', async () => {
+    const changes = await both(repo, async (s) => s.diffTrees(await s.commitTree(c1), await s.commitTree(c2)));
+    expect(changes.map((c) => [c.path, c.old?.kind ?? '-', c.new?.kind ?? '-', c.unsafeName ?? false])).toEqual([
+      ['a', 'file', 'file', false],
+      ['b\ufffd', '-', 'file', true],
+      ['d', 'directory', 'directory', false],
+      ['d/g', '-', 'file', false],
+      ['l', 'symlink', '-', false],
+      ['s', 'submodule', '-', false],
+      ['x', 'file', '-', false],
+    ]);
+    const fromEmpty = await both(repo, async (s) => s.diffTrees(null, await s.commitTree(c1)));
+    const fromEmptyOid = await both(repo, async (s) => s.diffTrees(EMPTY_TREE_OID, await s.commitTree(c1)));
+    expect(fromEmptyOid).toEqual(fromEmpty);
+    expect(fromEmpty.map((c) => c.path)).toEqual(['a', 'd', 'd/e', 'd/e/f', 'l', 's', 'x']);
+    expect(await both(repo, async (s) => s.diffTrees(await s.commitTree(c3), await s.commitTree(c3)))).toEqual([]);
+  });
+
+  it('isAncestor: equality, ancestry, unrelated; non-commits throw', async () => {
+    expect(await both(repo, (s) => s.isAncestor(c1, c2))).toBe(true);
+    expect(await both(repo, (s) => s.isAncestor(c2, c1))).toBe(false);
+    expect(await both(repo, (s) => s.isAncestor(c2, c2))).toBe(true);
+    expect(await both(repo, (s) => s.isAncestor(c3, c2))).toBe(false);
+    await bothThrow(repo, (s) => s.isAncestor(bigBlob, c2));
+    await bothThrow(repo, (s) => s.isAncestor(c1, MISSING));
+  });
+
+  it('errors are one line and name the object', async () => {
+    for (const [what, f] of [
+      ['missing', (s: ObjectStore) => s.readBlob(MISSING)],
+      ['missing type', (s: ObjectStore) => s.readType(MISSING)],
+      ['wrong type', (s: ObjectStore) => s.readBlob(c1)],
+      ['tree of a blob', (s: ObjectStore) => s.commitTree(bigBlob)],
+      ['diff of a missing tree', (s: ObjectStore) => s.diffTrees(null, MISSING)],
+    ] as const) {
+      for (const msg of await bothThrow(repo, f)) {
+        expect(msg, what).toMatch(/[0-9a-f]{40}/);
+        expect(msg, what).not.toContain('\n');
+      }
+    }
+    for (const msg of await bothThrow(repo, (s) => s.readBlob('--help'))) expect(msg).toMatch(/invalid/);
+  });
+
+  it('many concurrent reads on one git store come back matched to their requests', async () => {
+    const s = openCliStore(repo, { env: cleanEnv() });
+    try {
+      const oids = [c1, c2, c3, tag, bigBlob, MISSING];
+      const results = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => s.readType(oids[i % oids.length]!)));
+      const types = results.map((r) => (r.status === 'fulfilled' ? r.value : 'error'));
+      expect(types.slice(0, 6)).toEqual(['commit', 'commit', 'commit', 'tag', 'blob', 'error']);
+      for (let i = 0; i < types.length; i++) expect(types[i]).toBe(types[i % 6]);
+    } finally {
+      await s.close();
+    }
+    await expect(s.readType(c1)).rejects.toThrow(/closed/);
+  });
+
+  it('a repository that borrows objects through objects/info/alternates', async () => {
+    const borrower = initRepo();
+    fs.writeFileSync(path.join(borrower, 'objects/info/alternates'), `${path.join(repo, 'objects')}\n`);
+    const own = commit(borrower, [file('mine')], [c2]);
+    expect(await both(borrower, (s) => s.isAncestor(c1, own))).toBe(true);
+    expect(await both(borrower, async (s) => (await s.diffTrees(await s.commitTree(c2), await s.commitTree(own))).length)).toBeGreaterThan(0);
+  });
+
+  it('the git store honours an explicit quarantine location', async () => {
+    // Build a fake quarantine: a new object directory that only the location names.
+    const q = tempDir('quarantine-');
+    const main = initRepo();
+    const objs = path.join(q, 'objects');
+    fs.mkdirSync(objs);
+    const inQ = git(['hash-object', '-w', '--stdin'], { gitDir: main, input: 'quarantined', env: { GIT_OBJECT_DIRECTORY: objs } });
+    const loc = { gitDir: main, objectDirectory: objs, alternateObjectDirectories: [path.join(main, 'objects')] };
+    expect(await both(loc, (s) => s.readType(inQ))).toBe('blob');
+    await bothThrow(main, (s) => s.readType(inQ));
+  });
+});
+
+describe('helpers', () => {
+  it('locationFromEnv / splitObjectDirectories', () => {
+    expect(locationFromEnv('/r', {})).toEqual({ gitDir: '/r' });
+    expect(
+      locationFromEnv('/r', {
+        GIT_OBJECT_DIRECTORY: '/r/objects/incoming-x',
+        GIT_QUARANTINE_PATH: '/r/objects/incoming-x',
+        GIT_ALTERNATE_OBJECT_DIRECTORIES: '/r/objects',
+      }),
+    ).toEqual({ gitDir: '/r', objectDirectory: '/r/objects/incoming-x', alternateObjectDirectories: ['/r/objects'] });
+    expect(splitObjectDirectories('/a:/b::"/c:d\\"e\\303\\251"')).toEqual(['/a', '/b', '/c:d"e\u00e9']);
+  });
+
+  it('overlay fs: overlay first, union readdir, writes refused', async () => {
+    const base = tempDir('ovl-');
+    fs.mkdirSync(path.join(base, 'g/objects/pack'), { recursive: true });
+    fs.mkdirSync(path.join(base, 'q/pack'), { recursive: true });
+    fs.writeFileSync(path.join(base, 'g/objects/pack/a.idx'), 'main');
+    fs.writeFileSync(path.join(base, 'g/objects/pack/b.idx'), 'main-b');
+    fs.writeFileSync(path.join(base, 'q/pack/a.idx'), 'quarantine');
+    fs.writeFileSync(path.join(base, 'q/pack/c.idx'), 'q-c');
+    const o = overlayObjectsFs(nodeFs, path.join(base, 'g'), [path.join(base, 'q')]).promises;
+    expect(await o.readdir(path.join(base, 'g/objects/pack'))).toEqual(['a.idx', 'b.idx', 'c.idx']);
+    expect(String(await o.readFile(path.join(base, 'g/objects/pack/a.idx'), 'utf8'))).toBe('quarantine');
+    expect(String(await o.readFile(path.join(base, 'g//objects/./pack/b.idx'), 'utf8'))).toBe('main-b');
+    await expect(o.readFile(path.join(base, 'g/objects/pack/zz.idx'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(o.writeFile(path.join(base, 'g/objects/x'), 'y')).rejects.toMatchObject({ code: 'EROFS' });
+    await expect(o.mkdir(path.join(base, 'g/objects/y'))).rejects.toMatchObject({ code: 'EROFS' });
+  });
+
+  it('iso store takes an injected fs (no node:fs import in iso-store.ts)', async () => {
+    const src = fs.readFileSync(path.resolve(__dirname, '../../src/git/iso-store.ts'), 'utf8');
+    const src2 = fs.readFileSync(path.resolve(__dirname, '../../src/git/overlay-fs.ts'), 'utf8');
+    expect(src + src2).not.toMatch(/from ['"](node:|fs|path|os|child_process)/);
+    const repo = initRepo();
+    const c = commit(repo, [file('x')]);
+    let reads = 0;
+    const counting = { ...nodeFs, readFile: (p: string, o?: unknown) => (reads++, nodeFs.readFile(p, o)) };
+    const s = openIsoStore({ gitDir: repo }, { fs: counting });
+    expect(await s.readType(c)).toBe('commit');
+    expect(reads).toBeGreaterThan(0);
+    await s.close();
+    expect(runGit(['cat-file', '-t', c], { gitDir: repo }).stdout.toString().trim()).toBe('commit');
+    void openNodeIsoStore;
+  });
+});
