@@ -116,7 +116,7 @@ async function tryKeyFile(
   const bad = (why: string): Attempt => ({
     ok: false,
     code: 'bad-signature',
-    message: `bad push certificate signature (checked with ${ref.fileName}): ${why}`,
+    message: `bad push certificate signature (checked with ${ref.fileName}): ${why.replace(/^Error verifying signed message: /, '')}`,
   });
   try {
     const message = await openpgp.createMessage({ binary: payload });
