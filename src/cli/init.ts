@@ -1,0 +1,184 @@
+/**
+ * `git acl init <bare-repo> --owner-key <key.asc> [--preset <name>]...`
+ *
+ * Makes a bare repository a git-acl server: the pre-receive hook, a random
+ * push-certificate nonce seed, the owner, and the policy branch. Safe to run
+ * again: it reports what it changed and never rewrites an existing policy
+ * branch (policy changes go through signed pushes, like everything else).
+ */
+import { readFile, writeFile, readdir, stat, chmod, mkdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join, resolve, relative, sep } from 'node:path';
+import { gitText, runGit } from '../git/exec.js';
+import { POLICY_REF } from '../git/policy-files.js';
+import { readKeyFile } from '../identity/keys.js';
+import { HOOK_ENTRY, POLICIES_DIR } from '../package-root.js';
+
+export interface InitOptions {
+  repo: string;
+  ownerKeyFile: string;
+  presets?: string[];
+}
+
+export interface InitResult {
+  owner: string;
+  /** Human-readable lines: one per thing done or left alone. */
+  changes: string[];
+}
+
+export class InitError extends Error {}
+
+/** Marks a hook file as ours, so init may update it but never overwrites someone else's hook. */
+const HOOK_MARK = '# git-acl pre-receive hook';
+
+export function hookScript(nodePath = process.execPath, entry = HOOK_ENTRY): string {
+  return [
+    '#!/bin/sh',
+    HOOK_MARK,
+    '# Judges every push against the policy on refs/heads/apps/access-control.',
+    '# Installed by `git acl init`; runs the git-acl that installed it, with the same Node.',
+    `exec ${shellQuote(nodePath)} ${shellQuote(entry)}`,
+    '',
+  ].join('\n');
+}
+
+export async function init(opts: InitOptions): Promise<InitResult> {
+  const repo = resolve(opts.repo);
+  const changes: string[] = [];
+  const bare = await runGit(['rev-parse', '--is-bare-repository'], { cwd: repo, env: cleanEnv() }).catch(() => null);
+  if (!bare || bare.code !== 0 || bare.stdout.toString().trim() !== 'true') {
+    throw new InitError(`${opts.repo}: not a bare git repository (create one with: git init --bare ${opts.repo})`);
+  }
+  const gitDir = (await gitText(['rev-parse', '--absolute-git-dir'], { cwd: repo, env: cleanEnv() })).trim();
+  const env = { ...cleanEnv(), GIT_DIR: gitDir };
+
+  let armored: string;
+  try {
+    armored = await readFile(opts.ownerKeyFile, 'utf8');
+  } catch (e) {
+    throw new InitError(`${opts.ownerKeyFile}: cannot read the owner's key: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  let owner: string;
+  try {
+    owner = (await readKeyFile(armored)).fingerprint;
+  } catch (e) {
+    throw new InitError(`${opts.ownerKeyFile}: ${(e as Error).message}`);
+  }
+
+  const presets = [...new Set(opts.presets ?? [])].filter((p) => p !== 'default');
+  const available = await listPresets();
+  for (const p of presets) {
+    if (!available.includes(p)) throw new InitError(`unknown preset '${p}' (available: ${available.join(', ')})`);
+  }
+
+  // Owner first: refusing a second owner must happen before anything is written.
+  const currentOwner = (await runGit(['config', '--get', 'acl.owner'], { env })).stdout.toString().trim();
+  if (currentOwner && currentOwner !== owner) {
+    throw new InitError(
+      `acl.owner is already ${currentOwner}; refusing to change the owner to ${owner} (change it by hand with: git --git-dir=${gitDir} config acl.owner <FINGERPRINT>)`,
+    );
+  }
+
+  // The hook.
+  const hookPath = join(gitDir, 'hooks', 'pre-receive');
+  const wanted = hookScript();
+  const existing = await readFile(hookPath, 'utf8').catch(() => null);
+  if (existing !== null && !existing.includes(HOOK_MARK)) {
+    throw new InitError(`${hookPath}: a pre-receive hook that git-acl did not install is in the way; move it aside and run init again`);
+  }
+  if (existing !== wanted) {
+    await mkdir(join(gitDir, 'hooks'), { recursive: true });
+    await writeFile(hookPath, wanted);
+    changes.push(existing === null ? `installed ${hookPath}` : `updated ${hookPath}`);
+  } else {
+    changes.push(`hook ${hookPath} already installed`);
+  }
+  await chmod(hookPath, 0o755);
+
+  // Signed pushes need a nonce seed; keep an existing one so outstanding nonces stay valid.
+  const seed = (await runGit(['config', '--get', 'receive.certNonceSeed'], { env })).stdout.toString().trim();
+  if (!seed) {
+    await gitText(['config', 'receive.certNonceSeed', randomBytes(32).toString('hex')], { env });
+    changes.push('set receive.certNonceSeed (random)');
+  } else {
+    changes.push('receive.certNonceSeed already set');
+  }
+
+  if (!currentOwner) {
+    await gitText(['config', 'acl.owner', owner], { env });
+    changes.push(`set acl.owner = ${owner}`);
+  } else {
+    changes.push(`acl.owner already ${owner}`);
+  }
+
+  const tip = await runGit(['rev-parse', '--verify', '--quiet', POLICY_REF], { env });
+  if (tip.code === 0) {
+    changes.push(`policy branch ${POLICY_REF} exists; left unchanged`);
+    if (presets.length) {
+      changes.push(`presets not applied (${presets.join(', ')}): the policy branch exists; push their files from policies/ as the owner instead`);
+    }
+  } else {
+    const files = new Map<string, string | Buffer>();
+    for (const p of ['default', ...presets]) {
+      for (const [path, content] of await readPresetFiles(p)) {
+        if (files.has(path)) throw new InitError(`presets clash: ${path} comes from more than one preset`);
+        files.set(path, content);
+      }
+    }
+    files.set(`keys/${owner}.asc`, armored);
+    const commit = await commitFiles(env, files, `git-acl init: owner ${owner}${presets.length ? `, presets ${presets.join(', ')}` : ''}`);
+    // Create only if still absent: never clobber a policy branch that appeared meanwhile.
+    await gitText(['update-ref', POLICY_REF, commit, '0'.repeat(40)], { env });
+    changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; keys/${owner}.asc)`);
+  }
+  return { owner, changes };
+}
+
+export async function listPresets(): Promise<string[]> {
+  const entries = await readdir(POLICIES_DIR, { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+/** The policy files of a preset, keyed by their path on the policy branch. README files stay out. */
+export async function readPresetFiles(name: string): Promise<Map<string, Buffer>> {
+  const root = join(POLICIES_DIR, name);
+  const out = new Map<string, Buffer>();
+  async function walk(dir: string): Promise<void> {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile() && !/^readme/i.test(e.name)) out.set(relative(root, full).split(sep).join('/'), await readFile(full));
+    }
+  }
+  if (!(await stat(root).catch(() => null))?.isDirectory()) throw new InitError(`unknown preset '${name}'`);
+  await walk(root);
+  return out;
+}
+
+/** Writes a root commit holding exactly `files`, without touching any work tree or index. */
+async function commitFiles(env: NodeJS.ProcessEnv, files: Map<string, string | Buffer>, message: string): Promise<string> {
+  const index = join(env.GIT_DIR as string, `acl-init-index-${process.pid}`);
+  const ienv = { ...env, GIT_INDEX_FILE: index };
+  try {
+    for (const [path, content] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const oid = (await gitText(['hash-object', '-w', '--stdin'], { env, input: content })).trim();
+      await gitText(['update-index', '--add', '--cacheinfo', `100644,${oid},${path}`], { env: ienv });
+    }
+    const tree = (await gitText(['write-tree'], { env: ienv })).trim();
+    const who = { GIT_AUTHOR_NAME: 'git-acl', GIT_AUTHOR_EMAIL: 'git-acl@localhost', GIT_COMMITTER_NAME: 'git-acl', GIT_COMMITTER_EMAIL: 'git-acl@localhost' };
+    return (await gitText(['commit-tree', tree, '-m', message], { env: { ...env, ...who } })).trim();
+  } finally {
+    await rm(index, { force: true });
+  }
+}
+
+/** The caller's environment without variables that would point git at another repository. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
+  return env;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

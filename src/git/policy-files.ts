@@ -1,0 +1,63 @@
+/**
+ * Reads the policy branch's files out of a commit, through any ObjectStore.
+ *
+ * Rule and group files are read whole (they are small and every push needs
+ * them). Key files are only listed: a push needs one key, and a policy branch
+ * may hold thousands, so their blobs are read on demand.
+ */
+import type { PolicyFile } from '../core/model.js';
+import type { ObjectStore } from './store.js';
+
+export const POLICY_REF = 'refs/heads/apps/access-control';
+
+/** The folders of the policy branch that the core reads or lints (SPEC §2). */
+const POLICY_DIRS = new Set(['refs', 'branches', 'groups', 'keys']);
+
+export interface PolicyTree {
+  /** The commit the files were read from. */
+  commit: string;
+  /** `refs/`, `branches/`, `groups/` files with content; `keys/` and other files by name with empty content, for the linter. */
+  files: PolicyFile[];
+  /** `keys/<name>` → blob id, for every blob under `keys/`. */
+  keyBlobs: Map<string, string>;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export async function readPolicyTree(store: ObjectStore, commit: string): Promise<PolicyTree> {
+  const peeled = await store.peel(commit);
+  if (peeled.type !== 'commit') throw new Error(`policy branch points at a ${peeled.type}, not a commit`);
+  const root = await store.commitTree(peeled.oid);
+  const files: PolicyFile[] = [];
+  const keyBlobs = new Map<string, string>();
+  const top = await store.readTree(root);
+  for (const entry of top) {
+    if (entry.kind !== 'directory' || !POLICY_DIRS.has(entry.name)) continue;
+    await walk(entry.oid, entry.name);
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { commit: peeled.oid, files, keyBlobs };
+
+  async function walk(tree: string, prefix: string): Promise<void> {
+    for (const entry of await store.readTree(tree)) {
+      const path = `${prefix}/${entry.name}`;
+      if (entry.kind === 'directory') {
+        await walk(entry.oid, path);
+      } else if (prefix.startsWith('keys') ) {
+        if (entry.kind === 'file') keyBlobs.set(path, entry.oid);
+        files.push({ path, content: '' });
+      } else if (entry.kind === 'file' && path.endsWith('.conf')) {
+        files.push({ path, content: utf8.decode(await store.readBlob(entry.oid)) });
+      } else {
+        // Symlinks, submodules and non-.conf files are listed so the linter can warn about them.
+        files.push({ path, content: '' });
+      }
+    }
+  }
+}
+
+export async function readKeyBlob(store: ObjectStore, tree: PolicyTree, path: string): Promise<string | null> {
+  const oid = tree.keyBlobs.get(path);
+  if (!oid) return null;
+  return utf8.decode(await store.readBlob(oid));
+}

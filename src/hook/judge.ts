@@ -1,0 +1,107 @@
+/**
+ * Judges one push: the operations it makes, against the policy as it was
+ * before the push, plus the rules that protect the policy branch itself
+ * (SPEC §6). Shared by the server hook and the client-side preview, so that
+ * both say exactly the same thing about the same push.
+ */
+import {
+  compilePolicy,
+  evaluate,
+  formatDiagnostic,
+  lintPolicy,
+  parsePolicy,
+  type Actor,
+  type CompiledPolicy,
+  type Decision,
+  type Operation,
+} from '../core/index.js';
+import { analyzeUpdates, type RefUpdate } from '../git/operations.js';
+import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
+import type { ObjectStore } from '../git/store.js';
+import { isZeroOid } from '../git/common.js';
+
+export interface JudgeInput {
+  store: ObjectStore;
+  updates: RefUpdate[];
+  /** The policy branch as it was before the push. */
+  policy: PolicyTree;
+  actor: Actor;
+  /** The policy branch after the push, when the push updates it (read once by the caller for key registration). */
+  newPolicy?: PolicyTree;
+}
+
+export interface Verdict {
+  actor: Actor;
+  decisions: Decision[];
+  /** Reasons that reject the push whatever the rules say: broken new policy, owner lockout, policy branch deletion. */
+  problems: string[];
+  accepted: boolean;
+}
+
+export class PolicyBrokenError extends Error {}
+
+/** Compiles the policy the server enforces; a broken one rejects every push (fail closed). */
+export function compileServerPolicy(policy: PolicyTree): CompiledPolicy {
+  const errors = lintPolicy(policy.files).filter((d) => d.severity === 'error');
+  if (errors.length) {
+    throw new PolicyBrokenError(
+      `the policy on ${POLICY_REF} is broken (${errors.length} error${errors.length > 1 ? 's' : ''}, first: ${formatDiagnostic(errors[0]!)}); the owner must fix it`,
+    );
+  }
+  return compilePolicy(parsePolicy(policy.files));
+}
+
+export async function judgePush(input: JudgeInput, compiled = compileServerPolicy(input.policy)): Promise<Verdict> {
+  const analyses = await analyzeUpdates(input.store, input.updates);
+  const operations: Operation[] = [];
+  const problems: string[] = [];
+  for (const a of analyses) {
+    operations.push({ type: 'ref', op: a.refOp, ref: a.update.ref, ...(a.update.unsafeName ? { unsafeName: true } : {}) });
+    operations.push(...a.treeOps);
+    // Without a commit there is no tree to judge; letting the ref op alone decide would skip the tree rules.
+    if (a.treeDiff === 'not-a-commit') {
+      problems.push(`${a.update.ref} would point at a ${a.newPeeled?.type ?? 'non-commit object'}; only tags may point at anything but a commit`);
+    }
+  }
+  const decisions = evaluate(compiled, input.actor, operations);
+
+  const policyUpdate = input.updates.find((u) => u.ref === POLICY_REF);
+  if (policyUpdate) {
+    if (isZeroOid(policyUpdate.newOid)) {
+      problems.push(`the policy branch ${POLICY_REF} cannot be deleted`);
+    } else {
+      const next = input.newPolicy ?? (await readPolicyTree(input.store, policyUpdate.newOid));
+      problems.push(...checkNewPolicy(next, input.actor.ownerId));
+    }
+  }
+  const accepted = problems.length === 0 && decisions.every((d) => d.allowed);
+  return { actor: input.actor, decisions, problems, accepted };
+}
+
+/**
+ * A pushed policy must lint clean and must leave the owner able to change it
+ * again: otherwise one push could brick the repository's access control.
+ */
+export function checkNewPolicy(next: PolicyTree, ownerId: string): string[] {
+  const errors = lintPolicy(next.files).filter((d) => d.severity === 'error');
+  if (errors.length) {
+    return [`the pushed policy has ${errors.length} error${errors.length > 1 ? 's' : ''}; fix ${errors.length > 1 ? 'them' : 'it'} and push again`, ...errors.map((d) => formatDiagnostic(d))];
+  }
+  const compiled = compilePolicy(parsePolicy(next.files));
+  const owner: Actor = { userId: ownerId, ownerId };
+  const probes: Operation[] = [
+    { type: 'ref', op: 'fast-forward', ref: POLICY_REF },
+    { type: 'tree', op: 'create-file', branch: POLICY_REF, path: 'refs/owner.conf' },
+    { type: 'tree', op: 'modify', branch: POLICY_REF, path: 'refs/owner.conf' },
+    { type: 'tree', op: 'delete-file', branch: POLICY_REF, path: 'refs/owner.conf' },
+  ];
+  const locked = evaluate(compiled, owner, probes).filter((d) => !d.allowed);
+  if (!locked.length) return [];
+  return [
+    `the pushed policy would lock the owner out of ${POLICY_REF}: the owner could no longer ${locked.map((d) => describe(d.operation)).join(', ')}`,
+  ];
+}
+
+export function describe(op: Operation): string {
+  return op.type === 'ref' ? `${op.op} ${op.ref.replace(/^refs\//, '')}` : `${op.op} ${op.path}`;
+}

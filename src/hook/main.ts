@@ -1,0 +1,39 @@
+/**
+ * The pre-receive hook's process: stdin and environment in, one report on
+ * stderr and an exit code out. Anything that goes wrong, including a bug,
+ * rejects the push (exit 1) with one line saying why.
+ */
+import { runPreReceive } from './pre-receive.js';
+import { formatFailure } from './report.js';
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function main(): Promise<number> {
+  try {
+    const result = await runPreReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: await readStdin() });
+    if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');
+    return result.accepted ? 0 : 1;
+  } catch (e) {
+    process.stderr.write(formatFailure(`internal error: ${oneLine(e)}`).join('\n') + '\n');
+    return 1;
+  }
+}
+
+function oneLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).replace(/\s+/g, ' ').slice(0, 500);
+}
+
+// Fail closed even on errors that escape the promise chain.
+process.on('uncaughtException', (e) => {
+  process.stderr.write(formatFailure(`internal error: ${oneLine(e)}`).join('\n') + '\n');
+  process.exit(1);
+});
+
+main().then(
+  (code) => process.exit(code),
+  () => process.exit(1),
+);

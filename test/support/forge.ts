@@ -1,0 +1,220 @@
+/**
+ * A throwaway forge for end-to-end tests: a bare repository made a git-acl
+ * server by `git acl init`, real gpg keys, and clones that push with
+ * `git push --signed` through the installed hook. Nothing here is mocked.
+ *
+ * All users' keys live in one gpg home (one agent per forge); each clone signs
+ * as its own user through `user.signingkey`.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { genKey, makeGpgHome, type GpgHome, type GpgKey } from './gpg.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export const CLI = path.join(REPO_ROOT, 'dist/cli/main.js');
+export const ZERO = '0'.repeat(40);
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ForgeUser {
+  name: string;
+  key: GpgKey;
+  /** The user ID: the primary key's fingerprint. */
+  id: string;
+}
+
+export interface PushResult extends RunResult {
+  /** What the hook said: stderr lines that git prefixed with `remote: `, prefix removed. */
+  remote: string[];
+}
+
+export class Clone {
+  constructor(
+    readonly forge: Forge,
+    readonly dir: string,
+    readonly user: ForgeUser,
+  ) {}
+
+  git(args: string[], input?: string): RunResult {
+    return run('git', args, { cwd: this.dir, env: this.forge.env, input });
+  }
+
+  /** Runs git and throws with its stderr on failure. */
+  ok(args: string[], input?: string): string {
+    const r = this.git(args, input);
+    if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  write(file: string, content: string, mode?: number): this {
+    const full = path.join(this.dir, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, content);
+    if (mode !== undefined) fs.chmodSync(full, mode);
+    return this;
+  }
+
+  symlink(target: string, file: string): this {
+    const full = path.join(this.dir, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.rmSync(full, { force: true });
+    fs.symlinkSync(target, full);
+    return this;
+  }
+
+  remove(file: string): this {
+    fs.rmSync(path.join(this.dir, file), { recursive: true, force: true });
+    return this;
+  }
+
+  /** Stages everything and commits; returns the new commit id. */
+  commit(message: string): string {
+    this.ok(['add', '-A']);
+    this.ok(['commit', '-q', '--allow-empty', '-m', message]);
+    return this.ok(['rev-parse', 'HEAD']);
+  }
+
+  checkout(branch: string, opts: { create?: boolean; orphan?: boolean } = {}): this {
+    if (opts.orphan) {
+      this.ok(['checkout', '-q', '--orphan', branch]);
+      this.ok(['rm', '-rfq', '--ignore-unmatch', '.']);
+    } else this.ok(['checkout', '-q', ...(opts.create ? ['-b'] : []), branch]);
+    return this;
+  }
+
+  /** `git push --signed origin <args>`; never throws. */
+  push(...args: string[]): PushResult {
+    const r = this.git(['push', '--signed', '--porcelain', 'origin', ...args]);
+    return { ...r, remote: remoteLines(r.stderr) };
+  }
+
+  /** A push without a certificate. */
+  pushUnsigned(...args: string[]): PushResult {
+    const r = this.git(['push', '--no-signed', '--porcelain', 'origin', ...args]);
+    return { ...r, remote: remoteLines(r.stderr) };
+  }
+
+  /** The oid a ref has on the server, or null. */
+  remoteRef(ref: string): string | null {
+    return this.forge.ref(ref);
+  }
+}
+
+export class Forge {
+  readonly root: string;
+  readonly bare: string;
+  readonly gpgHome: GpgHome;
+  readonly env: NodeJS.ProcessEnv;
+  readonly users = new Map<string, ForgeUser>();
+  owner!: ForgeUser;
+  private clones = 0;
+
+  constructor() {
+    this.root = fs.mkdtempSync('/tmp/forge-');
+    this.bare = path.join(this.root, 'server.git');
+    this.gpgHome = makeGpgHome();
+    const env: NodeJS.ProcessEnv = { ...this.gpgHome.env };
+    for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
+    this.env = {
+      ...env,
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: this.root,
+      GIT_AUTHOR_NAME: 'Forge Test',
+      GIT_AUTHOR_EMAIL: 'test@example.org',
+      GIT_COMMITTER_NAME: 'Forge Test',
+      GIT_COMMITTER_EMAIL: 'test@example.org',
+      NO_COLOR: '1',
+    };
+    fs.writeFileSync(path.join(this.root, '.gitconfig'), '[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n');
+  }
+
+  /** Creates the bare repository, the owner's key, and runs `git acl init` through the real binary. */
+  static create(opts: { presets?: string[]; users?: string[] } = {}): Forge {
+    const forge = new Forge();
+    forge.owner = forge.addUser('owner');
+    for (const u of opts.users ?? []) forge.addUser(u);
+    forge.sh('git', ['init', '-q', '--bare', forge.bare]);
+    const keyFile = path.join(forge.root, 'owner.asc');
+    fs.writeFileSync(keyFile, forge.owner.key.publicArmored);
+    const presets = (opts.presets ?? []).flatMap((p) => ['--preset', p]);
+    const r = forge.acl(['init', forge.bare, '--owner-key', keyFile, ...presets]);
+    if (r.code !== 0) throw new Error(`git acl init failed: ${r.stderr}${r.stdout}`);
+    return forge;
+  }
+
+  addUser(name: string, opts: { signingSubkey?: boolean } = {}): ForgeUser {
+    const key = genKey(this.gpgHome, name, opts);
+    const user = { name, key, id: key.fingerprint };
+    this.users.set(name, user);
+    return user;
+  }
+
+  user(name: string): ForgeUser {
+    const u = this.users.get(name);
+    if (!u) throw new Error(`no user ${name}`);
+    return u;
+  }
+
+  /** A fresh clone of the server that signs as `user`. */
+  clone(user: ForgeUser | string): Clone {
+    const u = typeof user === 'string' ? this.user(user) : user;
+    const dir = path.join(this.root, `clone-${u.name}-${++this.clones}`);
+    this.sh('git', ['clone', '-q', this.bare, dir]);
+    const c = new Clone(this, dir, u);
+    c.ok(['config', 'user.signingkey', u.id]);
+    c.ok(['config', 'user.name', u.name]);
+    c.ok(['config', 'user.email', `${u.name}@example.org`]);
+    return c;
+  }
+
+  /** Runs the real `git-acl` binary. */
+  acl(args: string[], opts: { cwd?: string; input?: string } = {}): RunResult {
+    return run(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? this.root, env: this.env, input: opts.input });
+  }
+
+  /** Runs a git command against the server repository. */
+  server(args: string[]): RunResult {
+    return run('git', ['--git-dir', this.bare, ...args], { env: this.env });
+  }
+
+  ref(ref: string): string | null {
+    const r = this.server(['rev-parse', '--verify', '--quiet', ref]);
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
+  /** Every ref on the server with its oid, to assert that a rejected push changed nothing. */
+  refs(): Record<string, string> {
+    const out = this.server(['for-each-ref', '--format=%(refname) %(objectname)']).stdout;
+    return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  }
+
+  sh(cmd: string, args: string[], cwd = this.root): string {
+    const r = run(cmd, args, { cwd, env: this.env });
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  cleanup(): void {
+    this.gpgHome.cleanup();
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): RunResult {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, input: opts.input ?? '', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function remoteLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('remote: '))
+    .map((l) => l.slice('remote: '.length).trimEnd())
+    .filter((l) => l.length > 0);
+}
