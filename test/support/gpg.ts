@@ -28,6 +28,8 @@ export interface GpgKey {
 }
 
 const homes = new Set<GpgHome>();
+// Last resort: if a test file dies before its afterAll, still stop its agents.
+process.once('exit', () => cleanupAllHomes());
 
 export function makeGpgHome(): GpgHome {
   const dir = fs.mkdtempSync('/tmp/g');
