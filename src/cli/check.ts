@@ -58,6 +58,9 @@ export async function run(args: ParsedArgs): Promise<number> {
   const operations = buildOperations(opName, target, branchArg);
 
   const notes: string[] = [];
+  for (const name of new Set(operations.map((o) => (o.type === 'ref' ? o.ref : o.branch)))) {
+    if (/^refs\/[^/]+$/.test(name)) notes.push(`note: ${name} is not a branch or a tag; did you mean ${name.replace(/^refs\//, 'heads/')}?`);
+  }
   const policy = await loadPolicy({ dir, ref });
   notes.push(...policy.notes);
   const { userId } = await resolveUser(userArg);
@@ -100,10 +103,19 @@ export async function run(args: ParsedArgs): Promise<number> {
   return allowed ? 0 : 1;
 }
 
+/**
+ * One decision: the core's reason line (it starts with `allowed:` or `denied:`
+ * and is the one explanation), the deciding rule, and for a denial the
+ * nearest rules as data.
+ */
 function printDecision(out: Out, d: Decision): void {
-  out.line(`${d.allowed ? out.green('allowed') : out.red('denied')}: ${describeOperation(d.operation)}`);
-  out.line(`  rule: ${d.rule ? `${d.rule.file}:${d.rule.line}: ${d.rule.text}` : 'none matched'}`);
-  out.line(`  ${d.reason}`);
+  out.line(d.reason.replace(/^(allowed|denied)(?=:)/, (w) => (w === 'allowed' ? out.green(w) : out.red(w))));
+  if (d.rule) out.line(`  rule: ${ruleText(d.rule)}`);
+  if (!d.allowed) for (const c of d.candidates) out.line(`  nearest: ${ruleText(c)}`);
+}
+
+function ruleText(r: { file: string; line: number; text: string }): string {
+  return `${r.file}:${r.line}: ${r.text}`;
 }
 
 function buildOperations(opName: string, target: string, branchArg: string | undefined): Operation[] {

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acl, cleanEnv, cleanup, ensureBuilt, git, repoWithPolicy, tempDir, writeFiles } from './helpers.js';
+import { genKey, makeGpgHome, type GpgHome } from '../support/gpg.js';
+
+const ALICE = 'A'.repeat(40);
+const BOB = 'B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0';
+const OWNER = '0123456789ABCDEF0123456789ABCDEF01234567';
+
+const POLICY = {
+  'refs/owner.conf': 'owner create-branch,create-tag,fast-forward,force,delete ^.*$\n',
+  'refs/users.conf': [
+    'anyone create-branch,fast-forward,force,delete ^heads/$user_id/.*$',
+    'maintainers fast-forward ^heads/main$',
+    'deny anyone force ^heads/main$',
+    '',
+  ].join('\n'),
+  'groups/maintainers.conf': `${ALICE}\n`,
+  'branches/owner.conf': 'owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$\n',
+  'branches/docs.conf': ['branch ^heads/main$', 'anyone create-file,modify glob:docs/**', 'deny anyone delete glob:docs/**', ''].join('\n'),
+};
+
+let policy: string;
+beforeAll(() => {
+  ensureBuilt();
+  policy = tempDir();
+  writeFiles(policy, POLICY);
+});
+afterAll(() => cleanup());
+
+const check = (...args: string[]) => acl(['check', '--policy', policy, ...args]);
+
+describe('git acl check', () => {
+  it('allowed: exit 0, the reason and the deciding rule', () => {
+    const r = check('--user', ALICE, 'fast-forward', 'heads/main');
+    expect(r.stderr).toBe('warning: the owner is unknown (no --owner, and git config acl.owner is not set here): rules for `owner` cannot match\n');
+    expect(r.stdout).toBe(
+      [
+        `policy: directory ${policy}`,
+        `user:   ${ALICE}`,
+        `allowed: ${ALICE} may fast-forward heads/main by refs/users.conf:2 "maintainers fast-forward ^heads/main$"`,
+        '  rule: refs/users.conf:2: maintainers fast-forward ^heads/main$',
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(0);
+  });
+
+  it('refs/heads/main and heads/main are the same ref', () => {
+    const a = check('--user', ALICE, 'fast-forward', 'refs/heads/main', '--owner', OWNER);
+    const b = check('--user', ALICE, 'fast-forward', 'heads/main', '--owner', OWNER);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+  });
+
+  it('denied by a deny rule: exit 1, the deny rule shown', () => {
+    const r = check('--user', ALICE, 'force', 'heads/main', '--owner', OWNER);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[2]).toMatch(new RegExp(`^denied: .*${ALICE}.*force heads/main`));
+    expect(lines[3]).toBe('  rule: refs/users.conf:3: deny anyone force ^heads/main$');
+  });
+
+  it('denied by default: the reason names what would allow it, the nearest rules follow', () => {
+    const r = check('--user', BOB, 'fast-forward', 'heads/main', '--owner', OWNER);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[2]).toMatch(/^denied: no rule lets B0B0.* fast-forward heads\/main; nearest: /);
+    expect(lines.slice(3)).toContain('  nearest: refs/users.conf:2: maintainers fast-forward ^heads/main$');
+    expect(lines.some((l) => l.startsWith('  rule:'))).toBe(false);
+  });
+
+  it('owner rules match with --owner', () => {
+    const r = check('--user', OWNER, 'force', 'heads/x', '--owner', OWNER);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`user:   ${OWNER} (the owner)\n`);
+    expect(r.stdout).toContain('  rule: refs/owner.conf:1: owner create-branch,create-tag,fast-forward,force,delete ^.*$\n');
+  });
+
+  it('the owner comes from git config acl.owner of the repository', () => {
+    const repo = repoWithPolicy(POLICY);
+    git(['config', 'acl.owner', OWNER], repo);
+    const r = acl(['check', '--user', OWNER, 'delete', 'heads/x'], { cwd: repo });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^policy: refs\/heads\/apps\/access-control at [0-9a-f]{12} in /);
+  });
+
+  it('tree ops need --branch and take a path', () => {
+    const ok = check('--user', BOB, 'create-file', 'docs/a/b.md', '--branch', 'heads/main', '--owner', OWNER);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`allowed: ${BOB} may create-file docs/a/b.md on heads/main by branches/docs.conf:2`);
+    expect(ok.stdout).toContain('  rule: branches/docs.conf:2: anyone create-file,modify glob:docs/**\n');
+    const scoped = check('--user', BOB, 'create-file', 'docs/a.md', '--branch', 'refs/heads/dev', '--owner', OWNER);
+    expect(scoped.code).toBe(1);
+    const r = check('--user', BOB, 'modify', 'docs/a.md');
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('git acl check: modify is a tree operation: it needs --branch <ref> (the branch whose content changes)');
+  });
+
+  it('aliases: each operation is checked and reported', () => {
+    const del = check('--user', BOB, 'delete', 'docs/x', '--branch', 'heads/main', '--owner', OWNER);
+    expect(del.code).toBe(1);
+    const verdicts = del.stdout.split('\n').filter((l) => /^(allowed|denied):/.test(l));
+    expect(verdicts).toHaveLength(4);
+    for (const op of ['delete-file', 'delete-symlink', 'delete-submodule', 'delete-directory']) {
+      expect(verdicts.some((l) => l.startsWith('denied:') && l.includes(` ${op} docs/x on heads/main`))).toBe(true);
+    }
+    const create = check('--user', BOB, 'create', `heads/${BOB}/topic`, '--owner', OWNER);
+    expect(create.code).toBe(1);
+    const cv = create.stdout.split('\n').filter((l) => /^(allowed|denied):/.test(l));
+    expect(cv).toHaveLength(2);
+    expect(cv[0]).toMatch(/^allowed: .* create-branch heads\/B0B0/);
+    expect(cv[1]).toMatch(/^denied: .* create-tag heads\/B0B0/);
+    // `delete` without --branch is the ref op.
+    const refDelete = check('--user', BOB, 'delete', `heads/${BOB}/topic`, '--owner', OWNER);
+    expect(refDelete.code).toBe(0);
+    expect(refDelete.stdout.split('\n').filter((l) => /^(allowed|denied):/.test(l))).toHaveLength(1);
+  });
+
+  it('--json: the decisions as data', () => {
+    const r = check('--user', BOB, 'fast-forward', 'heads/main', '--owner', OWNER, '--json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      source: { type: 'directory', path: policy },
+      user: BOB,
+      owner: OWNER,
+      allowed: false,
+      decisions: [
+        {
+          operation: { type: 'ref', op: 'fast-forward', ref: 'refs/heads/main' },
+          allowed: false,
+          candidates: expect.arrayContaining([expect.objectContaining({ file: 'refs/users.conf', line: 2, text: 'maintainers fast-forward ^heads/main$' })]),
+        },
+      ],
+    });
+    const ok = JSON.parse(check('--user', ALICE, 'fast-forward', 'heads/main', '--json').stdout) as { owner: unknown; allowed: boolean };
+    expect(ok.owner).toBeNull();
+    expect(ok.allowed).toBe(true);
+  });
+
+  it('an unknown operation is a usage error with a did-you-mean', () => {
+    const r = check('--user', BOB, 'fast-foward', 'heads/main');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe("git acl check: unknown operation 'fast-foward'; did you mean 'fast-forward'?");
+    expect(r.stderr).toContain('usage: git acl check --user <USER_ID|me> <ref-op> <ref>');
+  });
+
+  it('usage errors: missing --user, missing arguments, --branch on a ref op, bad user ID', () => {
+    expect(check('fast-forward', 'heads/main').stderr.split('\n')[0]).toBe('git acl check: missing --user <USER_ID|me> (whose push to check)');
+    expect(check('--user', BOB, 'fast-forward').stderr.split('\n')[0]).toBe('git acl check: missing the ref or path for fast-forward');
+    expect(check('--user', BOB, 'force', 'heads/x', '--branch', 'heads/main').stderr.split('\n')[0]).toBe(
+      'git acl check: --branch is for tree operations; force is a ref operation',
+    );
+    for (const args of [['fast-forward', 'heads/main'], ['--user', BOB, 'fast-forward'], ['--user', BOB, 'force', 'heads/x', '--branch', 'heads/main']]) {
+      expect(check(...args).code).toBe(2);
+    }
+    const bad = check('--user', 'alice', 'force', 'heads/x');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("git acl check: --user alice: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'\n");
+  });
+
+  it('a broken policy: exit 1, the first error named', () => {
+    const dir = tempDir();
+    writeFiles(dir, { 'refs/owner.conf': 'owner fast-foward ^.*$\n' });
+    const r = acl(['check', '--policy', dir, '--user', BOB, 'force', 'heads/x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `git acl check: the policy (directory ${dir}) has 1 error, first: refs/owner.conf:1:7: error: unknown operation 'fast-foward'; did you mean 'fast-forward'?; the server rejects every push while its policy is broken (see git acl lint)\n`,
+    );
+  });
+});
+
+describe('git acl check --user me', () => {
+  let home: GpgHome;
+  beforeAll(() => {
+    home = makeGpgHome();
+  });
+  afterAll(() => home.cleanup());
+
+  it('is the primary fingerprint of user.signingkey, also when it names a subkey', () => {
+    const key = genKey(home, 'Carol', { signingSubkey: true });
+    const repo = repoWithPolicy(POLICY);
+    git(['config', 'user.signingkey', key.keyId], repo);
+    const env = cleanEnv({ GNUPGHOME: home.dir });
+    const r = acl(['check', '--user', 'me', 'create-branch', `heads/${key.fingerprint}/x`, '--owner', OWNER], { cwd: repo, env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`user:   ${key.fingerprint}\n`);
+  });
+
+  it('names the config key when it is not set, and the key when gpg does not know it', () => {
+    const repo = repoWithPolicy(POLICY);
+    const env = cleanEnv({ GNUPGHOME: home.dir });
+    const unset = acl(['check', '--user', 'me', 'force', 'heads/x'], { cwd: repo, env });
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toBe(
+      'git acl check: --user me: git config user.signingkey is not set; set it to your key (git config user.signingkey <FINGERPRINT>) or pass --user <USER_ID>\n',
+    );
+    git(['config', 'user.signingkey', 'DEADBEEFDEADBEEF'], repo);
+    const unknown = acl(['check', '--user', 'me', 'force', 'heads/x'], { cwd: repo, env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^git acl check: user\.signingkey DEADBEEFDEADBEEF: gpg knows no such key/);
+  });
+});
