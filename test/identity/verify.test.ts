@@ -7,7 +7,7 @@ import {
   type KeyFinder,
   type PushCertificate,
 } from '../../src/identity/index.js';
-import { exportSecret, genKey, makeGpgHome, revokeKey, type GpgHome, type GpgKey } from '../support/gpg.js';
+import { addSigningSubkey, exportSecret, genKey, makeGpgHome, revokeKey, type GpgHome, type GpgKey } from '../support/gpg.js';
 import { makePushRig } from './capture.js';
 import { finderOf, keyPath, rejection } from './util.js';
 
@@ -18,6 +18,7 @@ let bob: GpgKey;
 let carol: GpgKey; // not on the policy branch: registers
 let shortlived: GpgKey; // expires in a day
 let revoked: GpgKey;
+let subexp: GpgKey; // signs with a subkey that expires in a day
 let revokedArmored: string;
 const certs: Record<string, string> = {};
 
@@ -29,7 +30,8 @@ beforeAll(() => {
   carol = genKey(home, 'Carol');
   shortlived = genKey(home, 'Shortlived', { expire: '1d' });
   revoked = genKey(home, 'Revoked');
-  for (const [name, k] of Object.entries({ alice, sub, bob, carol, shortlived, revoked })) {
+  subexp = addSigningSubkey(home, genKey(home, 'Subexp').fingerprint, '1d');
+  for (const [name, k] of Object.entries({ alice, sub, bob, carol, shortlived, revoked, subexp })) {
     const rig = makePushRig(home, k.fingerprint);
     try {
       const c = rig.push();
@@ -154,6 +156,15 @@ describe('verifyPushCert with real signed pushes', () => {
     expect((await verifyPushCert({ cert, findKey: finderOf(files(revoked)) })).userId).toBe(revoked.fingerprint);
     const e = await verifyError(cert, finderOf({ [keyPath(revoked)]: revokedArmored }));
     expect(e.message).toBe(`${keyPath(revoked)}: key ${revoked.fingerprint} is revoked`);
+  });
+
+  test('a signing subkey that expired since it signed is refused', async () => {
+    const cert = parsePushCert(certs.subexp!);
+    expect(subexp.keyId).not.toBe(subexp.primaryKeyId);
+    expect((await verifyPushCert({ cert, findKey: finderOf(files(subexp)) })).signingKeyId).toBe(subexp.keyId);
+    const e = await verifyError(cert, finderOf(files(subexp)), { date: new Date(Date.now() + 3 * 86400_000) });
+    expect(e.code).toBe('key-file');
+    expect(e.message).toMatch(new RegExp(`^${keyPath(subexp)}: signing key ${subexp.keyId} of ${subexp.fingerprint} cannot sign now \\(.+\\)$`));
   });
 
   test('a garbage signature is refused', async () => {
