@@ -27,7 +27,10 @@ export interface VerifyPushCertOptions {
   addedKeyFiles?: KeyFileRef[];
   /** "Now", for key expiry and revocation. Default: the current time. */
   date?: Date;
-  /** How far in the future (client clock ahead) a signature may be dated. Default 5 minutes. */
+  /**
+   * How far in the future (client clock ahead) a signature or key may be dated.
+   * Default 5 minutes. Key expiry and revocation are checked at `date` plus this.
+   */
   clockSkewMs?: number;
 }
 
@@ -99,7 +102,6 @@ async function tryKeyFile(
   sig: CertSignature,
   payload: Uint8Array,
   date: Date,
-  skew: number,
   registration: boolean,
 ): Promise<Attempt> {
   let loaded;
@@ -126,7 +128,7 @@ async function tryKeyFile(
       verificationKeys: [key],
       expectSigned: true,
       format: 'binary',
-      date: new Date(date.getTime() + skew),
+      date,
     });
     if (result.signatures.length !== 1) return bad(`expected one signature, found ${result.signatures.length}`);
     const s = result.signatures[0]!;
@@ -155,15 +157,17 @@ async function tryKeyFile(
  * the first that verifies names the pusher. Throws `IdentityError` otherwise.
  */
 export async function verifyPushCert(opts: VerifyPushCertOptions): Promise<VerifiedPusher> {
-  const date = opts.date ?? new Date();
-  const skew = opts.clockSkewMs ?? 5 * 60_000;
+  // Everything is judged at now + skew: a client clock ahead of ours may date the
+  // signature (and a key made a minute ago) slightly in the future; expiry and
+  // revocation only get stricter by it.
+  const date = new Date((opts.date ?? new Date()).getTime() + (opts.clockSkewMs ?? 5 * 60_000));
   const sig = await readCertSignature(opts.cert);
   const payload = signedBytes(opts.cert);
   const ids = sig.fingerprint !== undefined ? [sig.fingerprint, sig.keyIdHex] : [sig.keyIdHex];
   const failures: Array<{ code: IdentityErrorCode; message: string }> = [];
 
   for await (const ref of candidatesOf(opts.findKey(ids))) {
-    const r = await tryKeyFile(ref, sig, payload, date, skew, false);
+    const r = await tryKeyFile(ref, sig, payload, date, false);
     if (r.ok) return r.pusher;
     failures.push(r);
   }
@@ -178,7 +182,7 @@ export async function verifyPushCert(opts: VerifyPushCertOptions): Promise<Verif
       holds = false;
     }
     if (!holds) continue;
-    const r = await tryKeyFile(ref, sig, payload, date, skew, true);
+    const r = await tryKeyFile(ref, sig, payload, date, true);
     if (!r.ok) {
       failures.push(r);
       continue;

@@ -19,6 +19,7 @@ let carol: GpgKey; // not on the policy branch: registers
 let shortlived: GpgKey; // expires in a day
 let revoked: GpgKey;
 let subexp: GpgKey; // signs with a subkey that expires in a day
+let mallory: GpgKey; // made before the pushes, so that keys bound by it predate the certificates
 let revokedArmored: string;
 const certs: Record<string, string> = {};
 
@@ -31,6 +32,7 @@ beforeAll(() => {
   shortlived = genKey(home, 'Shortlived', { expire: '1d' });
   revoked = genKey(home, 'Revoked');
   subexp = addSigningSubkey(home, genKey(home, 'Subexp').fingerprint, '1d');
+  mallory = genKey(home, 'Mallory');
   for (const [name, k] of Object.entries({ alice, sub, bob, carol, shortlived, revoked, subexp })) {
     const rig = makePushRig(home, k.fingerprint);
     try {
@@ -201,6 +203,53 @@ describe('verifyPushCert with real signed pushes', () => {
     const finder = finderOf({ [mallory]: alice.publicArmored, ...files(alice) });
     const r = await verifyPushCert({ cert: parsePushCert(certs.alice!), findKey: finder });
     expect(r.userId).toBe(alice.fingerprint);
+  });
+});
+
+describe('a hostile key file claiming someone else\'s signing subkey', () => {
+  /** Mallory's key with Sub's public signing subkey bound to it by Mallory (no back-signature from the subkey: Mallory cannot make one). */
+  async function malloryClaimingSubsSubkey(): Promise<{ fileName: string; armored: string }> {
+    const priv = await openpgp.readPrivateKey({ armoredKey: exportSecret(home, mallory.fingerprint) });
+    const victim = await openpgp.readKey({ armoredKey: sub.publicArmored });
+    const stolen = victim.subkeys[0]!.keyPacket;
+    const binding = new openpgp.SignaturePacket();
+    binding.signatureType = openpgp.enums.signature.subkeyBinding;
+    binding.publicKeyAlgorithm = priv.keyPacket.algorithm;
+    binding.hashAlgorithm = openpgp.enums.hash.sha256;
+    binding.keyFlags = new Uint8Array([openpgp.enums.keyFlags.signData]);
+    await binding.sign(priv.keyPacket as never, { key: priv.keyPacket, bind: stolen } as never, new Date(Math.max(priv.keyPacket.created.getTime(), stolen.created.getTime())), false, openpgp.config as never);
+    const list = priv.toPublic().toPacketList();
+    list.push(stolen, binding);
+    const armored = new openpgp.PublicKey(list).armor();
+    return { fileName: keyPath(mallory), armored };
+  }
+
+  test('it cannot take the push, nor hide the real key file', async () => {
+    const hostile = await malloryClaimingSubsSubkey();
+    const cert = parsePushCert(certs.sub!);
+    // Only Mallory's file: the push is not attributed to Mallory.
+    const e = await verifyError(cert, async () => [hostile]);
+    expect(e.message).toMatch(new RegExp(`^bad push certificate signature \\(checked with ${hostile.fileName}\\): .*embedded signature`, 'i'));
+    // Mallory's file first, then Sub's: Sub is the pusher.
+    const r = await verifyPushCert({ cert, findKey: async () => [hostile, { fileName: keyPath(sub), armored: sub.publicArmored }] });
+    expect(r.userId).toBe(sub.fingerprint);
+    // The same through the scanning finder.
+    const r2 = await verifyPushCert({ cert, findKey: finderOf({ [hostile.fileName]: hostile.armored, ...files(sub) }) });
+    expect(r2.userId).toBe(sub.fingerprint);
+  });
+});
+
+describe('clock skew', () => {
+  test('a signature dated a little in the future is accepted, far in the future refused', async () => {
+    const cert = parsePushCert(certs.alice!);
+    const finder = () => finderOf(files(alice));
+    expect((await verifyPushCert({ cert, findKey: finder(), date: new Date(Date.now() - 2 * 60_000) })).userId).toBe(alice.fingerprint);
+    const e = await verifyError(cert, finder(), { date: new Date(Date.now() - 10 * 60_000) });
+    // The key itself was made seconds before the push, so its self-signature is "in the future" too.
+    expect(e.message).toMatch(/Signature creation time is in the future/);
+    expect((await verifyPushCert({ cert, findKey: finder(), date: new Date(Date.now() - 10 * 60_000), clockSkewMs: 15 * 60_000 })).userId).toBe(
+      alice.fingerprint,
+    );
   });
 });
 
