@@ -18,13 +18,14 @@ export function useColor(json: boolean, stream: NodeJS.WriteStream = process.std
   return stream.isTTY === true;
 }
 
-export function makeOut(json: boolean): Out {
-  const color = useColor(json);
+/** Text output on `stream` (stdout unless said otherwise); warnings and notes on stderr. */
+export function makeOut(json: boolean, stream: NodeJS.WriteStream = process.stdout): Out {
+  const color = useColor(json, stream);
   const errColor = useColor(json, process.stderr);
   const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
   return {
     color,
-    line: (text = '') => void process.stdout.write(`${text}\n`),
+    line: (text = '') => void stream.write(`${text}\n`),
     err: (text: string) => void process.stderr.write(`${errColor ? text.replace(/^(warning|note):/, (m) => `\x1b[33m${m}\x1b[0m`) : text}\n`),
     red: paint(color, '31'),
     green: paint(color, '32'),
