@@ -3,14 +3,20 @@ import type { Verdict } from './judge.js';
 
 export const PREFIX = 'git-acl: ';
 
-export function formatVerdict(v: Verdict): string[] {
+/** A denied 100,000-file branch must not print 100,000 lines; `git acl preview` shows them all. */
+export const MAX_DENIED_LINES = 20;
+
+export function formatVerdict(v: Verdict, maxDenied = MAX_DENIED_LINES): string[] {
   if (v.accepted) return [];
   const denied = v.decisions.filter((d) => !d.allowed);
   const lines = [
-    `push rejected for user ${v.actor.userId}: ${denied.length + v.problems.length} problem${denied.length + v.problems.length === 1 ? '' : 's'}; no ref was changed`,
+    `push rejected for user ${v.actor.userId}; no ref was changed`,
     ...v.problems,
-    ...denied.map((d) => d.reason),
+    ...denied.slice(0, maxDenied).map((d) => d.reason),
   ];
+  if (denied.length > maxDenied) {
+    lines.push(`... and ${denied.length - maxDenied} more denied operations (see them all with: git acl preview)`);
+  }
   return lines.map((l) => PREFIX + l);
 }
 

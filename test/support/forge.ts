@@ -21,6 +21,8 @@ export interface RunResult {
   stderr: string;
 }
 
+export type Entry = string | { mode: '100644' | '100755' | '120000' | '160000'; content?: string; oid?: string };
+
 export interface ForgeUser {
   name: string;
   key: GpgKey;
@@ -87,6 +89,34 @@ export class Clone {
     return this;
   }
 
+  /**
+   * Writes a commit whose tree is exactly `entries` (path → content, or a mode
+   * with content or an object id for gitlinks), without touching the work tree.
+   */
+  commitTree(entries: Record<string, Entry>, parents: string[] = [], message = 'commit'): string {
+    const index = path.join(this.forge.root, `index-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const env = { ...this.forge.env, GIT_INDEX_FILE: index };
+    try {
+      for (const [file, entry] of Object.entries(entries)) {
+        const e = typeof entry === 'string' ? { mode: '100644' as const, content: entry } : entry;
+        const oid = e.oid ?? this.ok(['hash-object', '-w', '--stdin'], e.content ?? '');
+        const r = run('git', ['update-index', '--add', '--cacheinfo', `${e.mode},${oid},${file}`], { cwd: this.dir, env });
+        if (r.code !== 0) throw new Error(`update-index ${file}: ${r.stderr}`);
+      }
+      const tree = run('git', ['write-tree'], { cwd: this.dir, env }).stdout.trim();
+      return this.ok(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message]);
+    } finally {
+      fs.rmSync(index, { force: true });
+    }
+  }
+
+  /** Fetches and returns the server's oid of a ref (null when absent). */
+  fetchRef(ref: string): string | null {
+    this.ok(['fetch', '-q', 'origin', '+refs/*:refs/remotes/origin-all/*']);
+    const r = this.git(['rev-parse', '--verify', '--quiet', `refs/remotes/origin-all/${ref.replace(/^refs\//, '')}`]);
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
   /** `git push --signed origin <args>`; never throws. */
   push(...args: string[]): PushResult {
     const r = this.git(['push', '--signed', '--porcelain', 'origin', ...args]);
@@ -128,6 +158,9 @@ export class Forge {
       GIT_AUTHOR_EMAIL: 'test@example.org',
       GIT_COMMITTER_NAME: 'Forge Test',
       GIT_COMMITTER_EMAIL: 'test@example.org',
+      // Fixed dates make commits deterministic: every clone that writes the same tree gets the same commit id.
+      GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z',
+      GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z',
       NO_COLOR: '1',
     };
     fs.writeFileSync(path.join(this.root, '.gitconfig'), '[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n');
@@ -159,6 +192,41 @@ export class Forge {
     if (!u) throw new Error(`no user ${name}`);
     return u;
   }
+
+  /** The files of `policies/<preset>/` (README files left out), keyed by their path on the policy branch. */
+  static presetFiles(preset: string): Record<string, string> {
+    const root = path.join(REPO_ROOT, 'policies', preset);
+    const out: Record<string, string> = {};
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory()) walk(full);
+        else if (!/^readme/i.test(e.name)) out[path.relative(root, full)] = fs.readFileSync(full, 'utf8');
+      }
+    };
+    walk(root);
+    return out;
+  }
+
+  /** The default policy plus every user's key file, plus `extra` (a null value leaves a file out). */
+  policyFiles(extra: Record<string, string | null> = {}): Record<string, string> {
+    const files: Record<string, string | null> = { ...Forge.presetFiles('default') };
+    for (const u of this.users.values()) files[`keys/${u.id}.asc`] = u.key.publicArmored;
+    Object.assign(files, extra);
+    return Object.fromEntries(Object.entries(files).filter((e): e is [string, string] => e[1] !== null));
+  }
+
+  /** The owner pushes a new policy commit (default + keys + `extra`) on top of the current one. Throws if rejected. */
+  setPolicy(extra: Record<string, string | null> = {}): string {
+    const c = (this.ownerClone ??= this.clone(this.owner));
+    const tip = c.fetchRef('refs/heads/apps/access-control');
+    const commit = c.commitTree(this.policyFiles(extra), tip ? [tip] : [], 'policy');
+    const r = c.push(`${commit}:refs/heads/apps/access-control`);
+    if (r.code !== 0) throw new Error(`policy push rejected: ${r.remote.join('\n')}`);
+    return commit;
+  }
+
+  private ownerClone?: Clone;
 
   /** A fresh clone of the server that signs as `user`. */
   clone(user: ForgeUser | string): Clone {
