@@ -12,6 +12,7 @@ import type { GpgHome } from '../support/gpg.js';
 export interface Captured {
   /** The certificate blob, exactly as git stored it; undefined for an unsigned push. */
   cert?: string;
+  certBytes?: Uint8Array;
   env: Record<string, string>;
   stdin: string;
   /** The push's exit status and stderr. */
@@ -24,7 +25,9 @@ export interface PushRig {
   client: string;
   dir: string;
   /** Make a new commit on the client's main and push it (signed unless `signed: false`). */
-  push(opts?: { signed?: boolean; signingKey?: string; options?: string[]; refspecs?: string[]; commit?: boolean }): Captured;
+  push(opts?: { signed?: boolean; signingKey?: string; options?: string[]; refspecs?: string[]; commit?: boolean; config?: Record<string, string>;
+    /** One more refspec, as a printf(1) format: for ref names that are not UTF-8 (e.g. `main:refs/heads/caf\\351`). */
+    printfRefspec?: string }): Captured;
   cleanup(): void;
 }
 
@@ -83,9 +86,15 @@ export function makePushRig(home: GpgHome, signingKey: string): PushRig {
       for (const o of opts.options ?? []) args.push('-o', o);
       args.push('origin', ...(opts.refspecs ?? ['main']));
       const pushEnv = { ...env, HOOK_EXIT: '1' };
-      const ck = opts.signingKey;
-      const cmd = ck ? ['-c', `user.signingkey=${ck}`, ...args] : args;
-      const r = spawnSync('git', cmd, { cwd: client, env: pushEnv, encoding: 'utf8' });
+      const extra = { ...(opts.config ?? {}), ...(opts.signingKey ? { 'user.signingkey': opts.signingKey } : {}) };
+      const cmd = [...Object.entries(extra).flatMap(([k, v]) => ['-c', `${k}=${v}`]), ...args];
+      const r = opts.printfRefspec
+        ? spawnSync('sh', ['-c', 'exec git "$@" "$(printf "$RAW_REFSPEC")"', 'sh', ...cmd], {
+            cwd: client,
+            env: { ...pushEnv, RAW_REFSPEC: opts.printfRefspec },
+            encoding: 'utf8',
+          })
+        : spawnSync('git', cmd, { cwd: client, env: pushEnv, encoding: 'utf8' });
       const read = (f: string) => {
         const p = path.join(capture, f);
         return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
@@ -97,7 +106,9 @@ export function makePushRig(home: GpgHome, signingKey: string): PushRig {
         if (i > 0) envVars[line.slice(0, i)] = line.slice(i + 1);
       }
       const cert = read('cert');
-      return { ...(cert !== undefined ? { cert } : {}), env: envVars, stdin: read('stdin') ?? '', status: r.status ?? -1, stderr: r.stderr };
+      const certPath = path.join(capture, 'cert');
+      const certBytes = fs.existsSync(certPath) ? new Uint8Array(fs.readFileSync(certPath)) : undefined;
+      return { ...(cert !== undefined ? { cert } : {}), ...(certBytes ? { certBytes } : {}), env: envVars, stdin: read('stdin') ?? '', status: r.status ?? -1, stderr: r.stderr };
     },
     cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { IdentityError, parsePushCert, parseRefUpdates } from '../../src/identity/index.js';
 import { genKey, makeGpgHome, type GpgHome } from '../support/gpg.js';
@@ -47,6 +48,24 @@ describe('parsePushCert on a real certificate', () => {
     expect(c.payload.endsWith('\n\n')).toBe(false);
     expect(c.payload.endsWith('refs/heads/other\n') || c.payload.endsWith('refs/heads/main\n')).toBe(true);
     expect(c.signature.startsWith('-----BEGIN PGP SIGNATURE-----\n')).toBe(true);
+  });
+
+  test('a real SSH-signed push certificate is refused with advice', () => {
+    const rig = makePushRig(home, 'unused');
+    try {
+      const key = `${rig.dir}/id_ed25519`;
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ssh-user', '-f', key]);
+      const c = rig.push({ config: { 'gpg.format': 'ssh', 'user.signingkey': key } });
+      expect(c.cert).toContain('-----BEGIN SSH SIGNATURE-----');
+      expect(c.env['GIT_PUSH_CERT_NONCE_STATUS']).toBe('OK');
+      const e = thrown(() => parsePushCert(c.cert!));
+      expect(e.code).toBe('cert-ssh');
+      expect(e.message).toBe(
+        'push certificate is signed with an SSH key: SSH-signed pushes are not supported, sign with a GPG key (git config gpg.format openpgp; git config user.signingkey <GPG key fingerprint>)',
+      );
+    } finally {
+      rig.cleanup();
+    }
   });
 
   test('from bytes: payloadBytes are the signed bytes', () => {

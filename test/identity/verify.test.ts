@@ -86,6 +86,23 @@ describe('verifyPushCert with real signed pushes', () => {
     expect((await verifyPushCert({ cert, findKey: finderOf(files(alice)) })).userId).toBe(alice.fingerprint);
   });
 
+  test('a ref name that is not UTF-8 verifies when the certificate is parsed from bytes', async () => {
+    const rig = makePushRig(home, alice.fingerprint);
+    try {
+      const c = rig.push({ printfRefspec: 'main:refs/heads/caf\\351' });
+      expect(c.certBytes).toBeDefined();
+      expect(Buffer.from(c.certBytes!).includes(Buffer.from('refs/heads/caf\xe9', 'latin1'))).toBe(true);
+      const fromBytes = parsePushCert(c.certBytes!);
+      expect(fromBytes.updates.map((u) => u.ref)).toContain('refs/heads/caf\ufffd');
+      expect((await verifyPushCert({ cert: fromBytes, findKey: finderOf(files(alice)) })).userId).toBe(alice.fingerprint);
+      // From a lossily decoded string the signed bytes are gone: it fails (closed).
+      const fromText = parsePushCert(new TextDecoder().decode(c.certBytes!));
+      expect((await verifyError(fromText, finderOf(files(alice)))).code).toBe('bad-signature');
+    } finally {
+      rig.cleanup();
+    }
+  });
+
   test('a finder may return one file, a list, or null', async () => {
     const cert = parsePushCert(certs.alice!);
     const one: KeyFinder = async () => ({ fileName: keyPath(alice), armored: alice.publicArmored });
