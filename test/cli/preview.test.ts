@@ -150,4 +150,37 @@ describe('the client pre-push hook', () => {
     expect(r.code).toBe(0);
     expect(forge.ref(`refs/heads/${BOB}/topic3`)).toBe(bob.ok(['rev-parse', 'HEAD']));
   });
+
+  it('lets a push to a remote without a policy branch through (not a git-acl server)', () => {
+    const plain = path.join(forge.root, 'plain.git');
+    forge.sh('git', ['init', '-q', '--bare', plain]);
+    bob.ok(['remote', 'add', 'plain', plain]);
+    const r = bob.git(['push', 'plain', 'main']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`note: plain has no refs/heads/apps/access-control: it is not protected by git-acl, nothing to preview`);
+    expect(forge.sh('git', ['--git-dir', plain, 'rev-parse', 'main']).trim()).toBe(bob.ok(['rev-parse', 'main']));
+  });
+});
+
+describe('preview for a user whose key is not registered', () => {
+  it('warns that the server cannot verify the signature, and exits 1', () => {
+    const carol = forge.addUser('carol');
+    const c = forge.clone(carol);
+    const r = forge.acl(['preview', 'origin', `HEAD:refs/heads/${carol.id}/x`], { cwd: c.dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `warning: origin's policy branch has no keys/${carol.id}.asc: the server cannot verify a push signed by ${carol.id} and will reject it (register the key first)\n`,
+    );
+    expect(r.stdout).toBe('preview: origin would reject this push\n');
+    const push = c.push(`HEAD:refs/heads/${carol.id}/x`);
+    expect(push.code).not.toBe(0);
+    expect(push.remote.join('\n')).toContain(`which no key file of the policy branch holds`);
+  });
+
+  it('--user judges the push as someone else', () => {
+    const r = forge.acl(['preview', '--user', BOB, 'origin', `HEAD:refs/heads/${BOB}/as-bob`], { cwd: owner.dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`by ${BOB}\n`);
+  });
 });
