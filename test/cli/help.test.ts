@@ -100,4 +100,19 @@ describe('git acl help and manners', () => {
   it('main.js starts with a shebang', () => {
     expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
+
+  it('colours only on a terminal, never with NO_COLOR or --json', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'refs'));
+    fs.writeFileSync(path.join(dir, 'refs/a.conf'), 'owner fast-foward ^.*$\n');
+    const hasScript = run('sh', ['-c', 'command -v script'], {}).code === 0;
+    if (!hasScript) return;
+    const tty = (cmd: string, extra: NodeJS.ProcessEnv = {}) =>
+      run('script', ['-qec', cmd, '/dev/null'], { env: cleanEnv({ TERM: 'xterm', ...extra }) }).stdout;
+    const node = `'${process.execPath}' '${CLI}'`;
+    expect(tty(`${node} lint ${dir}`)).toContain('\x1b[31merror\x1b[0m');
+    expect(tty(`${node} lint ${dir}`, { NO_COLOR: '1' })).not.toContain('\x1b[');
+    expect(tty(`${node} lint --json ${dir}`)).not.toContain('\x1b[');
+    expect(acl(['lint', dir]).stdout).not.toContain('\x1b[');
+  });
 });
