@@ -4,6 +4,7 @@
  */
 import * as openpgp from 'openpgp';
 import { IdentityError } from './errors.js';
+import { sha1 } from './sha1.js';
 import type { KeyInfo } from './types.js';
 
 export const KEY_FILE_PATH = /^keys\/([0-9A-F]{40})\.asc$/;
@@ -135,19 +136,18 @@ function walkPackets(data: Uint8Array, fn: (tag: number, body: Uint8Array) => vo
   }
 }
 
-/** Length of the public part of a v4 secret key packet body is not needed: we only fingerprint public packets. */
-async function sha1Hex(parts: Uint8Array[]): Promise<string> {
-  const total = parts.reduce((n, x) => n + x.length, 0);
-  const buf = new Uint8Array(total);
-  let o = 0;
-  for (const x of parts) {
-    buf.set(x, o);
-    o += x.length;
-  }
-  const d = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-1', buf));
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').toUpperCase());
+
+/** v4 fingerprint of a public key packet body: SHA-1 of 0x99, 2-byte length, body. */
+function v4Fingerprint(body: Uint8Array): string {
+  const buf = new Uint8Array(body.length + 3);
+  buf[0] = 0x99;
+  buf[1] = (body.length >> 8) & 0xff;
+  buf[2] = body.length & 0xff;
+  buf.set(body, 3);
   let s = '';
-  for (const b of d) s += b.toString(16).padStart(2, '0');
-  return s.toUpperCase();
+  for (const b of sha1(buf)) s += HEX[b];
+  return s;
 }
 
 /**
@@ -163,10 +163,7 @@ export async function scanKeyFile(armored: string): Promise<ScannedKeyFile> {
     tags.push(tag);
     if ((tag === 6 || tag === 14) && body[0] === 4) keyBodies.push(body);
   });
-  const fingerprints: string[] = [];
-  for (const body of keyBodies) {
-    fingerprints.push(await sha1Hex([new Uint8Array([0x99, (body.length >> 8) & 0xff, body.length & 0xff]), body]));
-  }
+  const fingerprints = keyBodies.map(v4Fingerprint);
   return { armorType: type, tags, fingerprints, keyIds: fingerprints.map((f) => f.slice(-16)) };
 }
 
