@@ -126,11 +126,15 @@ function trackingRef(remote) {
   return `refs/remotes/${remote}/${DATA_BRANCH}`;
 }
 
-/** Fetch the data branch and every revision tag. The data branch may not exist yet. */
+/**
+ * Fetch the data branch and every revision tag. The data branch may not exist
+ * yet (before the first request); --prune drops tracking refs and tags of this
+ * app that the remote no longer has.
+ */
 function fetchData(remote, extraRefspecs = []) {
   const r = git(
     [
-      'fetch', '-q', '--no-tags', '--no-write-fetch-head', remote,
+      'fetch', '-q', '--prune', '--no-tags', '--no-write-fetch-head', remote,
       `+refs/heads/apps/merge-reqs/*:refs/remotes/${remote}/apps/merge-reqs/*`,
       `+${TAG_PREFIX}*:${TAG_PREFIX}*`,
       ...extraRefspecs,
@@ -138,9 +142,6 @@ function fetchData(remote, extraRefspecs = []) {
     { allowFail: true },
   );
   if (r.code !== 0) throw new MrError(`cannot fetch from ${remote}: ${r.stderr.trim()}`);
-  // A data branch that vanished remotely (it cannot, under the preset) must not linger.
-  const remoteHas = git(['ls-remote', remote, DATA_REF], { allowFail: true });
-  if (remoteHas.code === 0 && remoteHas.stdout.trim() === '') git(['update-ref', '-d', trackingRef(remote)], { allowFail: true });
 }
 
 /** Parse the data branch at `commit` into merge requests and label index entries. */

@@ -1,0 +1,118 @@
+/**
+ * The key recipes of docs/cookbook.md, end to end on a real forge
+ * (self-registration + per-user-branches presets): rotating a signing subkey
+ * keeps the user ID, and revoking a key by replacing its file with the revoked
+ * export shuts it out for good, while deleting the file would let the same key
+ * register again.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Forge, type Clone, type ForgeUser } from '../support/forge.js';
+import { addSigningSubkey, exportPublic, gpg, makeGpgHome } from '../support/gpg.js';
+
+const POLICY = 'refs/heads/apps/access-control';
+
+let forge: Forge;
+
+function editPolicy(c: Clone, edit: (c: Clone) => void, message: string): void {
+  c.ok(['fetch', '-q', 'origin']);
+  c.ok(['checkout', '-q', '-B', 'policy', 'origin/apps/access-control']);
+  edit(c);
+  c.commit(message);
+}
+
+/** A push to the user's own namespace: proves the key verifies (or not). */
+function pushOwnBranch(c: Clone, extraConfig: string[] = []) {
+  c.ok(['checkout', '-q', '-B', 'work']);
+  c.write('work.txt', `${Date.now()} ${Math.random()}\n`);
+  c.commit('work');
+  const r = c.git([...extraConfig, 'push', '--signed', '--porcelain', 'origin', `+HEAD:refs/heads/${c.user.id}/work`]);
+  return { ...r, remote: r.stderr.split('\n').filter((l) => l.startsWith('remote: ')).join('\n') };
+}
+
+/** The revoked public key, made in a scratch gpg home so that the user's own gpg can still sign with it. */
+function revokedExport(user: ForgeUser): string {
+  const scratch = makeGpgHome();
+  try {
+    gpg(scratch, ['--import'], user.key.publicArmored);
+    const rev = fs.readFileSync(path.join(forge.gpgHome.dir, 'openpgp-revocs.d', `${user.id}.rev`), 'utf8');
+    gpg(scratch, ['--import'], rev.replace(/^:-----BEGIN/m, '-----BEGIN'));
+    return exportPublic(scratch, user.id);
+  } finally {
+    scratch.cleanup();
+  }
+}
+
+describe('keys: rotation and revocation', () => {
+  beforeAll(() => {
+    forge = Forge.create({ presets: ['self-registration', 'per-user-branches'] });
+  });
+  afterAll(() => forge?.cleanup());
+
+  test('rotating a signing subkey keeps the user ID; the update is signed with the old subkey', () => {
+    const dana = forge.addUser('dana', { signingSubkey: true });
+    const c = forge.clone(dana);
+    const oldSubkey = dana.key.keyId;
+    editPolicy(c, (c) => c.write(`keys/${dana.id}.asc`, dana.key.publicArmored), 'register dana');
+    expect(c.push(`HEAD:${POLICY}`).code).toBe(0);
+    expect(pushOwnBranch(c).code).toBe(0);
+
+    // A new signing subkey: gpg now signs with it, and the server does not know it yet.
+    const rotated = addSigningSubkey(forge.gpgHome, dana.id);
+    expect(rotated.keyId).not.toBe(oldSubkey);
+    const unknown = pushOwnBranch(c);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.remote).toMatch(/push rejected: .*signed by key/);
+
+    // Publish the refreshed key file, signed with the OLD subkey.
+    editPolicy(c, (c) => c.write(`keys/${dana.id}.asc`, rotated.publicArmored), 'keys: new signing subkey');
+    const withNew = c.push(`HEAD:${POLICY}`);
+    expect(withNew.code, 'signed with the new subkey, the update cannot verify').not.toBe(0);
+    expect(withNew.remote.join('\n')).toMatch(/push rejected: .*signed by key/);
+    const r = c.git(['-c', `user.signingkey=${oldSubkey}!`, 'push', '--signed', '--porcelain', 'origin', `HEAD:${POLICY}`]);
+    expect(r.code, r.stderr).toBe(0);
+
+    // From now on the new subkey signs, under the same user ID.
+    expect(pushOwnBranch(c).code).toBe(0);
+    expect(forge.ref(`refs/heads/${dana.id}/work`)).not.toBeNull();
+  });
+
+  test('revoking: the revoked file shuts the key out and cannot be replaced by its holder', () => {
+    const erin = forge.addUser('erin');
+    const c = forge.clone(erin);
+    editPolicy(c, (c) => c.write(`keys/${erin.id}.asc`, erin.key.publicArmored), 'register erin');
+    expect(c.push(`HEAD:${POLICY}`).code).toBe(0);
+
+    const owner = forge.clone(forge.owner);
+    editPolicy(owner, (o) => o.write(`keys/${erin.id}.asc`, revokedExport(erin)), `keys: ${erin.id} is revoked`);
+    const o = owner.push(`HEAD:${POLICY}`);
+    expect(o.code, o.stderr).toBe(0);
+
+    const after = pushOwnBranch(c);
+    expect(after.code).not.toBe(0);
+    expect(after.remote).toMatch(/revoked/);
+
+    // The key's holder puts the unrevoked key back: the update is verified with the file on the branch, which is revoked.
+    const before = forge.refs();
+    editPolicy(c, (c) => c.write(`keys/${erin.id}.asc`, erin.key.publicArmored), 'unrevoke myself');
+    expect(c.push(`HEAD:${POLICY}`).code).not.toBe(0);
+    expect(forge.refs()).toEqual(before);
+  });
+
+  test('deleting a key file instead lets the same key register again (why the cookbook says: revoke, do not delete)', () => {
+    const finn = forge.addUser('finn');
+    const c = forge.clone(finn);
+    editPolicy(c, (c) => c.write(`keys/${finn.id}.asc`, finn.key.publicArmored), 'register finn');
+    expect(c.push(`HEAD:${POLICY}`).code).toBe(0);
+
+    const owner = forge.clone(forge.owner);
+    editPolicy(owner, (o) => o.remove(`keys/${finn.id}.asc`), `keys: remove ${finn.id}`);
+    expect(owner.push(`HEAD:${POLICY}`).code).toBe(0);
+    expect(pushOwnBranch(c).code).not.toBe(0);
+
+    editPolicy(c, (c) => c.write(`keys/${finn.id}.asc`, finn.key.publicArmored), 'register finn again');
+    expect(c.push(`HEAD:${POLICY}`).code).toBe(0);
+    expect(pushOwnBranch(c).code).toBe(0);
+  });
+});
