@@ -29,7 +29,8 @@ export function clientHookScript(nodePath = process.execPath, entry = CLI_ENTRY)
 export async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`too many arguments: ${args.positionals.join(' ')}`, 'install-client-hook');
   const gitDir = await requireGitDir('install-client-hook');
-  const r = await runGit(['rev-parse', '--git-path', 'hooks/pre-push'], { env: { ...process.env, GIT_DIR: gitDir } });
+  // In the working directory as it is (no GIT_DIR override): git answers relative to it, honouring core.hooksPath.
+  const r = await runGit(['rev-parse', '--git-path', 'hooks/pre-push']);
   if (r.code !== 0) throw new CliError(`cannot find the hooks directory of ${gitDir}: ${r.stderr}`);
   // --git-path answers relative to the working directory.
   const hookPath = resolve(r.stdout.toString('utf8').trim());
