@@ -246,8 +246,35 @@ export class Forge {
   }
 
   /** Runs a git command against the server repository. */
-  server(args: string[]): RunResult {
-    return run('git', ['--git-dir', this.bare, ...args], { env: this.env });
+  server(args: string[], input?: string): RunResult {
+    return run('git', ['--git-dir', this.bare, ...args], { env: this.env, input });
+  }
+
+  /** Writes a blob straight into the server's object store. */
+  serverBlob(content: string): string {
+    return this.server(['hash-object', '-w', '--stdin'], content).stdout.trim();
+  }
+
+  /**
+   * Runs the installed pre-receive hook directly, the way receive-pack would,
+   * with `env` added (for states a well-behaved client cannot produce, such as
+   * a BAD nonce or a corrupt certificate).
+   */
+  runHook(env: NodeJS.ProcessEnv, stdin: string): RunResult {
+    return run(path.join(this.bare, 'hooks', 'pre-receive'), [], { cwd: this.bare, env: { ...this.env, GIT_DIR: '.', ...env }, input: stdin });
+  }
+
+  /** The push certificates the server has stored (receive-pack writes each one as a blob), in no particular order. */
+  certificates(): Array<{ oid: string; text: string }> {
+    const all = this.server(['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)']).stdout;
+    const out: Array<{ oid: string; text: string }> = [];
+    for (const line of all.split('\n')) {
+      const [oid, type] = line.split(' ');
+      if (type !== 'blob' || !oid) continue;
+      const text = this.server(['cat-file', 'blob', oid]).stdout;
+      if (text.startsWith('certificate version 0.1\n')) out.push({ oid, text });
+    }
+    return out;
   }
 
   ref(ref: string): string | null {
