@@ -87,17 +87,40 @@ export function decodeName(bytes: Uint8Array): { text: string; unsafe: boolean }
 }
 
 /** A key that identifies raw bytes exactly (one char per byte), for grouping names whose lossy decodings collide. */
-export function bytesKey(bytes: Uint8Array): string {
+export function bytesKey(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  if (end - start <= 64) {
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
+    return s;
+  }
+  for (let i = start; i < end; i += 8192) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);
   }
   return s;
 }
 
-export function bytesToHex(bytes: Uint8Array): string {
+/** The bytes a `bytesKey` string stands for. */
+export function keyToBytes(key: string): Uint8Array {
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
+  return out;
+}
+
+function isAsciiKey(key: string): boolean {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** decodeName for a `bytesKey` string; ASCII keys decode to themselves without a TextDecoder call. */
+export function decodeKey(key: string): { text: string; unsafe: boolean } {
+  return isAsciiKey(key) ? { text: key, unsafe: false } : decodeName(keyToBytes(key));
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function bytesToHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  for (let i = start; i < end; i++) s += HEX[bytes[i]!];
   return s;
 }
 
@@ -133,9 +156,9 @@ export function parseCommitTree(content: Uint8Array, commitOid: string): string 
   return m[1]!;
 }
 
-/** A tree entry with the exact bytes of its name and its mode as stored. */
+/** A tree entry with the exact bytes of its name (as a `bytesKey` string) and its mode as stored. */
 export interface RawTreeEntry extends TreeEntry {
-  nameBytes: Uint8Array;
+  key: string;
   rawMode: string;
 }
 
@@ -147,24 +170,24 @@ export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number)
     const sp = data.indexOf(0x20, i);
     const nul = sp < 0 ? -1 : data.indexOf(0, sp + 1);
     if (sp < 0 || nul < 0 || nul + 1 + hashLen > data.length) throw new Error(`malformed tree object ${treeOid}`);
-    const rawMode = String.fromCharCode(...data.subarray(i, sp));
+    const rawMode = bytesKey(data, i, sp);
     let mode: EntryMode;
     try {
       mode = canonicalMode(rawMode);
     } catch (e) {
       throw new Error(`tree ${treeOid}: ${(e as Error).message}`);
     }
-    const nameBytes = new Uint8Array(data.subarray(sp + 1, nul)); // a plain copy, even when `data` is a Buffer
-    const { text, unsafe } = decodeName(nameBytes);
+    const key = bytesKey(data, sp + 1, nul);
+    const { text, unsafe } = decodeKey(key);
     const entry: RawTreeEntry = {
       name: text,
       mode,
       kind: kindOfMode(mode),
-      oid: bytesToHex(data.subarray(nul + 1, nul + 1 + hashLen)),
-      nameBytes,
+      oid: bytesToHex(data, nul + 1, nul + 1 + hashLen),
+      key,
       rawMode,
     };
-    if (unsafe) entry.rawName = nameBytes;
+    if (unsafe) entry.rawName = keyToBytes(key);
     entries.push(entry);
     i = nul + 1 + hashLen;
   }

@@ -22,12 +22,11 @@ import { isDescendent, readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import {
   assertOid,
-  bytesKey,
+  decodeKey,
   parseCommitTree,
   parseTagTarget,
   parseTreeRaw,
   sortChanges,
-  decodeName,
   type KeyedChange,
   type RawTreeEntry,
 } from './common.js';
@@ -45,7 +44,6 @@ export interface IsoStoreOptions {
 
 const MAX_TAG_DEPTH = 64;
 const MAX_SYMREF_DEPTH = 5;
-const SLASH = new Uint8Array([0x2f]);
 
 export function openIsoStore(location: RepoLocation, options: IsoStoreOptions): IsoStore {
   return new IsoStore(location, options);
@@ -140,7 +138,7 @@ export class IsoStore implements ObjectStore {
     if (oldTree !== null) assertOid(oldTree, 'tree id');
     assertOid(newTree, 'tree id');
     const out: KeyedChange[] = [];
-    await this.diffInto(oldTree, newTree, new Uint8Array(0), out);
+    await this.diffInto(oldTree, newTree, '', out);
     return sortChanges(out);
   }
 
@@ -166,32 +164,30 @@ export class IsoStore implements ObjectStore {
 
   // ---- internals ----
 
-  /** Adds to `out` every difference between trees `a` and `b` (null = empty) below the path `prefix`. */
-  private async diffInto(a: string | null, b: string | null, prefix: Uint8Array, out: KeyedChange[]): Promise<void> {
+  /** Adds to `out` every difference between trees `a` and `b` (null = empty) below `prefix` (a bytesKey path). */
+  private async diffInto(a: string | null, b: string | null, prefix: string, out: KeyedChange[]): Promise<void> {
     if (a !== null && a === b) return;
     const [ea, eb] = await Promise.all([a ? this.readTreeRaw(a) : [], b ? this.readTreeRaw(b) : []]);
     const byName = new Map<string, { old?: RawTreeEntry; new?: RawTreeEntry }>();
-    for (const e of ea) byName.set(bytesKey(e.nameBytes), { old: e });
+    for (const e of ea) byName.set(e.key, { old: e });
     for (const e of eb) {
-      const k = bytesKey(e.nameBytes);
-      const slot = byName.get(k);
+      const slot = byName.get(e.key);
       if (slot) slot.new = e;
-      else byName.set(k, { new: e });
+      else byName.set(e.key, { new: e });
     }
     const subdiffs: Promise<void>[] = [];
-    for (const { old, new: nu } of byName.values()) {
+    for (const [name, { old, new: nu }] of byName) {
       if (old && nu && old.oid === nu.oid && old.mode === nu.mode) continue;
-      const nameBytes = (nu ?? old)!.nameBytes;
-      const pathBytes = prefix.length ? concat(prefix, SLASH, nameBytes) : nameBytes;
-      const { text, unsafe } = decodeName(pathBytes);
+      const key = prefix ? `${prefix}/${name}` : name;
+      const { text, unsafe } = decodeKey(key);
       const change: TreeChange = { path: text };
       if (unsafe) change.unsafeName = true;
       if (old) change.old = { mode: old.mode, kind: old.kind, oid: old.oid };
       if (nu) change.new = { mode: nu.mode, kind: nu.kind, oid: nu.oid };
-      out.push({ key: bytesKey(pathBytes), change });
+      out.push({ key, change });
       const oldDir = old?.kind === 'directory' ? old.oid : null;
       const newDir = nu?.kind === 'directory' ? nu.oid : null;
-      if (oldDir !== null || newDir !== null) subdiffs.push(this.diffInto(oldDir, newDir, pathBytes, out));
+      if (oldDir !== null || newDir !== null) subdiffs.push(this.diffInto(oldDir, newDir, key, out));
     }
     await Promise.all(subdiffs);
   }
@@ -271,18 +267,6 @@ export class IsoStore implements ObjectStore {
       throw new Error(`cannot read ${path}: ${oneLine(e)}`);
     }
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let i = 0;
-  for (const p of parts) {
-    out.set(p, i);
-    i += p.length;
-  }
-  return out;
 }
 
 function oneLine(e: unknown): string {

@@ -41,6 +41,8 @@ export interface IsoFs {
 
 /** Normalises a `/`-separated path: collapses `//` and `.`, resolves `..`, drops a trailing `/`. */
 export function normalizePath(p: string): string {
+  // Fast path: already normal (absolute or relative, no empty, `.` or `..` segment, no trailing slash).
+  if (p.length > 1 && !p.endsWith('/') && !p.includes('//') && !/(^|\/)\.\.?(\/|$)/.test(p)) return p;
   const abs = p.startsWith('/');
   const out: string[] = [];
   for (const seg of p.split('/')) {
@@ -73,8 +75,30 @@ function isNotFound(e: unknown): boolean {
  * `gitDir` and `overlays` must be given in the same form as the paths
  * isomorphic-git will use (normally absolute).
  */
-export function overlayObjectsFs(base: PromiseFs, gitDir: string, overlays: readonly string[]): IsoFs {
-  const objects = `${normalizePath(gitDir)}/objects`;
+export function overlayObjectsFs(
+  base: PromiseFs,
+  gitDir: string,
+  overlays: readonly string[],
+  options: { snapshot?: boolean } = {},
+): IsoFs {
+  const root = normalizePath(gitDir);
+  const objects = `${root}/objects`;
+  const pack = `${objects}/pack`;
+  // isomorphic-git stats the git dir and lists objects/pack on EVERY object read; with
+  // `snapshot` (default) both are read once. Packs written later are then not seen:
+  // open a new store (a store is meant for one push, or one burst of reads).
+  const snapshot = options.snapshot ?? true;
+  const memo = new Map<string, Promise<unknown>>();
+  const remember = (k: string, f: () => Promise<unknown>): Promise<unknown> => {
+    if (!snapshot) return f();
+    let p = memo.get(k);
+    if (!p) {
+      p = f();
+      memo.set(k, p);
+      p.catch(() => memo.delete(k));
+    }
+    return p;
+  };
   const roots = overlays.map(normalizePath).filter((d, i, all) => d !== objects && all.indexOf(d) === i);
 
   /** The candidate real paths for `path`, in lookup order. */
@@ -105,29 +129,15 @@ export function overlayObjectsFs(base: PromiseFs, gitDir: string, overlays: read
   return {
     promises: {
       readFile: (path, options) => first(path, (p) => base.readFile(p, options)),
-      stat: (path, options) => first(path, (p) => base.stat(p, options)),
+      stat: (path, options) =>
+        normalizePath(path) === root ? remember(`stat:${root}`, () => base.stat(root, options)) : first(path, (p) => base.stat(p, options)),
       lstat: (path, options) => first(path, (p) => base.lstat(p, options)),
       readlink: (path, options) =>
         first(path, (p) => (base.readlink ? base.readlink(p, options) : erofs(p))),
-      readdir: async (path, options) => {
-        const paths = candidates(path);
-        if (paths.length === 1) return base.readdir(paths[0]!, options);
-        const names = new Set<string>();
-        let found = false;
-        let lastErr: unknown;
-        for (const p of paths) {
-          try {
-            const list = (await base.readdir(p, options)) as unknown[];
-            found = true;
-            for (const n of list) names.add(String(n));
-          } catch (e) {
-            if (!isNotFound(e)) throw e;
-            lastErr = e;
-          }
-        }
-        if (!found) throw lastErr;
-        return [...names].sort();
-      },
+      readdir: (path, options) =>
+        normalizePath(path) === pack
+          ? remember(`readdir:${pack}`, () => readdirUnion(pack, options)).then((l) => (Array.isArray(l) ? [...l] : l))
+          : readdirUnion(path, options),
       writeFile: (path) => erofs(path),
       unlink: (path) => erofs(path),
       mkdir: (path) => erofs(path),
@@ -136,4 +146,24 @@ export function overlayObjectsFs(base: PromiseFs, gitDir: string, overlays: read
       chmod: (path) => erofs(path),
     },
   };
+
+  async function readdirUnion(path: string, options: unknown): Promise<unknown> {
+    const paths = candidates(path);
+    if (paths.length === 1) return base.readdir(paths[0]!, options);
+    const names = new Set<string>();
+    let found = false;
+    let lastErr: unknown;
+    for (const p of paths) {
+      try {
+        const list = (await base.readdir(p, options)) as unknown[];
+        found = true;
+        for (const n of list) names.add(String(n));
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        lastErr = e;
+      }
+    }
+    if (!found) throw lastErr;
+    return [...names].sort();
+  }
 }
