@@ -151,6 +151,33 @@ describe('the client pre-push hook', () => {
     expect(forge.ref(`refs/heads/${BOB}/topic3`)).toBe(bob.ok(['rev-parse', 'HEAD']));
   });
 
+  it('--pre-push reads git\'s lines on stdin: deletes and tags too', () => {
+    const main = forge.ref('refs/heads/main')!;
+    const head = bob.ok(['rev-parse', 'HEAD']);
+    const ZERO = '0'.repeat(40);
+    const input = [`(delete) ${ZERO} refs/heads/main ${main}`, `refs/tags/t1 ${head} refs/tags/t1 ${ZERO}`, ''].join('\n');
+    const r = forge.acl(['preview', '--pre-push', 'origin', forge.bare], { cwd: bob.dir, input });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const said = lines(r.stderr);
+    expect(said[0]).toBe(`git-acl: push rejected for user ${BOB}; no ref was changed`);
+    expect(said[1]).toMatch(new RegExp(`^git-acl: denied: no rule lets ${BOB} delete heads/main`));
+    expect(said[2]).toMatch(new RegExp(`^git-acl: denied: no rule lets ${BOB} create-tag tags/t1`));
+    expect(said[3]).toBe('preview: origin would reject this push, so it was not sent (git push --no-verify skips this check)');
+    const bad = forge.acl(['preview', '--pre-push', 'origin'], { cwd: bob.dir, input: 'garbage\n' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('git acl preview: unexpected pre-push line on stdin: "garbage"\n');
+  });
+
+  it('blocks a denied delete through the real hook', () => {
+    const before = forge.refs();
+    const r = bob.git(['push', 'origin', ':refs/heads/main']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`git-acl: denied: no rule lets ${BOB} delete heads/main`));
+    expect(r.stderr).not.toContain('remote: ');
+    expect(forge.refs()).toEqual(before);
+  });
+
   it('lets a push to a remote without a policy branch through (not a git-acl server)', () => {
     const plain = path.join(forge.root, 'plain.git');
     forge.sh('git', ['init', '-q', '--bare', plain]);
