@@ -60,10 +60,15 @@ export function normaliseUserId(s: string): string | null {
  */
 export async function resolveUser(value: string, option = '--user'): Promise<{ userId: string; from: string }> {
   if (value === 'me') {
-    const key = await gitConfig('user.signingkey');
+    let key = await gitConfig('user.signingkey');
     if (!key) {
+      // Like git: without user.signingkey, gpg picks the key by the committer identity.
+      const ident = await runGit(['var', 'GIT_COMMITTER_IDENT']);
+      const who = ident.code === 0 ? ident.stdout.toString('utf8').trim().replace(/\s+\d+\s+[+-]\d{4}$/, '') : '';
+      const found = who ? await fingerprintOf(who).catch(() => null) : null;
+      if (found) return { userId: found, from: `committer identity ${who}` };
       throw new CliError(
-        `${option} me: git config user.signingkey is not set; set it to your key (git config user.signingkey <FINGERPRINT>) or pass ${option} <USER_ID>`,
+        `${option} me: git config user.signingkey is not set${who ? ` and gpg has no key for ${who}` : ''}; set it to your key (git config user.signingkey <FINGERPRINT>) or pass ${option} <USER_ID>`,
       );
     }
     const format = await gitConfig('gpg.format');

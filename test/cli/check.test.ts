@@ -198,11 +198,21 @@ describe('git acl check --user me', () => {
     const unset = acl(['check', '--user', 'me', 'force', 'heads/x'], { cwd: repo, env });
     expect(unset.code).toBe(1);
     expect(unset.stderr).toBe(
-      'git acl check: --user me: git config user.signingkey is not set; set it to your key (git config user.signingkey <FINGERPRINT>) or pass --user <USER_ID>\n',
+      'git acl check: --user me: git config user.signingkey is not set and gpg has no key for Test <test@example.com>; set it to your key (git config user.signingkey <FINGERPRINT>) or pass --user <USER_ID>\n',
     );
     git(['config', 'user.signingkey', 'DEADBEEFDEADBEEF'], repo);
     const unknown = acl(['check', '--user', 'me', 'force', 'heads/x'], { cwd: repo, env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^git acl check: user\.signingkey DEADBEEFDEADBEEF: gpg knows no such key/);
+  });
+
+  it('without user.signingkey, is the key of the committer identity (as git signs)', () => {
+    const key = genKey(home, 'Dave');
+    const repo = repoWithPolicy(POLICY);
+    const env = cleanEnv({ GNUPGHOME: home.dir, GIT_COMMITTER_NAME: 'Dave', GIT_COMMITTER_EMAIL: 'dave@example.org' });
+    const r = acl(['check', '--user', 'me', 'create-branch', `heads/${key.fingerprint}/x`, '--owner', OWNER], { cwd: repo, env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`user:   ${key.fingerprint}\n`);
   });
 });
