@@ -29,6 +29,8 @@ export interface PreReceiveInput {
   gitDir: string;
   env: Record<string, string | undefined>;
   stdin: Uint8Array;
+  /** A seam for fault-injection tests: replaces the judging step. */
+  judge?: typeof judgePush;
 }
 
 export interface PreReceiveResult {
@@ -75,7 +77,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     });
     userId = pusher.userId;
 
-    const verdict = await judgePush({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
+    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
     return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
