@@ -316,4 +316,30 @@ describe('merge requests, end to end', () => {
     // Removing the only needs-review label deleted labels/needs-review itself (git keeps no empty directories).
     expect([...serverData().keys()].some((p) => p.startsWith('labels/needs-review/'))).toBe(false);
   });
+
+  test('a write that loses a race is rebuilt on the new tip and pushed again', () => {
+    // Alice's pre-push hook runs once: before her push goes out, bob comments, moving the data branch.
+    const marker = path.join(forge.root, 'raced');
+    const hook = [
+      '#!/bin/sh',
+      `[ -e '${marker}' ] && exit 0`,
+      `touch '${marker}'`,
+      'unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX',
+      `cd '${bob.dir}' && git mr comment '${A}/1' 'bob got there first' >/dev/null || exit 1`,
+      'exit 0',
+      '',
+    ].join('\n');
+    alice.write('.git/hooks/pre-push', hook, 0o755);
+    try {
+      const before = forge.ref(DATA)!;
+      expect(mrOk(alice, 'comment', 'me/1', 'alice, second')).toContain(`commented on ${A}/1`);
+      expect(fs.existsSync(marker)).toBe(true);
+      const commits = forge.server(['rev-list', `${before}..${DATA}`]).stdout.trim().split('\n');
+      expect(commits).toHaveLength(2);
+      const texts = mrJson<Shown>(bob, 'show', `${A}/1`).comments.map((c) => c.text);
+      expect(texts).toEqual(expect.arrayContaining(['bob got there first', 'alice, second']));
+    } finally {
+      alice.remove('.git/hooks/pre-push');
+    }
+  });
 });
