@@ -44,6 +44,7 @@ export interface IsoStoreOptions {
 
 const MAX_TAG_DEPTH = 64;
 const MAX_SYMREF_DEPTH = 5;
+const MAX_CONCURRENT_READS = 16;
 
 export function openIsoStore(location: RepoLocation, options: IsoStoreOptions): IsoStore {
   return new IsoStore(location, options);
@@ -57,6 +58,8 @@ export class IsoStore implements ObjectStore {
   private fsPromise: Promise<IsoFs> | null = null;
   /** The one cache shared by every isomorphic-git call of this store. */
   private cache: object = {};
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
   private closed = false;
 
   constructor(location: RepoLocation, options: IsoStoreOptions) {
@@ -205,6 +208,18 @@ export class IsoStore implements ObjectStore {
 
   private async read(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
     if (this.closed) throw new Error('object store is closed');
+    // Bound concurrent reads: a wide diff would otherwise open a file per tree at once (EMFILE).
+    while (this.active >= MAX_CONCURRENT_READS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await this.readNow(oid);
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async readNow(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
     let r;
     try {
       r = await readObject({ fs: await this.fs(), gitdir: this.gitdir, oid, format: 'content', cache: this.cache });

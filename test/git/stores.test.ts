@@ -162,6 +162,14 @@ describe('ObjectStore (both implementations)', () => {
     await expect(s.readType(c1)).rejects.toThrow(/closed/);
   });
 
+  it('a wide diff over loose objects (200 dirs) agrees, and stays within open-file limits', async () => {
+    const wide = initRepo();
+    const before = commit(wide, Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}`)));
+    const after = commit(wide, Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}!`)), [before]);
+    const changes = await both(wide, async (s) => s.diffTrees(await s.commitTree(before), await s.commitTree(after)));
+    expect(changes.length).toBe(600);
+  });
+
   it('a repository that borrows objects through objects/info/alternates', async () => {
     const borrower = initRepo();
     fs.writeFileSync(path.join(borrower, 'objects/info/alternates'), `${path.join(repo, 'objects')}\n`);

@@ -115,14 +115,31 @@ export function writeBlob(gitDir: string, content: string | Uint8Array): string 
   return git(['hash-object', '-w', '--stdin'], { gitDir, input: content });
 }
 
+/** Writes many blobs with one git process; returns their ids in order. */
+export function writeBlobs(gitDir: string, contents: Array<string | Uint8Array>): string[] {
+  if (contents.length === 0) return [];
+  const dir = tempDir('blobs-');
+  const paths = contents.map((c, i) => {
+    const p = path.join(dir, String(i));
+    fs.writeFileSync(p, c);
+    return p;
+  });
+  const out = git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { gitDir, input: `${paths.join('\n')}\n` });
+  fs.rmSync(dir, { recursive: true, force: true });
+  return out.split('\n');
+}
+
 /** Writes a tree holding exactly `entries` (parents are implied); returns its id. */
 export function writeTree(gitDir: string, entries: Entry[]): string {
   const index = path.join(tempDir('idx-'), 'index');
   const env = { GIT_INDEX_FILE: index };
+  const blobEntries = entries.filter((e) => (e.mode ?? '100644') !== '160000');
+  const blobOids = writeBlobs(gitDir, blobEntries.map((e) => e.content ?? e.path));
+  const oidOf = new Map(blobEntries.map((e, i) => [e, blobOids[i]!]));
   const chunks: Buffer[] = [];
   for (const e of entries) {
     const mode = e.mode ?? '100644';
-    const oid = mode === '160000' ? e.oid! : writeBlob(gitDir, e.content ?? e.path);
+    const oid = mode === '160000' ? e.oid! : oidOf.get(e)!;
     chunks.push(Buffer.from(`${mode} ${oid}\t`), Buffer.from(e.path), Buffer.from([0]));
   }
   git(['update-index', '-z', '--add', '--index-info'], { gitDir, env, input: Buffer.concat(chunks) });
