@@ -150,7 +150,7 @@ export class CliStore implements ObjectStore {
     const from = oldTree ?? EMPTY_TREE_OID;
     assertOid(from, 'tree id');
     assertOid(newTree, 'tree id');
-    const r = await this.run(['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', '--no-ext-diff', from, newTree]);
+    const r = await this.run(['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', '--no-ext-diff', '--ignore-submodules=none', from, newTree]);
     if (r.code !== 0) throw new Error(`cannot diff trees ${from}..${newTree}: ${this.describe(r)}`);
     return parseRawDiff(r.stdout, `${from}..${newTree}`);
   }

@@ -170,6 +170,24 @@ describe('ObjectStore (both implementations)', () => {
     expect(changes.length).toBe(600);
   });
 
+  it('repository config cannot change what the stores report', async () => {
+    const r = initRepo();
+    const before = commit(r, [file('a', 'same content here\n'.repeat(20)), gitlink('s', SUB), file('z')]);
+    const after = commit(r, [file('b', 'same content here\n'.repeat(20)), gitlink('s', '2222222222222222222222222222222222222222'), file('z', 'new')], [before]);
+    const expected = await both(r, async (s) => s.diffTrees(await s.commitTree(before), await s.commitTree(after)));
+    fs.writeFileSync(path.join(r, 'order'), 'z\n');
+    for (const [k, v] of [
+      ['diff.ignoreSubmodules', 'all'],
+      ['diff.renames', 'copies'],
+      ['diff.orderFile', path.join(r, 'order')],
+      ['core.quotePath', 'true'],
+      ['diff.noprefix', 'true'],
+      ['diff.external', 'false'],
+    ]) git(['config', k!, v!], { gitDir: r });
+    expect(await both(r, async (s) => s.diffTrees(await s.commitTree(before), await s.commitTree(after)))).toEqual(expected);
+    expect(expected.map((c) => c.path)).toEqual(['a', 'b', 's', 'z']);
+  });
+
   it('a repository that borrows objects through objects/info/alternates', async () => {
     const borrower = initRepo();
     fs.writeFileSync(path.join(borrower, 'objects/info/alternates'), `${path.join(repo, 'objects')}\n`);

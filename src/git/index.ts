@@ -1,0 +1,21 @@
+/**
+ * The browser-safe part of the git adapter: the ObjectStore contract, the
+ * isomorphic-git store (pass it an fs), and computeOperations. Nothing here
+ * imports `node:*`; in Node, `openNodeIsoStore` is in `./node-fs.js` and the
+ * fast `git`-process store in `./cli-store.js`.
+ *
+ * isomorphic-git itself expects a global `Buffer` in browsers (see its docs).
+ */
+export type {
+  EntryKind,
+  EntryMode,
+  ObjectStore,
+  ObjectType,
+  RepoLocation,
+  TreeChange,
+  TreeEntry,
+} from './store.js';
+export { EMPTY_TREE_OID, ZERO_OID, decodeName, isOid, isZeroOid, locationFromEnv, splitObjectDirectories } from './common.js';
+export { analyzeUpdates, computeOperations, treeOperations, type RefUpdate, type UpdateAnalysis } from './operations.js';
+export { IsoStore, openIsoStore, type IsoStoreOptions } from './iso-store.js';
+export { overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
