@@ -1,0 +1,30 @@
+/** The browser-safe entry of the git adapter bundles for a browser (given the `buffer` polyfill isomorphic-git documents). */
+import { build } from 'esbuild';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+it('src/git/index.ts bundles for the browser with no Node built-in but `buffer`', async () => {
+  const result = await build({
+    entryPoints: [path.join(root, 'src/git/index.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    external: ['buffer'],
+    logLevel: 'silent',
+    metafile: true,
+  });
+  expect(result.errors).toEqual([]);
+  const inputs = Object.keys(result.metafile!.inputs);
+  expect(inputs.some((i) => i.includes('isomorphic-git'))).toBe(true);
+  expect(inputs.filter((i) => i.startsWith('src/')).sort()).toEqual([
+    'src/git/common.ts',
+    'src/git/index.ts',
+    'src/git/iso-store.ts',
+    'src/git/operations.ts',
+    'src/git/overlay-fs.ts',
+  ]);
+});
