@@ -14,7 +14,8 @@ export class IdentityError extends Error {
   override readonly name = 'IdentityError';
   readonly code: IdentityErrorCode;
   constructor(code: IdentityErrorCode, message: string) {
-    super(message);
+    // One line, always (SPEC §7): messages may quote openpgp's.
+    super(message.replace(/\s*[\r\n]+\s*/g, ' '));
     this.code = code;
   }
 }
