@@ -24,6 +24,7 @@ export { parseTreeObject };
 import {
   EMPTY_TREE_OID,
   assertOid,
+  assertRefName,
   canonicalMode,
   decodeName,
   kindOfMode,
@@ -85,9 +86,7 @@ export class CliStore implements ObjectStore {
   }
 
   async resolveRef(ref: string): Promise<string | null> {
-    if (typeof ref !== 'string' || !(ref === 'HEAD' || ref.startsWith('refs/')) || /[\x00-\x20\x7f~^:?*[\\]/.test(ref)) {
-      throw new Error(`invalid ref name ${JSON.stringify(String(ref)).slice(0, 200)}`);
-    }
+    assertRefName(ref);
     if (ref === 'HEAD') {
       const r = await this.run(['rev-parse', '--verify', '--quiet', 'HEAD']);
       if (r.code === 1) return null;

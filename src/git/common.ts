@@ -30,6 +30,22 @@ export function assertOid(oid: string, what = 'object id'): void {
 }
 
 /**
+ * Throws unless `ref` is `HEAD` or a full ref name under `refs/` that git
+ * could store (no control characters, spaces, `~^:?*[\\`, `..`, `//`, `/.`,
+ * trailing `/` or `.lock`). Keeps arbitrary text out of git's argv and
+ * out of file paths.
+ */
+export function assertRefName(ref: string): void {
+  if (
+    typeof ref !== 'string' ||
+    !(ref === 'HEAD' || ref.startsWith('refs/')) ||
+    /[\x00-\x20\x7f~^:?*[\\]|\.\.|\/\/|\/$|\.lock$|\/\.|@\{/.test(ref)
+  ) {
+    throw new Error(`invalid ref name ${JSON.stringify(String(ref)).slice(0, 200)}`);
+  }
+}
+
+/**
  * Git's canonical mode for a raw tree-entry mode (octal text as stored in a
  * tree object, e.g. `40000`, or as printed by diff-tree, e.g. `040000`).
  * Regular files other than 100644/100755 (old git wrote e.g. 100664) are

@@ -22,6 +22,7 @@ import { isDescendent, readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import {
   assertOid,
+  assertRefName,
   decodeKey,
   parseCommitTree,
   parseTagTarget,
@@ -70,9 +71,7 @@ export class IsoStore implements ObjectStore {
   }
 
   async resolveRef(ref: string): Promise<string | null> {
-    if (typeof ref !== 'string' || !(ref === 'HEAD' || ref.startsWith('refs/')) || /[\x00-\x20\x7f~^:?*[\\]|\.\.|\/\/|\/$|\.lock$|\/\./.test(ref)) {
-      throw new Error(`invalid ref name ${JSON.stringify(String(ref)).slice(0, 200)}`);
-    }
+    assertRefName(ref);
     let name = ref;
     for (let depth = 0; depth <= MAX_SYMREF_DEPTH; depth++) {
       const loose = await this.readText(`${this.gitdir}/${name}`);
