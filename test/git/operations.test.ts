@@ -174,12 +174,23 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     const bad = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "caf" + Latin-1 é
     const badDir = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('/inner')]);
     const bad2 = Buffer.from([0x63, 0x61, 0x66, 0xea]); // decodes to the same text as `bad`
-    const result = await diff(null, [file(bad, 'x'), file(bad2, 'y'), file(badDir, 'z'), file('ok')]);
+    const surrogate = Buffer.from([0x73, 0xed, 0xa0, 0x80]); // "s" + an encoded UTF-16 surrogate (WTF-8)
+    const overlong = Buffer.from([0x6f, 0xc0, 0xaf]); // "o" + an overlong "/"
+    const result = await diff(null, [
+      file(bad, 'x'),
+      file(bad2, 'y'),
+      file(badDir, 'z'),
+      file('ok'),
+      file(surrogate, 's'),
+      file(overlong, 'o'),
+    ]);
     expect(result).toEqual([
       'ref create-branch refs/heads/main',
       'create-file caf\ufffd !unsafe',
       'create-file caf\ufffd !unsafe',
       'create-file ok',
+      'create-file o\ufffd\ufffd !unsafe',
+      'create-file s\ufffd\ufffd\ufffd !unsafe',
       'create-directory \ufffd\ufffd !unsafe',
       'create-file \ufffd\ufffd/inner !unsafe',
     ]);
