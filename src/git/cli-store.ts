@@ -20,7 +20,6 @@
 import { isUtf8 } from 'node:buffer';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { EntryMode, ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-export { parseTreeObject };
 import {
   EMPTY_TREE_OID,
   assertOid,
@@ -34,6 +33,8 @@ import {
   sortChanges,
   type KeyedChange,
 } from './common.js';
+
+export { parseTreeObject };
 
 export interface CliStoreOptions {
   /** The git executable; default `git` from PATH. */

@@ -188,6 +188,28 @@ describe('ObjectStore (both implementations)', () => {
     expect(expected.map((c) => c.path)).toEqual(['a', 'b', 's', 'z']);
   });
 
+  it('the git store fails closed when git cannot run or the repository is missing', async () => {
+    const noGit = openCliStore(repo, { git: '/nonexistent/git', env: cleanEnv() });
+    await expect(noGit.readType(c1)).rejects.toThrow(/cannot run|cannot read object/);
+    await expect(noGit.diffTrees(null, EMPTY_TREE_OID)).rejects.toThrow(/cannot run/);
+    await noGit.close();
+    const noRepo = openCliStore('/nonexistent/repo.git', { env: cleanEnv() });
+    for (const f of [
+      () => noRepo.readType(c1),
+      () => noRepo.resolveRef('refs/heads/main'),
+      () => noRepo.isAncestor(c1, c2),
+      () => noRepo.diffTrees(null, EMPTY_TREE_OID),
+    ]) {
+      const e = await (f() as Promise<unknown>).then(() => null, (err: Error) => err);
+      expect(e).toBeInstanceOf(Error);
+      expect(e!.message).not.toContain('\n');
+    }
+    await noRepo.close();
+    const isoNoRepo = openNodeIsoStore({ gitDir: '/nonexistent/repo.git' });
+    await expect(isoNoRepo.readType(c1)).rejects.toThrow(c1);
+    expect(await isoNoRepo.resolveRef('refs/heads/main')).toBeNull();
+  });
+
   it('a repository that borrows objects through objects/info/alternates', async () => {
     const borrower = initRepo();
     fs.writeFileSync(path.join(borrower, 'objects/info/alternates'), `${path.join(repo, 'objects')}\n`);
