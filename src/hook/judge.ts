@@ -19,6 +19,7 @@ import { analyzeUpdates, type RefUpdate } from '../git/operations.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isZeroOid } from '../git/common.js';
+import { checkChangedKeyFiles } from './key-files.js';
 
 export interface JudgeInput {
   store: ObjectStore;
@@ -72,6 +73,7 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
     } else {
       const next = input.newPolicy ?? (await readPolicyTree(input.store, policyUpdate.newOid));
       problems.push(...checkNewPolicy(next, input.actor.ownerId));
+      problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next)));
     }
   }
   const accepted = problems.length === 0 && decisions.every((d) => d.allowed);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Forge, type Clone } from '../support/forge.js';
+import { exportSecret, genKey, gpg } from '../support/gpg.js';
 
 let forge: Forge;
 let owner: Clone;
@@ -93,5 +94,22 @@ describe('the policy must stay usable', () => {
       'git-acl: the policy branch refs/heads/apps/access-control cannot be deleted',
     ]);
     expect(forge.refs()).toEqual(before);
+  });
+
+  it('key files the push adds or changes must be one public key named after its fingerprint', () => {
+    const carol = genKey(forge.gpgHome, 'carol');
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ [`keys/${carol.fingerprint}.asc`]: exportSecret(forge.gpgHome, carol.fingerprint) }, `keys/${carol.fingerprint}.asc: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)`],
+      [{ [`keys/${carol.fingerprint}.asc`]: 'not a key\n' }, `keys/${carol.fingerprint}.asc: not an armored OpenPGP public key (not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----"))`],
+      [{ [`keys/${A}.asc`]: carol.publicArmored }, `keys/${A}.asc: holds the key ${carol.fingerprint}, so it must be named ${carol.fingerprint}.asc`],
+      [{ [`keys/${carol.fingerprint}.asc`]: gpg(forge.gpgHome, ['--armor', '--export', carol.fingerprint, A]) }, `keys/${carol.fingerprint}.asc: holds 2 public keys; a key file holds exactly one`],
+    ];
+    for (const [files, message] of cases) {
+      const r = owner.push(`${policyChange(owner, files)}:refs/heads/apps/access-control`);
+      expect(r.code).not.toBe(0);
+      expect(r.remote).toEqual([`git-acl: push rejected for user ${O}; no ref was changed`, `git-acl: ${message}`]);
+    }
+    const ok = owner.push(`${policyChange(owner, { [`keys/${carol.fingerprint}.asc`]: carol.publicArmored })}:refs/heads/apps/access-control`);
+    expect(ok.remote).toEqual([]);
   });
 });
