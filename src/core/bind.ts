@@ -1,71 +1,88 @@
 /**
- * Binding a compiled policy to one pusher: keep the rules whose subject
- * includes them, fill in `$user_id`, and build per-op unions of patterns so
- * that one RE2 test answers "does any rule match?" for most names.
+ * Binding a compiled policy to one pusher: fill in `$user_id`, note which
+ * rules' subjects include them, and build the matcher for each rule kind.
+ *
+ * Matching one name: a few RE2 unions of all patterns of the kind answer "does
+ * any rule match?" (re2js is slow when asked which alternative matched, so
+ * unions only say yes or no). On a hit, the rules that can match are narrowed
+ * by their literal prefix, and only those are tested one by one.
  */
 import type { RE2JS } from 're2js';
-import type { Actor, RefOp, TreeOp } from './model.js';
+import type { Actor, RuleKind } from './model.js';
 import { internalsOf, type CompiledInternals, type CompiledPolicy, type RuleEntry } from './compile.js';
 import { compileSource, instantiate, literalFor } from './pattern.js';
 
-/** re2js slows down sharply when asked which alternative of a big union matched, so unions only answer yes/no, in chunks. */
+/**
+ * Unions stay small: re2js's DFA runs out of its cache on big unions of long
+ * patterns (1,024 alternatives with a 40-digit user ID: 25x slower per name
+ * than 128) and falls back to the NFA.
+ */
 const CHUNK_RULES = 128;
-const CHUNK_SOURCE = 16_000;
+const CHUNK_SOURCE = 32_000;
+/** A group this small is tested rule by rule: cheaper than compiling a union for it. */
+const SMALL_GROUP = 8;
 const MAX_ACTORS = 64;
-const MAX_SETS = 4_096;
+const MAX_BRANCHES = 4_096;
 
 export interface BoundRule {
   entry: RuleEntry;
   source: string;
+  /** Literal text every match starts with, for this pusher. */
+  prefix: string;
   /** For a literal pattern: the one name it matches, for this pusher. */
   literal?: string;
+  /** Whether the rule's subject includes this pusher. */
+  applies: boolean;
   /** Compiled on first use; null when it failed (treated fail-closed, see matchesRule). */
   re?: RE2JS | null;
 }
 
 interface Chunk {
-  from: number;
-  to: number;
-  re: RE2JS | null;
+  /** Compiled on first use; null when the union failed to compile (then its rules are tested one by one). */
+  re?: RE2JS | null;
+  /** Positions in KindMatcher.rules, ascending. */
+  rules: number[];
 }
 
-export interface RuleList {
+/** Rules that share a first path segment, or the rules that have none. */
+interface Group {
+  rules: number[];
+  chunks?: Chunk[];
+}
+
+/** All rules of one kind for one pusher, canonical order, indexed by the first path segment of their prefix. */
+export interface KindMatcher {
   rules: BoundRule[];
-  chunks: Chunk[];
-}
-
-export interface MatcherSet {
-  allow: RuleList;
-  deny: RuleList;
-  /** Literal allow rules by name, first rule (canonical order) kept: the only way an unsafe name is allowed. */
-  literalAllow: Map<string, BoundRule>;
+  /** Rules by the first path segment of their prefix (`heads/`, `merge-reqs/`). */
+  bySegment: Map<string, Group>;
+  /** Rules whose prefix has no complete first segment: candidates for every name. */
+  generic: Group;
+  /** The pusher's own allow rules per op, for explanations. */
+  ownAllowByOp: Map<string, BoundRule[]>;
 }
 
 export interface BoundActor {
   actor: Actor;
-  /** Every rule of the policy, bound to this pusher (for explanations), by entry index. */
-  all: BoundRule[];
-  /** Rules whose subject includes this pusher. */
-  applicable: BoundRule[];
+  kinds: Map<RuleKind, KindMatcher>;
   scopes: Array<RE2JS | null | undefined>;
-  /** Branch name -> which scopes match it, as a key. */
-  branchKeys: Map<string, string>;
-  sets: Map<string, MatcherSet>;
+  /** Branch name -> for each scope, 1 when it matches. */
+  branchScopes: Map<string, Uint8Array>;
 }
 
 export function subjectIncludes(c: CompiledInternals, entry: RuleEntry, actor: Actor): boolean {
+  const isOwner = actor.ownerId !== '' && actor.userId === actor.ownerId;
   const s = entry.rule.subject;
   switch (s.kind) {
     case 'anyone':
       return true;
     case 'owner':
-      return actor.ownerId !== '' && actor.userId === actor.ownerId;
+      return isOwner;
     case 'user':
       return s.id === actor.userId;
     case 'group': {
       const m = c.membership.get(s.name);
       if (m === undefined) return false;
-      return m.anyone || (m.owner && actor.ownerId !== '' && actor.userId === actor.ownerId) || m.users.has(actor.userId);
+      return m.anyone || (m.owner && isOwner) || m.users.has(actor.userId);
     }
   }
 }
@@ -75,19 +92,11 @@ export function bindActor(compiled: CompiledPolicy, actor: Actor): BoundActor {
   const key = `${actor.userId}\u0000${actor.ownerId}`;
   const cached = c.actors.get(key) as BoundActor | undefined;
   if (cached !== undefined) return cached;
-  const all: BoundRule[] = c.entries.map((entry) => {
-    const b: BoundRule = { entry, source: instantiate(entry.pattern, actor.userId) };
-    const lit = literalFor(entry.pattern, actor.userId);
-    if (lit !== undefined) b.literal = lit;
-    return b;
-  });
   const bound: BoundActor = {
     actor: { userId: actor.userId, ownerId: actor.ownerId },
-    all,
-    applicable: all.filter((b) => subjectIncludes(c, b.entry, actor)),
-    scopes: new Array(c.scopes.length).fill(undefined),
-    branchKeys: new Map(),
-    sets: new Map(),
+    kinds: new Map(),
+    scopes: new Array<RE2JS | null | undefined>(c.scopes.length).fill(undefined),
+    branchScopes: new Map(),
   };
   if (c.actors.size >= MAX_ACTORS) c.actors.clear();
   c.actors.set(key, bound);
@@ -102,6 +111,53 @@ function tryCompile(source: string): RE2JS | null {
   }
 }
 
+function firstSegment(s: string): string | undefined {
+  const slash = s.indexOf('/');
+  return slash < 0 ? undefined : s.slice(0, slash + 1);
+}
+
+export function kindMatcher(compiled: CompiledPolicy, bound: BoundActor, kind: RuleKind): KindMatcher {
+  let m = bound.kinds.get(kind);
+  if (m !== undefined) return m;
+  const c = internalsOf(compiled);
+  const userId = bound.actor.userId;
+  const rules: BoundRule[] = [];
+  for (const entry of c.entries) {
+    if (entry.rule.kind !== kind) continue;
+    const b: BoundRule = {
+      entry,
+      source: instantiate(entry.pattern, userId),
+      prefix: entry.pattern.prefixParts.join(userId),
+      applies: subjectIncludes(c, entry, bound.actor),
+    };
+    const lit = literalFor(entry.pattern, userId);
+    if (lit !== undefined) b.literal = lit;
+    rules.push(b);
+  }
+  const bySegment = new Map<string, Group>();
+  const generic: Group = { rules: [] };
+  const ownAllowByOp = new Map<string, BoundRule[]>();
+  rules.forEach((b, k) => {
+    const seg = firstSegment(b.prefix);
+    if (seg === undefined) generic.rules.push(k);
+    else {
+      let g = bySegment.get(seg);
+      if (g === undefined) bySegment.set(seg, (g = { rules: [] }));
+      g.rules.push(k);
+    }
+    if (b.applies && !b.entry.rule.deny) {
+      for (const op of b.entry.rule.ops) {
+        let l = ownAllowByOp.get(op);
+        if (l === undefined) ownAllowByOp.set(op, (l = []));
+        l.push(b);
+      }
+    }
+  });
+  m = { rules, bySegment, generic, ownAllowByOp };
+  bound.kinds.set(kind, m);
+  return m;
+}
+
 /**
  * Whether one rule's pattern matches. A pattern that cannot be compiled for
  * this pusher (only conceivable for a hostile user ID) fails closed: an allow
@@ -113,86 +169,82 @@ export function matchesRule(b: BoundRule, name: string): boolean {
   return b.re.testExact(name);
 }
 
-export function scopeMatches(c: CompiledInternals, bound: BoundActor, scope: number, branch: string): boolean {
-  if (scope < 0) return true;
-  let re = bound.scopes[scope];
-  if (re === undefined) {
-    re = tryCompile(instantiate(c.scopes[scope]!.info, bound.actor.userId));
-    bound.scopes[scope] = re;
-  }
-  // A scope that cannot compile narrows to nothing, which fails closed for allow and open for deny; deny rules
-  // under a broken scope are as unreachable as the branch they meant. Parse-time validation makes this moot.
-  return re !== null && re.testExact(branch);
-}
-
-function ruleList(rules: BoundRule[]): RuleList {
+function chunksOf(m: KindMatcher, g: Group): Chunk[] {
+  if (g.chunks !== undefined) return g.chunks;
   const chunks: Chunk[] = [];
-  let from = 0;
-  while (from < rules.length) {
-    let to = from;
-    let size = 0;
-    while (to < rules.length && to - from < CHUNK_RULES && (to === from || size + rules[to]!.source.length < CHUNK_SOURCE)) {
-      size += rules[to]!.source.length + 5;
-      to++;
+  let cur: number[] = [];
+  let size = 0;
+  for (const k of g.rules) {
+    const len = m.rules[k]!.source.length + 5;
+    if (cur.length > 0 && (cur.length >= CHUNK_RULES || size + len > CHUNK_SOURCE)) {
+      chunks.push({ rules: cur });
+      cur = [];
+      size = 0;
     }
-    const source = rules
-      .slice(from, to)
-      .map((b) => `(?:${b.source})`)
-      .join('|');
-    chunks.push({ from, to, re: tryCompile(source) });
-    from = to;
+    cur.push(k);
+    size += len;
   }
-  return { rules, chunks };
+  if (cur.length > 0) chunks.push({ rules: cur });
+  g.chunks = chunks;
+  return chunks;
 }
 
-/** The first rule of the list (canonical order) that matches, or undefined. */
-export function firstMatch(list: RuleList, name: string): BoundRule | undefined {
-  for (const chunk of list.chunks) {
+/** Positions of the group's rules that match the name, ascending. */
+function groupMatches(m: KindMatcher, g: Group, name: string, out: number[]): void {
+  const test = (k: number): void => {
+    const b = m.rules[k]!;
+    if (name.startsWith(b.prefix) && matchesRule(b, name)) out.push(k);
+  };
+  if (g.rules.length <= SMALL_GROUP) {
+    for (const k of g.rules) test(k);
+    return;
+  }
+  for (const chunk of chunksOf(m, g)) {
+    if (chunk.re === undefined) {
+      chunk.re = tryCompile(chunk.rules.map((k) => `(?:${m.rules[k]!.source})`).join('|'));
+    }
     // A chunk whose union did not compile is tested rule by rule: slower, never wrong.
     if (chunk.re !== null && !chunk.re.testExact(name)) continue;
-    for (let k = chunk.from; k < chunk.to; k++) {
-      const b = list.rules[k]!;
-      if (matchesRule(b, name)) return b;
+    const before = out.length;
+    for (const k of chunk.rules) test(k);
+    if (out.length === before && chunk.re !== null) {
+      // The union said yes but no rule did: prefixes are conservative, so this should not happen; if it
+      // ever does, test without the prefix shortcut rather than risk missing a deny rule.
+      for (const k of chunk.rules) if (matchesRule(m.rules[k]!, name)) out.push(k);
     }
   }
-  return undefined;
 }
 
-export function branchKey(c: CompiledInternals, bound: BoundActor, branch: string): string {
-  let key = bound.branchKeys.get(branch);
-  if (key === undefined) {
-    const hits: number[] = [];
-    for (let s = 0; s < c.scopes.length; s++) if (scopeMatches(c, bound, s, branch)) hits.push(s);
-    key = hits.join(',');
-    if (bound.branchKeys.size >= MAX_SETS) bound.branchKeys.clear();
-    bound.branchKeys.set(branch, key);
-  }
-  return key;
+/** Every rule of the kind whose pattern matches the name (scope, subject and op not considered), in canonical order. */
+export function allMatches(m: KindMatcher, name: string): BoundRule[] {
+  const seg = firstSegment(name);
+  const bucket = seg === undefined ? undefined : m.bySegment.get(seg);
+  const a: number[] = [];
+  const g: number[] = [];
+  if (bucket !== undefined) groupMatches(m, bucket, name, a);
+  groupMatches(m, m.generic, name, g);
+  if (g.length === 0) return a.map((k) => m.rules[k]!);
+  if (a.length === 0) return g.map((k) => m.rules[k]!);
+  return [...a, ...g].sort((x, y) => x - y).map((k) => m.rules[k]!);
 }
 
-/** The matcher set for one op, for ref ops (branch undefined) or tree ops on one branch. */
-export function matcherSet(compiled: CompiledPolicy, bound: BoundActor, op: RefOp | TreeOp, kind: 'ref' | 'tree', branch?: string): MatcherSet {
-  const c = internalsOf(compiled);
-  const bKey = branch === undefined ? '' : branchKey(c, bound, branch);
-  const key = `${kind}\u0000${op}\u0000${bKey}`;
-  let set = bound.sets.get(key);
-  if (set !== undefined) return set;
-  const inScope = bKey === '' ? new Set<number>() : new Set(bKey.split(',').map(Number));
-  const allow: BoundRule[] = [];
-  const deny: BoundRule[] = [];
-  const literalAllow = new Map<string, BoundRule>();
-  for (const b of bound.applicable) {
-    const e = b.entry;
-    if (e.rule.kind !== kind || !e.rule.ops.includes(op)) continue;
-    if (e.scope >= 0 && !inScope.has(e.scope)) continue;
-    if (e.rule.deny) deny.push(b);
-    else {
-      allow.push(b);
-      if (b.literal !== undefined && !literalAllow.has(b.literal)) literalAllow.set(b.literal, b);
+export function scopeMatches(compiled: CompiledPolicy, bound: BoundActor, scope: number, branch: string): boolean {
+  if (scope < 0) return true;
+  let flags = bound.branchScopes.get(branch);
+  if (flags === undefined) {
+    const c = internalsOf(compiled);
+    flags = new Uint8Array(c.scopes.length);
+    for (let s = 0; s < c.scopes.length; s++) {
+      let re = bound.scopes[s];
+      if (re === undefined) {
+        re = tryCompile(instantiate(c.scopes[s]!.info, bound.actor.userId));
+        bound.scopes[s] = re;
+      }
+      // A scope that cannot compile matches no branch (parse-time validation makes this unreachable).
+      flags[s] = re !== null && re.testExact(branch) ? 1 : 0;
     }
+    if (bound.branchScopes.size >= MAX_BRANCHES) bound.branchScopes.clear();
+    bound.branchScopes.set(branch, flags);
   }
-  set = { allow: ruleList(allow), deny: ruleList(deny), literalAllow };
-  if (bound.sets.size >= MAX_SETS) bound.sets.clear();
-  bound.sets.set(key, set);
-  return set;
+  return flags[scope] === 1;
 }

@@ -1,17 +1,16 @@
 /**
  * Judging operations. Deny wins, then any allow, then the default: denied.
- * Only a union hit costs a per-rule search; misses cost one test per chunk.
  */
-import type { Actor, Decision, Operation } from './model.js';
-import { bindActor, firstMatch, matcherSet } from './bind.js';
+import type { Actor, Decision, Operation, RuleRef } from './model.js';
+import { allMatches, bindActor, kindMatcher, scopeMatches, type BoundRule } from './bind.js';
 import type { CompiledPolicy } from './compile.js';
 import { allowedReason, defaultDenyReason, deniedByRuleReason, describeOp, nearestRules } from './explain.js';
 import { hasControlChar } from './pattern.js';
 
 /**
- * Full explanations test every rule of the policy; beyond this many denials in
- * one call (a push that adds thousands of forbidden files) the reason keeps
- * naming the op, the name and the user but skips the search for near rules.
+ * Explanations look at every rule that matches the name; beyond this many
+ * denials in one call (a push adding thousands of forbidden files) the reason
+ * still names the op, the name and the user but skips the nearest rules.
  */
 const EXPLAINED_DENIALS = 1_000;
 
@@ -21,28 +20,58 @@ export function evaluate(compiled: CompiledPolicy, actor: Actor, ops: Operation[
   let denials = 0;
   return ops.map((operation): Decision => {
     const d = describeOp(operation);
-    const set =
-      operation.type === 'ref'
-        ? matcherSet(compiled, bound, operation.op, 'ref')
-        : matcherSet(compiled, bound, operation.op, 'tree', d.branch);
+    const m = kindMatcher(compiled, bound, d.kind);
     const unsafe = operation.unsafeName === true || hasControlChar(d.name);
-    const deny = firstMatch(set.deny, d.name);
+    const matching = allMatches(m, d.name);
+    let deny: BoundRule | undefined;
+    let allow: BoundRule | undefined;
+    for (const b of matching) {
+      const r = b.entry.rule;
+      if (!b.applies || !(r.ops as string[]).includes(d.op)) continue;
+      if (d.branch !== undefined && !scopeMatches(compiled, bound, b.entry.scope, d.branch)) continue;
+      if (r.deny) {
+        deny = b;
+        break;
+      }
+      // Wildcards never grant an unsafe name: only a literal rule equal to it does (SPEC section 4).
+      if (allow === undefined && (!unsafe || b.literal === d.name)) allow = b;
+    }
     if (deny !== undefined) {
       const rule = deny.entry.ref;
-      return { operation, allowed: false, rule, candidates: [], reason: deniedByRuleReason(actor, d, rule) };
+      return decision(operation, false, rule, [], () => deniedByRuleReason(actor, d, rule));
     }
-    const allow = unsafe ? set.literalAllow.get(d.name) : firstMatch(set.allow, d.name);
     if (allow !== undefined) {
       const rule = allow.entry.ref;
-      return { operation, allowed: true, rule, candidates: [], reason: allowedReason(actor, d, rule) };
+      return decision(operation, true, rule, [], () => allowedReason(actor, d, rule));
     }
     denials++;
-    const nearest = denials <= EXPLAINED_DENIALS ? nearestRules(compiled, bound, d, unsafe) : [];
-    return {
+    const nearest = denials <= EXPLAINED_DENIALS ? nearestRules(compiled, bound, d, unsafe, matching) : [];
+    return decision(
       operation,
-      allowed: false,
-      candidates: nearest.map((n) => n.b.entry.ref),
-      reason: defaultDenyReason(actor, d, unsafe, nearest),
-    };
+      false,
+      undefined,
+      nearest.map((n) => n.b.entry.ref),
+      () => defaultDenyReason(actor, d, unsafe, nearest),
+    );
   });
+}
+
+/**
+ * The reason is built when first read: a push of 100,000 allowed files would
+ * otherwise spend more time writing sentences nobody prints than judging.
+ * It is an enumerable getter, so JSON, spreading and structuredClone see a
+ * plain string property.
+ */
+function decision(operation: Operation, allowed: boolean, rule: RuleRef | undefined, candidates: RuleRef[], reason: () => string): Decision {
+  let text: string | undefined;
+  const out = {
+    operation,
+    allowed,
+    ...(rule !== undefined ? { rule } : {}),
+    candidates,
+    get reason(): string {
+      return (text ??= reason());
+    },
+  };
+  return out;
 }

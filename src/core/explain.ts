@@ -4,8 +4,8 @@
  * these strings verbatim, so users read the same words everywhere.
  */
 import type { Actor, Operation, RuleRef } from './model.js';
-import { internalsOf, type CompiledPolicy } from './compile.js';
-import { matchesRule, scopeMatches, subjectIncludes, type BoundActor, type BoundRule } from './bind.js';
+import type { CompiledPolicy } from './compile.js';
+import { kindMatcher, scopeMatches, type BoundActor, type BoundRule } from './bind.js';
 import { escapeLiteral } from './pattern.js';
 
 export const MAX_CANDIDATES = 3;
@@ -49,11 +49,12 @@ export function deniedByRuleReason(actor: Actor, d: Subjectless, rule: RuleRef):
   return `denied: ${actor.userId} may not ${what(d)}: ${displayRule(rule)} forbids it (deny rules always win)`;
 }
 
-interface Candidate {
+export interface Candidate {
   b: BoundRule;
   tier: number;
   score: number;
-  hint: string;
+  /** Built only for the candidates shown. */
+  hint: () => string;
 }
 
 function commonPrefix(a: string, b: string): number {
@@ -77,42 +78,56 @@ function subjectHint(b: BoundRule, actor: Actor): string {
  * 3. rules for this op and name that belong to someone else.
  * Within a tier: closest pattern first, then canonical (file, line) order.
  */
-export function nearestRules(compiled: CompiledPolicy, bound: BoundActor, d: Subjectless, unsafe: boolean): Candidate[] {
-  const c = internalsOf(compiled);
+export function nearestRules(compiled: CompiledPolicy, bound: BoundActor, d: Subjectless, unsafe: boolean, matching: BoundRule[]): Candidate[] {
+  const m = kindMatcher(compiled, bound, d.kind);
+  // `matching` holds every rule whose pattern matches; the pusher's own rules for this op come from an index.
+  // Nothing else can be a candidate, so a denial never tests every rule one by one.
+  const matched = new Set(matching);
   const out: Candidate[] = [];
-  for (const b of bound.all) {
-    const e = b.entry;
-    const r = e.rule;
-    if (r.deny || r.kind !== d.kind) continue;
-    const subjectOk = subjectIncludes(c, e, bound.actor);
-    const opOk = (r.ops as string[]).includes(d.op);
-    if (!subjectOk && !opOk) continue;
-    const scopeOk = d.branch === undefined || scopeMatches(c, bound, e.scope, d.branch);
-    const patternOk = matchesRule(b, d.name);
-    if (subjectOk && opOk) {
-      if (patternOk && scopeOk) {
-        // Only reachable for unsafe names: the rule matches but has wildcards.
-        if (unsafe) out.push({ b, tier: 0, score: 0, hint: '(has wildcards, which never allow names with control characters or invalid UTF-8)' });
-        continue;
-      }
-      if (patternOk) out.push({ b, tier: 1, score: Number.MAX_SAFE_INTEGER, hint: `(only on branches matching ${r.scope ?? ''})` });
-      else out.push({ b, tier: 1, score: commonPrefix(e.pattern.prefix, d.name), hint: `(pattern does not match ${displayName(d.name)})` });
-    } else if (subjectOk && patternOk && scopeOk) {
-      out.push({ b, tier: 2, score: 0, hint: `(allows ${r.opsWritten.join(',')}, not ${d.op})` });
-    } else if (opOk && patternOk && scopeOk) {
-      out.push({ b, tier: 3, score: 0, hint: subjectHint(b, bound.actor) });
+  const scopeOk = (b: BoundRule): boolean => d.branch === undefined || scopeMatches(compiled, bound, b.entry.scope, d.branch);
+  for (const b of m.ownAllowByOp.get(d.op) ?? []) {
+    const patternOk = matched.has(b);
+    const inScope = scopeOk(b);
+    if (patternOk && inScope) {
+      // Only reachable for unsafe names: the rule matches but has wildcards.
+      if (unsafe) out.push({ b, tier: 0, score: 0, hint: () => '(has wildcards, which never allow names with control characters or invalid UTF-8)' });
+    } else if (patternOk) {
+      out.push({ b, tier: 1, score: Number.MAX_SAFE_INTEGER, hint: () => `(only on branches matching ${b.entry.rule.scope ?? ''})` });
+    } else {
+      out.push({ b, tier: 1, score: commonPrefix(b.prefix, d.name), hint: () => `(pattern does not match ${displayName(d.name)})` });
     }
   }
-  out.sort((x, y) => x.tier - y.tier || y.score - x.score || x.b.entry.index - y.b.entry.index);
-  return out.slice(0, MAX_CANDIDATES);
+  for (const b of matching) {
+    const r = b.entry.rule;
+    if (r.deny) continue;
+    const opOk = (r.ops as string[]).includes(d.op);
+    if (b.applies && opOk) continue;
+    if (!scopeOk(b)) continue;
+    if (b.applies) out.push({ b, tier: 2, score: 0, hint: () => `(allows ${r.opsWritten.join(',')}, not ${d.op})` });
+    else if (opOk) out.push({ b, tier: 3, score: 0, hint: () => subjectHint(b, bound.actor) });
+  }
+  return best(out, MAX_CANDIDATES);
+}
+
+/** The k best candidates in order, without sorting them all (a policy may give thousands). */
+function best(all: Candidate[], k: number): Candidate[] {
+  const cmp = (x: Candidate, y: Candidate): number => x.tier - y.tier || y.score - x.score || x.b.entry.index - y.b.entry.index;
+  const top: Candidate[] = [];
+  for (const c of all) {
+    if (top.length === k && cmp(c, top[k - 1]!) >= 0) continue;
+    top.push(c);
+    top.sort(cmp);
+    if (top.length > k) top.pop();
+  }
+  return top;
 }
 
 export function defaultDenyReason(actor: Actor, d: Subjectless, unsafe: boolean, nearest: Candidate[]): string {
   const head = unsafe
     ? `denied: no rule lets ${actor.userId} ${what(d)}: the name holds a control character or invalid UTF-8, which only a rule whose pattern is exactly this name allows`
     : `denied: no rule lets ${actor.userId} ${what(d)}`;
-  const best = nearest[0];
-  if (best !== undefined) return `${head}; nearest: ${displayRule(best.b.entry.ref)} ${best.hint}`.trimEnd();
+  const first = nearest[0];
+  if (first !== undefined) return `${head}; nearest: ${displayRule(first.b.entry.ref)} ${first.hint()}`.trimEnd();
   const file = d.kind === 'ref' ? 'refs/*.conf' : 'branches/*.conf';
   const example = `${actor.userId} ${d.op} ^${escapeForExample(d.name)}$`;
   const scope = d.branch !== undefined ? ` (under 'branch ^${escapeForExample(d.branch)}$' to limit it to this branch)` : '';

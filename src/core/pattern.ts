@@ -22,6 +22,8 @@ export interface PatternInfo {
   literal?: string[];
   /** Literal text that every match starts with, up to the first wildcard or `$user_id`. */
   prefix: string;
+  /** Literal text every match starts with, through `$user_id` holes: joined by the user ID, a prefix of every match. */
+  prefixParts: string[];
   hasUserId: boolean;
 }
 
@@ -74,6 +76,39 @@ export function compileSource(source: string): RE2JS {
 
 function cleanEngineMessage(msg: string): string {
   return msg.replace(/^error parsing regexp: /, '');
+}
+
+/**
+ * The literal text every match must start with. The evaluator skips a rule
+ * whose prefix the name lacks, so this must never claim too much: whenever in
+ * doubt (alternation, a possible quantifier), it stops early.
+ */
+class PrefixTracker {
+  parts: string[] = [''];
+  private open = true;
+  add(text: string): void {
+    if (this.open) this.parts[this.parts.length - 1] += text;
+  }
+  hole(): void {
+    if (this.open) this.parts.push('');
+  }
+  close(): void {
+    this.open = false;
+  }
+  /** A quantifier applies to the last atom: a literal character, or the `$user_id` group. */
+  quantify(): void {
+    if (this.open) {
+      const last = this.parts[this.parts.length - 1]!;
+      if (last.length > 0) this.parts[this.parts.length - 1] = Array.from(last).slice(0, -1).join('');
+      else if (this.parts.length > 1) this.parts.pop();
+    }
+    this.open = false;
+  }
+  /** Top-level alternation: no text is common to every match. */
+  reset(): void {
+    this.parts = [''];
+    this.open = false;
+  }
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', f: '\f', v: '\v', a: '\x07' };
@@ -143,8 +178,7 @@ function analyseRegex(p: string): PatternAnalysis {
   let cur = '';
   let lit = '';
   let isLiteral = true;
-  let prefix = '';
-  let prefixOpen = true;
+  const pre = new PrefixTracker();
   const n = p.length;
   let i = 0;
   if (p[0] === '^') {
@@ -153,11 +187,11 @@ function analyseRegex(p: string): PatternAnalysis {
   }
   const addLit = (text: string): void => {
     lit += text;
-    if (prefixOpen) prefix += text;
+    pre.add(text);
   };
   const breakLiteral = (): void => {
     isLiteral = false;
-    prefixOpen = false;
+    pre.close();
   };
   while (i < n) {
     const c = p[i]!;
@@ -166,7 +200,7 @@ function analyseRegex(p: string): PatternAnalysis {
       lits.push(lit);
       cur = '';
       lit = '';
-      prefixOpen = false;
+      pre.hole();
       i += USER_ID_VAR.length;
       continue;
     }
@@ -217,15 +251,10 @@ function analyseRegex(p: string): PatternAnalysis {
       i++;
       continue;
     }
-    if (c === '|') {
-      // An alternation anywhere means no text is common to every match.
-      prefix = '';
-    }
-    if ('.()*+?{}|^$'.includes(c)) {
-      // A quantifier makes the previous character optional or repeated: it no longer belongs to the prefix.
-      if ('*+?{'.includes(c) && prefixOpen && prefix.length > 0) prefix = prefix.slice(0, -1);
-      breakLiteral();
-    } else addLit(c);
+    if (c === '|') pre.reset();
+    else if ('*+?{'.includes(c)) pre.quantify();
+    if ('.()*+?{}|^$'.includes(c)) breakLiteral();
+    else addLit(c);
     cur += c;
     i++;
   }
@@ -248,7 +277,7 @@ function analyseRegex(p: string): PatternAnalysis {
   }
   // The pattern as written gives messages that quote the user's own text; the filled-in one must compile too.
   if (!checkCompiles(p, 0, 'regex', problems)) return { problems };
-  const info: PatternInfo = { glob: false, parts, prefix, hasUserId: parts.length > 1 };
+  const info: PatternInfo = { glob: false, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1 };
   if (isLiteral) info.literal = lits;
   if (info.hasUserId && !checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems)) return { problems };
   return { info, problems };
@@ -265,8 +294,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   let cur = '';
   let lit = '';
   let isLiteral = true;
-  let prefix = '';
-  let prefixOpen = true;
+  const pre = new PrefixTracker();
   const braces: number[] = [];
   const n = g.length;
   let i = 0;
@@ -275,12 +303,12 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   };
   const wild = (): void => {
     isLiteral = false;
-    prefixOpen = false;
+    pre.close();
   };
   const addLit = (text: string): void => {
     cur += escapeLiteral(text);
     lit += text;
-    if (prefixOpen) prefix += text;
+    pre.add(text);
   };
   const boundaryBefore = (k: number): boolean =>
     k === 0 || g[k - 1] === '/' || (braces.length > 0 && (g[k - 1] === '{' || g[k - 1] === ','));
@@ -297,7 +325,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
       lits.push(lit);
       cur = '';
       lit = '';
-      prefixOpen = false;
+      pre.hole();
       i += USER_ID_VAR.length;
       continue;
     }
@@ -440,7 +468,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   parts.push(cur);
   lits.push(lit);
   if (problems.some((p) => p.severity === 'error')) return { problems };
-  const info: PatternInfo = { glob: true, parts, prefix, hasUserId: parts.length > 1 };
+  const info: PatternInfo = { glob: true, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1 };
   if (isLiteral) info.literal = lits;
   if (!checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems)) return { problems };
   return { info, problems };
@@ -459,5 +487,9 @@ export function isLiteralPattern(text: string): boolean {
 
 /** Control characters (U+0000–U+001F, U+007F) make a name unsafe: SPEC §4 allows it only through an exact rule. */
 export function hasControlChar(name: string): boolean {
-  return /[\x00-\x1f\x7f]/.test(name);
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
