@@ -3,16 +3,13 @@
  * match because of how names are written (no `refs/`, no leading `/`).
  */
 import type { Diagnostic, Rule } from './model.js';
+import type { PatternInfo } from './pattern.js';
 
 /** A parsed rule with the columns that its warnings point at. */
 export interface RuleSite {
   rule: Rule;
   patternCol: number;
-  /** Literal text every match of the pattern starts with. */
-  prefix: string;
-  scopeCol: number;
-  scopeLine: number;
-  scopePrefix: string;
+  info: PatternInfo;
 }
 
 /** Ref namespaces git and common forges use; a ref pattern starting elsewhere is probably missing `heads/`. */
@@ -36,46 +33,48 @@ function withNamespace(pattern: string, ns: string): string {
   return `${ns}${pattern}`;
 }
 
-function namespaceWarning(pattern: string, prefix: string, what: string, suggestNs: string): string | undefined {
+function namespaceWarning(pattern: string, info: PatternInfo, what: string, suggestNs: string): string | undefined {
+  const prefix = info.prefix;
   const slash = prefix.indexOf('/');
-  if (slash <= 0) return undefined;
-  const ns = prefix.slice(0, slash);
-  if (KNOWN_NAMESPACES.has(ns)) return undefined;
-  return `'${pattern}' matches no branch or tag: ${what} are matched as heads/<branch> or tags/<tag> (did you mean '${withNamespace(pattern, suggestNs)}'?)`;
+  const literal = info.literal !== undefined && !info.hasUserId;
+  let ns: string;
+  if (slash > 0) ns = prefix.slice(0, slash);
+  // A literal without any '/' (`main`) names no branch or tag either; `stash` is git's one slash-less ref.
+  else if (literal && prefix !== '' && prefix !== 'stash') ns = prefix;
+  else return undefined;
+  if (KNOWN_NAMESPACES.has(ns) && slash > 0) return undefined;
+  return `'${pattern}' matches no ${what} (did you mean '${withNamespace(pattern, suggestNs)}'?)`;
+}
+
+/** Warnings for a `branch <pattern>` line: branch names are matched without `refs/`, and never name a tag. */
+export function scopeWarnings(pattern: string, info: PatternInfo): Array<{ code: string; message: string }> {
+  if (info.prefix.startsWith('refs/')) {
+    return [{ code: 'never-matches', message: "branch pattern can never match: branch names are matched without 'refs/' (write 'heads/main')" }];
+  }
+  if (info.prefix.startsWith('tags/')) {
+    return [{ code: 'never-matches', message: 'branch pattern can never match: tree rules never apply to tags' }];
+  }
+  const msg = namespaceWarning(pattern, info, 'branch: branch names are matched as heads/<branch>', 'heads/');
+  return msg === undefined ? [] : [{ code: 'unknown-namespace', message: msg }];
 }
 
 export function checkRules(sites: RuleSite[], diags: Diagnostic[]): void {
   const first = new Map<string, Rule>();
-  const scopesSeen = new Set<string>();
-  for (const { rule, patternCol, prefix, scopeCol, scopeLine, scopePrefix: sp } of sites) {
+  for (const { rule, patternCol, info } of sites) {
     const { file, line } = rule.source;
-    const warn = (col: number, code: string, message: string, atLine = line): void => {
-      diags.push({ file, line: atLine, col, severity: 'warning', code, message });
+    const warn = (col: number, code: string, message: string): void => {
+      diags.push({ file, line, col, severity: 'warning', code, message });
     };
     if (rule.kind === 'ref') {
-      if (prefix.startsWith('refs/')) {
+      if (info.prefix.startsWith('refs/')) {
         warn(patternCol, 'never-matches', "pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')");
       } else {
         const onlyTags = rule.ops.every((op) => op === 'create-tag');
-        const msg = namespaceWarning(rule.pattern, prefix, 'ref names', onlyTags ? 'tags/' : 'heads/');
+        const msg = namespaceWarning(rule.pattern, info, 'branch or tag: ref names are matched as heads/<branch> or tags/<tag>', onlyTags ? 'tags/' : 'heads/');
         if (msg !== undefined) warn(patternCol, 'unknown-namespace', msg);
       }
-    } else if (prefix.startsWith('/')) {
+    } else if (info.prefix.startsWith('/')) {
       warn(patternCol, 'never-matches', "pattern can never match: paths are matched without a leading '/'");
-    }
-    if (rule.scope !== undefined) {
-      const scopeKey = `${file}\u0000${scopeLine}`;
-      if (!scopesSeen.has(scopeKey)) {
-        scopesSeen.add(scopeKey);
-        if (sp.startsWith('refs/')) {
-          warn(scopeCol, 'never-matches', "branch pattern can never match: branch names are matched without 'refs/' (write 'heads/main')", scopeLine);
-        } else if (sp.startsWith('tags/')) {
-          warn(scopeCol, 'never-matches', 'branch pattern can never match: tree rules never apply to tags', scopeLine);
-        } else {
-          const msg = namespaceWarning(rule.scope, sp, 'branch names', 'heads/');
-          if (msg !== undefined) warn(scopeCol, 'unknown-namespace', msg, scopeLine);
-        }
-      }
     }
     const key = ruleKey(rule);
     const prev = first.get(key);

@@ -81,27 +81,22 @@ export function editDistance(a: string, b: string): number {
   return prev[n]!;
 }
 
-function closest(name: string, candidates: readonly string[]): string | undefined {
+function closest(name: string, candidates: readonly string[]): { name: string; distance: number } | undefined {
   const lower = name.toLowerCase().replace(/_/g, '-');
-  if (lower !== name && candidates.includes(lower)) return lower;
+  if (candidates.includes(lower)) return { name: lower, distance: 0 };
+  // An abbreviation such as `delete-dir`: a unique prefix match beats a spelling guess.
+  if (lower.length >= 4) {
+    const prefixed = candidates.filter((c) => c.startsWith(lower));
+    if (prefixed.length === 1) return { name: prefixed[0]!, distance: 0 };
+  }
   // Typos scale with length: one edit for short names, up to a third of the name for long ones.
   const limit = Math.max(1, Math.floor(lower.length / 3));
-  let best: string | undefined;
-  let bestD = Infinity;
+  let best: { name: string; distance: number } | undefined;
   for (const c of candidates) {
     const d = editDistance(lower, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
+    if (d <= limit && (best === undefined || d < best.distance)) best = { name: c, distance: d };
   }
-  if (best !== undefined && bestD <= limit) return best;
-  // An abbreviation such as `delete-dir` or `ff`-style prefixes: accept a unique prefix match.
-  if (lower.length >= 3) {
-    const prefixed = candidates.filter((c) => c.startsWith(lower));
-    if (prefixed.length === 1) return prefixed[0];
-  }
-  return undefined;
+  return best;
 }
 
 /**
@@ -109,9 +104,9 @@ function closest(name: string, candidates: readonly string[]): string | undefine
  * close. `suggestOp('fast-foward') === 'fast-forward'`.
  */
 export function suggestOp(name: string, kind?: RuleKind): string | undefined {
-  if (kind !== undefined) {
-    const own = closest(name, kind === 'ref' ? REF_NAMES : TREE_NAMES);
-    if (own !== undefined) return own;
-  }
-  return closest(name, ALL_OP_NAMES);
+  const any = closest(name, ALL_OP_NAMES);
+  if (kind === undefined || any === undefined) return any?.name;
+  // Prefer an op of the file's own kind unless one of the other kind is strictly closer.
+  const own = closest(name, kind === 'ref' ? REF_NAMES : TREE_NAMES);
+  return own !== undefined && own.distance <= any.distance ? own.name : any.name;
 }

@@ -9,7 +9,7 @@ import { isGroupNameSyntax, isUserId, looksLikeKeyId, malformedUserIdMessage } f
 import { expandOp, suggestOp, wrongKindHint } from './ops.js';
 import { analysePattern, type PatternInfo } from './pattern.js';
 import { fileLines, tokenizeLine, type Token } from './tokens.js';
-import { checkRules, type RuleSite } from './checks.js';
+import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
 import { compareDiagnostics, comparePaths } from './order.js';
 
 type FileRole =
@@ -105,9 +105,6 @@ function checkPatternAt(text: string, file: string, line: number, col: number, d
 
 function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, Group>, sites: RuleSite[], diags: Diagnostic[]): void {
   let scope: string | undefined;
-  let scopeCol = 0;
-  let scopeLine = 0;
-  let scopePrefix = '';
   fileLines(file.content).forEach((raw, idx) => {
     const lineNo = idx + 1;
     const { tokens, text, endCol } = tokenizeLine(raw);
@@ -135,9 +132,10 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
       }
       // Even a broken scope narrows the rules below it: an error fails the policy anyway, and widening would be worse.
       scope = pat.text;
-      scopeCol = pat.col;
-      scopeLine = lineNo;
-      scopePrefix = checkPatternAt(pat.text, file.path, lineNo, pat.col, diags)?.prefix ?? '';
+      const info = checkPatternAt(pat.text, file.path, lineNo, pat.col, diags);
+      if (info !== undefined) {
+        for (const w of scopeWarnings(pat.text, info)) diags.push({ ...at(pat.col), severity: 'warning', ...w });
+      }
       return;
     }
     const deny = first.text === 'deny';
@@ -177,7 +175,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
       source: { file: file.path, line: lineNo, text },
     };
     if (scope !== undefined) rule.scope = scope;
-    sites.push({ rule, patternCol: patTok!.col, prefix: info.prefix, scopeCol, scopeLine, scopePrefix });
+    sites.push({ rule, patternCol: patTok!.col, info });
   });
 }
 
