@@ -10,6 +10,8 @@ export interface RuleSite {
   rule: Rule;
   patternCol: number;
   info: PatternInfo;
+  /** The rule had errors: its pattern is checked, but it takes part in nothing else. */
+  rejected: boolean;
 }
 
 /** Ref namespaces git and common forges use; a ref pattern starting elsewhere is probably missing `heads/`. */
@@ -60,7 +62,7 @@ export function scopeWarnings(pattern: string, info: PatternInfo): Array<{ code:
 
 export function checkRules(sites: RuleSite[], diags: Diagnostic[]): void {
   const first = new Map<string, Rule>();
-  for (const { rule, patternCol, info } of sites) {
+  for (const { rule, patternCol, info, rejected } of sites) {
     const { file, line } = rule.source;
     const warn = (col: number, code: string, message: string): void => {
       diags.push({ file, line, col, severity: 'warning', code, message });
@@ -69,13 +71,14 @@ export function checkRules(sites: RuleSite[], diags: Diagnostic[]): void {
       if (info.prefix.startsWith('refs/')) {
         warn(patternCol, 'never-matches', "pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')");
       } else {
-        const onlyTags = rule.ops.every((op) => op === 'create-tag');
+        const onlyTags = rule.ops.length > 0 && rule.ops.every((op) => op === 'create-tag');
         const msg = namespaceWarning(rule.pattern, info, 'branch or tag: ref names are matched as heads/<branch> or tags/<tag>', onlyTags ? 'tags/' : 'heads/');
         if (msg !== undefined) warn(patternCol, 'unknown-namespace', msg);
       }
     } else if (info.prefix.startsWith('/')) {
       warn(patternCol, 'never-matches', "pattern can never match: paths are matched without a leading '/'");
     }
+    if (rejected) continue;
     const key = ruleKey(rule);
     const prev = first.get(key);
     if (prev !== undefined) {

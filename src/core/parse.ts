@@ -64,7 +64,7 @@ function parseSubject(tok: Token, groups: Record<string, Group>, at: Omit<Diagno
   return undefined;
 }
 
-function parseOps(tok: Token, kind: RuleKind, file: string, line: number, diags: Diagnostic[]): { written: string[]; ops: Array<RefOp | TreeOp> } | undefined {
+function parseOps(tok: Token, kind: RuleKind, file: string, line: number, diags: Diagnostic[]): { written: string[]; ops: Array<RefOp | TreeOp>; ok: boolean } {
   const written = tok.text.split(',');
   const ops: Array<RefOp | TreeOp> = [];
   let ok = true;
@@ -94,7 +94,7 @@ function parseOps(tok: Token, kind: RuleKind, file: string, line: number, diags:
       message: `unknown operation '${name}'` + (guess !== undefined ? `; did you mean '${guess}'?` : ''),
     });
   }
-  return ok ? { written, ops } : undefined;
+  return { written, ops, ok };
 }
 
 function checkPatternAt(text: string, file: string, line: number, col: number, diags: Diagnostic[]): PatternInfo | undefined {
@@ -164,18 +164,20 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
     const subject = parseSubject(subjTok!, groups, at(subjTok!.col), diags);
     const ops = parseOps(opsTok!, kind, file.path, lineNo, diags);
     const info = checkPatternAt(patTok!.text, file.path, lineNo, patTok!.col, diags);
-    if (!subject || !ops || !info || extra !== undefined) return;
+    if (!info) return;
     const rule: Rule = {
       kind,
       deny,
-      subject,
+      subject: subject ?? { kind: 'anyone' },
       opsWritten: ops.written,
       ops: ops.ops,
       pattern: patTok!.text,
       source: { file: file.path, line: lineNo, text },
     };
     if (scope !== undefined) rule.scope = scope;
-    sites.push({ rule, patternCol: patTok!.col, info });
+    // A rule with errors is left out of the policy, but its pattern still gets its warnings.
+    const rejected = !subject || !ops.ok || extra !== undefined;
+    sites.push({ rule, patternCol: patTok!.col, info, rejected });
   });
 }
 
@@ -202,5 +204,5 @@ export function parsePolicy(files: PolicyFile[]): Policy {
   for (const { file, role } of roles) if (role.role === 'rules') parseRuleFile(file, role.kind, groups, sites, diags);
   checkRules(sites, diags);
   diags.sort(compareDiagnostics);
-  return { rules: sites.map((s) => s.rule), groups, diagnostics: diags };
+  return { rules: sites.filter((s) => !s.rejected).map((s) => s.rule), groups, diagnostics: diags };
 }
