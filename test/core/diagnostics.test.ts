@@ -12,7 +12,7 @@ function one(path: string, content: string, extra: Record<string, string> = {}):
 describe('rule syntax', () => {
   test.each([
     ['anyone fast-foward ^heads/main$', "refs/a.conf:1:8: error: unknown operation 'fast-foward'; did you mean 'fast-forward'?"],
-    ['anyone create-fil ^x$', "refs/a.conf:1:8: error: unknown operation 'create-fil'; did you mean 'create-file'?"],
+    ['anyone create-fil ^heads/x$', "refs/a.conf:1:8: error: unknown operation 'create-fil'; did you mean 'create-file'?"],
     ['anyone frobnicate ^heads/x$', "refs/a.conf:1:8: error: unknown operation 'frobnicate'"],
     ['anyone Force ^heads/x$', "refs/a.conf:1:8: error: unknown operation 'Force'; did you mean 'force'?"],
     ['anyone fast-forward,forse ^heads/x$', "refs/a.conf:1:21: error: unknown operation 'forse'; did you mean 'force'?"],
@@ -196,7 +196,7 @@ describe('duplicates and ordering', () => {
   });
 
   test('diagnostics are sorted by file, line, column and the same for any file order', () => {
-    const map = { 'refs/b.conf': 'x y z\nanyone force (\n', 'refs/a.conf': 'anyone forse ^heads/x$\n' };
+    const map = { 'refs/b.conf': 'x y heads/z\nanyone force (\n', 'refs/a.conf': 'anyone forse ^heads/x$\n' };
     const reversed = Object.fromEntries(Object.entries(map).reverse());
     expect(lint(map)).toEqual(lint(reversed));
     expect(lint(map)).toEqual([
