@@ -15,8 +15,10 @@ export function displayName(name: string): string {
   return /[\x00-\x20\x7f"\\]/.test(name) || name === '' ? JSON.stringify(name) : name;
 }
 
+/** A rule as written, in double quotes; backslashes stay as the user typed them, control characters are escaped. */
 export function displayRule(ref: RuleRef): string {
-  return `${ref.file}:${ref.line} ${JSON.stringify(ref.text)}`;
+  const text = ref.text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `${ref.file}:${ref.line} "${text}"`;
 }
 
 /** The name a rule's pattern sees: ref names and branches without `refs/`. */

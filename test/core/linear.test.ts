@@ -1,0 +1,32 @@
+/**
+ * No pattern may make matching slower than linear (SPEC §3). Each case would
+ * hang a backtracking engine; the timeout is generous so that only a hang fails.
+ */
+import { describe, expect, test } from 'vitest';
+import { compilePolicy, evaluate, parsePolicy } from '../../src/core/index.js';
+import { ALICE, OWNER, files, tree } from './helpers.js';
+
+const LONG = 10_000;
+const names = [
+  'a'.repeat(LONG) + '!',
+  'x'.repeat(LONG),
+  'a'.repeat(LONG),
+  ('a/'.repeat(LONG / 2)).slice(0, -1),
+  'a'.repeat(LONG) + 'c',
+];
+
+describe('catastrophic patterns run in linear time', () => {
+  test.each([['(a+)+$'], ['^(x+x+)+y$'], ['(a|aa)+$'], ['^(a|a?)+b$'], ['(.*a){20}'], ['glob:**a**a**a**b'], ['glob:**/a/**/a/**/a/**/b'], ['glob:*a*a*a*a*a*a*b']])(
+    '%s',
+    (pattern) => {
+      const c = compilePolicy(parsePolicy(files({ 'branches/a.conf': `anyone create-file ${pattern}\ndeny anyone modify ${pattern}\n` })));
+      const ops = names.flatMap((n) => [tree('create-file', n), tree('modify', n)]);
+      const t = performance.now();
+      const ds = evaluate(c, { userId: ALICE, ownerId: OWNER }, ops);
+      // The reasons quote the name: build them too, they are part of the work.
+      for (const d of ds) expect(d.reason.length).toBeGreaterThan(0);
+      expect(performance.now() - t).toBeLessThan(2_000);
+    },
+    10_000,
+  );
+});
