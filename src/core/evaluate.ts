@@ -64,14 +64,24 @@ export function evaluate(compiled: CompiledPolicy, actor: Actor, ops: Operation[
  */
 function decision(operation: Operation, allowed: boolean, rule: RuleRef | undefined, candidates: RuleRef[], reason: () => string): Decision {
   let text: string | undefined;
-  const out = {
+  // Two literal shapes rather than a spread: this runs once per operation, 100,000 times for a big push.
+  if (rule === undefined) {
+    return {
+      operation,
+      allowed,
+      candidates,
+      get reason(): string {
+        return (text ??= reason());
+      },
+    };
+  }
+  return {
     operation,
     allowed,
-    ...(rule !== undefined ? { rule } : {}),
+    rule,
     candidates,
     get reason(): string {
       return (text ??= reason());
     },
   };
-  return out;
 }
