@@ -75,10 +75,22 @@ function subjectHint(b: BoundRule, actor: Actor): string {
 
 /**
  * Rules that come closest to allowing a denied operation, best first:
- * 1. the pusher's own rules for this op whose pattern or branch scope misses;
- * 2. the pusher's rules whose pattern matches but that grant other ops;
- * 3. rules for this op and name that belong to someone else.
- * Within a tier: closest pattern first, then canonical (file, line) order.
+ * 1. the pusher's rules whose pattern and scope match but that grant other ops
+ *    ("you may create-file here, not modify": the sticky-directory case);
+ * 2. rules for this op whose pattern (with a literal start, e.g. `^tags/v`)
+ *    and scope match but that belong to someone else ("the maintainers may":
+ *    the group to ask to join);
+ * 3. the pusher's own rules for this op whose pattern misses, but shares a
+ *    literal start with the name (`^shared/$user_id/` for `shared/<other>/x`);
+ * 4. the pusher's own rules for this op whose pattern matches but whose branch
+ *    scope misses;
+ * 5. catch-all rules (`^.*$`, no literal start) for this op that belong to
+ *    someone else: true ("applies to the owner only") but rarely the news, so
+ *    a group's rule (one can ask to join) comes before the owner's;
+ * 6. the pusher's own rules for this op whose pattern has nothing in common
+ *    with the name.
+ * Within a tier: the longer the pattern's literal start shared with the name
+ * (the more specific the rule), the better; then canonical (file, line) order.
  */
 export function nearestRules(compiled: CompiledPolicy, bound: BoundActor, d: Subjectless, unsafe: boolean, matching: BoundRule[]): Candidate[] {
   const m = kindMatcher(compiled, bound, d.kind);
@@ -94,9 +106,10 @@ export function nearestRules(compiled: CompiledPolicy, bound: BoundActor, d: Sub
       // Only reachable for unsafe names: the rule matches but has wildcards.
       if (unsafe) out.push({ b, tier: 0, score: 0, hint: () => '(has wildcards, which never allow names with control characters or invalid UTF-8)' });
     } else if (patternOk) {
-      out.push({ b, tier: 1, score: Number.MAX_SAFE_INTEGER, hint: () => `(only on branches matching ${b.entry.rule.scope ?? ''})` });
+      out.push({ b, tier: 4, score: commonPrefix(b.prefix, d.name), hint: () => `(only on branches matching ${b.entry.rule.scope ?? ''})` });
     } else {
-      out.push({ b, tier: 1, score: commonPrefix(b.prefix, d.name), hint: () => `(pattern does not match ${displayName(d.name)})` });
+      const score = commonPrefix(b.prefix, d.name);
+      out.push({ b, tier: score > 0 ? 3 : 6, score, hint: () => `(pattern does not match ${displayName(d.name)})` });
     }
   }
   for (const b of matching) {
@@ -105,8 +118,12 @@ export function nearestRules(compiled: CompiledPolicy, bound: BoundActor, d: Sub
     const opOk = (r.ops as string[]).includes(d.op);
     if (b.applies && opOk) continue;
     if (!scopeOk(b)) continue;
-    if (b.applies) out.push({ b, tier: 2, score: 0, hint: () => `(allows ${r.opsWritten.join(',')}, not ${d.op})` });
-    else if (opOk) out.push({ b, tier: 3, score: 0, hint: () => subjectHint(b, bound.actor) });
+    const score = commonPrefix(b.prefix, d.name);
+    if (b.applies) out.push({ b, tier: 1, score, hint: () => `(allows ${r.opsWritten.join(',')}, not ${d.op})` });
+    else if (opOk) {
+      const notOwner = r.subject.kind === 'owner' ? 0 : 1;
+      out.push({ b, tier: score > 0 ? 2 : 5, score: score * 2 + notOwner, hint: () => subjectHint(b, bound.actor) });
+    }
   }
   return best(out, MAX_CANDIDATES);
 }

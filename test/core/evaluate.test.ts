@@ -302,9 +302,10 @@ describe('explanations', () => {
     expect(d1!.reason).toBe(
       `denied: no rule lets ${ALICE} delete heads/main; nearest: refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$" (applies to the owner only)`,
     );
-    expect(d2!.candidates.map((c) => `${c.file}:${c.line}`)).toEqual(['refs/owner.conf:1', 'refs/release.conf:1']);
+    // A rule about tags/v... is a better hint than the owner's catch-all.
+    expect(d2!.candidates.map((c) => `${c.file}:${c.line}`)).toEqual(['refs/release.conf:1', 'refs/owner.conf:1']);
     expect(d2!.reason).toBe(
-      `denied: no rule lets ${ALICE} create-tag tags/v1; nearest: refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$" (applies to the owner only)`,
+      `denied: no rule lets ${ALICE} create-tag tags/v1; nearest: refs/release.conf:1 "release create-tag ^tags/v.*$" (applies to group 'release', which does not include ${ALICE})`,
     );
   });
 
@@ -315,7 +316,7 @@ describe('explanations', () => {
 
   test('a group the pusher is not in', () => {
     const [d] = judge(policy, actor(CAROL), [ref('create-tag', 'tags/v2')]);
-    expect(d!.candidates.map((c) => `${c.file}:${c.line}`)).toEqual(['refs/owner.conf:1', 'refs/release.conf:1']);
+    expect(d!.candidates.map((c) => `${c.file}:${c.line}`)).toEqual(['refs/release.conf:1', 'refs/owner.conf:1']);
     const [d2] = judge({ 'groups/release.conf': `${BOB}\n`, 'refs/release.conf': 'release create-tag ^tags/v.*$\n' }, actor(CAROL), [ref('create-tag', 'tags/v2')]);
     expect(d2!.reason).toBe(
       `denied: no rule lets ${CAROL} create-tag tags/v2; nearest: refs/release.conf:1 "release create-tag ^tags/v.*$" (applies to group 'release', which does not include ${CAROL})`,

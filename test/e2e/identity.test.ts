@@ -103,7 +103,7 @@ describe('self-registration', () => {
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual([
       `git-acl: push rejected for user ${id}; no ref was changed`,
-      `git-acl: denied: no rule lets ${id} create-file refs/frank.conf on heads/apps/access-control; nearest: branches/self-registration.conf:19 "anyone create-file,modify ^keys/$user_id\\\\.asc$" (pattern does not match refs/frank.conf)`,
+      `git-acl: denied: no rule lets ${id} create-file refs/frank.conf on heads/apps/access-control; nearest: branches/owner.conf:4 "owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$" (applies to the owner only)`,
     ]);
   });
 });

@@ -46,8 +46,8 @@ describe('a policy change cannot authorize the push that brings it', () => {
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual([
       `git-acl: push rejected for user ${A}; no ref was changed`,
-      `git-acl: denied: no rule lets ${A} fast-forward heads/main; nearest: refs/policy.conf:2 "writers fast-forward ^heads/main$" (applies to group writers, which does not include ${A})`,
-      `git-acl: denied: no rule lets ${A} modify README on heads/main; nearest: branches/policy.conf:4 "writers create-file,modify ^.*$" (applies to group writers, which does not include ${A})`,
+      `git-acl: denied: no rule lets ${A} fast-forward heads/main; nearest: refs/policy.conf:2 "writers fast-forward ^heads/main$" (applies to group 'writers', which does not include ${A})`,
+      `git-acl: denied: no rule lets ${A} modify README on heads/main; nearest: branches/policy.conf:4 "writers create-file,modify ^.*$" (applies to group 'writers', which does not include ${A})`,
     ]);
     expect(forge.refs()).toEqual(before);
   });
@@ -70,7 +70,7 @@ describe('the policy must stay usable', () => {
     expect(r.remote).toEqual([
       `git-acl: push rejected for user ${O}; no ref was changed`,
       'git-acl: the pushed policy has 2 errors; fix them and push again',
-      "git-acl: refs/broken.conf:1:7: error: unknown operation 'fast-foward' (did you mean 'fast-forward'?)",
+      "git-acl: refs/broken.conf:1:7: error: unknown operation 'fast-foward'; did you mean 'fast-forward'?",
       "git-acl: refs/broken.conf:2:1: error: undefined group 'nobody-group' (no file groups/nobody-group.conf)",
     ]);
   });

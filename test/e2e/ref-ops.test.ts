@@ -57,7 +57,7 @@ describe('create-branch', () => {
     expect(r.code).not.toBe(0);
     expect(r.remote[0]).toBe(rejected(B));
     expect(r.remote[1]).toBe(
-      `git-acl: denied: no rule lets ${B} create-branch heads/alice/bobs; nearest: refs/owner.conf:3 "owner create-branch,create-tag,fast-forward,force,delete ^.*$" (applies to the owner only)`,
+      `git-acl: denied: no rule lets ${B} create-branch heads/alice/bobs; nearest: refs/team.conf:1 "${A} create-branch,fast-forward,force,delete ^heads/alice/.*$" (applies to ${A} only)`,
     );
     expect(forge.ref('refs/heads/alice/bobs')).toBeNull();
   });

@@ -99,7 +99,7 @@ describe('creating', () => {
       'create-file no/x.sh',
     ]);
     expect(r.remote).toContain(
-      `git-acl: denied: no rule lets ${A} create-symlink no/l2 on heads/work; nearest: branches/work.conf:2 "${A} create-directory,create-file,create-symlink,create-submodule,modify,delete ^ok(/.*)?$" (pattern does not match no/l2)`,
+      `git-acl: denied: no rule lets ${A} create-symlink no/l2 on heads/work; nearest: branches/owner.conf:4 "owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$" (applies to the owner only)`,
     );
   });
 });
