@@ -2,7 +2,8 @@
  * ObjectStore on `git` child processes: the server's hot path.
  *
  * - Object reads go through two long-lived processes, started on first use:
- *   `git cat-file --batch` (contents) and `git cat-file --batch-check` (types).
+ *   `git cat-file --batch`, for contents and types alike: one process less to
+ *   start on every push (types are asked of commits and tags, which are small).
  * - `diffTrees` runs `git diff-tree -r -t -z --no-renames --full-index`.
  * - `isAncestor` runs `git merge-base --is-ancestor` (exit 1 = false).
  * - `resolveRef` runs `git for-each-ref` and keeps the exact full ref name only.
@@ -27,6 +28,7 @@ import {
   canonicalMode,
   decodeName,
   kindOfMode,
+  parseCommitParents,
   parseCommitTree,
   parseTagTarget,
   parseTreeObject,
@@ -66,7 +68,6 @@ export class CliStore implements ObjectStore {
   private readonly git: string;
   private readonly env: NodeJS.ProcessEnv;
   private batch: BatchProcess | null = null;
-  private check: BatchProcess | null = null;
   private closed = false;
 
   constructor(location: RepoLocation, options: CliStoreOptions = {}) {
@@ -112,8 +113,7 @@ export class CliStore implements ObjectStore {
 
   async readType(oid: string): Promise<ObjectType> {
     assertOid(oid);
-    const h = await this.checkProcess().request(oid, false);
-    return h.type;
+    return (await this.batchProcess().request(oid, true)).type;
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
@@ -164,6 +164,9 @@ export class CliStore implements ObjectStore {
       if (t !== 'commit') throw new Error(`object ${ancestor} is a ${t}, not a commit`);
       return true;
     }
+    // The usual push adds commits on top of the old tip: a parent check in-process saves starting merge-base.
+    const parents = parseCommitParents(await this.readObject(descendant, 'commit'));
+    if (parents.includes(ancestor)) return true;
     const r = await this.run(['merge-base', '--is-ancestor', ancestor, descendant]);
     if (r.code === 0) return true;
     if (r.code === 1 && r.stderr.trim() === '') return false;
@@ -172,9 +175,8 @@ export class CliStore implements ObjectStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    const ps = [this.batch, this.check].filter((p): p is BatchProcess => p !== null);
+    const ps = [this.batch].filter((p): p is BatchProcess => p !== null);
     this.batch = null;
-    this.check = null;
     await Promise.all(ps.map((p) => p.close()));
   }
 
@@ -192,11 +194,6 @@ export class CliStore implements ObjectStore {
     return this.batch;
   }
 
-  private checkProcess(): BatchProcess {
-    if (this.closed) throw new Error('object store is closed');
-    if (!this.check || this.check.dead) this.check = new BatchProcess(this.git, ['cat-file', '--batch-check'], this.env);
-    return this.check;
-  }
 
   private describe(r: RunResult): string {
     const err = oneLine(r.stderr);

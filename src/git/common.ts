@@ -172,6 +172,22 @@ export function parseCommitTree(content: Uint8Array, commitOid: string): string 
   return m[1]!;
 }
 
+/** The parent ids of a commit object: the `parent` lines that follow its `tree` line in the header. */
+export function parseCommitParents(content: Uint8Array): string[] {
+  const parents: string[] = [];
+  let start = 0;
+  for (;;) {
+    const end = content.indexOf(0x0a, start);
+    if (end <= start) break; // the blank line ends the header
+    const line = new TextDecoder().decode(content.subarray(start, end));
+    const m = /^parent ([0-9a-f]{40}|[0-9a-f]{64})$/.exec(line);
+    if (m) parents.push(m[1]!);
+    else if (!line.startsWith('tree ')) break; // parents come right after the tree line
+    start = end + 1;
+  }
+  return parents;
+}
+
 /** A tree entry with the exact bytes of its name (as a `bytesKey` string) and its mode as stored. */
 export interface RawTreeEntry extends TreeEntry {
   key: string;

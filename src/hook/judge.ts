@@ -8,7 +8,6 @@ import {
   compilePolicy,
   evaluate,
   formatDiagnostic,
-  lintPolicy,
   parsePolicy,
   type Actor,
   type CompiledPolicy,
@@ -19,7 +18,6 @@ import { analyzeUpdates, type RefUpdate } from '../git/operations.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isZeroOid } from '../git/common.js';
-import { checkChangedKeyFiles } from './key-files.js';
 
 export interface JudgeInput {
   store: ObjectStore;
@@ -43,13 +41,14 @@ export class PolicyBrokenError extends Error {}
 
 /** Compiles the policy the server enforces; a broken one rejects every push (fail closed). */
 export function compileServerPolicy(policy: PolicyTree): CompiledPolicy {
-  const errors = lintPolicy(policy.files).filter((d) => d.severity === 'error');
+  const parsed = parsePolicy(policy.files);
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
     throw new PolicyBrokenError(
       `the policy on ${POLICY_REF} is broken (${errors.length} error${errors.length > 1 ? 's' : ''}, first: ${formatDiagnostic(errors[0]!)}); the owner must fix it`,
     );
   }
-  return compilePolicy(parsePolicy(policy.files));
+  return compilePolicy(parsed);
 }
 
 export async function judgePush(input: JudgeInput, compiled = compileServerPolicy(input.policy)): Promise<Verdict> {
@@ -73,6 +72,8 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
     } else {
       const next = input.newPolicy ?? (await readPolicyTree(input.store, policyUpdate.newOid));
       problems.push(...checkNewPolicy(next, input.actor.ownerId));
+      // Loaded only for policy pushes: it brings openpgp's key parsing with it.
+      const { checkChangedKeyFiles } = await import('./key-files.js');
       problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next)));
     }
   }
@@ -85,11 +86,12 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
  * again: otherwise one push could brick the repository's access control.
  */
 export function checkNewPolicy(next: PolicyTree, ownerId: string): string[] {
-  const errors = lintPolicy(next.files).filter((d) => d.severity === 'error');
+  const parsed = parsePolicy(next.files);
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
     return [`the pushed policy has ${errors.length} error${errors.length > 1 ? 's' : ''}; fix ${errors.length > 1 ? 'them' : 'it'} and push again`, ...errors.map((d) => formatDiagnostic(d))];
   }
-  const compiled = compilePolicy(parsePolicy(next.files));
+  const compiled = compilePolicy(parsed);
   const owner: Actor = { userId: ownerId, ownerId };
   const probes: Operation[] = [
     { type: 'ref', op: 'fast-forward', ref: POLICY_REF },

@@ -4,7 +4,7 @@
  *
  * Order matters for failing closed and for speed: cheap refusals first
  * (unsigned push, no owner, no policy), then the certificate, then the
- * operations. Every error becomes a rejection with one line.
+ * operations. openpgp loads in the background meanwhile. Every error becomes a rejection with one line.
  */
 import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv, isZeroOid } from '../git/common.js';
@@ -12,14 +12,9 @@ import { openCliStore } from '../git/cli-store.js';
 import { POLICY_REF, readKeyBlob, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
-import {
-  checkPushEnv,
-  createKeyFinder,
-  parsePushCert,
-  requireSignedPush,
-  verifyPushCert,
-  type KeyFileRef,
-} from '../identity/index.js';
+import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
+import { parsePushCert } from '../identity/push-cert.js';
+import type { KeyFileRef } from '../identity/key-index.js';
 import { compileServerPolicy, judgePush } from './judge.js';
 import { formatFailure, formatVerdict } from './report.js';
 import { parseUpdates } from './stdin.js';
@@ -49,6 +44,9 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const updates = parseUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
     const certBlob = requireSignedPush(env);
+    // openpgp is the largest module the hook loads: let it compile while git answers the reads below.
+    const identity = import('../identity/index.js');
+    identity.catch(() => undefined); // a failed load is reported where it is awaited
 
     const config = await readAclConfig(gitDir, env as NodeJS.ProcessEnv);
     const ownerId = config.get('acl.owner')?.at(-1) ?? '';
@@ -70,6 +68,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
 
     const policyUpdate = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
     const newPolicy = policyUpdate ? await readPolicyTree(store, policyUpdate.newOid) : undefined;
+    const { createKeyFinder, verifyPushCert } = await identity;
     const pusher = await verifyPushCert({
       cert,
       findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store!, policy, p) }),

@@ -4,13 +4,5 @@ export { IdentityError, type IdentityErrorCode } from './errors.js';
 export { parsePushCert, parseRefUpdates, signedBytes } from './push-cert.js';
 export { readKeyFile, loadKeyFile, scanKeyFile, keyFilePath, KEY_FILE_PATH, type LoadedKey, type ScannedKeyFile } from './keys.js';
 export { createKeyFinder, type KeyFinder, type IndexedKeyFinder, type KeyFileRef, type KeyFileSource } from './key-index.js';
-export {
-  verifyPushCert,
-  requireSignedPush,
-  checkPushEnv,
-  UNSIGNED_PUSH_MESSAGE,
-  type VerifyPushCertOptions,
-  type VerifiedPusher,
-  type PushEnv,
-  type CheckPushEnvOptions,
-} from './verify.js';
+export { verifyPushCert, type VerifyPushCertOptions, type VerifiedPusher } from './verify.js';
+export { requireSignedPush, checkPushEnv, UNSIGNED_PUSH_MESSAGE, type PushEnv, type CheckPushEnvOptions } from './push-env.js';
