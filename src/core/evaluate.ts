@@ -38,38 +38,45 @@ export function evaluate(compiled: CompiledPolicy, actor: Actor, ops: Operation[
     }
     if (deny !== undefined) {
       const rule = deny.entry.ref;
-      return decision(operation, false, rule, [], () => deniedByRuleReason(actor, d, rule));
+      return decision(operation, false, rule, NONE, () => deniedByRuleReason(actor, d, rule));
     }
     if (allow !== undefined) {
       const rule = allow.entry.ref;
-      return decision(operation, true, rule, [], () => allowedReason(actor, d, rule));
+      return decision(operation, true, rule, NONE, () => allowedReason(actor, d, rule));
     }
     denials++;
-    const nearest = denials <= EXPLAINED_DENIALS ? nearestRules(compiled, bound, d, unsafe, matching) : [];
+    const explained = denials <= EXPLAINED_DENIALS;
+    let nearest: ReturnType<typeof nearestRules> | undefined;
+    const near = (): ReturnType<typeof nearestRules> => (nearest ??= explained ? nearestRules(compiled, bound, d, unsafe, matching) : []);
     return decision(
       operation,
       false,
       undefined,
-      nearest.map((n) => n.b.entry.ref),
-      () => defaultDenyReason(actor, d, unsafe, nearest),
+      () => near().map((n) => n.b.entry.ref),
+      () => defaultDenyReason(actor, d, unsafe, near()),
     );
   });
 }
 
+const NONE = (): RuleRef[] => [];
+
 /**
- * The reason is built when first read: a push of 100,000 allowed files would
- * otherwise spend more time writing sentences nobody prints than judging.
- * It is an enumerable getter, so JSON, spreading and structuredClone see a
- * plain string property.
+ * The reason and the nearest rules are made when first read: a push of
+ * 100,000 files would otherwise spend more time explaining than judging, and
+ * the hook prints only the first few denials. Both are enumerable getters, so
+ * JSON, spreading and structuredClone see plain properties.
  */
-function decision(operation: Operation, allowed: boolean, rule: RuleRef | undefined, candidates: RuleRef[], reason: () => string): Decision {
+function decision(operation: Operation, allowed: boolean, rule: RuleRef | undefined, nearest: () => RuleRef[], reason: () => string): Decision {
   let text: string | undefined;
+  let near: RuleRef[] | undefined;
   // Two literal shapes rather than a spread: this runs once per operation, 100,000 times for a big push.
   if (rule === undefined) {
     return {
       operation,
       allowed,
-      candidates,
+      get candidates(): RuleRef[] {
+        return (near ??= nearest());
+      },
       get reason(): string {
         return (text ??= reason());
       },
@@ -79,7 +86,9 @@ function decision(operation: Operation, allowed: boolean, rule: RuleRef | undefi
     operation,
     allowed,
     rule,
-    candidates,
+    get candidates(): RuleRef[] {
+      return (near ??= nearest());
+    },
     get reason(): string {
       return (text ??= reason());
     },
