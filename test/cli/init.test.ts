@@ -1,0 +1,156 @@
+/**
+ * `git acl init` through the real binary: what it sets up, that running it
+ * again is safe, and the errors for bad input.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Forge, REPO_ROOT } from '../support/forge.js';
+import { exportSecret, gpg } from '../support/gpg.js';
+
+let forge: Forge;
+let keyFile: string;
+let n = 0;
+
+beforeAll(() => {
+  forge = new Forge();
+  forge.owner = forge.addUser('owner');
+  forge.addUser('other');
+  keyFile = path.join(forge.root, 'owner.asc');
+  fs.writeFileSync(keyFile, forge.owner.key.publicArmored);
+});
+afterAll(() => forge?.cleanup());
+
+function bare(): string {
+  const dir = path.join(forge.root, `repo${++n}.git`);
+  forge.sh('git', ['init', '-q', '--bare', dir]);
+  return dir;
+}
+
+const git = (repo: string, args: string[]): string => forge.sh('git', ['--git-dir', repo, ...args]).trim();
+
+describe('a fresh bare repository', () => {
+  it('gets the hook, a random nonce seed, the owner and the default policy with the owner key', () => {
+    const repo = bare();
+    const r = forge.acl(['init', repo, '--owner-key', keyFile]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const O = forge.owner.id;
+    expect(r.stdout.split('\n')).toEqual([
+      `installed ${repo}/hooks/pre-receive`,
+      'set receive.certNonceSeed (random)',
+      `set acl.owner = ${O}`,
+      `created refs/heads/apps/access-control (default; keys/${O}.asc)`,
+      `owner: ${O}`,
+      '',
+    ]);
+    const hook = fs.readFileSync(path.join(repo, 'hooks/pre-receive'), 'utf8');
+    // Absolute paths: the hook works whatever the server's PATH or working directory.
+    expect(hook).toContain(`exec '${process.execPath}' '${path.join(REPO_ROOT, 'dist/hook/main.js')}'`);
+    expect(fs.statSync(path.join(repo, 'hooks/pre-receive')).mode & 0o111).toBe(0o111);
+    expect(git(repo, ['config', 'receive.certNonceSeed'])).toMatch(/^[0-9a-f]{64}$/);
+    expect(git(repo, ['config', 'acl.owner'])).toBe(O);
+    expect(git(repo, ['ls-tree', '-r', '--name-only', 'refs/heads/apps/access-control']).split('\n')).toEqual([
+      'branches/owner.conf',
+      `keys/${O}.asc`,
+      'refs/owner.conf',
+    ]);
+    expect(git(repo, ['show', `refs/heads/apps/access-control:keys/${O}.asc`])).toBe(forge.owner.key.publicArmored.trim());
+  });
+
+  it('installs presets next to the default policy', () => {
+    const repo = bare();
+    const r = forge.acl(['init', repo, '--owner-key', keyFile, '--preset', 'per-user-branches', '--preset', 'self-registration']);
+    expect(r.code).toBe(0);
+    const files = git(repo, ['ls-tree', '-r', '--name-only', 'refs/heads/apps/access-control']).split('\n');
+    expect(files).toEqual(expect.arrayContaining(['refs/per-user-branches.conf', 'branches/per-user-branches.conf', 'refs/self-registration.conf', 'branches/self-registration.conf', 'refs/owner.conf']));
+    expect(files.some((f) => /readme/i.test(f))).toBe(false);
+  });
+
+  it('works from any working directory, with a relative path', () => {
+    const repo = bare();
+    const r = forge.acl(['init', path.basename(repo), '--owner-key', keyFile], { cwd: path.dirname(repo) });
+    expect(r.code).toBe(0);
+    expect(git(repo, ['config', 'acl.owner'])).toBe(forge.owner.id);
+  });
+});
+
+describe('running init again', () => {
+  it('says what it left alone and changes nothing', () => {
+    const repo = bare();
+    expect(forge.acl(['init', repo, '--owner-key', keyFile]).code).toBe(0);
+    const seed = git(repo, ['config', 'receive.certNonceSeed']);
+    const tip = git(repo, ['rev-parse', 'refs/heads/apps/access-control']);
+    const again = forge.acl(['init', repo, '--owner-key', keyFile, '--preset', 'shared-directory']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.split('\n')).toEqual([
+      `hook ${repo}/hooks/pre-receive already installed`,
+      'receive.certNonceSeed already set',
+      `acl.owner already ${forge.owner.id}`,
+      'policy branch refs/heads/apps/access-control exists; left unchanged',
+      'presets not applied (shared-directory): the policy branch exists; push their files from policies/ as the owner instead',
+      `owner: ${forge.owner.id}`,
+      '',
+    ]);
+    expect(git(repo, ['config', 'receive.certNonceSeed'])).toBe(seed);
+    expect(git(repo, ['rev-parse', 'refs/heads/apps/access-control'])).toBe(tip);
+  });
+
+  it('refuses to change the owner', () => {
+    const repo = bare();
+    expect(forge.acl(['init', repo, '--owner-key', keyFile]).code).toBe(0);
+    const other = path.join(forge.root, 'other.asc');
+    fs.writeFileSync(other, forge.user('other').key.publicArmored);
+    const r = forge.acl(['init', repo, '--owner-key', other]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `git acl init: acl.owner is already ${forge.owner.id}; refusing to change the owner to ${forge.user('other').id} (change it by hand with: git --git-dir=${repo} config acl.owner <FINGERPRINT>)\n`,
+    );
+    expect(git(repo, ['config', 'acl.owner'])).toBe(forge.owner.id);
+  });
+});
+
+describe('bad input', () => {
+  const fails = (args: string[], stderr: string | RegExp, code = 1): void => {
+    const r = forge.acl(['init', ...args]);
+    expect(r.code).toBe(code);
+    if (typeof stderr === 'string') expect(r.stderr).toBe(stderr);
+    else expect(r.stderr).toMatch(stderr);
+  };
+
+  it('a directory that is not a bare repository', () => {
+    const dir = path.join(forge.root, 'plain');
+    fs.mkdirSync(dir, { recursive: true });
+    fails([dir, '--owner-key', keyFile], `git acl init: ${dir}: not a bare git repository (create one with: git init --bare ${dir})\n`);
+    const work = path.join(forge.root, 'work');
+    forge.sh('git', ['init', '-q', work]);
+    fails([work, '--owner-key', keyFile], `git acl init: ${work}: not a bare git repository (create one with: git init --bare ${work})\n`);
+  });
+
+  it('an unreadable key file', () => {
+    fails([bare(), '--owner-key', '/nonexistent/key.asc'], 'git acl init: /nonexistent/key.asc: cannot read the owner\'s key: ENOENT\n');
+  });
+
+  it('a secret key, several keys, or no key at all', () => {
+    const secret = path.join(forge.root, 'secret.asc');
+    fs.writeFileSync(secret, exportSecret(forge.gpgHome, forge.owner.id));
+    fails([bare(), '--owner-key', secret], `git acl init: ${secret}: key file: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)\n`);
+    const two = path.join(forge.root, 'two.asc');
+    fs.writeFileSync(two, gpg(forge.gpgHome, ['--armor', '--export', forge.owner.id, forge.user('other').id]));
+    fails([bare(), '--owner-key', two], `git acl init: ${two}: key file: holds 2 public keys; a key file holds exactly one\n`);
+    const junk = path.join(forge.root, 'junk.asc');
+    fs.writeFileSync(junk, 'hello\n');
+    fails([bare(), '--owner-key', junk], `git acl init: ${junk}: key file: not an armored OpenPGP public key: not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----")\n`);
+  });
+
+  it('a pre-receive hook that git-acl did not install', () => {
+    const repo = bare();
+    fs.writeFileSync(path.join(repo, 'hooks/pre-receive'), '#!/bin/sh\nexit 0\n');
+    fails([repo, '--owner-key', keyFile], `git acl init: ${repo}/hooks/pre-receive: a pre-receive hook that git-acl did not install is in the way; move it aside and run init again\n`);
+    expect(fs.readFileSync(path.join(repo, 'hooks/pre-receive'), 'utf8')).toBe('#!/bin/sh\nexit 0\n');
+  });
+
+  it('an unknown preset, with a suggestion', () => {
+    fails([bare(), '--owner-key', keyFile, '--preset', 'per-user-branch'], /^git acl init: unknown preset 'per-user-branch'; did you mean 'per-user-branches'\?/, 2);
+  });
+});

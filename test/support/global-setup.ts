@@ -1,0 +1,6 @@
+/** Tests drive the built binary and hook (dist/): build once before any test file runs, if src/ is newer. */
+import { ensureBuilt } from '../cli/helpers.js';
+
+export default function setup(): void {
+  ensureBuilt();
+}
