@@ -27,6 +27,18 @@ function oneLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).replace(/\s+/g, ' ').slice(0, 500);
 }
 
+/**
+ * git waits for pre-receive as long as it runs; a hook stuck on a wedged child
+ * process would hold the push (and its ref locks) forever. Judging a
+ * 100,000-file push takes about a second, so ten minutes only ever cuts off a
+ * hang, and the push is rejected.
+ */
+const TIMEOUT_MS = 10 * 60 * 1000;
+setTimeout(() => {
+  process.stderr.write(formatFailure(`the access check took longer than ${TIMEOUT_MS / 60000} minutes and was stopped`).join('\n') + '\n');
+  process.exit(1);
+}, TIMEOUT_MS).unref();
+
 // Fail closed even on errors that escape the promise chain.
 process.on('uncaughtException', (e) => {
   process.stderr.write(formatFailure(`internal error: ${oneLine(e)}`).join('\n') + '\n');
