@@ -25,7 +25,7 @@ export function generalHelp(): string {
     '',
     'Exit status: 0 ok (allowed, clean), 1 denied or errors, 2 usage error.',
     'Colours only on a terminal; never with --json or when NO_COLOR is set.',
-    'Note: git turns `git acl --help` into `git help acl`; use `git acl -h` or `git acl help`.',
+    'Note: git turns `git acl --help` into `man git-acl`, which npm installs; `git acl -h` always works.',
     '',
   ].join('\n');
 }
