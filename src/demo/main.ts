@@ -71,6 +71,17 @@ function push(p: Person, args: string[], expect: 'accepted' | 'rejected', opts: 
   if (got !== expect) failures++;
 }
 
+/** `p` commits their own public key as keys/<asFpr>.asc on top of the server's policy branch and pushes it. */
+function register(p: Person, asFpr: string, message: string, expect: 'accepted' | 'rejected'): void {
+  const own = `${p.name.toLowerCase()}.asc`;
+  must('git', ['fetch', '-q', 'origin', 'apps/access-control'], p.clone);
+  must('git', ['checkout', '-q', '-B', 'register', 'FETCH_HEAD'], p.clone);
+  copyFileSync(join(root, own), join(p.clone, 'keys', `${asFpr}.asc`));
+  show(p.name, `cp ${own} keys/${asFpr}.asc && git commit -am '${message}'`);
+  commit(p, message);
+  push(p, ['HEAD:refs/heads/apps/access-control'], expect);
+}
+
 function makeKey(name: string): string {
   must('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', `${name} <${name.toLowerCase()}@example.org>`, 'ed25519', 'sign', 'never'], root);
   const colons = must('gpg', ['--with-colons', '--list-keys', `${name.toLowerCase()}@example.org`], root);
@@ -137,28 +148,13 @@ function main(): void {
 
   const b = person('Bob', bobFpr);
   say('5. Bob tries to register under Alice\'s name: the file name must be the key\'s own fingerprint.');
-  must('git', ['fetch', '-q', 'origin', 'apps/access-control'], b.clone);
-  must('git', ['checkout', '-q', '-b', 'register', 'FETCH_HEAD'], b.clone);
-  copyFileSync(join(root, 'bob.asc'), join(b.clone, 'keys', `${aliceFpr}.asc`));
-  show('bob', `cp bob.asc keys/${aliceFpr}.asc && git commit -am 'Register Bob as Alice'`);
-  commit(b, 'Register Bob as Alice');
-  push(b, ['HEAD:refs/heads/apps/access-control'], 'rejected');
+  register(b, aliceFpr, 'Register Bob as Alice', 'rejected');
 
   say('6. Alice registers: she adds keys/<her fingerprint>.asc to the policy branch, signed by that key.');
-  must('git', ['fetch', '-q', 'origin', 'apps/access-control'], a.clone);
-  must('git', ['checkout', '-q', '-b', 'register', 'FETCH_HEAD'], a.clone);
-  copyFileSync(join(root, 'alice.asc'), join(a.clone, 'keys', `${aliceFpr}.asc`));
-  show('alice', `cp alice.asc keys/${aliceFpr}.asc && git commit -am 'Register Alice'`);
-  commit(a, 'Register Alice');
-  push(a, ['HEAD:refs/heads/apps/access-control'], 'accepted');
+  register(a, aliceFpr, 'Register Alice', 'accepted');
 
   say('7. Bob registers properly.');
-  must('git', ['fetch', '-q', 'origin', 'apps/access-control'], b.clone);
-  must('git', ['reset', '-q', '--hard', 'FETCH_HEAD'], b.clone);
-  copyFileSync(join(root, 'bob.asc'), join(b.clone, 'keys', `${bobFpr}.asc`));
-  show('bob', `cp bob.asc keys/${bobFpr}.asc && git commit -am 'Register Bob'`);
-  commit(b, 'Register Bob');
-  push(b, ['HEAD:refs/heads/apps/access-control'], 'accepted');
+  register(b, bobFpr, 'Register Bob', 'accepted');
 
   say('8. Each user has a branch namespace of their own: heads/<user ID>/...');
   must('git', ['checkout', '-q', 'alice-work'], a.clone);
