@@ -43,7 +43,7 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
       const path = `${prefix}/${entry.name}`;
       if (entry.kind === 'directory') {
         await walk(entry.oid, path);
-      } else if (prefix.startsWith('keys') ) {
+      } else if (prefix === 'keys' || prefix.startsWith('keys/')) {
         if (entry.kind === 'file') keyBlobs.set(path, entry.oid);
         files.push({ path, content: '' });
       } else if (entry.kind === 'file' && path.endsWith('.conf')) {

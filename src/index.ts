@@ -1,0 +1,31 @@
+/**
+ * git-acl's library entry for Node. The pure engine (parse, lint, compile,
+ * evaluate) is re-exported from `git-acl/core`, which also runs in browsers;
+ * this entry adds what needs a repository or a key: reading git, verifying a
+ * push certificate, and judging a whole push exactly as the hook does.
+ */
+export * from './core/index.js';
+
+export * from './git/index.js';
+export { openCliStore, CliStore, type CliStoreOptions } from './git/cli-store.js';
+export { openNodeIsoStore, nodeFs } from './git/node-fs.js';
+export { POLICY_REF, readPolicyTree, readKeyBlob, type PolicyTree } from './git/policy-files.js';
+
+export {
+  IdentityError,
+  parsePushCert,
+  readKeyFile,
+  createKeyFinder,
+  verifyPushCert,
+  requireSignedPush,
+  checkPushEnv,
+  type PushCertificate,
+  type KeyInfo,
+  type KeyFileRef,
+  type VerifiedPusher,
+} from './identity/index.js';
+
+export { judgePush, compileServerPolicy, checkNewPolicy, type JudgeInput, type Verdict } from './hook/judge.js';
+export { formatVerdict, formatFailure } from './hook/report.js';
+export { runPreReceive, type PreReceiveInput, type PreReceiveResult } from './hook/pre-receive.js';
+export { init, listPresets, InitError, type InitOptions, type InitResult } from './cli/init.js';
