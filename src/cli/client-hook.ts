@@ -7,24 +7,10 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { runGit } from '../git/exec.js';
-import { CLI_ENTRY } from '../package-root.js';
+import { hookMark, hookScript } from './hook-template.js';
 import { CliError, UsageError, type ParsedArgs } from './args.js';
 import { makeOut } from './output.js';
 import { requireGitDir } from './repo.js';
-
-export const CLIENT_HOOK_MARK = '# git-acl pre-push hook';
-
-export function clientHookScript(nodePath = process.execPath, entry = CLI_ENTRY): string {
-  return [
-    '#!/bin/sh',
-    CLIENT_HOOK_MARK,
-    '# Installed by `git acl install-client-hook`. Before a push leaves, asks git-acl',
-    "# whether the server's policy (refs/heads/apps/access-control) would accept it.",
-    '# Skip it for one push with: git push --no-verify',
-    `exec ${shellQuote(nodePath)} ${shellQuote(entry)} preview --pre-push "$@"`,
-    '',
-  ].join('\n');
-}
 
 export async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`too many arguments: ${args.positionals.join(' ')}`, 'install-client-hook');
@@ -34,10 +20,10 @@ export async function run(args: ParsedArgs): Promise<number> {
   if (r.code !== 0) throw new CliError(`cannot find the hooks directory of ${gitDir}: ${r.stderr}`);
   // --git-path answers relative to the working directory.
   const hookPath = resolve(r.stdout.toString('utf8').trim());
-  const wanted = clientHookScript();
+  const wanted = hookScript('pre-push');
   const existing = await readFile(hookPath, 'utf8').catch(() => null);
   const out = makeOut(false);
-  if (existing !== null && !existing.includes(CLIENT_HOOK_MARK)) {
+  if (existing !== null && !existing.includes(hookMark('pre-push'))) {
     throw new CliError(
       `${hookPath}: a pre-push hook that git-acl did not install is in the way; move it aside and run again (or call "git acl preview --pre-push \\"$@\\"" from it)`,
     );
@@ -52,8 +38,4 @@ export async function run(args: ParsedArgs): Promise<number> {
   await chmod(hookPath, 0o755);
   out.line('pushes from this clone are now previewed against the remote\'s policy; skip once with git push --no-verify');
   return 0;
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

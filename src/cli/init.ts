@@ -12,7 +12,8 @@ import { join, resolve, relative, sep } from 'node:path';
 import { gitText, runGit } from '../git/exec.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { readKeyFile } from '../identity/keys.js';
-import { HOOK_ENTRY, POLICIES_DIR } from '../package-root.js';
+import { POLICIES_DIR } from '../package-root.js';
+import { hookMark, hookScript } from './hook-template.js';
 
 export interface InitOptions {
   repo: string;
@@ -27,20 +28,6 @@ export interface InitResult {
 }
 
 export class InitError extends Error {}
-
-/** Marks a hook file as ours, so init may update it but never overwrites someone else's hook. */
-const HOOK_MARK = '# git-acl pre-receive hook';
-
-export function hookScript(nodePath = process.execPath, entry = HOOK_ENTRY): string {
-  return [
-    '#!/bin/sh',
-    HOOK_MARK,
-    '# Judges every push against the policy on refs/heads/apps/access-control.',
-    '# Installed by `git acl init`; runs the git-acl that installed it, with the same Node.',
-    `exec ${shellQuote(nodePath)} ${shellQuote(entry)}`,
-    '',
-  ].join('\n');
-}
 
 export async function init(opts: InitOptions): Promise<InitResult> {
   const repo = resolve(opts.repo);
@@ -81,9 +68,9 @@ export async function init(opts: InitOptions): Promise<InitResult> {
 
   // The hook.
   const hookPath = join(gitDir, 'hooks', 'pre-receive');
-  const wanted = hookScript();
+  const wanted = hookScript('pre-receive');
   const existing = await readFile(hookPath, 'utf8').catch(() => null);
-  if (existing !== null && !existing.includes(HOOK_MARK)) {
+  if (existing !== null && !existing.includes(hookMark('pre-receive'))) {
     throw new InitError(`${hookPath}: a pre-receive hook that git-acl did not install is in the way; move it aside and run init again`);
   }
   if (existing !== wanted) {
@@ -177,8 +164,4 @@ function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
   return env;
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

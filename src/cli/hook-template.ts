@@ -1,0 +1,26 @@
+/**
+ * The hook scripts git-acl installs are the files in hooks/, with the Node
+ * binary and git-acl's own entry points filled in as absolute, shell-quoted
+ * paths. The first comment line marks a hook as git-acl's, so installing
+ * again may replace it but a foreign hook is never overwritten.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CLI_ENTRY, HOOK_ENTRY, PACKAGE_ROOT } from '../package-root.js';
+
+export type HookName = 'pre-receive' | 'pre-push';
+
+/** The line that identifies a hook file as installed by git-acl. */
+export function hookMark(name: HookName): string {
+  return `# git-acl ${name} hook`;
+}
+
+export function hookScript(name: HookName, nodePath = process.execPath): string {
+  const values: Record<string, string> = { NODE: nodePath, HOOK: HOOK_ENTRY, CLI: CLI_ENTRY };
+  const template = readFileSync(resolve(PACKAGE_ROOT, 'hooks', name), 'utf8');
+  return template.replace(/@([A-Z]+)@/g, (m, key: string) => (key in values ? shellQuote(values[key]!) : m));
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
