@@ -60,6 +60,22 @@ describe('signing', () => {
   });
 });
 
+describe('acl.pushee', () => {
+  it('a certificate made out to another server is refused; one made out to this one is accepted', () => {
+    const c = owner.commitTree({ 'README': 'pushee\n' }, [], 'pushee');
+    forge.server(['config', '--add', 'acl.pushee', 'https://git.example.org/project.git']);
+    try {
+      const r = owner.push(`${c}:refs/heads/pushee`);
+      expect(r.code).not.toBe(0);
+      expect(r.remote).toEqual([`git-acl: push rejected: push certificate is for ${forge.bare}, not this server (https://git.example.org/project.git)`]);
+      forge.server(['config', '--add', 'acl.pushee', forge.bare]);
+      expect(owner.push(`${c}:refs/heads/pushee`).remote).toEqual([]);
+    } finally {
+      forge.server(['config', '--unset-all', 'acl.pushee']);
+    }
+  });
+});
+
 describe('self-registration', () => {
   it('a user registers their own key with a push signed by it', () => {
     const { clone, id } = newcomer('carol');
