@@ -185,3 +185,15 @@ describe('branch scopes', () => {
     ]);
   });
 });
+
+describe('names with control characters', () => {
+  it('are not granted by a wildcard, only by a rule that spells them exactly', () => {
+    const r = pushVariant(alice, { 'ok/bell\x07name': 'ding\n' });
+    expect(r.code).not.toBe(0);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected for user ${A}; no ref was changed`,
+      `git-acl: denied: no rule lets ${A} create-file "ok/bell\\u0007name" on heads/work: the name holds a control character or invalid UTF-8, which only a rule whose pattern is exactly this name allows; nearest: branches/work.conf:2 "${A} create-directory,create-file,create-symlink,create-submodule,modify,delete ^ok(/.*)?$" (has wildcards, which never allow names with control characters or invalid UTF-8)`,
+    ]);
+  });
+});
+
