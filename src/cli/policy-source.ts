@@ -110,7 +110,8 @@ export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
         } catch (err) {
           throw new CliError(`${join(dir, relPath)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
-      } else files.push({ path: relPath, content: '' });
+      } else if (e.isFile()) files.push({ path: relPath, content: '' });
+      else files.push({ path: relPath, content: '', kind: e.isSymbolicLink() ? 'symlink' : 'other' });
     }
   }
   for (const top of POLICY_DIRS) {

@@ -41,6 +41,14 @@ export type RuleKind = 'ref' | 'tree';
 export interface PolicyFile {
   path: string;
   content: string;
+  /**
+   * What git (or the file system) holds at the path; absent means a regular
+   * file. A symlink's content is its target, never the file it points to, so
+   * the linter refuses a policy file that is not a regular file rather than
+   * silently reading it as empty (which would drop its deny rules or empty
+   * its group).
+   */
+  kind?: 'file' | 'symlink' | 'submodule' | 'other';
 }
 
 export type Severity = 'error' | 'warning';

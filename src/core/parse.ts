@@ -17,9 +17,21 @@ type FileRole =
   | { role: 'group'; name: string }
   | { role: 'key' }
   | { role: 'warn'; code: string; message: string }
+  | { role: 'error'; code: string; message: string }
   | { role: 'ignore' };
 
-function classify(path: string): FileRole {
+function classify(file: PolicyFile): FileRole {
+  const role = classifyPath(file.path);
+  if (file.kind !== undefined && file.kind !== 'file' && role.role !== 'warn' && role.role !== 'ignore') {
+    return {
+      role: 'error', code: 'not-a-file',
+      message: `is a ${file.kind}, not a regular file: policy files are read only as regular files (a symlink's target is never followed)`,
+    };
+  }
+  return role;
+}
+
+function classifyPath(path: string): FileRole {
   const top = path.split('/')[0];
   if (top === 'refs' || top === 'branches') {
     if (path.endsWith('.conf')) return { role: 'rules', kind: top === 'refs' ? 'ref' : 'tree' };
@@ -188,15 +200,16 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
 export function parsePolicy(files: PolicyFile[]): Policy {
   const diags: Diagnostic[] = [];
   const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path) || comparePaths(a.content, b.content));
-  const roles = sorted.map((f) => ({ file: f, role: classify(f.path) }));
+  const roles = sorted.map((f) => ({ file: f, role: classify(f) }));
   const groups = Object.create(null) as Record<string, Group>;
   for (const { file, role } of roles) {
     if (role.role === 'group') {
       // Own-property map: a group named like an Object.prototype member must not alias it.
       if (hasGroup(groups, role.name)) continue;
       groups[role.name] = parseGroupFile(file.path, role.name, file.content, diags);
-    } else if (role.role === 'warn') {
-      diags.push({ file: file.path, line: 1, col: 1, severity: 'warning', code: role.code, message: role.message });
+    } else if (role.role === 'warn' || role.role === 'error') {
+      const severity = role.role === 'warn' ? 'warning' : 'error';
+      diags.push({ file: file.path, line: 1, col: 1, severity, code: role.code, message: role.message });
     }
   }
   checkGroups(groups, diags);

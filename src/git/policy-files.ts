@@ -43,13 +43,16 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
       const path = `${prefix}/${entry.name}`;
       if (entry.kind === 'directory') {
         await walk(entry.oid, path);
+      } else if (entry.kind !== 'file') {
+        // Listed with its kind, so the linter refuses a symlinked or submodule policy file instead of reading it as empty.
+        files.push({ path, content: '', kind: entry.kind });
       } else if (prefix === 'keys' || prefix.startsWith('keys/')) {
-        if (entry.kind === 'file') keyBlobs.set(path, entry.oid);
+        keyBlobs.set(path, entry.oid);
         files.push({ path, content: '' });
-      } else if (entry.kind === 'file' && path.endsWith('.conf')) {
+      } else if (path.endsWith('.conf')) {
         files.push({ path, content: utf8.decode(await store.readBlob(entry.oid)) });
       } else {
-        // Symlinks, submodules and non-.conf files are listed so the linter can warn about them.
+        // Non-.conf files are listed so the linter can warn about them.
         files.push({ path, content: '' });
       }
     }

@@ -73,6 +73,16 @@ describe('git acl lint <dir>', () => {
     expect(clean.stdout).not.toContain('\x1b[');
   });
 
+  it('a symlinked policy file is an error, not an empty file', () => {
+    const dir = policyDir(CLEAN);
+    fs.symlinkSync('owner.conf', path.join(dir, 'refs/alias.conf'));
+    const r = acl(['lint', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      `linting directory ${dir} (3 files)\nrefs/alias.conf:1:1: error: is a symlink, not a regular file: policy files are read only as regular files (a symlink's target is never followed)\n1 error, 0 warnings\n`,
+    );
+  });
+
   it('a missing directory names it; exit 1', () => {
     const r = acl(['lint', '/nonexistent/policy']);
     expect(r.code).toBe(1);

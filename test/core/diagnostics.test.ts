@@ -137,6 +137,26 @@ describe('files', () => {
     ]);
   });
 
+  test('a policy file that is not a regular file is an error, never an empty file', () => {
+    const NOT_A_FILE = 'policy files are read only as regular files (a symlink\'s target is never followed)';
+    const diags = lintPolicy([
+      { path: 'refs/deny.conf', content: '', kind: 'symlink' },
+      { path: 'groups/admins.conf', content: '', kind: 'symlink' },
+      { path: 'branches/sub.conf', content: '', kind: 'submodule' },
+      { path: `keys/${A}.asc`, content: '', kind: 'symlink' },
+      { path: 'refs/README', content: '', kind: 'symlink' },
+      { path: 'refs/ok.conf', content: 'admins force ^heads/x$\n' },
+    ]).map(formatDiagnostic);
+    expect(diags).toEqual([
+      `branches/sub.conf:1:1: error: is a submodule, not a regular file: ${NOT_A_FILE}`,
+      `groups/admins.conf:1:1: error: is a symlink, not a regular file: ${NOT_A_FILE}`,
+      `keys/${A}.asc:1:1: error: is a symlink, not a regular file: ${NOT_A_FILE}`,
+      'refs/README:1:1: warning: ignored: only *.conf files are read in refs/',
+      `refs/deny.conf:1:1: error: is a symlink, not a regular file: ${NOT_A_FILE}`,
+      "refs/ok.conf:1:1: error: undefined group 'admins' (no file groups/admins.conf)",
+    ]);
+  });
+
   test('.conf files in subfolders are read', () => {
     const p = parsePolicy(files({ 'refs/team/a.conf': 'anyone force ^heads/x$\n', 'branches/x/y/b.conf': 'anyone modify ^x$\n' }));
     expect(p.rules.map((r) => `${r.kind} ${r.source.file}`)).toEqual(['tree branches/x/y/b.conf', 'ref refs/team/a.conf']);

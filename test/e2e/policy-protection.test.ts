@@ -4,7 +4,7 @@
  * the policy branch are refused; a policy change takes effect on the next push.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Forge, type Clone } from '../support/forge.js';
+import { Forge, type Clone, type Entry } from '../support/forge.js';
 import { exportSecret, genKey, gpg } from '../support/gpg.js';
 
 let forge: Forge;
@@ -112,4 +112,17 @@ describe('the policy must stay usable', () => {
     const ok = owner.push(`${policyChange(owner, { [`keys/${carol.fingerprint}.asc`]: carol.publicArmored })}:refs/heads/apps/access-control`);
     expect(ok.remote).toEqual([]);
   });
+
+  it('a symlinked policy file is refused, never read as empty (which would drop its deny rules)', () => {
+    const tip = owner.fetchRef('refs/heads/apps/access-control')!;
+    const files: Record<string, Entry> = { ...forge.policyFiles(), 'refs/guard.conf': { mode: '120000', content: '../elsewhere/guard.conf' } };
+    const r = owner.push(`${owner.commitTree(files, [tip], 'symlinked rules')}:refs/heads/apps/access-control`);
+    expect(r.code).not.toBe(0);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected for user ${O}; no ref was changed`,
+      'git-acl: the pushed policy has 1 error; fix it and push again',
+      "git-acl: refs/guard.conf:1:1: error: is a symlink, not a regular file: policy files are read only as regular files (a symlink's target is never followed)",
+    ]);
+  });
 });
+
