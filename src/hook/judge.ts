@@ -58,6 +58,11 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
   for (const a of analyses) {
     operations.push({ type: 'ref', op: a.refOp, ref: a.update.ref, ...(a.update.unsafeName ? { unsafeName: true } : {}) });
     operations.push(...a.treeOps);
+    // On a case-insensitive file system this name is the policy branch's own loose ref file: writing it would
+    // replace the policy without the checks below. Refused everywhere, so a policy moves with the server.
+    if (a.update.ref !== POLICY_REF && a.update.ref.toLowerCase() === POLICY_REF.toLowerCase()) {
+      problems.push(`${a.update.ref} differs from the policy branch ${POLICY_REF} only in case; such a ref is refused`);
+    }
     // Without a commit there is no tree to judge; letting the ref op alone decide would skip the tree rules.
     if (a.treeDiff === 'not-a-commit') {
       problems.push(`${a.update.ref} would point at a ${a.newPeeled?.type ?? 'non-commit object'}; only tags may point at anything but a commit`);

@@ -124,5 +124,16 @@ describe('the policy must stay usable', () => {
       "git-acl: refs/guard.conf:1:1: error: is a symlink, not a regular file: policy files are read only as regular files (a symlink's target is never followed)",
     ]);
   });
+
+  it('a ref that differs from the policy branch only in case is refused, even for the owner', () => {
+    const before = forge.refs();
+    const r = owner.push(`${main0}:refs/heads/Apps/Access-Control`);
+    expect(r.code).not.toBe(0);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected for user ${O}; no ref was changed`,
+      'git-acl: refs/heads/Apps/Access-Control differs from the policy branch refs/heads/apps/access-control only in case; such a ref is refused',
+    ]);
+    expect(forge.refs()).toEqual(before);
+  });
 });
 
