@@ -2,8 +2,7 @@
  * What the front ends need from the user's repository and keyring: where the
  * git directory is, config values, ref resolution, and the user's own key.
  */
-import { spawn } from 'node:child_process';
-import { runGit } from '../git/exec.js';
+import { runCommand, runGit } from '../git/exec.js';
 import { CliError } from './args.js';
 
 /** The absolute git directory of the repository around the working directory, or null outside one. */
@@ -85,15 +84,16 @@ export async function resolveUser(value: string, option = '--user'): Promise<{ u
 /** The primary key fingerprint of a gpg key spec, via `gpg --with-colons --fingerprint`. */
 export async function fingerprintOf(key: string): Promise<string> {
   const program = (await gitConfig('gpg.openpgp.program')) ?? (await gitConfig('gpg.program')) ?? 'gpg';
-  const r = await run(program, ['--batch', '--with-colons', '--fingerprint', '--', key]);
-  if (r.error) throw new CliError(`user.signingkey ${key}: cannot run ${program}: ${r.error}`);
+  const r = await runCommand(program, ['--batch', '--with-colons', '--fingerprint', '--', key]).catch((e: Error) => {
+    throw new CliError(`user.signingkey ${key}: ${e.message}`);
+  });
   if (r.code !== 0) {
     const why = r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
     throw new CliError(`user.signingkey ${key}: gpg knows no such key (${why.trim()})`);
   }
   const fprs: string[] = [];
   let afterPub = false;
-  for (const line of r.stdout.split('\n')) {
+  for (const line of r.stdout.toString('utf8').split('\n')) {
     const f = line.split(':');
     if (f[0] === 'pub') afterPub = true;
     else if (f[0] === 'fpr' && afterPub) {
@@ -107,18 +107,4 @@ export async function fingerprintOf(key: string): Promise<string> {
     throw new CliError(`user.signingkey ${key}: matches ${unique.length} keys (${unique.join(', ')}); set it to the full fingerprint`);
   }
   return unique[0]!;
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string; error?: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: '', error: e.message }));
-    child.on('close', (code) =>
-      resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-  });
 }

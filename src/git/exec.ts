@@ -1,6 +1,7 @@
 /**
- * Runs one git command to completion. Used by the front ends (init, config
- * reads); the hot path keeps long-lived processes in cli-store instead.
+ * Runs one command (git, or gpg for the front ends) to completion. Used by
+ * the front ends (init, config reads); the hot path keeps long-lived git
+ * processes in cli-store instead.
  */
 import { spawn } from 'node:child_process';
 
@@ -17,8 +18,13 @@ export interface GitOptions {
 }
 
 export function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult> {
+  return runCommand('git', args, opts);
+}
+
+/** Rejects only when the program cannot be started; a non-zero exit is in `code`. */
+export function runCommand(cmd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
+    const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -27,7 +33,7 @@ export function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new Error(`cannot run git: ${e.message}`)));
+    child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
     child.on('close', (code) =>
       resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8').trim() }),
     );
