@@ -25,7 +25,7 @@ export {
   type VerifiedPusher,
 } from './identity/index.js';
 
-export { judgePush, compileServerPolicy, checkNewPolicy, type JudgeInput, type Verdict } from './hook/judge.js';
-export { formatVerdict, formatFailure } from './hook/report.js';
-export { runPreReceive, type PreReceiveInput, type PreReceiveResult } from './hook/pre-receive.js';
-export { init, listPresets, InitError, type InitOptions, type InitResult } from './cli/init.js';
+export { judgePush, compileServerPolicy, checkNewPolicy, type JudgeInput, type Verdict } from './push/judge.js';
+export { formatVerdict, formatFailure } from './push/report.js';
+export { runPreReceive, type PreReceiveInput, type PreReceiveResult } from './server/pre-receive.js';
+export { init, listPresets, InitError, type InitOptions, type InitResult } from './server/init.js';

@@ -71,8 +71,8 @@ async function child() {
     import(new URL('git/cli-store.js', dist)),
     import(new URL('git/policy-files.js', dist)),
     import(new URL('identity/index.js', dist)),
-    import(new URL('hook/judge.js', dist)),
-    import(new URL('hook/stdin.js', dist)),
+    import(new URL('push/judge.js', dist)),
+    import(new URL('git/ref-updates.js', dist)),
     import(new URL('core/index.js', dist)),
     import(new URL('git/operations.js', dist)),
   ]);

@@ -7,7 +7,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { runGit } from '../git/exec.js';
-import { hookMark, hookScript } from './hook-template.js';
+import { hookMark, hookScript } from '../server/hook-template.js';
 import { CliError, UsageError, type ParsedArgs } from './args.js';
 import { makeOut } from './output.js';
 import { requireGitDir } from './repo.js';

@@ -3,7 +3,7 @@ import { CliError, UsageError, didYouMean, flag, list, str, type ParsedArgs } fr
 import { makeOut } from './output.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const { init, listPresets, InitError } = await import('./init.js');
+  const { init, listPresets, InitError } = await import('../server/init.js');
   const out = makeOut(false);
   if (flag(args, 'list-presets')) {
     for (const p of await listPresets()) out.line(p);

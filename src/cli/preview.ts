@@ -100,8 +100,8 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
 
   // 5. Judge, exactly as the hook does.
-  const { judgePush, compileServerPolicy, PolicyBrokenError } = await import('../hook/judge.js');
-  const { formatVerdict, formatFailure } = await import('../hook/report.js');
+  const { judgePush, compileServerPolicy, PolicyBrokenError } = await import('../push/judge.js');
+  const { formatVerdict, formatFailure } = await import('../push/report.js');
   const store = openCliStore(gitDir);
   let lines: string[];
   let accepted: boolean;

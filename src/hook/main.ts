@@ -3,8 +3,8 @@
  * stderr and an exit code out. Anything that goes wrong, including a bug,
  * rejects the push (exit 1) with one line saying why.
  */
-import { runPreReceive } from './pre-receive.js';
-import { formatFailure } from './report.js';
+import { runPreReceive } from '../server/pre-receive.js';
+import { formatFailure } from '../push/report.js';
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compilePolicy, evaluate, formatDiagnostic, lintPolicy, parsePolicy } from '../../src/core/index.js';
 import type { PolicyFile, RefOp, TreeOp } from '../../src/core/index.js';
-import { readPresetFiles } from '../../src/cli/init.js';
+import { readPresetFiles } from '../../src/server/init.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const COOKBOOK = fs.readFileSync(path.join(ROOT, 'docs/cookbook.md'), 'utf8');

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { compilePolicy, evaluate, lintPolicy, parsePolicy, formatDiagnostic } from '../../src/core/index.js';
 import type { Actor, Operation, PolicyFile, RefOp, TreeOp } from '../../src/core/index.js';
-import { listPresets, readPresetFiles } from '../../src/cli/init.js';
+import { listPresets, readPresetFiles } from '../../src/server/init.js';
 
 const OWNER = 'A'.repeat(40);
 const ALICE = 'A1'.repeat(20);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Forge, type Clone } from '../support/forge.js';
-import { runPreReceive } from '../../src/hook/pre-receive.js';
+import { runPreReceive } from '../../src/server/pre-receive.js';
 
 let forge: Forge;
 let owner: Clone;

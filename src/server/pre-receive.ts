@@ -15,9 +15,9 @@ import { isUserId } from '../core/index.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { parsePushCert } from '../identity/push-cert.js';
 import type { KeyFileRef } from '../identity/key-index.js';
-import { compileServerPolicy, judgePush } from './judge.js';
-import { formatFailure, formatVerdict } from './report.js';
-import { parseUpdates } from './stdin.js';
+import { compileServerPolicy, judgePush } from '../push/judge.js';
+import { formatFailure, formatVerdict } from '../push/report.js';
+import { parseUpdates } from '../git/ref-updates.js';
 
 export interface PreReceiveInput {
   /** The repository's git directory (pre-receive runs with GIT_DIR set, usually `.`). */
