@@ -67,7 +67,7 @@ async function child() {
   const dist = new URL('../../dist/', import.meta.url);
   const [{ readAclConfig }, { locationFromEnv }, { openCliStore }, pf, ident, judge, { parseUpdates }, core, ops] = await Promise.all([
     import(new URL('git/exec.js', dist)),
-    import(new URL('git/common.js', dist)),
+    import(new URL('git/location.js', dist)),
     import(new URL('git/cli-store.js', dist)),
     import(new URL('git/policy-files.js', dist)),
     import(new URL('identity/index.js', dist)),

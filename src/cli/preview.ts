@@ -13,7 +13,7 @@
  *   match and a warning says so.
  * - the signature: the push must still be made with `git push --signed`.
  */
-import { isZeroOid } from '../git/common.js';
+import { isZeroOid } from '../git/objects.js';
 import { runGit } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import type { RefUpdate } from '../git/operations.js';

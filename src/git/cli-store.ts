@@ -21,22 +21,9 @@
 import { isUtf8 } from 'node:buffer';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { EntryMode, ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import {
-  EMPTY_TREE_OID,
-  assertOid,
-  assertRefName,
-  canonicalMode,
-  decodeName,
-  kindOfMode,
-  parseCommitParents,
-  parseCommitTree,
-  parseTagTarget,
-  parseTreeObject,
-  sortChanges,
-  type KeyedChange,
-} from './common.js';
-
-export { parseTreeObject };
+import { EMPTY_TREE_OID, assertOid, parseCommitParents, parseCommitTree, parseTagTarget, parseTreeObject } from './objects.js';
+import { assertRefName, decodeName, sortChanges, type KeyedChange } from './names.js';
+import { canonicalMode, kindOfMode } from './modes.js';
 
 export interface CliStoreOptions {
   /** The git executable; default `git` from PATH. */

@@ -15,7 +15,9 @@ export type {
   TreeChange,
   TreeEntry,
 } from './store.js';
-export { EMPTY_TREE_OID, ZERO_OID, decodeName, isOid, isZeroOid, locationFromEnv, splitObjectDirectories } from './common.js';
+export { EMPTY_TREE_OID, ZERO_OID, isOid, isZeroOid } from './objects.js';
+export { decodeName } from './names.js';
+export { locationFromEnv, splitObjectDirectories } from './location.js';
 export { analyzeUpdates, computeOperations, treeOperations, type RefUpdate, type UpdateAnalysis } from './operations.js';
 export { IsoStore, openIsoStore, type IsoStoreOptions } from './iso-store.js';
 export { overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';

@@ -20,17 +20,8 @@
  */
 import { isDescendent, readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import {
-  assertOid,
-  assertRefName,
-  decodeKey,
-  parseCommitTree,
-  parseTagTarget,
-  parseTreeRaw,
-  sortChanges,
-  type KeyedChange,
-  type RawTreeEntry,
-} from './common.js';
+import { assertOid, parseCommitTree, parseTagTarget, parseTreeRaw, type RawTreeEntry } from './objects.js';
+import { assertRefName, decodeKey, sortChanges, type KeyedChange } from './names.js';
 import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
 
 export interface IsoStoreOptions {

@@ -28,7 +28,7 @@
  */
 import type { Operation, RefOp, RefOperation, TreeOp, TreeOperation } from '../core/model.js';
 import type { EntryKind, ObjectStore, ObjectType, TreeChange } from './store.js';
-import { assertOid, isZeroOid } from './common.js';
+import { assertOid, isZeroOid } from './objects.js';
 
 /** One `old new ref` line of the hook's stdin. A 40-zero (or 64-zero) oid means absent. */
 export interface RefUpdate {

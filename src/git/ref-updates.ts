@@ -1,6 +1,6 @@
 /** Parses pre-receive's stdin: one `<old-oid> <new-oid> <ref>` line per ref update. */
 import type { RefUpdate } from './operations.js';
-import { decodeName } from './common.js';
+import { decodeName } from './names.js';
 
 const LINE = /^([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (refs\/.+)$/;
 

@@ -17,7 +17,7 @@ import {
 import { analyzeUpdates, type RefUpdate } from '../git/operations.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
-import { isZeroOid } from '../git/common.js';
+import { isZeroOid } from '../git/objects.js';
 
 export interface JudgeInput {
   store: ObjectStore;

@@ -7,7 +7,8 @@
  * operations. openpgp loads in the background meanwhile. Every error becomes a rejection with one line.
  */
 import { readAclConfig } from '../git/exec.js';
-import { locationFromEnv, isZeroOid } from '../git/common.js';
+import { locationFromEnv } from '../git/location.js';
+import { isZeroOid } from '../git/objects.js';
 import { openCliStore } from '../git/cli-store.js';
 import { POLICY_REF, readKeyBlob, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';

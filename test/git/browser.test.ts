@@ -21,9 +21,12 @@ it('src/git/index.ts bundles for the browser with no Node built-in but `buffer`'
   const inputs = Object.keys(result.metafile!.inputs);
   expect(inputs.some((i) => i.includes('isomorphic-git'))).toBe(true);
   expect(inputs.filter((i) => i.startsWith('src/')).sort()).toEqual([
-    'src/git/common.ts',
     'src/git/index.ts',
     'src/git/iso-store.ts',
+    'src/git/location.ts',
+    'src/git/modes.ts',
+    'src/git/names.ts',
+    'src/git/objects.ts',
     'src/git/operations.ts',
     'src/git/overlay-fs.ts',
   ]);

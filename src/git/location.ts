@@ -1,0 +1,63 @@
+/**
+ * Where a hook reads objects from: the repository plus the push quarantine,
+ * from the environment git gives pre-receive. No Node-only imports.
+ */
+import type { RepoLocation } from './store.js';
+import { decodeName } from './names.js';
+
+/**
+ * Splits a colon-separated object-directory list the way git writes
+ * `GIT_ALTERNATE_OBJECT_DIRECTORIES`: an entry starting with `"` is C-quoted.
+ */
+export function splitObjectDirectories(value: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < value.length) {
+    if (value[i] === ':') {
+      i++;
+      continue;
+    }
+    if (value[i] === '"') {
+      let s = '';
+      i++;
+      while (i < value.length && value[i] !== '"') {
+        if (value[i] === '\\' && i + 1 < value.length) {
+          const c = value[i + 1]!;
+          const oct = /^[0-7]{3}/.exec(value.slice(i + 1, i + 4));
+          if (oct) {
+            s += String.fromCharCode(parseInt(oct[0], 8));
+            i += 4;
+            continue;
+          }
+          s += ({ n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[c] ?? c;
+          i += 2;
+        } else {
+          s += value[i];
+          i++;
+        }
+      }
+      i++; // closing quote
+      // Octal escapes are bytes: re-decode as UTF-8.
+      out.push(decodeName(Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff)).text);
+    } else {
+      const end = value.indexOf(':', i);
+      out.push(value.slice(i, end < 0 ? value.length : end));
+      i = end < 0 ? value.length : end;
+    }
+  }
+  return out.filter((d) => d.length > 0);
+}
+
+/**
+ * The RepoLocation of a hook: `gitDir` plus the push quarantine from the
+ * environment git gives pre-receive (`GIT_OBJECT_DIRECTORY`, or
+ * `GIT_QUARANTINE_PATH`, and `GIT_ALTERNATE_OBJECT_DIRECTORIES`).
+ */
+export function locationFromEnv(gitDir: string, env: Record<string, string | undefined>): RepoLocation {
+  const loc: RepoLocation = { gitDir };
+  const objectDirectory = env.GIT_OBJECT_DIRECTORY || env.GIT_QUARANTINE_PATH;
+  if (objectDirectory) loc.objectDirectory = objectDirectory;
+  const alternates = env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
+  if (alternates) loc.alternateObjectDirectories = splitObjectDirectories(alternates);
+  return loc;
+}

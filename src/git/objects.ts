@@ -1,0 +1,120 @@
+/**
+ * Object ids and git's object formats (tag, commit and tree objects), parsed
+ * the same way by both ObjectStores. No Node-only imports: the isomorphic-git
+ * store uses these in a browser too.
+ */
+import type { EntryMode, TreeEntry } from './store.js';
+import { canonicalMode, kindOfMode } from './modes.js';
+import { bytesKey, decodeKey, keyToBytes } from './names.js';
+
+/** The all-zero object id git uses on a hook's stdin for "absent". */
+export const ZERO_OID = '0000000000000000000000000000000000000000';
+
+/** The id of the empty tree (SHA-1). Git knows it even when the object is not stored. */
+export const EMPTY_TREE_OID = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+const OID_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** True for a full lower-case hex object id (SHA-1 or SHA-256). */
+export function isOid(s: string): boolean {
+  return OID_RE.test(s);
+}
+
+/** True for an all-zero object id (the "absent" marker of a hook's stdin). */
+export function isZeroOid(s: string): boolean {
+  return /^0+$/.test(s) && (s.length === 40 || s.length === 64);
+}
+
+/** Throws unless `oid` is a full lower-case hex object id. Keeps arbitrary text out of git's argv and stdin protocols. */
+export function assertOid(oid: string, what = 'object id'): void {
+  if (typeof oid !== 'string' || !OID_RE.test(oid)) {
+    throw new Error(`invalid ${what}: ${JSON.stringify(String(oid)).slice(0, 100)}`);
+  }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function bytesToHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += HEX[bytes[i]!];
+  return s;
+}
+
+/** Parses the header of an annotated tag object: the object it points at and that object's type. */
+export function parseTagTarget(content: Uint8Array, tagOid: string): { oid: string; type: string } {
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 200));
+  const m = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/.exec(head);
+  if (!m) throw new Error(`malformed tag object ${tagOid}`);
+  return { oid: m[1]!, type: m[2]! };
+}
+
+/** Parses the tree id out of a commit object. */
+export function parseCommitTree(content: Uint8Array, commitOid: string): string {
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 100));
+  const m = /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(head);
+  if (!m) throw new Error(`malformed commit object ${commitOid}`);
+  return m[1]!;
+}
+
+/** The parent ids of a commit object: the `parent` lines that follow its `tree` line in the header. */
+export function parseCommitParents(content: Uint8Array): string[] {
+  const parents: string[] = [];
+  let start = 0;
+  for (;;) {
+    const end = content.indexOf(0x0a, start);
+    if (end <= start) break; // the blank line ends the header
+    const line = new TextDecoder().decode(content.subarray(start, end));
+    const m = /^parent ([0-9a-f]{40}|[0-9a-f]{64})$/.exec(line);
+    if (m) parents.push(m[1]!);
+    else if (!line.startsWith('tree ')) break; // parents come right after the tree line
+    start = end + 1;
+  }
+  return parents;
+}
+
+/** A tree entry with the exact bytes of its name (as a `bytesKey` string) and its mode as stored. */
+export interface RawTreeEntry extends TreeEntry {
+  key: string;
+  rawMode: string;
+}
+
+/** Parses a raw tree object: repeated `<octal mode> <name>\0<hash bytes>`. */
+export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number): RawTreeEntry[] {
+  const entries: RawTreeEntry[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(0x20, i);
+    const nul = sp < 0 ? -1 : data.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 1 + hashLen > data.length) throw new Error(`malformed tree object ${treeOid}`);
+    const rawMode = bytesKey(data, i, sp);
+    let mode: EntryMode;
+    try {
+      mode = canonicalMode(rawMode);
+    } catch (e) {
+      throw new Error(`tree ${treeOid}: ${(e as Error).message}`);
+    }
+    const key = bytesKey(data, sp + 1, nul);
+    const { text, unsafe } = decodeKey(key);
+    const entry: RawTreeEntry = {
+      name: text,
+      mode,
+      kind: kindOfMode(mode),
+      oid: bytesToHex(data, nul + 1, nul + 1 + hashLen),
+      key,
+      rawMode,
+    };
+    if (unsafe) entry.rawName = keyToBytes(key);
+    entries.push(entry);
+    i = nul + 1 + hashLen;
+  }
+  return entries;
+}
+
+/** Parses a raw tree object into public TreeEntry values (`rawName` only when the name is not valid UTF-8). */
+export function parseTreeObject(data: Uint8Array, treeOid: string, hashLen: number): TreeEntry[] {
+  return parseTreeRaw(data, treeOid, hashLen).map((e) => {
+    const t: TreeEntry = { name: e.name, mode: e.mode, kind: e.kind, oid: e.oid };
+    if (e.rawName) t.rawName = e.rawName;
+    return t;
+  });
+}
