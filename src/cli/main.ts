@@ -8,6 +8,7 @@
  */
 import { COMMANDS, findCommand } from './commands.js';
 import { CliError, UsageError, didYouMean, parseArgs, type ParsedArgs } from './args.js';
+import { errorMessage } from '../core/messages.js';
 
 export type CommandModule = { run(args: ParsedArgs): Promise<number> };
 
@@ -59,7 +60,7 @@ function fail(e: unknown): number {
     return 2;
   }
   const cmd = COMMANDS.some((c) => c.name === process.argv[2]) ? ` ${process.argv[2]}` : '';
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   process.stderr.write(`git acl${cmd}: ${e instanceof CliError ? '' : 'error: '}${message}\n`);
   if (!(e instanceof CliError) && process.env.GIT_ACL_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return 1;

@@ -14,6 +14,7 @@ import type { PolicyFile } from '../core/model.js';
 import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
 import { openCliStore } from '../git/cli-store.js';
 import { CliError } from './args.js';
+import { errorMessage } from '../core/messages.js';
 import { findGitDir, refExists, resolveCommit } from './repo.js';
 
 export const ORIGIN_POLICY_REF = 'refs/remotes/origin/apps/access-control';
@@ -81,7 +82,7 @@ export async function loadRef(gitDir: string, rev: string, shown: string): Promi
       notes,
     };
   } catch (e) {
-    throw new CliError(`cannot read the policy files of ${fullName ?? shown} (${commit.slice(0, 12)}): ${(e as Error).message}`);
+    throw new CliError(`cannot read the policy files of ${fullName ?? shown} (${commit.slice(0, 12)}): ${errorMessage(e)}`);
   } finally {
     await store.close();
   }
@@ -98,7 +99,7 @@ export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
     try {
       entries = await readdir(abs, { withFileTypes: true });
     } catch (e) {
-      throw new CliError(`${join(dir, rel)}: cannot read directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new CliError(`${join(dir, rel)}: cannot read directory: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
     }
     for (const e of entries) {
       const relPath = `${rel}/${e.name}`;
@@ -108,7 +109,7 @@ export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
         try {
           files.push({ path: relPath, content: await readFile(absPath, 'utf8') });
         } catch (err) {
-          throw new CliError(`${join(dir, relPath)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw new CliError(`${join(dir, relPath)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
         }
       } else if (e.isFile()) files.push({ path: relPath, content: '' });
       else files.push({ path: relPath, content: '', kind: e.isSymbolicLink() ? 'symlink' : 'other' });

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_ENTRY } from '../package-root.js';
+import { errorMessage } from '../core/messages.js';
 
 const tty = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: string) => (s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -204,7 +205,7 @@ function main(): void {
 try {
   main();
 } catch (e) {
-  process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`demo failed: ${errorMessage(e)}\n`);
   process.exitCode = 1;
 } finally {
   spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env, stdio: 'ignore' });

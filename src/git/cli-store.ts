@@ -24,6 +24,7 @@ import type { EntryMode, ObjectStore, ObjectType, RepoLocation, TreeChange, Tree
 import { EMPTY_TREE_OID, assertOid, parseCommitParents, parseCommitTree, parseTagTarget, parseTreeObject } from './objects.js';
 import { assertRefName, decodeName, sortChanges, type KeyedChange } from './names.js';
 import { canonicalMode, kindOfMode } from './modes.js';
+import { oneLine } from '../core/messages.js';
 
 export interface CliStoreOptions {
   /** The git executable; default `git` from PATH. */
@@ -38,10 +39,6 @@ export function openCliStore(location: RepoLocation | string, options: CliStoreO
 }
 
 const MAX_TAG_DEPTH = 64;
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().slice(0, 300);
-}
 
 interface RunResult {
   code: number | null;

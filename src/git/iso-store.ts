@@ -22,6 +22,7 @@ import { isDescendent, readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import { assertOid, parseCommitTree, parseTagTarget, parseTreeRaw, type RawTreeEntry } from './objects.js';
 import { assertRefName, decodeKey, sortChanges, type KeyedChange } from './names.js';
+import { errorMessage, oneLine } from '../core/messages.js';
 import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
 
 export interface IsoStoreOptions {
@@ -146,7 +147,7 @@ export class IsoStore implements ObjectStore {
     try {
       return await isDescendent({ fs: await this.fs(), gitdir: this.gitdir, oid: descendant, ancestor, depth: -1, cache: this.cache });
     } catch (e) {
-      throw new Error(`cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${oneLine(e)}`);
+      throw new Error(`cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${oneLine(errorMessage(e))}`);
     }
   }
 
@@ -216,7 +217,7 @@ export class IsoStore implements ObjectStore {
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code === 'NotFoundError') throw new Error(`object ${oid} not found`);
-      throw new Error(`cannot read object ${oid}: ${oneLine(e)}`);
+      throw new Error(`cannot read object ${oid}: ${oneLine(errorMessage(e))}`);
     }
     const type = r.type as string;
     if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
@@ -269,12 +270,7 @@ export class IsoStore implements ObjectStore {
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-      throw new Error(`cannot read ${path}: ${oneLine(e)}`);
+      throw new Error(`cannot read ${path}: ${oneLine(errorMessage(e))}`);
     }
   }
-}
-
-function oneLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/\s+/g, ' ').trim().slice(0, 300);
 }

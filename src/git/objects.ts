@@ -6,6 +6,7 @@
 import type { EntryMode, TreeEntry } from './store.js';
 import { canonicalMode, kindOfMode } from './modes.js';
 import { bytesKey, decodeKey, keyToBytes } from './names.js';
+import { errorMessage } from '../core/messages.js';
 
 /** The all-zero object id git uses on a hook's stdin for "absent". */
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -91,7 +92,7 @@ export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number)
     try {
       mode = canonicalMode(rawMode);
     } catch (e) {
-      throw new Error(`tree ${treeOid}: ${(e as Error).message}`);
+      throw new Error(`tree ${treeOid}: ${errorMessage(e)}`);
     }
     const key = bytesKey(data, sp + 1, nul);
     const { text, unsafe } = decodeKey(key);

@@ -29,6 +29,7 @@
 import type { Operation, RefOp, RefOperation, TreeOp, TreeOperation } from '../core/model.js';
 import type { EntryKind, ObjectStore, ObjectType, TreeChange } from './store.js';
 import { assertOid, isZeroOid } from './objects.js';
+import { errorMessage } from '../core/messages.js';
 
 /** One `old new ref` line of the hook's stdin. A 40-zero (or 64-zero) oid means absent. */
 export interface RefUpdate {
@@ -98,7 +99,7 @@ async function analyzeUpdate(store: ObjectStore, u: RefUpdate): Promise<UpdateAn
   }
 
   const newPeeled = await store.peel(u.newOid).catch((e: unknown) => {
-    throw new Error(`cannot read new value ${u.newOid} of ${u.ref}: ${message(e)}`);
+    throw new Error(`cannot read new value ${u.newOid} of ${u.ref}: ${errorMessage(e)}`);
   });
 
   if (isTag) {
@@ -111,7 +112,7 @@ async function analyzeUpdate(store: ObjectStore, u: RefUpdate): Promise<UpdateAn
     refOp = 'create-branch';
   } else {
     oldPeeled = await store.peel(u.oldOid).catch((e: unknown) => {
-      throw new Error(`cannot read old value ${u.oldOid} of ${u.ref}: ${message(e)}`);
+      throw new Error(`cannot read old value ${u.oldOid} of ${u.ref}: ${errorMessage(e)}`);
     });
     if (oldPeeled.type === 'commit' && newPeeled.type === 'commit') {
       refOp = (await store.isAncestor(oldPeeled.oid, newPeeled.oid)) ? 'fast-forward' : 'force';
@@ -199,8 +200,4 @@ export function comparePaths(a: string, b: string): number {
     }
   }
   return a.length - b.length;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

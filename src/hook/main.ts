@@ -5,6 +5,7 @@
  */
 import { runPreReceive } from '../server/pre-receive.js';
 import { formatFailure } from '../push/report.js';
+import { errorMessage, oneLine } from '../core/messages.js';
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
@@ -18,13 +19,9 @@ async function main(): Promise<number> {
     if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');
     return result.accepted ? 0 : 1;
   } catch (e) {
-    process.stderr.write(formatFailure(`internal error: ${oneLine(e)}`).join('\n') + '\n');
+    process.stderr.write(formatFailure(`internal error: ${oneLine(errorMessage(e), 500)}`).join('\n') + '\n');
     return 1;
   }
-}
-
-function oneLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).replace(/\s+/g, ' ').slice(0, 500);
 }
 
 /**
@@ -41,7 +38,7 @@ setTimeout(() => {
 
 // Fail closed even on errors that escape the promise chain.
 process.on('uncaughtException', (e) => {
-  process.stderr.write(formatFailure(`internal error: ${oneLine(e)}`).join('\n') + '\n');
+  process.stderr.write(formatFailure(`internal error: ${oneLine(errorMessage(e), 500)}`).join('\n') + '\n');
   process.exit(1);
 });
 

@@ -3,6 +3,7 @@
  * armored OpenPGP public key (SPEC §2, §5).
  */
 import * as openpgp from 'openpgp';
+import { errorMessage } from '../core/messages.js';
 import { IdentityError } from './errors.js';
 import { sha1 } from './sha1.js';
 import type { KeyInfo } from './types.js';
@@ -174,10 +175,6 @@ export interface LoadedKey {
   key: openpgp.PublicKey;
 }
 
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * Read and check a key file: exactly one public key, no secret key material,
  * a v4 key, not revoked and not expired at `date` (default: now). With
@@ -192,7 +189,7 @@ export async function loadKeyFile(armored: string, fileName?: string, date: Date
   try {
     scan = await scanKeyFile(armored);
   } catch (e) {
-    throw keyFileError(fileName, `not an armored OpenPGP public key: ${describeError(e)}`);
+    throw keyFileError(fileName, `not an armored OpenPGP public key: ${errorMessage(e)}`);
   }
   if (scan.armorType === 'PRIVATE KEY BLOCK' || scan.tags.includes(5) || scan.tags.includes(7)) {
     throw keyFileError(fileName, 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)');
@@ -209,7 +206,7 @@ export async function loadKeyFile(armored: string, fileName?: string, date: Date
   try {
     keys = await openpgp.readKeys({ armoredKeys: armored });
   } catch (e) {
-    throw keyFileError(fileName, `not a readable OpenPGP public key: ${describeError(e)}`);
+    throw keyFileError(fileName, `not a readable OpenPGP public key: ${errorMessage(e)}`);
   }
   if (keys.length !== 1) throw keyFileError(fileName, `holds ${keys.length} keys; a key file holds exactly one public key`);
   const key = keys[0]!;
@@ -225,7 +222,7 @@ export async function loadKeyFile(armored: string, fileName?: string, date: Date
   try {
     await key.verifyPrimaryKey(date);
   } catch (e) {
-    const msg = describeError(e);
+    const msg = errorMessage(e);
     if (/expired/i.test(msg)) {
       let when = '';
       try {

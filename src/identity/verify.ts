@@ -4,6 +4,7 @@
  * check that the push git is about to apply is the push that was signed.
  */
 import * as openpgp from 'openpgp';
+import { errorMessage } from '../core/messages.js';
 import { IdentityError, type IdentityErrorCode } from './errors.js';
 import type { KeyFileRef, KeyFinder } from './key-index.js';
 import { keyFilePath, loadKeyFile } from './keys.js';
@@ -56,14 +57,13 @@ interface CertSignature {
 }
 
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 async function readCertSignature(cert: PushCertificate): Promise<CertSignature> {
   let signature: openpgp.Signature;
   try {
     signature = await openpgp.readSignature({ armoredSignature: cert.signature });
   } catch (e) {
-    throw new IdentityError('cert-malformed', `malformed push certificate: the signature is not a valid OpenPGP signature (${errText(e)})`);
+    throw new IdentityError('cert-malformed', `malformed push certificate: the signature is not a valid OpenPGP signature (${errorMessage(e)})`);
   }
   const packets = [...signature.packets];
   if (packets.length !== 1 || !(packets[0] instanceof openpgp.SignaturePacket)) {
@@ -108,7 +108,7 @@ async function tryKeyFile(
   try {
     loaded = await loadKeyFile(ref.armored, ref.fileName, date);
   } catch (e) {
-    return { ok: false, code: e instanceof IdentityError ? e.code : 'key-file', message: errText(e) };
+    return { ok: false, code: e instanceof IdentityError ? e.code : 'key-file', message: errorMessage(e) };
   }
   const { key, info } = loaded;
   const issuer = key.getKeys(sig.keyId);
@@ -136,7 +136,7 @@ async function tryKeyFile(
     if ((await s.verified) !== true) return bad('the signature does not verify');
     if (s.keyID.toHex().toUpperCase() !== sig.keyIdHex) return bad('signed by an unexpected key');
   } catch (e) {
-    return bad(errText(e));
+    return bad(errorMessage(e));
   }
   // The signing (sub)key must still be valid now, not only when it signed.
   try {
@@ -145,7 +145,7 @@ async function tryKeyFile(
     return {
       ok: false,
       code: 'key-file',
-      message: `${ref.fileName}: signing key ${sig.keyIdHex} of ${info.fingerprint} cannot sign now (${errText(e)})`,
+      message: `${ref.fileName}: signing key ${sig.keyIdHex} of ${info.fingerprint} cannot sign now (${errorMessage(e)})`,
     };
   }
   return { ok: true, pusher: { userId: info.fingerprint, keyInfo: info, keyFile: ref.fileName, signingKeyId: sig.keyIdHex, registration } };

@@ -6,6 +6,7 @@
  * themselves out. Revoked and expired keys pass: publishing a revocation is
  * how a key is retired (docs/cookbook.md).
  */
+import { errorMessage } from '../core/messages.js';
 import { KEY_FILE_PATH, scanKeyFile } from '../identity/index.js';
 import { readKeyBlob, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
@@ -27,7 +28,7 @@ async function keyFileProblem(armored: string, named: string): Promise<string | 
   try {
     scan = await scanKeyFile(armored);
   } catch (e) {
-    return `not an armored OpenPGP public key (${e instanceof Error ? e.message : String(e)})`;
+    return `not an armored OpenPGP public key (${errorMessage(e)})`;
   }
   if (scan.armorType === 'PRIVATE KEY BLOCK' || scan.tags.includes(5) || scan.tags.includes(7)) {
     return 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)';

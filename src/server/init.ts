@@ -13,6 +13,7 @@ import { gitText, runGit } from '../git/exec.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { readKeyFile } from '../identity/keys.js';
 import { POLICIES_DIR } from '../package-root.js';
+import { errorMessage } from '../core/messages.js';
 import { hookMark, hookScript } from './hook-template.js';
 
 export interface InitOptions {
@@ -49,7 +50,7 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   try {
     owner = (await readKeyFile(armored)).fingerprint;
   } catch (e) {
-    throw new InitError(`${opts.ownerKeyFile}: ${(e as Error).message}`);
+    throw new InitError(`${opts.ownerKeyFile}: ${errorMessage(e)}`);
   }
 
   const presets = [...new Set(opts.presets ?? [])].filter((p) => p !== 'default');

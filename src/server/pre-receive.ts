@@ -13,6 +13,7 @@ import { openCliStore } from '../git/cli-store.js';
 import { POLICY_REF, readKeyBlob, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
+import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { parsePushCert } from '../identity/push-cert.js';
 import type { KeyFileRef } from '../identity/key-index.js';
@@ -80,7 +81,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
     return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
   } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+    const why = oneLine(errorMessage(e), Infinity);
     return { accepted: false, lines: formatFailure(userId ? `${why} (user ${userId})` : why), ...(userId ? { userId } : {}) };
   } finally {
     await store?.close().catch(() => undefined);
