@@ -1,0 +1,138 @@
+/**
+ * One long-lived `git cat-file --batch` child: object requests go in on its
+ * stdin, one id a line, and come back in order as `<oid> <type> <size>`, the
+ * content and a LF (or `<oid> missing`). Requests are queued, so many reads
+ * may be in flight on one process.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ObjectType } from './store.js';
+import { oneLine } from '../core/messages.js';
+
+export interface BatchHeader {
+  type: ObjectType;
+  size: number;
+  content?: Uint8Array;
+}
+
+interface Pending {
+  oid: string;
+  resolve: (h: BatchHeader) => void;
+  reject: (e: Error) => void;
+}
+
+const OBJECT_TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
+
+/** One `git cat-file --batch[-check]` child and its FIFO of requests. */
+export class BatchProcess {
+  dead = false;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly withContents: boolean;
+  private readonly queue: Pending[] = [];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Set while waiting for an object's body: its header and the number of bytes to read (content + LF). */
+  private body: { header: BatchHeader; need: number } | null = null;
+  private stderr = '';
+  private failure: Error | null = null;
+
+  constructor(git: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.withContents = args.includes('--batch');
+    this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (b: Buffer) => this.onData(b));
+    this.child.stderr.on('data', (b: Buffer) => {
+      if (this.stderr.length < 4000) this.stderr += b.toString('utf8');
+    });
+    this.child.stdin.on('error', () => {
+      /* reported through 'close' */
+    });
+    this.child.on('error', (e) => this.fail(new Error(`cannot run ${git} cat-file: ${oneLine(e.message)}`)));
+    this.child.on('close', (code, signal) => {
+      const why = oneLine(this.stderr) || (signal ? `killed by ${signal}` : `exit ${code}`);
+      this.fail(new Error(`git cat-file stopped: ${why}`));
+    });
+  }
+
+  request(oid: string, withContents: boolean): Promise<BatchHeader> {
+    if (withContents !== this.withContents) throw new Error('internal: wrong cat-file process');
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ oid, resolve, reject });
+      this.child.stdin.write(`${oid}\n`);
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('close', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+
+  private fail(e: Error): void {
+    this.dead = true;
+    if (!this.failure) this.failure = e;
+    for (const p of this.queue.splice(0)) {
+      p.reject(new Error(`cannot read object ${p.oid}: ${e.message}`));
+    }
+  }
+
+  private take(n: number): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    const head = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.chunks = rest.length ? [rest] : [];
+    this.buffered = rest.length;
+    return head;
+  }
+
+  private onData(b: Buffer): void {
+    this.chunks.push(b);
+    this.buffered += b.length;
+    for (;;) {
+      if (this.body) {
+        if (this.buffered < this.body.need) return;
+        const raw = this.take(this.body.need);
+        const { header } = this.body;
+        this.body = null;
+        // Copy out of the shared stdout buffer; drop the trailing LF.
+        header.content = new Uint8Array(raw.subarray(0, raw.length - 1));
+        this.queue.shift()?.resolve(header);
+        continue;
+      }
+      if (this.buffered === 0) return;
+      // Find the header line.
+      let nl = -1;
+      if (this.chunks.length === 1) nl = this.chunks[0]!.indexOf(0x0a);
+      else {
+        const all = Buffer.concat(this.chunks, this.buffered);
+        this.chunks = [all];
+        nl = all.indexOf(0x0a);
+      }
+      if (nl < 0) return;
+      const line = this.take(nl + 1).toString('utf8', 0, nl);
+      const p = this.queue[0];
+      if (!p) {
+        this.fail(new Error(`unexpected output from git cat-file: ${oneLine(line)}`));
+        this.child.kill();
+        return;
+      }
+      const parts = line.split(' ');
+      if (parts.length === 3 && OBJECT_TYPES.has(parts[1]!) && /^\d+$/.test(parts[2]!)) {
+        const header: BatchHeader = { type: parts[1] as ObjectType, size: Number(parts[2]) };
+        if (this.withContents) {
+          this.body = { header, need: header.size + 1 };
+        } else {
+          this.queue.shift();
+          p.resolve(header);
+        }
+      } else if (parts.length === 2 && parts[1] === 'missing') {
+        this.queue.shift();
+        p.reject(new Error(`object ${p.oid} not found`));
+      } else {
+        this.queue.shift();
+        p.reject(new Error(`cannot read object ${p.oid}: ${oneLine(line)}`));
+      }
+    }
+  }
+}
