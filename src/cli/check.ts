@@ -36,10 +36,6 @@ export function normalisePath(p: string): string {
   return p.replace(/\\/g, '/').replace(/^(?:\.\/)+/, '').replace(/^\/+|\/+$/g, '');
 }
 
-export function describeOperation(op: Operation): string {
-  return op.type === 'ref' ? `${op.op} ${op.ref.replace(/^refs\//, '')}` : `${op.op} ${op.path} on ${op.branch.replace(/^refs\//, '')}`;
-}
-
 export async function run(args: ParsedArgs): Promise<number> {
   const json = flag(args, 'json');
   const userArg = str(args, 'user');

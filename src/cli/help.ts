@@ -47,10 +47,6 @@ export function commandHelp(c: CommandSpec): string {
   ].join('\n');
 }
 
-export function usageLines(c: CommandSpec): string {
-  return c.usage.map((u, i) => `${i === 0 ? 'usage: ' : '   or: '}git acl ${u}`).join('\n');
-}
-
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';

@@ -11,10 +11,6 @@ export function isUserId(s: string): boolean {
   return USER_ID.test(s);
 }
 
-export function isGroupName(s: string): boolean {
-  return GROUP_NAME.test(s) && !RESERVED_NAMES.includes(s);
-}
-
 export function isGroupNameSyntax(s: string): boolean {
   return GROUP_NAME.test(s);
 }

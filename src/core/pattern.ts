@@ -480,11 +480,6 @@ export function analysePattern(text: string): PatternAnalysis {
   return analyseRegex(text);
 }
 
-/** True when a pattern has no wildcard: it matches one name (per pusher) only. */
-export function isLiteralPattern(text: string): boolean {
-  return analysePattern(text).info?.literal !== undefined;
-}
-
 /** Control characters (U+0000–U+001F, U+007F) make a name unsafe: SPEC §4 allows it only through an exact rule. */
 export function hasControlChar(name: string): boolean {
   for (let i = 0; i < name.length; i++) {

@@ -8,36 +8,34 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ObjectType } from './store.js';
 import { oneLine } from '../core/messages.js';
 
-export interface BatchHeader {
+/** An object as cat-file returns it. */
+export interface BatchObject {
   type: ObjectType;
-  size: number;
-  content?: Uint8Array;
+  content: Uint8Array;
 }
 
 interface Pending {
   oid: string;
-  resolve: (h: BatchHeader) => void;
+  resolve: (o: BatchObject) => void;
   reject: (e: Error) => void;
 }
 
 const OBJECT_TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
 
-/** One `git cat-file --batch[-check]` child and its FIFO of requests. */
+/** One `git cat-file --batch` child and its FIFO of requests. */
 export class BatchProcess {
   dead = false;
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly withContents: boolean;
   private readonly queue: Pending[] = [];
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Set while waiting for an object's body: its header and the number of bytes to read (content + LF). */
-  private body: { header: BatchHeader; need: number } | null = null;
+  private body: { type: ObjectType; need: number } | null = null;
   private stderr = '';
   private failure: Error | null = null;
 
-  constructor(git: string, args: string[], env: NodeJS.ProcessEnv) {
-    this.withContents = args.includes('--batch');
-    this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(git: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn(git, ['cat-file', '--batch'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += b.toString('utf8');
@@ -52,8 +50,8 @@ export class BatchProcess {
     });
   }
 
-  request(oid: string, withContents: boolean): Promise<BatchHeader> {
-    if (withContents !== this.withContents) throw new Error('internal: wrong cat-file process');
+  /** The object's type and content; rejects when it is missing or the process failed. */
+  read(oid: string): Promise<BatchObject> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.queue.push({ oid, resolve, reject });
@@ -93,11 +91,10 @@ export class BatchProcess {
       if (this.body) {
         if (this.buffered < this.body.need) return;
         const raw = this.take(this.body.need);
-        const { header } = this.body;
+        const { type } = this.body;
         this.body = null;
         // Copy out of the shared stdout buffer; drop the trailing LF.
-        header.content = new Uint8Array(raw.subarray(0, raw.length - 1));
-        this.queue.shift()?.resolve(header);
+        this.queue.shift()?.resolve({ type, content: new Uint8Array(raw.subarray(0, raw.length - 1)) });
         continue;
       }
       if (this.buffered === 0) return;
@@ -119,13 +116,7 @@ export class BatchProcess {
       }
       const parts = line.split(' ');
       if (parts.length === 3 && OBJECT_TYPES.has(parts[1]!) && /^\d+$/.test(parts[2]!)) {
-        const header: BatchHeader = { type: parts[1] as ObjectType, size: Number(parts[2]) };
-        if (this.withContents) {
-          this.body = { header, need: header.size + 1 };
-        } else {
-          this.queue.shift();
-          p.resolve(header);
-        }
+        this.body = { type: parts[1] as ObjectType, need: Number(parts[2]) + 1 };
       } else if (parts.length === 2 && parts[1] === 'missing') {
         this.queue.shift();
         p.reject(new Error(`object ${p.oid} not found`));

@@ -97,7 +97,7 @@ export class CliStore implements ObjectStore {
 
   async readType(oid: string): Promise<ObjectType> {
     assertOid(oid);
-    return (await this.batchProcess().request(oid, true)).type;
+    return (await this.batchProcess().read(oid)).type;
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
@@ -167,14 +167,14 @@ export class CliStore implements ObjectStore {
   // ---- internals ----
 
   private async readObject(oid: string, expected: ObjectType): Promise<Uint8Array> {
-    const r = await this.batchProcess().request(oid, true);
+    const r = await this.batchProcess().read(oid);
     if (r.type !== expected) throw new Error(`object ${oid} is a ${r.type}, not a ${expected}`);
-    return r.content!;
+    return r.content;
   }
 
   private batchProcess(): BatchProcess {
     if (this.closed) throw new Error('object store is closed');
-    if (!this.batch || this.batch.dead) this.batch = new BatchProcess(this.git, ['cat-file', '--batch'], this.env);
+    if (!this.batch || this.batch.dead) this.batch = new BatchProcess(this.git, this.env);
     return this.batch;
   }
 
