@@ -1,9 +1,10 @@
 /**
- * The git-acl commands: names, options, help text. Plain data, imported by
- * main.ts before anything else, so `git acl --help` loads nothing heavy; each
- * command's code is imported only when that command runs.
+ * The git-acl commands: names, options, help text, and the usage lines and
+ * unknown-command error made from them. Imported by main.ts before anything
+ * else, so `git acl --help` loads nothing heavy; each command's code is
+ * imported only when that command runs.
  */
-import type { OptionSpec } from './args.js';
+import { UsageError, didYouMean, type OptionSpec } from './args.js';
 
 export interface CommandSpec {
   name: string;
@@ -152,4 +153,15 @@ export const COMMANDS: CommandSpec[] = [
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
+}
+
+/** The usage error for a command name that is not in the table, with the closest one. */
+export function unknownCommand(name: string): UsageError {
+  const hint = didYouMean(name, COMMANDS.map((c) => c.name));
+  return new UsageError(`'${name}' is not a git acl command${hint ? `; did you mean '${hint}'?` : ''} (see git acl -h)`);
+}
+
+/** `usage: git acl ...` and `   or: git acl ...` lines, as help and usage errors print them. */
+export function usageLines(c: CommandSpec): string[] {
+  return c.usage.map((u, i) => `${i === 0 ? 'usage: ' : '   or: '}git acl ${u}`);
 }

@@ -1,5 +1,5 @@
 /** Help text, rendered from the command table (commands.ts). */
-import { COMMANDS, findCommand, type CommandSpec } from './commands.js';
+import { COMMANDS, findCommand, unknownCommand, usageLines, type CommandSpec } from './commands.js';
 import { UsageError, type ParsedArgs } from './args.js';
 
 export function generalHelp(): string {
@@ -35,7 +35,7 @@ export function commandHelp(c: CommandSpec): string {
     `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` ${o.value}` : ''}`;
   const width = Math.max(...c.options.map((o) => optLabel(o).length));
   return [
-    ...c.usage.map((u, i) => `${i === 0 ? 'usage: ' : '   or: '}git acl ${u}`),
+    ...usageLines(c),
     '',
     ...c.description.flatMap((p) => [...wrap(p, 78), '']),
     'Options:',
@@ -71,10 +71,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     return 0;
   }
   const c = findCommand(name);
-  if (!c) {
-    const { unknownCommand } = await import('./main-support.js');
-    throw unknownCommand(name);
-  }
+  if (!c) throw unknownCommand(name);
   process.stdout.write(commandHelp(c));
   return 0;
 }

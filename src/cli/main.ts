@@ -6,7 +6,7 @@
  *
  * Exit codes: 0 ok, 1 denied / errors, 2 usage error.
  */
-import { COMMANDS, findCommand } from './commands.js';
+import { COMMANDS, findCommand, unknownCommand, usageLines } from './commands.js';
 import { CliError, UsageError, didYouMean, parseArgs, type ParsedArgs } from './args.js';
 import { errorMessage } from '../core/messages.js';
 
@@ -31,10 +31,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const name = argv[0]!;
   const spec = findCommand(name);
-  if (!spec) {
-    const { unknownCommand } = await import('./main-support.js');
-    throw unknownCommand(name);
-  }
+  if (!spec) throw unknownCommand(name);
   const rest = argv.slice(1);
   const end = rest.indexOf('--');
   const before = end < 0 ? rest : rest.slice(0, end);
@@ -54,7 +51,7 @@ function fail(e: unknown): number {
     const who = spec ? `git acl ${spec.name}` : 'git acl';
     let text = `${who}: ${e.message}\n`;
     if (spec) {
-      text += `${spec.usage.map((u, i) => `${i === 0 ? 'usage: ' : '   or: '}git acl ${u}`).join('\n')}\n(see git acl ${spec.name} -h)\n`;
+      text += `${usageLines(spec).join('\n')}\n(see git acl ${spec.name} -h)\n`;
     }
     process.stderr.write(text);
     return 2;
