@@ -21,6 +21,9 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/** Every command's exit status: 0 ok (allowed, clean), 1 denied or an error, 2 a usage error. */
+export const ExitCode = { ok: 0, fail: 1, usage: 2 } as const;
+
 /** A mistake in how the command was called: exit code 2, with the command's usage. */
 export class UsageError extends Error {
   constructor(

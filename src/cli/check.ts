@@ -18,7 +18,7 @@ import {
   type TreeOp,
 } from '../core/index.js';
 import { REF_OPS, TREE_OPS } from '../core/model.js';
-import { CliError, UsageError, flag, str, type ParsedArgs } from './args.js';
+import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson, type Out } from './output.js';
 import { loadPolicy } from './policy-source.js';
 import { findGitDir, gitConfig, normaliseUserId, resolveUser } from './repo.js';
@@ -89,14 +89,14 @@ export async function run(args: ParsedArgs): Promise<number> {
 
   if (json) {
     printJson({ source: policy.source, user: userId, owner: ownerId, allowed, decisions });
-    return allowed ? 0 : 1;
+    return allowed ? ExitCode.ok : ExitCode.fail;
   }
   const out = makeOut(false);
   for (const n of notes) out.err(n);
   out.line(`policy: ${policy.description}`);
   out.line(`user:   ${userId}${ownerId === userId ? ' (the owner)' : ''}`);
   for (const d of decisions) printDecision(out, d);
-  return allowed ? 0 : 1;
+  return allowed ? ExitCode.ok : ExitCode.fail;
 }
 
 /**

@@ -6,9 +6,9 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { runGit } from '../git/exec.js';
+import { runGit, succeeded } from '../git/exec.js';
 import { hookMark, hookScript } from '../server/hook-template.js';
-import { CliError, UsageError, type ParsedArgs } from './args.js';
+import { CliError, ExitCode, UsageError, type ParsedArgs } from './args.js';
 import { makeOut } from './output.js';
 import { requireGitDir } from './repo.js';
 
@@ -17,7 +17,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   const gitDir = await requireGitDir('install-client-hook');
   // In the working directory as it is (no GIT_DIR override): git answers relative to it, honouring core.hooksPath.
   const r = await runGit(['rev-parse', '--git-path', 'hooks/pre-push']);
-  if (r.code !== 0) throw new CliError(`cannot find the hooks directory of ${gitDir}: ${r.stderr}`);
+  if (!succeeded(r)) throw new CliError(`cannot find the hooks directory of ${gitDir}: ${r.stderr}`);
   // --git-path answers relative to the working directory.
   const hookPath = resolve(r.stdout.toString('utf8').trim());
   const wanted = hookScript('pre-push');
@@ -37,5 +37,5 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
   await chmod(hookPath, 0o755);
   out.line('pushes from this clone are now previewed against the remote\'s policy; skip once with git push --no-verify');
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,6 +1,6 @@
 /** Help text, rendered from the command table (commands.ts). */
 import { COMMANDS, findCommand, unknownCommand, usageLines, type CommandSpec } from './commands.js';
-import { UsageError, type ParsedArgs } from './args.js';
+import { ExitCode, UsageError, type ParsedArgs } from './args.js';
 
 export function generalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -68,10 +68,10 @@ export async function run(args: ParsedArgs): Promise<number> {
   if (rest.length) throw new UsageError(`too many arguments: ${rest.join(' ')}`, 'help');
   if (!name) {
     process.stdout.write(generalHelp());
-    return 0;
+    return ExitCode.ok;
   }
   const c = findCommand(name);
   if (!c) throw unknownCommand(name);
   process.stdout.write(commandHelp(c));
-  return 0;
+  return ExitCode.ok;
 }

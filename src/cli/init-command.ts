@@ -1,5 +1,5 @@
 /** `git acl init <bare-repo> --owner-key <file> [--preset <name>]...`: argument handling around init.ts. */
-import { CliError, UsageError, didYouMean, flag, list, str, type ParsedArgs } from './args.js';
+import { CliError, ExitCode, UsageError, didYouMean, flag, list, str, type ParsedArgs } from './args.js';
 import { makeOut } from './output.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
@@ -7,7 +7,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   const out = makeOut(false);
   if (flag(args, 'list-presets')) {
     for (const p of await listPresets()) out.line(p);
-    return 0;
+    return ExitCode.ok;
   }
   if (args.positionals.length === 0) throw new UsageError('missing <bare-repo>', 'init');
   if (args.positionals.length > 1) throw new UsageError(`too many arguments: ${args.positionals.slice(1).join(' ')}`, 'init');
@@ -25,7 +25,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     const result = await init({ repo: args.positionals[0]!, ownerKeyFile, presets });
     for (const c of result.changes) out.line(c);
     out.line(`owner: ${result.owner}`);
-    return 0;
+    return ExitCode.ok;
   } catch (e) {
     if (e instanceof InitError) throw new CliError(e.message);
     throw e;

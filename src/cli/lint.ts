@@ -1,6 +1,6 @@
 /** `git acl lint [<dir> | --ref <ref>] [--json]` */
 import { formatDiagnostic, lintPolicy } from '../core/index.js';
-import { UsageError, flag, str, type ParsedArgs } from './args.js';
+import { ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
 import { loadPolicy } from './policy-source.js';
 
@@ -17,7 +17,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   const warnings = diagnostics.length - errors;
   if (json) {
     printJson({ source: policy.source, diagnostics, errors, warnings });
-    return errors ? 1 : 0;
+    return errors ? ExitCode.fail : ExitCode.ok;
   }
   const out = makeOut(false);
   for (const n of policy.notes) out.err(n);
@@ -28,5 +28,5 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
   const summary = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
   out.line(errors ? out.red(summary) : diagnostics.length ? summary : out.green(summary));
-  return errors ? 1 : 0;
+  return errors ? ExitCode.fail : ExitCode.ok;
 }

@@ -7,7 +7,7 @@
  * Exit codes: 0 ok, 1 denied / errors, 2 usage error.
  */
 import { COMMANDS, findCommand, unknownCommand, usageLines } from './commands.js';
-import { CliError, UsageError, didYouMean, parseArgs, type ParsedArgs } from './args.js';
+import { CliError, ExitCode, UsageError, didYouMean, parseArgs, type ParsedArgs } from './args.js';
 import { errorMessage } from '../core/messages.js';
 
 export type CommandModule = { run(args: ParsedArgs): Promise<number> };
@@ -17,12 +17,12 @@ async function main(argv: string[]): Promise<number> {
   if (first === undefined) {
     const { generalHelp } = await import('./help.js');
     process.stderr.write(generalHelp());
-    return 2;
+    return ExitCode.usage;
   }
   if (first === '-h' || first === '--help') {
     const { generalHelp } = await import('./help.js');
     process.stdout.write(generalHelp());
-    return 0;
+    return ExitCode.ok;
   }
   if (first === '--version' || first === '-V') argv = ['version', ...argv.slice(1)];
   else if (first.startsWith('-')) {
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   if (before.includes('--help') || before.includes('-h')) {
     const { commandHelp } = await import('./help.js');
     process.stdout.write(commandHelp(spec));
-    return 0;
+    return ExitCode.ok;
   }
   const args = parseArgs(rest, spec.options, spec.name);
   const mod = (await import(spec.module)) as CommandModule;
@@ -54,13 +54,13 @@ function fail(e: unknown): number {
       text += `${usageLines(spec).join('\n')}\n(see git acl ${spec.name} -h)\n`;
     }
     process.stderr.write(text);
-    return 2;
+    return ExitCode.usage;
   }
   const cmd = COMMANDS.some((c) => c.name === process.argv[2]) ? ` ${process.argv[2]}` : '';
   const message = errorMessage(e);
   process.stderr.write(`git acl${cmd}: ${e instanceof CliError ? '' : 'error: '}${message}\n`);
   if (!(e instanceof CliError) && process.env.GIT_ACL_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-  return 1;
+  return ExitCode.fail;
 }
 
 main(process.argv.slice(2)).then(

@@ -62,9 +62,9 @@ export async function loadPolicy(opts: { dir?: string; ref?: string }): Promise<
 }
 
 async function currentBranch(): Promise<string | null> {
-  const { runGit } = await import('../git/exec.js');
+  const { runGit, succeeded } = await import('../git/exec.js');
   const r = await runGit(['symbolic-ref', '--quiet', 'HEAD']);
-  return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
+  return succeeded(r) ? r.stdout.toString('utf8').trim() : null;
 }
 
 export async function loadRef(gitDir: string, rev: string, shown: string): Promise<LoadedPolicy> {

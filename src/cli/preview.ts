@@ -14,12 +14,12 @@
  * - the signature: the push must still be made with `git push --signed`.
  */
 import { isZeroOid } from '../git/objects.js';
-import { runGit } from '../git/exec.js';
+import { envWithoutGit, failureLine, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import type { RefUpdate } from '../git/operations.js';
 import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
-import { CliError, UsageError, flag, str, type ParsedArgs } from './args.js';
+import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
 import { gitConfig, normaliseUserId, requireGitDir, resolveUser } from './repo.js';
 
@@ -72,7 +72,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     if (prePush) {
       // Not a git-acl server: let the push go.
       if (!json) out.err(`note: ${msg}`);
-      return 0;
+      return ExitCode.ok;
     }
     throw new CliError(msg);
   }
@@ -87,7 +87,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   if (updates.length === 0) {
     if (json) printJson({ remote: target.remote, policy: { ref: POLICY_REF, commit: policyCommit }, user: userId, owner: owner.id, updates: [], accepted: true, lines: [] });
     else if (!prePush) out.line(`preview: nothing to push to ${target.remote} (everything up to date)`);
-    return 0;
+    return ExitCode.ok;
   }
 
   // 4. Objects: the old values must be readable here to diff against them.
@@ -144,7 +144,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       lines,
       verdict,
     });
-    return accepted ? 0 : 1;
+    return accepted ? ExitCode.ok : ExitCode.fail;
   }
   for (const w of warnings) out.err(w);
   for (const l of lines) out.line(accepted ? l : out.red(l));
@@ -152,14 +152,14 @@ export async function run(args: ParsedArgs): Promise<number> {
     if (!prePush) {
       out.line(`preview: ${target.remote} would accept this push of ${updates.length} ref${updates.length === 1 ? '' : 's'} (${updates.map((u) => u.ref).join(', ')}) by ${userId}`);
     }
-    return 0;
+    return ExitCode.ok;
   }
   out.line(
     prePush
       ? `preview: ${target.remote} would reject this push, so it was not sent (git push --no-verify skips this check)`
       : `preview: ${target.remote} would reject this push`,
   );
-  return 1;
+  return ExitCode.fail;
 }
 
 /** True when the push brings `keyFile` onto the policy branch (a registration). */
@@ -206,13 +206,13 @@ async function describeRemote(env: NodeJS.ProcessEnv, remote: string, url?: stri
 
 async function gitConfigEnv(env: NodeJS.ProcessEnv, key: string): Promise<string | null> {
   const r = await runGit(['config', '--get', key], { env });
-  const v = r.code === 0 ? r.stdout.toString('utf8').trim() : '';
+  const v = succeeded(r) ? r.stdout.toString('utf8').trim() : '';
   return v || null;
 }
 
 async function currentBranch(env: NodeJS.ProcessEnv): Promise<string | null> {
   const r = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { env: { ...env } });
-  return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
+  return succeeded(r) ? r.stdout.toString('utf8').trim() : null;
 }
 
 async function defaultRemote(env: NodeJS.ProcessEnv): Promise<string> {
@@ -227,8 +227,8 @@ async function defaultRemote(env: NodeJS.ProcessEnv): Promise<string> {
 
 async function lsRemote(env: NodeJS.ProcessEnv, target: Target, patterns: string[]): Promise<Map<string, string>> {
   const r = await runGit(['ls-remote', '--', target.remote, ...patterns], { env });
-  if (r.code !== 0) {
-    const why = r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
+  if (!succeeded(r)) {
+    const why = failureLine(r);
     throw new CliError(`cannot list the refs of ${target.remote}: ${why}`);
   }
   const map = new Map<string, string>();
@@ -246,22 +246,22 @@ async function fetchPolicy(env: NodeJS.ProcessEnv, target: Target): Promise<stri
     ? ['fetch', '--quiet', '--no-write-fetch-head', target.remote, `+${POLICY_REF}:${tracking}`]
     : ['fetch', '--quiet', target.remote, POLICY_REF];
   const r = await runGit(args, { env });
-  if (r.code !== 0) {
-    const why = r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
+  if (!succeeded(r)) {
+    const why = failureLine(r);
     throw new CliError(`cannot fetch ${POLICY_REF} from ${target.remote}: ${why}`);
   }
   const rev = await runGit(['rev-parse', '--verify', '--quiet', `${target.named ? tracking : 'FETCH_HEAD'}^{commit}`], { env });
-  if (rev.code !== 0) throw new CliError(`${target.remote}'s ${POLICY_REF} is not a commit`);
+  if (!succeeded(rev)) throw new CliError(`${target.remote}'s ${POLICY_REF} is not a commit`);
   return rev.stdout.toString('utf8').trim();
 }
 
 async function hasObject(env: NodeJS.ProcessEnv, oid: string): Promise<boolean> {
-  return (await runGit(['cat-file', '-e', oid], { env })).code === 0;
+  return succeeded(await runGit(['cat-file', '-e', oid], { env }));
 }
 
 async function revParse(env: NodeJS.ProcessEnv, args: string[]): Promise<string | null> {
   const r = await runGit(['rev-parse', ...args], { env });
-  const v = r.code === 0 ? r.stdout.toString('utf8').trim() : '';
+  const v = succeeded(r) ? r.stdout.toString('utf8').trim() : '';
   return v || null;
 }
 
@@ -335,10 +335,8 @@ async function findOwner(env: NodeJS.ProcessEnv, target: Target, option: string 
   }
   const path = localPath(target.url);
   if (path) {
-    const clean: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of Object.keys(clean)) if (k.startsWith('GIT_')) delete clean[k];
-    const dir = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path, env: clean }).catch(() => null);
-    if (dir && dir.code === 0) {
+    const dir = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path, env: envWithoutGit() }).catch(() => null);
+    if (dir && succeeded(dir)) {
       const v = await gitConfig('acl.owner', dir.stdout.toString('utf8').trim()).catch(() => null);
       const id = v ? normaliseUserId(v) : null;
       if (id) return { id, why: `acl.owner of ${path}` };

@@ -2,13 +2,13 @@
  * What the front ends need from the user's repository and keyring: where the
  * git directory is, config values, ref resolution, and the user's own key.
  */
-import { runCommand, runGit } from '../git/exec.js';
+import { answeredNo, exitStatus, failureLine, runCommand, runGit, succeeded } from '../git/exec.js';
 import { CliError } from './args.js';
 
 /** The absolute git directory of the repository around the working directory, or null outside one. */
 export async function findGitDir(cwd = process.cwd()): Promise<string | null> {
   const r = await runGit(['rev-parse', '--absolute-git-dir'], { cwd }).catch(() => null);
-  if (!r || r.code !== 0) return null;
+  if (!r || !succeeded(r)) return null;
   return r.stdout.toString('utf8').trim() || null;
 }
 
@@ -22,8 +22,8 @@ export async function requireGitDir(what: string): Promise<string> {
 export async function gitConfig(key: string, gitDir?: string): Promise<string | null> {
   const env = gitDir ? { ...process.env, GIT_DIR: gitDir } : process.env;
   const r = await runGit(['config', '--get', key], { env });
-  if (r.code === 1) return null;
-  if (r.code !== 0) throw new CliError(`cannot read git config ${key}: ${r.stderr || `exit ${r.code}`}`);
+  if (answeredNo(r)) return null;
+  if (!succeeded(r)) throw new CliError(`cannot read git config ${key}: ${r.stderr || exitStatus(r)}`);
   const v = r.stdout.toString('utf8').trim();
   return v === '' ? null : v;
 }
@@ -33,17 +33,17 @@ export async function resolveCommit(gitDir: string, rev: string): Promise<{ comm
   if (rev.startsWith('-')) throw new CliError(`invalid ref ${rev}`);
   const env = { ...process.env, GIT_DIR: gitDir };
   const r = await runGit(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { env });
-  if (r.code !== 0) throw new CliError(`ref ${rev} does not exist in ${gitDir} (or is not a commit)`);
+  if (!succeeded(r)) throw new CliError(`ref ${rev} does not exist in ${gitDir} (or is not a commit)`);
   const commit = r.stdout.toString('utf8').trim();
   const n = await runGit(['rev-parse', '--symbolic-full-name', rev], { env });
-  const fullName = n.code === 0 ? n.stdout.toString('utf8').trim() || null : null;
+  const fullName = succeeded(n) ? n.stdout.toString('utf8').trim() || null : null;
   return { commit, fullName };
 }
 
 /** True when the full ref exists in the repository. */
 export async function refExists(gitDir: string, ref: string): Promise<boolean> {
   const r = await runGit(['show-ref', '--verify', '--quiet', ref], { env: { ...process.env, GIT_DIR: gitDir } });
-  return r.code === 0;
+  return succeeded(r);
 }
 
 /** 40 hex digits, upper case: a user ID as gpg prints a v4 fingerprint (spaces and lower case accepted). */
@@ -63,7 +63,7 @@ export async function resolveUser(value: string, option = '--user'): Promise<{ u
     if (!key) {
       // Like git: without user.signingkey, gpg picks the key by the committer identity.
       const ident = await runGit(['var', 'GIT_COMMITTER_IDENT']);
-      const who = ident.code === 0 ? ident.stdout.toString('utf8').trim().replace(/\s+\d+\s+[+-]\d{4}$/, '') : '';
+      const who = succeeded(ident) ? ident.stdout.toString('utf8').trim().replace(/\s+\d+\s+[+-]\d{4}$/, '') : '';
       const found = who ? await fingerprintOf(who).catch(() => null) : null;
       if (found) return { userId: found, from: `committer identity ${who}` };
       throw new CliError(
@@ -87,8 +87,8 @@ export async function fingerprintOf(key: string): Promise<string> {
   const r = await runCommand(program, ['--batch', '--with-colons', '--fingerprint', '--', key]).catch((e: Error) => {
     throw new CliError(`user.signingkey ${key}: ${e.message}`);
   });
-  if (r.code !== 0) {
-    const why = r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
+  if (!succeeded(r)) {
+    const why = failureLine(r);
     throw new CliError(`user.signingkey ${key}: gpg knows no such key (${why.trim()})`);
   }
   const fprs: string[] = [];

@@ -1,7 +1,7 @@
 /** `git acl version`: the package version, read from git-acl's own package.json. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, type ParsedArgs } from './args.js';
+import { ExitCode, UsageError, type ParsedArgs } from './args.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 
 export function version(): string {
@@ -12,5 +12,5 @@ export function version(): string {
 export async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`too many arguments: ${args.positionals.join(' ')}`, 'version');
   process.stdout.write(`git-acl ${version()}\n`);
-  return 0;
+  return ExitCode.ok;
 }

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ObjectType } from './store.js';
 import { oneLine } from '../core/messages.js';
+import { GitProcessError, ObjectNotFoundError } from './errors.js';
 
 /** An object as cat-file returns it. */
 export interface BatchObject {
@@ -32,10 +33,11 @@ export class BatchProcess {
   /** Set while waiting for an object's body: its header and the number of bytes to read (content + LF). */
   private body: { type: ObjectType; need: number } | null = null;
   private stderr = '';
-  private failure: Error | null = null;
+  private failure: GitProcessError | null = null;
 
   constructor(git: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(git, ['cat-file', '--batch'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = ['cat-file', '--batch'];
+    this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += b.toString('utf8');
@@ -43,10 +45,10 @@ export class BatchProcess {
     this.child.stdin.on('error', () => {
       /* reported through 'close' */
     });
-    this.child.on('error', (e) => this.fail(new Error(`cannot run ${git} cat-file: ${oneLine(e.message)}`)));
+    this.child.on('error', (e) => this.fail(new GitProcessError(`cannot run ${git} cat-file: ${oneLine(e.message)}`, args, undefined, git)));
     this.child.on('close', (code, signal) => {
       const why = oneLine(this.stderr) || (signal ? `killed by ${signal}` : `exit ${code}`);
-      this.fail(new Error(`git cat-file stopped: ${why}`));
+      this.fail(new GitProcessError(`git cat-file stopped: ${why}`, args, { exitCode: code, signal, stderr: this.stderr.trim() }, git));
     });
   }
 
@@ -67,11 +69,11 @@ export class BatchProcess {
     });
   }
 
-  private fail(e: Error): void {
+  private fail(e: GitProcessError): void {
     this.dead = true;
     if (!this.failure) this.failure = e;
     for (const p of this.queue.splice(0)) {
-      p.reject(new Error(`cannot read object ${p.oid}: ${e.message}`));
+      p.reject(new GitProcessError(`cannot read object ${p.oid}: ${e.message}`, e.args, e, e.program, { cause: e }));
     }
   }
 
@@ -110,7 +112,7 @@ export class BatchProcess {
       const line = this.take(nl + 1).toString('utf8', 0, nl);
       const p = this.queue[0];
       if (!p) {
-        this.fail(new Error(`unexpected output from git cat-file: ${oneLine(line)}`));
+        this.fail(new GitProcessError(`unexpected output from git cat-file: ${oneLine(line)}`, ['cat-file', '--batch']));
         this.child.kill();
         return;
       }
@@ -119,10 +121,10 @@ export class BatchProcess {
         this.body = { type: parts[1] as ObjectType, need: Number(parts[2]) + 1 };
       } else if (parts.length === 2 && parts[1] === 'missing') {
         this.queue.shift();
-        p.reject(new Error(`object ${p.oid} not found`));
+        p.reject(new ObjectNotFoundError(p.oid));
       } else {
         this.queue.shift();
-        p.reject(new Error(`cannot read object ${p.oid}: ${oneLine(line)}`));
+        p.reject(new GitProcessError(`cannot read object ${p.oid}: ${oneLine(line)}`, ['cat-file', '--batch']));
       }
     }
   }

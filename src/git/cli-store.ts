@@ -16,15 +16,16 @@
  * that were pushed, never a `refs/replace/` substitute (isomorphic-git does
  * not honour replace refs either, so both stores agree).
  *
- * Any failure throws an Error with a one-line message naming the object or ref.
+ * Any failure throws a GitError (errors.ts) with a one-line message naming the object or ref.
  */
-import { spawn } from 'node:child_process';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import { EMPTY_TREE_OID, assertOid, parseCommitParents, parseCommitTree, parseTagTarget, parseTreeObject } from './objects.js';
 import { assertRefName } from './names.js';
 import { BatchProcess } from './cat-file.js';
 import { parseRawDiff } from './raw-diff.js';
 import { oneLine } from '../core/messages.js';
+import { answeredNo, exitStatus, outcomeOf, runCommand, succeeded, type RunResult } from './exec.js';
+import { GitError, GitProcessError, ObjectTypeError } from './errors.js';
 
 export interface CliStoreOptions {
   /** The git executable; default `git` from PATH. */
@@ -39,13 +40,6 @@ export function openCliStore(location: RepoLocation | string, options: CliStoreO
 }
 
 const MAX_TAG_DEPTH = 64;
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-}
 
 export class CliStore implements ObjectStore {
   readonly location: RepoLocation;
@@ -74,16 +68,18 @@ export class CliStore implements ObjectStore {
   async resolveRef(ref: string): Promise<string | null> {
     assertRefName(ref);
     if (ref === 'HEAD') {
-      const r = await this.run(['rev-parse', '--verify', '--quiet', 'HEAD']);
-      if (r.code === 1) return null;
-      if (r.code !== 0) throw new Error(`cannot resolve ref HEAD: ${this.describe(r)}`);
+      const args = ['rev-parse', '--verify', '--quiet', 'HEAD'];
+      const r = await this.run(args);
+      if (answeredNo(r)) return null;
+      if (!succeeded(r)) throw this.failed(`cannot resolve ref HEAD`, args, r);
       const oid = r.stdout.toString('utf8').trim();
       assertOid(oid, 'object id for ref HEAD');
       return oid;
     }
     // for-each-ref also lists refs below `ref/`; keep only the exact name.
-    const r = await this.run(['for-each-ref', '--format=%(objectname) %(refname)', '--', ref]);
-    if (r.code !== 0) throw new Error(`cannot resolve ref ${ref}: ${this.describe(r)}`);
+    const args = ['for-each-ref', '--format=%(objectname) %(refname)', '--', ref];
+    const r = await this.run(args);
+    if (!succeeded(r)) throw this.failed(`cannot resolve ref ${ref}`, args, r);
     for (const line of r.stdout.toString('utf8').split('\n')) {
       const sp = line.indexOf(' ');
       if (sp > 0 && line.slice(sp + 1) === ref) {
@@ -105,7 +101,7 @@ export class CliStore implements ObjectStore {
     let cur = oid;
     let type = await this.readType(cur);
     for (let depth = 0; type === 'tag'; depth++) {
-      if (depth >= MAX_TAG_DEPTH) throw new Error(`tag chain too deep at ${oid}`);
+      if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
       const obj = await this.readObject(cur, 'tag');
       const target = parseTagTarget(obj, cur);
       cur = target.oid;
@@ -134,8 +130,9 @@ export class CliStore implements ObjectStore {
     const from = oldTree ?? EMPTY_TREE_OID;
     assertOid(from, 'tree id');
     assertOid(newTree, 'tree id');
-    const r = await this.run(['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', '--no-ext-diff', '--ignore-submodules=none', from, newTree]);
-    if (r.code !== 0) throw new Error(`cannot diff trees ${from}..${newTree}: ${this.describe(r)}`);
+    const args = ['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', '--no-ext-diff', '--ignore-submodules=none', from, newTree];
+    const r = await this.run(args);
+    if (!succeeded(r)) throw this.failed(`cannot diff trees ${from}..${newTree}`, args, r);
     return parseRawDiff(r.stdout, `${from}..${newTree}`);
   }
 
@@ -145,16 +142,17 @@ export class CliStore implements ObjectStore {
     if (ancestor === descendant) {
       // Still make sure it is a readable commit.
       const t = await this.readType(ancestor);
-      if (t !== 'commit') throw new Error(`object ${ancestor} is a ${t}, not a commit`);
+      if (t !== 'commit') throw new ObjectTypeError(ancestor, t, 'commit');
       return true;
     }
     // The usual push adds commits on top of the old tip: a parent check in-process saves starting merge-base.
     const parents = parseCommitParents(await this.readObject(descendant, 'commit'));
     if (parents.includes(ancestor)) return true;
-    const r = await this.run(['merge-base', '--is-ancestor', ancestor, descendant]);
-    if (r.code === 0) return true;
-    if (r.code === 1 && r.stderr.trim() === '') return false;
-    throw new Error(`cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${this.describe(r)}`);
+    const args = ['merge-base', '--is-ancestor', ancestor, descendant];
+    const r = await this.run(args);
+    if (succeeded(r)) return true;
+    if (answeredNo(r) && r.stderr === '') return false;
+    throw this.failed(`cannot tell whether ${ancestor} is an ancestor of ${descendant}`, args, r);
   }
 
   async close(): Promise<void> {
@@ -168,35 +166,25 @@ export class CliStore implements ObjectStore {
 
   private async readObject(oid: string, expected: ObjectType): Promise<Uint8Array> {
     const r = await this.batchProcess().read(oid);
-    if (r.type !== expected) throw new Error(`object ${oid} is a ${r.type}, not a ${expected}`);
+    if (r.type !== expected) throw new ObjectTypeError(oid, r.type, expected);
     return r.content;
   }
 
   private batchProcess(): BatchProcess {
-    if (this.closed) throw new Error('object store is closed');
+    if (this.closed) throw new GitError('closed', 'object store is closed');
     if (!this.batch || this.batch.dead) this.batch = new BatchProcess(this.git, this.env);
     return this.batch;
   }
 
-
-  private describe(r: RunResult): string {
+  /** `<what>: <git's stderr> (<exit status>)`, carrying the args and the outcome. */
+  private failed(what: string, args: string[], r: RunResult): GitProcessError {
     const err = oneLine(r.stderr);
-    const status = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
-    return err ? `${err} (${status})` : status;
+    const status = exitStatus(r);
+    return new GitProcessError(`${what}: ${err ? `${err} (${status})` : status}`, args, outcomeOf(r), this.git);
   }
 
   private run(args: string[]): Promise<RunResult> {
-    if (this.closed) return Promise.reject(new Error('object store is closed'));
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.git, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e) => reject(new Error(`cannot run ${this.git} ${args[0]}: ${oneLine(e.message)}`)));
-      child.on('close', (code, signal) => {
-        resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });
-      });
-    });
+    if (this.closed) return Promise.reject(new GitError('closed', 'object store is closed'));
+    return runCommand(this.git, args, { env: this.env });
   }
 }

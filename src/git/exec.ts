@@ -1,63 +1,112 @@
 /**
- * Runs one command (git, or gpg for the front ends) to completion. Used by
- * the front ends (init, config reads); the hot path keeps long-lived git
- * processes in cli-store instead.
+ * Runs a program (git, or gpg for the front ends) to completion: the one
+ * wrapper around short-lived children, used by the git store (diff-tree,
+ * merge-base, for-each-ref), config reads, init and the CLI. The git store's
+ * long-lived `cat-file --batch` is in cat-file.ts.
  */
 import { spawn } from 'node:child_process';
+import { oneLine } from '../core/messages.js';
+import { GitProcessError, type ProcessOutcome } from './errors.js';
 
-export interface GitResult {
-  code: number;
+export interface RunResult {
+  /** The exit status; null when a signal ended the process. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: Buffer;
+  /** stderr, trimmed. */
   stderr: string;
 }
 
-export interface GitOptions {
+export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin; without it stdin is /dev/null. */
   input?: string | Uint8Array;
 }
 
-export function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult> {
+/**
+ * Exit statuses with a meaning. Some git commands answer "no" with status 1
+ * rather than failing: `config --get` (no such key), `merge-base
+ * --is-ancestor` (not an ancestor), `rev-parse --verify --quiet` (no such
+ * object), `symbolic-ref --quiet` (not a symbolic ref).
+ */
+export const GitExit = { ok: 0, no: 1 } as const;
+
+export function succeeded(r: RunResult): boolean {
+  return r.code === GitExit.ok;
+}
+
+/** Status 1, the "no" of the commands above (never a signal: then `code` is null). */
+export function answeredNo(r: RunResult): boolean {
+  return r.code === GitExit.no;
+}
+
+/** `exit 128` or `killed by SIGKILL`. */
+export function exitStatus(r: RunResult): string {
+  return r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
+}
+
+/** Why a run failed, in one line: the last line git or gpg wrote on stderr, else the exit status. */
+export function failureLine(r: RunResult): string {
+  return r.stderr.split('\n').filter(Boolean).pop() ?? exitStatus(r);
+}
+
+export function outcomeOf(r: RunResult): ProcessOutcome {
+  return { exitCode: r.code, signal: r.signal, stderr: r.stderr };
+}
+
+/** `env` (default: this process's) without the GIT_* variables that would point git at another repository. */
+export function envWithoutGit(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of Object.keys(out)) if (k.startsWith('GIT_')) delete out[k];
+  return out;
+}
+
+export function runGit(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return runCommand('git', args, opts);
 }
 
-/** Rejects only when the program cannot be started; a non-zero exit is in `code`. */
-export function runCommand(cmd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
+/** Rejects (GitProcessError) only when the program cannot be started; a non-zero exit is in `code`. */
+export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code) =>
-      resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8').trim() }),
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => {
+      // `git diff-tree`, but `gpg`: a git subcommand names what failed, an option does not.
+      const what = args[0] !== undefined && !args[0].startsWith('-') ? `${cmd} ${args[0]}` : cmd;
+      reject(new GitProcessError(`cannot run ${what}: ${oneLine(e.message)}`, args, undefined, cmd));
+    });
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8').trim() }),
     );
-    child.stdin.on('error', () => undefined); // git may exit before reading its input; the exit code says why
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // the child may exit before reading its input; the exit code says why
+      child.stdin.end(opts.input);
+    }
   });
 }
 
-/** Runs git and returns stdout as text; throws with git's own message on failure. */
-export async function gitText(args: string[], opts: GitOptions = {}): Promise<string> {
+/** Runs git and returns stdout as text; throws (GitProcessError) with git's own message on failure. */
+export async function gitText(args: string[], opts: RunOptions = {}): Promise<string> {
   const r = await runGit(args, opts);
-  if (r.code !== 0) {
-    const why = r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`;
-    throw new Error(`git ${args[0]} failed: ${why}`);
-  }
+  if (!succeeded(r)) throw new GitProcessError(`git ${args[0]} failed: ${failureLine(r)}`, args, outcomeOf(r));
   return r.stdout.toString('utf8');
 }
 
 /** Every value of the server's `acl.*` config keys, read in one git call. */
 export async function readAclConfig(gitDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Map<string, string[]>> {
-  const r = await runGit(['config', '-z', '--get-regexp', '^acl\\.'], { env: { ...env, GIT_DIR: gitDir } });
+  const args = ['config', '-z', '--get-regexp', '^acl\\.'];
+  const r = await runGit(args, { env: { ...env, GIT_DIR: gitDir } });
   const map = new Map<string, string[]>();
-  if (r.code === 1) return map; // no acl.* key at all
-  if (r.code !== 0) throw new Error(`cannot read git config: ${r.stderr || `exit ${r.code}`}`);
+  if (answeredNo(r)) return map; // no acl.* key at all
+  if (!succeeded(r)) throw new GitProcessError(`cannot read git config: ${r.stderr || exitStatus(r)}`, args, outcomeOf(r));
   for (const item of r.stdout.toString('utf8').split('\0')) {
     if (!item) continue;
     const nl = item.indexOf('\n');

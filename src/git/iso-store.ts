@@ -23,6 +23,7 @@ import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } fro
 import { assertOid, parseCommitTree, parseTagTarget, parseTreeRaw, type RawTreeEntry } from './objects.js';
 import { assertRefName, decodeKey, sortChanges, type KeyedChange } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
+import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTypeError } from './errors.js';
 import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
 
 export interface IsoStoreOptions {
@@ -90,7 +91,7 @@ export class IsoStore implements ObjectStore {
       }
       return null;
     }
-    throw new Error(`symbolic ref ${ref} nests too deeply`);
+    throw new GitError('read-failed', `symbolic ref ${ref} nests too deeply`);
   }
 
   async readType(oid: string): Promise<ObjectType> {
@@ -103,7 +104,7 @@ export class IsoStore implements ObjectStore {
     let cur = oid;
     let obj = await this.read(cur);
     for (let depth = 0; obj.type === 'tag'; depth++) {
-      if (depth >= MAX_TAG_DEPTH) throw new Error(`tag chain too deep at ${oid}`);
+      if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
       cur = parseTagTarget(obj.content, cur).oid;
       obj = await this.read(cur);
     }
@@ -141,13 +142,13 @@ export class IsoStore implements ObjectStore {
     assertOid(descendant, 'commit id');
     for (const oid of [ancestor, descendant]) {
       const t = await this.readType(oid);
-      if (t !== 'commit') throw new Error(`object ${oid} is a ${t}, not a commit`);
+      if (t !== 'commit') throw new ObjectTypeError(oid, t, 'commit');
     }
     if (ancestor === descendant) return true;
     try {
       return await isDescendent({ fs: await this.fs(), gitdir: this.gitdir, oid: descendant, ancestor, depth: -1, cache: this.cache });
     } catch (e) {
-      throw new Error(`cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${oneLine(errorMessage(e))}`);
+      throw new GitError('read-failed', `cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${oneLine(errorMessage(e))}`, { cause: e });
     }
   }
 
@@ -193,12 +194,12 @@ export class IsoStore implements ObjectStore {
 
   private async readAs(oid: string, expected: ObjectType): Promise<Uint8Array> {
     const obj = await this.read(oid);
-    if (obj.type !== expected) throw new Error(`object ${oid} is a ${obj.type}, not a ${expected}`);
+    if (obj.type !== expected) throw new ObjectTypeError(oid, obj.type, expected);
     return obj.content;
   }
 
   private async read(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
-    if (this.closed) throw new Error('object store is closed');
+    if (this.closed) throw new GitError('closed', 'object store is closed');
     // Bound concurrent reads: a wide diff would otherwise open a file per tree at once (EMFILE).
     while (this.active >= MAX_CONCURRENT_READS) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active++;
@@ -216,14 +217,14 @@ export class IsoStore implements ObjectStore {
       r = await readObject({ fs: await this.fs(), gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
     } catch (e) {
       const code = (e as { code?: unknown }).code;
-      if (code === 'NotFoundError') throw new Error(`object ${oid} not found`);
-      throw new Error(`cannot read object ${oid}: ${oneLine(errorMessage(e))}`);
+      if (code === 'NotFoundError') throw new ObjectNotFoundError(oid);
+      throw new GitError('read-failed', `cannot read object ${oid}: ${oneLine(errorMessage(e))}`, { cause: e });
     }
     const type = r.type as string;
     if (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag') {
-      throw new Error(`object ${oid} has unknown type ${JSON.stringify(type)}`);
+      throw new MalformedObjectError(`object ${oid} has unknown type ${JSON.stringify(type)}`);
     }
-    if (!(r.object instanceof Uint8Array)) throw new Error(`cannot read object ${oid}: unexpected format`);
+    if (!(r.object instanceof Uint8Array)) throw new GitError('read-failed', `cannot read object ${oid}: unexpected format`);
     // A plain Uint8Array view (isomorphic-git hands out Buffers in Node), so both stores return the same shape.
     const o = r.object;
     return { type, content: new Uint8Array(o.buffer, o.byteOffset, o.byteLength) };
@@ -270,7 +271,7 @@ export class IsoStore implements ObjectStore {
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-      throw new Error(`cannot read ${path}: ${oneLine(errorMessage(e))}`);
+      throw new GitError('read-failed', `cannot read ${path}: ${oneLine(errorMessage(e))}`, { cause: e });
     }
   }
 }

@@ -1,5 +1,6 @@
 /** Tree-entry modes: git's canonical form of a raw mode, and the kind of entry each mode stands for. */
 import type { EntryKind, EntryMode } from './store.js';
+import { MalformedObjectError } from './errors.js';
 
 /**
  * Git's canonical mode for a raw tree-entry mode (octal text as stored in a
@@ -25,7 +26,7 @@ export function canonicalMode(raw: string): EntryMode {
   if (/^100[0-7]{3}$/.test(raw)) {
     return (parseInt(raw, 8) & 0o100) !== 0 ? '100755' : '100644';
   }
-  throw new Error(`unsupported tree entry mode ${JSON.stringify(raw)}`);
+  throw new MalformedObjectError(`unsupported tree entry mode ${JSON.stringify(raw)}`);
 }
 
 export function kindOfMode(mode: EntryMode): EntryKind {

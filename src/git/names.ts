@@ -5,6 +5,7 @@
  * imports (browser-safe).
  */
 import type { TreeChange } from './store.js';
+import { InvalidRefNameError } from './errors.js';
 
 /**
  * Throws unless `ref` is `HEAD` or a full ref name under `refs/` that git
@@ -18,7 +19,7 @@ export function assertRefName(ref: string): void {
     !(ref === 'HEAD' || ref.startsWith('refs/')) ||
     /[\x00-\x20\x7f~^:?*[\\]|\.\.|\/\/|\/$|\.lock$|\/\.|@\{/.test(ref)
   ) {
-    throw new Error(`invalid ref name ${JSON.stringify(String(ref)).slice(0, 200)}`);
+    throw new InvalidRefNameError(ref);
   }
 }
 

@@ -7,6 +7,7 @@ import type { EntryMode, TreeEntry } from './store.js';
 import { canonicalMode, kindOfMode } from './modes.js';
 import { bytesKey, decodeKey, keyToBytes } from './names.js';
 import { errorMessage } from '../core/messages.js';
+import { InvalidOidError, MalformedObjectError } from './errors.js';
 
 /** The all-zero object id git uses on a hook's stdin for "absent". */
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -29,7 +30,7 @@ export function isZeroOid(s: string): boolean {
 /** Throws unless `oid` is a full lower-case hex object id. Keeps arbitrary text out of git's argv and stdin protocols. */
 export function assertOid(oid: string, what = 'object id'): void {
   if (typeof oid !== 'string' || !OID_RE.test(oid)) {
-    throw new Error(`invalid ${what}: ${JSON.stringify(String(oid)).slice(0, 100)}`);
+    throw new InvalidOidError(oid, what);
   }
 }
 
@@ -45,7 +46,7 @@ export function bytesToHex(bytes: Uint8Array, start = 0, end = bytes.length): st
 export function parseTagTarget(content: Uint8Array, tagOid: string): { oid: string; type: string } {
   const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 200));
   const m = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/.exec(head);
-  if (!m) throw new Error(`malformed tag object ${tagOid}`);
+  if (!m) throw new MalformedObjectError(`malformed tag object ${tagOid}`);
   return { oid: m[1]!, type: m[2]! };
 }
 
@@ -53,7 +54,7 @@ export function parseTagTarget(content: Uint8Array, tagOid: string): { oid: stri
 export function parseCommitTree(content: Uint8Array, commitOid: string): string {
   const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 100));
   const m = /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(head);
-  if (!m) throw new Error(`malformed commit object ${commitOid}`);
+  if (!m) throw new MalformedObjectError(`malformed commit object ${commitOid}`);
   return m[1]!;
 }
 
@@ -86,13 +87,13 @@ export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number)
   while (i < data.length) {
     const sp = data.indexOf(0x20, i);
     const nul = sp < 0 ? -1 : data.indexOf(0, sp + 1);
-    if (sp < 0 || nul < 0 || nul + 1 + hashLen > data.length) throw new Error(`malformed tree object ${treeOid}`);
+    if (sp < 0 || nul < 0 || nul + 1 + hashLen > data.length) throw new MalformedObjectError(`malformed tree object ${treeOid}`);
     const rawMode = bytesKey(data, i, sp);
     let mode: EntryMode;
     try {
       mode = canonicalMode(rawMode);
     } catch (e) {
-      throw new Error(`tree ${treeOid}: ${errorMessage(e)}`);
+      throw new MalformedObjectError(`tree ${treeOid}: ${errorMessage(e)}`);
     }
     const key = bytesKey(data, sp + 1, nul);
     const { text, unsafe } = decodeKey(key);

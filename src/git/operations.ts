@@ -30,6 +30,7 @@ import type { Operation, RefOp, RefOperation, TreeOp, TreeOperation } from '../c
 import type { EntryKind, ObjectStore, ObjectType, TreeChange } from './store.js';
 import { assertOid, isZeroOid } from './objects.js';
 import { errorMessage } from '../core/messages.js';
+import { GitError, type GitErrorCode } from './errors.js';
 
 /** One `old new ref` line of the hook's stdin. A 40-zero (or 64-zero) oid means absent. */
 export interface RefUpdate {
@@ -99,7 +100,7 @@ async function analyzeUpdate(store: ObjectStore, u: RefUpdate): Promise<UpdateAn
   }
 
   const newPeeled = await store.peel(u.newOid).catch((e: unknown) => {
-    throw new Error(`cannot read new value ${u.newOid} of ${u.ref}: ${errorMessage(e)}`);
+    throw new GitError(codeOf(e), `cannot read new value ${u.newOid} of ${u.ref}: ${errorMessage(e)}`, { cause: e });
   });
 
   if (isTag) {
@@ -112,7 +113,7 @@ async function analyzeUpdate(store: ObjectStore, u: RefUpdate): Promise<UpdateAn
     refOp = 'create-branch';
   } else {
     oldPeeled = await store.peel(u.oldOid).catch((e: unknown) => {
-      throw new Error(`cannot read old value ${u.oldOid} of ${u.ref}: ${errorMessage(e)}`);
+      throw new GitError(codeOf(e), `cannot read old value ${u.oldOid} of ${u.ref}: ${errorMessage(e)}`, { cause: e });
     });
     if (oldPeeled.type === 'commit' && newPeeled.type === 'commit') {
       refOp = (await store.isAncestor(oldPeeled.oid, newPeeled.oid)) ? 'fast-forward' : 'force';
@@ -200,4 +201,8 @@ export function comparePaths(a: string, b: string): number {
     }
   }
   return a.length - b.length;
+}
+
+function codeOf(e: unknown): GitErrorCode {
+  return e instanceof GitError ? e.code : 'read-failed';
 }

@@ -8,6 +8,7 @@ import type { EntryMode, TreeChange } from './store.js';
 import { decodeName, sortChanges, type KeyedChange } from './names.js';
 import { canonicalMode, kindOfMode } from './modes.js';
 import { oneLine } from '../core/messages.js';
+import { GitProcessError } from './errors.js';
 
 /**
  * Parses `git diff-tree -r -t -z --no-renames` output:
@@ -21,14 +22,14 @@ export function parseRawDiff(out: Buffer, what: string): TreeChange[] {
   while (i < out.length) {
     // Header: ":<old mode> <new mode> <old oid> <new oid> <status>", then NUL, then the path, then NUL.
     const hdrEnd = out.indexOf(0, i);
-    if (out[i] !== 0x3a /* : */ || hdrEnd < 0) throw new Error(`unexpected diff-tree output for ${what}`);
+    if (out[i] !== 0x3a /* : */ || hdrEnd < 0) throw new GitProcessError(`unexpected diff-tree output for ${what}`, ['diff-tree']);
     const header = out.toString('latin1', i + 1, hdrEnd);
     const pathEnd = out.indexOf(0, hdrEnd + 1);
-    if (pathEnd < 0) throw new Error(`unexpected diff-tree output for ${what}`);
+    if (pathEnd < 0) throw new GitProcessError(`unexpected diff-tree output for ${what}`, ['diff-tree']);
     const parts = header.split(' ');
     const [oldMode, newMode, oldOid, newOid, status] = parts as [string, string, string, string, string];
     if (parts.length !== 5 || status.length !== 1 || !'ADMT'.includes(status) || !isHex(oldOid) || !isHex(newOid)) {
-      throw new Error(`unexpected diff-tree record for ${what}: ${oneLine(header)}`);
+      throw new GitProcessError(`unexpected diff-tree record for ${what}: ${oneLine(header)}`, ['diff-tree']);
     }
     // The key is the path's exact bytes (one char per byte); for an ASCII path it is also the path.
     const key = out.toString('latin1', hdrEnd + 1, pathEnd);
@@ -61,7 +62,7 @@ export function parseRawDiff(out: Buffer, what: string): TreeChange[] {
     const key = list[k]!.key; // sortChanges sorted `list` in place
     const prev = merged[merged.length - 1];
     if (prev && key === prevKey) {
-      if ((c.old && prev.old) || (c.new && prev.new)) throw new Error(`duplicate diff-tree record for ${what}: ${c.path}`);
+      if ((c.old && prev.old) || (c.new && prev.new)) throw new GitProcessError(`duplicate diff-tree record for ${what}: ${c.path}`, ['diff-tree']);
       if (c.old) prev.old = c.old;
       if (c.new) prev.new = c.new;
       // Keep old before new in the object for stable equality with the other store.

@@ -7,6 +7,10 @@ import { runPreReceive } from '../server/pre-receive.js';
 import { formatFailure } from '../push/report.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 
+/** git applies the push only when pre-receive exits 0. */
+const ACCEPT = 0;
+const REJECT = 1;
+
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -17,10 +21,10 @@ async function main(): Promise<number> {
   try {
     const result = await runPreReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: await readStdin() });
     if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');
-    return result.accepted ? 0 : 1;
+    return result.accepted ? ACCEPT : REJECT;
   } catch (e) {
     process.stderr.write(formatFailure(`internal error: ${oneLine(errorMessage(e), 500)}`).join('\n') + '\n');
-    return 1;
+    return REJECT;
   }
 }
 
@@ -33,16 +37,16 @@ async function main(): Promise<number> {
 const TIMEOUT_MS = 10 * 60 * 1000;
 setTimeout(() => {
   process.stderr.write(formatFailure(`the access check took longer than ${TIMEOUT_MS / 60000} minutes and was stopped`).join('\n') + '\n');
-  process.exit(1);
+  process.exit(REJECT);
 }, TIMEOUT_MS).unref();
 
 // Fail closed even on errors that escape the promise chain.
 process.on('uncaughtException', (e) => {
   process.stderr.write(formatFailure(`internal error: ${oneLine(errorMessage(e), 500)}`).join('\n') + '\n');
-  process.exit(1);
+  process.exit(REJECT);
 });
 
 main().then(
   (code) => process.exit(code),
-  () => process.exit(1),
+  () => process.exit(REJECT),
 );

@@ -9,7 +9,7 @@
 import { readFile, writeFile, readdir, stat, chmod, mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve, relative, sep } from 'node:path';
-import { gitText, runGit } from '../git/exec.js';
+import { envWithoutGit, gitText, runGit, succeeded } from '../git/exec.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { readKeyFile } from '../identity/keys.js';
 import { POLICIES_DIR } from '../package-root.js';
@@ -33,12 +33,12 @@ export class InitError extends Error {}
 export async function init(opts: InitOptions): Promise<InitResult> {
   const repo = resolve(opts.repo);
   const changes: string[] = [];
-  const bare = await runGit(['rev-parse', '--is-bare-repository'], { cwd: repo, env: cleanEnv() }).catch(() => null);
-  if (!bare || bare.code !== 0 || bare.stdout.toString().trim() !== 'true') {
+  const bare = await runGit(['rev-parse', '--is-bare-repository'], { cwd: repo, env: envWithoutGit() }).catch(() => null);
+  if (!bare || !succeeded(bare) || bare.stdout.toString().trim() !== 'true') {
     throw new InitError(`${opts.repo}: not a bare git repository (create one with: git init --bare ${opts.repo})`);
   }
-  const gitDir = (await gitText(['rev-parse', '--absolute-git-dir'], { cwd: repo, env: cleanEnv() })).trim();
-  const env = { ...cleanEnv(), GIT_DIR: gitDir };
+  const gitDir = (await gitText(['rev-parse', '--absolute-git-dir'], { cwd: repo, env: envWithoutGit() })).trim();
+  const env = { ...envWithoutGit(), GIT_DIR: gitDir };
 
   let armored: string;
   try {
@@ -100,7 +100,7 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   }
 
   const tip = await runGit(['rev-parse', '--verify', '--quiet', POLICY_REF], { env });
-  if (tip.code === 0) {
+  if (succeeded(tip)) {
     changes.push(`policy branch ${POLICY_REF} exists; left unchanged`);
     if (presets.length) {
       changes.push(`presets not applied (${presets.join(', ')}): the policy branch exists; push their files from policies/ as the owner instead`);
@@ -158,11 +158,4 @@ async function commitFiles(env: NodeJS.ProcessEnv, files: Map<string, string | B
   } finally {
     await rm(index, { force: true });
   }
-}
-
-/** The caller's environment without variables that would point git at another repository. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
-  return env;
 }

@@ -21,6 +21,8 @@ it('src/git/index.ts bundles for the browser with no Node built-in but `buffer`'
   const inputs = Object.keys(result.metafile!.inputs);
   expect(inputs.some((i) => i.includes('isomorphic-git'))).toBe(true);
   expect(inputs.filter((i) => i.startsWith('src/')).sort()).toEqual([
+    'src/core/messages.ts',
+    'src/git/errors.ts',
     'src/git/index.ts',
     'src/git/iso-store.ts',
     'src/git/location.ts',

@@ -33,7 +33,7 @@ beforeAll(() => {
   // The hook runs the compiled JS. Other modules may be mid-edit and fail to
   // type-check; tsc still emits, so only require that our files were built.
   spawnSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'ignore' });
-  for (const f of ['cli-store', 'cat-file', 'raw-diff', 'iso-store', 'node-fs', 'operations', 'objects', 'names', 'modes', 'location', 'overlay-fs']) {
+  for (const f of ['cli-store', 'cat-file', 'raw-diff', 'exec', 'errors', 'iso-store', 'node-fs', 'operations', 'objects', 'names', 'modes', 'location', 'overlay-fs']) {
     const js = path.join(root, 'dist/git', `${f}.js`);
     const ts = path.join(root, 'src/git', `${f}.ts`);
     expect(fs.existsSync(js), `${js} built`).toBe(true);
