@@ -65,7 +65,7 @@ async function child() {
   t = performance.now();
 
   const dist = new URL('../../dist/', import.meta.url);
-  const [{ readAclConfig }, { locationFromEnv }, { openCliStore }, pf, ident, judge, { parseUpdates }, core, ops] = await Promise.all([
+  const [{ readAclConfig }, { locationFromEnv }, { openCliStore }, pf, ident, judge, { parseRefUpdates }, core, ops] = await Promise.all([
     import(new URL('git/exec.js', dist)),
     import(new URL('git/location.js', dist)),
     import(new URL('git/cli-store.js', dist)),
@@ -80,7 +80,7 @@ async function child() {
 
   const chunks = [];
   for await (const c of process.stdin) chunks.push(c);
-  const updates = parseUpdates(Buffer.concat(chunks));
+  const updates = parseRefUpdates(Buffer.concat(chunks));
   const certBlob = ident.requireSignedPush(process.env);
   lap('stdin');
 

@@ -16,7 +16,7 @@
 import { isZeroOid } from '../git/objects.js';
 import { envWithoutGit, failureLine, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
-import type { RefUpdate } from '../git/operations.js';
+import type { RefUpdate } from '../git/ref-updates.js';
 import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';

@@ -13,6 +13,7 @@ export type GitErrorCode =
   | 'invalid-oid'
   | 'invalid-ref-name'
   | 'malformed-object'
+  | 'malformed-input'
   | 'read-failed'
   | 'git-process'
   | 'closed';

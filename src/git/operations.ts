@@ -28,19 +28,10 @@
  */
 import type { Operation, RefOp, RefOperation, TreeOp, TreeOperation } from '../core/model.js';
 import type { EntryKind, ObjectStore, ObjectType, TreeChange } from './store.js';
+import type { RefUpdate } from './ref-updates.js';
 import { assertOid, isZeroOid } from './objects.js';
 import { errorMessage } from '../core/messages.js';
 import { GitError, type GitErrorCode } from './errors.js';
-
-/** One `old new ref` line of the hook's stdin. A 40-zero (or 64-zero) oid means absent. */
-export interface RefUpdate {
-  oldOid: string;
-  newOid: string;
-  /** Full ref name, e.g. `refs/heads/main`. */
-  ref: string;
-  /** Set by the caller when the ref name's bytes were not valid UTF-8; copied to the ref operation. */
-  unsafeName?: boolean;
-}
 
 /** What happened to one ref, with the facts the hook may want beyond the operations. */
 export interface UpdateAnalysis {

@@ -15,12 +15,12 @@
  * Anything else is refused: the hook never guesses what a certificate means.
  */
 import { IdentityError } from './errors.js';
-import type { CertUpdate, PushCertificate } from './types.js';
+import { parseRefUpdates as parseUpdateLines, parseRefUpdateLine, type RefUpdate } from '../git/ref-updates.js';
+import type { PushCertificate } from './types.js';
 
 const PGP_BEGIN = '-----BEGIN PGP SIGNATURE-----';
 const PGP_END = '-----END PGP SIGNATURE-----';
 const SSH_BEGIN = '-----BEGIN SSH SIGNATURE-----';
-const UPDATE = /^([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) (refs\/[^\x00-\x20\x7f]+)$/u;
 const SINGLE_HEADERS = new Set(['pusher', 'pushee', 'nonce']);
 
 function malformed(msg: string): IdentityError {
@@ -112,12 +112,15 @@ export function parsePushCert(input: string | Uint8Array): PushCertificate {
   if (i >= lines.length) throw malformed('missing the empty line between the header and the ref updates');
   if (pusher === undefined) throw malformed('missing "pusher" header');
 
-  const updates: CertUpdate[] = [];
+  const updates: RefUpdate[] = [];
   for (i++; i < lines.length; i++) {
     const line = lines[i]!;
-    const m = UPDATE.exec(line);
-    if (!m || m[1]!.length !== m[2]!.length) throw malformed(`bad ref update line ${show(line)} (expected "<old-oid> <new-oid> refs/...")`);
-    updates.push({ oldOid: m[1]!, newOid: m[2]!, ref: m[3]! });
+    const u = parseRefUpdateLine(line);
+    // Stricter than a hook's stdin: a signed ref name holds no space or control character, and both ids have one length.
+    if (!u || /[\x00-\x20\x7f]/.test(u.ref) || u.oldOid.length !== u.newOid.length) {
+      throw malformed(`bad ref update line ${show(line)} (expected "<old-oid> <new-oid> refs/...")`);
+    }
+    updates.push(u);
   }
   if (updates.length === 0) throw malformed('no ref updates');
   const oidLength = updates[0]!.oldOid.length;
@@ -147,14 +150,7 @@ export function signedBytes(cert: PushCertificate): Uint8Array {
   return cert.payloadBytes ?? new TextEncoder().encode(cert.payload);
 }
 
-/** Parse `<old> <new> <ref>` lines as git feeds them to pre-receive on stdin. */
-export function parseRefUpdates(stdin: string): CertUpdate[] {
-  const out: CertUpdate[] = [];
-  for (const line of stdin.split('\n')) {
-    if (line === '') continue;
-    const parts = line.split(' ');
-    if (parts.length !== 3) throw new IdentityError('cert-malformed', `bad ref update line on stdin: ${show(line)}`);
-    out.push({ oldOid: parts[0]!, newOid: parts[1]!, ref: parts[2]! });
-  }
-  return out;
+/** Parse `<old> <new> <ref>` lines as git feeds them to pre-receive on stdin; a bad line is an IdentityError. */
+export function parseRefUpdates(stdin: string): RefUpdate[] {
+  return parseUpdateLines(stdin, (line) => new IdentityError('cert-malformed', `bad ref update line on stdin: ${show(line)}`));
 }

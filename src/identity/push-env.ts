@@ -6,7 +6,8 @@
  */
 import { IdentityError } from './errors.js';
 import { parseRefUpdates } from './push-cert.js';
-import type { CertUpdate, PushCertificate } from './types.js';
+import type { RefUpdate } from '../git/ref-updates.js';
+import type { PushCertificate } from './types.js';
 
 export type PushEnv = Record<string, string | undefined>;
 
@@ -53,7 +54,7 @@ export interface CheckPushEnvOptions {
  * that nonce, every update on pre-receive's stdin appears in the certificate
  * (same old, new and ref), and the pushee is this server when `pushees` is set.
  */
-export function checkPushEnv(env: PushEnv, cert: PushCertificate, stdinUpdates: CertUpdate[] | string, opts: CheckPushEnvOptions = {}): void {
+export function checkPushEnv(env: PushEnv, cert: PushCertificate, stdinUpdates: RefUpdate[] | string, opts: CheckPushEnvOptions = {}): void {
   requireSignedPush(env);
   const envNonce = env['GIT_PUSH_CERT_NONCE'];
   if (cert.nonce === undefined || cert.nonce !== envNonce) {

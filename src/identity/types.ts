@@ -3,11 +3,10 @@
  * once verified, the pusher's user ID (the primary key's fingerprint).
  */
 
-export interface CertUpdate {
-  oldOid: string;
-  newOid: string;
-  ref: string;
-}
+import type { RefUpdate } from '../git/ref-updates.js';
+
+/** A ref update the certificate signs: the same shape as a line of the hook's stdin. */
+export type CertUpdate = RefUpdate;
 
 export interface PushCertificate {
   version: string;

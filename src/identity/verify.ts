@@ -8,8 +8,8 @@ import { errorMessage } from '../core/messages.js';
 import { IdentityError, type IdentityErrorCode } from './errors.js';
 import type { KeyFileRef, KeyFinder } from './key-index.js';
 import { keyFilePath, loadKeyFile } from './keys.js';
-import { parseRefUpdates, signedBytes } from './push-cert.js';
-import type { CertUpdate, KeyInfo, PushCertificate } from './types.js';
+import { signedBytes } from './push-cert.js';
+import type { KeyInfo, PushCertificate } from './types.js';
 
 export interface VerifyPushCertOptions {
   cert: PushCertificate;

@@ -14,7 +14,8 @@ import {
   type Decision,
   type Operation,
 } from '../core/index.js';
-import { analyzeUpdates, type RefUpdate } from '../git/operations.js';
+import { analyzeUpdates } from '../git/operations.js';
+import type { RefUpdate } from '../git/ref-updates.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isZeroOid } from '../git/objects.js';

@@ -19,7 +19,7 @@ import { parsePushCert } from '../identity/push-cert.js';
 import type { KeyFileRef } from '../identity/key-index.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
 import { formatFailure, formatVerdict } from '../push/report.js';
-import { parseUpdates } from '../git/ref-updates.js';
+import { parseRefUpdates } from '../git/ref-updates.js';
 
 export interface PreReceiveInput {
   /** The repository's git directory (pre-receive runs with GIT_DIR set, usually `.`). */
@@ -43,7 +43,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
   let store: ObjectStore | undefined;
   let userId: string | undefined;
   try {
-    const updates = parseUpdates(input.stdin);
+    const updates = parseRefUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
     const certBlob = requireSignedPush(env);
     // openpgp is the largest module the hook loads: let it compile while git answers the reads below.

@@ -31,5 +31,6 @@ it('src/git/index.ts bundles for the browser with no Node built-in but `buffer`'
     'src/git/objects.ts',
     'src/git/operations.ts',
     'src/git/overlay-fs.ts',
+    'src/git/ref-updates.ts',
   ]);
 });

@@ -3,7 +3,8 @@ import { expect } from 'vitest';
 import type { Operation } from '../../src/core/model.js';
 import { openCliStore } from '../../src/git/cli-store.js';
 import { openNodeIsoStore } from '../../src/git/node-fs.js';
-import { computeOperations, type RefUpdate } from '../../src/git/operations.js';
+import { computeOperations } from '../../src/git/operations.js';
+import type { RefUpdate } from '../../src/git/ref-updates.js';
 import type { ObjectStore, RepoLocation } from '../../src/git/store.js';
 
 export function openBoth(location: RepoLocation | string): { cli: ObjectStore; iso: ObjectStore } {
