@@ -100,7 +100,8 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
 
   // 5. Judge, exactly as the hook does.
-  const { judgePush, compileServerPolicy, PolicyBrokenError } = await import('../push/judge.js');
+  const { judgePush, compileServerPolicy } = await import('../push/judge.js');
+  const { PolicyError } = await import('../core/index.js');
   const { formatVerdict, formatFailure } = await import('../push/report.js');
   const store = openCliStore(gitDir);
   let lines: string[];
@@ -123,7 +124,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       lines = formatVerdict(v, Infinity); // all of them: the hook shortens long lists and points here
       accepted = v.accepted;
     } catch (e) {
-      if (!(e instanceof PolicyBrokenError)) throw e;
+      if (!(e instanceof PolicyError)) throw e;
       lines = formatFailure(e.message);
       accepted = false;
     }

@@ -8,13 +8,13 @@ import { resolveGroups, type Membership } from './groups.js';
 import { analysePattern, type PatternInfo } from './pattern.js';
 import { compareDiagnostics, compareSources } from './order.js';
 
-/** Thrown by compilePolicy when the policy has errors; `diagnostics` holds every error, sorted. */
+/** Thrown when a policy with errors would be enforced (compilePolicy, the server); `diagnostics` holds every error, sorted. */
 export class PolicyError extends Error {
   readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[]) {
+  constructor(diagnostics: Diagnostic[], message?: string) {
     const first = diagnostics[0];
     const where = first ? `${first.file}:${first.line}:${first.col}: ${first.message}` : 'invalid policy';
-    super(`policy has ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}; first: ${where}`);
+    super(message ?? `policy has ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}; first: ${where}`);
     this.name = 'PolicyError';
     this.diagnostics = diagnostics;
   }

@@ -7,6 +7,6 @@ export { parsePolicy } from './parse.js';
 export { lintPolicy } from './lint.js';
 export { compilePolicy, CompiledPolicy, PolicyError } from './compile.js';
 export { evaluate } from './evaluate.js';
-export { formatDiagnostic } from './format.js';
+export { formatDiagnostic, formatOperation } from './format.js';
 export { suggestOp } from './ops.js';
 export { isUserId } from './ids.js';

@@ -60,12 +60,17 @@ const TAG_PREFIX = 'refs/tags/';
  * ref op, then its tree ops sorted by path. Throws on any unreadable object.
  */
 export async function computeOperations(store: ObjectStore, updates: RefUpdate[]): Promise<Operation[]> {
-  const analyses = await analyzeUpdates(store, updates);
+  return operationsOf(await analyzeUpdates(store, updates));
+}
+
+/** The operations of analysed updates, in order: each update's ref op, then its tree ops. */
+export function operationsOf(analyses: readonly UpdateAnalysis[]): Operation[] {
   const ops: Operation[] = [];
   for (const a of analyses) {
     const refOp: RefOperation = { type: 'ref', op: a.refOp, ref: a.update.ref };
     if (a.update.unsafeName) refOp.unsafeName = true;
     ops.push(refOp);
+    // One by one: spreading 100,000 tree ops into push() would overflow the call stack.
     for (const t of a.treeOps) ops.push(t);
   }
   return ops;

@@ -8,13 +8,15 @@ import {
   compilePolicy,
   evaluate,
   formatDiagnostic,
+  formatOperation,
   parsePolicy,
+  PolicyError,
   type Actor,
   type CompiledPolicy,
   type Decision,
   type Operation,
 } from '../core/index.js';
-import { analyzeUpdates } from '../git/operations.js';
+import { analyzeUpdates, operationsOf } from '../git/operations.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
@@ -38,14 +40,13 @@ export interface Verdict {
   accepted: boolean;
 }
 
-export class PolicyBrokenError extends Error {}
-
-/** Compiles the policy the server enforces; a broken one rejects every push (fail closed). */
+/** Compiles the policy the server enforces; a broken one rejects every push (fail closed): PolicyError. */
 export function compileServerPolicy(policy: PolicyTree): CompiledPolicy {
   const parsed = parsePolicy(policy.files);
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
-    throw new PolicyBrokenError(
+    throw new PolicyError(
+      errors,
       `the policy on ${POLICY_REF} is broken (${errors.length} error${errors.length > 1 ? 's' : ''}, first: ${formatDiagnostic(errors[0]!)}); the owner must fix it`,
     );
   }
@@ -54,11 +55,9 @@ export function compileServerPolicy(policy: PolicyTree): CompiledPolicy {
 
 export async function judgePush(input: JudgeInput, compiled = compileServerPolicy(input.policy)): Promise<Verdict> {
   const analyses = await analyzeUpdates(input.store, input.updates);
-  const operations: Operation[] = [];
+  const operations = operationsOf(analyses);
   const problems: string[] = [];
   for (const a of analyses) {
-    operations.push({ type: 'ref', op: a.refOp, ref: a.update.ref, ...(a.update.unsafeName ? { unsafeName: true } : {}) });
-    operations.push(...a.treeOps);
     // On a case-insensitive file system this name is the policy branch's own loose ref file: writing it would
     // replace the policy without the checks below. Refused everywhere, so a policy moves with the server.
     if (a.update.ref !== POLICY_REF && a.update.ref.toLowerCase() === POLICY_REF.toLowerCase()) {
@@ -108,10 +107,6 @@ export function checkNewPolicy(next: PolicyTree, ownerId: string): string[] {
   const locked = evaluate(compiled, owner, probes).filter((d) => !d.allowed);
   if (!locked.length) return [];
   return [
-    `the pushed policy would lock the owner out of ${POLICY_REF}: the owner could no longer ${locked.map((d) => describe(d.operation)).join(', ')}`,
+    `the pushed policy would lock the owner out of ${POLICY_REF}: the owner could no longer ${locked.map((d) => formatOperation(d.operation)).join(', ')}`,
   ];
-}
-
-export function describe(op: Operation): string {
-  return op.type === 'ref' ? `${op.op} ${op.ref.replace(/^refs\//, '')}` : `${op.op} ${op.path}`;
 }
