@@ -1,8 +1,8 @@
 /**
- * A small argument parser for the git-acl commands, and the did-you-mean that
- * every "unknown ..." message uses. No dependencies: `git acl --help` must
- * start fast.
+ * A small argument parser for the git-acl commands. Nothing heavy: `git acl
+ * --help` must start fast.
  */
+import { didYouMean } from '../core/suggest.js';
 
 export interface OptionSpec {
   /** Long name without dashes, e.g. `json`. */
@@ -127,49 +127,4 @@ export function list(args: ParsedArgs, name: string): string[] {
 
 export function flag(args: ParsedArgs, name: string): boolean {
   return args.options[name] === true;
-}
-
-/**
- * The candidate closest to `word`, or undefined when none is close enough:
- * a unique prefix, or an edit distance (with transpositions: `lnit` → `lint`)
- * of at most a third of the word's length (at least 1).
- */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  if (!word) return undefined;
-  const w = word.toLowerCase();
-  const prefixed = candidates.filter((c) => c.startsWith(w));
-  if (prefixed.length === 1) return prefixed[0];
-  // Ties go to the candidate with the same letters (a typo that swapped two), then to the same first letter.
-  const sorted = (s: string) => [...s].sort().join('');
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const lc = c.toLowerCase();
-    const d = editDistance(w, lc);
-    const score = d * 4 + (sorted(lc) === sorted(w) ? 0 : 2) + (lc[0] === w[0] ? 0 : 1);
-    if (score < bestScore) {
-      best = c;
-      bestDistance = d;
-      bestScore = score;
-    }
-  }
-  const limit = Math.max(1, Math.floor(w.length / 3));
-  return bestDistance <= limit ? best : undefined;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent transpositions. */
-export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
 }

@@ -5,26 +5,12 @@
  * prints the core's Decision: allowed or denied, the deciding rule, and the
  * decision's own reason line (never a second explanation of it).
  */
-import {
-  compilePolicy,
-  evaluate,
-  formatDiagnostic,
-  lintPolicy,
-  parsePolicy,
-  suggestOp,
-  type Decision,
-  type Operation,
-  type RefOp,
-  type TreeOp,
-} from '../core/index.js';
-import { REF_OPS, TREE_OPS } from '../core/model.js';
+import { compilePolicy, evaluate, formatDiagnostic, lintPolicy, parsePolicy, suggestOp, type Decision, type Operation } from '../core/index.js';
+import { expandRefOp, expandTreeOp } from '../core/ops.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson, type Out } from './output.js';
 import { loadPolicy } from './policy-source.js';
 import { findGitDir, gitConfig, normaliseUserId, resolveUser } from './repo.js';
-
-const REF_ALIASES: Record<string, RefOp[]> = { create: ['create-branch', 'create-tag'] };
-const TREE_ALIASES: Record<string, TreeOp[]> = { delete: ['delete-file', 'delete-symlink', 'delete-submodule', 'delete-directory'] };
 
 /** Full ref name: `heads/main` and `refs/heads/main` both give `refs/heads/main`. */
 export function normaliseRef(name: string): string {
@@ -115,25 +101,23 @@ function ruleText(r: { file: string; line: number; text: string }): string {
 }
 
 function buildOperations(opName: string, target: string, branchArg: string | undefined): Operation[] {
-  const isRefOp = (REF_OPS as readonly string[]).includes(opName) || opName in REF_ALIASES;
-  const isTreeOp = (TREE_OPS as readonly string[]).includes(opName) || opName in TREE_ALIASES;
-  if (!isRefOp && !isTreeOp) {
+  const refOps = expandRefOp(opName);
+  const treeOps = expandTreeOp(opName);
+  if (!refOps && !treeOps) {
     const hint = suggestOp(opName);
     throw new UsageError(`unknown operation '${opName}'${hint ? `; did you mean '${hint}'?` : ''}`, 'check');
   }
   if (target === '') throw new UsageError(`empty ${branchArg !== undefined ? 'path' : 'ref name'}`, 'check');
   // `delete` is both a ref op and a tree alias: --branch decides.
-  if (isTreeOp && (branchArg !== undefined || !isRefOp)) {
+  if (treeOps && (branchArg !== undefined || !refOps)) {
     if (branchArg === undefined) throw new UsageError(`${opName} is a tree operation: it needs --branch <ref> (the branch whose content changes)`, 'check');
     if (branchArg === '') throw new UsageError('empty --branch', 'check');
     const branch = normaliseRef(branchArg);
     const path = normalisePath(target);
     if (path === '') throw new UsageError(`${target}: not a path inside the branch`, 'check');
-    const ops = TREE_ALIASES[opName] ?? [opName as TreeOp];
-    return ops.map((op) => ({ type: 'tree', op, branch, path }));
+    return treeOps.map((op) => ({ type: 'tree', op, branch, path }));
   }
   if (branchArg !== undefined) throw new UsageError(`--branch is for tree operations; ${opName} is a ref operation`, 'check');
   const refName = normaliseRef(target);
-  const ops = REF_ALIASES[opName] ?? [opName as RefOp];
-  return ops.map((op) => ({ type: 'ref', op, ref: refName }));
+  return refOps!.map((op) => ({ type: 'ref', op, ref: refName }));
 }

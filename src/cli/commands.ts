@@ -4,7 +4,8 @@
  * else, so `git acl --help` loads nothing heavy; each command's code is
  * imported only when that command runs.
  */
-import { UsageError, didYouMean, type OptionSpec } from './args.js';
+import { UsageError, type OptionSpec } from './args.js';
+import { didYouMean } from '../core/suggest.js';
 
 export interface CommandSpec {
   name: string;

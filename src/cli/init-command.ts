@@ -1,5 +1,6 @@
 /** `git acl init <bare-repo> --owner-key <file> [--preset <name>]...`: argument handling around init.ts. */
-import { CliError, ExitCode, UsageError, didYouMean, flag, list, str, type ParsedArgs } from './args.js';
+import { CliError, ExitCode, UsageError, flag, list, str, type ParsedArgs } from './args.js';
+import { didYouMean } from '../core/suggest.js';
 import { makeOut } from './output.js';
 
 export async function run(args: ParsedArgs): Promise<number> {

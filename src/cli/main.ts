@@ -7,7 +7,8 @@
  * Exit codes: 0 ok, 1 denied / errors, 2 usage error.
  */
 import { COMMANDS, findCommand, unknownCommand, usageLines } from './commands.js';
-import { CliError, ExitCode, UsageError, didYouMean, parseArgs, type ParsedArgs } from './args.js';
+import { CliError, ExitCode, UsageError, parseArgs, type ParsedArgs } from './args.js';
+import { didYouMean } from '../core/suggest.js';
 import { errorMessage } from '../core/messages.js';
 
 export type CommandModule = { run(args: ParsedArgs): Promise<number> };

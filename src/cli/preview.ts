@@ -198,7 +198,7 @@ async function describeRemote(env: NodeJS.ProcessEnv, remote: string, url?: stri
     return { remote, named: false, url: url ?? remote };
   }
   const remotes = (await runGit(['remote'], { env })).stdout.toString('utf8').split('\n').filter(Boolean);
-  const { didYouMean } = await import('./args.js');
+  const { didYouMean } = await import('../core/suggest.js');
   const hint = didYouMean(remote, remotes);
   throw new CliError(
     `no remote named ${remote}${hint ? `; did you mean ${hint}?` : ''} (remotes: ${remotes.length ? remotes.join(', ') : 'none'})`,

@@ -1,8 +1,9 @@
 /**
  * Operation names: the canonical ops of SPEC §4, their aliases, and the
- * did-you-mean helper shared by the linter and the CLI.
+ * did-you-mean for a misspelt one, shared by the linter and `git acl check`.
  */
 import { REF_OPS, TREE_OPS, type RefOp, type RuleKind, type TreeOp } from './model.js';
+import { closestName } from './suggest.js';
 
 /** Aliases per rule kind. `delete` is a plain op in refs files and an alias in branches files. */
 const REF_ALIASES: Readonly<Record<string, readonly RefOp[]>> = {
@@ -27,11 +28,18 @@ export function isTreeOp(name: string): name is TreeOp {
 
 /** The ops a name stands for in a file of the given kind, or undefined when the name is not valid there. */
 export function expandOp(name: string, kind: RuleKind): Array<RefOp | TreeOp> | undefined {
-  if (kind === 'ref') {
-    if (isRefOp(name)) return [name];
-    const alias = REF_ALIASES[name];
-    return alias ? [...alias] : undefined;
-  }
+  return kind === 'ref' ? expandRefOp(name) : expandTreeOp(name);
+}
+
+/** The ref ops a name stands for (`create` is create-branch and create-tag), or undefined. */
+export function expandRefOp(name: string): RefOp[] | undefined {
+  if (isRefOp(name)) return [name];
+  const alias = REF_ALIASES[name];
+  return alias ? [...alias] : undefined;
+}
+
+/** The tree ops a name stands for (`delete` is every delete-* op), or undefined. */
+export function expandTreeOp(name: string): TreeOp[] | undefined {
   if (isTreeOp(name)) return [name];
   const alias = TREE_ALIASES[name];
   return alias ? [...alias] : undefined;
@@ -60,53 +68,16 @@ export function wrongKindHint(name: string, kind: RuleKind): string | undefined 
   return `'${name}' is ${what} (refs/*.conf); in branches use ${instead}`;
 }
 
-/** Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions). */
-export function editDistance(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  let prev2: number[] = new Array<number>(n + 1).fill(0);
-  let prev: number[] = Array.from({ length: n + 1 }, (_, j) => j);
-  for (let i = 1; i <= m; i++) {
-    const cur: number[] = new Array<number>(n + 1).fill(0);
-    cur[0] = i;
-    for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
-      cur[j] = v;
-    }
-    prev2 = prev;
-    prev = cur;
-  }
-  return prev[n]!;
-}
-
-function closest(name: string, candidates: readonly string[]): { name: string; distance: number } | undefined {
-  const lower = name.toLowerCase().replace(/_/g, '-');
-  if (candidates.includes(lower)) return { name: lower, distance: 0 };
-  // An abbreviation such as `delete-dir`: a unique prefix match beats a spelling guess.
-  if (lower.length >= 4) {
-    const prefixed = candidates.filter((c) => c.startsWith(lower));
-    if (prefixed.length === 1) return { name: prefixed[0]!, distance: 0 };
-  }
-  // Typos scale with length: one edit for short names, up to a third of the name for long ones.
-  const limit = Math.max(1, Math.floor(lower.length / 3));
-  let best: { name: string; distance: number } | undefined;
-  for (const c of candidates) {
-    const d = editDistance(lower, c);
-    if (d <= limit && (best === undefined || d < best.distance)) best = { name: c, distance: d };
-  }
-  return best;
-}
-
 /**
  * The operation name closest to a misspelt one, or undefined when nothing is
  * close. `suggestOp('fast-foward') === 'fast-forward'`.
  */
 export function suggestOp(name: string, kind?: RuleKind): string | undefined {
-  const any = closest(name, ALL_OP_NAMES);
+  // `fast_forward` is a spelling of fast-forward; an abbreviation needs four letters (`del` is too vague).
+  const word = name.replace(/_/g, '-');
+  const any = closestName(word, ALL_OP_NAMES, { minPrefix: 4 });
   if (kind === undefined || any === undefined) return any?.name;
   // Prefer an op of the file's own kind unless one of the other kind is strictly closer.
-  const own = closest(name, kind === 'ref' ? REF_NAMES : TREE_NAMES);
+  const own = closestName(word, kind === 'ref' ? REF_NAMES : TREE_NAMES, { minPrefix: 4 });
   return own !== undefined && own.distance <= any.distance ? own.name : any.name;
 }
