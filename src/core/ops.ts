@@ -34,15 +34,14 @@ export function expandOp(name: string, kind: RuleKind): Array<RefOp | TreeOp> | 
 /** The ref ops a name stands for (`create` is create-branch and create-tag), or undefined. */
 export function expandRefOp(name: string): RefOp[] | undefined {
   if (isRefOp(name)) return [name];
-  const alias = REF_ALIASES[name];
-  return alias ? [...alias] : undefined;
+  // Own properties only: `constructor` or `toString` must not find Object.prototype's.
+  return Object.hasOwn(REF_ALIASES, name) ? [...REF_ALIASES[name]!] : undefined;
 }
 
 /** The tree ops a name stands for (`delete` is every delete-* op), or undefined. */
 export function expandTreeOp(name: string): TreeOp[] | undefined {
   if (isTreeOp(name)) return [name];
-  const alias = TREE_ALIASES[name];
-  return alias ? [...alias] : undefined;
+  return Object.hasOwn(TREE_ALIASES, name) ? [...TREE_ALIASES[name]!] : undefined;
 }
 
 /** What a name means in the other kind of file, for the "wrong kind" hint. */
@@ -57,14 +56,15 @@ export function wrongKindHint(name: string, kind: RuleKind): string | undefined 
           : 'delete';
     return `'${name}' is a tree operation (branches/*.conf); for refs use ${instead}`;
   }
-  if (!isRefOp(name) && !(name in REF_ALIASES)) return undefined;
+  const refAlias = Object.hasOwn(REF_ALIASES, name);
+  if (!isRefOp(name) && !refAlias) return undefined;
   const instead =
     name === 'fast-forward' || name === 'force'
       ? 'modify'
       : name === 'delete'
         ? 'delete'
         : 'create-file, create-directory, create-symlink or create-submodule';
-  const what = name in REF_ALIASES ? 'a ref alias' : 'a ref operation';
+  const what = refAlias ? 'a ref alias' : 'a ref operation';
   return `'${name}' is ${what} (refs/*.conf); in branches use ${instead}`;
 }
 
