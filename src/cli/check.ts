@@ -10,7 +10,8 @@ import { expandRefOp, expandTreeOp } from '../core/ops.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson, type Out } from './output.js';
 import { loadPolicy } from './policy-source.js';
-import { findGitDir, gitConfig, normaliseUserId, resolveUser } from './repo.js';
+import { findGitDir, gitConfig, resolveUser } from './repo.js';
+import { normalizeUserId } from '../core/ids.js';
 
 /** Full ref name: `heads/main` and `refs/heads/main` both give `refs/heads/main`. */
 export function normaliseRef(name: string): string {
@@ -48,13 +49,13 @@ export async function run(args: ParsedArgs): Promise<number> {
   const { userId } = await resolveUser(userArg);
   let ownerId: string | null = null;
   if (ownerArg !== undefined) {
-    ownerId = normaliseUserId(ownerArg);
+    ownerId = normalizeUserId(ownerArg);
     if (!ownerId) throw new CliError(`--owner ${ownerArg}: not a user ID (the key's full fingerprint, 40 hex digits)`);
   } else {
     const gitDir = policy.source.type === 'ref' ? policy.source.gitDir : await findGitDir();
     const configured = gitDir ? await gitConfig('acl.owner', gitDir) : null;
     if (configured) {
-      ownerId = normaliseUserId(configured);
+      ownerId = normalizeUserId(configured);
       if (!ownerId) throw new CliError(`git config acl.owner is ${configured}: not a user ID (40 hex digits)`);
     }
   }

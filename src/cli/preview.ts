@@ -13,7 +13,7 @@
  *   match and a warning says so.
  * - the signature: the push must still be made with `git push --signed`.
  */
-import { isZeroOid } from '../git/objects.js';
+import { isZeroOid, ZERO_OID } from '../git/objects.js';
 import { envWithoutGit, failureLine, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import type { RefUpdate } from '../git/ref-updates.js';
@@ -21,9 +21,8 @@ import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
-import { gitConfig, normaliseUserId, requireGitDir, resolveUser } from './repo.js';
-
-const ZERO = '0'.repeat(40);
+import { gitConfig, requireGitDir, resolveUser } from './repo.js';
+import { keyFilePath, normalizeUserId } from '../core/ids.js';
 
 interface Target {
   /** The name to give git fetch / ls-remote: a remote's name or a URL. */
@@ -110,7 +109,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   let keyMissing = false;
   try {
     const policy = await readPolicyTree(store, policyCommit);
-    const keyFile = `keys/${userId}.asc`;
+    const keyFile = keyFilePath(userId);
     if (!policy.keyBlobs.has(keyFile) && !(await pushAddsKey(store, updates, keyFile))) {
       keyMissing = true;
       warnings.push(
@@ -292,7 +291,7 @@ async function planFromRefspecs(env: NodeJS.ProcessEnv, target: Target, refspecs
       if (!ref) throw new CliError(`refspec ${spec}: ${target.remote} has no ref ${dst} to delete`);
       const old = remoteRefs.get(ref);
       if (!old) throw new CliError(`refspec ${spec}: ${target.remote} has no ref ${ref} to delete`);
-      out.push({ oldOid: old, newOid: ZERO, ref, from: spec });
+      out.push({ oldOid: old, newOid: ZERO_OID, ref, from: spec });
       continue;
     }
     if (src.startsWith('-')) throw new UsageError(`invalid refspec ${spec}`, 'preview');
@@ -305,7 +304,7 @@ async function planFromRefspecs(env: NodeJS.ProcessEnv, target: Target, refspecs
     }
     const ref = remoteDst(dst, remoteRefs, srcFull);
     if (!ref) throw new UsageError(`refspec ${spec}: ${dst} is not a full ref name (refs/heads/${dst} or refs/tags/${dst}?)`, 'preview');
-    out.push({ oldOid: remoteRefs.get(ref) ?? ZERO, newOid, ref, from: spec });
+    out.push({ oldOid: remoteRefs.get(ref) ?? ZERO_OID, newOid, ref, from: spec });
   }
   return out;
 }
@@ -324,13 +323,13 @@ function remoteDst(dst: string, remoteRefs: Map<string, string>, srcFull: string
 /** The owner: --owner, this clone's acl.owner, or the remote's acl.owner when the remote is a local repository. */
 async function findOwner(env: NodeJS.ProcessEnv, target: Target, option: string | undefined): Promise<{ id: string | null; why: string }> {
   if (option !== undefined) {
-    const id = normaliseUserId(option);
+    const id = normalizeUserId(option);
     if (!id) throw new CliError(`--owner ${option}: not a user ID (the key's full fingerprint, 40 hex digits)`);
     return { id, why: '--owner' };
   }
   const mine = await gitConfig('acl.owner', env.GIT_DIR);
   if (mine) {
-    const id = normaliseUserId(mine);
+    const id = normalizeUserId(mine);
     if (!id) throw new CliError(`git config acl.owner is ${mine}: not a user ID (40 hex digits)`);
     return { id, why: 'git config acl.owner' };
   }
@@ -339,7 +338,7 @@ async function findOwner(env: NodeJS.ProcessEnv, target: Target, option: string 
     const dir = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path, env: envWithoutGit() }).catch(() => null);
     if (dir && succeeded(dir)) {
       const v = await gitConfig('acl.owner', dir.stdout.toString('utf8').trim()).catch(() => null);
-      const id = v ? normaliseUserId(v) : null;
+      const id = v ? normalizeUserId(v) : null;
       if (id) return { id, why: `acl.owner of ${path}` };
     }
   }

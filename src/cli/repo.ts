@@ -4,6 +4,7 @@
  */
 import { answeredNo, exitStatus, failureLine, runCommand, runGit, succeeded } from '../git/exec.js';
 import { CliError } from './args.js';
+import { normalizeUserId } from '../core/ids.js';
 
 /** The absolute git directory of the repository around the working directory, or null outside one. */
 export async function findGitDir(cwd = process.cwd()): Promise<string | null> {
@@ -46,12 +47,6 @@ export async function refExists(gitDir: string, ref: string): Promise<boolean> {
   return succeeded(r);
 }
 
-/** 40 hex digits, upper case: a user ID as gpg prints a v4 fingerprint (spaces and lower case accepted). */
-export function normaliseUserId(s: string): string | null {
-  const t = s.replace(/\s+/g, '').toUpperCase();
-  return /^[0-9A-F]{40}$/.test(t) ? t : null;
-}
-
 /**
  * Resolves `--user`: a fingerprint, or `me` (the primary key fingerprint of
  * `git config user.signingkey`, asked of gpg). Errors name the option, the
@@ -76,7 +71,7 @@ export async function resolveUser(value: string, option = '--user'): Promise<{ u
     }
     return { userId: await fingerprintOf(key), from: `user.signingkey ${key}` };
   }
-  const id = normaliseUserId(value);
+  const id = normalizeUserId(value);
   if (!id) throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'`);
   return { userId: id, from: option };
 }

@@ -1,6 +1,8 @@
-/** User IDs and names that rules and groups use as subjects. */
+/** User IDs and names that rules and groups use as subjects, and where a user's key lives. */
 
-const USER_ID = /^[0-9A-F]{40}$/;
+/** A v4 key fingerprint as gpg prints it: 40 upper-case hex digits. */
+const FINGERPRINT = '[0-9A-F]{40}';
+const USER_ID = new RegExp(`^${FINGERPRINT}$`);
 const GROUP_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Reserved words: never group names. */
@@ -9,6 +11,20 @@ export const RESERVED_NAMES: readonly string[] = ['owner', 'anyone', 'deny', 'br
 /** A user ID: the full v4 fingerprint, 40 upper-case hex digits, as `gpg --with-colons` prints it. */
 export function isUserId(s: string): boolean {
   return USER_ID.test(s);
+}
+
+/** A user ID as people type it: spaces and lower case are accepted (gpg prints fingerprints in groups). Null when it is not one. */
+export function normalizeUserId(s: string): string | null {
+  const t = s.replace(/\s+/g, '').toUpperCase();
+  return isUserId(t) ? t : null;
+}
+
+/** A key file's path on the policy branch, `keys/<FINGERPRINT>.asc`; group 1 is the fingerprint. */
+export const KEY_FILE_PATH = new RegExp(`^keys/(${FINGERPRINT})\\.asc$`);
+
+/** The path a key must have on the policy branch. */
+export function keyFilePath(fingerprint: string): string {
+  return `keys/${fingerprint.toUpperCase()}.asc`;
 }
 
 export function isGroupNameSyntax(s: string): boolean {

@@ -5,7 +5,7 @@
  */
 import type { Diagnostic, Group, Policy, PolicyFile, RefOp, Rule, RuleKind, Subject, TreeOp } from './model.js';
 import { checkGroups, groupNameFromPath, hasGroup, parseGroupFile } from './groups.js';
-import { isGroupNameSyntax, isUserId, looksLikeKeyId, malformedUserIdMessage } from './ids.js';
+import { isGroupNameSyntax, isUserId, KEY_FILE_PATH, looksLikeKeyId, malformedUserIdMessage } from './ids.js';
 import { expandOp, suggestOp, wrongKindHint } from './ops.js';
 import { analysePattern, type PatternInfo } from './pattern.js';
 import { fileLines, tokenizeLine, type Token } from './tokens.js';
@@ -46,7 +46,7 @@ function classifyPath(path: string): FileRole {
     };
   }
   if (top === 'keys') {
-    if (/^keys\/[0-9A-F]{40}\.asc$/.test(path)) return { role: 'key' };
+    if (KEY_FILE_PATH.test(path)) return { role: 'key' };
     return {
       role: 'warn', code: 'bad-key-file',
       message: "ignored: key files are named keys/<USER_ID>.asc, the key's fingerprint in 40 upper-case hex digits",

@@ -11,7 +11,8 @@
  * is then checked and verified in full, so a wrong or hostile entry can only
  * make a lookup fail, never make a signature verify.
  */
-import { KEY_FILE_PATH, scanKeyFile } from './keys.js';
+import { KEY_FILE_PATH } from '../core/ids.js';
+import { scanKeyFile } from './keys.js';
 
 /** A key file as the hook hands it over: its path on the policy branch and its content. */
 export interface KeyFileRef {

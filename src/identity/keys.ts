@@ -8,9 +8,12 @@ import { IdentityError } from './errors.js';
 import { sha1 } from './sha1.js';
 import type { KeyInfo } from './types.js';
 
-export const KEY_FILE_PATH = /^keys\/([0-9A-F]{40})\.asc$/;
+export { KEY_FILE_PATH, keyFilePath } from '../core/ids.js';
 
 const ARMOR_BEGIN = /^-----BEGIN PGP ([A-Z ,0-9/]+)-----$/;
+
+/** The OpenPGP packet tags a key file may hold key material in (RFC 4880 §4.3). */
+export const PacketTag = { secretKey: 5, publicKey: 6, secretSubkey: 7, publicSubkey: 14 } as const;
 
 function keyFileError(file: string | undefined, msg: string): IdentityError {
   return new IdentityError('key-file', `${file ?? 'key file'}: ${msg}`);
@@ -19,11 +22,6 @@ function keyFileError(file: string | undefined, msg: string): IdentityError {
 function baseName(p: string): string {
   const i = p.lastIndexOf('/');
   return i < 0 ? p : p.slice(i + 1);
-}
-
-/** The file name a key must have on the policy branch. */
-export function keyFilePath(fingerprint: string): string {
-  return `keys/${fingerprint.toUpperCase()}.asc`;
 }
 
 // ---------------------------------------------------------------------------
@@ -36,7 +34,7 @@ export interface ScannedKeyFile {
   armorType: string;
   /** Packet tags, in order. */
   tags: number[];
-  /** 16-hex upper-case key IDs of v4 primary keys and subkeys (tags 5, 6, 7, 14), in order. */
+  /** 16-hex upper-case key IDs of v4 public keys and public subkeys (PacketTag.publicKey, .publicSubkey), in order. */
   keyIds: string[];
   /** 40-hex upper-case fingerprints of the same keys. */
   fingerprints: string[];
@@ -162,7 +160,7 @@ export async function scanKeyFile(armored: string): Promise<ScannedKeyFile> {
   const keyBodies: Uint8Array[] = [];
   walkPackets(data, (tag, body) => {
     tags.push(tag);
-    if ((tag === 6 || tag === 14) && body[0] === 4) keyBodies.push(body);
+    if ((tag === PacketTag.publicKey || tag === PacketTag.publicSubkey) && body[0] === 4) keyBodies.push(body);
   });
   const fingerprints = keyBodies.map(v4Fingerprint);
   return { armorType: type, tags, fingerprints, keyIds: fingerprints.map((f) => f.slice(-16)) };
@@ -191,16 +189,16 @@ export async function loadKeyFile(armored: string, fileName?: string, date: Date
   } catch (e) {
     throw keyFileError(fileName, `not an armored OpenPGP public key: ${errorMessage(e)}`);
   }
-  if (scan.armorType === 'PRIVATE KEY BLOCK' || scan.tags.includes(5) || scan.tags.includes(7)) {
+  if (scan.armorType === 'PRIVATE KEY BLOCK' || scan.tags.includes(PacketTag.secretKey) || scan.tags.includes(PacketTag.secretSubkey)) {
     throw keyFileError(fileName, 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)');
   }
   if (scan.armorType !== 'PUBLIC KEY BLOCK') {
     throw keyFileError(fileName, `is a "PGP ${scan.armorType}", not a "PGP PUBLIC KEY BLOCK"`);
   }
-  const primaries = scan.tags.filter((t) => t === 6).length;
+  const primaries = scan.tags.filter((t) => t === PacketTag.publicKey).length;
   if (primaries === 0) throw keyFileError(fileName, 'holds no public key');
   if (primaries > 1) throw keyFileError(fileName, `holds ${primaries} public keys; a key file holds exactly one`);
-  if (scan.tags[0] !== 6) throw keyFileError(fileName, 'does not start with a public key packet');
+  if (scan.tags[0] !== PacketTag.publicKey) throw keyFileError(fileName, 'does not start with a public key packet');
 
   let keys: openpgp.Key[];
   try {

@@ -7,7 +7,8 @@ import * as openpgp from 'openpgp';
 import { errorMessage } from '../core/messages.js';
 import { IdentityError, type IdentityErrorCode } from './errors.js';
 import type { KeyFileRef, KeyFinder } from './key-index.js';
-import { keyFilePath, loadKeyFile } from './keys.js';
+import { keyFilePath } from '../core/ids.js';
+import { loadKeyFile } from './keys.js';
 import { signedBytes } from './push-cert.js';
 import type { KeyInfo, PushCertificate } from './types.js';
 

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve, relative, sep } from 'node:path';
 import { envWithoutGit, gitText, runGit, succeeded } from '../git/exec.js';
 import { POLICY_REF } from '../git/policy-files.js';
+import { ZERO_OID } from '../git/objects.js';
+import { keyFilePath } from '../core/ids.js';
 import { readKeyFile } from '../identity/keys.js';
 import { POLICIES_DIR } from '../package-root.js';
 import { errorMessage } from '../core/messages.js';
@@ -113,11 +115,11 @@ export async function init(opts: InitOptions): Promise<InitResult> {
         files.set(path, content);
       }
     }
-    files.set(`keys/${owner}.asc`, armored);
+    files.set(keyFilePath(owner), armored);
     const commit = await commitFiles(env, files, `git-acl init: owner ${owner}${presets.length ? `, presets ${presets.join(', ')}` : ''}`);
     // Create only if still absent: never clobber a policy branch that appeared meanwhile.
-    await gitText(['update-ref', POLICY_REF, commit, '0'.repeat(40)], { env });
-    changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; keys/${owner}.asc)`);
+    await gitText(['update-ref', POLICY_REF, commit, ZERO_OID], { env });
+    changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; ${keyFilePath(owner)})`);
   }
   return { owner, changes };
 }
