@@ -166,6 +166,53 @@ export async function scanKeyFile(armored: string): Promise<ScannedKeyFile> {
   return { armorType: type, tags, fingerprints, keyIds: fingerprints.map((f) => f.slice(-16)) };
 }
 
+/** The outcome of checkKeyPackets: the scan, or what is wrong (`unreadable` when the armor or packets do not parse). */
+export type KeyPacketCheck = { ok: true; scan: ScannedKeyFile } | { ok: false; problem: string } | { ok: false; unreadable: string };
+
+const SECRET_MATERIAL = 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)';
+
+/**
+ * The checks a key file must pass before openpgp reads it: one armored public
+ * key block, no secret key material, exactly one primary key, first. The key
+ * loader and the check of a pushed policy both run them, so a key file the
+ * server lets onto the policy branch is one the loader can read.
+ */
+export async function checkKeyPackets(armored: string): Promise<KeyPacketCheck> {
+  const declared = ARMOR_BEGIN.exec(armored.trimStart().split('\n', 1)[0]!.trimEnd())?.[1];
+  if (declared !== undefined && declared !== 'PUBLIC KEY BLOCK' && declared !== 'PRIVATE KEY BLOCK') {
+    return { ok: false, problem: `is a "PGP ${declared}", not a "PGP PUBLIC KEY BLOCK"` };
+  }
+  let scan: ScannedKeyFile;
+  try {
+    scan = await scanKeyFile(armored);
+  } catch (e) {
+    return { ok: false, unreadable: errorMessage(e) };
+  }
+  if (scan.armorType === 'PRIVATE KEY BLOCK' || scan.tags.includes(PacketTag.secretKey) || scan.tags.includes(PacketTag.secretSubkey)) {
+    return { ok: false, problem: SECRET_MATERIAL };
+  }
+  if (scan.armorType !== 'PUBLIC KEY BLOCK') return { ok: false, problem: `is a "PGP ${scan.armorType}", not a "PGP PUBLIC KEY BLOCK"` };
+  const primaries = scan.tags.filter((t) => t === PacketTag.publicKey).length;
+  if (primaries === 0) return { ok: false, problem: 'holds no public key' };
+  if (primaries > 1) return { ok: false, problem: `holds ${primaries} public keys; a key file holds exactly one` };
+  if (scan.tags[0] !== PacketTag.publicKey) return { ok: false, problem: 'does not start with a public key packet' };
+  return { ok: true, scan };
+}
+
+/**
+ * What is wrong with a key file pushed as `keys/<named>.asc`, or null: the
+ * packet checks, and its key's fingerprint must be its name. Revoked and
+ * expired keys pass: publishing a revocation is how a key is retired.
+ */
+export async function pushedKeyFileProblem(armored: string, named: string): Promise<string | null> {
+  const check = await checkKeyPackets(armored);
+  if ('unreadable' in check) return `not an armored OpenPGP public key (${check.unreadable})`;
+  if (!check.ok) return check.problem;
+  const fpr = check.scan.fingerprints[0];
+  if (fpr !== named) return fpr ? `holds the key ${fpr}, so it must be named ${fpr}.asc` : 'holds no v4 public key';
+  return null;
+}
+
 // ---------------------------------------------------------------------------
 
 export interface LoadedKey {
@@ -179,26 +226,9 @@ export interface LoadedKey {
  * `fileName`, its base name must be `<FINGERPRINT>.asc`.
  */
 export async function loadKeyFile(armored: string, fileName?: string, date: Date = new Date()): Promise<LoadedKey> {
-  const declared = ARMOR_BEGIN.exec(armored.trimStart().split('\n', 1)[0]!.trimEnd())?.[1];
-  if (declared !== undefined && declared !== 'PUBLIC KEY BLOCK' && declared !== 'PRIVATE KEY BLOCK') {
-    throw keyFileError(fileName, `is a "PGP ${declared}", not a "PGP PUBLIC KEY BLOCK"`);
-  }
-  let scan: ScannedKeyFile;
-  try {
-    scan = await scanKeyFile(armored);
-  } catch (e) {
-    throw keyFileError(fileName, `not an armored OpenPGP public key: ${errorMessage(e)}`);
-  }
-  if (scan.armorType === 'PRIVATE KEY BLOCK' || scan.tags.includes(PacketTag.secretKey) || scan.tags.includes(PacketTag.secretSubkey)) {
-    throw keyFileError(fileName, 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)');
-  }
-  if (scan.armorType !== 'PUBLIC KEY BLOCK') {
-    throw keyFileError(fileName, `is a "PGP ${scan.armorType}", not a "PGP PUBLIC KEY BLOCK"`);
-  }
-  const primaries = scan.tags.filter((t) => t === PacketTag.publicKey).length;
-  if (primaries === 0) throw keyFileError(fileName, 'holds no public key');
-  if (primaries > 1) throw keyFileError(fileName, `holds ${primaries} public keys; a key file holds exactly one`);
-  if (scan.tags[0] !== PacketTag.publicKey) throw keyFileError(fileName, 'does not start with a public key packet');
+  const check = await checkKeyPackets(armored);
+  if ('unreadable' in check) throw keyFileError(fileName, `not an armored OpenPGP public key: ${check.unreadable}`);
+  if (!check.ok) throw keyFileError(fileName, check.problem);
 
   let keys: openpgp.Key[];
   try {
@@ -208,7 +238,7 @@ export async function loadKeyFile(armored: string, fileName?: string, date: Date
   }
   if (keys.length !== 1) throw keyFileError(fileName, `holds ${keys.length} keys; a key file holds exactly one public key`);
   const key = keys[0]!;
-  if (key.isPrivate()) throw keyFileError(fileName, 'holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)');
+  if (key.isPrivate()) throw keyFileError(fileName, SECRET_MATERIAL);
   if (key.keyPacket.version !== 4) throw keyFileError(fileName, `is a version ${key.keyPacket.version} key; only v4 keys are supported`);
 
   const fingerprint = key.getFingerprint().toUpperCase();

@@ -10,13 +10,12 @@ import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { isZeroOid } from '../git/objects.js';
 import { openCliStore } from '../git/cli-store.js';
-import { POLICY_REF, readKeyBlob, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { parsePushCert } from '../identity/push-cert.js';
-import type { KeyFileRef } from '../identity/key-index.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
 import { formatFailure, formatVerdict } from '../push/report.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
@@ -70,11 +69,13 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
 
     const policyUpdate = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
     const newPolicy = policyUpdate ? await readPolicyTree(store, policyUpdate.newOid) : undefined;
+    // A registration is verified with the key it brings (SPEC §5); only policy pushes load the key-file code.
+    const added = newPolicy ? await (await import('../push/key-files.js')).addedKeyFiles(store, policy, newPolicy) : [];
     const { createKeyFinder, verifyPushCert } = await identity;
     const pusher = await verifyPushCert({
       cert,
       findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store!, policy, p) }),
-      addedKeyFiles: newPolicy ? await addedKeys(store, policy, newPolicy) : [],
+      addedKeyFiles: added,
     });
     userId = pusher.userId;
 
@@ -86,15 +87,4 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
   } finally {
     await store?.close().catch(() => undefined);
   }
-}
-
-/** Key files the push adds to the policy branch: a registration is verified with the key it brings (SPEC §5). */
-async function addedKeys(store: ObjectStore, before: PolicyTree, after: PolicyTree): Promise<KeyFileRef[]> {
-  const added: KeyFileRef[] = [];
-  for (const path of after.keyBlobs.keys()) {
-    if (before.keyBlobs.has(path)) continue;
-    const armored = await readKeyBlob(store, after, path);
-    if (armored !== null) added.push({ fileName: path, armored });
-  }
-  return added;
 }
