@@ -10,6 +10,7 @@ export * from './git/index.js';
 export { openCliStore, CliStore, type CliStoreOptions } from './git/cli-store.js';
 export { openNodeIsoStore, nodeFs } from './git/node-fs.js';
 export { POLICY_REF, readPolicyTree, readKeyBlob, type PolicyTree } from './git/policy-files.js';
+export { readPolicyDirectory, PolicyReadError } from './git/policy-directory.js';
 
 export {
   IdentityError,

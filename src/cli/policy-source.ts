@@ -1,24 +1,20 @@
 /**
  * Where `lint` and `check` read a policy from: a directory (a checkout of the
  * policy branch), a ref or commit of the current repository, or by default the
- * repository's own policy branch (local, else origin's).
- *
- * A directory is read the way readPolicyTree reads a commit: every file under
- * refs/, branches/, groups/ and keys/ is listed; `.conf` files outside keys/
- * come with their content, everything else by name only (the linter warns
- * about what does not belong there).
+ * repository's own policy branch (local, else origin's). The reading itself
+ * is git/policy-files.ts (a commit) and git/policy-directory.ts (a directory);
+ * this file chooses the source and says what it read, for people.
  */
-import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { PolicyFile } from '../core/model.js';
 import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
+import { PolicyReadError, readPolicyDirectory } from '../git/policy-directory.js';
 import { openCliStore } from '../git/cli-store.js';
 import { CliError } from './args.js';
 import { errorMessage } from '../core/messages.js';
 import { findGitDir, refExists, resolveCommit } from './repo.js';
 
 export const ORIGIN_POLICY_REF = 'refs/remotes/origin/apps/access-control';
-const POLICY_DIRS = ['refs', 'branches', 'groups', 'keys'];
 
 export type PolicySource =
   | { type: 'directory'; path: string }
@@ -89,38 +85,13 @@ export async function loadRef(gitDir: string, rev: string, shown: string): Promi
 }
 
 export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
-  const root = resolve(dir);
-  const st = await lstat(root).catch(() => null);
-  if (!st) throw new CliError(`${dir}: no such directory`);
-  if (!st.isDirectory()) throw new CliError(`${dir}: not a directory (pass a checkout of the policy branch, or --ref <ref>)`);
-  const files: PolicyFile[] = [];
-  async function walk(abs: string, rel: string): Promise<void> {
-    let entries;
-    try {
-      entries = await readdir(abs, { withFileTypes: true });
-    } catch (e) {
-      throw new CliError(`${join(dir, rel)}: cannot read directory: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
-    }
-    for (const e of entries) {
-      const relPath = `${rel}/${e.name}`;
-      const absPath = join(abs, e.name);
-      if (e.isDirectory()) await walk(absPath, relPath);
-      else if (e.isFile() && relPath.endsWith('.conf') && !relPath.startsWith('keys/')) {
-        try {
-          files.push({ path: relPath, content: await readFile(absPath, 'utf8') });
-        } catch (err) {
-          throw new CliError(`${join(dir, relPath)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
-        }
-      } else if (e.isFile()) files.push({ path: relPath, content: '' });
-      else files.push({ path: relPath, content: '', kind: e.isSymbolicLink() ? 'symlink' : 'other' });
-    }
+  let files: PolicyFile[];
+  try {
+    files = await readPolicyDirectory(dir);
+  } catch (e) {
+    throw e instanceof PolicyReadError ? new CliError(e.message) : e;
   }
-  for (const top of POLICY_DIRS) {
-    const s = await lstat(join(root, top)).catch(() => null);
-    if (s?.isDirectory()) await walk(join(root, top), top);
-  }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const notes: string[] = [];
   if (files.length === 0) notes.push(`note: ${dir} holds no refs/, branches/, groups/ or keys/ files: is it a checkout of the policy branch?`);
-  return { source: { type: 'directory', path: root }, files, description: `directory ${dir}`, notes };
+  return { source: { type: 'directory', path: resolve(dir) }, files, description: `directory ${dir}`, notes };
 }

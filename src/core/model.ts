@@ -34,6 +34,9 @@ export const TREE_OPS: readonly TreeOp[] = [
   'delete-directory',
 ];
 
+/** The folders of the policy branch: rules for refs, rules for trees, groups, public keys. Anything else is not policy. */
+export const POLICY_DIRS = ['refs', 'branches', 'groups', 'keys'] as const;
+
 /** Which kind of policy file a rule comes from: `refs/**.conf` or `branches/**.conf`. */
 export type RuleKind = 'ref' | 'tree';
 

@@ -1,17 +1,36 @@
 /**
- * Reads the policy branch's files out of a commit, through any ObjectStore.
+ * Reads the policy branch's files out of a commit, through any ObjectStore
+ * (policy-directory.ts reads a checkout of it the same way).
  *
  * Rule and group files are read whole (they are small and every push needs
  * them). Key files are only listed: a push needs one key, and a policy branch
  * may hold thousands, so their blobs are read on demand.
  */
-import type { PolicyFile } from '../core/model.js';
+import { POLICY_DIRS, type PolicyFile } from '../core/model.js';
 import type { ObjectStore } from './store.js';
 
 export const POLICY_REF = 'refs/heads/apps/access-control';
 
-/** The folders of the policy branch that the core reads or lints (SPEC §2). */
-const POLICY_DIRS = new Set(['refs', 'branches', 'groups', 'keys']);
+const TOP = new Set<string>(POLICY_DIRS);
+
+/** A path under `keys/`: listed, never read with the rest (see readKeyBlob). */
+export function isKeyPath(path: string): boolean {
+  return path.startsWith('keys/');
+}
+
+/**
+ * Whether a reader passes a regular file's content: `.conf` files outside
+ * keys/ (rules and groups). Everything else is listed by name only, so the
+ * linter can warn about what does not belong there.
+ */
+export function readsContent(path: string): boolean {
+  return path.endsWith('.conf') && !isKeyPath(path);
+}
+
+/** Files in path order (by code unit), whatever order the tree or directory listed them in. */
+export function sortPolicyFiles(files: PolicyFile[]): PolicyFile[] {
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
 
 export interface PolicyTree {
   /** The commit the files were read from. */
@@ -32,11 +51,10 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
   const keyBlobs = new Map<string, string>();
   const top = await store.readTree(root);
   for (const entry of top) {
-    if (entry.kind !== 'directory' || !POLICY_DIRS.has(entry.name)) continue;
+    if (entry.kind !== 'directory' || !TOP.has(entry.name)) continue;
     await walk(entry.oid, entry.name);
   }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { commit: peeled.oid, files, keyBlobs };
+  return { commit: peeled.oid, files: sortPolicyFiles(files), keyBlobs };
 
   async function walk(tree: string, prefix: string): Promise<void> {
     for (const entry of await store.readTree(tree)) {
@@ -46,13 +64,10 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
       } else if (entry.kind !== 'file') {
         // Listed with its kind, so the linter refuses a symlinked or submodule policy file instead of reading it as empty.
         files.push({ path, content: '', kind: entry.kind });
-      } else if (prefix === 'keys' || prefix.startsWith('keys/')) {
-        keyBlobs.set(path, entry.oid);
-        files.push({ path, content: '' });
-      } else if (path.endsWith('.conf')) {
+      } else if (readsContent(path)) {
         files.push({ path, content: utf8.decode(await store.readBlob(entry.oid)) });
       } else {
-        // Non-.conf files are listed so the linter can warn about them.
+        if (isKeyPath(path)) keyBlobs.set(path, entry.oid);
         files.push({ path, content: '' });
       }
     }

@@ -1,0 +1,53 @@
+/**
+ * Reads a policy from a directory (a checkout of the policy branch) the way
+ * readPolicyTree (policy-files.ts) reads it from a commit: every file under
+ * refs/, branches/, groups/ and keys/ is listed; `.conf` files outside keys/
+ * come with their content; a symlink or anything but a regular file is listed
+ * with its kind, so the linter refuses it rather than following it.
+ */
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { POLICY_DIRS, type PolicyFile } from '../core/model.js';
+import { errorMessage } from '../core/messages.js';
+import { readsContent, sortPolicyFiles } from './policy-files.js';
+
+/** The directory cannot be read as a policy; the message names the path and says why, in one line. */
+export class PolicyReadError extends Error {
+  override name = 'PolicyReadError';
+}
+
+/** The policy files under `dir`, sorted by path. `dir` as given is what error messages name. */
+export async function readPolicyDirectory(dir: string): Promise<PolicyFile[]> {
+  const root = resolve(dir);
+  const st = await lstat(root).catch(() => null);
+  if (!st) throw new PolicyReadError(`${dir}: no such directory`);
+  if (!st.isDirectory()) throw new PolicyReadError(`${dir}: not a directory (pass a checkout of the policy branch, or --ref <ref>)`);
+  const files: PolicyFile[] = [];
+  const why = (e: unknown) => (e as NodeJS.ErrnoException).code ?? errorMessage(e);
+  async function walk(abs: string, rel: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (e) {
+      throw new PolicyReadError(`${join(dir, rel)}: cannot read directory: ${why(e)}`);
+    }
+    for (const e of entries) {
+      const relPath = `${rel}/${e.name}`;
+      const absPath = join(abs, e.name);
+      if (e.isDirectory()) await walk(absPath, relPath);
+      else if (e.isFile() && readsContent(relPath)) {
+        try {
+          files.push({ path: relPath, content: await readFile(absPath, 'utf8') });
+        } catch (err) {
+          throw new PolicyReadError(`${join(dir, relPath)}: cannot read: ${why(err)}`);
+        }
+      } else if (e.isFile()) files.push({ path: relPath, content: '' });
+      else files.push({ path: relPath, content: '', kind: e.isSymbolicLink() ? 'symlink' : 'other' });
+    }
+  }
+  for (const top of POLICY_DIRS) {
+    const s = await lstat(join(root, top)).catch(() => null);
+    if (s?.isDirectory()) await walk(join(root, top), top);
+  }
+  return sortPolicyFiles(files);
+}
