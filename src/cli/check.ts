@@ -14,12 +14,12 @@ import { findGitDir, gitConfig, resolveUser } from './repo.js';
 import { normalizeUserId } from '../core/ids.js';
 
 /** Full ref name: `heads/main` and `refs/heads/main` both give `refs/heads/main`. */
-export function normaliseRef(name: string): string {
+export function toFullRefName(name: string): string {
   return name.startsWith('refs/') ? name : `refs/${name.replace(/^\/+/, '')}`;
 }
 
 /** A path as the policy sees it: relative, `/`-separated, no leading `./` or slashes. */
-export function normalisePath(p: string): string {
+export function toPolicyPath(p: string): string {
   return p.replace(/\\/g, '/').replace(/^(?:\.\/)+/, '').replace(/^\/+|\/+$/g, '');
 }
 
@@ -113,12 +113,12 @@ function buildOperations(opName: string, target: string, branchArg: string | und
   if (treeOps && (branchArg !== undefined || !refOps)) {
     if (branchArg === undefined) throw new UsageError(`${opName} is a tree operation: it needs --branch <ref> (the branch whose content changes)`, 'check');
     if (branchArg === '') throw new UsageError('empty --branch', 'check');
-    const branch = normaliseRef(branchArg);
-    const path = normalisePath(target);
+    const branch = toFullRefName(branchArg);
+    const path = toPolicyPath(target);
     if (path === '') throw new UsageError(`${target}: not a path inside the branch`, 'check');
     return treeOps.map((op) => ({ type: 'tree', op, branch, path }));
   }
   if (branchArg !== undefined) throw new UsageError(`--branch is for tree operations; ${opName} is a ref operation`, 'check');
-  const refName = normaliseRef(target);
+  const refName = toFullRefName(target);
   return refOps!.map((op) => ({ type: 'ref', op, ref: refName }));
 }

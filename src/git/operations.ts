@@ -178,11 +178,15 @@ export function treeOperations(branch: string, changes: readonly TreeChange[]): 
     }
   }
   // Stable: keeps delete-before-create on one path, and the store's order for equal decoded paths.
-  return ops.sort((a, b) => comparePaths(a.path, b.path));
+  return ops.sort((a, b) => compareCodePoints(a.path, b.path));
 }
 
-/** Compares by Unicode code point (= UTF-8 byte order), not by UTF-16 code unit. */
-export function comparePaths(a: string, b: string): number {
+/**
+ * Compares by Unicode code point (= UTF-8 byte order), not by UTF-16 code
+ * unit as core/order.ts's comparePaths does: tree paths sort the way git
+ * sorts their bytes.
+ */
+export function compareCodePoints(a: string, b: string): number {
   if (a === b) return 0;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {

@@ -3,7 +3,7 @@
  * asserts that the git store and the isomorphic-git store agree).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeUpdates, comparePaths, treeOperations } from '../../src/git/operations.js';
+import { analyzeUpdates, compareCodePoints as comparePaths, treeOperations } from '../../src/git/operations.js';
 import {
   ZERO,
   annotatedTag,
