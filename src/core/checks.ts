@@ -2,7 +2,7 @@
  * Checks across rules that only warn: duplicates, and patterns that can never
  * match because of how names are written (no `refs/`, no leading `/`).
  */
-import type { Diagnostic, Rule } from './model.js';
+import type { Diagnostic, DiagnosticCode, Rule } from './model.js';
 import type { PatternInfo } from './pattern.js';
 
 /** A parsed rule with the columns that its warnings point at. */
@@ -49,7 +49,7 @@ function namespaceWarning(pattern: string, info: PatternInfo, what: string, sugg
 }
 
 /** Warnings for a `branch <pattern>` line: branch names are matched without `refs/`, and never name a tag. */
-export function scopeWarnings(pattern: string, info: PatternInfo): Array<{ code: string; message: string }> {
+export function scopeWarnings(pattern: string, info: PatternInfo): Array<{ code: DiagnosticCode; message: string }> {
   if (info.prefix.startsWith('refs/')) {
     return [{ code: 'never-matches', message: "branch pattern can never match: branch names are matched without 'refs/' (write 'heads/main')" }];
   }
@@ -64,7 +64,7 @@ export function checkRules(sites: RuleSite[], diags: Diagnostic[]): void {
   const first = new Map<string, Rule>();
   for (const { rule, patternCol, info, rejected } of sites) {
     const { file, line } = rule.source;
-    const warn = (col: number, code: string, message: string): void => {
+    const warn = (col: number, code: DiagnosticCode, message: string): void => {
       diags.push({ file, line, col, severity: 'warning', code, message });
     };
     if (rule.kind === 'ref') {

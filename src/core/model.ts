@@ -56,6 +56,41 @@ export interface PolicyFile {
 
 export type Severity = 'error' | 'warning';
 
+/** Every finding the parser and linter can report, by its stable name (docs/policy-language.md explains each). */
+export type DiagnosticCode =
+  // files
+  | 'ignored-file'
+  | 'bad-key-file'
+  | 'not-a-file'
+  // rule syntax
+  | 'missing-field'
+  | 'extra-field'
+  | 'branch-in-refs'
+  | 'empty-op'
+  | 'unknown-op'
+  | 'wrong-op-kind'
+  // subjects and groups
+  | 'reserved-subject'
+  | 'invalid-subject'
+  | 'undefined-group'
+  | 'malformed-user-id'
+  | 'invalid-group-name'
+  | 'reserved-group-name'
+  | 'invalid-member'
+  | 'empty-group'
+  | 'group-cycle'
+  // patterns
+  | 'invalid-regex'
+  | 'invalid-glob'
+  | 'unsupported-regex'
+  | 'user-id-in-class'
+  | 'pattern-too-large'
+  | 'glob-double-star'
+  // warnings across rules
+  | 'never-matches'
+  | 'unknown-namespace'
+  | 'duplicate-rule';
+
 /** One finding of the parser or linter. Printed as `file:line:col: severity: message`. */
 export interface Diagnostic {
   file: string;
@@ -65,7 +100,7 @@ export interface Diagnostic {
   col: number;
   severity: Severity;
   /** A stable machine-readable name, e.g. `unknown-op`, `undefined-group`. */
-  code: string;
+  code: DiagnosticCode;
   message: string;
 }
 

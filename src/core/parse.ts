@@ -3,7 +3,7 @@
  * cannot be understood becomes a diagnostic, so `git acl lint` can report every
  * problem of a policy in one run.
  */
-import type { Diagnostic, Group, Policy, PolicyFile, RefOp, Rule, RuleKind, Subject, TreeOp } from './model.js';
+import type { Diagnostic, DiagnosticCode, Group, Policy, PolicyFile, RefOp, Rule, RuleKind, Subject, TreeOp } from './model.js';
 import { checkGroups, groupNameFromPath, hasGroup, parseGroupFile } from './groups.js';
 import { isGroupNameSyntax, isUserId, KEY_FILE_PATH, looksLikeKeyId, malformedUserIdMessage } from './ids.js';
 import { expandOp, suggestOp, wrongKindHint } from './ops.js';
@@ -16,8 +16,8 @@ type FileRole =
   | { role: 'rules'; kind: RuleKind }
   | { role: 'group'; name: string }
   | { role: 'key' }
-  | { role: 'warn'; code: string; message: string }
-  | { role: 'error'; code: string; message: string }
+  | { role: 'warn'; code: DiagnosticCode; message: string }
+  | { role: 'error'; code: DiagnosticCode; message: string }
   | { role: 'ignore' };
 
 function classify(file: PolicyFile): FileRole {

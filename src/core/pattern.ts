@@ -6,6 +6,7 @@
  * Node's `util`/`path` (not browser-safe) and emit lookaheads that RE2 rejects.
  */
 import { RE2JS } from 're2js';
+import type { DiagnosticCode } from './model.js';
 
 export const USER_ID_VAR = '$user_id';
 const GLOB_PREFIX = 'glob:';
@@ -31,7 +32,7 @@ export interface PatternProblem {
   /** Offset in the pattern as written (UTF-16 units), for the diagnostic's column. */
   offset: number;
   severity: 'error' | 'warning';
-  code: string;
+  code: DiagnosticCode;
   message: string;
 }
 
@@ -298,7 +299,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   const braces: number[] = [];
   const n = g.length;
   let i = 0;
-  const err = (offset: number, message: string, code = 'invalid-glob'): void => {
+  const err = (offset: number, message: string, code: DiagnosticCode = 'invalid-glob'): void => {
     problems.push({ offset: base + offset, severity: 'error', code, message });
   };
   const wild = (): void => {
