@@ -4,10 +4,9 @@
  * same Node, whatever PATH holds. `git push --no-verify` skips it (git's own
  * rule for pre-push hooks).
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { runGit, succeeded } from '../git/exec.js';
-import { hookMark, hookScript } from '../server/hook-template.js';
+import { installHook } from '../server/hook-template.js';
 import { CliError, ExitCode, UsageError, type ParsedArgs } from './args.js';
 import { makeOut } from './output.js';
 import { requireGitDir } from './repo.js';
@@ -20,22 +19,14 @@ export async function run(args: ParsedArgs): Promise<number> {
   if (!succeeded(r)) throw new CliError(`cannot find the hooks directory of ${gitDir}: ${r.stderr}`);
   // --git-path answers relative to the working directory.
   const hookPath = resolve(r.stdout.toString('utf8').trim());
-  const wanted = hookScript('pre-push');
-  const existing = await readFile(hookPath, 'utf8').catch(() => null);
-  const out = makeOut(false);
-  if (existing !== null && !existing.includes(hookMark('pre-push'))) {
+  const hook = await installHook('pre-push', hookPath);
+  if (hook === 'foreign') {
     throw new CliError(
       `${hookPath}: a pre-push hook that git-acl did not install is in the way; move it aside and run again (or call "git acl preview --pre-push \\"$@\\"" from it)`,
     );
   }
-  if (existing === wanted) {
-    out.line(`${hookPath} already installed`);
-  } else {
-    await mkdir(dirname(hookPath), { recursive: true });
-    await writeFile(hookPath, wanted);
-    out.line(`${existing === null ? 'installed' : 'updated'} ${hookPath}`);
-  }
-  await chmod(hookPath, 0o755);
+  const out = makeOut(false);
+  out.line(hook === 'unchanged' ? `${hookPath} already installed` : `${hook} ${hookPath}`);
   out.line('pushes from this clone are now previewed against the remote\'s policy; skip once with git push --no-verify');
   return ExitCode.ok;
 }

@@ -5,7 +5,8 @@
  * again may replace it but a foreign hook is never overwritten.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { CLI_ENTRY, HOOK_ENTRY, PACKAGE_ROOT } from '../package-root.js';
 
 export type HookName = 'pre-receive' | 'pre-push';
@@ -19,6 +20,27 @@ export function hookScript(name: HookName, nodePath = process.execPath): string 
   const values: Record<string, string> = { NODE: nodePath, HOOK: HOOK_ENTRY, CLI: CLI_ENTRY };
   const template = readFileSync(resolve(PACKAGE_ROOT, 'hooks', name), 'utf8');
   return template.replace(/@([A-Z]+)@/g, (m, key: string) => (key in values ? shellQuote(values[key]!) : m));
+}
+
+/** What installHook did: wrote a new hook, replaced an older git-acl hook, found it current, or found someone else's. */
+export type HookInstall = 'installed' | 'updated' | 'unchanged' | 'foreign';
+
+/**
+ * Makes `path` git-acl's `name` hook (executable), unless a hook git-acl did
+ * not install is there: then nothing is written and the answer is `foreign`.
+ */
+export async function installHook(name: HookName, path: string): Promise<HookInstall> {
+  const wanted = hookScript(name);
+  const existing = await readFile(path, 'utf8').catch(() => null);
+  if (existing !== null && !existing.includes(hookMark(name))) return 'foreign';
+  let done: HookInstall = 'unchanged';
+  if (existing !== wanted) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, wanted);
+    done = existing === null ? 'installed' : 'updated';
+  }
+  await chmod(path, 0o755);
+  return done;
 }
 
 function shellQuote(s: string): string {

@@ -6,7 +6,7 @@
  * again: it reports what it changed and never rewrites an existing policy
  * branch (policy changes go through signed pushes, like everything else).
  */
-import { readFile, writeFile, readdir, stat, chmod, mkdir, rm } from 'node:fs/promises';
+import { readFile, readdir, stat, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve, relative, sep } from 'node:path';
 import { envWithoutGit, gitText, runGit, succeeded } from '../git/exec.js';
@@ -16,7 +16,7 @@ import { keyFilePath } from '../core/ids.js';
 import { readKeyFile } from '../identity/keys.js';
 import { POLICIES_DIR } from '../package-root.js';
 import { errorMessage } from '../core/messages.js';
-import { hookMark, hookScript } from './hook-template.js';
+import { installHook } from './hook-template.js';
 
 export interface InitOptions {
   repo: string;
@@ -71,19 +71,11 @@ export async function init(opts: InitOptions): Promise<InitResult> {
 
   // The hook.
   const hookPath = join(gitDir, 'hooks', 'pre-receive');
-  const wanted = hookScript('pre-receive');
-  const existing = await readFile(hookPath, 'utf8').catch(() => null);
-  if (existing !== null && !existing.includes(hookMark('pre-receive'))) {
+  const hook = await installHook('pre-receive', hookPath);
+  if (hook === 'foreign') {
     throw new InitError(`${hookPath}: a pre-receive hook that git-acl did not install is in the way; move it aside and run init again`);
   }
-  if (existing !== wanted) {
-    await mkdir(join(gitDir, 'hooks'), { recursive: true });
-    await writeFile(hookPath, wanted);
-    changes.push(existing === null ? `installed ${hookPath}` : `updated ${hookPath}`);
-  } else {
-    changes.push(`hook ${hookPath} already installed`);
-  }
-  await chmod(hookPath, 0o755);
+  changes.push(hook === 'unchanged' ? `hook ${hookPath} already installed` : `${hook} ${hookPath}`);
 
   // Signed pushes need a nonce seed; keep an existing one so outstanding nonces stay valid.
   const seed = (await runGit(['config', '--get', 'receive.certNonceSeed'], { env })).stdout.toString().trim();
