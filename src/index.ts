@@ -28,5 +28,6 @@ export {
 
 export { judgePush, compileServerPolicy, checkNewPolicy, type JudgeInput, type Verdict } from './push/judge.js';
 export { formatVerdict, formatFailure } from './push/report.js';
+export { previewPush, type PreviewInput, type PreviewResult } from './push/preview.js';
 export { runPreReceive, type PreReceiveInput, type PreReceiveResult } from './server/pre-receive.js';
 export { init, listPresets, InitError, type InitOptions, type InitResult } from './server/init.js';

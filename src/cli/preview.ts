@@ -2,9 +2,9 @@
  * `git acl preview [<remote>] [<refspec>...]` and its pre-push hook mode.
  *
  * Fetches the remote's policy branch, works out the `old new ref` updates that
- * `git push` would send, and judges them with the hook's own judgePush and
- * formatVerdict on this clone's object store, so the lines printed are the
- * lines the server would print.
+ * `git push` would send, and judges them with push/preview.ts (the hook's own
+ * judgePush and formatVerdict) on this clone's object store, so the lines
+ * printed are the lines the server would print.
  *
  * What the preview cannot know (documented in docs/cli.md):
  * - the owner: the server keeps it in its git config (acl.owner), which a
@@ -17,12 +17,11 @@ import { isZeroOid, ZERO_OID } from '../git/objects.js';
 import { envWithoutGit, failureLine, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import type { RefUpdate } from '../git/ref-updates.js';
-import type { ObjectStore } from '../git/store.js';
-import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
+import { POLICY_REF } from '../git/policy-files.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
 import { gitConfig, requireGitDir, resolveUser } from './repo.js';
-import { keyFilePath, normalizeUserId } from '../core/ids.js';
+import { normalizeUserId } from '../core/ids.js';
 
 interface Target {
   /** The name to give git fetch / ls-remote: a remote's name or a URL. */
@@ -99,38 +98,20 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
 
   // 5. Judge, exactly as the hook does.
-  const { judgePush, compileServerPolicy } = await import('../push/judge.js');
-  const { PolicyError } = await import('../core/index.js');
-  const { formatVerdict, formatFailure } = await import('../push/report.js');
+  const { previewPush } = await import('../push/preview.js');
   const store = openCliStore(gitDir);
-  let lines: string[];
-  let accepted: boolean;
-  let verdict: unknown = null;
-  let keyMissing = false;
+  let preview;
   try {
-    const policy = await readPolicyTree(store, policyCommit);
-    const keyFile = keyFilePath(userId);
-    if (!policy.keyBlobs.has(keyFile) && !(await pushAddsKey(store, updates, keyFile))) {
-      keyMissing = true;
-      warnings.push(
-        `warning: ${target.remote}'s policy branch has no ${keyFile}: the server cannot verify a push signed by ${userId} and will reject it (register the key first)`,
-      );
-    }
-    try {
-      const compiled = compileServerPolicy(policy);
-      const v = await judgePush({ store, updates: updates.map(({ from: _from, ...u }) => u), policy, actor: { userId, ownerId: owner.id ?? '' } }, compiled);
-      verdict = v;
-      lines = formatVerdict(v, Infinity); // all of them: the hook shortens long lists and points here
-      accepted = v.accepted;
-    } catch (e) {
-      if (!(e instanceof PolicyError)) throw e;
-      lines = formatFailure(e.message);
-      accepted = false;
-    }
+    preview = await previewPush({ store, policyCommit, updates: updates.map(({ from: _from, ...u }) => u), actor: { userId, ownerId: owner.id ?? '' } });
   } finally {
     await store.close();
   }
-  if (keyMissing) accepted = false;
+  const { accepted, lines, verdict } = preview;
+  if (preview.keyMissing) {
+    warnings.push(
+      `warning: ${target.remote}'s policy branch has no ${preview.keyFile}: the server cannot verify a push signed by ${userId} and will reject it (register the key first)`,
+    );
+  }
 
   if (json) {
     printJson({
@@ -160,14 +141,6 @@ export async function run(args: ParsedArgs): Promise<number> {
       : `preview: ${target.remote} would reject this push`,
   );
   return ExitCode.fail;
-}
-
-/** True when the push brings `keyFile` onto the policy branch (a registration). */
-async function pushAddsKey(store: ObjectStore, updates: RefUpdate[], keyFile: string): Promise<boolean> {
-  const u = updates.find((x) => x.ref === POLICY_REF && !isZeroOid(x.newOid));
-  if (!u) return false;
-  const next = await readPolicyTree(store, u.newOid).catch(() => null);
-  return next?.keyBlobs.has(keyFile) ?? false;
 }
 
 async function readStdin(): Promise<string> {
