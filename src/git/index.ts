@@ -22,3 +22,14 @@ export { analyzeUpdates, computeOperations, operationsOf, treeOperations, type U
 export { parseRefUpdates, parseRefUpdateLine, type RefUpdate } from './ref-updates.js';
 export { IsoStore, openIsoStore, type IsoStoreOptions } from './iso-store.js';
 export { overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
+export {
+  GitError,
+  GitProcessError,
+  InvalidOidError,
+  InvalidRefNameError,
+  MalformedObjectError,
+  ObjectNotFoundError,
+  ObjectTypeError,
+  type GitErrorCode,
+  type ProcessOutcome,
+} from './errors.js';
