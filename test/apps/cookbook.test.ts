@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { compilePolicy, evaluate, formatDiagnostic, lintPolicy, parsePolicy } from '../../src/core/index.js';
 import type { PolicyFile, RefOp, TreeOp } from '../../src/core/index.js';
 import { readPresetFiles } from '../../src/server/init.js';
+import { REPO_ROOT } from '../support/env.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const ROOT = REPO_ROOT;
 const COOKBOOK = fs.readFileSync(path.join(ROOT, 'docs/cookbook.md'), 'utf8');
 
 const OWNER = 'F'.repeat(40);

@@ -2,78 +2,23 @@
  * Helpers for the CLI tests: they drive the real built binary
  * (`node dist/cli/main.js`) on real temporary git repositories.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { CLI, REPO_ROOT, cleanupTempDirs, ensureBuilt, run as runProgram, tempDir as newTempDir, withoutGitVars, type RunResult } from '../support/env.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-export const CLI = path.join(REPO_ROOT, 'dist/cli/main.js');
-
-export interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * Builds src → dist with `tsc -p .` unless dist is newer than every source.
- * Test files run in parallel processes: a lock directory makes one of them build.
- */
-export function ensureBuilt(): void {
-  const stamp = path.join(REPO_ROOT, 'dist/.cli-test-build');
-  const fresh = () => fs.existsSync(stamp) && fs.existsSync(CLI) && fs.statSync(stamp).mtimeMs >= newestSource(path.join(REPO_ROOT, 'src'));
-  if (fresh()) return;
-  const lock = path.join(os.tmpdir(), `git-acl-build-${Buffer.from(REPO_ROOT).toString('hex').slice(-24)}`);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for too long; remove it if no build runs`);
-      spawnSync('sleep', ['0.2']);
-      if (fresh()) return;
-    }
-  }
-  try {
-    if (fresh()) return;
-    const started = Date.now();
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', REPO_ROOT], { encoding: 'utf8' });
-    if (!fs.existsSync(CLI)) throw new Error(`build failed, no ${CLI}:\n${r.stdout}${r.stderr}`);
-    fs.writeFileSync(stamp, '');
-    fs.utimesSync(stamp, new Date(started), new Date(started));
-  } finally {
-    fs.rmdirSync(lock);
-  }
-}
-
-const dirs: string[] = [];
+export { CLI, REPO_ROOT, ensureBuilt };
+export type Result = RunResult;
 
 export function tempDir(prefix = 'acl-cli-'): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(d);
-  return d;
+  return newTempDir(prefix);
 }
 
-export function cleanup(): void {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-}
+export const cleanup = cleanupTempDirs;
 
 /** An environment with no user or system git config, no colours forced, no GIT_* leaking in. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_') && k !== 'NO_COLOR') env[k] = v;
+  const env = withoutGitVars();
+  delete env.NO_COLOR;
   return {
     ...env,
     GIT_CONFIG_NOSYSTEM: '1',
@@ -87,10 +32,9 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
+/** Runs a program in cleanEnv() unless told otherwise. */
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Result {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? cleanEnv(), input: opts.input ?? '', encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  return runProgram(cmd, args, { ...opts, env: opts.env ?? cleanEnv() });
 }
 
 /** Runs the built git-acl binary. */

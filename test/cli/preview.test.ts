@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Forge, type Clone } from '../support/forge.js';
+import { Forge, ZERO, type Clone } from '../support/forge.js';
 import { ensureBuilt } from './helpers.js';
 
 let forge: Forge;
@@ -154,7 +154,6 @@ describe('the client pre-push hook', () => {
   it('--pre-push reads git\'s lines on stdin: deletes and tags too', () => {
     const main = forge.ref('refs/heads/main')!;
     const head = bob.ok(['rev-parse', 'HEAD']);
-    const ZERO = '0'.repeat(40);
     const input = [`(delete) ${ZERO} refs/heads/main ${main}`, `refs/tags/t1 ${head} refs/tags/t1 ${ZERO}`, ''].join('\n');
     const r = forge.acl(['preview', '--pre-push', 'origin', forge.bare], { cwd: bob.dir, input });
     expect(r.code).toBe(1);

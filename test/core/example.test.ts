@@ -3,8 +3,9 @@ import { beforeAll, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REPO_ROOT } from '../support/env.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const ROOT = REPO_ROOT;
 const A = 'A1'.repeat(20);
 
 beforeAll(() => {

@@ -1,10 +1,10 @@
 /** The browser-safe entry of the git adapter bundles for a browser (given the `buffer` polyfill isomorphic-git documents). */
 import { build } from 'esbuild';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/env.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = REPO_ROOT;
 
 it('src/git/index.ts bundles for the browser with no Node built-in but `buffer`', async () => {
   const result = await build({

@@ -6,6 +6,7 @@ import { openNodeIsoStore } from '../../src/git/node-fs.js';
 import { computeOperations } from '../../src/git/operations.js';
 import type { RefUpdate } from '../../src/git/ref-updates.js';
 import type { ObjectStore, RepoLocation } from '../../src/git/store.js';
+import { withoutGitVars } from '../support/env.js';
 
 export function openBoth(location: RepoLocation | string): { cli: ObjectStore; iso: ObjectStore } {
   const loc = typeof location === 'string' ? { gitDir: location } : location;
@@ -13,11 +14,7 @@ export function openBoth(location: RepoLocation | string): { cli: ObjectStore; i
 }
 
 /** process.env without GIT_* variables (vitest may run inside a git hook or with GIT_DIR set). */
-export function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) env[k] = v;
-  return env;
-}
+export const cleanEnv = (): NodeJS.ProcessEnv => withoutGitVars();
 
 /** Calls `f` on both stores, asserts identical results, returns the git store's. */
 export async function both<T>(location: RepoLocation | string, f: (s: ObjectStore) => Promise<T>): Promise<T> {

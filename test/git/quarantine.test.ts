@@ -7,13 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operation } from '../../src/core/model.js';
 import { ZERO, cleanupTempDirs, commit, file, git, gitEnv, initRepo, runGit, symlink, tempDir } from '../support/git.js';
 import { brief, ops } from './helpers.js';
+import { REPO_ROOT } from '../support/env.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = REPO_ROOT;
 const hookScript = path.join(root, 'test/git/fixtures/pre-receive-ops.mjs');
 
 interface Attempt {

@@ -4,8 +4,9 @@ import { IdentityError, parsePushCert, parseRefUpdates } from '../../src/identit
 import { genKey, makeGpgHome, type GpgHome } from '../support/gpg.js';
 import { makePushRig } from './capture.js';
 import { thrown } from './util.js';
+import { ZERO_OID } from '../support/env.js';
 
-const Z = '0'.repeat(40);
+const Z = ZERO_OID;
 const A = 'a'.repeat(40);
 const SIG = '-----BEGIN PGP SIGNATURE-----\n\niHUEABYIAB0WIQQ=\n=abcd\n-----END PGP SIGNATURE-----\n';
 

@@ -6,20 +6,13 @@
  * All users' keys live in one gpg home (one agent per forge); each clone signs
  * as its own user through `user.signingkey`.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { genKey, makeGpgHome, type GpgHome, type GpgKey } from './gpg.js';
+import { CLI, REPO_ROOT, run, withoutGitVars, ZERO_OID, type RunResult } from './env.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-export const CLI = path.join(REPO_ROOT, 'dist/cli/main.js');
-export const ZERO = '0'.repeat(40);
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { CLI, REPO_ROOT, run, type RunResult };
+export const ZERO = ZERO_OID;
 
 export type Entry = string | { mode: '100644' | '100755' | '120000' | '160000'; content?: string; oid?: string };
 
@@ -148,8 +141,7 @@ export class Forge {
     this.root = fs.mkdtempSync('/tmp/forge-');
     this.bare = path.join(this.root, 'server.git');
     this.gpgHome = makeGpgHome();
-    const env: NodeJS.ProcessEnv = { ...this.gpgHome.env };
-    for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
+    const env = withoutGitVars(this.gpgHome.env);
     this.env = {
       ...env,
       GIT_CONFIG_NOSYSTEM: '1',
@@ -298,12 +290,6 @@ export class Forge {
     this.gpgHome.cleanup();
     fs.rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): RunResult {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, input: opts.input ?? '', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function remoteLines(stderr: string): string[] {

@@ -9,29 +9,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { cleanupTempDirs, tempDir, withoutGitVars, ZERO_OID } from './env.js';
 
-const dirs = new Set<string>();
-
-/** A fresh empty directory under the system temp dir; removed by `cleanupTempDirs()`. */
-export function tempDir(prefix = 'git-acl-'): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.add(d);
-  return d;
-}
-
-export function cleanupTempDirs(): void {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  dirs.clear();
-}
+export { cleanupTempDirs, tempDir };
 
 /** A clean environment for git: no user or system config, fixed identities and dates. */
 export function gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) env[k] = v;
   return {
-    ...env,
+    ...withoutGitVars(),
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_AUTHOR_NAME: 'Test',
@@ -169,4 +155,4 @@ export function annotatedTag(gitDir: string, name: string, target: string, messa
   return git(['hash-object', '-t', 'tag', '-w', '--stdin'], { gitDir, input: body });
 }
 
-export const ZERO = '0000000000000000000000000000000000000000';
+export const ZERO = ZERO_OID;
