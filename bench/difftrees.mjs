@@ -1,13 +1,13 @@
 // Measures both stores' diffTrees (and computeOperations) on a 100k-file tree:
 // 100 files in each of 1,000 leaf dirs under 10 top dirs (1,011 trees), 1,000
-// files modified (one per leaf dir). Not a test: run `npx tsc -p . && node test/git/bench-difftrees.mjs`.
+// files modified (one per leaf dir). Not a test: run `npx tsc -p . && node bench/difftrees.mjs`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-const dist = new URL('../../dist/git/', import.meta.url);
+const dist = new URL('../dist/git/', import.meta.url);
 const { openCliStore } = await import(new URL('cli-store.js', dist).href);
 const { openNodeIsoStore } = await import(new URL('node-fs.js', dist).href);
 const { computeOperations } = await import(new URL('operations.js', dist).href);

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { Forge, REPO_ROOT, type Clone } from '../support/forge.js';
 
-const BRIDGE = path.join(REPO_ROOT, 'test/apps/support/http-backend.mjs');
+const BRIDGE = path.join(REPO_ROOT, 'test/support/http-backend.mjs');
 
 let forge: Forge;
 let server: ChildProcess;
