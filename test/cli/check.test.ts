@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { acl, cleanEnv, cleanup, ensureBuilt, git, repoWithPolicy, tempDir, writeFiles } from './helpers.js';
 import { genKey, makeGpgHome, type GpgHome } from '../support/gpg.js';
 
@@ -30,7 +30,7 @@ afterAll(() => cleanup());
 const check = (...args: string[]) => acl(['check', '--policy', policy, ...args]);
 
 describe('git acl check', () => {
-  it('allowed: exit 0, the reason and the deciding rule', () => {
+  test('allowed: exit 0, the reason and the deciding rule', () => {
     const r = check('--user', ALICE, 'fast-forward', 'heads/main');
     expect(r.stderr).toBe('warning: the owner is unknown (no --owner, and git config acl.owner is not set here): rules for `owner` cannot match\n');
     expect(r.stdout).toBe(
@@ -45,14 +45,14 @@ describe('git acl check', () => {
     expect(r.code).toBe(0);
   });
 
-  it('refs/heads/main and heads/main are the same ref', () => {
+  test('refs/heads/main and heads/main are the same ref', () => {
     const a = check('--user', ALICE, 'fast-forward', 'refs/heads/main', '--owner', OWNER);
     const b = check('--user', ALICE, 'fast-forward', 'heads/main', '--owner', OWNER);
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
   });
 
-  it('denied by a deny rule: exit 1, the deny rule shown', () => {
+  test('denied by a deny rule: exit 1, the deny rule shown', () => {
     const r = check('--user', ALICE, 'force', 'heads/main', '--owner', OWNER);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
@@ -61,7 +61,7 @@ describe('git acl check', () => {
     expect(lines[3]).toBe('  rule: refs/users.conf:3: deny anyone force ^heads/main$');
   });
 
-  it('denied by default: the reason names what would allow it, the nearest rules follow', () => {
+  test('denied by default: the reason names what would allow it, the nearest rules follow', () => {
     const r = check('--user', BOB, 'fast-forward', 'heads/main', '--owner', OWNER);
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
@@ -70,14 +70,14 @@ describe('git acl check', () => {
     expect(lines.some((l) => l.startsWith('  rule:'))).toBe(false);
   });
 
-  it('owner rules match with --owner', () => {
+  test('owner rules match with --owner', () => {
     const r = check('--user', OWNER, 'force', 'heads/x', '--owner', OWNER);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`user:   ${OWNER} (the owner)\n`);
     expect(r.stdout).toContain('  rule: refs/owner.conf:1: owner create-branch,create-tag,fast-forward,force,delete ^.*$\n');
   });
 
-  it('the owner comes from git config acl.owner of the repository', () => {
+  test('the owner comes from git config acl.owner of the repository', () => {
     const repo = repoWithPolicy(POLICY);
     git(['config', 'acl.owner', OWNER], repo);
     const r = acl(['check', '--user', OWNER, 'delete', 'heads/x'], { cwd: repo });
@@ -86,7 +86,7 @@ describe('git acl check', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/^policy: refs\/heads\/apps\/access-control at [0-9a-f]{12} in /);
   });
 
-  it('tree ops need --branch and take a path', () => {
+  test('tree ops need --branch and take a path', () => {
     const ok = check('--user', BOB, 'create-file', 'docs/a/b.md', '--branch', 'heads/main', '--owner', OWNER);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`allowed: ${BOB} may create-file docs/a/b.md on heads/main by branches/docs.conf:2`);
@@ -98,7 +98,7 @@ describe('git acl check', () => {
     expect(r.stderr.split('\n')[0]).toBe('git acl check: modify is a tree operation: it needs --branch <ref> (the branch whose content changes)');
   });
 
-  it('aliases: each operation is checked and reported', () => {
+  test('aliases: each operation is checked and reported', () => {
     const del = check('--user', BOB, 'delete', 'docs/x', '--branch', 'heads/main', '--owner', OWNER);
     expect(del.code).toBe(1);
     const verdicts = del.stdout.split('\n').filter((l) => /^(allowed|denied):/.test(l));
@@ -118,7 +118,7 @@ describe('git acl check', () => {
     expect(refDelete.stdout.split('\n').filter((l) => /^(allowed|denied):/.test(l))).toHaveLength(1);
   });
 
-  it('--json: the decisions as data', () => {
+  test('--json: the decisions as data', () => {
     const r = check('--user', BOB, 'fast-forward', 'heads/main', '--owner', OWNER, '--json');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
@@ -141,7 +141,7 @@ describe('git acl check', () => {
     expect(ok.allowed).toBe(true);
   });
 
-  it('an unknown operation is a usage error with a did-you-mean', () => {
+  test('an unknown operation is a usage error with a did-you-mean', () => {
     const r = check('--user', BOB, 'fast-foward', 'heads/main');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -149,7 +149,7 @@ describe('git acl check', () => {
     expect(r.stderr).toContain('usage: git acl check --user <USER_ID|me> <ref-op> <ref>');
   });
 
-  it('usage errors: missing --user, missing arguments, --branch on a ref op, bad user ID', () => {
+  test('usage errors: missing --user, missing arguments, --branch on a ref op, bad user ID', () => {
     expect(check('fast-forward', 'heads/main').stderr.split('\n')[0]).toBe('git acl check: missing --user <USER_ID|me> (whose push to check)');
     expect(check('--user', BOB, 'fast-forward').stderr.split('\n')[0]).toBe('git acl check: missing the ref or path for fast-forward');
     expect(check('--user', BOB, 'force', 'heads/x', '--branch', 'heads/main').stderr.split('\n')[0]).toBe(
@@ -163,7 +163,7 @@ describe('git acl check', () => {
     expect(bad.stderr).toBe("git acl check: --user alice: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'\n");
   });
 
-  it('a broken policy: exit 1, the first error named', () => {
+  test('a broken policy: exit 1, the first error named', () => {
     const dir = tempDir();
     writeFiles(dir, { 'refs/owner.conf': 'owner fast-foward ^.*$\n' });
     const r = acl(['check', '--policy', dir, '--user', BOB, 'force', 'heads/x']);
@@ -181,7 +181,7 @@ describe('git acl check --user me', () => {
   });
   afterAll(() => home.cleanup());
 
-  it('is the primary fingerprint of user.signingkey, also when it names a subkey', () => {
+  test('is the primary fingerprint of user.signingkey, also when it names a subkey', () => {
     const key = genKey(home, 'Carol', { signingSubkey: true });
     const repo = repoWithPolicy(POLICY);
     git(['config', 'user.signingkey', key.keyId], repo);
@@ -192,7 +192,7 @@ describe('git acl check --user me', () => {
     expect(r.stdout).toContain(`user:   ${key.fingerprint}\n`);
   });
 
-  it('names the config key when it is not set, and the key when gpg does not know it', () => {
+  test('names the config key when it is not set, and the key when gpg does not know it', () => {
     const repo = repoWithPolicy(POLICY);
     const env = cleanEnv({ GNUPGHOME: home.dir });
     const unset = acl(['check', '--user', 'me', 'force', 'heads/x'], { cwd: repo, env });
@@ -206,7 +206,7 @@ describe('git acl check --user me', () => {
     expect(unknown.stderr).toMatch(/^git acl check: user\.signingkey DEADBEEFDEADBEEF: gpg knows no such key/);
   });
 
-  it('without user.signingkey, is the key of the committer identity (as git signs)', () => {
+  test('without user.signingkey, is the key of the committer identity (as git signs)', () => {
     const key = genKey(home, 'Dave');
     const repo = repoWithPolicy(POLICY);
     const env = cleanEnv({ GNUPGHOME: home.dir, GIT_COMMITTER_NAME: 'Dave', GIT_COMMITTER_EMAIL: 'dave@example.org' });

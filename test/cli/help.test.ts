@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acl, cleanEnv, cleanup, CLI, ensureBuilt, REPO_ROOT, run, tempDir } from './helpers.js';
@@ -9,7 +9,7 @@ afterAll(() => cleanup());
 const COMMANDS = ['init', 'lint', 'check', 'preview', 'install-client-hook', 'version', 'help'];
 
 describe('git acl help and manners', () => {
-  it('--help lists every command and exits 0', () => {
+  test('--help lists every command and exits 0', () => {
     const r = acl(['--help']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
@@ -19,14 +19,14 @@ describe('git acl help and manners', () => {
     expect(acl(['help']).stdout).toBe(r.stdout);
   });
 
-  it('no command prints the help on stderr and exits 2', () => {
+  test('no command prints the help on stderr and exits 2', () => {
     const r = acl([]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('usage: git acl <command> [<options>]');
   });
 
-  it.each(COMMANDS)('%s --help lists every option with an example', (name) => {
+  test.each(COMMANDS)('%s --help lists every option with an example', (name) => {
     const r = acl([name, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: git acl ${name}`));
@@ -37,7 +37,7 @@ describe('git acl help and manners', () => {
     expect(acl([name, '-h']).stdout).toBe(r.stdout);
   });
 
-  it('each command documents its options', () => {
+  test('each command documents its options', () => {
     const expected: Record<string, string[]> = {
       init: ['--owner-key <file>', '--preset <name>', '--list-presets'],
       lint: ['--ref <ref>', '--json'],
@@ -50,7 +50,7 @@ describe('git acl help and manners', () => {
     }
   });
 
-  it('an unknown command suggests the closest one', () => {
+  test('an unknown command suggests the closest one', () => {
     const r = acl(['lnit']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -61,7 +61,7 @@ describe('git acl help and manners', () => {
     expect(acl(['help', 'lnit']).stderr).toContain("did you mean 'lint'?");
   });
 
-  it('an unknown option suggests the closest one and shows the usage', () => {
+  test('an unknown option suggests the closest one and shows the usage', () => {
     const r = acl(['lint', '--jsno']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
@@ -72,13 +72,13 @@ describe('git acl help and manners', () => {
     expect(acl(['--verison']).stderr).toMatch(/^git acl: unknown option --verison; did you mean --version\?/);
   });
 
-  it('an option that needs a value says so', () => {
+  test('an option that needs a value says so', () => {
     const r = acl(['lint', '--ref']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('git acl lint: option --ref needs a value: --ref <ref>');
   });
 
-  it('prints the version', () => {
+  test('prints the version', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const args of [['--version'], ['version']]) {
       const r = acl(args);
@@ -87,7 +87,7 @@ describe('git acl help and manners', () => {
     }
   });
 
-  it('works as a git subcommand (git-acl on PATH)', () => {
+  test('works as a git subcommand (git-acl on PATH)', () => {
     const bin = tempDir();
     fs.writeFileSync(path.join(bin, 'git-acl'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
     const env = cleanEnv({ PATH: `${bin}:${process.env.PATH}` });
@@ -97,11 +97,11 @@ describe('git acl help and manners', () => {
     expect(run('git', ['acl', '-h'], { env, cwd: bin }).stdout).toContain('usage: git acl <command>');
   });
 
-  it('main.js starts with a shebang', () => {
+  test('main.js starts with a shebang', () => {
     expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
-  it('colours only on a terminal, never with NO_COLOR or --json', () => {
+  test('colours only on a terminal, never with NO_COLOR or --json', () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'refs'));
     fs.writeFileSync(path.join(dir, 'refs/a.conf'), 'owner fast-foward ^.*$\n');

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, REPO_ROOT } from '../support/forge.js';
 import { exportSecret, gpg } from '../support/gpg.js';
 
@@ -30,7 +30,7 @@ function bare(): string {
 const git = (repo: string, args: string[]): string => forge.sh('git', ['--git-dir', repo, ...args]).trim();
 
 describe('a fresh bare repository', () => {
-  it('gets the hook, a random nonce seed, the owner and the default policy with the owner key', () => {
+  test('gets the hook, a random nonce seed, the owner and the default policy with the owner key', () => {
     const repo = bare();
     const r = forge.acl(['init', repo, '--owner-key', keyFile]);
     expect(r.stderr).toBe('');
@@ -58,7 +58,7 @@ describe('a fresh bare repository', () => {
     expect(git(repo, ['show', `refs/heads/apps/access-control:keys/${O}.asc`])).toBe(forge.owner.key.publicArmored.trim());
   });
 
-  it('installs presets next to the default policy', () => {
+  test('installs presets next to the default policy', () => {
     const repo = bare();
     const r = forge.acl(['init', repo, '--owner-key', keyFile, '--preset', 'per-user-branches', '--preset', 'self-registration']);
     expect(r.code).toBe(0);
@@ -67,7 +67,7 @@ describe('a fresh bare repository', () => {
     expect(files.some((f) => /readme/i.test(f))).toBe(false);
   });
 
-  it('works from any working directory, with a relative path', () => {
+  test('works from any working directory, with a relative path', () => {
     const repo = bare();
     const r = forge.acl(['init', path.basename(repo), '--owner-key', keyFile], { cwd: path.dirname(repo) });
     expect(r.code).toBe(0);
@@ -76,7 +76,7 @@ describe('a fresh bare repository', () => {
 });
 
 describe('running init again', () => {
-  it('says what it left alone and changes nothing', () => {
+  test('says what it left alone and changes nothing', () => {
     const repo = bare();
     expect(forge.acl(['init', repo, '--owner-key', keyFile]).code).toBe(0);
     const seed = git(repo, ['config', 'receive.certNonceSeed']);
@@ -96,7 +96,7 @@ describe('running init again', () => {
     expect(git(repo, ['rev-parse', 'refs/heads/apps/access-control'])).toBe(tip);
   });
 
-  it('refuses to change the owner', () => {
+  test('refuses to change the owner', () => {
     const repo = bare();
     expect(forge.acl(['init', repo, '--owner-key', keyFile]).code).toBe(0);
     const other = path.join(forge.root, 'other.asc');
@@ -118,7 +118,7 @@ describe('bad input', () => {
     else expect(r.stderr).toMatch(stderr);
   };
 
-  it('a directory that is not a bare repository', () => {
+  test('a directory that is not a bare repository', () => {
     const dir = path.join(forge.root, 'plain');
     fs.mkdirSync(dir, { recursive: true });
     fails([dir, '--owner-key', keyFile], `git acl init: ${dir}: not a bare git repository (create one with: git init --bare ${dir})\n`);
@@ -127,11 +127,11 @@ describe('bad input', () => {
     fails([work, '--owner-key', keyFile], `git acl init: ${work}: not a bare git repository (create one with: git init --bare ${work})\n`);
   });
 
-  it('an unreadable key file', () => {
+  test('an unreadable key file', () => {
     fails([bare(), '--owner-key', '/nonexistent/key.asc'], 'git acl init: /nonexistent/key.asc: cannot read the owner\'s key: ENOENT\n');
   });
 
-  it('a secret key, several keys, or no key at all', () => {
+  test('a secret key, several keys, or no key at all', () => {
     const secret = path.join(forge.root, 'secret.asc');
     fs.writeFileSync(secret, exportSecret(forge.gpgHome, forge.owner.id));
     fails([bare(), '--owner-key', secret], `git acl init: ${secret}: key file: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)\n`);
@@ -143,14 +143,14 @@ describe('bad input', () => {
     fails([bare(), '--owner-key', junk], `git acl init: ${junk}: key file: not an armored OpenPGP public key: not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----")\n`);
   });
 
-  it('a pre-receive hook that git-acl did not install', () => {
+  test('a pre-receive hook that git-acl did not install', () => {
     const repo = bare();
     fs.writeFileSync(path.join(repo, 'hooks/pre-receive'), '#!/bin/sh\nexit 0\n');
     fails([repo, '--owner-key', keyFile], `git acl init: ${repo}/hooks/pre-receive: a pre-receive hook that git-acl did not install is in the way; move it aside and run init again\n`);
     expect(fs.readFileSync(path.join(repo, 'hooks/pre-receive'), 'utf8')).toBe('#!/bin/sh\nexit 0\n');
   });
 
-  it('an unknown preset, with a suggestion', () => {
+  test('an unknown preset, with a suggestion', () => {
     fails([bare(), '--owner-key', keyFile, '--preset', 'per-user-branch'], /^git acl init: unknown preset 'per-user-branch'; did you mean 'per-user-branches'\?/, 2);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acl, cleanup, ensureBuilt, git, repoWithPolicy, tempDir, writeFiles } from './helpers.js';
@@ -23,7 +23,7 @@ function policyDir(files: Record<string, string>): string {
 }
 
 describe('git acl lint <dir>', () => {
-  it('a clean policy: exit 0, says what it linted', () => {
+  test('a clean policy: exit 0, says what it linted', () => {
     const dir = policyDir(CLEAN);
     const r = acl(['lint', dir]);
     expect(r.stderr).toBe('');
@@ -31,7 +31,7 @@ describe('git acl lint <dir>', () => {
     expect(r.code).toBe(0);
   });
 
-  it('errors: path:line:col: severity: message, a summary, exit 1', () => {
+  test('errors: path:line:col: severity: message, a summary, exit 1', () => {
     const dir = policyDir(BROKEN);
     const r = acl(['lint', dir]);
     expect(r.code).toBe(1);
@@ -42,7 +42,7 @@ describe('git acl lint <dir>', () => {
     expect(lines.at(-1)).toBe('1 error, 1 warning');
   });
 
-  it('warnings alone exit 0', () => {
+  test('warnings alone exit 0', () => {
     const dir = policyDir({ ...CLEAN, 'refs/README.md': 'notes\n' });
     const r = acl(['lint', dir]);
     expect(r.code).toBe(0);
@@ -50,7 +50,7 @@ describe('git acl lint <dir>', () => {
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('0 errors, 1 warning');
   });
 
-  it('--json: source, diagnostics, counts; exit code as without', () => {
+  test('--json: source, diagnostics, counts; exit code as without', () => {
     const dir = policyDir(BROKEN);
     const r = acl(['lint', '--json', dir]);
     expect(r.code).toBe(1);
@@ -73,7 +73,7 @@ describe('git acl lint <dir>', () => {
     expect(clean.stdout).not.toContain('\x1b[');
   });
 
-  it('a symlinked policy file is an error, not an empty file', () => {
+  test('a symlinked policy file is an error, not an empty file', () => {
     const dir = policyDir(CLEAN);
     fs.symlinkSync('owner.conf', path.join(dir, 'refs/alias.conf'));
     const r = acl(['lint', dir]);
@@ -83,13 +83,13 @@ describe('git acl lint <dir>', () => {
     );
   });
 
-  it('a missing directory names it; exit 1', () => {
+  test('a missing directory names it; exit 1', () => {
     const r = acl(['lint', '/nonexistent/policy']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('git acl lint: /nonexistent/policy: no such directory\n');
   });
 
-  it('usage errors exit 2', () => {
+  test('usage errors exit 2', () => {
     expect(acl(['lint', 'a', 'b']).code).toBe(2);
     const r = acl(['lint', 'a', '--ref', 'x']);
     expect(r.code).toBe(2);
@@ -98,7 +98,7 @@ describe('git acl lint <dir>', () => {
 });
 
 describe('git acl lint from git', () => {
-  it('no arguments in a clone: lints the local policy branch', () => {
+  test('no arguments in a clone: lints the local policy branch', () => {
     const repo = repoWithPolicy(BROKEN);
     const commit = git(['rev-parse', 'apps/access-control'], repo);
     const r = acl(['lint'], { cwd: repo });
@@ -108,7 +108,7 @@ describe('git acl lint from git', () => {
     expect(r.stdout).toContain(TYPO);
   });
 
-  it('no local branch: falls back to origin/apps/access-control', () => {
+  test('no local branch: falls back to origin/apps/access-control', () => {
     const upstream = repoWithPolicy(CLEAN);
     const clone = path.join(tempDir(), 'clone');
     git(['clone', '-q', upstream, clone], upstream);
@@ -117,7 +117,7 @@ describe('git acl lint from git', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/^linting refs\/remotes\/origin\/apps\/access-control at [0-9a-f]{12} in .*clone\/\.git \(2 files\)$/);
   });
 
-  it('in a bare repository', () => {
+  test('in a bare repository', () => {
     const repo = repoWithPolicy(CLEAN);
     const bare = path.join(tempDir(), 'server.git');
     git(['clone', '-q', '--bare', repo, bare], repo);
@@ -126,7 +126,7 @@ describe('git acl lint from git', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/^linting refs\/heads\/apps\/access-control at [0-9a-f]{12} in .*server\.git \(2 files\)$/);
   });
 
-  it('--ref reads any ref or commit of the repository', () => {
+  test('--ref reads any ref or commit of the repository', () => {
     const repo = repoWithPolicy(CLEAN);
     git(['checkout', '-q', 'apps/access-control'], repo);
     writeFiles(repo, BROKEN);
@@ -138,14 +138,14 @@ describe('git acl lint from git', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/^linting apps\/access-control~1 at [0-9a-f]{12} in /);
   });
 
-  it('an unknown --ref names it', () => {
+  test('an unknown --ref names it', () => {
     const repo = repoWithPolicy(CLEAN);
     const r = acl(['lint', '--ref', 'no-such-branch'], { cwd: repo });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`git acl lint: ref no-such-branch does not exist in ${fs.realpathSync(path.join(repo, '.git'))} (or is not a commit)\n`);
   });
 
-  it('a repository without a policy branch says which refs it looked for', () => {
+  test('a repository without a policy branch says which refs it looked for', () => {
     const dir = tempDir();
     git(['init', '-q', dir], dir);
     const r = acl(['lint'], { cwd: dir });
@@ -155,7 +155,7 @@ describe('git acl lint from git', () => {
     );
   });
 
-  it('outside a repository without arguments says what to do', () => {
+  test('outside a repository without arguments says what to do', () => {
     const r = acl(['lint'], { cwd: tempDir() });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^git acl lint: not inside a git repository \(.*\): pass a checkout of the policy branch/);

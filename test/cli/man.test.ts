@@ -3,19 +3,19 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, test } from 'vitest';
 import { CLI, REPO_ROOT } from './helpers.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 
 const PAGE = path.join(REPO_ROOT, 'man/man1/git-acl.1');
 
-it('the build writes a man page with every command', () => {
+test('the build writes a man page with every command', () => {
   const page = fs.readFileSync(PAGE, 'utf8');
   expect(page.startsWith('.TH GIT-ACL 1 ')).toBe(true);
   for (const c of COMMANDS) expect(page).toContain(`.SH ${c.name.toUpperCase()}\n.nf\nusage: git acl ${c.usage[0]}`);
 });
 
-it('git acl --help shows it when git-acl is on PATH and the page on MANPATH', () => {
+test('git acl --help shows it when git-acl is on PATH and the page on MANPATH', () => {
   if (spawnSync('man', ['--version']).status !== 0) return; // no man(1) on this machine: the page itself is checked above
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'acl-bin-'));
   try {

@@ -2,7 +2,7 @@
  * Preview and the client hook against a real forge: a bare repository made a
  * git-acl server by `git acl init`, real gpg keys, real `git push --signed`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Forge, ZERO, type Clone } from '../support/forge.js';
@@ -43,7 +43,7 @@ function lines(s: string): string[] {
 }
 
 describe('git acl preview', () => {
-  it('reports a push the server would reject, and the real push is rejected with the same lines', () => {
+  test('reports a push the server would reject, and the real push is rejected with the same lines', () => {
     bob.write('README.md', 'changed by bob\n').commit('bob edits main');
     const before = forge.refs();
     const preview = forge.acl(['preview'], { cwd: bob.dir });
@@ -63,7 +63,7 @@ describe('git acl preview', () => {
     expect(forge.refs()).toEqual(before);
   });
 
-  it('an allowed push: exit 0 and says so', () => {
+  test('an allowed push: exit 0 and says so', () => {
     const r = forge.acl(['preview', 'origin', `HEAD:refs/heads/${BOB}/topic`], { cwd: bob.dir });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`preview: origin would accept this push of 1 ref (refs/heads/${BOB}/topic) by ${BOB}\n`);
@@ -71,7 +71,7 @@ describe('git acl preview', () => {
     expect(bob.push(`HEAD:refs/heads/${BOB}/topic`).code).toBe(0);
   });
 
-  it('refspecs: several, short destinations, deletes', () => {
+  test('refspecs: several, short destinations, deletes', () => {
     const r = forge.acl(['preview', 'origin', `HEAD:${BOB}/topic2`, `:refs/heads/${BOB}/topic`, 'HEAD:main'], { cwd: bob.dir });
     expect(r.code).toBe(1);
     const said = lines(r.stdout);
@@ -80,7 +80,7 @@ describe('git acl preview', () => {
     expect(said.some((l) => l.includes(`${BOB}/topic2`))).toBe(false);
   });
 
-  it('the owner is read from the remote when it is a local repository; owner pushes pass', () => {
+  test('the owner is read from the remote when it is a local repository; owner pushes pass', () => {
     owner.write('NEWS', 'news\n').commit('news');
     const r = forge.acl(['preview'], { cwd: owner.dir });
     expect(r.stderr).toBe('');
@@ -88,7 +88,7 @@ describe('git acl preview', () => {
     expect(r.code).toBe(0);
   });
 
-  it('--json', () => {
+  test('--json', () => {
     const r = forge.acl(['preview', '--json', 'origin', 'main'], { cwd: bob.dir });
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -97,7 +97,7 @@ describe('git acl preview', () => {
     expect(doc.updates).toEqual([{ oldOid: forge.ref('refs/heads/main'), newOid: bob.ok(['rev-parse', 'main']), ref: 'refs/heads/main' }]);
   });
 
-  it('errors name the remote or the refspec', () => {
+  test('errors name the remote or the refspec', () => {
     const a = forge.acl(['preview', 'orign'], { cwd: bob.dir });
     expect(a.code).toBe(1);
     expect(a.stderr).toBe('git acl preview: no remote named orign; did you mean origin? (remotes: origin)\n');
@@ -108,7 +108,7 @@ describe('git acl preview', () => {
 });
 
 describe('the client pre-push hook', () => {
-  it('installs, refuses a foreign hook, and is idempotent', () => {
+  test('installs, refuses a foreign hook, and is idempotent', () => {
     const r = forge.acl(['install-client-hook'], { cwd: bob.dir });
     expect(r.code).toBe(0);
     const hook = path.join(bob.dir, '.git/hooks/pre-push');
@@ -125,7 +125,7 @@ describe('the client pre-push hook', () => {
     expect(fs.readFileSync(foreign, 'utf8')).toBe('#!/bin/sh\nexit 0\n');
   });
 
-  it('blocks a push the server would reject, with the hook\'s lines; --no-verify skips it and the server rejects', () => {
+  test('blocks a push the server would reject, with the hook\'s lines; --no-verify skips it and the server rejects', () => {
     const before = forge.refs();
     const blocked = bob.push('main');
     expect(blocked.code).not.toBe(0);
@@ -143,7 +143,7 @@ describe('the client pre-push hook', () => {
     expect(forge.refs()).toEqual(before);
   });
 
-  it('lets an allowed push through', () => {
+  test('lets an allowed push through', () => {
     bob.write('notes.txt', 'mine\n').commit('notes');
     const r = bob.push(`HEAD:refs/heads/${BOB}/topic3`);
     expect(r.stderr).not.toContain('preview:');
@@ -151,7 +151,7 @@ describe('the client pre-push hook', () => {
     expect(forge.ref(`refs/heads/${BOB}/topic3`)).toBe(bob.ok(['rev-parse', 'HEAD']));
   });
 
-  it('--pre-push reads git\'s lines on stdin: deletes and tags too', () => {
+  test('--pre-push reads git\'s lines on stdin: deletes and tags too', () => {
     const main = forge.ref('refs/heads/main')!;
     const head = bob.ok(['rev-parse', 'HEAD']);
     const input = [`(delete) ${ZERO} refs/heads/main ${main}`, `refs/tags/t1 ${head} refs/tags/t1 ${ZERO}`, ''].join('\n');
@@ -168,7 +168,7 @@ describe('the client pre-push hook', () => {
     expect(bad.stderr).toBe('git acl preview: unexpected pre-push line on stdin: "garbage"\n');
   });
 
-  it('blocks a denied delete through the real hook', () => {
+  test('blocks a denied delete through the real hook', () => {
     const before = forge.refs();
     const r = bob.git(['push', 'origin', ':refs/heads/main']);
     expect(r.code).not.toBe(0);
@@ -177,7 +177,7 @@ describe('the client pre-push hook', () => {
     expect(forge.refs()).toEqual(before);
   });
 
-  it('lets a push to a remote without a policy branch through (not a git-acl server)', () => {
+  test('lets a push to a remote without a policy branch through (not a git-acl server)', () => {
     const plain = path.join(forge.root, 'plain.git');
     forge.sh('git', ['init', '-q', '--bare', plain]);
     bob.ok(['remote', 'add', 'plain', plain]);
@@ -189,7 +189,7 @@ describe('the client pre-push hook', () => {
 });
 
 describe('preview for a user whose key is not registered', () => {
-  it('warns that the server cannot verify the signature, and exits 1', () => {
+  test('warns that the server cannot verify the signature, and exits 1', () => {
     const carol = forge.addUser('carol');
     const c = forge.clone(carol);
     const r = forge.acl(['preview', 'origin', `HEAD:refs/heads/${carol.id}/x`], { cwd: c.dir });
@@ -203,7 +203,7 @@ describe('preview for a user whose key is not registered', () => {
     expect(push.remote.join('\n')).toContain(`which no key file of the policy branch holds`);
   });
 
-  it('--user judges the push as someone else', () => {
+  test('--user judges the push as someone else', () => {
     const r = forge.acl(['preview', '--user', BOB, 'origin', `HEAD:refs/heads/${BOB}/as-bob`], { cwd: owner.dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

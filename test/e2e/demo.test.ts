@@ -1,10 +1,10 @@
 /** `npm run demo` works: real keys, real signed pushes, each judged as the story expects. */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, test } from 'vitest';
 import { REPO_ROOT } from '../support/forge.js';
 
-it('the demo plays its story and exits 0', () => {
+test('the demo plays its story and exits 0', () => {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/demo/main.js')], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },

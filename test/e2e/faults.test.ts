@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../support/forge.js';
 import { runPreReceive } from '../../src/server/pre-receive.js';
 
@@ -42,19 +42,19 @@ function serverPolicy(files: Record<string, string>): string {
 }
 
 describe('a broken server rejects every push', () => {
-  it('sanity: the same push is accepted on a healthy server', () => {
+  test('sanity: the same push is accepted on a healthy server', () => {
     const c = owner.commitTree({ 'f.txt': 'healthy\n' }, [], 'healthy');
     expect(owner.push(`${c}:refs/heads/healthy`).remote).toEqual([]);
   });
 
-  it('missing policy branch', () => {
+  test('missing policy branch', () => {
     forge.server(['update-ref', '-d', 'refs/heads/apps/access-control']);
     const r = ownerPush();
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual(['git-acl: push rejected: the server has no policy branch refs/heads/apps/access-control; run `git acl init`']);
   });
 
-  it('unparseable policy branch', () => {
+  test('unparseable policy branch', () => {
     const bad = forge.policyFiles({ 'refs/owner.conf': 'owner fast-foward ^.*$\n' });
     forge.server(['update-ref', 'refs/heads/apps/access-control', stage(bad)]);
     const r = ownerPush();
@@ -63,14 +63,14 @@ describe('a broken server rejects every push', () => {
     ]);
   });
 
-  it("missing key file (the owner's key removed from the policy branch)", () => {
+  test("missing key file (the owner's key removed from the policy branch)", () => {
     forge.server(['update-ref', 'refs/heads/apps/access-control', stage(forge.policyFiles({ [`keys/${forge.owner.id}.asc`]: null }))]);
     const r = ownerPush();
     expect(r.remote).toHaveLength(1);
     expect(r.remote[0]).toMatch(new RegExp(`^git-acl: push rejected: push certificate is signed by key ${forge.owner.id} .*which no key file of the policy branch holds`));
   });
 
-  it('an object that cannot be read (a policy blob missing from the store)', () => {
+  test('an object that cannot be read (a policy blob missing from the store)', () => {
     const files = forge.policyFiles({ 'groups/extra.conf': `${forge.owner.id}\n# unique ${Date.now()}\n` });
     const commit = stage(files);
     forge.server(['update-ref', 'refs/heads/apps/access-control', commit]);
@@ -83,7 +83,7 @@ describe('a broken server rejects every push', () => {
     expect(r.remote[0]).toContain(blob);
   });
 
-  it('acl.owner missing from the server config', () => {
+  test('acl.owner missing from the server config', () => {
     forge.server(['config', '--unset', 'acl.owner']);
     try {
       const r = ownerPush();
@@ -109,7 +109,7 @@ describe('faults inside the hook', () => {
     };
   }
 
-  it('an exception inside evaluation rejects with one line', async () => {
+  test('an exception inside evaluation rejects with one line', async () => {
     const { env, stdin } = capture();
     const healthy = await runPreReceive({ gitDir: forge.bare, env, stdin });
     expect(healthy).toMatchObject({ accepted: true, lines: [] });
@@ -125,14 +125,14 @@ describe('faults inside the hook', () => {
     expect(r.lines).toEqual([`git-acl: push rejected: Cannot read properties of undefined (reading 'ops') (user ${forge.owner.id})`]);
   });
 
-  it('a pushed object that does not exist rejects with one line', async () => {
+  test('a pushed object that does not exist rejects with one line', async () => {
     const { env } = capture();
     const r = forge.runHook(env, `${'0'.repeat(40)} ${'ab'.repeat(20)} refs/heads/captured\n`);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`git-acl: push rejected: ref update not in the signed push certificate: ${'0'.repeat(40)} ${'ab'.repeat(20)} refs/heads/captured\n`);
   });
 
-  it('garbage on stdin rejects with one line', () => {
+  test('garbage on stdin rejects with one line', () => {
     const r = forge.runHook({ GIT_PUSH_CERT: 'x', GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, 'this is not an update line\n');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('git-acl: push rejected: unexpected line on the hook\'s stdin: "this is not an update line"\n');

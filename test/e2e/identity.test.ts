@@ -3,7 +3,7 @@
  * unknown keys, self-registration and its abuses, nonces and broken
  * certificates fed to the installed hook.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../support/forge.js';
 import { exportSecret } from '../support/gpg.js';
 
@@ -38,7 +38,7 @@ function policyCommit(c: Clone, files: Record<string, string>): string {
 }
 
 describe('signing', () => {
-  it('an unsigned push is rejected with the command that signs it', () => {
+  test('an unsigned push is rejected with the command that signs it', () => {
     const c = owner.commitTree({ 'README': 'unsigned\n' }, [], 'x');
     const r = owner.pushUnsigned(`${c}:refs/heads/unsigned`);
     expect(r.code).not.toBe(0);
@@ -48,7 +48,7 @@ describe('signing', () => {
     expect(forge.ref('refs/heads/unsigned')).toBeNull();
   });
 
-  it('a key the policy branch does not hold is refused', () => {
+  test('a key the policy branch does not hold is refused', () => {
     const { clone, id } = newcomer('mallory');
     const c = clone.commitTree({ 'README': 'm\n' }, [], 'm');
     const r = clone.push(`${c}:refs/heads/mallory`);
@@ -61,7 +61,7 @@ describe('signing', () => {
 });
 
 describe('acl.pushee', () => {
-  it('a certificate made out to another server is refused; one made out to this one is accepted', () => {
+  test('a certificate made out to another server is refused; one made out to this one is accepted', () => {
     const c = owner.commitTree({ 'README': 'pushee\n' }, [], 'pushee');
     forge.server(['config', '--add', 'acl.pushee', 'https://git.example.org/project.git']);
     try {
@@ -77,7 +77,7 @@ describe('acl.pushee', () => {
 });
 
 describe('self-registration', () => {
-  it('a user registers their own key with a push signed by it', () => {
+  test('a user registers their own key with a push signed by it', () => {
     const { clone, id } = newcomer('carol');
     const r = clone.push(`${policyCommit(clone, { [`keys/${id}.asc`]: forge.user('carol').key.publicArmored })}:refs/heads/apps/access-control`);
     expect(r.remote).toEqual([]);
@@ -88,7 +88,7 @@ describe('self-registration', () => {
     expect(r2.remote[0]).toBe(`git-acl: push rejected for user ${id}; no ref was changed`);
   });
 
-  it('a key file named after another fingerprint is refused', () => {
+  test('a key file named after another fingerprint is refused', () => {
     const { clone, id } = newcomer('dave');
     const victim = forge.owner.id.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'));
     const r = clone.push(`${policyCommit(clone, { [`keys/${victim}.asc`]: forge.user('dave').key.publicArmored })}:refs/heads/apps/access-control`);
@@ -99,7 +99,7 @@ describe('self-registration', () => {
     expect(r.remote[0]).toMatch(/^git-acl: push rejected: /);
   });
 
-  it('a secret key is refused', () => {
+  test('a secret key is refused', () => {
     const { clone, id } = newcomer('erin');
     const secret = exportSecret(forge.gpgHome, id);
     const r = clone.push(`${policyCommit(clone, { [`keys/${id}.asc`]: secret })}:refs/heads/apps/access-control`);
@@ -109,7 +109,7 @@ describe('self-registration', () => {
     expect(forge.ref('refs/heads/apps/access-control')).toBe(owner.fetchRef('refs/heads/apps/access-control'));
   });
 
-  it('registration does not let a user change anything else on the policy branch', () => {
+  test('registration does not let a user change anything else on the policy branch', () => {
     const { clone, id } = newcomer('frank');
     const commit = policyCommit(clone, {
       [`keys/${id}.asc`]: forge.user('frank').key.publicArmored,
@@ -135,7 +135,7 @@ describe('certificates the hook checks itself', () => {
     return { ...cert, nonce, stdin };
   }
 
-  it('a real certificate with a BAD nonce is refused (replay)', () => {
+  test('a real certificate with a BAD nonce is refused (replay)', () => {
     const cert = acceptedCert();
     const r = forge.runHook(
       { GIT_PUSH_CERT: cert.oid, GIT_PUSH_CERT_NONCE: cert.nonce, GIT_PUSH_CERT_NONCE_STATUS: 'BAD', GIT_PUSH_CERT_STATUS: 'G' },
@@ -147,14 +147,14 @@ describe('certificates the hook checks itself', () => {
     );
   });
 
-  it('an update that the certificate does not sign is refused', () => {
+  test('an update that the certificate does not sign is refused', () => {
     const cert = acceptedCert();
     const r = forge.runHook({ GIT_PUSH_CERT: cert.oid, GIT_PUSH_CERT_NONCE: cert.nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, cert.stdin);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`git-acl: push rejected: ref update not in the signed push certificate: ${cert.stdin.trim()}\n`);
   });
 
-  it('a corrupt certificate is refused, whatever git says of it', () => {
+  test('a corrupt certificate is refused, whatever git says of it', () => {
     const cert = acceptedCert();
     const line = cert.text.split('\n').find((l) => / refs\/heads\/cert-source$/.test(l))!;
     const tampered = cert.text.replace(line, line.replace('cert-source', 'cert-sourcf'));

@@ -1,7 +1,7 @@
 /** The Node library entry (dist/index.js) judges a push as the hook would: examples/library/judge-push.mjs on a real repository. */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Forge, REPO_ROOT, ZERO, type Clone } from '../support/forge.js';
 
 let forge: Forge;
@@ -23,13 +23,13 @@ function judge(newOid: string, ref: string): { code: number; out: string } {
   return { code: r.status ?? 1, out: r.stdout + r.stderr };
 }
 
-it('accepts what the policy allows, and the real push agrees', () => {
+test('accepts what the policy allows, and the real push agrees', () => {
   const c = alice.commitTree({ 'notes/a.txt': 'a\n' }, [], 'mine');
   expect(judge(c, `refs/heads/${A}/notes`)).toEqual({ code: 0, out: 'accepted: 3 operations allowed\n' });
   expect(alice.push(`${c}:refs/heads/${A}/notes`).code).toBe(0);
 });
 
-it('prints exactly the lines the hook prints for a push it would reject', () => {
+test('prints exactly the lines the hook prints for a push it would reject', () => {
   const c = alice.commitTree({ 'x.txt': 'x\n' }, [], 'main');
   const predicted = judge(c, 'refs/heads/main');
   expect(predicted.code).toBe(1);

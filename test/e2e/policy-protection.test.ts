@@ -3,7 +3,7 @@
  * as it was before it; a broken policy, an owner lockout and the deletion of
  * the policy branch are refused; a policy change takes effect on the next push.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone, type Entry } from '../support/forge.js';
 import { exportSecret, genKey, gpg } from '../support/gpg.js';
 
@@ -38,7 +38,7 @@ function policyChange(c: Clone, files: Record<string, string | null>): string {
 }
 
 describe('a policy change cannot authorize the push that brings it', () => {
-  it('alice adds herself to writers and pushes main in the same push: main is judged by the old policy', () => {
+  test('alice adds herself to writers and pushes main in the same push: main is judged by the old policy', () => {
     const before = forge.refs();
     const main1 = alice.commitTree({ 'README': 'v1\n' }, [main0], 'v1');
     const pol = policyChange(alice, { 'groups/writers.conf': `${O}\n${A}\n` });
@@ -52,7 +52,7 @@ describe('a policy change cannot authorize the push that brings it', () => {
     expect(forge.refs()).toEqual(before);
   });
 
-  it('the same change alone is accepted, and takes effect on the next push', () => {
+  test('the same change alone is accepted, and takes effect on the next push', () => {
     const pol = policyChange(alice, { 'groups/writers.conf': `${O}\n${A}\n` });
     expect(alice.push(`${pol}:refs/heads/apps/access-control`).remote).toEqual([]);
     const main1 = alice.commitTree({ 'README': 'v1\n' }, [main0], 'v1');
@@ -63,7 +63,7 @@ describe('a policy change cannot authorize the push that brings it', () => {
 });
 
 describe('the policy must stay usable', () => {
-  it('a policy with lint errors is refused, showing each error', () => {
+  test('a policy with lint errors is refused, showing each error', () => {
     const pol = policyChange(owner, { 'refs/broken.conf': `owner fast-foward ^heads/x$\nnobody-group create ^tags/.*$\n` });
     const r = owner.push(`${pol}:refs/heads/apps/access-control`);
     expect(r.code).not.toBe(0);
@@ -75,7 +75,7 @@ describe('the policy must stay usable', () => {
     ]);
   });
 
-  it('a policy that would lock the owner out is refused', () => {
+  test('a policy that would lock the owner out is refused', () => {
     const pol = policyChange(owner, { 'refs/owner.conf': null, 'branches/owner.conf': null });
     const r = owner.push(`${pol}:refs/heads/apps/access-control`);
     expect(r.code).not.toBe(0);
@@ -85,7 +85,7 @@ describe('the policy must stay usable', () => {
     ]);
   });
 
-  it('the policy branch cannot be deleted, not even by the owner', () => {
+  test('the policy branch cannot be deleted, not even by the owner', () => {
     const before = forge.refs();
     const r = owner.push(':refs/heads/apps/access-control');
     expect(r.code).not.toBe(0);
@@ -96,7 +96,7 @@ describe('the policy must stay usable', () => {
     expect(forge.refs()).toEqual(before);
   });
 
-  it('key files the push adds or changes must be one public key named after its fingerprint', () => {
+  test('key files the push adds or changes must be one public key named after its fingerprint', () => {
     const carol = genKey(forge.gpgHome, 'carol');
     const cases: Array<[Record<string, string>, string]> = [
       [{ [`keys/${carol.fingerprint}.asc`]: exportSecret(forge.gpgHome, carol.fingerprint) }, `keys/${carol.fingerprint}.asc: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)`],
@@ -113,7 +113,7 @@ describe('the policy must stay usable', () => {
     expect(ok.remote).toEqual([]);
   });
 
-  it('a symlinked policy file is refused, never read as empty (which would drop its deny rules)', () => {
+  test('a symlinked policy file is refused, never read as empty (which would drop its deny rules)', () => {
     const tip = owner.fetchRef('refs/heads/apps/access-control')!;
     const files: Record<string, Entry> = { ...forge.policyFiles(), 'refs/guard.conf': { mode: '120000', content: '../elsewhere/guard.conf' } };
     const r = owner.push(`${owner.commitTree(files, [tip], 'symlinked rules')}:refs/heads/apps/access-control`);
@@ -125,7 +125,7 @@ describe('the policy must stay usable', () => {
     ]);
   });
 
-  it('a ref that differs from the policy branch only in case is refused, even for the owner', () => {
+  test('a ref that differs from the policy branch only in case is refused, even for the owner', () => {
     const before = forge.refs();
     const r = owner.push(`${main0}:refs/heads/Apps/Access-Control`);
     expect(r.code).not.toBe(0);

@@ -2,7 +2,7 @@
  * Every ref operation of SPEC §4, allowed and denied, through real signed
  * pushes into a server with the installed hook.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../support/forge.js';
 
 let forge: Forge;
@@ -46,13 +46,13 @@ afterAll(() => forge?.cleanup());
 const rejected = (user: string) => `git-acl: push rejected for user ${user}; no ref was changed`;
 
 describe('create-branch', () => {
-  it('is allowed where a rule grants it', () => {
+  test('is allowed where a rule grants it', () => {
     const r = alice.push(`${c1}:refs/heads/alice/topic`);
     expect(r.remote).toEqual([]);
     expect(r.code).toBe(0);
     expect(forge.ref('refs/heads/alice/topic')).toBe(c1);
   });
-  it('is denied elsewhere, naming the op, the ref, the user and the nearest rule', () => {
+  test('is denied elsewhere, naming the op, the ref, the user and the nearest rule', () => {
     const r = bob.push(`${c1}:refs/heads/alice/bobs`);
     expect(r.code).not.toBe(0);
     expect(r.remote[0]).toBe(rejected(B));
@@ -64,12 +64,12 @@ describe('create-branch', () => {
 });
 
 describe('fast-forward', () => {
-  it('is allowed for a group member', () => {
+  test('is allowed for a group member', () => {
     const r = bob.push(`${c2}:refs/heads/shared`);
     expect(r.remote).toEqual([]);
     expect(forge.ref('refs/heads/shared')).toBe(c2);
   });
-  it('is denied on a branch without a rule', () => {
+  test('is denied on a branch without a rule', () => {
     const o = forge.clone('owner');
     o.commitTree({ 'f.txt': 'one\n' }, [], 'c1');
     expect(o.push(`${c1}:refs/heads/main`).code).toBe(0);
@@ -83,13 +83,13 @@ describe('fast-forward', () => {
 });
 
 describe('force', () => {
-  it('is allowed where granted (a rewind)', () => {
+  test('is allowed where granted (a rewind)', () => {
     expect(alice.push(`${c2}:refs/heads/alice/f`).code).toBe(0);
     const r = alice.push(`+${c1}:refs/heads/alice/f`);
     expect(r.remote).toEqual([]);
     expect(forge.ref('refs/heads/alice/f')).toBe(c1);
   });
-  it('is what an unrelated history is, and is denied where only fast-forward is granted', () => {
+  test('is what an unrelated history is, and is denied where only fast-forward is granted', () => {
     const r = bob.push(`+${other}:refs/heads/shared`);
     expect(r.code).not.toBe(0);
     expect(r.remote).toContain(
@@ -100,13 +100,13 @@ describe('force', () => {
 });
 
 describe('delete', () => {
-  it('is allowed where granted', () => {
+  test('is allowed where granted', () => {
     expect(alice.push(`${c1}:refs/heads/alice/gone`).code).toBe(0);
     const r = alice.push(':refs/heads/alice/gone');
     expect(r.remote).toEqual([]);
     expect(forge.ref('refs/heads/alice/gone')).toBeNull();
   });
-  it('is denied by a deny rule, which wins over the allow rule', () => {
+  test('is denied by a deny rule, which wins over the allow rule', () => {
     expect(alice.push(`${c1}:refs/heads/alice/keep`).code).toBe(0);
     const r = alice.push(':refs/heads/alice/keep');
     expect(r.code).not.toBe(0);
@@ -119,19 +119,19 @@ describe('delete', () => {
 });
 
 describe('create-tag and moving tags', () => {
-  it('creates a tag in the granted namespace (lightweight and annotated)', () => {
+  test('creates a tag in the granted namespace (lightweight and annotated)', () => {
     expect(alice.push(`${c1}:refs/tags/alice/v1`).remote).toEqual([]);
     alice.ok(['fetch', '-q', 'origin', 'refs/heads/alice/topic']);
     alice.ok(['tag', '-a', '-m', 'annotated', 'alice/v2', c1]);
     expect(alice.push('refs/tags/alice/v2').remote).toEqual([]);
     expect(forge.ref('refs/tags/alice/v1')).toBe(c1);
   });
-  it('denies a tag outside it', () => {
+  test('denies a tag outside it', () => {
     const r = alice.push(`${c1}:refs/tags/v1.0`);
     expect(r.code).not.toBe(0);
     expect(r.remote[1]).toMatch(new RegExp(`^git-acl: denied: no rule lets ${A} create-tag tags/v1\\.0; nearest: refs/team\\.conf:2 `));
   });
-  it('treats any move of a tag as force, even a fast-forward', () => {
+  test('treats any move of a tag as force, even a fast-forward', () => {
     expect(bob.push(`${c1}:refs/tags/shared-tag`).code).not.toBe(0); // bob cannot create tags at all
     const r = alice.push(`+${c2}:refs/tags/alice/v1`);
     expect(r.remote).toEqual([]); // granted: force on tags/alice/**
@@ -140,7 +140,7 @@ describe('create-tag and moving tags', () => {
 });
 
 describe('a push is all or nothing', () => {
-  it('one allowed and one denied ref change nothing', () => {
+  test('one allowed and one denied ref change nothing', () => {
     const before = forge.refs();
     const r = alice.push(`${c2}:refs/heads/alice/new-one`, `${c2}:refs/heads/main`);
     expect(r.code).not.toBe(0);

@@ -4,7 +4,7 @@
  * executable bit, link target, gitlink move), deletes inside deleted
  * directories, and changes of kind.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { Forge, type Clone, type Entry, type PushResult } from '../support/forge.js';
 
 let forge: Forge;
@@ -81,12 +81,12 @@ describe('creating', () => {
     [`${d}/s2`]: { mode: '160000', oid: SUB2 },
     [`${d}/x.sh`]: { mode: '100755', content: '#!/bin/sh\n' },
   });
-  it('directories (parents included), files, executables, symlinks and submodules are allowed where granted', () => {
+  test('directories (parents included), files, executables, symlinks and submodules are allowed where granted', () => {
     const r = pushVariant(alice, creations('ok'));
     expect(r.remote).toEqual([]);
     expect(r.code).toBe(0);
   });
-  it('are each denied, one line per operation, where not granted', () => {
+  test('are each denied, one line per operation, where not granted', () => {
     const r = pushVariant(alice, creations('no'));
     expect(r.code).not.toBe(0);
     expect(r.remote[0]).toBe(`git-acl: push rejected for user ${A}; no ref was changed`);
@@ -111,14 +111,14 @@ describe('modifying', () => {
     [`${d}/link`]: { mode: '120000', content: 'dir/top.txt' },
     [`${d}/sub`]: { mode: '160000', oid: SUB2 },
   });
-  it('content, executable bit, link target and gitlink moves are allowed where granted', () => {
+  test('content, executable bit, link target and gitlink moves are allowed where granted', () => {
     expect(pushVariant(alice, mods('ok')).remote).toEqual([]);
   });
-  it('are each a denied modify where not granted', () => {
+  test('are each a denied modify where not granted', () => {
     const r = pushVariant(alice, mods('no'));
     expect(deniedOps(r)).toEqual(['modify no/exec.sh', 'modify no/file.txt', 'modify no/link', 'modify no/sub']);
   });
-  it('a sticky directory lets alice create a file but not modify one', () => {
+  test('a sticky directory lets alice create a file but not modify one', () => {
     expect(pushVariant(alice, { 'sticky/mine.txt': 'mine\n' }).remote).toEqual([]);
     owner.push(`+${base}:refs/heads/work`);
     const r = pushVariant(alice, { 'sticky/first.txt': 'overwritten\n' });
@@ -136,10 +136,10 @@ describe('deleting', () => {
     [`${d}/sub`]: null,
     [`${d}/dir/`]: null,
   });
-  it('the `delete` alias covers files, symlinks, submodules and whole directories', () => {
+  test('the `delete` alias covers files, symlinks, submodules and whole directories', () => {
     expect(pushVariant(alice, dels('ok')).remote).toEqual([]);
   });
-  it('every entry inside a deleted directory is an operation of its own', () => {
+  test('every entry inside a deleted directory is an operation of its own', () => {
     const r = pushVariant(alice, dels('no'));
     expect(deniedOps(r)).toEqual([
       'delete-directory no/dir',
@@ -154,11 +154,11 @@ describe('deleting', () => {
 });
 
 describe('changing kind', () => {
-  it('file to symlink is a delete-file and a create-symlink', () => {
+  test('file to symlink is a delete-file and a create-symlink', () => {
     const r = pushVariant(alice, { 'no/file.txt': { mode: '120000', content: 'exec.sh' } });
     expect(deniedOps(r)).toEqual(['delete-file no/file.txt', 'create-symlink no/file.txt']);
   });
-  it('file to directory and directory to file delete and create everything involved', () => {
+  test('file to directory and directory to file delete and create everything involved', () => {
     const r = pushVariant(alice, { 'no/file.txt': null, 'no/file.txt/inside': 'x\n', 'no/dir/': null, 'no/dir': 'now a file\n' });
     expect(deniedOps(r)).toEqual([
       'delete-directory no/dir',
@@ -171,13 +171,13 @@ describe('changing kind', () => {
       'create-file no/file.txt/inside',
     ]);
   });
-  it('is allowed where both halves are granted', () => {
+  test('is allowed where both halves are granted', () => {
     expect(pushVariant(alice, { 'ok/file.txt': { mode: '120000', content: 'exec.sh' }, 'ok/dir/': null, 'ok/dir': 'f\n' }).remote).toEqual([]);
   });
 });
 
 describe('branch scopes', () => {
-  it('rules under `branch ^heads/work$` do not apply to another branch', () => {
+  test('rules under `branch ^heads/work$` do not apply to another branch', () => {
     const r = pushVariant(alice, { 'ok/file.txt': 'changed\n' }, 'other');
     expect(r.remote).toEqual([
       `git-acl: push rejected for user ${A}; no ref was changed`,
@@ -187,7 +187,7 @@ describe('branch scopes', () => {
 });
 
 describe('names with control characters', () => {
-  it('are not granted by a wildcard, only by a rule that spells them exactly', () => {
+  test('are not granted by a wildcard, only by a rule that spells them exactly', () => {
     const r = pushVariant(alice, { 'ok/bell\x07name': 'ding\n' });
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual([

@@ -1,12 +1,12 @@
 /** The browser-safe entry of the git adapter bundles for a browser (given the `buffer` polyfill isomorphic-git documents). */
 import { build } from 'esbuild';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, test } from 'vitest';
 import { REPO_ROOT } from '../support/env.js';
 
 const root = REPO_ROOT;
 
-it('src/git/index.ts bundles for the browser with no Node built-in but `buffer`', async () => {
+test('src/git/index.ts bundles for the browser with no Node built-in but `buffer`', async () => {
   const result = await build({
     entryPoints: [path.join(root, 'src/git/index.ts')],
     bundle: true,

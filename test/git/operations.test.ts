@@ -2,7 +2,7 @@
  * computeOperations on real repositories, through BOTH stores (every case
  * asserts that the git store and the isomorphic-git store agree).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { analyzeUpdates, compareCodePoints as comparePaths, treeOperations } from '../../src/git/operations.js';
 import {
   ZERO,
@@ -51,7 +51,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     repo = initRepo();
   });
 
-  it('creates a branch: every dir (parents included), file kind, symlink and gitlink', async () => {
+  test('creates a branch: every dir (parents included), file kind, symlink and gitlink', async () => {
     expect(
       await diff(null, [
         file('README'),
@@ -75,7 +75,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     ]);
   });
 
-  it('modifies content, the executable bit both ways, a symlink target, and moves a gitlink', async () => {
+  test('modifies content, the executable bit both ways, a symlink target, and moves a gitlink', async () => {
     expect(
       await diff(
         [file('f', 'one'), file('x'), exe('y'), symlink('l', 'a'), gitlink('s', SUB1), file('same')],
@@ -84,14 +84,14 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     ).toEqual(['ref fast-forward refs/heads/main', 'modify f', 'modify l', 'modify s', 'modify x', 'modify y']);
   });
 
-  it('a change inside an existing dir reports no directory op', async () => {
+  test('a change inside an existing dir reports no directory op', async () => {
     expect(await diff([file('d/e/f', '1'), file('d/g')], [file('d/e/f', '2'), file('d/g')])).toEqual([
       'ref fast-forward refs/heads/main',
       'modify d/e/f',
     ]);
   });
 
-  it('deletes a dir: the dir and every entry inside it, nested', async () => {
+  test('deletes a dir: the dir and every entry inside it, nested', async () => {
     expect(
       await diff(
         [file('keep'), file('d/a'), exe('d/e/b'), symlink('d/e/l', 'x'), gitlink('d/f/s', SUB1)],
@@ -109,7 +109,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     ]);
   });
 
-  it('kind changes: file <-> symlink, file <-> submodule', async () => {
+  test('kind changes: file <-> symlink, file <-> submodule', async () => {
     expect(
       await diff(
         [file('a'), symlink('b', 't'), file('c'), gitlink('d', SUB1)],
@@ -128,7 +128,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     ]);
   });
 
-  it('kind changes: file -> dir and dir -> file, with everything inside', async () => {
+  test('kind changes: file -> dir and dir -> file, with everything inside', async () => {
     expect(
       await diff([file('p'), file('q/r/s'), file('q/t')], [file('p/x/y'), file('p/z'), file('q')]),
     ).toEqual([
@@ -146,7 +146,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     ]);
   });
 
-  it('kind changes: symlink -> dir, dir -> submodule', async () => {
+  test('kind changes: symlink -> dir, dir -> submodule', async () => {
     expect(await diff([symlink('a', 'x'), file('b/c')], [file('a/in'), gitlink('b', SUB2)])).toEqual([
       'ref fast-forward refs/heads/main',
       'delete-symlink a',
@@ -158,7 +158,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     ]);
   });
 
-  it('paths are the bytes git stores, never quoted: spaces, newlines, quotes, tabs, backslashes, unicode', async () => {
+  test('paths are the bytes git stores, never quoted: spaces, newlines, quotes, tabs, backslashes, unicode', async () => {
     const names = ['with space', 'new\nline', 'quo"te', "apo'strophe", 'tab\there', 'back\\slash', 'caf\u00e9', '\ufeffbom', 'emoji\u{1f600}', 'dir with space/in"side'];
     const result = await diff(null, names.map((n) => file(n, n)));
     expect(result[0]).toBe('ref create-branch refs/heads/main');
@@ -170,7 +170,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     expect(result).toContain('create-file \ufeffbom');
   });
 
-  it('paths that are not valid UTF-8 are decoded with U+FFFD and flagged unsafe (dirs and what is inside)', async () => {
+  test('paths that are not valid UTF-8 are decoded with U+FFFD and flagged unsafe (dirs and what is inside)', async () => {
     const bad = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "caf" + Latin-1 é
     const badDir = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('/inner')]);
     const bad2 = Buffer.from([0x63, 0x61, 0x66, 0xea]); // decodes to the same text as `bad`
@@ -196,7 +196,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     ]);
   });
 
-  it('a created branch diffs from the empty tree; an empty commit has no tree ops', async () => {
+  test('a created branch diffs from the empty tree; an empty commit has no tree ops', async () => {
     expect(await diff(null, [])).toEqual(['ref create-branch refs/heads/main']);
   });
 
@@ -219,7 +219,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
       return brief(await ops(repo, [{ oldOid, newOid, ref }]));
     };
 
-    it('create-branch / create-tag (lightweight and annotated) / delete', async () => {
+    test('create-branch / create-tag (lightweight and annotated) / delete', async () => {
       expect(await run(ZERO, b, 'refs/heads/x')).toEqual([
         'ref create-branch refs/heads/x',
         'create-file f',
@@ -231,19 +231,19 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
       expect(await run(tagB, ZERO, 'refs/tags/v1')).toEqual(['ref delete refs/tags/v1']);
     });
 
-    it('fast-forward and force', async () => {
+    test('fast-forward and force', async () => {
       expect(await run(a, b, MAIN)).toEqual(['ref fast-forward refs/heads/main', 'modify f', 'create-file g']);
       expect(await run(b, a, MAIN)).toEqual(['ref force refs/heads/main', 'modify f', 'delete-file g']);
       expect(await run(b, side, MAIN)).toEqual(['ref force refs/heads/main', 'modify f', 'delete-file g']);
     });
 
-    it('every move of a tag is force, even a fast-forward one', async () => {
+    test('every move of a tag is force, even a fast-forward one', async () => {
       expect(await run(a, b, 'refs/tags/v1')).toEqual(['ref force refs/tags/v1']);
       expect(await run(tagA, tagB, 'refs/tags/v1')).toEqual(['ref force refs/tags/v1']);
       expect(await run(tagA, tagOfTag, 'refs/tags/v1')).toEqual(['ref force refs/tags/v1']);
     });
 
-    it('annotated tags (and tags of tags) on a branch peel to commits', async () => {
+    test('annotated tags (and tags of tags) on a branch peel to commits', async () => {
       expect(await run(tagA, tagOfTag, MAIN)).toEqual(['ref fast-forward refs/heads/main', 'modify f', 'create-file g']);
       expect(await run(ZERO, tagOfTag, 'refs/heads/t')).toEqual([
         'ref create-branch refs/heads/t',
@@ -253,7 +253,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
       expect(await both(repo, (s) => s.peel(tagOfTag))).toEqual({ oid: b, type: 'commit' });
     });
 
-    it('a non-tag ref at a tree or blob: no tree ops, never fast-forward, reported as not-a-commit', async () => {
+    test('a non-tag ref at a tree or blob: no tree ops, never fast-forward, reported as not-a-commit', async () => {
       expect(await run(a, tree, MAIN)).toEqual(['ref force refs/heads/main']);
       expect(await run(a, tagOfTree, MAIN)).toEqual(['ref force refs/heads/main']);
       expect(await run(ZERO, blob, 'refs/heads/blob')).toEqual(['ref create-branch refs/heads/blob']);
@@ -271,7 +271,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
       expect(analysis[0]!.newPeeled).toEqual({ oid: tree, type: 'tree' });
     });
 
-    it('several updates: ops in update order, each ref op before its tree ops; other namespaces get tree ops', async () => {
+    test('several updates: ops in update order, each ref op before its tree ops; other namespaces get tree ops', async () => {
       expect(
         await run(ZERO, a, 'refs/merge-reqs/1').then(async (first) => [
           ...first,
@@ -294,7 +294,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
       ]);
     });
 
-    it('unreadable objects throw, naming the object; bad input throws', async () => {
+    test('unreadable objects throw, naming the object; bad input throws', async () => {
       settle();
       const missing = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef';
       const { bothThrow } = await import('./helpers.js');
@@ -315,7 +315,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
 });
 
 describe('treeOperations / comparePaths (pure)', () => {
-  it('maps changes and sorts by code point with delete before create', () => {
+  test('maps changes and sorts by code point with delete before create', () => {
     const f = { mode: '100644' as const, kind: 'file' as const, oid: SUB1 };
     const d = { mode: '040000' as const, kind: 'directory' as const, oid: SUB2 };
     expect(

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Operation } from '../../src/core/model.js';
 import { ZERO, cleanupTempDirs, commit, file, git, gitEnv, initRepo, runGit, symlink, tempDir } from '../support/git.js';
 import { brief, ops } from './helpers.js';
@@ -86,7 +86,7 @@ describe.each([
     expect(seeded.hook.cli).toEqual(seeded.hook.iso);
   });
 
-  it('both stores read the quarantined objects and agree; isomorphic-git alone cannot', async () => {
+  test('both stores read the quarantined objects and agree; isomorphic-git alone cannot', async () => {
     const next = commit(client, [file('README', 'changed'), file('docs/a.md'), file('src/new/deep.ts', 'x'), symlink('link', 'README')], [base]);
     const unrelated = commit(client, [file('other', 'o')]);
     git(['update-ref', 'refs/heads/main', next], { gitDir: client });
@@ -136,7 +136,7 @@ describe.each([
     expect(hook.isoWithoutQuarantine.error).toMatch(/not found/);
   });
 
-  it('an accepted push: the hook saw what the stores see afterwards in the repository itself', async () => {
+  test('an accepted push: the hook saw what the stores see afterwards in the repository itself', async () => {
     const prev = git(['rev-parse', 'refs/heads/main'], { gitDir: client });
     const next = commit(client, [file('README', 'v3'), file('docs/b.md')], [prev]);
     git(['update-ref', 'refs/heads/main', next], { gitDir: client });
@@ -149,7 +149,7 @@ describe.each([
     expect(await ops(server, hook.updates)).toEqual(hook.cli.ops);
   });
 
-  it('a delete-only push has no quarantine and still works', () => {
+  test('a delete-only push has no quarantine and still works', () => {
     git(['update-ref', 'refs/heads/gone', base], { gitDir: client });
     expect(push(client, server, ['refs/heads/gone:refs/heads/gone'], 0).status).toBe(0);
     const { status, hook } = push(client, server, [':refs/heads/gone'], 0);

@@ -1,7 +1,7 @@
 /** The ObjectStore contract, checked on both implementations against real repositories. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openCliStore } from '../../src/git/cli-store.js';
 import { EMPTY_TREE_OID } from '../../src/git/objects.js';
 import { locationFromEnv, splitObjectDirectories } from '../../src/git/location.js';
@@ -50,7 +50,7 @@ describe('ObjectStore (both implementations)', () => {
     git(['symbolic-ref', 'HEAD', 'refs/heads/main'], { gitDir: repo });
   });
 
-  it('resolveRef: exact names only, loose and packed, symbolic HEAD, missing = null', async () => {
+  test('resolveRef: exact names only, loose and packed, symbolic HEAD, missing = null', async () => {
     const check = async () => {
       expect(await both(repo, (s) => s.resolveRef('refs/heads/main'))).toBe(c2);
       expect(await both(repo, (s) => s.resolveRef('refs/heads/apps/access-control'))).toBe(c1);
@@ -71,7 +71,7 @@ describe('ObjectStore (both implementations)', () => {
     await bothThrow(repo, (s) => s.resolveRef('refs/heads/*'));
   });
 
-  it('readType, peel, commitTree', async () => {
+  test('readType, peel, commitTree', async () => {
     expect(await both(repo, (s) => s.readType(c1))).toBe('commit');
     expect(await both(repo, (s) => s.readType(tag))).toBe('tag');
     expect(await both(repo, (s) => s.readType(bigBlob))).toBe('blob');
@@ -82,7 +82,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(tree).toBe(git(['rev-parse', `${c2}^{tree}`], { gitDir: repo }));
   });
 
-  it('readBlob: exact bytes, also for a multi-megabyte blob read between small ones', async () => {
+  test('readBlob: exact bytes, also for a multi-megabyte blob read between small ones', async () => {
     const res = await both(repo, async (s) => {
       const [x, y, z] = await Promise.all([s.readBlob(bigBlob), s.readBlob(writeBlob(repo, 'small')), s.readBlob(bigBlob)]);
       return [Buffer.from(x).equals(big), Buffer.from(y).toString(), Buffer.from(z).equals(big), x instanceof Uint8Array];
@@ -90,7 +90,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(res).toEqual([true, 'small', true, true]);
   });
 
-  it('readTree: modes, kinds, and raw bytes for names that are not UTF-8', async () => {
+  test('readTree: modes, kinds, and raw bytes for names that are not UTF-8', async () => {
     const root = await both(repo, async (s) => s.readTree(await s.commitTree(c1)));
     expect(root.map((e) => [e.name, e.mode, e.kind])).toEqual([
       ['a', '100644', 'file'],
@@ -106,7 +106,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(Buffer.from(bad.rawName!)).toEqual(Buffer.from([0x62, 0xff]));
   });
 
-  it('diffTrees: raw changes agree, including modified directories and the empty tree', async () => {
+  test('diffTrees: raw changes agree, including modified directories and the empty tree', async () => {
     const changes = await both(repo, async (s) => s.diffTrees(await s.commitTree(c1), await s.commitTree(c2)));
     expect(changes.map((c) => [c.path, c.old?.kind ?? '-', c.new?.kind ?? '-', c.unsafeName ?? false])).toEqual([
       ['a', 'file', 'file', false],
@@ -124,7 +124,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(await both(repo, async (s) => s.diffTrees(await s.commitTree(c3), await s.commitTree(c3)))).toEqual([]);
   });
 
-  it('isAncestor: equality, ancestry, unrelated; non-commits throw', async () => {
+  test('isAncestor: equality, ancestry, unrelated; non-commits throw', async () => {
     expect(await both(repo, (s) => s.isAncestor(c1, c2))).toBe(true);
     expect(await both(repo, (s) => s.isAncestor(c2, c1))).toBe(false);
     expect(await both(repo, (s) => s.isAncestor(c2, c2))).toBe(true);
@@ -133,7 +133,7 @@ describe('ObjectStore (both implementations)', () => {
     await bothThrow(repo, (s) => s.isAncestor(c1, MISSING));
   });
 
-  it('errors are one line and name the object', async () => {
+  test('errors are one line and name the object', async () => {
     for (const [what, f] of [
       ['missing', (s: ObjectStore) => s.readBlob(MISSING)],
       ['missing type', (s: ObjectStore) => s.readType(MISSING)],
@@ -149,7 +149,7 @@ describe('ObjectStore (both implementations)', () => {
     for (const msg of await bothThrow(repo, (s) => s.readBlob('--help'))) expect(msg).toMatch(/invalid/);
   });
 
-  it('many concurrent reads on one git store come back matched to their requests', async () => {
+  test('many concurrent reads on one git store come back matched to their requests', async () => {
     const s = openCliStore(repo, { env: cleanEnv() });
     try {
       const oids = [c1, c2, c3, tag, bigBlob, MISSING];
@@ -163,7 +163,7 @@ describe('ObjectStore (both implementations)', () => {
     await expect(s.readType(c1)).rejects.toThrow(/closed/);
   });
 
-  it('a wide diff over loose objects (200 dirs) agrees, and stays within open-file limits', async () => {
+  test('a wide diff over loose objects (200 dirs) agrees, and stays within open-file limits', async () => {
     const wide = initRepo();
     const before = commit(wide, Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}`)));
     const after = commit(wide, Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}!`)), [before]);
@@ -171,7 +171,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(changes.length).toBe(600);
   });
 
-  it('repository config cannot change what the stores report', async () => {
+  test('repository config cannot change what the stores report', async () => {
     const r = initRepo();
     const before = commit(r, [file('a', 'same content here\n'.repeat(20)), gitlink('s', SUB), file('z')]);
     const after = commit(r, [file('b', 'same content here\n'.repeat(20)), gitlink('s', '2222222222222222222222222222222222222222'), file('z', 'new')], [before]);
@@ -189,7 +189,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(expected.map((c) => c.path)).toEqual(['a', 'b', 's', 'z']);
   });
 
-  it('the git store fails closed when git cannot run or the repository is missing', async () => {
+  test('the git store fails closed when git cannot run or the repository is missing', async () => {
     const noGit = openCliStore(repo, { git: '/nonexistent/git', env: cleanEnv() });
     await expect(noGit.readType(c1)).rejects.toThrow(/cannot run|cannot read object/);
     await expect(noGit.diffTrees(null, EMPTY_TREE_OID)).rejects.toThrow(/cannot run/);
@@ -211,7 +211,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(await isoNoRepo.resolveRef('refs/heads/main')).toBeNull();
   });
 
-  it('a repository that borrows objects through objects/info/alternates', async () => {
+  test('a repository that borrows objects through objects/info/alternates', async () => {
     const borrower = initRepo();
     fs.writeFileSync(path.join(borrower, 'objects/info/alternates'), `${path.join(repo, 'objects')}\n`);
     const own = commit(borrower, [file('mine')], [c2]);
@@ -219,7 +219,7 @@ describe('ObjectStore (both implementations)', () => {
     expect(await both(borrower, async (s) => (await s.diffTrees(await s.commitTree(c2), await s.commitTree(own))).length)).toBeGreaterThan(0);
   });
 
-  it('the git store honours an explicit quarantine location', async () => {
+  test('the git store honours an explicit quarantine location', async () => {
     // Build a fake quarantine: a new object directory that only the location names.
     const q = tempDir('quarantine-');
     const main = initRepo();
@@ -233,7 +233,7 @@ describe('ObjectStore (both implementations)', () => {
 });
 
 describe('helpers', () => {
-  it('locationFromEnv / splitObjectDirectories', () => {
+  test('locationFromEnv / splitObjectDirectories', () => {
     expect(locationFromEnv('/r', {})).toEqual({ gitDir: '/r' });
     expect(
       locationFromEnv('/r', {
@@ -245,7 +245,7 @@ describe('helpers', () => {
     expect(splitObjectDirectories('/a:/b::"/c:d\\"e\\303\\251"')).toEqual(['/a', '/b', '/c:d"e\u00e9']);
   });
 
-  it('overlay fs: overlay first, union readdir, writes refused', async () => {
+  test('overlay fs: overlay first, union readdir, writes refused', async () => {
     const base = tempDir('ovl-');
     fs.mkdirSync(path.join(base, 'g/objects/pack'), { recursive: true });
     fs.mkdirSync(path.join(base, 'q/pack'), { recursive: true });
@@ -262,7 +262,7 @@ describe('helpers', () => {
     await expect(o.mkdir(path.join(base, 'g/objects/y'))).rejects.toMatchObject({ code: 'EROFS' });
   });
 
-  it('iso store takes an injected fs (no node:fs import in iso-store.ts)', async () => {
+  test('iso store takes an injected fs (no node:fs import in iso-store.ts)', async () => {
     const src = fs.readFileSync(path.resolve(__dirname, '../../src/git/iso-store.ts'), 'utf8');
     const src2 = fs.readFileSync(path.resolve(__dirname, '../../src/git/overlay-fs.ts'), 'utf8');
     expect(src + src2).not.toMatch(/from ['"](node:|fs|path|os|child_process)/);
