@@ -20,7 +20,7 @@
  */
 import { isDescendent, readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { assertOid, parseCommitTree, parseTagTarget, parseTreeRaw, type RawTreeEntry } from './objects.js';
+import { assertOid, parseCommitTree, parseTagTarget, parseTreeObject, parseTreeRaw, type RawTreeEntry } from './objects.js';
 import { assertRefName, decodeKey, sortChanges, type KeyedChange } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTypeError } from './errors.js';
@@ -122,11 +122,8 @@ export class IsoStore implements ObjectStore {
   }
 
   async readTree(oid: string): Promise<TreeEntry[]> {
-    return (await this.readTreeRaw(oid)).map((e) => {
-      const t: TreeEntry = { name: e.name, mode: e.mode, kind: e.kind, oid: e.oid };
-      if (e.rawName) t.rawName = e.rawName;
-      return t;
-    });
+    assertOid(oid, 'tree id');
+    return parseTreeObject(await this.readAs(oid, 'tree'), oid, oid.length / 2);
   }
 
   async diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]> {
