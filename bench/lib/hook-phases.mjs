@@ -1,5 +1,5 @@
 // Where the pre-receive hook's time goes: replays one push through the same
-// library calls as src/hook/pre-receive.ts (runPreReceive), in the same
+// library calls as src/server/pre-receive.ts (runPreReceive), in the same
 // order, with a timer around each step. Each replay is a fresh Node process,
 // like the real hook (cold module loading, cold openpgp).
 //
@@ -109,11 +109,7 @@ async function child() {
 
   const analyses = await ops.analyzeUpdates(store, updates);
   lap('peel, is-ancestor, diff-tree + parse');
-  const operations = [];
-  for (const a of analyses) {
-    operations.push({ type: 'ref', op: a.refOp, ref: a.update.ref });
-    operations.push(...a.treeOps);
-  }
+  const operations = ops.operationsOf(analyses);
   lap('collect operations');
   const decisions = core.evaluate(compiled, { userId: pusher.userId, ownerId }, operations);
   lap('evaluate');
