@@ -1,8 +1,10 @@
 /**
  * git-acl's library entry for Node. The pure engine (parse, lint, compile,
  * evaluate) is re-exported from `git-acl/core`, which also runs in browsers;
- * this entry adds what needs a repository or a key: reading git, verifying a
- * push certificate, and judging a whole push exactly as the hook does.
+ * this entry adds what needs a repository or a key: reading git (src/git),
+ * verifying a push certificate (src/identity), judging a whole push exactly
+ * as the hook does (src/push), and the server's side (src/server). It never
+ * imports the front ends (src/hook, src/cli): docs/architecture.md.
  */
 export * from './core/index.js';
 

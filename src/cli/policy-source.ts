@@ -7,14 +7,14 @@
  */
 import { resolve } from 'node:path';
 import type { PolicyFile } from '../core/model.js';
-import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readPolicyTree, trackingPolicyRef } from '../git/policy-files.js';
 import { PolicyReadError, readPolicyDirectory } from '../git/policy-directory.js';
 import { openCliStore } from '../git/cli-store.js';
 import { CliError } from './args.js';
 import { errorMessage } from '../core/messages.js';
 import { findGitDir, refExists, resolveCommit } from './repo.js';
 
-export const ORIGIN_POLICY_REF = 'refs/remotes/origin/apps/access-control';
+export const ORIGIN_POLICY_REF = trackingPolicyRef('origin');
 
 export type PolicySource =
   | { type: 'directory'; path: string }

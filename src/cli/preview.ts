@@ -17,7 +17,7 @@ import { isZeroOid, ZERO_OID } from '../git/objects.js';
 import { envWithoutGit, failureLine, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import type { RefUpdate } from '../git/ref-updates.js';
-import { POLICY_REF } from '../git/policy-files.js';
+import { POLICY_REF, trackingPolicyRef } from '../git/policy-files.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
 import { gitConfig, requireGitDir, resolveUser } from './repo.js';
@@ -214,7 +214,7 @@ async function lsRemote(env: NodeJS.ProcessEnv, target: Target, patterns: string
 
 /** Fetches the policy branch; returns its commit. */
 async function fetchPolicy(env: NodeJS.ProcessEnv, target: Target): Promise<string> {
-  const tracking = `refs/remotes/${target.remote}/apps/access-control`;
+  const tracking = trackingPolicyRef(target.remote);
   const args = target.named
     ? ['fetch', '--quiet', '--no-write-fetch-head', target.remote, `+${POLICY_REF}:${tracking}`]
     : ['fetch', '--quiet', target.remote, POLICY_REF];

@@ -9,7 +9,14 @@
 import { POLICY_DIRS, type PolicyFile } from '../core/model.js';
 import type { ObjectStore } from './store.js';
 
-export const POLICY_REF = 'refs/heads/apps/access-control';
+/** The policy branch's name, and its full ref. */
+export const POLICY_BRANCH = 'apps/access-control';
+export const POLICY_REF = `refs/heads/${POLICY_BRANCH}`;
+
+/** Where a clone keeps `remote`'s policy branch (its remote-tracking ref). */
+export function trackingPolicyRef(remote: string): string {
+  return `refs/remotes/${remote}/${POLICY_BRANCH}`;
+}
 
 const TOP = new Set<string>(POLICY_DIRS);
 
