@@ -107,6 +107,11 @@ export interface FsckFinding {
   severity: 'error' | 'warning';
   /** git's own text for the message (without the id). */
   message: string;
+  /**
+   * Set on the few errors git's fsck does not report at all but this module
+   * does, on purpose (docs/decisions.md, "Objects git would refuse").
+   */
+  stricterThanGit?: true;
 }
 
 export interface TreeCheck {
@@ -524,7 +529,7 @@ export function fsckTree(data: Uint8Array, format?: ObjectFormat): TreeCheck {
     const mode = entry.mode & 0xffff;
     const { nameStart, nameEnd } = entry;
     const oidStart = nameEnd + 1;
-    const oidHex = hex(data, oidStart, oidStart + rawsz);
+    const oidHex = (): string => hex(data, oidStart, oidStart + rawsz);
     const nameLen = nameEnd - nameStart;
 
     let isNull = true;
@@ -546,9 +551,10 @@ export function fsckTree(data: Uint8Array, format?: ObjectFormat): TreeCheck {
 
     const noteModules = (): void => {
       if (!isLinkMode(mode)) {
-        if (!seenModules.has(oidHex)) {
-          seenModules.add(oidHex);
-          gitmodules.push(oidHex);
+        const id = oidHex();
+        if (!seenModules.has(id)) {
+          seenModules.add(id);
+          gitmodules.push(id);
         }
       } else {
         r.report('gitmodulesSymlink', '.gitmodules is a symbolic link');
@@ -557,9 +563,10 @@ export function fsckTree(data: Uint8Array, format?: ObjectFormat): TreeCheck {
     if (isHfsDotgitmodules(data, nameStart) || isNtfsDotgitmodules(data, nameStart)) noteModules();
     if (isHfsDotgitattributes(data, nameStart) || isNtfsDotgitattributes(data, nameStart)) {
       if (!isLinkMode(mode)) {
-        if (!seenAttributes.has(oidHex)) {
-          seenAttributes.add(oidHex);
-          gitattributes.push(oidHex);
+        const id = oidHex();
+        if (!seenAttributes.has(id)) {
+          seenAttributes.add(id);
+          gitattributes.push(id);
         }
       } else {
         r.report('gitattributesSymlink', '.gitattributes is a symlink');
@@ -1027,8 +1034,28 @@ function cstr(s: string): string {
   return z < 0 ? s : s.slice(0, z);
 }
 
+/**
+ * fsck_gitmodules_fn over the blob. Read twice when the blob holds a byte
+ * >= 0x80: git 2.39.5's in-memory config reader returns bytes as signed chars,
+ * so fsck takes a 0xFF byte for the end of the blob (and never skips a UTF-8
+ * BOM). Settings after a 0xFF go unchecked by git's fsck, yet `git submodule`
+ * reads the checked-out file to its real end. The first pass is git's fsck
+ * exactly; errors only the second (file) reading finds are added, marked
+ * stricterThanGit.
+ */
 function checkGitmodules(data: Uint8Array, r: Reporter): void {
-  const ok = parseConfig(data, (varName, value) => {
+  const asFsck = gitmodulesFindings(data, true);
+  r.findings.push(...asFsck);
+  if (!data.some((b) => b >= 0x80)) return;
+  for (const f of gitmodulesFindings(data, false)) {
+    if (f.severity !== 'error' || asFsck.some((g) => g.id === f.id && g.message === f.message)) continue;
+    r.findings.push({ ...f, message: `${f.message} (in the checked-out file; git's fsck stops reading at a 0xFF byte)`, stricterThanGit: true });
+  }
+}
+
+function gitmodulesFindings(data: Uint8Array, signedChars: boolean): FsckFinding[] {
+  const r = new Reporter();
+  const ok = parseConfig(data, signedChars, (varName, value) => {
     // parse_config_key(var, "submodule", &subsection, ..., &key)
     if (!varName.startsWith('submodule.')) return;
     const rest = varName.slice('submodule'.length);
@@ -1048,6 +1075,7 @@ function checkGitmodules(data: Uint8Array, r: Reporter): void {
     }
   });
   if (!ok) r.report('gitmodulesParse', 'could not parse gitmodules blob');
+  return r.findings;
 }
 
 function parseSubmoduleUpdateIsCommand(value: string): boolean {
@@ -1163,11 +1191,19 @@ function checkSubmoduleUrl(url: string): number {
  * hands them on. Returns false at a syntax error; variables before it have
  * been reported, as in git.
  */
-function parseConfig(data: Uint8Array, fn: (name: string, value: string | null) => void): boolean {
+function parseConfig(data: Uint8Array, signedChars: boolean, fn: (name: string, value: string | null) => void): boolean {
   const EOF = -1;
   let pos = 0;
   let eof = false;
-  const fgetc = (): number => (pos < data.length ? data[pos++]! : EOF);
+  // config_buf_fgetc returns a `char` from the blob. On x86-64 (this server)
+  // char is signed: 0x80..0xFF come back as -128..-1, so 0xFF reads as EOF
+  // and a BOM never matches. (On arm64 Linux char is unsigned and git reads
+  // the blob like a file: that is the second, signedChars=false, reading.)
+  const fgetc = (): number => {
+    if (pos >= data.length) return EOF;
+    const b = data[pos++]!;
+    return signedChars && b >= 0x80 ? b - 256 : b;
+  };
   const next = (): number => {
     let c = fgetc();
     if (c === 0x0d) {
@@ -1223,14 +1259,14 @@ function parseConfig(data: Uint8Array, fn: (name: string, value: string | null) 
           default:
             return null;
         }
-        value += String.fromCharCode(c);
+        value += String.fromCharCode(c & 0xff);
         continue;
       }
       if (c === 0x22) {
         quote = !quote;
         continue;
       }
-      value += String.fromCharCode(c);
+      value += String.fromCharCode(c & 0xff);
     }
   };
 
@@ -1269,7 +1305,7 @@ function parseConfig(data: Uint8Array, fn: (name: string, value: string | null) 
         d = next();
         if (d === 0x0a) return null;
       }
-      sub += String.fromCharCode(d);
+      sub += String.fromCharCode(d & 0xff);
     }
     if (next() !== 0x5d) return null;
     return sub;

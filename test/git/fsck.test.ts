@@ -4,6 +4,9 @@
  * bytes in a pack through `git index-pack --strict`, which is what
  * receive-pack runs when `receive.fsckObjects=true`.
  */
+import { build } from 'esbuild';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   formatFinding,
@@ -313,4 +316,19 @@ describe('parseTag reads the tagged object the way git does', () => {
     const [id] = storeLiterally(repo, [{ type: 'tag', data }]);
     expect(revParsePeel(repo, id!)).toBeNull();
   });
+});
+
+it('fsck.ts and objects.ts bundle for a browser with no Node built-in and no dependency', async () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const result = await build({
+    entryPoints: [path.join(root, 'src/git/fsck.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    metafile: true,
+  });
+  expect(result.errors).toEqual([]);
+  expect(Object.keys(result.metafile!.inputs).sort()).toEqual(['src/git/fsck.ts', 'src/git/objects.ts']);
 });

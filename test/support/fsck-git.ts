@@ -52,6 +52,8 @@ export interface FsckRepo {
   dir: string;
   /** An empty blob (fine as .gitmodules and .gitattributes content). */
   blob: string;
+  /** A blob that git's fsck refuses as .gitmodules content (a submodule path that is an option). */
+  badModules: string;
   /** A tree holding one file. */
   tree: string;
   /** Two commits (the second has the first as parent). */
@@ -67,6 +69,7 @@ export function makeFsckRepo(): FsckRepo {
   const dir = tempDir('git-acl-fsck-');
   git(['init', '-q', '--bare', dir]);
   const blob = git(['hash-object', '-w', '--stdin'], { gitDir: dir, input: '' });
+  const badModules = git(['hash-object', '-w', '--stdin'], { gitDir: dir, input: '[submodule "x"]\n\tpath = -x\n' });
   const tree = git(['mktree'], { gitDir: dir, input: `100644 blob ${blob}\tfile\n` });
   const commit = git(['commit-tree', '-m', 'one', tree], { gitDir: dir });
   const commit2 = git(['commit-tree', '-m', 'two', '-p', commit, tree], { gitDir: dir });
@@ -76,7 +79,7 @@ export function makeFsckRepo(): FsckRepo {
   });
   const scratch = path.join(dir, 'scratch');
   fs.mkdirSync(scratch);
-  return { dir, blob, tree, commit, commit2, tag, scratch };
+  return { dir, blob, badModules, tree, commit, commit2, tag, scratch };
 }
 
 /** Stores objects loose with `hash-object --literally` (any bytes, no checks); returns their ids. */
