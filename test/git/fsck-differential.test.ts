@@ -49,6 +49,7 @@ const TREES = 220 * SCALE;
 const COMMITS = 220 * SCALE;
 const TAGS = 140 * SCALE;
 const GITMODULES = 120 * SCALE;
+const NAMES_SAMPLE = 150 * SCALE;
 
 let repo: FsckRepo;
 beforeAll(() => {
@@ -126,13 +127,29 @@ interface TreeSpec {
 
 const treeSpecArb: fc.Arbitrary<TreeSpec> = fc.record({
   entries: fc.array(
-    fc.record({
-      mode: modeArb,
-      name: nameArb,
-      nullOid: fc.oneof({ arbitrary: fc.constant(false), weight: 15 }, { arbitrary: fc.constant(true), weight: 1 }),
-      gitlinkTarget: fc.constantFrom('C' as const, 'C2' as const),
-      blobTarget: fc.constantFrom('B' as const, 'B2' as const),
-    }),
+    fc.oneof(
+      {
+        arbitrary: fc.record({
+          mode: modeArb,
+          name: nameArb,
+          nullOid: fc.oneof({ arbitrary: fc.constant(false), weight: 15 }, { arbitrary: fc.constant(true), weight: 1 }),
+          gitlinkTarget: fc.constantFrom('C' as const, 'C2' as const),
+          blobTarget: fc.constantFrom('B' as const, 'B2' as const),
+        }),
+        weight: 6,
+      },
+      {
+        // An otherwise well-formed entry under one of the names whose object git checks after the pack.
+        arbitrary: fc.record({
+          mode: fc.constantFrom(...GOOD_MODES),
+          name: fc.constantFrom('.gitmodules', '.GITMODULES', 'gitmod~1', 'GI7EBA~1', '.gitmodules.', '.gitattributes', 'gi7d29~1', '~1234567'),
+          nullOid: fc.constant(false),
+          gitlinkTarget: fc.constantFrom('C' as const, 'C2' as const),
+          blobTarget: fc.constantFrom('B' as const, 'B2' as const),
+        }),
+        weight: 1,
+      },
+    ),
     { maxLength: 6 },
   ),
   sorted: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 2 }),
@@ -489,6 +506,40 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
       if (mine !== theirs) problems.push(`${id} ${show(tags[i]!)}: ours ${mine}, git ${line}`);
     });
     if (problems.length) throw new Error(`seed ${SEED}: ${problems.length} disagreements\n${problems.slice(0, 10).join('\n')}`);
+  });
+
+  it(`names: the .git, .gitmodules, .gitattributes, .gitignore and .mailmap aliases git sees (seed ${SEED})`, async () => {
+    // A symlink entry makes each alias test visible: hasDotgit, gitmodulesSymlink,
+    // gitattributesSymlink, gitignoreSymlink, mailmapSymlink.
+    const piece = fc.constantFrom(
+      '.', ' ', ':', '~', '1', '4', '5', '9', '\\', 'g', 'G', 'i', 't', 'T', 'git', '.git', 'gitmodules', 'GITMOD', 'gi7eba', 'gi7d29', 'gi250a', 'maba30',
+      'mailma', 'attributes', 'gitatt', 'ignore', 'mailmap', '\xe2\x80\x8c', '\xef\xbb\xbf', '\xe2\x81\xaa', '\xc3\xa9', '\xff', '/',
+    );
+    const core = fc
+      .tuple(
+        fc.constantFrom('.git', '.gitmodules', '.gitattributes', '.gitignore', '.mailmap', 'git~1', 'gitmod~1', 'gi7eba~1', 'gi7d29~4', 'gi250a~9', 'maba30~1', 'mailma~1', 'gitatt~1', 'gitign~2', '~1234567', 'gi7eb~12'),
+        fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+      )
+      .map(([c, upper]) => [...c].map((ch, k) => (upper[k] ? ch.toUpperCase() : ch)).join(''));
+    const structured = fc
+      .tuple(fc.constantFrom('', '', '', '\xe2\x80\x8c', 'x\\', '.', 'g'), core, fc.array(piece, { maxLength: 2 }))
+      .map(([pre, c, post]) => pre + c + post.join(''));
+    const nameGen = fc.oneof({ arbitrary: structured, weight: 3 }, { arbitrary: fc.array(piece, { minLength: 1, maxLength: 5 }).map((a) => a.join('')), weight: 1 });
+    const names = sample(nameGen, NAMES_SAMPLE, 7);
+    const trees = names.map((n) => cat(enc(`120000 ${n}\0`), Buffer.from(repo.blob, 'hex')));
+    const verdicts = await mapLimit(trees, 2, (data) => indexPackStrict(repo, [{ type: 'tree', data }]));
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    names.forEach((n, i) => {
+      const ours = brief(fsckTree(trees[i]!).findings);
+      const theirs = gitFindings(verdicts[i]!);
+      theirs.forEach((t) => seen.add(t));
+      if (JSON.stringify(ours) !== JSON.stringify(theirs)) problems.push(`${JSON.stringify(n)}: ours ${JSON.stringify(ours)}, git ${JSON.stringify(theirs)}`);
+    });
+    if (problems.length) throw new Error(`seed ${SEED}: ${problems.length} disagreements\n${problems.slice(0, 10).join('\n')}`);
+    for (const id of ['error:hasDotgit', 'error:gitmodulesSymlink', 'warning:gitattributesSymlink', 'warning:gitignoreSymlink', 'warning:mailmapSymlink']) {
+      expect(seen.has(id), `no generated name made git report ${id}`).toBe(true);
+    }
   });
 
   it(`.gitmodules blobs: the same findings as git's fsck_finish (seed ${SEED})`, async () => {
