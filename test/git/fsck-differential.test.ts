@@ -266,20 +266,24 @@ const commitSpecArb: fc.Arbitrary<CommitSpec> = fc
     body: fc.oneof({ arbitrary: fc.constant('\nmessage\n'), weight: 8 }, { arbitrary: fc.constantFrom('', '\n', '\nmsg\0x\n', '\n\0'), weight: 1 }),
     nul: fc.oneof({ arbitrary: fc.constant(null), weight: 20 }, { arbitrary: fc.nat(), weight: 1 }),
     dropFinalNewline: fc.oneof({ arbitrary: fc.constant(false), weight: 20 }, { arbitrary: fc.constant(true), weight: 1 }),
+    // Headers out of place: an extra line slipped in anywhere (a second tree line before the parents included).
+    slip: fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary: fc.tuple(extraLineArb, fc.nat()), weight: 1 }),
+    // The shape of issue 7's class 3: a second tree line between the tree line and the parents.
+    secondTree: fc.oneof({ arbitrary: fc.constant(false), weight: 8 }, { arbitrary: fc.constant(true), weight: 1 }),
   })
-  .map((s) => ({
-    lines: [
+  .map((s) => {
+    const lines: ((r: Refs) => string | null)[] = [
       s.tree,
+      ...(s.secondTree ? [(r: Refs) => `tree ${r.T}`] : []),
       ...s.parents,
       ...s.before,
       ...s.authors.map((a) => () => `author ${a}`),
       ...(s.committer === null ? [] : [() => `committer ${s.committer}`]),
       ...s.after,
-    ],
-    body: s.body,
-    nulInHeader: s.nul,
-    dropFinalNewline: s.dropFinalNewline,
-  }));
+    ];
+    if (s.slip) lines.splice(s.slip[1] % (lines.length + 1), 0, s.slip[0]);
+    return { lines, body: s.body, nulInHeader: s.nul, dropFinalNewline: s.dropFinalNewline };
+  });
 
 function buildCommit(spec: CommitSpec, r: Refs): Uint8Array {
   let header = spec.lines
@@ -482,6 +486,9 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
     if (problems.length) throw new Error(`seed ${SEED}: ${problems.length} disagreements\n${problems.slice(0, 10).join('\n')}`);
     expect(unreadable).toBeGreaterThan(0);
     expect(ours.some((p) => p !== null && p.parents.length > 1)).toBe(true);
+    // Commits whose header has a parent line that git does not count (class 3 of issue 7).
+    const hidden = commits.filter((c, i) => ours[i] && Buffer.from(c).toString('latin1').split('\n\n')[0]!.split('\n').filter((l) => l.startsWith('parent ')).length > ours[i]!.parents.length);
+    expect(hidden.length).toBeGreaterThan(0);
   });
 
   it(`parseTag finds the object git peels to, and refuses exactly what git cannot peel (seed ${SEED})`, () => {
