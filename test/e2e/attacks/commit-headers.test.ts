@@ -13,11 +13,10 @@
  * as git does, needs a `+`).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import * as path from 'node:path';
 import { Forge, type Clone } from '../../support/forge.js';
 import { IDENT, writeRawCommit } from '../../support/craft.js';
 import { packObjectIds, receivePack } from '../../support/receive-pack-client.js';
-import { attack, attempt, expectRefused, POLICY, rejectedFor } from './support.js';
+import { attack, attempt, expectRefused, strictServer, POLICY, rejectedFor } from './support.js';
 
 /** A commit with two `tree` lines before its `parent` line: to git, a root commit. */
 function twoTreeLines(c: Clone, tree: string, parent: string, message: string): string {
@@ -57,10 +56,7 @@ describe('on main, with the shared-directory preset (anyone may fast-forward mai
   test('git reads the crafted commit as a root commit, and its own fsck refuses it', async () => {
     const commit = twoTreeLines(alice, alice.ok(['rev-parse', `${main1}^{tree}`]), main1, 'history, erased');
     gitSaysRootCommit(alice, commit, main1);
-    const strict = path.join(forge.root, 'strict.git');
-    forge.sh('git', ['clone', '-q', '--bare', forge.bare, strict]);
-    forge.sh('git', ['--git-dir', strict, 'config', 'receive.fsckObjects', 'true']);
-    forge.sh('rm', ['-f', path.join(strict, 'hooks', 'pre-receive')]);
+    const strict = strictServer(forge);
     const r = await receivePack(strict, forge.env, {
       commands: [{ oldOid: main1, newOid: commit, ref: 'refs/heads/main' }],
       pack: packObjectIds(alice.dir, forge.env, [commit]),

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { Forge, type Clone } from '../../support/forge.js';
 import { FILE, TREE, commitText, entryName, gitOrder, readRawTree, writeBlob, writeRawCommit, writeRawTree, type RawEntry } from '../../support/craft.js';
 import { packObjectIds, receivePack } from '../../support/receive-pack-client.js';
-import { attack, attempt, expectRefused, rejectedFor } from './support.js';
+import { attack, attempt, expectRefused, strictServer, rejectedFor } from './support.js';
 
 let forge: Forge;
 let alice: Clone;
@@ -164,10 +164,7 @@ describe('what git makes of these trees', () => {
   });
 
   test('git refuses every one of them when receive.fsckObjects is on', async () => {
-    const strict = path.join(forge.root, 'strict.git');
-    forge.sh('git', ['clone', '-q', '--bare', forge.bare, strict]);
-    forge.sh('git', ['--git-dir', strict, 'config', 'receive.fsckObjects', 'true']);
-    forge.sh('rm', ['-f', path.join(strict, 'hooks', 'pre-receive')]);
+    const strict = strictServer(forge);
     for (const c of CASES) {
       const k = new Craft();
       const commit = c.build(k);

@@ -18,6 +18,8 @@
  * Set GIT_ACL_SHOW_BYPASSES=1 to print what each reproduced bypass changed.
  */
 import { expect, type TestContext } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Forge } from '../../support/forge.js';
 
 export const POLICY = 'refs/heads/apps/access-control';
@@ -85,4 +87,20 @@ export function expectRefused(ctx: TestContext, a: Attempt, lines: unknown[], co
 /** The first line of every refusal once the pusher is known. */
 export function rejectedFor(userId: string): string {
   return `git-acl: push rejected for user ${userId}; no ref was changed`;
+}
+
+let strictCopies = 0;
+
+/**
+ * git's own judgement of objects: a copy of the forge's server without the
+ * git-acl hook and with receive.fsckObjects=true (the setting that makes
+ * receive-pack run `index-pack --strict` / `unpack-objects --strict` on every
+ * push). Returns its git directory; push to it with the raw client.
+ */
+export function strictServer(forge: Forge): string {
+  const dir = path.join(forge.root, `strict-${++strictCopies}.git`);
+  forge.sh('git', ['clone', '-q', '--bare', forge.bare, dir]);
+  forge.sh('git', ['--git-dir', dir, 'config', 'receive.fsckObjects', 'true']);
+  fs.rmSync(path.join(dir, 'hooks', 'pre-receive'), { force: true });
+  return dir;
 }
