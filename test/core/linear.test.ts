@@ -1,6 +1,8 @@
 /**
  * No pattern may make matching slower than linear (SPEC §3). Each case would
- * hang a backtracking engine; the timeout is generous so that only a hang fails.
+ * hang a backtracking engine (exponential in the 10,000-character names: years,
+ * not seconds), so the test's timeout is the only clock: generous, so that only
+ * a hang fails, never a slow machine. How fast matching is, bench/ shows.
  */
 import { describe, expect, test } from 'vitest';
 import { compilePolicy, evaluate, parsePolicy } from '../../src/core/index.js';
@@ -21,12 +23,10 @@ describe('catastrophic patterns run in linear time', () => {
     (pattern) => {
       const c = compilePolicy(parsePolicy(files({ 'branches/a.conf': `anyone create-file ${pattern}\ndeny anyone modify ${pattern}\n` })));
       const ops = names.flatMap((n) => [tree('create-file', n), tree('modify', n)]);
-      const t = performance.now();
       const ds = evaluate(c, { userId: ALICE, ownerId: OWNER }, ops);
       // The reasons quote the name: build them too, they are part of the work.
       for (const d of ds) expect(d.reason.length).toBeGreaterThan(0);
-      expect(performance.now() - t).toBeLessThan(2_000);
     },
-    10_000,
+    60_000,
   );
 });

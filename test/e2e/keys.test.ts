@@ -22,10 +22,12 @@ function editPolicy(c: Clone, edit: (c: Clone) => void, message: string): void {
   c.commit(message);
 }
 
+let works = 0;
+
 /** A push to the user's own namespace: proves the key verifies (or not). */
 function pushOwnBranch(c: Clone, extraConfig: string[] = []) {
   c.ok(['checkout', '-q', '-B', 'work']);
-  c.write('work.txt', `${Date.now()} ${Math.random()}\n`);
+  c.write('work.txt', `work ${++works}\n`);
   c.commit('work');
   const r = c.git([...extraConfig, 'push', '--signed', '--porcelain', 'origin', `+HEAD:refs/heads/${c.user.id}/work`]);
   return { ...r, remote: r.stderr.split('\n').filter((l) => l.startsWith('remote: ')).join('\n') };
@@ -58,18 +60,24 @@ describe('keys: rotation and revocation', () => {
     expect(c.push(`HEAD:${POLICY}`).code).toBe(0);
     expect(pushOwnBranch(c).code).toBe(0);
 
-    // A new signing subkey: gpg now signs with it, and the server does not know it yet.
+    // A new signing subkey, which the server does not know yet. gpg signs with the newest subkey only when it
+    // was created in a later second than the old one; within the same second it keeps the old one. So the clone
+    // names the subkey that signs (`<KEY ID>!`: exactly that key), as a user who wants to be sure would.
     const rotated = addSigningSubkey(forge.gpgHome, dana.id);
-    expect(rotated.keyId).not.toBe(oldSubkey);
+    const added = rotated.subkeys.filter((f) => !dana.key.subkeys.includes(f));
+    expect(added).toHaveLength(1);
+    const newSubkey = added[0]!.slice(-16);
+    expect(newSubkey).not.toBe(oldSubkey);
+    c.ok(['config', 'user.signingkey', `${newSubkey}!`]);
     const unknown = pushOwnBranch(c);
     expect(unknown.code).not.toBe(0);
-    expect(unknown.remote).toMatch(/push rejected: .*signed by key/);
+    expect(unknown.remote).toMatch(new RegExp(`push rejected: push certificate is signed by key [0-9A-F]*${newSubkey} `));
 
     // Publish the refreshed key file, signed with the OLD subkey.
     editPolicy(c, (c) => c.write(`keys/${dana.id}.asc`, rotated.publicArmored), 'keys: new signing subkey');
     const withNew = c.push(`HEAD:${POLICY}`);
     expect(withNew.code, 'signed with the new subkey, the update cannot verify').not.toBe(0);
-    expect(withNew.remote.join('\n')).toMatch(/push rejected: .*signed by key/);
+    expect(withNew.remote.join('\n')).toMatch(new RegExp(`push rejected: push certificate is signed by key [0-9A-F]*${newSubkey} `));
     const r = c.git(['-c', `user.signingkey=${oldSubkey}!`, 'push', '--signed', '--porcelain', 'origin', `HEAD:${POLICY}`]);
     expect(r.code, r.stderr).toBe(0);
 

@@ -260,11 +260,14 @@ describe('clock skew', () => {
   test('a signature dated a little in the future is accepted, far in the future refused', async () => {
     const cert = parsePushCert(certs.alice!);
     const finder = () => finderOf(files(alice));
-    expect((await verifyPushCert({ cert, findKey: finder(), date: new Date(Date.now() - 2 * 60_000) })).userId).toBe(alice.fingerprint);
-    const e = await verifyError(cert, finder(), { date: new Date(Date.now() - 10 * 60_000) });
+    // "Now" is set relative to when the certificate was signed, not to when this test runs: the test must not
+    // depend on how long the machine took to get here.
+    const signed = (await openpgp.readSignature({ armoredSignature: cert.signature })).packets[0]!.created!.getTime();
+    expect((await verifyPushCert({ cert, findKey: finder(), date: new Date(signed - 2 * 60_000) })).userId).toBe(alice.fingerprint);
+    const e = await verifyError(cert, finder(), { date: new Date(signed - 10 * 60_000) });
     // The key itself was made seconds before the push, so its self-signature is "in the future" too.
     expect(e.message).toMatch(/Signature creation time is in the future/);
-    expect((await verifyPushCert({ cert, findKey: finder(), date: new Date(Date.now() - 10 * 60_000), clockSkewMs: 15 * 60_000 })).userId).toBe(
+    expect((await verifyPushCert({ cert, findKey: finder(), date: new Date(signed - 10 * 60_000), clockSkewMs: 15 * 60_000 })).userId).toBe(
       alice.fingerprint,
     );
   });
@@ -316,34 +319,16 @@ describe('registration: key files the push adds', () => {
   });
 });
 
-describe('speed', () => {
-  test('verify times; subkey lookup over thousands of key files', async () => {
-    const cert = parsePushCert(certs.alice!);
-    let t = performance.now();
-    await verifyPushCert({ cert, findKey: finderOf(files(alice)) });
-    const first = performance.now() - t;
-    const runs = 20;
-    t = performance.now();
-    for (let i = 0; i < runs; i++) await verifyPushCert({ cert, findKey: finderOf(files(alice)) });
-    const warm = (performance.now() - t) / runs;
-
+describe('many key files', () => {
+  // How long this takes is measured by the bench (bench/), never asserted here: a loaded machine would fail it.
+  test('a subkey signature is found among thousands of key files; a primary-key signature reads none of the others', async () => {
     // 3000 decoy files (a real key, under made-up names) + the signer's file: the subkey signature forces one scan.
     const many: Record<string, string> = files(sub);
     for (let i = 0; i < 3000; i++) many[`keys/${i.toString(16).toUpperCase().padStart(40, 'D')}.asc`] = bob.publicArmored;
-    const subCert = parsePushCert(certs.sub!);
-    t = performance.now();
-    const r = await verifyPushCert({ cert: subCert, findKey: finderOf(many) });
-    const scan = performance.now() - t;
+    const r = await verifyPushCert({ cert: parsePushCert(certs.sub!), findKey: finderOf(many) });
     expect(r.userId).toBe(sub.fingerprint);
-    t = performance.now();
-    const finderMany = finderOf(many);
-    await verifyPushCert({ cert, findKey: finderOf({ ...many, ...files(alice) }) });
-    const direct = performance.now() - t;
-    console.log(
-      `verifyPushCert: first ${first.toFixed(1)} ms, warm ${warm.toFixed(2)} ms; ` +
-        `subkey signature among 3001 key files ${scan.toFixed(0)} ms; primary signature among 3001 key files ${direct.toFixed(1)} ms`,
-    );
-    expect(finderMany.reads).toEqual([]);
-    expect(scan).toBeLessThan(5000);
+    const finderMany = finderOf({ ...many, ...files(alice) });
+    expect((await verifyPushCert({ cert: parsePushCert(certs.alice!), findKey: finderMany })).userId).toBe(alice.fingerprint);
+    expect(finderMany.reads).toEqual([keyPath(alice)]);
   });
 });

@@ -67,6 +67,12 @@ function newestSource(dir: string): number {
  * Test files run in parallel processes: a lock directory makes one of them build.
  */
 export function ensureBuilt(): void {
+  // Set by test/support/repeat-suite.sh, which builds once and then starts suite runs in parallel: a run that
+  // rebuilt dist/ would rewrite the hook while the other runs execute it.
+  if (process.env.GIT_ACL_TEST_PREBUILT) {
+    if (!fs.existsSync(CLI)) throw new Error(`GIT_ACL_TEST_PREBUILT is set but ${CLI} does not exist: run npm run build first`);
+    return;
+  }
   const stamp = path.join(REPO_ROOT, 'dist/.cli-test-build');
   const fresh = () => fs.existsSync(stamp) && fs.existsSync(CLI) && fs.statSync(stamp).mtimeMs >= newestSource(path.join(REPO_ROOT, 'src'));
   if (fresh()) return;

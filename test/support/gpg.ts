@@ -18,7 +18,11 @@ export interface GpgHome {
 export interface GpgKey {
   /** Primary key fingerprint, 40 upper-case hex. */
   fingerprint: string;
-  /** 16-hex key ID of the key that signs by default (the newest signing subkey if any, else the primary). */
+  /**
+   * 16-hex key ID of the signing subkey added last, else the primary key's. gpg signs with it by default only
+   * when it was created in a later second than the other signing subkeys (within one second gpg keeps the
+   * older one): to be sure which key signs, give `<keyId>!` as user.signingkey.
+   */
   keyId: string;
   /** Primary key ID (16 hex). */
   primaryKeyId: string;
@@ -117,7 +121,7 @@ export function genKey(home: GpgHome, name: string, opts: { signingSubkey?: bool
   return describe(home, k.fingerprint);
 }
 
-/** Add an ed25519 signing subkey; gpg then signs with it by default. */
+/** Add an ed25519 signing subkey (see GpgKey.keyId for when gpg signs with it by default). */
 export function addSigningSubkey(home: GpgHome, fingerprint: string, expire = 'never'): GpgKey {
   gpg(home, ['--quick-add-key', fingerprint, 'ed25519', 'sign', expire]);
   return describe(home, fingerprint);
