@@ -11,6 +11,7 @@ import type { RE2JS } from 're2js';
 import type { Actor, RuleKind } from './model.js';
 import { internalsOf, type CompiledInternals, type CompiledPolicy, type RuleEntry } from './compile.js';
 import { compileSource, instantiate, literalFor } from './pattern.js';
+import { groupsIncluding } from './groups.js';
 
 /**
  * Unions stay small: re2js's DFA runs out of its cache on big unions of long
@@ -63,27 +64,30 @@ export interface KindMatcher {
 
 export interface BoundActor {
   actor: Actor;
+  /** The groups that include this pusher (see groupsIncluding), found when first needed. */
+  groups?: Set<string>;
   kinds: Map<RuleKind, KindMatcher>;
   scopes: Array<RE2JS | null | undefined>;
   /** Branch name -> for each scope, 1 when it matches. */
   branchScopes: Map<string, Uint8Array>;
 }
 
-export function subjectIncludes(c: CompiledInternals, entry: RuleEntry, actor: Actor): boolean {
-  const isOwner = actor.ownerId !== '' && actor.userId === actor.ownerId;
+function isOwner(actor: Actor): boolean {
+  return actor.ownerId !== '' && actor.userId === actor.ownerId;
+}
+
+export function subjectIncludes(c: CompiledInternals, entry: RuleEntry, bound: BoundActor): boolean {
   const s = entry.rule.subject;
   switch (s.kind) {
     case 'anyone':
       return true;
     case 'owner':
-      return isOwner;
+      return isOwner(bound.actor);
     case 'user':
-      return s.id === actor.userId;
-    case 'group': {
-      const m = c.membership.get(s.name);
-      if (m === undefined) return false;
-      return m.anyone || (m.owner && isOwner) || m.users.has(actor.userId);
-    }
+      return s.id === bound.actor.userId;
+    case 'group':
+      bound.groups ??= groupsIncluding(c.groups, bound.actor.userId, isOwner(bound.actor));
+      return bound.groups.has(s.name);
   }
 }
 
@@ -128,7 +132,7 @@ export function kindMatcher(compiled: CompiledPolicy, bound: BoundActor, kind: R
       entry,
       source: instantiate(entry.pattern, userId),
       prefix: entry.pattern.prefixParts.join(userId),
-      applies: subjectIncludes(c, entry, bound.actor),
+      applies: subjectIncludes(c, entry, bound),
     };
     const lit = literalFor(entry.pattern, userId);
     if (lit !== undefined) b.literal = lit;

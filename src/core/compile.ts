@@ -4,7 +4,7 @@
  * so that the object stays small, and nobody starts depending on them.
  */
 import type { Diagnostic, Policy, Rule, RuleRef } from './model.js';
-import { resolveGroups, type Membership } from './groups.js';
+import { indexGroups, type GroupIndex } from './groups.js';
 import { analysePattern, type PatternInfo } from './pattern.js';
 import { compareDiagnostics, compareSources } from './order.js';
 
@@ -33,7 +33,8 @@ export interface RuleEntry {
 export interface CompiledInternals {
   entries: RuleEntry[];
   scopes: Array<{ text: string; info: PatternInfo }>;
-  membership: Map<string, Membership>;
+  /** Groups read upwards, for finding a pusher's groups (bind.ts). */
+  groups: GroupIndex;
   /** Per-pusher state, see evaluate.ts. Bounded: a long-lived process may judge many users. */
   actors: Map<string, unknown>;
 }
@@ -102,6 +103,6 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   });
   if (errors.length > 0) throw new PolicyError(errors.sort(compareDiagnostics));
   const compiled = new CompiledPolicy(policy, rules);
-  INTERNALS.set(compiled, { entries, scopes, membership: resolveGroups(policy.groups), actors: new Map() });
+  INTERNALS.set(compiled, { entries, scopes, groups: indexGroups(policy.groups), actors: new Map() });
   return compiled;
 }
