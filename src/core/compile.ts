@@ -7,13 +7,14 @@ import type { Diagnostic, Policy, Rule, RuleRef } from './model.js';
 import { indexGroups, type GroupIndex } from './groups.js';
 import { analysePattern, type PatternInfo } from './pattern.js';
 import { compareDiagnostics, compareSources } from './order.js';
+import { escapeControls } from './text.js';
 
 /** Thrown by compilePolicy when the policy has errors; `diagnostics` holds every error, sorted. */
 export class PolicyError extends Error {
   readonly diagnostics: Diagnostic[];
   constructor(diagnostics: Diagnostic[]) {
     const first = diagnostics[0];
-    const where = first ? `${first.file}:${first.line}:${first.col}: ${first.message}` : 'invalid policy';
+    const where = first ? `${escapeControls(first.file)}:${first.line}:${first.col}: ${escapeControls(first.message)}` : 'invalid policy';
     super(`policy has ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}; first: ${where}`);
     this.name = 'PolicyError';
     this.diagnostics = diagnostics;
@@ -80,7 +81,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       analysed.set(text, info);
       for (const p of problems) {
         if (p.severity !== 'error') continue;
-        errors.push({ file: rule.source.file, line: rule.source.line, col: 1, severity: 'error', code: p.code, message: p.message });
+        errors.push({ file: rule.source.file, line: rule.source.line, col: 1, severity: 'error', code: p.code, message: escapeControls(p.message) });
       }
     }
     return analysed.get(text);

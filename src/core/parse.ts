@@ -11,6 +11,7 @@ import { analysePattern, type PatternInfo } from './pattern.js';
 import { fileLines, tokenizeLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
 import { compareDiagnostics, comparePaths } from './order.js';
+import { escapeControls } from './text.js';
 
 type FileRole =
   | { role: 'rules'; kind: RuleKind }
@@ -216,6 +217,8 @@ export function parsePolicy(files: PolicyFile[]): Policy {
   const sites: RuleSite[] = [];
   for (const { file, role } of roles) if (role.role === 'rules') parseRuleFile(file, role.kind, groups, sites, diags);
   checkRules(sites, diags);
+  // Messages quote tokens, names and patterns from the files: escaped here, once, for every diagnostic.
+  for (const d of diags) d.message = escapeControls(d.message);
   diags.sort(compareDiagnostics);
   return { rules: sites.filter((s) => !s.rejected).map((s) => s.rule), groups, diagnostics: diags };
 }
