@@ -115,6 +115,24 @@ function tryCompile(source: string): RE2JS | null {
   }
 }
 
+/**
+ * The union of patterns, or null when it cannot be trusted to mean "any of
+ * them". Each alternative is a capturing group of its own, and the union must
+ * have exactly one group per alternative plus the alternatives' own: if any
+ * pattern's text changed how the text after it is read (an unterminated `\Q`
+ * quotes to the end of the union, swallowing the next rules' parentheses
+ * until some later `\E`), groups go missing and the union is refused. The
+ * linter already refuses such patterns; this holds whatever reaches it.
+ * Captures cost nothing here: unions are only asked yes or no.
+ */
+export function unionOf(alternatives: ReadonlyArray<{ source: string; captures: number }>): RE2JS | null {
+  const re = tryCompile(alternatives.map((a) => `(${a.source})`).join('|'));
+  if (re === null) return null;
+  let expected = alternatives.length;
+  for (const a of alternatives) expected += a.captures;
+  return re.groupCount() === expected ? re : null;
+}
+
 function firstSegment(s: string): string | undefined {
   const slash = s.indexOf('/');
   return slash < 0 ? undefined : s.slice(0, slash + 1);
@@ -205,7 +223,7 @@ function groupMatches(m: KindMatcher, g: Group, name: string, out: number[]): vo
   }
   for (const chunk of chunksOf(m, g)) {
     if (chunk.re === undefined) {
-      chunk.re = tryCompile(chunk.rules.map((k) => `(?:${m.rules[k]!.source})`).join('|'));
+      chunk.re = unionOf(chunk.rules.map((k) => ({ source: m.rules[k]!.source, captures: m.rules[k]!.entry.pattern.captures })));
     }
     // A chunk whose union did not compile is tested rule by rule: slower, never wrong.
     if (chunk.re !== null && !chunk.re.testExact(name)) continue;

@@ -25,6 +25,10 @@ export interface PatternInfo {
   /** Literal text every match starts with, through `$user_id` holes: joined by the user ID, a prefix of every match. */
   prefixParts: string[];
   hasUserId: boolean;
+  /** Capturing groups of the pattern as the engine parses it alone: unions check them (bind.ts). */
+  captures: number;
+  /** RE2 instructions of the compiled pattern (with a user ID filled in): what the policy's program budget counts. */
+  programSize: number;
 }
 
 export interface PatternProblem {
@@ -147,7 +151,8 @@ function unsupportedFeature(p: string): string | undefined {
   return undefined;
 }
 
-function checkCompiles(source: string, offset: number, what: string, problems: PatternProblem[]): boolean {
+/** The compiled pattern, or undefined with a problem pushed. */
+function checkCompiles(source: string, offset: number, what: string, problems: PatternProblem[]): RE2JS | undefined {
   try {
     const re = RE2JS.compile(source);
     if (re.programSize() > MAX_PROGRAM_SIZE) {
@@ -157,9 +162,9 @@ function checkCompiles(source: string, offset: number, what: string, problems: P
         code: 'pattern-too-large',
         message: `${what} is too large (${re.programSize()} instructions, limit ${MAX_PROGRAM_SIZE}); split it into several rules`,
       });
-      return false;
+      return undefined;
     }
-    return true;
+    return re;
   } catch (e) {
     problems.push({
       offset,
@@ -167,7 +172,7 @@ function checkCompiles(source: string, offset: number, what: string, problems: P
       code: what === 'glob' ? 'invalid-glob' : 'invalid-regex',
       message: `invalid ${what === 'glob' ? 'glob' : 'regular expression'}: ${cleanEngineMessage((e as Error).message)}`,
     });
-    return false;
+    return undefined;
   }
 }
 
@@ -206,11 +211,21 @@ function analyseRegex(p: string): PatternAnalysis {
     }
     if (c === '\\') {
       if (p[i + 1] === 'Q') {
+        // RE2 quotes up to the next \E, or to the very end: in a union of rules, to the end of the union,
+        // swallowing the rules after it. An unterminated \Q is refused, so no rule can change another's meaning.
         const end = p.indexOf('\\E', i + 2);
-        const stop = end < 0 ? n : end;
-        addLit(p.slice(i + 2, stop));
-        cur += p.slice(i, end < 0 ? n : end + 2);
-        i = end < 0 ? n : end + 2;
+        if (end < 0) {
+          problems.push({
+            offset: i,
+            severity: 'error',
+            code: 'unterminated-quote',
+            message: 'unterminated \\Q: end the quoted text with \\E (RE2 would quote everything after it)',
+          });
+          return { problems };
+        }
+        addLit(p.slice(i + 2, end));
+        cur += p.slice(i, end + 2);
+        i = end + 2;
         continue;
       }
       const esc = readEscape(p, i);
@@ -276,10 +291,15 @@ function analyseRegex(p: string): PatternAnalysis {
     }
   }
   // The pattern as written gives messages that quote the user's own text; the filled-in one must compile too.
-  if (!checkCompiles(p, 0, 'regex', problems)) return { problems };
-  const info: PatternInfo = { glob: false, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1 };
+  let re = checkCompiles(p, 0, 'regex', problems);
+  if (re === undefined) return { problems };
+  const hasUserId = parts.length > 1;
+  const info: PatternInfo = { glob: false, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId, captures: 0, programSize: 0 };
   if (isLiteral) info.literal = lits;
-  if (info.hasUserId && !checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems)) return { problems };
+  if (hasUserId) re = checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems);
+  if (re === undefined) return { problems };
+  info.captures = re.groupCount();
+  info.programSize = re.programSize();
   return { info, problems };
 }
 
@@ -468,9 +488,12 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   parts.push(cur);
   lits.push(lit);
   if (problems.some((p) => p.severity === 'error')) return { problems };
-  const info: PatternInfo = { glob: true, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1 };
+  const info: PatternInfo = { glob: true, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1, captures: 0, programSize: 0 };
   if (isLiteral) info.literal = lits;
-  if (!checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems)) return { problems };
+  const re = checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems);
+  if (re === undefined) return { problems };
+  info.captures = re.groupCount();
+  info.programSize = re.programSize();
   return { info, problems };
 }
 
