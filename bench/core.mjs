@@ -1,7 +1,7 @@
 // Decisions per second of the core evaluator: 100,000 tree ops against
 // policies of 10, 1,000 and 10,000 rules (mixed subjects, $user_id, globs,
-// deny rules, branch scopes); then a 6,000-group layered graph (lint and membership). Run `npx tsc -p .`
-// first; `npm run bench:core` does.
+// deny rules, branch scopes); then a 6,000-group layered graph (lint and membership) and a policy past the
+// program budget. Run `npx tsc -p .` first; `npm run bench:core` does.
 import { compilePolicy, evaluate, parsePolicy } from '../dist/core/index.js';
 
 const OWNER = 'A'.repeat(40);
@@ -127,4 +127,16 @@ console.table(rows);
   const tEval = performance.now() - t;
   if (!member || stranger) throw new Error('group graph: wrong membership');
   console.log(`\n6,000-group layered graph (297,500 member lines): parse+lint ${tParse.toFixed(0)} ms, compile ${tCompile.toFixed(0)} ms, two pushers judged ${tEval.toFixed(0)} ms`);
+}
+
+// A costly policy: 100 rules whose patterns each compile to ~18,000 RE2 instructions. The policy's program
+// budget (1,000,000 instructions) stops parsing at the 56th, so a hostile policy costs bounded compile time.
+{
+  const lines = Array.from({ length: 100 }, (_, i) => `anyone create-branch ^heads/k${i}/${'[ab]{1000}'.repeat(18)}$`);
+  const t = performance.now();
+  const policy = parsePolicy([{ path: 'refs/costly.conf', content: lines.join('\n') + '\n' }]);
+  const ms = performance.now() - t;
+  const refused = policy.diagnostics.find((d) => d.code === 'policy-too-costly');
+  if (refused === undefined) throw new Error('costly policy: not refused');
+  console.log(`100 costly rules (~18,000 instructions each): refused (${refused.code} at line ${refused.line}) after ${ms.toFixed(0)} ms of parsing`);
 }

@@ -5,6 +5,7 @@
 import type { Diagnostic, Group } from './model.js';
 import { isGroupNameSyntax, isUserId, looksLikeKeyId, malformedUserIdMessage, RESERVED_NAMES } from './ids.js';
 import { splitLine } from './tokens.js';
+import { LIMITS, formatCount } from './limits.js';
 
 /** Own properties only: a group named `constructor` must not find Object.prototype's. */
 export function hasGroup(groups: Record<string, Group>, name: string): boolean {
@@ -16,7 +17,17 @@ export function groupNameFromPath(path: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-export function parseGroupFile(path: string, name: string, content: string, diags: Diagnostic[]): Group {
+/** How many more member lines the policy may hold (LIMITS.members), and whether a file was cut short. */
+export interface MemberBudget {
+  room: number;
+  cut: boolean;
+}
+
+/**
+ * Reads one group file. Past the member budget: one `too-many-members` error,
+ * and the rest of the file is not read.
+ */
+export function parseGroupFile(path: string, name: string, content: string, diags: Diagnostic[], budget: MemberBudget = { room: Infinity, cut: false }): Group {
   const group: Group = { name, file: path, members: [] };
   if (!isGroupNameSyntax(name)) {
     diags.push({
@@ -30,18 +41,28 @@ export function parseGroupFile(path: string, name: string, content: string, diag
     });
   }
   const lines = splitLine(content);
-  lines.forEach((tokens, idx) => {
-    if (tokens.length === 0) return;
+  for (let idx = 0; idx < lines.length; idx++) {
+    const tokens = lines[idx]!;
+    if (tokens.length === 0) continue;
     const first = tokens[0]!;
+    if (budget.room <= 0) {
+      budget.cut = true;
+      diags.push({
+        file: path, line: idx + 1, col: first.col, severity: 'error', code: 'too-many-members',
+        message: `too many group members: a policy's groups list at most ${formatCount(LIMITS.members)} members in all; this one and the rest are not read`,
+      });
+      break;
+    }
     if (tokens.length > 1) {
       diags.push({
         file: path, line: idx + 1, col: tokens[1]!.col, severity: 'error', code: 'extra-field',
         message: `one member per line: unexpected '${tokens[1]!.text}' after '${first.text}'`,
       });
     }
+    budget.room--;
     group.members.push({ name: first.text, line: idx + 1, col: first.col });
-  });
-  if (group.members.length === 0) {
+  }
+  if (group.members.length === 0 && !budget.cut) {
     diags.push({
       file: path, line: 1, col: 1, severity: 'warning', code: 'empty-group',
       message: `group '${name}' has no members`,

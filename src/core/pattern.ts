@@ -6,11 +6,12 @@
  * Node's `util`/`path` (not browser-safe) and emit lookaheads that RE2 rejects.
  */
 import { RE2JS } from 're2js';
+import { LIMITS, formatCount } from './limits.js';
 
 export const USER_ID_VAR = '$user_id';
 const GLOB_PREFIX = 'glob:';
 /** A bound on compiled program size: policies are contributed data, and a huge program costs memory and time per name. */
-const MAX_PROGRAM_SIZE = 20_000;
+const MAX_PROGRAM_SIZE = LIMITS.patternProgram;
 /** Stands in for a user ID when validating a pattern: any ID yields the same syntax, because the hole is always a group. */
 const SAMPLE_ID = '0123456789ABCDEF0123456789ABCDEF01234567';
 
@@ -499,6 +500,11 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
 
 /** Parses and validates a pattern as written in a rule: a regex, or `glob:<glob>`. */
 export function analysePattern(text: string): PatternAnalysis {
+  if (text.length > LIMITS.patternLength) {
+    // Not parsed at all: the bound is on the work, not only on the result.
+    const message = `pattern is too long (${formatCount(text.length)} characters, limit ${formatCount(LIMITS.patternLength)}); split it into several rules or use a group`;
+    return { problems: [{ offset: 0, severity: 'error', code: 'pattern-too-long', message }] };
+  }
   if (text.startsWith(GLOB_PREFIX)) return analyseGlob(text.slice(GLOB_PREFIX.length), GLOB_PREFIX.length);
   return analyseRegex(text);
 }
