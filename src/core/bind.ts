@@ -211,15 +211,18 @@ function chunksOf(m: KindMatcher, g: Group): Chunk[] {
   return chunks;
 }
 
-/** Positions of the group's rules that match the name, ascending. */
-function groupMatches(m: KindMatcher, g: Group, name: string, out: number[]): void {
-  const test = (k: number): void => {
-    const b = m.rules[k]!;
-    if (name.startsWith(b.prefix) && matchesRule(b, name)) out.push(k);
-  };
+/**
+ * Positions of the group's rules that match the name, ascending, appended to
+ * `out` (made on the first match: most names match nothing, and this runs
+ * for every operation of a push).
+ */
+function groupMatches(m: KindMatcher, g: Group, name: string, out: number[] | undefined): number[] | undefined {
   if (g.rules.length <= SMALL_GROUP) {
-    for (const k of g.rules) test(k);
-    return;
+    for (const k of g.rules) {
+      const b = m.rules[k]!;
+      if (name.startsWith(b.prefix) && matchesRule(b, name)) (out ??= []).push(k);
+    }
+    return out;
   }
   for (const chunk of chunksOf(m, g)) {
     if (chunk.re === undefined) {
@@ -227,26 +230,31 @@ function groupMatches(m: KindMatcher, g: Group, name: string, out: number[]): vo
     }
     // A chunk whose union did not compile is tested rule by rule: slower, never wrong.
     if (chunk.re !== null && !chunk.re.testExact(name)) continue;
-    const before = out.length;
-    for (const k of chunk.rules) test(k);
-    if (out.length === before && chunk.re !== null) {
+    const before = out?.length ?? 0;
+    for (const k of chunk.rules) {
+      const b = m.rules[k]!;
+      if (name.startsWith(b.prefix) && matchesRule(b, name)) (out ??= []).push(k);
+    }
+    if ((out?.length ?? 0) === before && chunk.re !== null) {
       // The union said yes but no rule did: prefixes are conservative, so this should not happen; if it
       // ever does, test without the prefix shortcut rather than risk missing a deny rule.
-      for (const k of chunk.rules) if (matchesRule(m.rules[k]!, name)) out.push(k);
+      for (const k of chunk.rules) if (matchesRule(m.rules[k]!, name)) (out ??= []).push(k);
     }
   }
+  return out;
 }
 
+/** What allMatches returns when nothing matches: shared, so never changed by anyone. */
+const NO_MATCH: readonly BoundRule[] = Object.freeze([]);
+
 /** Every rule of the kind whose pattern matches the name (scope, subject and op not considered), in canonical order. */
-export function allMatches(m: KindMatcher, name: string): BoundRule[] {
+export function allMatches(m: KindMatcher, name: string): readonly BoundRule[] {
   const seg = firstSegment(name);
   const bucket = seg === undefined ? undefined : m.bySegment.get(seg);
-  const a: number[] = [];
-  const g: number[] = [];
-  if (bucket !== undefined) groupMatches(m, bucket, name, a);
-  groupMatches(m, m.generic, name, g);
-  if (g.length === 0) return a.map((k) => m.rules[k]!);
-  if (a.length === 0) return g.map((k) => m.rules[k]!);
+  const a = bucket !== undefined ? groupMatches(m, bucket, name, undefined) : undefined;
+  const g = groupMatches(m, m.generic, name, undefined);
+  if (g === undefined) return a === undefined ? NO_MATCH : a.map((k) => m.rules[k]!);
+  if (a === undefined) return g.map((k) => m.rules[k]!);
   return [...a, ...g].sort((x, y) => x - y).map((k) => m.rules[k]!);
 }
 

@@ -2,9 +2,9 @@
  * Judging operations. Deny wins, then any allow, then the default: denied.
  */
 import type { Actor, Decision, EvaluateOptions, Operation, RuleRef, TraceStep } from './model.js';
-import { allMatches, bindActor, kindMatcher, type BoundRule, type KindMatcher } from './bind.js';
+import { allMatches, bindActor, kindMatcher, type BoundActor, type BoundRule, type KindMatcher } from './bind.js';
 import type { CompiledPolicy } from './compile.js';
-import { allowedReason, defaultDenyReason, deniedByRuleReason, describeOp, nearestRules, traceStep, type Candidate } from './explain.js';
+import { allowedReason, defaultDenyReason, deniedByRuleReason, nearestRules, stripRefs, traceStep, type Candidate } from './explain.js';
 import { hasControlChar } from './pattern.js';
 import { ruleVerdict, type OpContext, type Verdict } from './verdict.js';
 
@@ -25,13 +25,10 @@ export function evaluate(compiled: CompiledPolicy, actor: Actor, ops: Operation[
   const tracing = options.trace === true;
   let denials = 0;
   return ops.map((operation): Decision => {
-    const d = describeOp(operation);
-    const m = kindMatcher(compiled, bound, d.kind);
-    const ctx: OpContext = { compiled, bound, d, unsafe: operation.unsafeName === true || hasControlChar(d.name) };
-    const matching = allMatches(m, d.name);
+    const ctx = opRecord(operation, compiled, bound);
     let deny: BoundRule | undefined;
     let allow: BoundRule | undefined;
-    for (const b of matching) {
+    for (const b of ctx.matching) {
       if (ruleVerdict(ctx, b, true, false) !== 0) continue;
       if (b.entry.rule.deny) {
         deny = b;
@@ -39,58 +36,93 @@ export function evaluate(compiled: CompiledPolicy, actor: Actor, ops: Operation[
       }
       allow ??= b;
     }
-    const decided = deny ?? allow;
-    // The verdicts the explanations read: made once, when one is first read, and only for what can need them.
-    let record = noRecord;
-    if (tracing || decided === undefined) {
-      let recorded: Verdict[] | undefined;
-      record = () => (recorded ??= recordVerdicts(ctx, m, matching));
+    let traced: OpRecord | undefined;
+    if (tracing) {
+      ctx.decided = deny ?? allow;
+      ctx.denied = deny !== undefined || allow === undefined;
+      traced = ctx;
     }
-    const trace = tracing ? (): TraceStep[] => traceOf(ctx, m, record(), decided, deny !== undefined || allow === undefined) : undefined;
     if (deny !== undefined) {
       const rule = deny.entry.ref;
-      return decision(operation, false, rule, NONE, () => deniedByRuleReason(actor, d, rule), trace);
+      return decision(operation, false, rule, NONE, () => deniedByRuleReason(actor, ctx, rule), traced);
     }
     if (allow !== undefined) {
       const rule = allow.entry.ref;
-      return decision(operation, true, rule, NONE, () => allowedReason(actor, d, rule), trace);
+      return decision(operation, true, rule, NONE, () => allowedReason(actor, ctx, rule), traced);
     }
     denials++;
     const explained = denials <= EXPLAINED_DENIALS;
     let nearest: Candidate[] | undefined;
-    const near = (): Candidate[] => (nearest ??= explained ? nearestRules(ctx, record()) : []);
+    const near = (): Candidate[] => (nearest ??= explained ? nearestRules(ctx, verdicts(ctx)) : []);
     return decision(
       operation,
       false,
       undefined,
       () => near().map((n) => n.b.entry.ref),
       () => defaultDenyReason(actor, ctx, near()),
-      trace,
+      traced,
     );
   });
+}
+
+/** One operation as the deciding loop left it: what the explanations read, and nothing they would recompute. */
+interface OpRecord extends OpContext {
+  m: KindMatcher;
+  /** Every rule whose pattern matches the name, in canonical order (the matcher's answer). */
+  matching: readonly BoundRule[];
+  /** Made when an explanation first needs them (see verdicts). */
+  verdicts: Verdict[] | undefined;
+  /** With a trace only: the rule that decided, and whether the op was denied. */
+  decided: BoundRule | undefined;
+  denied: boolean;
+}
+
+/**
+ * The operation as the patterns see it (names without `refs/`), and matched.
+ * One object per operation, every field set at once: it is made 100,000
+ * times for a big push, and the explanations made later need nothing else.
+ */
+function opRecord(operation: Operation, compiled: CompiledPolicy, bound: BoundActor): OpRecord {
+  const tree = operation.type === 'tree';
+  const name = tree ? operation.path : stripRefs(operation.ref);
+  const m = kindMatcher(compiled, bound, operation.type);
+  return {
+    op: operation.op,
+    name,
+    branch: tree ? stripRefs(operation.branch) : undefined,
+    kind: operation.type,
+    compiled,
+    bound,
+    unsafe: operation.unsafeName === true || hasControlChar(name),
+    m,
+    matching: allMatches(m, name),
+    verdicts: undefined,
+    decided: undefined,
+    denied: false,
+  };
 }
 
 /**
  * Every test of every rule whose pattern matches the name, and of the
  * pusher's own allow rules for this op (the nearest rules come from these):
- * the same verdicts as the deciding loop's, with no shortcut.
+ * the same verdicts as the deciding loop's, with no shortcut, made once.
  */
-function recordVerdicts(ctx: OpContext, m: KindMatcher, matching: BoundRule[]): Verdict[] {
-  const out: Verdict[] = matching.map((b) => ({ b, miss: ruleVerdict(ctx, b, true, true) }));
-  const matched = new Set(matching);
-  for (const b of m.ownAllowByOp.get(ctx.d.op) ?? []) if (!matched.has(b)) out.push({ b, miss: ruleVerdict(ctx, b, false, true) });
-  return out;
+function verdicts(r: OpRecord): Verdict[] {
+  if (r.verdicts !== undefined) return r.verdicts;
+  const out: Verdict[] = r.matching.map((b) => ({ b, miss: ruleVerdict(r, b, true, true) }));
+  const matched = new Set(r.matching);
+  for (const b of r.m.ownAllowByOp.get(r.op) ?? []) if (!matched.has(b)) out.push({ b, miss: ruleVerdict(r, b, false, true) });
+  return (r.verdicts = out);
 }
 
 /** Every rule of the kind, in canonical order; a rule the matcher did not find is one whose pattern does not match. */
-function traceOf(ctx: OpContext, m: KindMatcher, record: Verdict[], decided: BoundRule | undefined, denied: boolean): TraceStep[] {
+function traceOf(r: OpRecord): TraceStep[] {
   const known = new Map<BoundRule, number>();
-  for (const v of record) known.set(v.b, v.miss);
-  return m.rules.map((b) => traceStep({ b, miss: known.get(b) ?? ruleVerdict(ctx, b, false, true) }, ctx, decided, denied));
+  for (const v of verdicts(r)) known.set(v.b, v.miss);
+  return r.m.rules.map((b) => traceStep({ b, miss: known.get(b) ?? ruleVerdict(r, b, false, true) }, r, r.decided, r.denied));
 }
 
 const NONE = (): RuleRef[] => [];
-const noRecord = (): Verdict[] => [];
 
 /**
  * The reason, the nearest rules and the trace are made when first read: a
@@ -105,7 +137,7 @@ function decision(
   rule: RuleRef | undefined,
   nearest: () => RuleRef[],
   reason: () => string,
-  trace: (() => TraceStep[]) | undefined,
+  traced: OpRecord | undefined,
 ): Decision {
   let text: string | undefined;
   let near: RuleRef[] | undefined;
@@ -135,9 +167,9 @@ function decision(
       },
     };
   }
-  if (trace !== undefined) {
+  if (traced !== undefined) {
     let steps: TraceStep[] | undefined;
-    Object.defineProperty(d, 'trace', { enumerable: true, configurable: true, get: () => (steps ??= trace()) });
+    Object.defineProperty(d, 'trace', { enumerable: true, configurable: true, get: () => (steps ??= traceOf(traced)) });
   }
   return d;
 }

@@ -5,7 +5,7 @@
  * everywhere. Nothing here tests a rule again: the words come from the
  * verdicts the deciding loop recorded (verdict.ts).
  */
-import type { Actor, Operation, RuleRef, TraceStep } from './model.js';
+import type { Actor, RuleRef, TraceStep } from './model.js';
 import type { BoundRule } from './bind.js';
 import { OP, PATTERN, SCOPE, SUBJECT, WILDCARD, type OpContext, type Verdict } from './verdict.js';
 import { escapeControls, needsEscape } from './text.js';
@@ -37,12 +37,6 @@ export interface Subjectless {
   name: string;
   branch?: string;
   kind: 'ref' | 'tree';
-}
-
-export function describeOp(o: Operation): Subjectless {
-  return o.type === 'ref'
-    ? { op: o.op, name: stripRefs(o.ref), kind: 'ref' }
-    : { op: o.op, name: o.path, branch: stripRefs(o.branch), kind: 'tree' };
 }
 
 function what(d: Subjectless): string {
@@ -77,9 +71,9 @@ function missText(test: number, b: BoundRule, ctx: OpContext): string {
       return '';
     }
     case OP:
-      return `${r.deny ? 'denies' : 'allows'} ${escapeControls(r.opsWritten.join(','))}, not ${escapeControls(ctx.d.op)}`;
+      return `${r.deny ? 'denies' : 'allows'} ${escapeControls(r.opsWritten.join(','))}, not ${escapeControls(ctx.op)}`;
     case PATTERN:
-      return `pattern does not match ${displayName(ctx.d.name)}`;
+      return `pattern does not match ${displayName(ctx.name)}`;
     case SCOPE:
       return `only on branches matching ${escapeControls(r.scope ?? '')}`;
     default:
@@ -128,7 +122,7 @@ function commonPrefix(a: string, b: string): number {
  */
 export function nearestRules(ctx: OpContext, record: Verdict[]): Candidate[] {
   const out: Candidate[] = [];
-  const name = ctx.d.name;
+  const name = ctx.name;
   for (const { b, miss } of record) {
     if (b.entry.rule.deny) continue;
     const score = commonPrefix(b.prefix, name);
@@ -165,7 +159,7 @@ function best(all: Candidate[], k: number): Candidate[] {
 }
 
 export function defaultDenyReason(actor: Actor, ctx: OpContext, nearest: Candidate[]): string {
-  const d = ctx.d;
+  const d = ctx;
   const head = ctx.unsafe
     ? `denied: no rule lets ${who(actor)} ${what(d)}: the name holds a control character or invalid UTF-8, which only a rule whose pattern is exactly this name allows`
     : `denied: no rule lets ${who(actor)} ${what(d)}`;
@@ -191,7 +185,7 @@ export function traceStep(v: Verdict, ctx: OpContext, decided: BoundRule | undef
   const { b, miss } = v;
   const r = b.entry.rule;
   const step: TraceStep = { rule: b.entry.ref, subject: (miss & SUBJECT) === 0, op: (miss & OP) === 0, pattern: (miss & PATTERN) === 0 } as TraceStep;
-  if (ctx.d.branch !== undefined && b.entry.scope >= 0) step.scope = (miss & SCOPE) === 0;
+  if (ctx.branch !== undefined && b.entry.scope >= 0) step.scope = (miss & SCOPE) === 0;
   if (ctx.unsafe && !r.deny && (miss & PATTERN) === 0) step.literal = (miss & WILDCARD) === 0;
   step.effect = miss !== 0 ? 'skip' : r.deny ? 'deny' : 'allow';
   step.decisive = b === decided;

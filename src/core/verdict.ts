@@ -16,11 +16,10 @@ export const SCOPE = 8;
 /** An allow rule with wildcards, on a name with a control character or invalid UTF-8: only a literal rule equal to the name grants it (SPEC section 4). */
 export const WILDCARD = 16;
 
-/** One operation being judged for one pusher: what every verdict depends on. */
-export interface OpContext {
+/** One operation being judged for one pusher (its op, name, branch and kind), and what every verdict depends on. */
+export interface OpContext extends Subjectless {
   compiled: CompiledPolicy;
   bound: BoundActor;
-  d: Subjectless;
   /** The name holds a control character or is flagged not valid UTF-8. */
   unsafe: boolean;
 }
@@ -34,7 +33,7 @@ export interface OpContext {
  */
 export function ruleVerdict(ctx: OpContext, b: BoundRule, matched: boolean, all: boolean): number {
   const r = b.entry.rule;
-  const d = ctx.d;
+  const d = ctx;
   let miss = 0;
   if (!b.applies) {
     if (!all) return SUBJECT;
