@@ -1,11 +1,12 @@
 /**
- * `git acl check --user <USER_ID|me> <op> <ref-or-path> [--branch <ref>] [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--json]`
+ * `git acl check --user <USER_ID|me> <op> <ref-or-path> [--branch <ref>] [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--trace] [--json]`
  *
  * Evaluates one operation (or each operation of an alias) with the core, and
  * prints the core's Decision: allowed or denied, the deciding rule, and the
- * decision's own reason line (never a second explanation of it).
+ * decision's own reason line (never a second explanation of it). `--trace`
+ * prints the decision's trace, which evaluate itself records.
  */
-import { compilePolicy, evaluate, formatDiagnostic, lintPolicy, parsePolicy, suggestOp, type Decision, type Operation } from '../core/index.js';
+import { compilePolicy, evaluate, formatDiagnostic, formatTraceStep, lintPolicy, parsePolicy, suggestOp, type Decision, type Operation } from '../core/index.js';
 import { expandRefOp, expandTreeOp } from '../core/ops.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson, type Out } from './output.js';
@@ -25,6 +26,7 @@ export function toPolicyPath(p: string): string {
 
 export async function run(args: ParsedArgs): Promise<number> {
   const json = flag(args, 'json');
+  const trace = flag(args, 'trace');
   const userArg = str(args, 'user');
   const branchArg = str(args, 'branch');
   const dir = str(args, 'policy');
@@ -71,7 +73,7 @@ export async function run(args: ParsedArgs): Promise<number> {
     notes.push('warning: the owner is unknown (no --owner, and git config acl.owner is not set here): rules for `owner` cannot match');
   }
   const compiled = compilePolicy(parsed);
-  const decisions = evaluate(compiled, { userId, ownerId: ownerId ?? '' }, operations);
+  const decisions = evaluate(compiled, { userId, ownerId: ownerId ?? '' }, operations, { trace });
   const allowed = decisions.every((d) => d.allowed);
 
   if (json) {
@@ -95,6 +97,11 @@ function printDecision(out: Out, d: Decision): void {
   out.line(d.reason.replace(/^(allowed|denied)(?=:)/, (w) => (w === 'allowed' ? out.green(w) : out.red(w))));
   if (d.rule) out.line(`  rule: ${ruleText(d.rule)}`);
   if (!d.allowed) for (const c of d.candidates) out.line(`  nearest: ${ruleText(c)}`);
+  if (d.trace === undefined) return;
+  const kind = d.operation.type;
+  const n = d.trace.length;
+  out.line(n === 0 ? `  trace: no ${kind} rules` : `  trace: ${n} ${kind} rule${n === 1 ? '' : 's'}, in canonical order:`);
+  for (const step of d.trace) out.line(`    ${formatTraceStep(step)}`);
 }
 
 function ruleText(r: { file: string; line: number; text: string }): string {

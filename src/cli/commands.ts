@@ -71,13 +71,14 @@ export const COMMANDS: CommandSpec[] = [
     name: 'check',
     summary: 'would the policy allow one operation?',
     usage: [
-      'check --user <USER_ID|me> <ref-op> <ref> [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--json]',
-      'check --user <USER_ID|me> <tree-op> <path> --branch <ref> [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--json]',
+      'check --user <USER_ID|me> <ref-op> <ref> [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--trace] [--json]',
+      'check --user <USER_ID|me> <tree-op> <path> --branch <ref> [--policy <dir> | --ref <ref>] [--owner <USER_ID>] [--trace] [--json]',
     ],
     description: [
       'Evaluates one operation for one user against a policy, and prints allowed or denied, the rule that decided (path:line: text) and, for a denial, what would allow it.',
       'Ref ops: create-branch, create-tag, fast-forward, force, delete; create = create-branch and create-tag. Ref names as git writes them, with or without refs/ (heads/main = refs/heads/main). Tree ops (need --branch): create-directory, create-file, create-symlink, create-submodule, modify, delete-file, delete-symlink, delete-submodule, delete-directory; delete with --branch = every delete-* op. An alias checks, and reports, each operation it stands for.',
       'The policy is read as for lint (--policy <dir>, --ref <ref>, or the repository\'s policy branch). The owner is --owner, else git config acl.owner; when neither is known, rules for `owner` cannot match.',
+      'With --trace, each decision is followed by every rule of the operation\'s kind, in canonical order, and why it did or did not apply (subject, op, pattern, branch scope, deny), as the deciding code saw it: DENY or ALLOW marks the rule that decided, deny or allow another rule that applies, skip a rule that does not, with the tests it failed.',
       'Exit status: 0 allowed (every operation), 1 denied (any) or an error, 2 on a usage error.',
     ],
     options: [
@@ -86,11 +87,13 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'policy', value: '<dir>', help: 'read the policy from a checkout of the policy branch' },
       { name: 'ref', value: '<ref>', help: 'read the policy from this ref or commit of the current repository' },
       { name: 'owner', value: '<USER_ID>', help: "the repository owner's fingerprint (default: git config acl.owner)" },
+      { name: 'trace', help: 'also print every rule considered and why it did or did not apply' },
       JSON_OPT,
       HELP,
     ],
     examples: [
       'git acl check --user me fast-forward heads/main',
+      'git acl check --user me force heads/main --trace',
       'git acl check --user 0123456789ABCDEF0123456789ABCDEF01234567 create-file docs/x.md --branch heads/main',
       'git acl check --user me create refs/tags/v1.0 --ref origin/apps/access-control',
       'git acl check --user me modify refs/owner.conf --branch heads/apps/access-control --policy policy/ --json',

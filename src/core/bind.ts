@@ -11,6 +11,7 @@ import type { RE2JS } from 're2js';
 import type { Actor, RuleKind } from './model.js';
 import { internalsOf, type CompiledInternals, type CompiledPolicy, type RuleEntry } from './compile.js';
 import { compileSource, instantiate, literalFor } from './pattern.js';
+import { groupsIncluding } from './groups.js';
 
 /**
  * Unions stay small: re2js's DFA runs out of its cache on big unions of long
@@ -63,27 +64,30 @@ export interface KindMatcher {
 
 export interface BoundActor {
   actor: Actor;
+  /** The groups that include this pusher (see groupsIncluding), found when first needed. */
+  groups?: Set<string>;
   kinds: Map<RuleKind, KindMatcher>;
   scopes: Array<RE2JS | null | undefined>;
   /** Branch name -> for each scope, 1 when it matches. */
   branchScopes: Map<string, Uint8Array>;
 }
 
-export function subjectIncludes(c: CompiledInternals, entry: RuleEntry, actor: Actor): boolean {
-  const isOwner = actor.ownerId !== '' && actor.userId === actor.ownerId;
+function isOwner(actor: Actor): boolean {
+  return actor.ownerId !== '' && actor.userId === actor.ownerId;
+}
+
+export function subjectIncludes(c: CompiledInternals, entry: RuleEntry, bound: BoundActor): boolean {
   const s = entry.rule.subject;
   switch (s.kind) {
     case 'anyone':
       return true;
     case 'owner':
-      return isOwner;
+      return isOwner(bound.actor);
     case 'user':
-      return s.id === actor.userId;
-    case 'group': {
-      const m = c.membership.get(s.name);
-      if (m === undefined) return false;
-      return m.anyone || (m.owner && isOwner) || m.users.has(actor.userId);
-    }
+      return s.id === bound.actor.userId;
+    case 'group':
+      bound.groups ??= groupsIncluding(c.groups, bound.actor.userId, isOwner(bound.actor));
+      return bound.groups.has(s.name);
   }
 }
 
@@ -111,6 +115,24 @@ function tryCompile(source: string): RE2JS | null {
   }
 }
 
+/**
+ * The union of patterns, or null when it cannot be trusted to mean "any of
+ * them". Each alternative is a capturing group of its own, and the union must
+ * have exactly one group per alternative plus the alternatives' own: if any
+ * pattern's text changed how the text after it is read (an unterminated `\Q`
+ * quotes to the end of the union, swallowing the next rules' parentheses
+ * until some later `\E`), groups go missing and the union is refused. The
+ * linter already refuses such patterns; this holds whatever reaches it.
+ * Captures cost nothing here: unions are only asked yes or no.
+ */
+export function unionOf(alternatives: ReadonlyArray<{ source: string; captures: number }>): RE2JS | null {
+  const re = tryCompile(alternatives.map((a) => `(${a.source})`).join('|'));
+  if (re === null) return null;
+  let expected = alternatives.length;
+  for (const a of alternatives) expected += a.captures;
+  return re.groupCount() === expected ? re : null;
+}
+
 function firstSegment(s: string): string | undefined {
   const slash = s.indexOf('/');
   return slash < 0 ? undefined : s.slice(0, slash + 1);
@@ -128,7 +150,7 @@ export function kindMatcher(compiled: CompiledPolicy, bound: BoundActor, kind: R
       entry,
       source: instantiate(entry.pattern, userId),
       prefix: entry.pattern.prefixParts.join(userId),
-      applies: subjectIncludes(c, entry, bound.actor),
+      applies: subjectIncludes(c, entry, bound),
     };
     const lit = literalFor(entry.pattern, userId);
     if (lit !== undefined) b.literal = lit;
@@ -189,42 +211,50 @@ function chunksOf(m: KindMatcher, g: Group): Chunk[] {
   return chunks;
 }
 
-/** Positions of the group's rules that match the name, ascending. */
-function groupMatches(m: KindMatcher, g: Group, name: string, out: number[]): void {
-  const test = (k: number): void => {
-    const b = m.rules[k]!;
-    if (name.startsWith(b.prefix) && matchesRule(b, name)) out.push(k);
-  };
+/**
+ * Positions of the group's rules that match the name, ascending, appended to
+ * `out` (made on the first match: most names match nothing, and this runs
+ * for every operation of a push).
+ */
+function groupMatches(m: KindMatcher, g: Group, name: string, out: number[] | undefined): number[] | undefined {
   if (g.rules.length <= SMALL_GROUP) {
-    for (const k of g.rules) test(k);
-    return;
+    for (const k of g.rules) {
+      const b = m.rules[k]!;
+      if (name.startsWith(b.prefix) && matchesRule(b, name)) (out ??= []).push(k);
+    }
+    return out;
   }
   for (const chunk of chunksOf(m, g)) {
     if (chunk.re === undefined) {
-      chunk.re = tryCompile(chunk.rules.map((k) => `(?:${m.rules[k]!.source})`).join('|'));
+      chunk.re = unionOf(chunk.rules.map((k) => ({ source: m.rules[k]!.source, captures: m.rules[k]!.entry.pattern.captures })));
     }
     // A chunk whose union did not compile is tested rule by rule: slower, never wrong.
     if (chunk.re !== null && !chunk.re.testExact(name)) continue;
-    const before = out.length;
-    for (const k of chunk.rules) test(k);
-    if (out.length === before && chunk.re !== null) {
+    const before = out?.length ?? 0;
+    for (const k of chunk.rules) {
+      const b = m.rules[k]!;
+      if (name.startsWith(b.prefix) && matchesRule(b, name)) (out ??= []).push(k);
+    }
+    if ((out?.length ?? 0) === before && chunk.re !== null) {
       // The union said yes but no rule did: prefixes are conservative, so this should not happen; if it
       // ever does, test without the prefix shortcut rather than risk missing a deny rule.
-      for (const k of chunk.rules) if (matchesRule(m.rules[k]!, name)) out.push(k);
+      for (const k of chunk.rules) if (matchesRule(m.rules[k]!, name)) (out ??= []).push(k);
     }
   }
+  return out;
 }
 
+/** What allMatches returns when nothing matches: shared, so never changed by anyone. */
+const NO_MATCH: readonly BoundRule[] = Object.freeze([]);
+
 /** Every rule of the kind whose pattern matches the name (scope, subject and op not considered), in canonical order. */
-export function allMatches(m: KindMatcher, name: string): BoundRule[] {
+export function allMatches(m: KindMatcher, name: string): readonly BoundRule[] {
   const seg = firstSegment(name);
   const bucket = seg === undefined ? undefined : m.bySegment.get(seg);
-  const a: number[] = [];
-  const g: number[] = [];
-  if (bucket !== undefined) groupMatches(m, bucket, name, a);
-  groupMatches(m, m.generic, name, g);
-  if (g.length === 0) return a.map((k) => m.rules[k]!);
-  if (a.length === 0) return g.map((k) => m.rules[k]!);
+  const a = bucket !== undefined ? groupMatches(m, bucket, name, undefined) : undefined;
+  const g = groupMatches(m, m.generic, name, undefined);
+  if (g === undefined) return a === undefined ? NO_MATCH : a.map((k) => m.rules[k]!);
+  if (a === undefined) return g.map((k) => m.rules[k]!);
   return [...a, ...g].sort((x, y) => x - y).map((k) => m.rules[k]!);
 }
 

@@ -1,24 +1,30 @@
 /**
- * Decision explanations: the one place where the reason text and the nearest
- * rules are made. The hook, `git acl check` and the pre-push hook all print
- * these strings verbatim, so users read the same words everywhere.
+ * Decision explanations: the one place where the reason text, the nearest
+ * rules and the trace are made. The hook, `git acl check` and the pre-push
+ * hook all print these strings verbatim, so users read the same words
+ * everywhere. Nothing here tests a rule again: the words come from the
+ * verdicts the deciding loop recorded (verdict.ts).
  */
-import type { Actor, Operation, RuleRef } from './model.js';
-import type { CompiledPolicy } from './compile.js';
-import { kindMatcher, scopeMatches, type BoundActor, type BoundRule } from './bind.js';
-import { escapeLiteral } from './pattern.js';
+import type { Actor, RuleRef, TraceStep } from './model.js';
+import type { BoundRule } from './bind.js';
+import { OP, PATTERN, SCOPE, SUBJECT, WILDCARD, type OpContext, type Verdict } from './verdict.js';
+import { escapeControls, needsEscape } from './text.js';
 
 export const MAX_CANDIDATES = 3;
 
-/** Names go into one-line messages: quote any that hold spaces, quotes or control characters. */
+/**
+ * Names go into one-line messages: quote any that hold spaces, quotes or
+ * characters escapeControls escapes. The quoted form is JSON's (C0 controls
+ * as `\u0007`, as it has always been), and escapeControls then catches what
+ * JSON leaves raw (DEL, C1, bidi and invisible characters).
+ */
 export function displayName(name: string): string {
-  return /[\x00-\x20\x7f"\\]/.test(name) || name === '' ? JSON.stringify(name) : name;
+  return /[\x00-\x20\x7f"\\]/.test(name) || name === '' || needsEscape(name) ? escapeControls(JSON.stringify(name)) : name;
 }
 
 /** A rule as written, in double quotes; backslashes stay as the user typed them, control characters are escaped. */
 export function displayRule(ref: RuleRef): string {
-  const text = ref.text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return `${ref.file}:${ref.line} "${text}"`;
+  return `${escapeControls(ref.file)}:${ref.line} "${escapeControls(ref.text)}"`;
 }
 
 /** The name a rule's pattern sees: ref names and branches without `refs/`. */
@@ -33,30 +39,56 @@ export interface Subjectless {
   kind: 'ref' | 'tree';
 }
 
-export function describeOp(o: Operation): Subjectless {
-  return o.type === 'ref'
-    ? { op: o.op, name: stripRefs(o.ref), kind: 'ref' }
-    : { op: o.op, name: o.path, branch: stripRefs(o.branch), kind: 'tree' };
+function what(d: Subjectless): string {
+  return `${escapeControls(d.op)} ${displayName(d.name)}${d.branch !== undefined ? ` on ${displayName(d.branch)}` : ''}`;
 }
 
-function what(d: Subjectless): string {
-  return `${d.op} ${displayName(d.name)}${d.branch !== undefined ? ` on ${displayName(d.branch)}` : ''}`;
+/** A user ID as printed: adapters give 40 hex digits, but a library caller may pass anything. */
+function who(actor: Actor): string {
+  return escapeControls(actor.userId);
 }
 
 export function allowedReason(actor: Actor, d: Subjectless, rule: RuleRef): string {
-  return `allowed: ${actor.userId} may ${what(d)} by ${displayRule(rule)}`;
+  return `allowed: ${who(actor)} may ${what(d)} by ${displayRule(rule)}`;
 }
 
 export function deniedByRuleReason(actor: Actor, d: Subjectless, rule: RuleRef): string {
-  return `denied: ${actor.userId} may not ${what(d)}: ${displayRule(rule)} forbids it (deny rules always win)`;
+  return `denied: ${who(actor)} may not ${what(d)}: ${displayRule(rule)} forbids it (deny rules always win)`;
 }
+
+/**
+ * What one failed test means, in words: the nearest rules' hints (in
+ * parentheses) and the trace's notes are both made here.
+ */
+function missText(test: number, b: BoundRule, ctx: OpContext): string {
+  const r = b.entry.rule;
+  switch (test) {
+    case SUBJECT: {
+      const s = r.subject;
+      if (s.kind === 'owner') return 'applies to the owner only';
+      if (s.kind === 'group') return `applies to group '${escapeControls(s.name)}', which does not include ${who(ctx.bound.actor)}`;
+      if (s.kind === 'user') return `applies to ${escapeControls(s.id)} only`;
+      return '';
+    }
+    case OP:
+      return `${r.deny ? 'denies' : 'allows'} ${escapeControls(r.opsWritten.join(','))}, not ${escapeControls(ctx.op)}`;
+    case PATTERN:
+      return `pattern does not match ${displayName(ctx.name)}`;
+    case SCOPE:
+      return `only on branches matching ${escapeControls(r.scope ?? '')}`;
+    default:
+      return 'has wildcards, which never allow names with control characters or invalid UTF-8';
+  }
+}
+
+const TESTS = [SUBJECT, OP, PATTERN, SCOPE, WILDCARD];
 
 export interface Candidate {
   b: BoundRule;
   tier: number;
   score: number;
-  /** Built only for the candidates shown. */
-  hint: () => string;
+  /** The test whose failure the hint names; the hint is built only for the candidates shown. */
+  test: number;
 }
 
 function commonPrefix(a: string, b: string): number {
@@ -65,16 +97,10 @@ function commonPrefix(a: string, b: string): number {
   return i;
 }
 
-function subjectHint(b: BoundRule, actor: Actor): string {
-  const s = b.entry.rule.subject;
-  if (s.kind === 'owner') return '(applies to the owner only)';
-  if (s.kind === 'group') return `(applies to group '${s.name}', which does not include ${actor.userId})`;
-  if (s.kind === 'user') return `(applies to ${s.id} only)`;
-  return '';
-}
-
 /**
- * Rules that come closest to allowing a denied operation, best first:
+ * Rules that come closest to allowing a denied operation, best first, ranked
+ * from the verdicts the deciding loop recorded (`record`: every rule whose
+ * pattern matches, and the pusher's own allow rules for this op):
  * 1. the pusher's rules whose pattern and scope match but that grant other ops
  *    ("you may create-file here, not modify": the sticky-directory case);
  * 2. rules for this op whose pattern (with a literal start, e.g. `^tags/v`)
@@ -91,41 +117,32 @@ function subjectHint(b: BoundRule, actor: Actor): string {
  *    with the name.
  * Within a tier: the longer the pattern's literal start shared with the name
  * (the more specific the rule), the better; then canonical (file, line) order.
+ * For an unsafe name, the pusher's wildcard rules that pass every other test
+ * come first (tier 0).
  */
-export function nearestRules(compiled: CompiledPolicy, bound: BoundActor, d: Subjectless, unsafe: boolean, matching: BoundRule[]): Candidate[] {
-  const m = kindMatcher(compiled, bound, d.kind);
-  // `matching` holds every rule whose pattern matches; the pusher's own rules for this op come from an index.
-  // Nothing else can be a candidate, so a denial never tests every rule one by one.
-  const matched = new Set(matching);
+export function nearestRules(ctx: OpContext, record: Verdict[]): Candidate[] {
   const out: Candidate[] = [];
-  const scopeOk = (b: BoundRule): boolean => d.branch === undefined || scopeMatches(compiled, bound, b.entry.scope, d.branch);
-  for (const b of m.ownAllowByOp.get(d.op) ?? []) {
-    const patternOk = matched.has(b);
-    const inScope = scopeOk(b);
-    if (patternOk && inScope) {
-      // Only reachable for unsafe names: the rule matches but has wildcards.
-      if (unsafe) out.push({ b, tier: 0, score: 0, hint: () => '(has wildcards, which never allow names with control characters or invalid UTF-8)' });
-    } else if (patternOk) {
-      out.push({ b, tier: 4, score: commonPrefix(b.prefix, d.name), hint: () => `(only on branches matching ${b.entry.rule.scope ?? ''})` });
-    } else {
-      const score = commonPrefix(b.prefix, d.name);
-      out.push({ b, tier: score > 0 ? 3 : 6, score, hint: () => `(pattern does not match ${displayName(d.name)})` });
-    }
-  }
-  for (const b of matching) {
-    const r = b.entry.rule;
-    if (r.deny) continue;
-    const opOk = (r.ops as string[]).includes(d.op);
-    if (b.applies && opOk) continue;
-    if (!scopeOk(b)) continue;
-    const score = commonPrefix(b.prefix, d.name);
-    if (b.applies) out.push({ b, tier: 1, score, hint: () => `(allows ${r.opsWritten.join(',')}, not ${d.op})` });
-    else if (opOk) {
-      const notOwner = r.subject.kind === 'owner' ? 0 : 1;
-      out.push({ b, tier: score > 0 ? 2 : 5, score: score * 2 + notOwner, hint: () => subjectHint(b, bound.actor) });
-    }
+  const name = ctx.name;
+  for (const { b, miss } of record) {
+    if (b.entry.rule.deny) continue;
+    const score = commonPrefix(b.prefix, name);
+    // Whether a wildcard rule could grant the name matters for tier 0 only.
+    const m = miss & ~WILDCARD;
+    if (miss === WILDCARD) out.push({ b, tier: 0, score: 0, test: WILDCARD });
+    else if (m === OP) out.push({ b, tier: 1, score, test: OP });
+    else if (m === SUBJECT) {
+      const notOwner = b.entry.rule.subject.kind === 'owner' ? 0 : 1;
+      out.push({ b, tier: score > 0 ? 2 : 5, score: score * 2 + notOwner, test: SUBJECT });
+    } else if ((m & ~SCOPE) === PATTERN) out.push({ b, tier: score > 0 ? 3 : 6, score, test: PATTERN });
+    else if (m === SCOPE) out.push({ b, tier: 4, score, test: SCOPE });
   }
   return best(out, MAX_CANDIDATES);
+}
+
+/** A candidate's hint, as the reason shows it. */
+export function candidateHint(c: Candidate, ctx: OpContext): string {
+  const text = missText(c.test, c.b, ctx);
+  return text === '' ? '' : `(${text})`;
 }
 
 /** The k best candidates in order, without sorting them all (a policy may give thousands). */
@@ -141,19 +158,46 @@ function best(all: Candidate[], k: number): Candidate[] {
   return top;
 }
 
-export function defaultDenyReason(actor: Actor, d: Subjectless, unsafe: boolean, nearest: Candidate[]): string {
-  const head = unsafe
-    ? `denied: no rule lets ${actor.userId} ${what(d)}: the name holds a control character or invalid UTF-8, which only a rule whose pattern is exactly this name allows`
-    : `denied: no rule lets ${actor.userId} ${what(d)}`;
+export function defaultDenyReason(actor: Actor, ctx: OpContext, nearest: Candidate[]): string {
+  const d = ctx;
+  const head = ctx.unsafe
+    ? `denied: no rule lets ${who(actor)} ${what(d)}: the name holds a control character or invalid UTF-8, which only a rule whose pattern is exactly this name allows`
+    : `denied: no rule lets ${who(actor)} ${what(d)}`;
   const first = nearest[0];
-  if (first !== undefined) return `${head}; nearest: ${displayRule(first.b.entry.ref)} ${first.hint()}`.trimEnd();
+  if (first !== undefined) return `${head}; nearest: ${displayRule(first.b.entry.ref)} ${candidateHint(first, ctx)}`.trimEnd();
   const file = d.kind === 'ref' ? 'refs/*.conf' : 'branches/*.conf';
-  const example = `${actor.userId} ${d.op} ^${escapeForExample(d.name)}$`;
+  const example = `${who(actor)} ${escapeControls(d.op)} ^${escapeForExample(d.name)}$`;
   const scope = d.branch !== undefined ? ` (under 'branch ^${escapeForExample(d.branch)}$' to limit it to this branch)` : '';
   return `${head}; no rule comes close: a rule like '${example}' in ${file}${scope} would allow it`;
 }
 
-/** Example patterns in messages: readable, yet exact (punctuation other than / and - escaped). */
+/** Example patterns in messages: readable, yet exact (punctuation other than / and - escaped, controls as RE2 `\x{..}`). */
 function escapeForExample(name: string): string {
-  return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/[\x00-\x1f\x7f]/g, (ch) => escapeLiteral(ch));
+  return escapeControls(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), (cp) => `\\x{${cp.toString(16)}}`);
+}
+
+/**
+ * One step of a trace: a rule, each test it passed or failed, and a note in
+ * words. `decided` is the rule that decided the operation, if any; `denied`
+ * whether the operation was denied.
+ */
+export function traceStep(v: Verdict, ctx: OpContext, decided: BoundRule | undefined, denied: boolean): TraceStep {
+  const { b, miss } = v;
+  const r = b.entry.rule;
+  const step: TraceStep = { rule: b.entry.ref, subject: (miss & SUBJECT) === 0, op: (miss & OP) === 0, pattern: (miss & PATTERN) === 0 } as TraceStep;
+  if (ctx.branch !== undefined && b.entry.scope >= 0) step.scope = (miss & SCOPE) === 0;
+  if (ctx.unsafe && !r.deny && (miss & PATTERN) === 0) step.literal = (miss & WILDCARD) === 0;
+  step.effect = miss !== 0 ? 'skip' : r.deny ? 'deny' : 'allow';
+  step.decisive = b === decided;
+  if (miss !== 0) step.note = TESTS.filter((t) => (miss & t) !== 0).map((t) => missText(t, b, ctx)).join('; ');
+  else if (step.decisive) step.note = r.deny ? 'decides: deny rules always win' : 'decides: the first allow rule that applies, and no deny rule applies';
+  else if (r.deny) step.note = 'applies too; an earlier deny rule decided';
+  else step.note = denied ? 'applies, but a deny rule wins' : 'applies too; an earlier allow rule decided';
+  return step;
+}
+
+/** A trace step as one line: `skip  refs/a.conf:2 "anyone modify ^x$": allows modify, not delete-file`. */
+export function formatTraceStep(step: TraceStep): string {
+  const label = step.decisive ? step.effect.toUpperCase() : step.effect;
+  return `${label.padEnd(5)} ${displayRule(step.rule)}: ${escapeControls(step.note)}`;
 }

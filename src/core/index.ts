@@ -8,5 +8,7 @@ export { lintPolicy } from './lint.js';
 export { compilePolicy, CompiledPolicy, PolicyError } from './compile.js';
 export { evaluate } from './evaluate.js';
 export { formatDiagnostic, formatOperation } from './format.js';
+export { formatTraceStep } from './explain.js';
+export { escapeControls } from './text.js';
 export { suggestOp } from './ops.js';
 export { isUserId } from './ids.js';

@@ -85,7 +85,16 @@ export type DiagnosticCode =
   | 'unsupported-regex'
   | 'user-id-in-class'
   | 'pattern-too-large'
+  | 'pattern-too-long'
+  | 'unterminated-quote'
   | 'glob-double-star'
+  // bounds on policy input (limits.ts)
+  | 'file-too-large'
+  | 'policy-too-large'
+  | 'too-many-rules'
+  | 'too-many-groups'
+  | 'too-many-members'
+  | 'policy-too-costly'
   // warnings across rules
   | 'never-matches'
   | 'unknown-namespace'
@@ -202,4 +211,34 @@ export interface Decision {
   candidates: RuleRef[];
   /** One line a user can read: why this was allowed or denied, and for a denial what would allow it. */
   reason: string;
+  /** Only with `evaluate(..., { trace: true })`: every rule of the operation's kind, in canonical order, as the deciding loop saw it. */
+  trace?: TraceStep[];
+}
+
+export interface EvaluateOptions {
+  /** Give every decision a `trace` (built when first read, like the reason). */
+  trace?: boolean;
+}
+
+/**
+ * One rule's part in a decision. A rule applies when it passes every test:
+ * its subject includes the pusher, it lists the op, its pattern matches the
+ * name, its branch scope (if any) matches the branch and, for an allow rule
+ * on an unsafe name, it is a literal equal to the name.
+ */
+export interface TraceStep {
+  rule: RuleRef;
+  subject: boolean;
+  op: boolean;
+  pattern: boolean;
+  /** Present for a rule under a `branch` line, on a tree operation. */
+  scope?: boolean;
+  /** Present for an allow rule whose pattern matches a name with a control character or invalid UTF-8: whether the pattern is a literal equal to the name (wildcards never grant such a name). */
+  literal?: boolean;
+  /** `deny` or `allow` when the rule applies, `skip` otherwise. */
+  effect: 'deny' | 'allow' | 'skip';
+  /** This rule decided (it is Decision.rule). */
+  decisive: boolean;
+  /** The failed tests in words, or what the rule did; control characters escaped. */
+  note: string;
 }

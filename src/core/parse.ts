@@ -4,13 +4,15 @@
  * problem of a policy in one run.
  */
 import type { Diagnostic, DiagnosticCode, Group, Policy, PolicyFile, RefOp, Rule, RuleKind, Subject, TreeOp } from './model.js';
-import { checkGroups, groupNameFromPath, hasGroup, parseGroupFile } from './groups.js';
+import { checkGroups, groupNameFromPath, hasGroup, parseGroupFile, type MemberBudget } from './groups.js';
 import { isGroupNameSyntax, isUserId, KEY_FILE_PATH, looksLikeKeyId, malformedUserIdMessage } from './ids.js';
 import { expandOp, suggestOp, wrongKindHint } from './ops.js';
-import { analysePattern, type PatternInfo } from './pattern.js';
+import { analysePattern, type PatternAnalysis, type PatternInfo } from './pattern.js';
+import { LIMITS, formatCount, utf8Length } from './limits.js';
 import { fileLines, tokenizeLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
 import { compareDiagnostics, comparePaths } from './order.js';
+import { escapeControls } from './text.js';
 
 type FileRole =
   | { role: 'rules'; kind: RuleKind }
@@ -109,19 +111,55 @@ function parseOps(tok: Token, kind: RuleKind, file: string, line: number, diags:
   return { written, ops, ok };
 }
 
-function checkPatternAt(text: string, file: string, line: number, col: number, diags: Diagnostic[]): PatternInfo | undefined {
-  const { info, problems } = analysePattern(text);
-  for (const p of problems) diags.push({ file, line, col: col + p.offset, severity: p.severity, code: p.code, message: p.message });
-  return info;
+/**
+ * What parsing has spent of the policy's bounds (LIMITS), and each pattern's
+ * analysis by text: a pattern written on many lines is compiled once, counts
+ * once towards the program budget, and compilePolicy reuses the analysis.
+ */
+interface Budget {
+  ruleLines: number;
+  program: number;
+  /** Set once a bound on rules or on the program budget is passed: no further rule is read. */
+  stopped: boolean;
+  patterns: Map<string, PatternAnalysis>;
 }
 
-function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, Group>, sites: RuleSite[], diags: Diagnostic[]): void {
+function checkPatternAt(text: string, file: string, line: number, col: number, budget: Budget, diags: Diagnostic[]): PatternInfo | undefined {
+  let analysis = budget.patterns.get(text);
+  if (analysis === undefined) {
+    analysis = analysePattern(text);
+    budget.patterns.set(text, analysis);
+    const size = analysis.info?.programSize ?? 0;
+    if (budget.program + size > LIMITS.policyProgram) {
+      budget.stopped = true;
+      diags.push({
+        file, line, col, severity: 'error', code: 'policy-too-costly',
+        message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: ${formatCount(size)}); rules from here on are not read`,
+      });
+      return undefined;
+    }
+    budget.program += size;
+  }
+  for (const p of analysis.problems) diags.push({ file, line, col: col + p.offset, severity: p.severity, code: p.code, message: p.message });
+  return analysis.info;
+}
+
+function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, Group>, budget: Budget, sites: RuleSite[], diags: Diagnostic[]): void {
   let scope: string | undefined;
-  fileLines(file.content).forEach((raw, idx) => {
-    const lineNo = idx + 1;
+  const lines = fileLines(file.content);
+  for (let idx = 0; idx < lines.length && !budget.stopped; idx++) parseRuleLine(lines[idx]!, idx + 1);
+  function parseRuleLine(raw: string, lineNo: number): void {
     const { tokens, text, endCol } = tokenizeLine(raw);
     if (tokens.length === 0) return;
     const at = (col: number) => ({ file: file.path, line: lineNo, col });
+    if (++budget.ruleLines > LIMITS.rules) {
+      budget.stopped = true;
+      diags.push({
+        ...at(tokens[0]!.col), severity: 'error', code: 'too-many-rules',
+        message: `too many rules: a policy holds at most ${formatCount(LIMITS.rules)} rule and branch lines; this one and the rest are not read`,
+      });
+      return;
+    }
     const first = tokens[0]!;
     if (first.text === 'branch') {
       if (kind === 'ref') {
@@ -144,7 +182,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
       }
       // Even a broken scope narrows the rules below it: an error fails the policy anyway, and widening would be worse.
       scope = pat.text;
-      const info = checkPatternAt(pat.text, file.path, lineNo, pat.col, diags);
+      const info = checkPatternAt(pat.text, file.path, lineNo, pat.col, budget, diags);
       if (info !== undefined) {
         for (const w of scopeWarnings(pat.text, info)) diags.push({ ...at(pat.col), severity: 'warning', ...w });
       }
@@ -175,7 +213,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
     }
     const subject = parseSubject(subjTok!, groups, at(subjTok!.col), diags);
     const ops = parseOps(opsTok!, kind, file.path, lineNo, diags);
-    const info = checkPatternAt(patTok!.text, file.path, lineNo, patTok!.col, diags);
+    const info = checkPatternAt(patTok!.text, file.path, lineNo, patTok!.col, budget, diags);
     if (!info) return;
     const rule: Rule = {
       kind,
@@ -190,7 +228,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
     // A rule with errors is left out of the policy, but its pattern still gets its warnings.
     const rejected = !subject || !ops.ok || extra !== undefined;
     sites.push({ rule, patternCol: patTok!.col, info, rejected });
-  });
+  }
 }
 
 /**
@@ -200,13 +238,25 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
 export function parsePolicy(files: PolicyFile[]): Policy {
   const diags: Diagnostic[] = [];
   const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path) || comparePaths(a.content, b.content));
-  const roles = sorted.map((f) => ({ file: f, role: classify(f) }));
+  const roles = sorted.map((f) => ({ file: f, role: classify(f), read: true }));
+  checkSizes(roles, diags);
   const groups = Object.create(null) as Record<string, Group>;
-  for (const { file, role } of roles) {
+  let groupCount = 0;
+  const members: MemberBudget = { room: LIMITS.members, cut: false };
+  for (const entry of roles) {
+    const { file, role } = entry;
     if (role.role === 'group') {
       // Own-property map: a group named like an Object.prototype member must not alias it.
       if (hasGroup(groups, role.name)) continue;
-      groups[role.name] = parseGroupFile(file.path, role.name, file.content, diags);
+      if (++groupCount === LIMITS.groups + 1) {
+        diags.push({
+          file: file.path, line: 1, col: 1, severity: 'error', code: 'too-many-groups',
+          message: `too many groups: a policy has at most ${formatCount(LIMITS.groups)} group files; this one and the rest are not read`,
+        });
+      }
+      // A group that is not read is still defined (empty), so that rules naming it do not add errors of their own.
+      const read = entry.read && groupCount <= LIMITS.groups && !members.cut;
+      groups[role.name] = read ? parseGroupFile(file.path, role.name, file.content, diags, members) : { name: role.name, file: file.path, members: [] };
     } else if (role.role === 'warn' || role.role === 'error') {
       const severity = role.role === 'warn' ? 'warning' : 'error';
       diags.push({ file: file.path, line: 1, col: 1, severity, code: role.code, message: role.message });
@@ -214,8 +264,59 @@ export function parsePolicy(files: PolicyFile[]): Policy {
   }
   checkGroups(groups, diags);
   const sites: RuleSite[] = [];
-  for (const { file, role } of roles) if (role.role === 'rules') parseRuleFile(file, role.kind, groups, sites, diags);
+  const budget: Budget = { ruleLines: 0, program: 0, stopped: false, patterns: new Map() };
+  for (const { file, role, read } of roles) {
+    if (role.role === 'rules' && read && !budget.stopped) parseRuleFile(file, role.kind, groups, budget, sites, diags);
+  }
   checkRules(sites, diags);
+  // Messages quote tokens, names and patterns from the files: escaped here, once, for every diagnostic.
+  for (const d of diags) d.message = escapeControls(d.message);
   diags.sort(compareDiagnostics);
-  return { rules: sites.filter((s) => !s.rejected).map((s) => s.rule), groups, diagnostics: diags };
+  const policy: Policy = { rules: sites.filter((s) => !s.rejected).map((s) => s.rule), groups, diagnostics: diags };
+  const infos = new Map<string, PatternInfo>();
+  for (const [text, a] of budget.patterns) if (a.info !== undefined) infos.set(text, a.info);
+  ANALYSED.set(policy, infos);
+  return policy;
+}
+
+/**
+ * Pattern analyses made while parsing a policy, by pattern text, for
+ * compilePolicy: a Policy is plain data that may also come from elsewhere,
+ * so compile looks a text up here and analyses only what it does not find.
+ */
+const ANALYSED = new WeakMap<Policy, Map<string, PatternInfo>>();
+
+export function analysedPatterns(policy: Policy): Map<string, PatternInfo> | undefined {
+  return ANALYSED.get(policy);
+}
+
+/**
+ * Bounds on bytes (LIMITS.fileBytes, LIMITS.policyBytes), before anything is
+ * parsed: only rule and group files count, the files the core reads. A file
+ * past a bound is not read.
+ */
+function checkSizes(roles: Array<{ file: PolicyFile; role: FileRole; read: boolean }>, diags: Diagnostic[]): void {
+  let total = 0;
+  let over = false;
+  for (const entry of roles) {
+    if (entry.role.role !== 'rules' && entry.role.role !== 'group') continue;
+    const { path, content } = entry.file;
+    const bytes = utf8Length(content);
+    if (over) {
+      entry.read = false;
+    } else if (bytes > LIMITS.fileBytes) {
+      entry.read = false;
+      diags.push({
+        file: path, line: 1, col: 1, severity: 'error', code: 'file-too-large',
+        message: `file is too large (${formatCount(bytes)} bytes, limit ${formatCount(LIMITS.fileBytes)}); it is not read`,
+      });
+    } else if ((total += bytes) > LIMITS.policyBytes) {
+      over = true;
+      entry.read = false;
+      diags.push({
+        file: path, line: 1, col: 1, severity: 'error', code: 'policy-too-large',
+        message: `the policy is too large: its rule and group files hold more than ${formatCount(LIMITS.policyBytes)} in all; this file and the ones after it are not read`,
+      });
+    }
+  }
 }

@@ -7,11 +7,12 @@
  */
 import { RE2JS } from 're2js';
 import type { DiagnosticCode } from './model.js';
+import { LIMITS, formatCount } from './limits.js';
 
 export const USER_ID_VAR = '$user_id';
 const GLOB_PREFIX = 'glob:';
 /** A bound on compiled program size: policies are contributed data, and a huge program costs memory and time per name. */
-const MAX_PROGRAM_SIZE = 20_000;
+const MAX_PROGRAM_SIZE = LIMITS.patternProgram;
 /** Stands in for a user ID when validating a pattern: any ID yields the same syntax, because the hole is always a group. */
 const SAMPLE_ID = '0123456789ABCDEF0123456789ABCDEF01234567';
 
@@ -26,6 +27,10 @@ export interface PatternInfo {
   /** Literal text every match starts with, through `$user_id` holes: joined by the user ID, a prefix of every match. */
   prefixParts: string[];
   hasUserId: boolean;
+  /** Capturing groups of the pattern as the engine parses it alone: unions check them (bind.ts). */
+  captures: number;
+  /** RE2 instructions of the compiled pattern (with a user ID filled in): what the policy's program budget counts. */
+  programSize: number;
 }
 
 export interface PatternProblem {
@@ -148,7 +153,8 @@ function unsupportedFeature(p: string): string | undefined {
   return undefined;
 }
 
-function checkCompiles(source: string, offset: number, what: string, problems: PatternProblem[]): boolean {
+/** The compiled pattern, or undefined with a problem pushed. */
+function checkCompiles(source: string, offset: number, what: string, problems: PatternProblem[]): RE2JS | undefined {
   try {
     const re = RE2JS.compile(source);
     if (re.programSize() > MAX_PROGRAM_SIZE) {
@@ -158,9 +164,9 @@ function checkCompiles(source: string, offset: number, what: string, problems: P
         code: 'pattern-too-large',
         message: `${what} is too large (${re.programSize()} instructions, limit ${MAX_PROGRAM_SIZE}); split it into several rules`,
       });
-      return false;
+      return undefined;
     }
-    return true;
+    return re;
   } catch (e) {
     problems.push({
       offset,
@@ -168,7 +174,7 @@ function checkCompiles(source: string, offset: number, what: string, problems: P
       code: what === 'glob' ? 'invalid-glob' : 'invalid-regex',
       message: `invalid ${what === 'glob' ? 'glob' : 'regular expression'}: ${cleanEngineMessage((e as Error).message)}`,
     });
-    return false;
+    return undefined;
   }
 }
 
@@ -207,11 +213,21 @@ function analyseRegex(p: string): PatternAnalysis {
     }
     if (c === '\\') {
       if (p[i + 1] === 'Q') {
+        // RE2 quotes up to the next \E, or to the very end: in a union of rules, to the end of the union,
+        // swallowing the rules after it. An unterminated \Q is refused, so no rule can change another's meaning.
         const end = p.indexOf('\\E', i + 2);
-        const stop = end < 0 ? n : end;
-        addLit(p.slice(i + 2, stop));
-        cur += p.slice(i, end < 0 ? n : end + 2);
-        i = end < 0 ? n : end + 2;
+        if (end < 0) {
+          problems.push({
+            offset: i,
+            severity: 'error',
+            code: 'unterminated-quote',
+            message: 'unterminated \\Q: end the quoted text with \\E (RE2 would quote everything after it)',
+          });
+          return { problems };
+        }
+        addLit(p.slice(i + 2, end));
+        cur += p.slice(i, end + 2);
+        i = end + 2;
         continue;
       }
       const esc = readEscape(p, i);
@@ -277,10 +293,15 @@ function analyseRegex(p: string): PatternAnalysis {
     }
   }
   // The pattern as written gives messages that quote the user's own text; the filled-in one must compile too.
-  if (!checkCompiles(p, 0, 'regex', problems)) return { problems };
-  const info: PatternInfo = { glob: false, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1 };
+  let re = checkCompiles(p, 0, 'regex', problems);
+  if (re === undefined) return { problems };
+  const hasUserId = parts.length > 1;
+  const info: PatternInfo = { glob: false, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId, captures: 0, programSize: 0 };
   if (isLiteral) info.literal = lits;
-  if (info.hasUserId && !checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems)) return { problems };
+  if (hasUserId) re = checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems);
+  if (re === undefined) return { problems };
+  info.captures = re.groupCount();
+  info.programSize = re.programSize();
   return { info, problems };
 }
 
@@ -469,14 +490,22 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   parts.push(cur);
   lits.push(lit);
   if (problems.some((p) => p.severity === 'error')) return { problems };
-  const info: PatternInfo = { glob: true, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1 };
+  const info: PatternInfo = { glob: true, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1, captures: 0, programSize: 0 };
   if (isLiteral) info.literal = lits;
-  if (!checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems)) return { problems };
+  const re = checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems);
+  if (re === undefined) return { problems };
+  info.captures = re.groupCount();
+  info.programSize = re.programSize();
   return { info, problems };
 }
 
 /** Parses and validates a pattern as written in a rule: a regex, or `glob:<glob>`. */
 export function analysePattern(text: string): PatternAnalysis {
+  if (text.length > LIMITS.patternLength) {
+    // Not parsed at all: the bound is on the work, not only on the result.
+    const message = `pattern is too long (${formatCount(text.length)} characters, limit ${formatCount(LIMITS.patternLength)}); split it into several rules or use a group`;
+    return { problems: [{ offset: 0, severity: 'error', code: 'pattern-too-long', message }] };
+  }
   if (text.startsWith(GLOB_PREFIX)) return analyseGlob(text.slice(GLOB_PREFIX.length), GLOB_PREFIX.length);
   return analyseRegex(text);
 }

@@ -174,6 +174,111 @@ describe('git acl check', () => {
   });
 });
 
+describe('git acl check --trace', () => {
+  test('a default denial: every ref rule in canonical order, and the tests each failed', () => {
+    const r = check('--user', BOB, 'fast-forward', 'heads/main', '--owner', OWNER, '--trace');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n').slice(2)).toEqual([
+      `denied: no rule lets ${BOB} fast-forward heads/main; nearest: refs/users.conf:2 "maintainers fast-forward ^heads/main$" (applies to group 'maintainers', which does not include ${BOB})`,
+      '  nearest: refs/users.conf:2: maintainers fast-forward ^heads/main$',
+      '  nearest: refs/users.conf:1: anyone create-branch,fast-forward,force,delete ^heads/$user_id/.*$',
+      '  nearest: refs/owner.conf:1: owner create-branch,create-tag,fast-forward,force,delete ^.*$',
+      '  trace: 4 ref rules, in canonical order:',
+      '    skip  refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$": applies to the owner only',
+      '    skip  refs/users.conf:1 "anyone create-branch,fast-forward,force,delete ^heads/$user_id/.*$": pattern does not match heads/main',
+      `    skip  refs/users.conf:2 "maintainers fast-forward ^heads/main$": applies to group 'maintainers', which does not include ${BOB}`,
+      '    skip  refs/users.conf:3 "deny anyone force ^heads/main$": denies force, not fast-forward',
+      '',
+    ]);
+  });
+
+  test('the deny rule that decides, an allow rule that also applies, and the owner', () => {
+    const denied = check('--user', ALICE, 'force', 'heads/main', '--owner', OWNER, '--trace');
+    expect(denied.code).toBe(1);
+    expect(denied.stdout.split('\n').slice(4)).toEqual([
+      '  trace: 4 ref rules, in canonical order:',
+      '    skip  refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$": applies to the owner only',
+      '    skip  refs/users.conf:1 "anyone create-branch,fast-forward,force,delete ^heads/$user_id/.*$": pattern does not match heads/main',
+      '    skip  refs/users.conf:2 "maintainers fast-forward ^heads/main$": allows fast-forward, not force',
+      '    DENY  refs/users.conf:3 "deny anyone force ^heads/main$": decides: deny rules always win',
+      '',
+    ]);
+    const owner = check('--user', OWNER, 'force', 'heads/main', '--owner', OWNER, '--trace');
+    expect(owner.code).toBe(1);
+    expect(owner.stdout).toContain('    allow refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$": applies, but a deny rule wins\n');
+    const allowed = check('--user', OWNER, 'fast-forward', 'heads/main', '--owner', OWNER, '--trace');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout.split('\n').slice(4)).toEqual([
+      '  trace: 4 ref rules, in canonical order:',
+      '    ALLOW refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$": decides: the first allow rule that applies, and no deny rule applies',
+      '    skip  refs/users.conf:1 "anyone create-branch,fast-forward,force,delete ^heads/$user_id/.*$": pattern does not match heads/main',
+      '    skip  refs/users.conf:2 "maintainers fast-forward ^heads/main$": applies to group \'maintainers\', which does not include ' + OWNER,
+      '    skip  refs/users.conf:3 "deny anyone force ^heads/main$": denies force, not fast-forward',
+      '',
+    ]);
+  });
+
+  test('tree rules: the branch scope is a test of its own', () => {
+    const r = check('--user', BOB, 'delete-file', 'docs/a.md', '--branch', 'heads/dev', '--owner', OWNER, '--trace');
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('    ') || l.startsWith('  trace'))).toEqual([
+      '  trace: 3 tree rules, in canonical order:',
+      '    skip  branches/docs.conf:2 "anyone create-file,modify glob:docs/**": allows create-file,modify, not delete-file; only on branches matching ^heads/main$',
+      '    skip  branches/docs.conf:3 "deny anyone delete glob:docs/**": only on branches matching ^heads/main$',
+      '    skip  branches/owner.conf:1 "owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$": applies to the owner only',
+    ]);
+  });
+
+  test('--json: each decision carries its trace as data', () => {
+    const r = check('--user', ALICE, 'delete-file', 'docs/a.md', '--branch', 'heads/main', '--owner', OWNER, '--trace', '--json');
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { decisions: Array<{ trace: unknown[] }> };
+    expect(doc.decisions).toHaveLength(1);
+    expect(doc.decisions[0]!.trace).toEqual([
+      {
+        rule: { file: 'branches/docs.conf', line: 2, text: 'anyone create-file,modify glob:docs/**', deny: false },
+        subject: true, op: false, pattern: true, scope: true, effect: 'skip', decisive: false,
+        note: 'allows create-file,modify, not delete-file',
+      },
+      {
+        rule: { file: 'branches/docs.conf', line: 3, text: 'deny anyone delete glob:docs/**', deny: true },
+        subject: true, op: true, pattern: true, scope: true, effect: 'deny', decisive: true,
+        note: 'decides: deny rules always win',
+      },
+      {
+        rule: { file: 'branches/owner.conf', line: 1, text: 'owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$', deny: false },
+        subject: false, op: true, pattern: true, effect: 'skip', decisive: false,
+        note: 'applies to the owner only',
+      },
+    ]);
+    // Without --trace, no trace.
+    const plain = JSON.parse(check('--user', ALICE, 'delete-file', 'docs/a.md', '--branch', 'heads/main', '--owner', OWNER, '--json').stdout) as { decisions: object[] };
+    expect(plain.decisions[0]).not.toHaveProperty('trace');
+  });
+
+  test('control characters from the policy and the name are escaped in every trace line', () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'refs/evil.conf': 'anyone create-branch ^heads/evil\x1b]0;pwned\x07\u202e$\n',
+      'refs/ok.conf': 'anyone create-branch ^heads/ok$\n',
+    });
+    // The rule file holds a raw ESC, BEL and RIGHT-TO-LEFT OVERRIDE, which RE2 takes as literal characters.
+    expect(acl(['lint', dir]).code).toBe(0);
+    const r = acl(['check', '--policy', dir, '--user', BOB, 'create-branch', 'heads/x\x1b[2J', '--trace']);
+    expect(r.code).toBe(1);
+    const trace = r.stdout.split('\n').filter((l) => l.startsWith('    '));
+    expect(trace).toEqual([
+      '    skip  refs/evil.conf:1 "anyone create-branch ^heads/evil\\x1b]0;pwned\\x07\\u202e$": pattern does not match "heads/x\\u001b[2J"',
+      '    skip  refs/ok.conf:1 "anyone create-branch ^heads/ok$": pattern does not match "heads/x\\u001b[2J"',
+    ]);
+    const reason = r.stdout.split('\n').find((l) => l.startsWith('denied:'))!;
+    expect(reason).toBe(
+      `denied: no rule lets ${BOB} create-branch "heads/x\\u001b[2J": the name holds a control character or invalid UTF-8, which only a rule whose pattern is exactly this name allows; nearest: refs/evil.conf:1 "anyone create-branch ^heads/evil\\x1b]0;pwned\\x07\\u202e$" (pattern does not match "heads/x\\u001b[2J")`,
+    );
+  });
+});
+
 describe('git acl check --user me', () => {
   let home: GpgHome;
   beforeAll(() => {

@@ -344,6 +344,49 @@ describe('explanations', () => {
   });
 });
 
+describe('trace', () => {
+  const policy = {
+    'refs/owner.conf': 'owner create-branch,create-tag,fast-forward,force,delete ^.*$\n',
+    'refs/users.conf': 'anyone create-branch,fast-forward ^heads/$user_id/.*$\ndeny anyone force ^heads/main$\n',
+    'branches/a.conf': 'anyone create-file ^dir/.*$\nanyone create-file ^dir/a\\x01b$\nbranch ^heads/main$\ndeny anyone modify ^dir/.*$\n',
+  };
+  const traced = (who: string, ops: Parameters<typeof evaluate>[2]) => evaluate(compilePolicy(parsePolicy(files(policy))), actor(who), ops, { trace: true });
+
+  test('only when asked for; then every rule of the kind, in canonical order, with each test', () => {
+    const [plain] = judge(policy, actor(ALICE), [ref('force', 'heads/main')]);
+    expect(plain).not.toHaveProperty('trace');
+    const [d] = traced(ALICE, [ref('force', 'heads/main')]);
+    expect(d!.trace!.map((s) => [`${s.rule.file}:${s.rule.line}`, s.subject, s.op, s.pattern, s.effect, s.decisive, s.note])).toEqual([
+      ['refs/owner.conf:1', false, true, true, 'skip', false, 'applies to the owner only'],
+      ['refs/users.conf:1', true, false, false, 'skip', false, 'allows create-branch,fast-forward, not force; pattern does not match heads/main'],
+      ['refs/users.conf:2', true, true, true, 'deny', true, 'decides: deny rules always win'],
+    ]);
+    // The decision itself is the same with or without a trace.
+    expect([d!.allowed, d!.rule, d!.reason]).toEqual([plain!.allowed, plain!.rule, plain!.reason]);
+  });
+
+  test('an unsafe name: a matching wildcard allow rule is not a literal; the literal one decides', () => {
+    const [d] = traced(ALICE, [tree('create-file', 'dir/a\u0001b')]);
+    expect(d!.allowed).toBe(true);
+    expect(d!.trace!.map((s) => ({ line: s.rule.line, literal: s.literal, effect: s.effect, decisive: s.decisive, note: s.note }))).toEqual([
+      { line: 1, literal: false, effect: 'skip', decisive: false, note: 'has wildcards, which never allow names with control characters or invalid UTF-8' },
+      { line: 2, literal: true, effect: 'allow', decisive: true, note: 'decides: the first allow rule that applies, and no deny rule applies' },
+      { line: 4, literal: undefined, effect: 'skip', decisive: false, note: 'denies modify, not create-file' },
+    ]);
+    // A scoped rule on a tree op says whether the branch matched; unscoped rules have no scope test.
+    const [dev] = traced(ALICE, [tree('modify', 'dir/x', 'refs/heads/dev')]);
+    expect(dev!.trace!.map((s) => s.scope)).toEqual([undefined, undefined, false]);
+  });
+
+  test('the first allow decides; a later one applies too', () => {
+    const [d] = traced(OWNER, [ref('fast-forward', `heads/${OWNER}/x`)]);
+    expect(d!.trace!.filter((s) => s.effect !== 'skip').map((s) => [s.rule.line, s.effect, s.decisive, s.note])).toEqual([
+      [1, 'allow', true, 'decides: the first allow rule that applies, and no deny rule applies'],
+      [1, 'allow', false, 'applies too; an earlier allow rule decided'],
+    ]);
+  });
+});
+
 describe('compiled policies are reusable', () => {
   test('many actors, one compiled policy', () => {
     const c = compilePolicy(parsePolicy(files({ 'refs/a.conf': 'anyone create-branch ^heads/$user_id/.*$\nowner force ^.*$\n' })));

@@ -116,6 +116,32 @@ describe('evaluation', () => {
     );
   });
 
+  test('the trace agrees with the decision it comes with', () => {
+    fc.assert(
+      fc.property(policy, who, fc.array(op, { minLength: 1, maxLength: 10 }), (p, a, ops) => {
+        const compiled = compilePolicy(parsePolicy(toFiles(p)));
+        const plain = evaluate(compiled, a, ops);
+        const traced = evaluate(compiled, a, ops, { trace: true });
+        traced.forEach((d, k) => {
+          expect([d.allowed, d.rule, d.candidates, d.reason]).toEqual([plain[k]!.allowed, plain[k]!.rule, plain[k]!.candidates, plain[k]!.reason]);
+          const steps = d.trace!;
+          const kind = d.operation.type;
+          expect(steps.map((s) => s.rule)).toEqual(compiled.rules.filter((r) => r.kind === kind).map((r) => ({ file: r.source.file, line: r.source.line, text: r.source.text, deny: r.deny })));
+          const applying = steps.filter((s) => s.effect !== 'skip');
+          for (const s of steps) {
+            const passed = s.subject && s.op && s.pattern && s.scope !== false && s.literal !== false;
+            expect(s.effect).toBe(passed ? (s.rule.deny ? 'deny' : 'allow') : 'skip');
+          }
+          const firstDeny = applying.find((s) => s.effect === 'deny');
+          const decisive = steps.filter((s) => s.decisive);
+          expect(decisive).toEqual(d.rule === undefined ? [] : [firstDeny ?? applying[0]]);
+          expect(d.allowed).toBe(firstDeny === undefined && applying.length > 0);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('is deterministic and independent of file order and of line order', () => {
     fc.assert(
       fc.property(policy, who, fc.array(op, { minLength: 1, maxLength: 10 }), fc.integer(), (p, a, ops, seed) => {
