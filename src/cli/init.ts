@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve, relative, sep } from 'node:path';
 import { gitText, runGit } from '../git/exec.js';
 import { POLICY_REF } from '../git/policy-files.js';
+import { OWNER_FILE } from '../core/owner.js';
 import { readKeyFile } from '../identity/keys.js';
 import { POLICIES_DIR } from '../package-root.js';
 import { hookMark, hookScript } from './hook-template.js';
@@ -113,10 +114,11 @@ export async function init(opts: InitOptions): Promise<InitResult> {
       }
     }
     files.set(`keys/${owner}.asc`, armored);
+    files.set(OWNER_FILE, `${owner}\n`);
     const commit = await commitFiles(env, files, `git-acl init: owner ${owner}${presets.length ? `, presets ${presets.join(', ')}` : ''}`);
     // Create only if still absent: never clobber a policy branch that appeared meanwhile.
     await gitText(['update-ref', POLICY_REF, commit, '0'.repeat(40)], { env });
-    changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; keys/${owner}.asc)`);
+    changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; keys/${owner}.asc, ${OWNER_FILE})`);
   }
   return { owner, changes };
 }

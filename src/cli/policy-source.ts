@@ -11,6 +11,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PolicyFile } from '../core/model.js';
+import { OWNER_FILE } from '../core/owner.js';
 import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
 import { openCliStore } from '../git/cli-store.js';
 import { CliError } from './args.js';
@@ -118,6 +119,9 @@ export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
     const s = await lstat(join(root, top)).catch(() => null);
     if (s?.isDirectory()) await walk(join(root, top), top);
   }
+  const ownerStat = await lstat(join(root, OWNER_FILE)).catch(() => null);
+  if (ownerStat?.isFile()) files.push({ path: OWNER_FILE, content: await readFile(join(root, OWNER_FILE), 'utf8') });
+  else if (ownerStat) files.push({ path: OWNER_FILE, content: '', kind: ownerStat.isSymbolicLink() ? 'symlink' : 'other' });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const notes: string[] = [];
   if (files.length === 0) notes.push(`note: ${dir} holds no refs/, branches/, groups/ or keys/ files: is it a checkout of the policy branch?`);

@@ -10,3 +10,4 @@ export { evaluate } from './evaluate.js';
 export { formatDiagnostic } from './format.js';
 export { suggestOp } from './ops.js';
 export { isUserId } from './ids.js';
+export { OWNER_FILE, parseOwnerFile, recordedOwner } from './owner.js';

@@ -11,6 +11,7 @@ import { analysePattern, type PatternInfo } from './pattern.js';
 import { fileLines, tokenizeLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
 import { compareDiagnostics, comparePaths } from './order.js';
+import { OWNER_FILE, ownerDiagnostics } from './owner.js';
 
 type FileRole =
   | { role: 'rules'; kind: RuleKind }
@@ -18,6 +19,7 @@ type FileRole =
   | { role: 'key' }
   | { role: 'warn'; code: string; message: string }
   | { role: 'error'; code: string; message: string }
+  | { role: 'owner' }
   | { role: 'ignore' };
 
 function classify(file: PolicyFile): FileRole {
@@ -45,6 +47,7 @@ function classifyPath(path: string): FileRole {
       message: 'ignored: a group is a file groups/<name>.conf (no subfolders, .conf suffix)',
     };
   }
+  if (path === OWNER_FILE) return { role: 'owner' };
   if (top === 'keys') {
     if (/^keys\/[0-9A-F]{40}\.asc$/.test(path)) return { role: 'key' };
     return {
@@ -207,6 +210,8 @@ export function parsePolicy(files: PolicyFile[]): Policy {
       // Own-property map: a group named like an Object.prototype member must not alias it.
       if (hasGroup(groups, role.name)) continue;
       groups[role.name] = parseGroupFile(file.path, role.name, file.content, diags);
+    } else if (role.role === 'owner') {
+      diags.push(...ownerDiagnostics(file, sorted));
     } else if (role.role === 'warn' || role.role === 'error') {
       const severity = role.role === 'warn' ? 'warning' : 'error';
       diags.push({ file: file.path, line: 1, col: 1, severity, code: role.code, message: role.message });

@@ -18,6 +18,7 @@ import { analyzeUpdates, type RefUpdate } from '../git/operations.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isZeroOid } from '../git/common.js';
+import { checkRecordedOwner } from '../push/owner-check.js';
 
 export interface JudgeInput {
   store: ObjectStore;
@@ -77,6 +78,7 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
     } else {
       const next = input.newPolicy ?? (await readPolicyTree(input.store, policyUpdate.newOid));
       problems.push(...checkNewPolicy(next, input.actor.ownerId));
+      problems.push(...checkRecordedOwner(input.policy, next, input.actor.ownerId));
       // Loaded only for policy pushes: it brings openpgp's key parsing with it.
       const { checkChangedKeyFiles } = await import('./key-files.js');
       problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next)));

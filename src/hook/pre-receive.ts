@@ -15,6 +15,7 @@ import { isUserId } from '../core/index.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { parsePushCert } from '../identity/push-cert.js';
 import type { KeyFileRef } from '../identity/key-index.js';
+import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from './judge.js';
 import { formatFailure, formatVerdict } from './report.js';
 import { parseUpdates } from './stdin.js';
@@ -62,6 +63,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     if (!policyTip) throw new Error(`the server has no policy branch ${POLICY_REF}; run \`git acl init\``);
     const policy = await readPolicyTree(store, policyTip);
     const compiled = compileServerPolicy(policy);
+    const ownerProblem = serverOwnerProblem(policy, ownerId);
+    if (ownerProblem) throw new Error(ownerProblem);
 
     const cert = parsePushCert(await store.readBlob(certBlob));
     checkPushEnv(env, cert, updates, { pushees: config.get('acl.pushee') ?? [] });

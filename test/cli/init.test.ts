@@ -40,7 +40,7 @@ describe('a fresh bare repository', () => {
       `installed ${repo}/hooks/pre-receive`,
       'set receive.certNonceSeed (random)',
       `set acl.owner = ${O}`,
-      `created refs/heads/apps/access-control (default; keys/${O}.asc)`,
+      `created refs/heads/apps/access-control (default; keys/${O}.asc, owner)`,
       `owner: ${O}`,
       '',
     ]);
@@ -53,8 +53,10 @@ describe('a fresh bare repository', () => {
     expect(git(repo, ['ls-tree', '-r', '--name-only', 'refs/heads/apps/access-control']).split('\n')).toEqual([
       'branches/owner.conf',
       `keys/${O}.asc`,
+      'owner',
       'refs/owner.conf',
     ]);
+    expect(git(repo, ['show', 'refs/heads/apps/access-control:owner'])).toBe(O);
     expect(git(repo, ['show', `refs/heads/apps/access-control:keys/${O}.asc`])).toBe(forge.owner.key.publicArmored.trim());
   });
 
