@@ -63,7 +63,7 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   const currentOwner = (await runGit(['config', '--get', 'acl.owner'], { env })).stdout.toString().trim();
   if (currentOwner && currentOwner !== owner) {
     throw new InitError(
-      `acl.owner is already ${currentOwner}; refusing to change the owner to ${owner} (change it by hand with: git --git-dir=${gitDir} config acl.owner <FINGERPRINT>)`,
+      `acl.owner is already ${currentOwner}; refusing to change the owner to ${owner} (change it with: git acl set-owner ${opts.repo} --owner-key <file>)`,
     );
   }
 
@@ -119,6 +119,15 @@ export async function init(opts: InitOptions): Promise<InitResult> {
     // Create only if still absent: never clobber a policy branch that appeared meanwhile.
     await gitText(['update-ref', POLICY_REF, commit, '0'.repeat(40)], { env });
     changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; keys/${owner}.asc, ${OWNER_FILE})`);
+  }
+
+  // The push log: post-receive, and the starting state if the log does not exist yet.
+  const { setUpPushLog, LogSetupError } = await import('../server/log-setup.js');
+  try {
+    changes.push(...(await setUpPushLog({ gitDir, env, owner: currentOwner || owner })));
+  } catch (e) {
+    if (e instanceof LogSetupError) throw new InitError(e.message);
+    throw e;
   }
   return { owner, changes };
 }

@@ -19,6 +19,7 @@ import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files
 import type { ObjectStore } from '../git/store.js';
 import { isZeroOid } from '../git/common.js';
 import { checkRecordedOwner } from '../push/owner-check.js';
+import { logRefProblems } from '../push/log-format.js';
 
 export interface JudgeInput {
   store: ObjectStore;
@@ -70,6 +71,7 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
     }
   }
   const decisions = evaluate(compiled, input.actor, operations);
+  problems.push(...logRefProblems(input.updates));
 
   const policyUpdate = input.updates.find((u) => u.ref === POLICY_REF);
   if (policyUpdate) {

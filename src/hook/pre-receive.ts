@@ -9,15 +9,15 @@
 import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv, isZeroOid } from '../git/common.js';
 import { openCliStore } from '../git/cli-store.js';
-import { POLICY_REF, readKeyBlob, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { parsePushCert } from '../identity/push-cert.js';
-import type { KeyFileRef } from '../identity/key-index.js';
+import { addedKeyFiles } from '../push/registration.js';
 import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from './judge.js';
-import { formatFailure, formatVerdict } from './report.js';
+import { PREFIX, formatFailure, formatVerdict } from './report.js';
 import { parseUpdates } from './stdin.js';
 
 export interface PreReceiveInput {
@@ -27,6 +27,14 @@ export interface PreReceiveInput {
   stdin: Uint8Array;
   /** A seam for fault-injection tests: replaces the judging step. */
   judge?: typeof judgePush;
+  /**
+   * Admit an accepted push to the push log (default true): lock the log, check the policy did not move
+   * and the certificate was never used, prepare the entry. False judges only (for callers that are not
+   * the hook of a receive-pack, which must not take the log's lock).
+   */
+  pushLog?: boolean;
+  /** The receive-pack running the push (default: the hook's parent process, as git runs it). */
+  receivePackPid?: number;
 }
 
 export interface PreReceiveResult {
@@ -72,30 +80,30 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const policyUpdate = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
     const newPolicy = policyUpdate ? await readPolicyTree(store, policyUpdate.newOid) : undefined;
     const { createKeyFinder, verifyPushCert } = await identity;
+    // The moment of judgement: keys are checked at it, and the push log records it so peers check at it too.
+    const judgedAt = new Date();
     const pusher = await verifyPushCert({
       cert,
       findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store!, policy, p) }),
-      addedKeyFiles: newPolicy ? await addedKeys(store, policy, newPolicy) : [],
+      addedKeyFiles: newPolicy ? await addedKeyFiles(store, policy, newPolicy) : [],
+      date: judgedAt,
     });
     userId = pusher.userId;
 
     const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
-    return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
+    if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
+    const { admitPush } = await import('../server/admit.js');
+    const admitted = await admitPush({
+      gitDir, env: env as NodeJS.ProcessEnv, store, stdin: input.stdin, certBlob, cert, policy: policyTip, owner: ownerId, pusher: userId, judgedAt,
+      receivePackPid: input.receivePackPid ?? process.ppid,
+    });
+    const notes = admitted.notes.map((n) => `${PREFIX}note: ${n}`);
+    if (!admitted.ok) return { accepted: false, lines: [...notes, ...formatFailure(`${admitted.reason} (user ${userId})`)], userId };
+    return { accepted: true, lines: notes, userId };
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
     return { accepted: false, lines: formatFailure(userId ? `${why} (user ${userId})` : why), ...(userId ? { userId } : {}) };
   } finally {
     await store?.close().catch(() => undefined);
   }
-}
-
-/** Key files the push adds to the policy branch: a registration is verified with the key it brings (SPEC §5). */
-async function addedKeys(store: ObjectStore, before: PolicyTree, after: PolicyTree): Promise<KeyFileRef[]> {
-  const added: KeyFileRef[] = [];
-  for (const path of after.keyBlobs.keys()) {
-    if (before.keyBlobs.has(path)) continue;
-    const armored = await readKeyBlob(store, after, path);
-    if (armored !== null) added.push({ fileName: path, armored });
-  }
-  return added;
 }

@@ -1,0 +1,44 @@
+/**
+ * Has the log already accepted this certificate? git's nonce is an HMAC of
+ * the time in seconds, so with `receive.certNonceSlop` a captured certificate
+ * stays acceptable to git for the slop window (docs/security.md, "Replay").
+ * The log holds every accepted certificate, and a replay can only be accepted
+ * by git within the slop of its nonce's time, so only the entries judged since
+ * that time (less a margin for clock steps) need a look: the cost is bounded
+ * by the pushes of the last few minutes, not by the log's length.
+ *
+ * Two different pushes in the same second get the same nonce from git, so the
+ * identity of a certificate is its signed payload (pusher line with its
+ * timestamp, pushee, nonce, options, updates), never the nonce alone nor the
+ * blob (unhashed signature data can be changed without breaking it).
+ */
+import type { ObjectStore } from '../git/store.js';
+import { parsePushCert, signedBytes } from '../identity/push-cert.js';
+import type { PushCertificate } from '../identity/types.js';
+import { nonceTime } from './log-format.js';
+import { readEntry, readEntryCertificate } from './log-entries.js';
+
+export const REPLAY_MARGIN_MS = 5 * 60_000;
+
+export async function findCertificateInLog(store: ObjectStore, tip: string, cert: PushCertificate): Promise<string | null> {
+  const seconds = cert.nonce === undefined ? null : nonceTime(cert.nonce);
+  if (seconds === null) throw new Error(`the push certificate's nonce ${JSON.stringify(cert.nonce ?? '')} carries no time`);
+  const floor = seconds * 1000 - REPLAY_MARGIN_MS;
+  const payload = signedBytes(cert);
+  for (let cur: string | undefined = tip; cur; ) {
+    const e = await readEntry(store, cur);
+    if (e.meta.time < floor) return null;
+    if (e.meta.kind === 'push' && e.meta.nonce === cert.nonce) {
+      const other = signedBytes(parsePushCert(await readEntryCertificate(store, e)));
+      if (sameBytes(other, payload)) return cur;
+    }
+    cur = e.meta.previous;
+  }
+  return null;
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
