@@ -39,8 +39,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads an entry's header and file list. Throws LogFormatError (or the store's error) when it is not a valid entry. */
 export async function readEntry(store: ObjectStore, commit: string): Promise<LogEntry> {
-  const type = await store.readType(commit);
-  if (type !== 'commit') throw new LogFormatError(`${commit} is a ${type}, not a commit`);
+  // commitTree refuses anything but a commit, naming the type.
   const root = await store.readTree(await store.commitTree(commit));
   const byName = new Map<string, TreeEntry>();
   for (const e of root) {

@@ -2,10 +2,10 @@
  * Has the log already accepted this certificate? git's nonce is an HMAC of
  * the time in seconds, so with `receive.certNonceSlop` a captured certificate
  * stays acceptable to git for the slop window (docs/security.md, "Replay").
- * The log holds every accepted certificate, and a replay can only be accepted
- * by git within the slop of its nonce's time, so only the entries judged since
- * that time (less a margin for clock steps) need a look: the cost is bounded
- * by the pushes of the last few minutes, not by the log's length.
+ * The log holds every accepted certificate, and the original push of a
+ * certificate was logged after its nonce was issued, so only the entries since
+ * the nonce's time need a look: the cost is the pushes logged since this push's
+ * nonce was issued (usually none or one), not the log's length.
  *
  * Two different pushes in the same second get the same nonce from git, so the
  * identity of a certificate is its signed payload (pusher line with its
@@ -18,7 +18,12 @@ import type { PushCertificate } from '../identity/types.js';
 import { nonceTime } from './log-format.js';
 import { readEntry, readEntryCertificate } from './log-entries.js';
 
-export const REPLAY_MARGIN_MS = 5 * 60_000;
+/**
+ * The original push was admitted after git issued its nonce, on the same clock: entries older than the
+ * nonce cannot be it. The margin only absorbs a small clock step; a replay hidden by a larger one is still
+ * caught by every peer's `git acl verify` (no certificate twice).
+ */
+export const REPLAY_MARGIN_MS = 2_000;
 
 export async function findCertificateInLog(store: ObjectStore, tip: string, cert: PushCertificate): Promise<string | null> {
   const seconds = cert.nonce === undefined ? null : nonceTime(cert.nonce);

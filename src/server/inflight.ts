@@ -28,7 +28,7 @@
  * receive-pack applies refs only after pre-receive exits, so while the record
  * exists no other git-acl push can move a ref (see log-lock.ts).
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const STATE_DIR = 'git-acl';
@@ -116,9 +116,14 @@ export function parseRecord(data: Uint8Array): InflightRecord {
 }
 
 /** The record on disk, or null when there is none (or it cannot be read as one). */
-export async function readRecord(gitDir: string): Promise<{ bytes: Uint8Array; record: InflightRecord | null } | null> {
-  const bytes = await readFile(recordPath(gitDir)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
-  if (bytes === null) return null;
+export function readRecord(gitDir: string): { bytes: Uint8Array; record: InflightRecord | null } | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(recordPath(gitDir));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
   try {
     return { bytes, record: parseRecord(bytes) };
   } catch {
@@ -136,8 +141,12 @@ async function processStart(pid: number): Promise<string | null> {
 }
 
 async function processStat(pid: number): Promise<{ state: string; start: string | null } | null> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  if (stat === null) return null;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
   // Field 2 (the command name) may hold spaces and parentheses: count fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const start = fields[19]; // field 22 overall

@@ -23,7 +23,8 @@
  * Taking over and releasing go through a short second lock (`in-flight.break`)
  * so that two waiters never both remove one record.
  */
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+// Synchronous file calls: each is a few microseconds, and this runs on every push's critical path.
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAlive, recordPath, serializeRecord, stateDir, readRecord, type InflightRecord } from './inflight.js';
 
@@ -56,32 +57,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
   const path = recordPath(opts.gitDir);
-  await mkdir(stateDir(opts.gitDir), { recursive: true });
+  mkdirSync(stateDir(opts.gitDir), { recursive: true });
   let mine = serializeRecord(opts.record);
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, mine);
+  writeFileSync(tmp, mine);
   const deadline = Date.now() + (opts.timeoutMs ?? LOCK_TIMEOUT_MS);
   let delay = 2;
   try {
     for (;;) {
       try {
-        await link(tmp, path);
+        linkSync(tmp, path);
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const cur = await readRecord(opts.gitDir);
+      const cur = readRecord(opts.gitDir);
       if (!cur) continue; // released meanwhile
       let verdict: 'busy' | 'finished' | 'stale';
-      if (cur.record === null) verdict = (await ageMs(path)) > Math.max(BREAKER_STALE_MS, opts.timeoutMs ?? LOCK_TIMEOUT_MS) ? 'stale' : 'busy';
+      if (cur.record === null) verdict = ageMs(path) > Math.max(BREAKER_STALE_MS, opts.timeoutMs ?? LOCK_TIMEOUT_MS) ? 'stale' : 'busy';
       else if (await opts.finished(cur.record)) verdict = 'finished';
       else verdict = (await isAlive(cur.record.holder)) ? 'busy' : 'stale';
       if (verdict !== 'busy') {
         await withBreaker(opts.gitDir, deadline, async () => {
-          const again = await readFile(path).catch(() => null);
+          const again = readOrNull(path);
           if (!again || !again.equals(Buffer.from(cur.bytes))) return; // someone else dealt with it
           if (verdict === 'stale') await opts.recover(cur.record);
-          await unlink(path);
+          unlinkSync(path);
         });
         continue;
       }
@@ -95,7 +96,11 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
       delay = Math.min(delay * 2, 50);
     }
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // linked and removed, or never written
+    }
   }
   const lock: LogLock = {
     path,
@@ -103,8 +108,8 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
     async update(record) {
       const next = serializeRecord(record);
       const t = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-      await writeFile(t, next);
-      await rename(t, path);
+      writeFileSync(t, next);
+      renameSync(t, path);
       mine = next;
       lock.record = record;
     },
@@ -119,14 +124,25 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
 export async function releaseRecord(gitDir: string, bytes: Uint8Array): Promise<void> {
   const path = recordPath(gitDir);
   await withBreaker(gitDir, Date.now() + LOCK_TIMEOUT_MS, async () => {
-    const cur = await readFile(path).catch(() => null);
-    if (cur && cur.equals(Buffer.from(bytes))) await unlink(path);
+    const cur = readOrNull(path);
+    if (cur && cur.equals(Buffer.from(bytes))) unlinkSync(path);
   });
 }
 
-async function ageMs(path: string): Promise<number> {
-  const s = await stat(path).catch(() => null);
-  return s ? Date.now() - s.mtimeMs : 0;
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function readOrNull(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Runs `fn` holding `in-flight.break`, a lock held only for the few milliseconds of a takeover or a release. */
@@ -136,15 +152,19 @@ async function withBreaker(gitDir: string, deadline: number, fn: () => Promise<v
   let delay = 1;
   for (;;) {
     try {
-      await writeFile(path, me, { flag: 'wx' });
+      writeFileSync(path, me, { flag: 'wx' });
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    const holder = Number((readOrNull(path)?.toString('utf8') ?? '').trim());
     const dead = Number.isInteger(holder) && holder > 0 ? !(await isAlive({ pid: holder, start: null })) : false;
-    if (dead || (await ageMs(path)) > BREAKER_STALE_MS) {
-      await unlink(path).catch(() => undefined);
+    if (dead || ageMs(path) > BREAKER_STALE_MS) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone already
+      }
       continue;
     }
     if (Date.now() > deadline) throw new LogBusyError(`the push log is busy (${path} is held); push again`);
@@ -154,6 +174,10 @@ async function withBreaker(gitDir: string, deadline: number, fn: () => Promise<v
   try {
     await fn();
   } finally {
-    await unlink(path).catch(() => undefined);
+    try {
+      unlinkSync(path);
+    } catch {
+      // gone already
+    }
   }
 }

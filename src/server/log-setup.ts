@@ -23,7 +23,7 @@ export async function setUpPushLog(opts: { gitDir: string; env: NodeJS.ProcessEn
   const existing = await readFile(hookPath, 'utf8').catch(() => null);
   if (existing !== null && !existing.includes(hookMark('post-receive'))) {
     throw new LogSetupError(
-      `${hookPath}: a post-receive hook that git-acl did not install is in the way (git-acl's appends each push to the push log); move it aside, run init again, and call yours from hooks/post-receive (docs/server.md)`,
+      `${hookPath}: a post-receive hook that git-acl did not install is in the way (git-acl's appends each push to the push log); rename it to post-receive.local (git-acl's hook runs it, with the same input) and run init again`,
     );
   }
   if (existing !== wanted) {

@@ -10,9 +10,9 @@ import { parseTagTarget, isZeroOid } from '../git/common.js';
 import { runGit } from '../git/exec.js';
 import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF } from '../git/policy-files.js';
-import { buildEntry, gitObjectId, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF, parseUpdateLines, type EntryMeta, type GitObject, type HashAlgorithm, type TreeItem } from '../push/log-format.js';
+import { buildEntry, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF, parseUpdateLines, type EntryMeta, type GitObject, type HashAlgorithm, type TreeItem } from '../push/log-format.js';
 import { readEntry } from '../push/log-entries.js';
-import { compareAndSwapRef, objectDirectory, readAllRefs, readRefs, readTagObject, writeLooseObjects } from './objects.js';
+import { compareAndSwapRef, hashObject, objectDirectory, readAllRefs, readRefs, readTagObject, writeLooseObjects } from './objects.js';
 import type { InflightRecord } from './inflight.js';
 
 export { LOG_REF };
@@ -44,7 +44,7 @@ export async function reachabilityOf(store: ObjectStore, values: Iterable<string
       else {
         // An annotated tag: no commit or tree can carry it, so the entry keeps its bytes.
         const raw = await readTag(cur);
-        const blob = await gitObjectId('blob', raw, algo);
+        const blob = hashObject('blob', raw, algo);
         reach.blobs.push({ oid: blob, type: 'blob', body: raw });
         reach.objects.push({ name: `${cur}.tag`, mode: '100644', oid: blob });
         cur = parseTagTarget(raw, cur).oid;
@@ -96,6 +96,7 @@ export async function writePushEntry(p: PushEntryInput): Promise<string> {
     extraParents: reach.parents,
     summary: summary(`push by ${p.pusher}`, updates.map((u) => u.ref)),
     algo,
+    hash: hashObject,
   });
   await writeLooseObjects(objectDirectory(p.gitDir, p.env), [...reach.blobs, ...objects]);
   return commit;
@@ -203,6 +204,7 @@ export async function startLog(opts: { store: ObjectStore; gitDir: string; env: 
     extraParents: reach.parents,
     summary: `start of the push log: ${refs.size} ref${refs.size === 1 ? '' : 's'}, owner ${opts.owner}`,
     algo,
+    hash: hashObject,
   });
   await writeLooseObjects(objectDirectory(opts.gitDir, opts.env), [...reach.blobs, ...objects]);
   if (!(await compareAndSwapRef(opts.gitDir, opts.env, LOG_REF, commit, '0'.repeat(policy.length)))) return null;

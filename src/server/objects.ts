@@ -9,11 +9,16 @@
  * moves into the repository only if it applies the push.
  */
 import { deflateSync } from 'node:zlib';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { runGit } from '../git/exec.js';
-import type { GitObject } from '../push/log-format.js';
+import type { GitObject, HashAlgorithm } from '../push/log-format.js';
+
+/** The id git gives an object, computed synchronously (see buildEntry's `hash`). */
+export function hashObject(type: string, body: Uint8Array, algo: HashAlgorithm): string {
+  return createHash(algo).update(`${type} ${body.length}\0`).update(body).digest('hex');
+}
 
 /** Where new objects go: git's `GIT_OBJECT_DIRECTORY` (the quarantine during pre-receive), else `<git dir>/objects`. */
 export function objectDirectory(gitDir: string, env: Record<string, string | undefined>): string {
@@ -21,29 +26,30 @@ export function objectDirectory(gitDir: string, env: Record<string, string | und
 }
 
 export async function writeLooseObjects(objectDir: string, objects: readonly GitObject[]): Promise<void> {
-  for (const o of objects) await writeLooseObject(objectDir, o);
+  // Synchronous on purpose: a handful of small files, on the push's critical path, where each asynchronous
+  // call would cost a thread-pool round trip more than the write itself.
+  for (const o of objects) writeLooseObject(objectDir, o);
 }
 
-async function writeLooseObject(objectDir: string, o: GitObject): Promise<void> {
+function writeLooseObject(objectDir: string, o: GitObject): void {
   const dir = join(objectDir, o.oid.slice(0, 2));
   const final = join(dir, o.oid.slice(2));
-  if (await stat(final).then(() => true, () => false)) return;
-  await mkdir(dir, { recursive: true });
+  if (existsSync(final)) return;
+  mkdirSync(dir, { recursive: true });
   const head = Buffer.from(`${o.type} ${o.body.length}\0`);
   const data = deflateSync(Buffer.concat([head, o.body]));
   const tmp = join(dir, `tmp_obj_git_acl_${process.pid}_${randomBytes(6).toString('hex')}`);
-  const fh = await open(tmp, 'wx', 0o444);
+  writeFileSync(tmp, data, { flag: 'wx', mode: 0o444 });
   try {
-    await fh.writeFile(data);
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(tmp, final);
+    linkSync(tmp, final);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -54,13 +60,13 @@ async function writeLooseObject(objectDir: string, o: GitObject): Promise<void> 
  * stores refs some other way (reftable): the caller asks git then.
  */
 export async function readRefFile(gitDir: string, ref: string): Promise<string | null | undefined> {
-  if (await stat(join(gitDir, 'reftable')).then(() => true, () => false)) return undefined;
-  const loose = await readFile(join(gitDir, ref), 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : Promise.reject(e)));
+  if (existsSync(join(gitDir, 'reftable'))) return undefined;
+  const loose = readText(join(gitDir, ref));
   if (loose !== null) {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(loose);
     return m ? m[1]! : undefined;
   }
-  const packed = await readFile(join(gitDir, 'packed-refs'), 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
+  const packed = readText(join(gitDir, 'packed-refs')) ?? '';
   for (const line of packed.split('\n')) {
     if (line.endsWith(` ${ref}`)) {
       const oid = line.slice(0, line.length - ref.length - 1);
@@ -68,6 +74,16 @@ export async function readRefFile(gitDir: string, ref: string): Promise<string |
     }
   }
   return null;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw e;
+  }
 }
 
 /** The values of the given refs (exact names), one `git for-each-ref` call. */

@@ -24,7 +24,7 @@ export interface PostReceiveInput {
 export async function runPostReceive(p: PostReceiveInput): Promise<string[]> {
   const store = openCliStore(p.gitDir, { env: p.env });
   try {
-    const found = await readRecord(p.gitDir);
+    const found = readRecord(p.gitDir);
     const r = found?.record;
     if (!found || !r || r.kind !== 'push' || r.holder.pid !== p.receivePackPid || r.certificate !== p.env.GIT_PUSH_CERT) {
       if (await logTip(p.gitDir, p.env)) {
