@@ -9,7 +9,7 @@ export * from './core/index.js';
 export * from './git/index.js';
 export { openCliStore, CliStore, type CliStoreOptions } from './git/cli-store.js';
 export { openNodeIsoStore, nodeFs } from './git/node-fs.js';
-export { POLICY_REF, readPolicyTree, readKeyBlob, type PolicyTree } from './git/policy-files.js';
+export { POLICY_REF, readPolicyTree, readKeyBlob, policyOwner, readPolicyOwner, type PolicyTree } from './git/policy-files.js';
 
 export {
   IdentityError,
@@ -29,3 +29,9 @@ export { judgePush, compileServerPolicy, checkNewPolicy, type JudgeInput, type V
 export { formatVerdict, formatFailure } from './hook/report.js';
 export { runPreReceive, type PreReceiveInput, type PreReceiveResult } from './hook/pre-receive.js';
 export { init, listPresets, InitError, type InitOptions, type InitResult } from './cli/init.js';
+
+// The push log (docs/push-log.md): its format, and the replay any peer runs (browser-safe, over any ObjectStore).
+export { verifyLog, type VerifyLogOptions, type VerifyLogResult, type LogCheckpoint, type LogProblem, type LogNotice } from './push/verify-log.js';
+export { LOG_REF, LOG_FORMAT_VERSION, parseMeta, serializeMeta, buildEntry, logRefProblems, type EntryMeta, type EntryKind, type EntryContent } from './push/log-format.js';
+export { readEntry, type LogEntry } from './push/log-entries.js';
+export { findCertificateInLog } from './push/replay.js';
