@@ -35,3 +35,4 @@ export { verifyLog, type VerifyLogOptions, type VerifyLogResult, type LogCheckpo
 export { LOG_REF, LOG_FORMAT_VERSION, parseMeta, serializeMeta, buildEntry, logRefProblems, type EntryMeta, type EntryKind, type EntryContent } from './push/log-format.js';
 export { readEntry, type LogEntry } from './push/log-entries.js';
 export { findCertificateInLog } from './push/replay.js';
+export { setOwner, SetOwnerError, type SetOwnerResult } from './server/set-owner.js';

@@ -150,6 +150,20 @@ export const COMMANDS: CommandSpec[] = [
     module: './verify.js',
   },
   {
+    name: 'set-owner',
+    summary: 'change the owner of a git-acl server (server admin)',
+    usage: ['set-owner <bare-repo> --owner-key <public-key.asc>'],
+    description: [
+      "Sets the owner of a server repository in both places that hold it: the policy branch's file `owner` (a new policy commit that changes only that file, adding keys/<FINGERPRINT>.asc when it is missing) and the server's acl.owner, with an entry in the push log that every peer's git acl verify reports. Refuses when the new owner could not change the policy under its rules. Also records the owner on a policy branch from before owners were recorded (give the current owner's key).",
+    ],
+    options: [
+      { name: 'owner-key', value: '<file>', help: "the new owner's armored OpenPGP public key (exactly one key, no secret material)" },
+      HELP,
+    ],
+    examples: ['git acl set-owner /srv/git/project.git --owner-key bob.asc'],
+    module: './set-owner-command.js',
+  },
+  {
     name: 'version',
     summary: 'print the version of git-acl',
     usage: ['version', '--version'],
