@@ -8,13 +8,13 @@
  */
 import { readFile, writeFile, readdir, stat, chmod, mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join, resolve, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { gitText, runGit } from '../git/exec.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { OWNER_FILE } from '../core/owner.js';
-import { readKeyFile } from '../identity/keys.js';
 import { POLICIES_DIR } from '../package-root.js';
 import { hookMark, hookScript } from './hook-template.js';
+import { openBareRepo, readOwnerKey } from '../server/setup-common.js';
 
 export interface InitOptions {
   repo: string;
@@ -31,27 +31,9 @@ export interface InitResult {
 export class InitError extends Error {}
 
 export async function init(opts: InitOptions): Promise<InitResult> {
-  const repo = resolve(opts.repo);
   const changes: string[] = [];
-  const bare = await runGit(['rev-parse', '--is-bare-repository'], { cwd: repo, env: cleanEnv() }).catch(() => null);
-  if (!bare || bare.code !== 0 || bare.stdout.toString().trim() !== 'true') {
-    throw new InitError(`${opts.repo}: not a bare git repository (create one with: git init --bare ${opts.repo})`);
-  }
-  const gitDir = (await gitText(['rev-parse', '--absolute-git-dir'], { cwd: repo, env: cleanEnv() })).trim();
-  const env = { ...cleanEnv(), GIT_DIR: gitDir };
-
-  let armored: string;
-  try {
-    armored = await readFile(opts.ownerKeyFile, 'utf8');
-  } catch (e) {
-    throw new InitError(`${opts.ownerKeyFile}: cannot read the owner's key: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-  let owner: string;
-  try {
-    owner = (await readKeyFile(armored)).fingerprint;
-  } catch (e) {
-    throw new InitError(`${opts.ownerKeyFile}: ${(e as Error).message}`);
-  }
+  const { gitDir, env } = await openBareRepo(opts.repo).catch((e: Error) => Promise.reject(new InitError(e.message)));
+  const { armored, fingerprint: owner } = await readOwnerKey(opts.ownerKeyFile).catch((e: Error) => Promise.reject(new InitError(e.message)));
 
   const presets = [...new Set(opts.presets ?? [])].filter((p) => p !== 'default');
   const available = await listPresets();
@@ -168,11 +150,4 @@ async function commitFiles(env: NodeJS.ProcessEnv, files: Map<string, string | B
   } finally {
     await rm(index, { force: true });
   }
-}
-
-/** The caller's environment without variables that would point git at another repository. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
-  return env;
 }

@@ -85,32 +85,9 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     const judgedAt = a.judgedAt.getTime();
     // Taken under the lock: entries' times follow the log's order (judgement times need not: pushes wait here).
     const time = Math.max(Date.now(), judgedAt);
-    const entry = await writePushEntry({
-      store: a.store,
-      gitDir: a.gitDir,
-      env: a.env,
-      previous: tip,
-      certificate: a.certBlob,
-      updates: a.stdin,
-      policy: a.policy,
-      owner: a.owner,
-      pusher: a.pusher,
-      nonce: a.cert.nonce!,
-      time,
-      judgedAt,
-    });
-    await lock.update({
-      ...base,
-      entry,
-      logParent: tip,
-      policy: a.policy,
-      owner: a.owner,
-      pusher: a.pusher,
-      nonce: a.cert.nonce!,
-      time,
-      judgedAt,
-      updates: a.stdin,
-    });
+    const logged = { policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time, judgedAt };
+    const entry = await writePushEntry({ store: a.store, gitDir: a.gitDir, env: a.env, previous: tip, certificate: a.certBlob, updates: a.stdin, ...logged });
+    await lock.update({ ...base, entry, logParent: tip, ...logged, updates: a.stdin });
     return { ok: true, lock, notes };
   } catch (e) {
     await lock.release().catch(() => undefined);

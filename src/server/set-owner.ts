@@ -8,17 +8,17 @@
  * `acl.owner`. Until that last step the hook refuses every push (the two
  * disagree), so an interrupted run fails closed; running it again finishes it.
  */
-import { readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gitText, runGit } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import { POLICY_REF, policyOwner, readPolicyTree } from '../git/policy-files.js';
 import { OWNER_FILE } from '../core/owner.js';
 import { formatDiagnostic, parsePolicy } from '../core/index.js';
-import { readKeyFile } from '../identity/keys.js';
 import { checkNewPolicy } from '../hook/judge.js';
 import { buildEntry, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF } from '../push/log-format.js';
 import { holderOf } from './inflight.js';
+import { openBareRepo, readOwnerKey } from './setup-common.js';
 import { acquireLogLock } from './log-lock.js';
 import { reachabilityOf, recoverRecord } from './log-writer.js';
 import { objectDirectory, readRefs, readTagObject, writeLooseObjects } from './objects.js';
@@ -32,25 +32,8 @@ export interface SetOwnerResult {
 }
 
 export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?: number }): Promise<SetOwnerResult> {
-  const repo = resolve(opts.repo);
-  const env0 = cleanEnv();
-  const bare = await runGit(['rev-parse', '--is-bare-repository'], { cwd: repo, env: env0 }).catch(() => null);
-  if (!bare || bare.code !== 0 || bare.stdout.toString().trim() !== 'true') throw new SetOwnerError(`${opts.repo}: not a bare git repository`);
-  const gitDir = (await gitText(['rev-parse', '--absolute-git-dir'], { cwd: repo, env: env0 })).trim();
-  const env = { ...env0, GIT_DIR: gitDir };
-
-  let armored: string;
-  try {
-    armored = await readFile(opts.ownerKeyFile, 'utf8');
-  } catch (e) {
-    throw new SetOwnerError(`${opts.ownerKeyFile}: cannot read the owner's key: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-  let owner: string;
-  try {
-    owner = (await readKeyFile(armored)).fingerprint;
-  } catch (e) {
-    throw new SetOwnerError(`${opts.ownerKeyFile}: ${(e as Error).message}`);
-  }
+  const { gitDir, env } = await openBareRepo(opts.repo).catch((e: Error) => Promise.reject(new SetOwnerError(e.message)));
+  const { armored, fingerprint: owner } = await readOwnerKey(opts.ownerKeyFile).catch((e: Error) => Promise.reject(new SetOwnerError(e.message)));
   const previous = (await runGit(['config', '--get', 'acl.owner'], { env })).stdout.toString().trim();
   if (!previous) throw new SetOwnerError(`acl.owner is not set on ${opts.repo}: run git acl init first`);
 
@@ -132,10 +115,4 @@ async function policyCommit(gitDir: string, env: NodeJS.ProcessEnv, tip: string,
   } finally {
     await rm(index, { force: true });
   }
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('GIT_')) delete env[k];
-  return env;
 }
