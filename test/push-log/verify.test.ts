@@ -175,6 +175,18 @@ describe('a fresh clone verifies the log', () => {
     }
   });
 
+  it('takes a path or URL as well as a remote name, and says when there is no log', () => {
+    const c = forge.clone(forge.user('carol'));
+    const byPath = forge.acl(['verify', forge.bare, '--json'], { cwd: c.dir });
+    expect(byPath.code).toBe(0);
+    expect(JSON.parse(byPath.stdout)).toMatchObject({ remote: forge.bare, ok: true, entries: 14 });
+    const empty = `${forge.root}/empty.git`;
+    forge.sh('git', ['init', '-q', '--bare', empty]);
+    const none = forge.acl(['verify', empty], { cwd: c.dir });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(`git acl verify: ${empty} has no push log (${LOG}): its server does not log pushes (git acl init turns logging on)\n`);
+  });
+
   it('the starting state is trusted, so a log started on an existing repository verifies too', async () => {
     // Turn logging off and on again: init writes a new starting state with every ref as it is now.
     const tmp = forge.server(['update-ref', '-d', LOG]);
