@@ -26,20 +26,27 @@ import { readEntry, readEntryCertificate } from './log-entries.js';
 export const REPLAY_MARGIN_MS = 2_000;
 
 export async function findCertificateInLog(store: ObjectStore, tip: string, cert: PushCertificate): Promise<string | null> {
+  return (await scanRecentEntries(store, tip, cert)).usedBy;
+}
+
+/** The entry that already holds `cert` (or null), and the time of the log's tip (the next entry must not be older). */
+export async function scanRecentEntries(store: ObjectStore, tip: string, cert: PushCertificate): Promise<{ usedBy: string | null; tipTime: number }> {
   const seconds = cert.nonce === undefined ? null : nonceTime(cert.nonce);
   if (seconds === null) throw new Error(`the push certificate's nonce ${JSON.stringify(cert.nonce ?? '')} carries no time`);
   const floor = seconds * 1000 - REPLAY_MARGIN_MS;
   const payload = signedBytes(cert);
+  let tipTime: number | null = null;
   for (let cur: string | undefined = tip; cur; ) {
     const e = await readEntry(store, cur);
-    if (e.meta.time < floor) return null;
+    tipTime ??= e.meta.time;
+    if (e.meta.time < floor) break;
     if (e.meta.kind === 'push' && e.meta.nonce === cert.nonce) {
       const other = signedBytes(parsePushCert(await readEntryCertificate(store, e)));
-      if (sameBytes(other, payload)) return cur;
+      if (sameBytes(other, payload)) return { usedBy: cur, tipTime };
     }
     cur = e.meta.previous;
   }
-  return null;
+  return { usedBy: null, tipTime: tipTime ?? 0 };
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -17,7 +17,7 @@ import { openCliStore } from '../git/cli-store.js';
 import type { ObjectStore } from '../git/store.js';
 import type { PushCertificate } from '../identity/types.js';
 import { LOG_REF } from '../push/log-format.js';
-import { findCertificateInLog } from '../push/replay.js';
+import { scanRecentEntries } from '../push/replay.js';
 import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
 import { readRefFile, readRefs } from './objects.js';
@@ -80,11 +80,12 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
         `the policy branch changed while this push was being judged (from ${a.policy.slice(0, 12)} to ${policyNow?.slice(0, 12) ?? 'nothing'}); push again to be judged by the policy now in force`,
       );
     }
-    const used = await findCertificateInLog(a.store, tip, a.cert);
+    const { usedBy: used, tipTime } = await scanRecentEntries(a.store, tip, a.cert);
     if (used) throw new AdmitError(`this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`);
     const judgedAt = a.judgedAt.getTime();
     // Taken under the lock: entries' times follow the log's order (judgement times need not: pushes wait here).
-    const time = Math.max(Date.now(), judgedAt);
+    // Never before the tip either: a clock stepped back must not make the log go back in time.
+    const time = Math.max(Date.now(), judgedAt, tipTime);
     const logged = { policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time, judgedAt };
     const entry = await writePushEntry({ store: a.store, gitDir: a.gitDir, env: a.env, previous: tip, certificate: a.certBlob, updates: a.stdin, ...logged });
     await lock.update({ ...base, entry, logParent: tip, ...logged, updates: a.stdin });

@@ -17,6 +17,7 @@ import { OWNER_FILE } from '../core/owner.js';
 import { formatDiagnostic, parsePolicy } from '../core/index.js';
 import { checkNewPolicy } from '../hook/judge.js';
 import { buildEntry, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF } from '../push/log-format.js';
+import { readEntry } from '../push/log-entries.js';
 import { holderOf } from './inflight.js';
 import { openBareRepo, readOwnerKey } from './setup-common.js';
 import { acquireLogLock } from './log-lock.js';
@@ -68,7 +69,7 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
         const algo = hashAlgorithmOf(tip);
         const reach = await reachabilityOf(store, [commit], (oid) => readTagObject(gitDir, env, oid), algo);
         const { commit: entry, objects } = await buildEntry({
-          meta: { version: LOG_FORMAT_VERSION, kind: 'owner', previous: logTip, time: opts.now ?? Date.now(), policy: tip, owner, previousOwner: previous },
+          meta: { version: LOG_FORMAT_VERSION, kind: 'owner', previous: logTip, time: Math.max(opts.now ?? Date.now(), (await readEntry(store, logTip)).meta.time), policy: tip, owner, previousOwner: previous },
           updates: new TextEncoder().encode(`${tip} ${commit} ${POLICY_REF}\n`),
           objects: reach.objects,
           extraParents: reach.parents,
