@@ -96,6 +96,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const admitted = await admitPush({
       gitDir, env: env as NodeJS.ProcessEnv, store, stdin: input.stdin, certBlob, cert, policy: policyTip, owner: ownerId, pusher: userId, judgedAt,
       receivePackPid: input.receivePackPid ?? process.ppid,
+      ...logWait(config.get('acl.logwaitseconds')?.at(-1)),
     });
     const notes = admitted.notes.map((n) => `${PREFIX}note: ${n}`);
     if (!admitted.ok) return { accepted: false, lines: [...notes, ...formatFailure(`${admitted.reason} (user ${userId})`)], userId };
@@ -106,4 +107,10 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
   } finally {
     await store?.close().catch(() => undefined);
   }
+}
+
+/** `acl.logWaitSeconds`: how long an accepted push waits for the push log's lock (default 60 s). */
+function logWait(value: string | undefined): { timeoutMs?: number } {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? { timeoutMs: n * 1000 } : {};
 }

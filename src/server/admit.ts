@@ -38,7 +38,7 @@ export interface AdmitInput {
   judgedAt: Date;
   /** The receive-pack running this push: the hook's parent process. */
   receivePackPid: number;
-  /** Lock wait bound, for tests. */
+  /** How long to wait for the log's lock (acl.logWaitSeconds; default 60 s). */
   timeoutMs?: number;
 }
 

@@ -89,7 +89,7 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
       if (Date.now() > deadline) {
         const h = cur.record?.holder;
         throw new LogBusyError(
-          `the push log is busy: ${h ? `process ${h.pid}` : 'another process'} has held ${path} for more than ${Math.round((opts.timeoutMs ?? LOCK_TIMEOUT_MS) / 1000)} s; push again`,
+          `the push log is busy: ${h ? `process ${h.pid}` : 'another process'} has held ${path} for more than ${Math.round((opts.timeoutMs ?? LOCK_TIMEOUT_MS) / 1000)} s (acl.logWaitSeconds); push again`,
         );
       }
       await sleep(delay);
