@@ -106,8 +106,9 @@ export interface VerifyLogResult {
 const CLOCK_SKEW_MS = 5 * 60_000;
 const JUDGE_CONCURRENCY = 4;
 /**
- * The longest a push can take from its judgement to its admission to the log: the hook's own time limit
- * (10 minutes) plus the log lock's wait (1 minute). A judgement time further back is not one the hook made.
+ * The longest a push can take from its judgement to its admission to the log: the hook stops itself after
+ * 10 minutes, waiting for the lock included; one more minute of margin. A judgement time further back is not
+ * one the hook made.
  */
 export const MAX_JUDGEMENT_MS = 11 * 60_000;
 const DEFAULT_MAX_NONCE_AGE_MS = 60 * 60_000;
