@@ -6,4 +6,5 @@ import { dirname, resolve } from 'node:path';
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const HOOK_ENTRY = resolve(PACKAGE_ROOT, 'dist/hook/main.js');
 export const CLI_ENTRY = resolve(PACKAGE_ROOT, 'dist/cli/main.js');
+export const POST_RECEIVE_ENTRY = resolve(PACKAGE_ROOT, 'dist/hook/post-receive.js');
 export const POLICIES_DIR = resolve(PACKAGE_ROOT, 'policies');

@@ -30,7 +30,8 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'make a bare repository a git-acl server',
     usage: ['init <bare-repo> --owner-key <public-key.asc> [--preset <name>]...'],
     description: [
-      'Installs the pre-receive hook, sets a random receive.certNonceSeed and acl.owner (the fingerprint of the owner key), and creates the policy branch refs/heads/apps/access-control with the owner-only default policy, the presets asked for, and the owner\'s key. Safe to run again: it says what it changed and never rewrites an existing policy branch.',
+      'Installs the pre-receive hook, sets a random receive.certNonceSeed and acl.owner (the fingerprint of the owner key), and creates the policy branch refs/heads/apps/access-control with the owner-only default policy, the presets asked for, the owner\'s key and the file `owner`. Safe to run again: it says what it changed and never rewrites an existing policy branch.',
+      'It also installs the post-receive hook and starts the push log refs/heads/apps/push-log (its first entry records every ref: the trusted starting state), which every clone can check with git acl verify; on an existing repository without a log, running init turns logging on.',
     ],
     options: [
       { name: 'owner-key', value: '<file>', help: "the owner's armored OpenPGP public key (exactly one key, no secret material)" },
@@ -134,6 +135,38 @@ export const COMMANDS: CommandSpec[] = [
     options: [HELP],
     examples: ['git acl install-client-hook', 'git push --signed origin main            # checked first', 'git push --signed --no-verify origin main   # not checked'],
     module: './client-hook.js',
+  },
+  {
+    name: 'verify',
+    summary: "replay a remote's push log: was every change made by someone the policy of its time allowed?",
+    usage: ['verify [<remote>] [--no-fetch] [--full] [--json]'],
+    description: [
+      "Fetches every ref of <remote> (default origin), the push log refs/heads/apps/push-log included, into refs/git-acl/verify/<remote>/, then replays the log from its starting state: each push certificate must verify with the key files of the policy in force at its entry, cover every update of the entry, start from the replayed values and never have been used before; every update must be allowed by the policy and owner of its time, judged by the hook's own code; and the replay must end in exactly the remote's refs (a ref that moved without an entry is an unlogged update).",
+      'The last verified entry is remembered (in .git/git-acl/verified/<remote>.json): the next run checks only newer entries, and refuses a log that does not descend from it (a log rewritten or rolled back by the server). Changes of the owner by the server admin are listed as notes.',
+      'Exit status: 0 everything verifies, 1 a problem (each printed as: entry <n> (<commit>) <refs>: <reason>) or an error, 2 on a usage error.',
+    ],
+    options: [
+      { name: 'no-fetch', help: 'verify what the last fetch brought, without contacting the remote (offline)' },
+      { name: 'full', help: 'check every entry again, not only the new ones (still refusing a log that does not descend from the remembered one)' },
+      JSON_OPT,
+      HELP,
+    ],
+    examples: ['git acl verify', 'git acl verify upstream --json', 'git acl verify --no-fetch --full'],
+    module: './verify.js',
+  },
+  {
+    name: 'set-owner',
+    summary: 'change the owner of a git-acl server (server admin)',
+    usage: ['set-owner <bare-repo> --owner-key <public-key.asc>'],
+    description: [
+      "Sets the owner of a server repository in both places that hold it: the policy branch's file `owner` (a new policy commit that changes only that file, adding keys/<FINGERPRINT>.asc when it is missing) and the server's acl.owner, with an entry in the push log that every peer's git acl verify reports. Refuses when the new owner could not change the policy under its rules. Also records the owner on a policy branch from before owners were recorded (give the current owner's key).",
+    ],
+    options: [
+      { name: 'owner-key', value: '<file>', help: "the new owner's armored OpenPGP public key (exactly one key, no secret material)" },
+      HELP,
+    ],
+    examples: ['git acl set-owner /srv/git/project.git --owner-key bob.asc'],
+    module: './set-owner-command.js',
   },
   {
     name: 'version',

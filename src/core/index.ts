@@ -12,3 +12,4 @@ export { formatTraceStep } from './explain.js';
 export { escapeControls } from './text.js';
 export { suggestOp } from './ops.js';
 export { isUserId } from './ids.js';
+export { OWNER_FILE, parseOwnerFile, recordedOwner } from './owner.js';

@@ -62,6 +62,8 @@ export type DiagnosticCode =
   | 'ignored-file'
   | 'bad-key-file'
   | 'not-a-file'
+  | 'bad-owner'
+  | 'owner-key-missing'
   // rule syntax
   | 'missing-field'
   | 'extra-field'

@@ -13,6 +13,7 @@ import { fileLines, tokenizeLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
 import { compareDiagnostics, comparePaths } from './order.js';
 import { escapeControls } from './text.js';
+import { OWNER_FILE, ownerDiagnostics } from './owner.js';
 
 type FileRole =
   | { role: 'rules'; kind: RuleKind }
@@ -20,6 +21,7 @@ type FileRole =
   | { role: 'key' }
   | { role: 'warn'; code: DiagnosticCode; message: string }
   | { role: 'error'; code: DiagnosticCode; message: string }
+  | { role: 'owner' }
   | { role: 'ignore' };
 
 function classify(file: PolicyFile): FileRole {
@@ -47,6 +49,7 @@ function classifyPath(path: string): FileRole {
       message: 'ignored: a group is a file groups/<name>.conf (no subfolders, .conf suffix)',
     };
   }
+  if (path === OWNER_FILE) return { role: 'owner' };
   if (top === 'keys') {
     if (KEY_FILE_PATH.test(path)) return { role: 'key' };
     return {
@@ -257,6 +260,8 @@ export function parsePolicy(files: PolicyFile[]): Policy {
       // A group that is not read is still defined (empty), so that rules naming it do not add errors of their own.
       const read = entry.read && groupCount <= LIMITS.groups && !members.cut;
       groups[role.name] = read ? parseGroupFile(file.path, role.name, file.content, diags, members) : { name: role.name, file: file.path, members: [] };
+    } else if (role.role === 'owner') {
+      diags.push(...ownerDiagnostics(file, sorted));
     } else if (role.role === 'warn' || role.role === 'error') {
       const severity = role.role === 'warn' ? 'warning' : 'error';
       diags.push({ file: file.path, line: 1, col: 1, severity, code: role.code, message: role.message });

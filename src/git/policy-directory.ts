@@ -1,7 +1,7 @@
 /**
  * Reads a policy from a directory (a checkout of the policy branch) the way
  * readPolicyTree (policy-files.ts) reads it from a commit: every file under
- * refs/, branches/, groups/ and keys/ is listed; `.conf` files outside keys/
+ * refs/, branches/, groups/ and keys/ is listed, and the root file `owner`; `.conf` files outside keys/
  * come with their content; a symlink or anything but a regular file is listed
  * with its kind, so the linter refuses it rather than following it.
  */
@@ -9,6 +9,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { POLICY_DIRS, type PolicyFile } from '../core/model.js';
 import { errorMessage } from '../core/messages.js';
+import { OWNER_FILE } from '../core/owner.js';
 import { readsContent, sortPolicyFiles } from './policy-files.js';
 
 /** The directory cannot be read as a policy; the message names the path and says why, in one line. */
@@ -49,5 +50,14 @@ export async function readPolicyDirectory(dir: string): Promise<PolicyFile[]> {
     const s = await lstat(join(root, top)).catch(() => null);
     if (s?.isDirectory()) await walk(join(root, top), top);
   }
+  // The recorded owner (docs/push-log.md), read like on a commit: a regular file with content, anything else by kind.
+  const ownerStat = await lstat(join(root, OWNER_FILE)).catch(() => null);
+  if (ownerStat?.isFile()) {
+    try {
+      files.push({ path: OWNER_FILE, content: await readFile(join(root, OWNER_FILE), 'utf8') });
+    } catch (err) {
+      throw new PolicyReadError(`${join(dir, OWNER_FILE)}: cannot read: ${why(err)}`);
+    }
+  } else if (ownerStat) files.push({ path: OWNER_FILE, content: '', kind: ownerStat.isSymbolicLink() ? 'symlink' : 'other' });
   return sortPolicyFiles(files);
 }

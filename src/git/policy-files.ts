@@ -7,6 +7,7 @@
  * may hold thousands, so their blobs are read on demand.
  */
 import { POLICY_DIRS, type PolicyFile } from '../core/model.js';
+import { OWNER_FILE, recordedOwner } from '../core/owner.js';
 import type { ObjectStore } from './store.js';
 
 /** The policy branch's name, and its full ref. */
@@ -58,6 +59,11 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
   const keyBlobs = new Map<string, string>();
   const top = await store.readTree(root);
   for (const entry of top) {
+    if (entry.name === OWNER_FILE) {
+      // The owner every clone evaluates `owner` rules with (docs/push-log.md); not a regular file -> a lint error.
+      files.push(entry.kind === 'file' ? { path: OWNER_FILE, content: utf8.decode(await store.readBlob(entry.oid)) } : { path: OWNER_FILE, content: '', kind: entry.kind === 'directory' ? 'other' : entry.kind });
+      continue;
+    }
     if (entry.kind !== 'directory' || !TOP.has(entry.name)) continue;
     await walk(entry.oid, entry.name);
   }
@@ -85,4 +91,23 @@ export async function readKeyBlob(store: ObjectStore, tree: PolicyTree, path: st
   const oid = tree.keyBlobs.get(path);
   if (!oid) return null;
   return utf8.decode(await store.readBlob(oid));
+}
+
+/**
+ * The owner the policy records in its root file `owner` (one user ID), or
+ * null when the policy has no such file or it is malformed (a lint error).
+ * Clients evaluate `owner` rules with this value; the server's hook refuses a
+ * pushed policy whose owner differs from its `acl.owner`.
+ */
+export function policyOwner(tree: PolicyTree): string | null {
+  return recordedOwner(tree.files);
+}
+
+/** The owner recorded by the policy commit `commit` (see policyOwner); reads only the root tree and that file. */
+export async function readPolicyOwner(store: ObjectStore, commit: string): Promise<string | null> {
+  const peeled = await store.peel(commit);
+  if (peeled.type !== 'commit') return null;
+  const entry = (await store.readTree(await store.commitTree(peeled.oid))).find((e) => e.name === OWNER_FILE);
+  if (!entry || entry.kind !== 'file') return null;
+  return recordedOwner([{ path: OWNER_FILE, content: utf8.decode(await store.readBlob(entry.oid)) }]);
 }

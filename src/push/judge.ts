@@ -21,6 +21,8 @@ import type { RefUpdate } from '../git/ref-updates.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isZeroOid } from '../git/objects.js';
+import { checkRecordedOwner } from './owner-check.js';
+import { logRefProblems } from './log-format.js';
 
 export interface JudgeInput {
   store: ObjectStore;
@@ -69,6 +71,7 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
     }
   }
   const decisions = evaluate(compiled, input.actor, operations);
+  problems.push(...logRefProblems(input.updates));
 
   const policyUpdate = input.updates.find((u) => u.ref === POLICY_REF);
   if (policyUpdate) {
@@ -77,6 +80,7 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
     } else {
       const next = input.newPolicy ?? (await readPolicyTree(input.store, policyUpdate.newOid));
       problems.push(...checkNewPolicy(next, input.actor.ownerId));
+      problems.push(...checkRecordedOwner(input.policy, next, input.actor.ownerId));
       // Loaded only for policy pushes: it brings openpgp's key parsing with it.
       const { checkChangedKeyFiles } = await import('./key-files.js');
       problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next)));

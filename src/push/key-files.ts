@@ -27,13 +27,3 @@ export async function checkChangedKeyFiles(store: ObjectStore, before: PolicyTre
   return problems;
 }
 
-/** Key files the push adds to the policy branch: a registration is verified with the key it brings (SPEC §5). */
-export async function addedKeyFiles(store: ObjectStore, before: PolicyTree, after: PolicyTree): Promise<KeyFileRef[]> {
-  const added: KeyFileRef[] = [];
-  for (const path of after.keyBlobs.keys()) {
-    if (before.keyBlobs.has(path)) continue;
-    const armored = await readKeyBlob(store, after, path);
-    if (armored !== null) added.push({ fileName: path, armored });
-  }
-  return added;
-}

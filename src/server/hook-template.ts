@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { CLI_ENTRY, HOOK_ENTRY, PACKAGE_ROOT } from '../package-root.js';
+import { CLI_ENTRY, HOOK_ENTRY, PACKAGE_ROOT, POST_RECEIVE_ENTRY } from '../package-root.js';
 
-export type HookName = 'pre-receive' | 'pre-push';
+export type HookName = 'pre-receive' | 'post-receive' | 'pre-push';
 
 /** The line that identifies a hook file as installed by git-acl. */
 export function hookMark(name: HookName): string {
@@ -17,7 +17,7 @@ export function hookMark(name: HookName): string {
 }
 
 export function hookScript(name: HookName, nodePath = process.execPath): string {
-  const values: Record<string, string> = { NODE: nodePath, HOOK: HOOK_ENTRY, CLI: CLI_ENTRY };
+  const values: Record<string, string> = { NODE: nodePath, HOOK: HOOK_ENTRY, CLI: CLI_ENTRY, POSTRECEIVE: POST_RECEIVE_ENTRY };
   const template = readFileSync(resolve(PACKAGE_ROOT, 'hooks', name), 'utf8');
   return template.replace(/@([A-Z]+)@/g, (m, key: string) => (key in values ? shellQuote(values[key]!) : m));
 }

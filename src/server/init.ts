@@ -8,15 +8,15 @@
  */
 import { readFile, readdir, stat, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join, resolve, relative, sep } from 'node:path';
-import { envWithoutGit, gitText, runGit, succeeded } from '../git/exec.js';
+import { join, relative, sep } from 'node:path';
+import { gitText, runGit, succeeded } from '../git/exec.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { ZERO_OID } from '../git/objects.js';
 import { keyFilePath } from '../core/ids.js';
-import { readKeyFile } from '../identity/keys.js';
+import { OWNER_FILE } from '../core/owner.js';
 import { POLICIES_DIR } from '../package-root.js';
-import { errorMessage } from '../core/messages.js';
 import { installHook } from './hook-template.js';
+import { openBareRepo, readOwnerKey } from './setup-common.js';
 
 export interface InitOptions {
   repo: string;
@@ -33,27 +33,9 @@ export interface InitResult {
 export class InitError extends Error {}
 
 export async function init(opts: InitOptions): Promise<InitResult> {
-  const repo = resolve(opts.repo);
   const changes: string[] = [];
-  const bare = await runGit(['rev-parse', '--is-bare-repository'], { cwd: repo, env: envWithoutGit() }).catch(() => null);
-  if (!bare || !succeeded(bare) || bare.stdout.toString().trim() !== 'true') {
-    throw new InitError(`${opts.repo}: not a bare git repository (create one with: git init --bare ${opts.repo})`);
-  }
-  const gitDir = (await gitText(['rev-parse', '--absolute-git-dir'], { cwd: repo, env: envWithoutGit() })).trim();
-  const env = { ...envWithoutGit(), GIT_DIR: gitDir };
-
-  let armored: string;
-  try {
-    armored = await readFile(opts.ownerKeyFile, 'utf8');
-  } catch (e) {
-    throw new InitError(`${opts.ownerKeyFile}: cannot read the owner's key: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-  let owner: string;
-  try {
-    owner = (await readKeyFile(armored)).fingerprint;
-  } catch (e) {
-    throw new InitError(`${opts.ownerKeyFile}: ${errorMessage(e)}`);
-  }
+  const { gitDir, env } = await openBareRepo(opts.repo).catch((e: Error) => Promise.reject(new InitError(e.message)));
+  const { armored, fingerprint: owner } = await readOwnerKey(opts.ownerKeyFile).catch((e: Error) => Promise.reject(new InitError(e.message)));
 
   const presets = [...new Set(opts.presets ?? [])].filter((p) => p !== 'default');
   const available = await listPresets();
@@ -65,7 +47,7 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   const currentOwner = (await runGit(['config', '--get', 'acl.owner'], { env })).stdout.toString().trim();
   if (currentOwner && currentOwner !== owner) {
     throw new InitError(
-      `acl.owner is already ${currentOwner}; refusing to change the owner to ${owner} (change it by hand with: git --git-dir=${gitDir} config acl.owner <FINGERPRINT>)`,
+      `acl.owner is already ${currentOwner}; refusing to change the owner to ${owner} (change it with: git acl set-owner ${opts.repo} --owner-key <file>)`,
     );
   }
 
@@ -108,10 +90,20 @@ export async function init(opts: InitOptions): Promise<InitResult> {
       }
     }
     files.set(keyFilePath(owner), armored);
+    files.set(OWNER_FILE, `${owner}\n`);
     const commit = await commitFiles(env, files, `git-acl init: owner ${owner}${presets.length ? `, presets ${presets.join(', ')}` : ''}`);
     // Create only if still absent: never clobber a policy branch that appeared meanwhile.
     await gitText(['update-ref', POLICY_REF, commit, ZERO_OID], { env });
-    changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; ${keyFilePath(owner)})`);
+    changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; ${keyFilePath(owner)}, ${OWNER_FILE})`);
+  }
+
+  // The push log: post-receive, and the starting state if the log does not exist yet.
+  const { setUpPushLog, LogSetupError } = await import('../server/log-setup.js');
+  try {
+    changes.push(...(await setUpPushLog({ gitDir, env, owner: currentOwner || owner })));
+  } catch (e) {
+    if (e instanceof LogSetupError) throw new InitError(e.message);
+    throw e;
   }
   return { owner, changes };
 }

@@ -16,8 +16,10 @@ import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { parsePushCert } from '../identity/push-cert.js';
+import { addedKeyFiles } from '../push/registration.js';
+import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
-import { formatFailure, formatVerdict } from '../push/report.js';
+import { PREFIX, formatFailure, formatVerdict } from '../push/report.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
 
 export interface PreReceiveInput {
@@ -27,6 +29,14 @@ export interface PreReceiveInput {
   stdin: Uint8Array;
   /** A seam for fault-injection tests: replaces the judging step. */
   judge?: typeof judgePush;
+  /**
+   * Admit an accepted push to the push log (default true): lock the log, check the policy did not move
+   * and the certificate was never used, prepare the entry. False judges only (for callers that are not
+   * the hook of a receive-pack, which must not take the log's lock).
+   */
+  pushLog?: boolean;
+  /** The receive-pack running the push (default: the hook's parent process, as git runs it). */
+  receivePackPid?: number;
 }
 
 export interface PreReceiveResult {
@@ -63,28 +73,46 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     if (!policyTip) throw new Error(`the server has no policy branch ${POLICY_REF}; run \`git acl init\``);
     const policy = await readPolicyTree(store, policyTip);
     const compiled = compileServerPolicy(policy);
+    const ownerProblem = serverOwnerProblem(policy, ownerId);
+    if (ownerProblem) throw new Error(ownerProblem);
 
     const cert = parsePushCert(await store.readBlob(certBlob));
     checkPushEnv(env, cert, updates, { pushees: config.get('acl.pushee') ?? [] });
 
     const policyUpdate = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
     const newPolicy = policyUpdate ? await readPolicyTree(store, policyUpdate.newOid) : undefined;
-    // A registration is verified with the key it brings (SPEC §5); only policy pushes load the key-file code.
-    const added = newPolicy ? await (await import('../push/key-files.js')).addedKeyFiles(store, policy, newPolicy) : [];
     const { createKeyFinder, verifyPushCert } = await identity;
+    // The moment of judgement: keys are checked at it, and the push log records it so peers check at it too.
+    const judgedAt = new Date();
     const pusher = await verifyPushCert({
       cert,
       findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store!, policy, p) }),
-      addedKeyFiles: added,
+      addedKeyFiles: newPolicy ? await addedKeyFiles(store, policy, newPolicy) : [],
+      date: judgedAt,
     });
     userId = pusher.userId;
 
     const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
-    return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
+    if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
+    const { admitPush } = await import('../server/admit.js');
+    const admitted = await admitPush({
+      gitDir, env: env as NodeJS.ProcessEnv, store, stdin: input.stdin, certBlob, cert, policy: policyTip, owner: ownerId, pusher: userId, judgedAt,
+      receivePackPid: input.receivePackPid ?? process.ppid,
+      ...logWait(config.get('acl.logwaitseconds')?.at(-1)),
+    });
+    const notes = admitted.notes.map((n) => `${PREFIX}note: ${n}`);
+    if (!admitted.ok) return { accepted: false, lines: [...notes, ...formatFailure(`${admitted.reason} (user ${userId})`)], userId };
+    return { accepted: true, lines: notes, userId };
   } catch (e) {
     const why = oneLine(errorMessage(e), Infinity);
     return { accepted: false, lines: formatFailure(userId ? `${why} (user ${userId})` : why), ...(userId ? { userId } : {}) };
   } finally {
     await store?.close().catch(() => undefined);
   }
+}
+
+/** `acl.logWaitSeconds`: how long an accepted push waits for the push log's lock (default 60 s). */
+function logWait(value: string | undefined): { timeoutMs?: number } {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? { timeoutMs: n * 1000 } : {};
 }

@@ -40,7 +40,9 @@ describe('a fresh bare repository', () => {
       `installed ${repo}/hooks/pre-receive`,
       'set receive.certNonceSeed (random)',
       `set acl.owner = ${O}`,
-      `created refs/heads/apps/access-control (default; keys/${O}.asc)`,
+      `created refs/heads/apps/access-control (default; keys/${O}.asc, owner)`,
+      `installed ${repo}/hooks/post-receive`,
+      'started the push log refs/heads/apps/push-log (1 ref recorded as the starting state)',
       `owner: ${O}`,
       '',
     ]);
@@ -53,8 +55,12 @@ describe('a fresh bare repository', () => {
     expect(git(repo, ['ls-tree', '-r', '--name-only', 'refs/heads/apps/access-control']).split('\n')).toEqual([
       'branches/owner.conf',
       `keys/${O}.asc`,
+      'owner',
       'refs/owner.conf',
     ]);
+    expect(git(repo, ['show', 'refs/heads/apps/access-control:owner'])).toBe(O);
+    expect(fs.readFileSync(path.join(repo, 'hooks/post-receive'), 'utf8')).toContain(`'${path.join(REPO_ROOT, 'dist/hook/post-receive.js')}'`);
+    expect(git(repo, ['show', 'refs/heads/apps/push-log:refs'])).toBe(`${git(repo, ['rev-parse', 'refs/heads/apps/access-control'])} refs/heads/apps/access-control`);
     expect(git(repo, ['show', `refs/heads/apps/access-control:keys/${O}.asc`])).toBe(forge.owner.key.publicArmored.trim());
   });
 
@@ -89,6 +95,8 @@ describe('running init again', () => {
       `acl.owner already ${forge.owner.id}`,
       'policy branch refs/heads/apps/access-control exists; left unchanged',
       'presets not applied (shared-directory): the policy branch exists; push their files from policies/ as the owner instead',
+      `hook ${repo}/hooks/post-receive already installed`,
+      'push log refs/heads/apps/push-log exists; left unchanged',
       `owner: ${forge.owner.id}`,
       '',
     ]);
@@ -104,7 +112,7 @@ describe('running init again', () => {
     const r = forge.acl(['init', repo, '--owner-key', other]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `git acl init: acl.owner is already ${forge.owner.id}; refusing to change the owner to ${forge.user('other').id} (change it by hand with: git --git-dir=${repo} config acl.owner <FINGERPRINT>)\n`,
+      `git acl init: acl.owner is already ${forge.owner.id}; refusing to change the owner to ${forge.user('other').id} (change it with: git acl set-owner ${repo} --owner-key <file>)\n`,
     );
     expect(git(repo, ['config', 'acl.owner'])).toBe(forge.owner.id);
   });

@@ -200,10 +200,11 @@ export class Forge {
     return out;
   }
 
-  /** The default policy plus every user's key file, plus `extra` (a null value leaves a file out). */
+  /** The default policy plus every user's key file and the owner file, plus `extra` (a null value leaves a file out). */
   policyFiles(extra: Record<string, string | null> = {}): Record<string, string> {
     const files: Record<string, string | null> = { ...Forge.presetFiles('default') };
     for (const u of this.users.values()) files[`keys/${u.id}.asc`] = u.key.publicArmored;
+    files.owner = `${this.owner.id}\n`; // the owner file `git acl init` writes; a policy push must keep it
     Object.assign(files, extra);
     return Object.fromEntries(Object.entries(files).filter((e): e is [string, string] => e[1] !== null));
   }

@@ -1,0 +1,23 @@
+/** The post-receive hook's process, for what the shell script leaves to git-acl (see post-receive.ts). */
+import { runPostReceive } from '../server/post-receive.js';
+
+/** hooks/post-receive names the receive-pack (it may run this through a pipe, which makes it a grandchild). */
+function receivePack(): number {
+  const named = Number(process.env.GIT_ACL_RECEIVE_PACK);
+  return Number.isInteger(named) && named > 0 ? named : process.ppid;
+}
+
+async function main(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const lines = await runPostReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: Buffer.concat(chunks), receivePackPid: receivePack() });
+  if (lines.length) process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`git-acl: warning: post-receive failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(0);
+  },
+);

@@ -1,0 +1,56 @@
+/**
+ * Has the log already accepted this certificate? git's nonce is an HMAC of
+ * the time in seconds, so with `receive.certNonceSlop` a captured certificate
+ * stays acceptable to git for the slop window (docs/security.md, "Replay").
+ * The log holds every accepted certificate, and the original push of a
+ * certificate was logged after its nonce was issued, so only the entries since
+ * the nonce's time need a look: the cost is the pushes logged since this push's
+ * nonce was issued (usually none or one), not the log's length.
+ *
+ * Two different pushes in the same second get the same nonce from git, so the
+ * identity of a certificate is its signed payload (pusher line with its
+ * timestamp, pushee, nonce, options, updates), never the nonce alone nor the
+ * blob (unhashed signature data can be changed without breaking it).
+ */
+import type { ObjectStore } from '../git/store.js';
+import { parsePushCert, signedBytes } from '../identity/push-cert.js';
+import type { PushCertificate } from '../identity/types.js';
+import { nonceTime } from './log-format.js';
+import { readEntry, readEntryCertificate } from './log-entries.js';
+
+/**
+ * The original push was admitted after git issued its nonce, on the same clock: entries older than the
+ * nonce cannot be it. The margin only absorbs a small clock step; a replay hidden by a larger one is still
+ * caught by every peer's `git acl verify` (no certificate twice).
+ */
+export const REPLAY_MARGIN_MS = 2_000;
+
+export async function findCertificateInLog(store: ObjectStore, tip: string, cert: PushCertificate): Promise<string | null> {
+  return (await scanRecentEntries(store, tip, cert)).usedBy;
+}
+
+/** The entry that already holds `cert` (or null), and the time of the log's tip (the next entry must not be older). */
+export async function scanRecentEntries(store: ObjectStore, tip: string, cert: PushCertificate): Promise<{ usedBy: string | null; tipTime: number }> {
+  const seconds = cert.nonce === undefined ? null : nonceTime(cert.nonce);
+  if (seconds === null) throw new Error(`the push certificate's nonce ${JSON.stringify(cert.nonce ?? '')} carries no time`);
+  const floor = seconds * 1000 - REPLAY_MARGIN_MS;
+  const payload = signedBytes(cert);
+  let tipTime: number | null = null;
+  for (let cur: string | undefined = tip; cur; ) {
+    const e = await readEntry(store, cur);
+    tipTime ??= e.meta.time;
+    if (e.meta.time < floor) break;
+    if (e.meta.kind === 'push' && e.meta.nonce === cert.nonce) {
+      const other = signedBytes(parsePushCert(await readEntryCertificate(store, e)));
+      if (sameBytes(other, payload)) return { usedBy: cur, tipTime };
+    }
+    cur = e.meta.previous;
+  }
+  return { usedBy: null, tipTime: tipTime ?? 0 };
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,121 @@
+/**
+ * Admission: the last step of pre-receive for a push the policy allows, when
+ * the repository keeps a push log. Under the log lock (log-lock.ts):
+ * 1. the policy branch must still be the commit the push was judged by (a
+ *    policy push that landed meanwhile would otherwise let a push judged by
+ *    the old policy land under the new one);
+ * 2. the certificate must not be in the log already (a replay within git's
+ *    nonce slop window);
+ * 3. the log entry for the push, as judged, is written (its objects go into
+ *    the push's quarantine) and the in-flight record names it, so that the
+ *    post-receive hook only has to move the log ref.
+ * The lock stays held when the push is admitted: post-receive (or whoever
+ * takes the lock next) ends it. Any failure releases it and refuses the push.
+ */
+import { POLICY_REF } from '../git/policy-files.js';
+import { openCliStore } from '../git/cli-store.js';
+import type { ObjectStore } from '../git/store.js';
+import type { PushCertificate } from '../identity/types.js';
+import { LOG_REF } from '../push/log-format.js';
+import { scanRecentEntries } from '../push/replay.js';
+import { holderOf, type InflightRecord } from './inflight.js';
+import { acquireLogLock, type LogLock } from './log-lock.js';
+import { readRefFile, readRefs } from './objects.js';
+import { recoverRecord, writePushEntry } from './log-writer.js';
+
+export interface AdmitInput {
+  gitDir: string;
+  env: NodeJS.ProcessEnv;
+  store: ObjectStore;
+  /** The judged updates: pre-receive's stdin, as git sent it. */
+  stdin: Uint8Array;
+  certBlob: string;
+  cert: PushCertificate;
+  /** The policy commit the push was judged by. */
+  policy: string;
+  owner: string;
+  pusher: string;
+  judgedAt: Date;
+  /** The receive-pack running this push: the hook's parent process. */
+  receivePackPid: number;
+  /** How long to wait for the log's lock (acl.logWaitSeconds; default 60 s). */
+  timeoutMs?: number;
+}
+
+export type AdmitResult = { ok: true; lock: LogLock | null; notes: string[] } | { ok: false; reason: string; notes: string[] };
+
+export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
+  const notes: string[] = [];
+  // Logging is on once the log exists (`git acl init` starts it).
+  if (!(await readRef(a.gitDir, a.env, LOG_REF))) return { ok: true, lock: null, notes };
+  const base: InflightRecord = { holder: await holderOf(a.receivePackPid), kind: 'push', certificate: a.certBlob };
+  const lock = await acquireLogLock({
+    gitDir: a.gitDir,
+    record: base,
+    ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
+    finished: (r) => isLogged(a.gitDir, a.env, r),
+    recover: async (r) => {
+      if (!r) return;
+      // That push's objects are in the repository; this push's quarantine must not hold the repair (it may be dropped),
+      // and git refuses ref updates from inside a quarantine.
+      const env = outsideQuarantine(a.env);
+      const store = openCliStore(a.gitDir, { env });
+      try {
+        const done = await recoverRecord({ store, gitDir: a.gitDir, env, record: r });
+        if (done.logged) notes.push(`logged ${done.landed} of ${done.total} updates of an earlier push by ${r.pusher} that was applied but not logged (its receive-pack ${r.holder.pid} stopped first)`);
+      } finally {
+        await store.close();
+      }
+    },
+  });
+  try {
+    const tip = await readRef(a.gitDir, a.env, LOG_REF);
+    if (!tip) {
+      await lock.release();
+      return { ok: true, lock: null, notes };
+    }
+    const policyNow = await readRef(a.gitDir, a.env, POLICY_REF);
+    if (policyNow !== a.policy) {
+      throw new AdmitError(
+        `the policy branch changed while this push was being judged (from ${a.policy.slice(0, 12)} to ${policyNow?.slice(0, 12) ?? 'nothing'}); push again to be judged by the policy now in force`,
+      );
+    }
+    const { usedBy: used, tipTime } = await scanRecentEntries(a.store, tip, a.cert);
+    if (used) throw new AdmitError(`this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`);
+    const judgedAt = a.judgedAt.getTime();
+    // Taken under the lock: entries' times follow the log's order (judgement times need not: pushes wait here).
+    // Never before the tip either: a clock stepped back must not make the log go back in time.
+    const time = Math.max(Date.now(), judgedAt, tipTime);
+    const logged = { policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time, judgedAt };
+    const entry = await writePushEntry({ store: a.store, gitDir: a.gitDir, env: a.env, previous: tip, certificate: a.certBlob, updates: a.stdin, ...logged });
+    await lock.update({ ...base, entry, logParent: tip, ...logged, updates: a.stdin });
+    return { ok: true, lock, notes };
+  } catch (e) {
+    await lock.release().catch(() => undefined);
+    if (e instanceof AdmitError) return { ok: false, reason: e.message, notes };
+    return { ok: false, reason: `cannot write the push log: ${e instanceof Error ? e.message : String(e)}`, notes };
+  }
+}
+
+class AdmitError extends Error {}
+
+/** The hook's environment without the push quarantine: for writing to the repository itself. */
+export function outsideQuarantine(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  delete out.GIT_QUARANTINE_PATH;
+  delete out.GIT_OBJECT_DIRECTORY;
+  delete out.GIT_ALTERNATE_OBJECT_DIRECTORIES;
+  return out;
+}
+
+/** A holder is done when its prepared entry is the log tip (post-receive's usual path only moves the ref). */
+async function isLogged(gitDir: string, env: NodeJS.ProcessEnv, r: InflightRecord): Promise<boolean> {
+  if (r.kind !== 'push' || !r.entry) return false;
+  return (await readRef(gitDir, env, LOG_REF)) === r.entry;
+}
+
+/** A ref's value from git's files (no process to start: this runs on every push and in the lock's waiting loop), else from git. */
+async function readRef(gitDir: string, env: NodeJS.ProcessEnv, ref: string): Promise<string | null> {
+  const fast = await readRefFile(gitDir, ref).catch(() => undefined);
+  return fast === undefined ? ((await readRefs(gitDir, env, [ref])).get(ref) ?? null) : fast;
+}

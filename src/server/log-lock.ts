@@ -1,0 +1,183 @@
+/**
+ * The push log's lock: the in-flight record file itself (inflight.ts).
+ *
+ * Why a lock from pre-receive to post-receive: git applies a push's ref
+ * updates after pre-receive exits and runs post-receive after that, with no
+ * lock of its own between pushes. If each post-receive appended on its own,
+ * two pushes to one branch could be logged in the opposite order of their ref
+ * updates (a log whose old values do not chain). Holding this lock from
+ * admission (end of pre-receive) until the entry is in the log makes the log's
+ * order the order in which refs moved, and lets pre-receive check, under the
+ * lock, that the policy it judged by is still the policy in force and that
+ * the certificate was never used before.
+ *
+ * Taking the lock is an atomic `link()` of a complete file (never a half-written
+ * record). It is free again when
+ * - its holder removes it (admin commands, post-receive's slow path, a push
+ *   refused after admission), or
+ * - the holder's prepared entry is the log tip (post-receive's usual path only
+ *   moves the log ref; the next taker removes the file), or
+ * - its holder is no longer running (killed, crashed, or git applied nothing
+ *   and ran no post-receive): the taker first brings the log up to date with
+ *   whatever of that push git applied (`recover`).
+ * Taking over and releasing go through a short second lock (`in-flight.break`)
+ * so that two waiters never both remove one record.
+ */
+// Synchronous file calls: each is a few microseconds, and this runs on every push's critical path.
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isAlive, recordPath, serializeRecord, stateDir, readRecord, type InflightRecord } from './inflight.js';
+
+export const LOCK_TIMEOUT_MS = 60_000;
+/** A breaker or unreadable record older than this, whose holder cannot be checked, is stale. */
+const BREAKER_STALE_MS = 30_000;
+
+export class LogBusyError extends Error {}
+
+export interface LogLock {
+  readonly path: string;
+  record: InflightRecord;
+  /** Rewrites the record (the lock stays held). */
+  update(record: InflightRecord): Promise<void>;
+  /** Removes the record if it is still this one. */
+  release(): Promise<void>;
+}
+
+export interface AcquireOptions {
+  gitDir: string;
+  record: InflightRecord;
+  timeoutMs?: number;
+  /** Has this holder's push reached the log (its prepared entry is the log tip)? */
+  finished(record: InflightRecord): Promise<boolean>;
+  /** A holder stopped running with its record in place: log what its push applied. null: the record was unreadable. */
+  recover(record: InflightRecord | null): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
+  const path = recordPath(opts.gitDir);
+  mkdirSync(stateDir(opts.gitDir), { recursive: true });
+  let mine = serializeRecord(opts.record);
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  writeFileSync(tmp, mine);
+  const deadline = Date.now() + (opts.timeoutMs ?? LOCK_TIMEOUT_MS);
+  let delay = 2;
+  try {
+    for (;;) {
+      try {
+        linkSync(tmp, path);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const cur = readRecord(opts.gitDir);
+      if (!cur) continue; // released meanwhile
+      let verdict: 'busy' | 'finished' | 'stale';
+      if (cur.record === null) verdict = ageMs(path) > Math.max(BREAKER_STALE_MS, opts.timeoutMs ?? LOCK_TIMEOUT_MS) ? 'stale' : 'busy';
+      else if (await opts.finished(cur.record)) verdict = 'finished';
+      else verdict = (await isAlive(cur.record.holder)) ? 'busy' : 'stale';
+      if (verdict !== 'busy') {
+        await withBreaker(opts.gitDir, deadline, async () => {
+          const again = readOrNull(path);
+          if (!again || !again.equals(Buffer.from(cur.bytes))) return; // someone else dealt with it
+          if (verdict === 'stale') await opts.recover(cur.record);
+          unlinkSync(path);
+        });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        const h = cur.record?.holder;
+        throw new LogBusyError(
+          `the push log is busy: ${h ? `process ${h.pid}` : 'another process'} has held ${path} for more than ${Math.round((opts.timeoutMs ?? LOCK_TIMEOUT_MS) / 1000)} s (acl.logWaitSeconds); push again`,
+        );
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 50);
+    }
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // linked and removed, or never written
+    }
+  }
+  const lock: LogLock = {
+    path,
+    record: opts.record,
+    async update(record) {
+      const next = serializeRecord(record);
+      const t = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+      writeFileSync(t, next);
+      renameSync(t, path);
+      mine = next;
+      lock.record = record;
+    },
+    async release() {
+      await releaseRecord(opts.gitDir, mine);
+    },
+  };
+  return lock;
+}
+
+/** Removes the record if its bytes are still `bytes` (a holder that finished releasing its own lock). */
+export async function releaseRecord(gitDir: string, bytes: Uint8Array): Promise<void> {
+  const path = recordPath(gitDir);
+  await withBreaker(gitDir, Date.now() + LOCK_TIMEOUT_MS, async () => {
+    const cur = readOrNull(path);
+    if (cur && cur.equals(Buffer.from(bytes))) unlinkSync(path);
+  });
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function readOrNull(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `fn` holding `in-flight.break`, a lock held only for the few milliseconds of a takeover or a release. */
+async function withBreaker(gitDir: string, deadline: number, fn: () => Promise<void>): Promise<void> {
+  const path = `${recordPath(gitDir)}.break`;
+  const me = `${process.pid}\n`;
+  let delay = 1;
+  for (;;) {
+    try {
+      writeFileSync(path, me, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number((readOrNull(path)?.toString('utf8') ?? '').trim());
+    const dead = Number.isInteger(holder) && holder > 0 ? !(await isAlive({ pid: holder, start: null })) : false;
+    if (dead || ageMs(path) > BREAKER_STALE_MS) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone already
+      }
+      continue;
+    }
+    if (Date.now() > deadline) throw new LogBusyError(`the push log is busy (${path} is held); push again`);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 20);
+  }
+  try {
+    await fn();
+  } finally {
+    try {
+      unlinkSync(path);
+    } catch {
+      // gone already
+    }
+  }
+}

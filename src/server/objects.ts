@@ -1,0 +1,127 @@
+/**
+ * Writing the push log's few small objects, and reading the refs it needs,
+ * without a git process where one would cost more than the work: a log entry
+ * is written during every accepted push, and the log's budget is a few
+ * milliseconds (docs/performance.md). Loose objects are written exactly as
+ * git writes them (zlib of `<type> <size>\0<body>`, a temporary file, then a
+ * link to `objects/xx/yyyy...`, read-only), into `GIT_OBJECT_DIRECTORY` when
+ * git sets it: inside pre-receive that is the push's quarantine, which git
+ * moves into the repository only if it applies the push.
+ */
+import { deflateSync } from 'node:zlib';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { runGit } from '../git/exec.js';
+import type { GitObject, HashAlgorithm } from '../push/log-format.js';
+
+/** The id git gives an object, computed synchronously (see buildEntry's `hash`). */
+export function hashObject(type: string, body: Uint8Array, algo: HashAlgorithm): string {
+  return createHash(algo).update(`${type} ${body.length}\0`).update(body).digest('hex');
+}
+
+/** Where new objects go: git's `GIT_OBJECT_DIRECTORY` (the quarantine during pre-receive), else `<git dir>/objects`. */
+export function objectDirectory(gitDir: string, env: Record<string, string | undefined>): string {
+  return env.GIT_OBJECT_DIRECTORY || join(gitDir, 'objects');
+}
+
+export async function writeLooseObjects(objectDir: string, objects: readonly GitObject[]): Promise<void> {
+  // Synchronous on purpose: a handful of small files, on the push's critical path, where each asynchronous
+  // call would cost a thread-pool round trip more than the write itself.
+  for (const o of objects) writeLooseObject(objectDir, o);
+}
+
+function writeLooseObject(objectDir: string, o: GitObject): void {
+  const dir = join(objectDir, o.oid.slice(0, 2));
+  const final = join(dir, o.oid.slice(2));
+  if (existsSync(final)) return;
+  mkdirSync(dir, { recursive: true });
+  const head = Buffer.from(`${o.type} ${o.body.length}\0`);
+  const data = deflateSync(Buffer.concat([head, o.body]));
+  const tmp = join(dir, `tmp_obj_git_acl_${process.pid}_${randomBytes(6).toString('hex')}`);
+  writeFileSync(tmp, data, { flag: 'wx', mode: 0o444 });
+  try {
+    linkSync(tmp, final);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * A ref's value read from the files git keeps (a loose ref file, else
+ * `packed-refs`), for the waiting loop of the log lock, where a git process
+ * per poll would cost more than the wait. Undefined when this repository
+ * stores refs some other way (reftable): the caller asks git then.
+ */
+export async function readRefFile(gitDir: string, ref: string): Promise<string | null | undefined> {
+  if (existsSync(join(gitDir, 'reftable'))) return undefined;
+  const loose = readText(join(gitDir, ref));
+  if (loose !== null) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(loose);
+    return m ? m[1]! : undefined;
+  }
+  const packed = readText(join(gitDir, 'packed-refs')) ?? '';
+  for (const line of packed.split('\n')) {
+    if (line.endsWith(` ${ref}`)) {
+      const oid = line.slice(0, line.length - ref.length - 1);
+      if (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(oid)) return oid;
+    }
+  }
+  return null;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+/** The values of the given refs (exact names), one `git for-each-ref` call. */
+export async function readRefs(gitDir: string, env: NodeJS.ProcessEnv, refs: string[]): Promise<Map<string, string>> {
+  const wanted = new Set(refs);
+  const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', '--', ...refs], { env: { ...env, GIT_DIR: gitDir } });
+  if (r.code !== 0) throw new Error(`cannot read refs: ${r.stderr || `git for-each-ref exit ${r.code}`}`);
+  const out = new Map<string, string>();
+  for (const line of r.stdout.toString('utf8').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0 && wanted.has(line.slice(sp + 1))) out.set(line.slice(sp + 1), line.slice(0, sp));
+  }
+  return out;
+}
+
+/** Every ref of the repository (the starting state of a log). */
+export async function readAllRefs(gitDir: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/'], { env: { ...env, GIT_DIR: gitDir } });
+  if (r.code !== 0) throw new Error(`cannot list refs: ${r.stderr || `git for-each-ref exit ${r.code}`}`);
+  const out = new Map<string, string>();
+  for (const line of r.stdout.toString('utf8').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) out.set(line.slice(sp + 1), line.slice(0, sp));
+  }
+  return out;
+}
+
+/** `git update-ref <ref> <new> <old>`: false when the ref no longer had `old` (someone else moved it first). */
+export async function compareAndSwapRef(gitDir: string, env: NodeJS.ProcessEnv, ref: string, next: string, expected: string): Promise<boolean> {
+  const r = await runGit(['update-ref', ref, next, expected], { env: { ...env, GIT_DIR: gitDir } });
+  if (r.code === 0) return true;
+  if (/cannot lock ref|is at .* but expected|reference already exists|unable to resolve reference/i.test(r.stderr)) return false;
+  throw new Error(`cannot update ${ref}: ${r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`}`);
+}
+
+/** The raw body of an annotated tag object (the log keeps a copy: a deleted tag's object is not fetched by clones). */
+export async function readTagObject(gitDir: string, env: NodeJS.ProcessEnv, oid: string): Promise<Uint8Array> {
+  const r = await runGit(['cat-file', 'tag', oid], { env: { ...env, GIT_DIR: gitDir } });
+  if (r.code !== 0) throw new Error(`cannot read tag ${oid}: ${r.stderr || `exit ${r.code}`}`);
+  return new Uint8Array(r.stdout);
+}
