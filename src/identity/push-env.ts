@@ -19,7 +19,8 @@ export const UNSIGNED_PUSH_MESSAGE =
 const NONCE_MESSAGES: Record<string, string> = {
   BAD: 'push certificate nonce is BAD: it is not the nonce this server issued (a replayed or forged certificate); push again',
   MISSING: 'push certificate nonce is MISSING: the certificate carries no nonce; push again with `git push --signed`',
-  SLOP: 'push certificate nonce is SLOP: the nonce is too old; push again',
+  SLOP:
+    "push certificate nonce is SLOP: the server issued it in an earlier second than it checked it (usual over HTTP, where the push is a second request), and pushing again may fail the same way; the server's admin must set receive.certNonceSlop (git config receive.certNonceSlop 120 in the server's repository)",
   UNSOLICITED:
     'push certificate nonce is UNSOLICITED: the server did not ask for one; the server must set receive.certNonceSeed (git acl init does)',
 };
