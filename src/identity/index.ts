@@ -17,4 +17,4 @@ export {
 } from './keys.js';
 export { createKeyFinder, type KeyFinder, type IndexedKeyFinder, type KeyFileRef, type KeyFileSource } from './key-index.js';
 export { verifyPushCert, type VerifyPushCertOptions, type VerifiedPusher } from './verify.js';
-export { requireSignedPush, checkPushEnv, UNSIGNED_PUSH_MESSAGE, type PushEnv, type CheckPushEnvOptions } from './push-env.js';
+export { requireSignedPush, checkPushEnv, pusheeKey, UNSIGNED_PUSH_MESSAGE, type PushEnv, type CheckPushEnvOptions } from './push-env.js';
