@@ -48,7 +48,7 @@ test.each([
   [['version']],
   [['init', '--list-presets']],
   [['lint', path.join('policies', 'default')]],
-  [['check', '--user', 'F'.repeat(40), '--policy', path.join('policies', 'default'), 'fast-forward', 'heads/main', '--json']],
+  [['check', '--user', 'F'.repeat(40), '--policy', path.join('policies', 'default'), '--owner', 'E'.repeat(40), 'fast-forward', 'heads/main', '--json']],
 ])('git acl %j with a closed stdout ends without a stack trace', async (args) => {
   const r = await withClosedStdout(args, path.resolve(CLI, '../../..'));
   expect(r.stderr).not.toMatch(/EPIPE|at .*\.js:\d+|Error/);
