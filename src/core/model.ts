@@ -61,6 +61,7 @@ export type DiagnosticCode =
   // files
   | 'ignored-file'
   | 'bad-key-file'
+  | 'unusable-key-file'
   | 'not-a-file'
   | 'bad-owner'
   | 'owner-key-missing'
@@ -100,7 +101,8 @@ export type DiagnosticCode =
   // warnings across rules
   | 'never-matches'
   | 'unknown-namespace'
-  | 'duplicate-rule';
+  | 'duplicate-rule'
+  | 'policy-branch-grant';
 
 /** One finding of the parser or linter. Printed as `file:line:col: severity: message`. */
 export interface Diagnostic {
