@@ -1,5 +1,5 @@
 /**
- * Who is pushing (SPEC §5), through real signed pushes: unsigned pushes,
+ * Who is pushing (docs/reference.md#identity), through real signed pushes: unsigned pushes,
  * unknown keys, self-registration and its abuses, nonces and broken
  * certificates fed to the installed hook.
  */
