@@ -6,10 +6,10 @@
  * or a decision can be logged, serialised to JSON or sent to a browser as is.
  */
 
-/** Operations on a ref, from one `old new ref` line of the hook's stdin (SPEC §4). */
+/** Operations on a ref, from one `old new ref` line of the hook's stdin (docs/reference.md#operations). */
 export type RefOp = 'create-branch' | 'create-tag' | 'fast-forward' | 'force' | 'delete';
 
-/** Operations on a tree entry inside a branch (SPEC §4). */
+/** Operations on a tree entry inside a branch (docs/reference.md#operations). */
 export type TreeOp =
   | 'create-directory'
   | 'create-file'
@@ -177,7 +177,7 @@ export interface RefOperation {
   op: RefOp;
   /** Full ref name, e.g. `refs/heads/main`. */
   ref: string;
-  /** True when the adapter could not decode the name as clean UTF-8 (see SPEC §4). */
+  /** True when the adapter could not decode the name as clean UTF-8 (see docs/reference.md#operations). */
   unsafeName?: boolean;
 }
 
@@ -188,7 +188,7 @@ export interface TreeOperation {
   branch: string;
   /** Relative to the branch root, `/`-separated, no leading or trailing slash. */
   path: string;
-  /** True when the path is not valid UTF-8 (decoded with U+FFFD) — SPEC §4. Control characters are detected by the core itself. */
+  /** True when the path is not valid UTF-8 (decoded with U+FFFD) (docs/reference.md#operations). Control characters are detected by the core itself. */
   unsafeName?: boolean;
 }
 

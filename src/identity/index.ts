@@ -1,4 +1,4 @@
-/** The identity adapter: who pushes, from the signed push certificate (SPEC §5). */
+/** The identity adapter: who pushes, from the signed push certificate (docs/reference.md#identity). */
 export * from './types.js';
 export { IdentityError, type IdentityErrorCode } from './errors.js';
 export { parsePushCert, parseRefUpdates, signedBytes } from './push-cert.js';

@@ -1,7 +1,7 @@
 /**
  * Judges one push: the operations it makes, against the policy as it was
  * before the push, plus the rules that protect the policy branch itself
- * (SPEC §6). Shared by the server hook and the client-side preview, so that
+ * (docs/reference.md#the-policy-branch-protects-itself). Shared by the server hook and the client-side preview, so that
  * both say exactly the same thing about the same push.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * Key registration (SPEC §5): the key files a push adds to the policy branch.
+ * Key registration (docs/reference.md#identity): the key files a push adds to the policy branch.
  * The hook verifies a certificate with them when no registered key does, and
  * `verifyLog` replays that exactly, so both take the list from here.
  */
