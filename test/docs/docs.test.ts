@@ -116,4 +116,22 @@ describe('the docs agree with each other and with the repository', () => {
     expect(pkg.scripts.prepare).toBeUndefined();
     expect(pkg.scripts.prepack).toBe('npm run build');
   });
+
+  test('the repository stands alone: no reference to a contract or notes that are not in it', () => {
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
+        const p = `${dir}/${e.name}`;
+        if (e.isDirectory()) walk(p);
+        else if (/\.(ts|mjs|js|md|conf|sh)$/.test(e.name) || dir === 'hooks') {
+          read(p).split('\n').forEach((line, i) => {
+            if (/\bSPEC(\.md)?\b(?!_)|\bFACTS\b|\.\.\/shared\b/.test(line)) found.push(`${p}:${i + 1}: ${line.trim()}`);
+          });
+        }
+      }
+    };
+    for (const d of ['src', 'test', 'docs', 'policies', 'examples', 'hooks', 'bench']) if (fs.existsSync(path.join(REPO_ROOT, d))) walk(d);
+    for (const f of ['README.md']) if (/\bSPEC\b|\bFACTS\b/.test(read(f))) found.push(f);
+    expect(found).toEqual([]);
+  });
 });
