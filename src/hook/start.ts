@@ -1,0 +1,216 @@
+/**
+ * The first code a git-acl hook's Node process runs (dist/hook/start.cjs, CommonJS: Node starts a CommonJS
+ * entry faster than an ES module). `node start.cjs pre-receive|post-receive` runs that hook; `node start.cjs
+ * warm` (from `git acl init`) only writes the code cache. The hook scripts in hooks/ call it.
+ *
+ * What it saves: a plain start (`node dist/hook/main.js`) resolves and compiles ~40 ES modules and openpgp's
+ * 1.2 MB on every push. Here the hooks come as one bundle (dist/hook/bundle.cjs) compiled through `vm.Script`
+ * with a V8 code cache: the bytecode V8 made on an earlier run, so this run skips most parsing and compiling.
+ *
+ * Never running stale code:
+ * - A cache file is named after the Node version, the CPU architecture and V8's cachedDataVersionTag (V8's
+ *   version, flags and CPU features), and starts with a header holding the SHA-256 of the exact bundle bytes it
+ *   was made from and of its own payload. Any difference (another bundle, a truncated or altered file) is a
+ *   miss: V8 itself only checks the source's length, so this check is what keeps an old bundle's bytecode out.
+ * - V8 then checks the payload against its own version and flags and may still reject it (`cachedDataRejected`):
+ *   also a miss. A miss compiles the bundle from source, exactly as without a cache, and writes a new cache at
+ *   exit (a temporary file renamed into place, so readers see an old file or a whole new one, never half).
+ * - A cache file is only read if it is owned by this user or root and writable by nobody else.
+ * - Where: `dist/hook/cache/` next to the bundle, else `<GIT_DIR>/git-acl/cache/` (the install may be read-only
+ *   to the user running the hook, e.g. a system-wide npm install). If neither can be written the hook runs from
+ *   source each time: slower, never wrong.
+ * - No bundle (or one V8 cannot compile): the plain ES-module hook, `dist/hook/main.js`. `GIT_ACL_HOOK_START`
+ *   selects a path on purpose: `plain` (ES modules), `bundle` (the bundle without any cache); the tests run the
+ *   same pushes through each and compare every line.
+ *
+ * Any failure here becomes the hook's one line (a rejected push for pre-receive, a warning for post-receive).
+ */
+import { createHash } from 'node:crypto';
+import { fstatSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cachedDataVersionTag } from 'node:v8';
+import { Script } from 'node:vm';
+
+type Which = 'pre-receive' | 'post-receive' | 'warm';
+type Bundle = { preReceive(): Promise<unknown>; postReceive(): Promise<unknown>; warm(): Promise<void> };
+
+const SELF = fileURLToPath(import.meta.url);
+const HERE = dirname(SELF);
+const ROOT = resolve(HERE, '../..');
+const BUNDLE = join(HERE, 'bundle.cjs');
+const PLAIN: Record<Exclude<Which, 'warm'>, string> = { 'pre-receive': join(HERE, 'main.js'), 'post-receive': join(HERE, 'post-receive.js') };
+
+const MAGIC = Buffer.from('git-acl v8cache\n', 'latin1');
+const HEADER = MAGIC.length + 32 + 4 + 32; // magic, sha256(bundle), payload length, sha256(payload)
+/** Far above a real cache (~2 MB): a bigger file is not one of ours. */
+const MAX_CACHE = 64 << 20;
+
+/** CommonJS's own wrapper, so the bundle sees `require`, `module` and friends as if Node had loaded it. */
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAP_TAIL = '\n})';
+
+/** The cache file's name: what V8's cache depends on besides the source. */
+export function cacheName(): string {
+  return `bundle-${process.version}-${process.arch}-${cachedDataVersionTag().toString(16)}.v8cache`;
+}
+
+/** Where caches are looked for and written, in order. */
+export function cacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs = [join(HERE, 'cache')];
+  if (env.GIT_DIR) dirs.push(resolve(env.GIT_DIR, 'git-acl', 'cache'));
+  return dirs;
+}
+
+function sha256(b: Uint8Array): Buffer {
+  return createHash('sha256').update(b).digest();
+}
+
+/** The payload of a valid cache file made from `bundleHash`, or null. Never throws. */
+export function readCache(file: string, bundleHash: Buffer): Buffer | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    const uid = process.getuid?.() ?? 0;
+    if (!st.isFile() || (st.uid !== uid && st.uid !== 0) || st.mode & 0o022 || st.size < HEADER || st.size > MAX_CACHE) return null;
+    const data = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < data.length) {
+      const n = readSync(fd, data, got, data.length - got, got);
+      if (n === 0) return null;
+      got += n;
+    }
+    let at = 0;
+    if (!data.subarray(at, (at += MAGIC.length)).equals(MAGIC)) return null;
+    if (!data.subarray(at, (at += 32)).equals(bundleHash)) return null;
+    const length = data.readUInt32LE(at);
+    at += 4;
+    const payloadHash = data.subarray(at, (at += 32));
+    const payload = data.subarray(HEADER);
+    if (payload.length !== length || !sha256(payload).equals(payloadHash)) return null;
+    return payload;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes a cache file atomically into the first directory that takes it; returns its path, or null. */
+export function writeCache(dirs: string[], name: string, bundleHash: Buffer, payload: Buffer): string | null {
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(payload.length);
+  const data = Buffer.concat([MAGIC, bundleHash, length, sha256(payload), payload]);
+  for (const dir of dirs) {
+    const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
+      renameSync(tmp, join(dir, name));
+      return join(dir, name);
+    } catch {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing was written there
+      }
+    }
+  }
+  return null;
+}
+
+interface Loaded {
+  bundle: Bundle;
+  /** Set when this run compiled from source and a cache should be written: call it at exit. */
+  produce?: () => string | null;
+}
+
+/** Compiles and runs the bundle's top level, with a cache when `useCache`; null when there is no usable bundle. */
+function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(BUNDLE);
+  } catch {
+    return null;
+  }
+  const source = WRAP_HEAD + bytes.toString('utf8') + WRAP_TAIL;
+  const bundleHash = useCache ? sha256(bytes) : undefined;
+  const name = useCache ? cacheName() : '';
+  const dirs = useCache ? cacheDirs() : [];
+  let cachedData: Buffer | undefined;
+  if (bundleHash && !forceMiss) {
+    for (const dir of dirs) {
+      cachedData = readCache(join(dir, name), bundleHash) ?? undefined;
+      if (cachedData) break;
+    }
+  }
+  let script: Script;
+  try {
+    script = new Script(source, { filename: BUNDLE, ...(cachedData ? { cachedData } : {}) });
+  } catch {
+    return null; // a bundle V8 cannot compile ran nothing: the plain path is still safe to take
+  }
+  const hit = cachedData !== undefined && !script.cachedDataRejected;
+  const mod = { exports: {} as Bundle };
+  const fn = script.runInThisContext() as (...a: unknown[]) => void;
+  fn.call(mod.exports, mod.exports, createRequire(BUNDLE), mod, BUNDLE, HERE);
+  const loaded: Loaded = { bundle: mod.exports };
+  if (bundleHash && !hit) loaded.produce = () => writeCache(dirs, name, bundleHash, script.createCachedData());
+  return loaded;
+}
+
+function fail(which: Which, reason: string): void {
+  const line = which === 'pre-receive' ? `git-acl: push rejected: ${reason}` : which === 'post-receive' ? `git-acl: warning: post-receive failed: ${reason}` : `git-acl: ${reason}`;
+  process.stderr.write(`${line.replace(/[\r\n]+/g, ' ')}\n`);
+  process.exitCode = which === 'post-receive' ? 0 : 1;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function start(which: Which): Promise<void> {
+  const mode = process.env.GIT_ACL_HOOK_START;
+  if (which === 'warm') {
+    const loaded = loadBundle(true, true);
+    if (!loaded) return fail(which, `no usable hook bundle at ${BUNDLE}; run npm run build`);
+    await loaded.bundle.warm();
+    process.stdout.write(`${JSON.stringify({ cache: loaded.produce?.() ?? null })}\n`);
+    return;
+  }
+  const loaded = mode === 'plain' ? null : loadBundle(mode !== 'bundle');
+  if (!loaded) {
+    try {
+      await import(pathToFileURL(PLAIN[which]).href);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      fail(which, code === 'ERR_MODULE_NOT_FOUND' ? `git-acl is not installed at ${ROOT}; run git acl init again` : `internal error: ${message(e)}`);
+    }
+    return;
+  }
+  if (loaded.produce) {
+    // Compiled from source: make sure what a push needs is in the cache (an early rejection would leave openpgp
+    // out of it for good), and write the cache when the hook exits. The hook's own exit paths all end there.
+    await loaded.bundle.warm().catch(() => undefined); // a module that fails to load fails where the hook needs it
+    const produce = loaded.produce;
+    process.once('exit', () => {
+      try {
+        produce();
+      } catch {
+        // A cache is only ever an optimisation: whatever happens here must not touch the hook's answer.
+      }
+    });
+  }
+  await (which === 'pre-receive' ? loaded.bundle.preReceive() : loaded.bundle.postReceive());
+}
+
+const which = process.argv[2] as Which;
+if (process.argv[1] === SELF || process.argv[1] === SELF.replace(/\.cjs$/, '')) {
+  if (which !== 'pre-receive' && which !== 'post-receive' && which !== 'warm') {
+    fail('warm', `usage: node ${SELF} pre-receive|post-receive|warm`);
+  } else {
+    start(which).catch((e: unknown) => fail(which, `internal error: ${message(e)}`));
+  }
+}
