@@ -107,13 +107,14 @@ describe('the same pushes through the plain start, the bundle and the bundle wit
 
 // ---------------------------------------------------------------- the cache
 
-const MAGIC = Buffer.from('git-acl v8cache\n', 'latin1');
+const MAGIC = Buffer.from('git-acl v8cache2', 'latin1');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
 
 /** A forge whose hooks belong to a private install; `push()` makes alice's next accepted change. */
 function cacheForge() {
   const install = privateInstall();
   const forge = Forge.create({ presets: ['shared-directory'], users: ['alice'], cli: path.join(install, 'dist/cli/main.js') });
+  delete forge.env.GIT_ACL_HOOK_START; // these tests are about the shipped start, whatever the suite runs through
   forge.setPolicy(Forge.presetFiles('shared-directory'));
   const owner = forge.clone(forge.owner);
   const base = owner.commitTree({ README: 'shared\n' });
@@ -155,12 +156,20 @@ function parseCache(file: string) {
   const data = fs.readFileSync(file);
   expect(data.subarray(0, MAGIC.length).equals(MAGIC)).toBe(true);
   const at = MAGIC.length;
-  return { bundleHash: data.subarray(at, at + 32), length: data.readUInt32LE(at + 32), payload: data.subarray(at + 68) };
+  return {
+    bundleHash: data.subarray(at, at + 32),
+    length: data.readUInt32LE(at + 32),
+    payloadHash: data.subarray(at + 36, at + 68),
+    full: data.readUInt32LE(at + 68) === 1,
+    payload: data.subarray(at + 72),
+  };
 }
-function writeCacheFile(file: string, bundleHash: Buffer, payload: Buffer): void {
+function writeCacheFile(file: string, bundleHash: Buffer, payload: Buffer, full: boolean): void {
   const len = Buffer.alloc(4);
   len.writeUInt32LE(payload.length);
-  fs.writeFileSync(file, Buffer.concat([MAGIC, bundleHash, len, sha256(payload), payload]));
+  const flags = Buffer.alloc(4);
+  flags.writeUInt32LE(full ? 1 : 0);
+  fs.writeFileSync(file, Buffer.concat([MAGIC, bundleHash, len, sha256(payload), flags, payload]));
 }
 
 describe('the code cache', () => {
@@ -170,19 +179,32 @@ describe('the code cache', () => {
   });
   afterAll(() => f?.forge.cleanup());
 
-  test('git acl init writes it next to the bundle, for this Node and this very bundle; pushes then use it as it is', () => {
+  test('git acl init writes it next to the bundle, for this Node and this very bundle; the first accepted push completes it, once', () => {
+    const init = f.forge.acl(['init', f.forge.bare, '--owner-key', path.join(f.forge.root, 'owner.asc')]);
+    expect(init.code).toBe(0);
     const [file, ...more] = f.caches(f.cacheDir);
     expect(more).toEqual([]);
+    expect(init.stdout).toContain(`hook code cache written: ${file}\n`);
     expect(path.basename(file!)).toMatch(new RegExp(`^bundle-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+\\.v8cache$`));
-    const { bundleHash, length, payload } = parseCache(file!);
-    expect(bundleHash.equals(sha256(fs.readFileSync(f.bundle)))).toBe(true);
-    expect(payload.length).toBe(length);
-    const before = fs.statSync(file!);
+    const warmed = parseCache(file!);
+    expect(warmed.bundleHash.equals(sha256(fs.readFileSync(f.bundle)))).toBe(true);
+    expect(warmed.payload.length).toBe(warmed.length);
+    // init can only load the modules: its cache lacks the judging code, and says so.
+    expect(warmed.full).toBe(false);
+    const stamp = (x: fs.Stats) => [x.ino, x.mtimeMs];
+    const s0 = fs.statSync(file!);
+    expect(f.rejected().remote[0]).toMatch(/^git-acl: push rejected for user /);
+    expect(stamp(fs.statSync(file!))).toEqual(stamp(s0));
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    const completed = parseCache(file!);
+    expect(completed.full).toBe(true);
+    expect(completed.payload.length).toBeGreaterThan(warmed.payload.length);
+    const s1 = fs.statSync(file!);
+    expect(stamp(s1)).not.toEqual(stamp(s0));
+    // From then on a hit is only read.
     expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
     expect(f.rejected().remote[0]).toMatch(/^git-acl: push rejected for user /);
-    const after = fs.statSync(file!);
-    // A hit is read, never rewritten.
-    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect(stamp(fs.statSync(file!))).toEqual(stamp(s1));
     expect(f.caches(f.repoCacheDir)).toEqual([]);
   });
 
@@ -199,7 +221,7 @@ describe('the code cache', () => {
       const { bundleHash, payload } = parseCache(file);
       const other = Buffer.from(payload);
       for (let i = 4; i < 12; i++) other[i] ^= 0x5a; // V8's own header: its version hash and the source hash
-      writeCacheFile(file, bundleHash, other);
+      writeCacheFile(file, bundleHash, other, true);
     }],
     ['writable by others', (file: string) => fs.chmodSync(file, 0o666)],
   ])('a cache file %s is not used: the push is judged from source and a good cache replaces it', (_, spoil) => {
@@ -215,6 +237,7 @@ describe('the code cache', () => {
     expect(remade.bundleHash.equals(parseCache(path.join(file!)).bundleHash)).toBe(true);
     expect(remade.bundleHash.equals(good.subarray(MAGIC.length, MAGIC.length + 32))).toBe(true);
     expect(remade.payload.length).toBe(remade.length);
+    expect(remade.full).toBe(true);
     expect(sha256(remade.payload).equals(fs.readFileSync(file!).subarray(MAGIC.length + 36, MAGIC.length + 68))).toBe(true);
   });
 
@@ -243,6 +266,7 @@ describe('the code cache', () => {
   });
 
   test('a cache file named for another Node version or another bundle is left alone', () => {
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] }); // a FULL cache, whatever the test before left
     const [file] = f.caches(f.cacheDir);
     const foreign = path.join(f.cacheDir, path.basename(file!).replace(process.version, 'v19.0.0'));
     fs.writeFileSync(foreign, 'not a cache');
