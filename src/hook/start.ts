@@ -8,9 +8,11 @@
  * with a V8 code cache: the bytecode V8 made on an earlier run, so this run skips most parsing and compiling.
  *
  * Never running stale code:
- * - A cache file is named after the Node version, the CPU architecture and V8's cachedDataVersionTag (V8's
- *   version, flags and CPU features), and starts with a header holding the SHA-256 of the exact bundle bytes it
- *   was made from and of its own payload. Any difference (another bundle, a truncated or altered file) is a
+ * - A cache file is named after the Node version, the CPU architecture and the options Node was started with
+ *   (its command line and NODE_OPTIONS: what changes V8's flags), so runs that V8 would refuse each other's cache
+ *   do not take turns rewriting one file. (V8's cachedDataVersionTag says the same, but needs node:v8 loaded at
+ *   every start; V8 still checks the flags itself.) It starts with a header holding the SHA-256 of the exact bundle bytes it was made
+ *   from and of its own payload. Any difference (another bundle, a truncated or altered file) is a
  *   miss: V8 itself only checks the source's length, so this check is what keeps an old bundle's bytecode out.
  * - V8 then checks the payload against its own version and flags and may still reject it (`cachedDataRejected`):
  *   also a miss. A miss compiles the bundle from source, exactly as without a cache, and writes a new cache at
@@ -30,11 +32,10 @@
  * Any failure here becomes the hook's one line (a rejected push for pre-receive, a warning for post-receive).
  */
 import { createHash } from 'node:crypto';
-import { fstatSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cachedDataVersionTag } from 'node:v8';
 import { Script } from 'node:vm';
 
 type Which = 'pre-receive' | 'post-receive' | 'warm';
@@ -62,8 +63,27 @@ const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {
 const WRAP_TAIL = '\n})';
 
 /** The cache file's name: what V8's cache depends on besides the source. */
-export function cacheName(): string {
-  return `bundle-${process.version}-${process.arch}-${cachedDataVersionTag().toString(16)}.v8cache`;
+export function cacheName(env: NodeJS.ProcessEnv = process.env): string {
+  const options = createHash('sha256').update(JSON.stringify([process.execArgv, env.NODE_OPTIONS ?? ''])).digest('hex').slice(0, 8);
+  return `bundle-${process.version}-${process.arch}-${options}.v8cache`;
+}
+
+/**
+ * The name this user reads and writes in a directory where the shared name belongs to another user (a
+ * repository pushed to by several accounts): each keeps its own file instead of replacing the other's.
+ */
+function ownName(name: string): string {
+  return name.replace(/\.v8cache$/, `.u${process.getuid?.() ?? 0}.v8cache`);
+}
+
+/** A cache file made by another user than this one or root: never read, never replaced. */
+function foreign(file: string): boolean {
+  try {
+    const uid = lstatSync(file).uid;
+    return uid !== (process.getuid?.() ?? 0) && uid !== 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Where caches are looked for and written, in order. */
@@ -123,11 +143,12 @@ export function writeCache(dirs: string[], name: string, bundleHash: Buffer, pay
   const data = Buffer.concat([MAGIC, bundleHash, length, sha256(payload), flags, payload]);
   for (const dir of dirs) {
     const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const target = foreign(join(dir, name)) ? join(dir, ownName(name)) : join(dir, name);
     try {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
-      renameSync(tmp, join(dir, name));
-      return join(dir, name);
+      renameSync(tmp, target);
+      return target;
     } catch {
       try {
         rmSync(tmp, { force: true });
@@ -162,7 +183,7 @@ function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
   let cache: CacheFile | null = null;
   if (bundleHash && !forceMiss) {
     for (const dir of dirs) {
-      cache = readCache(join(dir, name), bundleHash);
+      cache = readCache(join(dir, name), bundleHash) ?? (foreign(join(dir, name)) ? readCache(join(dir, ownName(name)), bundleHash) : null);
       if (cache) break;
     }
   }

@@ -277,6 +277,26 @@ describe('the code cache', () => {
     fs.rmSync(foreign);
   });
 
+  test.skipIf(process.getuid?.() !== 0)('a cache file of another user is neither read nor replaced: this user keeps one of their own', () => {
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    const [file, ...more] = f.caches(f.cacheDir);
+    expect(more).toEqual([]);
+    const theirs = fs.readFileSync(file!);
+    fs.chownSync(file!, 54321, 54321);
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    const mine = file!.replace(/\.v8cache$/, `.u${process.getuid!()}.v8cache`);
+    expect(f.caches(f.cacheDir).sort()).toEqual([file!, mine].sort());
+    expect(fs.statSync(file!).uid).toBe(54321);
+    expect(fs.readFileSync(file!).equals(theirs)).toBe(true);
+    expect(parseCache(mine).full).toBe(true);
+    const s0 = fs.statSync(mine);
+    expect(f.rejected().remote[0]).toMatch(/^git-acl: push rejected for user /);
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    expect([fs.statSync(mine).ino, fs.statSync(mine).mtimeMs]).toEqual([s0.ino, s0.mtimeMs]);
+    fs.rmSync(file!);
+    fs.renameSync(mine, file!);
+  });
+
   test('an install the hook cannot write to: the cache goes to the repository; neither writable: no cache, same verdicts', () => {
     fs.rmSync(f.cacheDir, { recursive: true, force: true });
     // A file where the directory would be stops any user, root included, from writing there.
@@ -401,5 +421,32 @@ describe('whatever happens to the hook process, the pusher reads one line and no
       fs.rmSync(hook, { recursive: true });
       fs.renameSync(moved, hook);
     }
+  });
+
+  test('post-receive, when its shell fast path cannot log the push and its Node dies: one warning line', () => {
+    const owner = f.forge.clone(f.forge.owner);
+    const c1 = owner.commitTree({ 'p1.txt': '1\n' }, [], 'p1');
+    const c2 = owner.commitTree({ 'p2.txt': '2\n' }, [], 'p2');
+    // A stale lock file makes git fail the second update after pre-receive accepted both: post-receive must
+    // then log what git applied, which only git-acl's Node process does.
+    const lockFile = path.join(f.forge.bare, 'refs/heads/p2.lock');
+    fs.writeFileSync(lockFile, '');
+    const kill = path.join(f.install, 'kill-post-receive.cjs');
+    fs.writeFileSync(kill, "if (process.argv[2] === 'post-receive') process.kill(process.pid, 'SIGKILL');\n");
+    f.forge.env.NODE_OPTIONS = `--require=${kill}`;
+    let r: PushResult;
+    try {
+      r = owner.push(`${c1}:refs/heads/p1`, `${c2}:refs/heads/p2`);
+    } finally {
+      delete f.forge.env.NODE_OPTIONS;
+      fs.rmSync(lockFile);
+    }
+    expect(f.forge.ref('refs/heads/p1')).toBe(c1);
+    expect(f.forge.ref('refs/heads/p2')).toBe(null);
+    // (git's own lines about the stale lock come first.)
+    expect(r.remote.filter((l) => !/^(error: cannot lock ref|Another git process|an editor opened|are terminated|may have crashed|remove the file)/.test(l))).toEqual([
+      'git-acl: warning: post-receive failed (node exited with status 137); the push log was not updated',
+    ]);
+    expect(r.stderr).not.toMatch(/node:internal|at .*\.js:\d+|Killed/);
   });
 });
