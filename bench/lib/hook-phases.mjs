@@ -142,15 +142,15 @@ if (process.argv[2] === '--child') {
 }
 
 /**
- * Runs the hook's entry (dist/hook/main.js) once under `node --cpu-prof` with
- * the given push environment and stdin, and sums the profile's self time by
- * area (openpgp, re2js, dist/<dir>, node internals, GC, idle = waiting on git
- * children or I/O) and by function (top `top`).
+ * Runs one replay (as replayPhases does) under `node --cpu-prof` with the given push environment and stdin,
+ * and sums the profile's self time by area (openpgp, re2js, dist/<dir>, node internals, GC, idle = waiting on
+ * git children or I/O) and by function (top `top`). A replay, not the hook itself: the hook would refuse the
+ * landed push's certificate again (the push log has it), before the work worth profiling.
  */
-export function profileHook({ gitDir, env, stdin, hookEntry, outDir, top = 15 }) {
+export function profileReplay({ gitDir, env, stdin, outDir, top = 15 }) {
   fs.mkdirSync(outDir, { recursive: true });
-  const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${outDir}`, hookEntry], { cwd: gitDir, env, input: stdin });
-  if (r.status !== 0) throw new Error(`profiled hook exited ${r.status}: ${r.stderr}`);
+  const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${outDir}`, SELF, '--child'], { cwd: gitDir, env, input: stdin, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`profiled replay exited ${r.status}: ${r.stderr}`);
   const file = fs.readdirSync(outDir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
   const prof = JSON.parse(fs.readFileSync(`${outDir}/${file}`, 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));

@@ -76,8 +76,17 @@ export function literalFor(info: PatternInfo, userId: string): string | undefine
   return info.literal?.join(userId);
 }
 
+/** A pattern compiled for matching names: only ever asked yes or no (`testExact`). */
 export function compileSource(source: string): RE2JS {
-  return RE2JS.compile(source);
+  const re = RE2JS.compile(source);
+  // re2js answers testExact with its one-pass engine whenever a pattern qualifies (most rules do), which
+  // allocates a capture array and steps a capture machine through every name; for the other patterns (unions
+  // among them) it uses its DFA, which answers the same yes-or-no question 3-4x faster on a push's paths, and
+  // falls back by itself to its backtracker or NFA when the DFA gives up. Without the one-pass program every
+  // pattern takes that route: same answers (one regular expression, RE2's own engines), less time per name.
+  const engine = (re as unknown as { re2Input?: { onepass?: unknown } }).re2Input;
+  if (engine !== undefined && engine !== null && 'onepass' in engine) engine.onepass = null;
+  return re;
 }
 
 function cleanEngineMessage(msg: string): string {

@@ -17,9 +17,15 @@ async function readStdin(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+/** hooks/pre-receive runs this process as a child of its shell and names the receive-pack (git's pid for the push log). */
+function receivePack(): number {
+  const named = Number(process.env.GIT_ACL_RECEIVE_PACK);
+  return Number.isInteger(named) && named > 0 ? named : process.ppid;
+}
+
 async function main(): Promise<number> {
   try {
-    const result = await runPreReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: await readStdin() });
+    const result = await runPreReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: await readStdin(), receivePackPid: receivePack() });
     if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');
     return result.accepted ? ACCEPT : REJECT;
   } catch (e) {

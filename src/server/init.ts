@@ -15,7 +15,7 @@ import { ZERO_OID } from '../git/objects.js';
 import { keyFilePath } from '../core/ids.js';
 import { OWNER_FILE } from '../core/owner.js';
 import { POLICIES_DIR } from '../package-root.js';
-import { installHook } from './hook-template.js';
+import { installHook, warmHookCache } from './hook-template.js';
 import { openBareRepo, readOwnerKey } from './setup-common.js';
 
 export interface InitOptions {
@@ -105,6 +105,7 @@ export async function init(opts: InitOptions): Promise<InitResult> {
     if (e instanceof LogSetupError) throw new InitError(e.message);
     throw e;
   }
+  changes.push(warmHookCache(gitDir));
   return { owner, changes };
 }
 

@@ -43,12 +43,13 @@ describe('a fresh bare repository', () => {
       `created refs/heads/apps/access-control (default; keys/${O}.asc, owner)`,
       `installed ${repo}/hooks/post-receive`,
       'started the push log refs/heads/apps/push-log (1 ref recorded as the starting state)',
+      expect.stringMatching(new RegExp(`^hook code cache written: ${REPO_ROOT}/dist/hook/cache/bundle-v[0-9.]+-[a-z0-9]+-[0-9a-f]+\\.v8cache$`)),
       `owner: ${O}`,
       '',
     ]);
     const hook = fs.readFileSync(path.join(repo, 'hooks/pre-receive'), 'utf8');
     // Absolute paths: the hook works whatever the server's PATH or working directory.
-    expect(hook).toContain(`exec '${process.execPath}' '${path.join(REPO_ROOT, 'dist/hook/main.js')}'`);
+    expect(hook).toContain(`node='${process.execPath}'\nstart='${path.join(REPO_ROOT, 'dist/hook/start.cjs')}'\n`);
     expect(fs.statSync(path.join(repo, 'hooks/pre-receive')).mode & 0o111).toBe(0o111);
     expect(git(repo, ['config', 'receive.certNonceSeed'])).toMatch(/^[0-9a-f]{64}$/);
     expect(git(repo, ['config', 'acl.owner'])).toBe(O);
@@ -59,7 +60,7 @@ describe('a fresh bare repository', () => {
       'refs/owner.conf',
     ]);
     expect(git(repo, ['show', 'refs/heads/apps/access-control:owner'])).toBe(O);
-    expect(fs.readFileSync(path.join(repo, 'hooks/post-receive'), 'utf8')).toContain(`'${path.join(REPO_ROOT, 'dist/hook/post-receive.js')}'`);
+    expect(fs.readFileSync(path.join(repo, 'hooks/post-receive'), 'utf8')).toContain(`'${process.execPath}' '${path.join(REPO_ROOT, 'dist/hook/start.cjs')}' post-receive`);
     expect(git(repo, ['show', 'refs/heads/apps/push-log:refs'])).toBe(`${git(repo, ['rev-parse', 'refs/heads/apps/access-control'])} refs/heads/apps/access-control`);
     expect(git(repo, ['show', `refs/heads/apps/access-control:keys/${O}.asc`])).toBe(forge.owner.key.publicArmored.trim());
   });
@@ -97,6 +98,7 @@ describe('running init again', () => {
       'presets not applied (shared-directory): the policy branch exists; push their files from policies/ as the owner instead',
       `hook ${repo}/hooks/post-receive already installed`,
       'push log refs/heads/apps/push-log exists; left unchanged',
+      expect.stringMatching(/^hook code cache written: /),
       `owner: ${forge.owner.id}`,
       '',
     ]);

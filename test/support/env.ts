@@ -93,6 +93,9 @@ export function ensureBuilt(): void {
     const started = Date.now();
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', REPO_ROOT], { encoding: 'utf8' });
     if (!fs.existsSync(CLI)) throw new Error(`build failed, no ${CLI}:\n${r.stdout}${r.stderr}`);
+    // The hooks start from a bundle of dist/ (scripts/bundle.mjs): a stale one would test old code.
+    const b = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/bundle.mjs')], { encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`bundling the hooks failed:\n${b.stdout}${b.stderr}`);
     fs.writeFileSync(stamp, '');
     fs.utimesSync(stamp, new Date(started), new Date(started));
   } finally {

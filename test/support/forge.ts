@@ -154,13 +154,21 @@ export class Forge {
       GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z',
       GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z',
       NO_COLOR: '1',
+      // `GIT_ACL_TEST_HOOK_START=plain npm test` runs every push through the hooks' plain ES-module start
+      // (`bundle`: the bundle without its code cache) instead of the shipped one; see test/e2e/hook-start.test.ts.
+      ...(process.env.GIT_ACL_TEST_HOOK_START ? { GIT_ACL_HOOK_START: process.env.GIT_ACL_TEST_HOOK_START } : {}),
     };
     fs.writeFileSync(path.join(this.root, '.gitconfig'), '[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n');
   }
 
   /** Creates the bare repository, the owner's key, and runs `git acl init` through the real binary. */
-  static create(opts: { presets?: string[]; users?: string[] } = {}): Forge {
+  /** The git-acl binary this forge runs (`init` names its install in the hooks). */
+  cli = CLI;
+
+  /** `cli`: another install of git-acl than this worktree's (a copy, see hook-start.test.ts). */
+  static create(opts: { presets?: string[]; users?: string[]; cli?: string } = {}): Forge {
     const forge = new Forge();
+    if (opts.cli) forge.cli = opts.cli;
     forge.owner = forge.addUser('owner');
     for (const u of opts.users ?? []) forge.addUser(u);
     forge.sh('git', ['init', '-q', '--bare', forge.bare]);
@@ -235,7 +243,7 @@ export class Forge {
 
   /** Runs the real `git-acl` binary. */
   acl(args: string[], opts: { cwd?: string; input?: string } = {}): RunResult {
-    return run(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? this.root, env: this.env, input: opts.input });
+    return run(process.execPath, [this.cli, ...args], { cwd: opts.cwd ?? this.root, env: this.env, input: opts.input });
   }
 
   /** Runs a git command against the server repository. */

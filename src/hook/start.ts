@@ -1,0 +1,263 @@
+/**
+ * The first code a git-acl hook's Node process runs (dist/hook/start.cjs, CommonJS: Node starts a CommonJS
+ * entry faster than an ES module). `node start.cjs pre-receive|post-receive` runs that hook; `node start.cjs
+ * warm` (from `git acl init`) only writes the code cache. The hook scripts in hooks/ call it.
+ *
+ * What it saves: a plain start (`node dist/hook/main.js`) resolves and compiles ~40 ES modules and openpgp's
+ * 1.2 MB on every push. Here the hooks come as one bundle (dist/hook/bundle.cjs) compiled through `vm.Script`
+ * with a V8 code cache: the bytecode V8 made on an earlier run, so this run skips most parsing and compiling.
+ *
+ * Never running stale code:
+ * - A cache file is named after the Node version, the CPU architecture and the options Node was started with
+ *   (its command line and NODE_OPTIONS: what changes V8's flags), so runs that V8 would refuse each other's cache
+ *   do not take turns rewriting one file. (V8's cachedDataVersionTag says the same, but needs node:v8 loaded at
+ *   every start; V8 still checks the flags itself.) It starts with a header holding the SHA-256 of the exact bundle bytes it was made
+ *   from and of its own payload. Any difference (another bundle, a truncated or altered file) is a
+ *   miss: V8 itself only checks the source's length, so this check is what keeps an old bundle's bytecode out.
+ * - V8 then checks the payload against its own version and flags and may still reject it (`cachedDataRejected`):
+ *   also a miss. A miss compiles the bundle from source, exactly as without a cache, and writes a new cache at
+ *   exit (a temporary file renamed into place, so readers see an old file or a whole new one, never half).
+ * - What a cache holds: V8 caches the functions compiled when the cache is made, so a cache made after a push
+ *   was judged to the end also holds the judging code (policy, signature, diff, rules), which would otherwise be
+ *   compiled on every push: ~35 ms of CPU at 10 files. `git acl init` can only warm the modules, so its cache is
+ *   marked not FULL, and so is one written after a rejected push; the first accepted push replaces it, once.
+ * - A cache file is only read if it is owned by this user or root and writable by nobody else.
+ * - Where: `dist/hook/cache/` next to the bundle, else `<GIT_DIR>/git-acl/cache/` (the install may be read-only
+ *   to the user running the hook, e.g. a system-wide npm install). If neither can be written the hook runs from
+ *   source each time: slower, never wrong.
+ * - No bundle (or one V8 cannot compile): the plain ES-module hook, `dist/hook/main.js`. `GIT_ACL_HOOK_START`
+ *   selects a path on purpose: `plain` (ES modules), `bundle` (the bundle without any cache); the tests run the
+ *   same pushes through each and compare every line.
+ *
+ * Any failure here becomes the hook's one line (a rejected push for pre-receive, a warning for post-receive).
+ */
+import { createHash } from 'node:crypto';
+import { fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+type Which = 'pre-receive' | 'post-receive' | 'warm';
+type Bundle = { preReceive(): Promise<unknown>; postReceive(): Promise<unknown>; warm(): Promise<void> };
+
+const SELF = fileURLToPath(import.meta.url);
+const HERE = dirname(SELF);
+const ROOT = resolve(HERE, '../..');
+const BUNDLE = join(HERE, 'bundle.cjs');
+const PLAIN: Record<Exclude<Which, 'warm'>, string> = { 'pre-receive': join(HERE, 'main.js'), 'post-receive': join(HERE, 'post-receive.js') };
+
+const MAGIC = Buffer.from('git-acl v8cache2', 'latin1');
+const HEADER = MAGIC.length + 32 + 4 + 32 + 4; // magic, sha256(bundle), payload length, sha256(payload), flags
+/**
+ * Flag: made after a push was judged to the end (an accepted pre-receive), so it holds the compiled code of
+ * everything a push runs. A cache without it (written by `git acl init`, or after a rejection) holds the
+ * modules but not the judging code that compiles lazily: the next accepted push replaces it, once.
+ */
+const FULL = 1;
+/** Far above a real cache (~2 MB): a bigger file is not one of ours. */
+const MAX_CACHE = 64 << 20;
+
+/** CommonJS's own wrapper, so the bundle sees `require`, `module` and friends as if Node had loaded it. */
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAP_TAIL = '\n})';
+
+/** The cache file's name: what V8's cache depends on besides the source. */
+export function cacheName(env: NodeJS.ProcessEnv = process.env): string {
+  const options = createHash('sha256').update(JSON.stringify([process.execArgv, env.NODE_OPTIONS ?? ''])).digest('hex').slice(0, 8);
+  return `bundle-${process.version}-${process.arch}-${options}.v8cache`;
+}
+
+/**
+ * The name this user reads and writes in a directory where the shared name belongs to another user (a
+ * repository pushed to by several accounts): each keeps its own file instead of replacing the other's.
+ */
+function ownName(name: string): string {
+  return name.replace(/\.v8cache$/, `.u${process.getuid?.() ?? 0}.v8cache`);
+}
+
+/** A cache file made by another user than this one or root: never read, never replaced. */
+function foreign(file: string): boolean {
+  try {
+    const uid = lstatSync(file).uid;
+    return uid !== (process.getuid?.() ?? 0) && uid !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Where caches are looked for and written, in order. */
+export function cacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs = [join(HERE, 'cache')];
+  if (env.GIT_DIR) dirs.push(resolve(env.GIT_DIR, 'git-acl', 'cache'));
+  return dirs;
+}
+
+function sha256(b: Uint8Array): Buffer {
+  return createHash('sha256').update(b).digest();
+}
+
+export interface CacheFile {
+  payload: Buffer;
+  full: boolean;
+}
+
+/** A valid cache file made from `bundleHash`, or null. Never throws. */
+export function readCache(file: string, bundleHash: Buffer): CacheFile | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    const uid = process.getuid?.() ?? 0;
+    if (!st.isFile() || (st.uid !== uid && st.uid !== 0) || st.mode & 0o022 || st.size < HEADER || st.size > MAX_CACHE) return null;
+    const data = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < data.length) {
+      const n = readSync(fd, data, got, data.length - got, got);
+      if (n === 0) return null;
+      got += n;
+    }
+    let at = 0;
+    if (!data.subarray(at, (at += MAGIC.length)).equals(MAGIC)) return null;
+    if (!data.subarray(at, (at += 32)).equals(bundleHash)) return null;
+    const length = data.readUInt32LE(at);
+    at += 4;
+    const payloadHash = data.subarray(at, (at += 32));
+    const flags = data.readUInt32LE(at);
+    const payload = data.subarray(HEADER);
+    if (payload.length !== length || !sha256(payload).equals(payloadHash)) return null;
+    return { payload, full: (flags & FULL) !== 0 };
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes a cache file atomically into the first directory that takes it; returns its path, or null. */
+export function writeCache(dirs: string[], name: string, bundleHash: Buffer, payload: Buffer, full: boolean): string | null {
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(payload.length);
+  const flags = Buffer.alloc(4);
+  flags.writeUInt32LE(full ? FULL : 0);
+  const data = Buffer.concat([MAGIC, bundleHash, length, sha256(payload), flags, payload]);
+  for (const dir of dirs) {
+    const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const target = foreign(join(dir, name)) ? join(dir, ownName(name)) : join(dir, name);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
+      renameSync(tmp, target);
+      return target;
+    } catch {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing was written there
+      }
+    }
+  }
+  return null;
+}
+
+interface Loaded {
+  bundle: Bundle;
+  /** True when no cache was used: this run compiles everything from source. */
+  miss: boolean;
+  /** Set when a cache should be written at exit (a miss, or a cache that is not FULL). */
+  produce?: (full: boolean) => string | null;
+}
+
+/** Compiles and runs the bundle's top level, with a cache when `useCache`; null when there is no usable bundle. */
+function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(BUNDLE);
+  } catch {
+    return null;
+  }
+  const source = WRAP_HEAD + bytes.toString('utf8') + WRAP_TAIL;
+  const bundleHash = useCache ? sha256(bytes) : undefined;
+  const name = useCache ? cacheName() : '';
+  const dirs = useCache ? cacheDirs() : [];
+  let cache: CacheFile | null = null;
+  if (bundleHash && !forceMiss) {
+    for (const dir of dirs) {
+      cache = readCache(join(dir, name), bundleHash) ?? (foreign(join(dir, name)) ? readCache(join(dir, ownName(name)), bundleHash) : null);
+      if (cache) break;
+    }
+  }
+  const cachedData = cache?.payload;
+  let script: Script;
+  try {
+    script = new Script(source, { filename: BUNDLE, ...(cachedData ? { cachedData } : {}) });
+  } catch {
+    return null; // a bundle V8 cannot compile ran nothing: the plain path is still safe to take
+  }
+  const hit = cachedData !== undefined && !script.cachedDataRejected;
+  const mod = { exports: {} as Bundle };
+  const fn = script.runInThisContext() as (...a: unknown[]) => void;
+  fn.call(mod.exports, mod.exports, createRequire(BUNDLE), mod, BUNDLE, HERE);
+  const loaded: Loaded = { bundle: mod.exports, miss: !hit };
+  if (bundleHash && !(hit && cache?.full)) loaded.produce = (full) => writeCache(dirs, name, bundleHash, script.createCachedData(), full);
+  return loaded;
+}
+
+function fail(which: Which, reason: string): void {
+  const line = which === 'pre-receive' ? `git-acl: push rejected: ${reason}` : which === 'post-receive' ? `git-acl: warning: post-receive failed: ${reason}` : `git-acl: ${reason}`;
+  process.stderr.write(`${line.replace(/[\r\n]+/g, ' ')}\n`);
+  process.exitCode = which === 'post-receive' ? 0 : 1;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function start(which: Which): Promise<void> {
+  const mode = process.env.GIT_ACL_HOOK_START;
+  if (which === 'warm') {
+    const loaded = loadBundle(true, true);
+    if (!loaded) return fail(which, `no usable hook bundle at ${BUNDLE}; run npm run build`);
+    await loaded.bundle.warm();
+    process.stdout.write(`${JSON.stringify({ cache: loaded.produce?.(false) ?? null })}\n`);
+    return;
+  }
+  const loaded = mode === 'plain' ? null : loadBundle(mode !== 'bundle');
+  if (!loaded) {
+    try {
+      await import(pathToFileURL(PLAIN[which]).href);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      fail(which, code === 'ERR_MODULE_NOT_FOUND' ? `git-acl is not installed at ${ROOT}; run git acl init again` : `internal error: ${message(e)}`);
+    }
+    return;
+  }
+  if (loaded.produce) {
+    // Compiled from source: load what a push needs first, so that even a cache written after an early rejection
+    // holds openpgp's code.
+    if (loaded.miss) await loaded.bundle.warm().catch(() => undefined); // a module that fails to load fails where the hook needs it
+    const produce = loaded.produce;
+    const miss = loaded.miss;
+    // The hook's own exit paths all end here. A push accepted by pre-receive ran everything a push runs: its cache
+    // is FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is.
+    process.once('exit', (code) => {
+      const full = which === 'pre-receive' && code === 0;
+      if (!full && !miss) return;
+      try {
+        produce(full);
+      } catch {
+        // A cache is only ever an optimisation: whatever happens here must not touch the hook's answer.
+      }
+    });
+  }
+  await (which === 'pre-receive' ? loaded.bundle.preReceive() : loaded.bundle.postReceive());
+}
+
+const which = process.argv[2] as Which;
+if (process.argv[1] === SELF || process.argv[1] === SELF.replace(/\.cjs$/, '')) {
+  if (which !== 'pre-receive' && which !== 'post-receive' && which !== 'warm') {
+    fail('warm', `usage: node ${SELF} pre-receive|post-receive|warm`);
+  } else {
+    start(which).catch((e: unknown) => fail(which, `internal error: ${message(e)}`));
+  }
+}
