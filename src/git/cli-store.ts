@@ -5,7 +5,9 @@
  *   `git cat-file --batch`, for contents and types alike: one process less to
  *   start on every push (types are asked of commits and tags, which are small).
  * - `diffTrees` runs `git diff-tree -r -t -z --no-renames --full-index` (parsed in raw-diff.ts).
- * - `isAncestor` runs `git merge-base --is-ancestor` (exit 1 = false).
+ * - `isAncestor` reads the descendant's parents as git does (headers.ts) and
+ *   runs `git merge-base --is-ancestor` (exit 1 = false) only when the
+ *   ancestor is not one of them.
  * - `resolveRef` runs `git for-each-ref` and keeps the exact full ref name only.
  *
  * Every child runs with `GIT_DIR` set and otherwise the caller's environment,
@@ -19,7 +21,7 @@
  * Any failure throws a GitError (errors.ts) with a one-line message naming the object or ref.
  */
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { EMPTY_TREE_OID, assertOid, parseCommitParents, parseCommitTree, parseTagTarget, parseTreeObject } from './objects.js';
+import { EMPTY_TREE_OID, assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
 import { assertRefName } from './names.js';
 import { BatchProcess } from './cat-file.js';
 import { parseRawDiff } from './raw-diff.js';
@@ -102,17 +104,17 @@ export class CliStore implements ObjectStore {
     let type = await this.readType(cur);
     for (let depth = 0; type === 'tag'; depth++) {
       if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
-      const obj = await this.readObject(cur, 'tag');
-      const target = parseTagTarget(obj, cur);
-      cur = target.oid;
-      type = await this.readType(cur);
+      const tag = readTagHeader(await this.readObject(cur, 'tag'), cur);
+      type = await this.readType(tag.object);
+      assertTagTargetType(cur, tag, type);
+      cur = tag.object;
     }
     return { oid: cur, type };
   }
 
   async commitTree(commitOid: string): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return parseCommitTree(await this.readObject(commitOid, 'commit'), commitOid);
+    return readCommitHeader(await this.readObject(commitOid, 'commit'), commitOid).tree;
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
@@ -146,7 +148,8 @@ export class CliStore implements ObjectStore {
       return true;
     }
     // The usual push adds commits on top of the old tip: a parent check in-process saves starting merge-base.
-    const parents = parseCommitParents(await this.readObject(descendant, 'commit'));
+    // The parents are the ones git reads (headers.ts); a shortcut that read them differently would decide ancestry for git.
+    const { parents } = readCommitHeader(await this.readObject(descendant, 'commit'), descendant);
     if (parents.includes(ancestor)) return true;
     const args = ['merge-base', '--is-ancestor', ancestor, descendant];
     const r = await this.run(args);

@@ -13,14 +13,17 @@
  * - Refs are read from the files themselves (loose ref, then packed-refs),
  *   exact names only: isomorphic-git's resolveRef would also try
  *   `refs/<name>`, `refs/heads/<name>`, ... when the name is missing.
+ * - Commit and tag headers are read with headers.ts, as git reads them; ancestry
+ *   is a walk over those parents (not isomorphic-git's isDescendent).
  * - Replace refs and grafts are not honoured (neither does the git store:
- *   it runs with GIT_NO_REPLACE_OBJECTS=1).
+ *   it runs with GIT_NO_REPLACE_OBJECTS=1, and the hook refuses to judge in a
+ *   repository with grafts or a shallow file, repo-state.ts).
  *
  * This file imports nothing from Node: pass the fs (see node-fs.ts for Node).
  */
-import { isDescendent, readObject } from 'isomorphic-git';
+import { readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { assertOid, parseCommitTree, parseTagTarget, parseTreeObject, parseTreeRaw, type RawTreeEntry } from './objects.js';
+import { assertOid, assertTagTargetType, parseTreeObject, parseTreeRaw, readCommitHeader, readTagHeader, type RawTreeEntry } from './objects.js';
 import { assertRefName, decodeKey, sortChanges, type KeyedChange } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTypeError } from './errors.js';
@@ -105,15 +108,17 @@ export class IsoStore implements ObjectStore {
     let obj = await this.read(cur);
     for (let depth = 0; obj.type === 'tag'; depth++) {
       if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
-      cur = parseTagTarget(obj.content, cur).oid;
-      obj = await this.read(cur);
+      const tag = readTagHeader(obj.content, cur);
+      obj = await this.read(tag.object);
+      assertTagTargetType(cur, tag, obj.type);
+      cur = tag.object;
     }
     return { oid: cur, type: obj.type };
   }
 
   async commitTree(commitOid: string): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return parseCommitTree(await this.readAs(commitOid, 'commit'), commitOid);
+    return readCommitHeader(await this.readAs(commitOid, 'commit'), commitOid).tree;
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
@@ -142,11 +147,25 @@ export class IsoStore implements ObjectStore {
       if (t !== 'commit') throw new ObjectTypeError(oid, t, 'commit');
     }
     if (ancestor === descendant) return true;
-    try {
-      return await isDescendent({ fs: await this.fs(), gitdir: this.gitdir, oid: descendant, ancestor, depth: -1, cache: this.cache });
-    } catch (e) {
-      throw new GitError('read-failed', `cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${oneLine(errorMessage(e))}`, { cause: e });
+    // A walk of our own rather than isomorphic-git's isDescendent: its commit parser reads parents by position
+    // and reads commits git cannot; headers.ts reads them exactly as git does, as the git store does.
+    const seen = new Set<string>([descendant]);
+    let frontier = [descendant];
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      const bodies = await Promise.all(frontier.map((oid) => this.readAs(oid, 'commit')));
+      for (let i = 0; i < frontier.length; i++) {
+        for (const parent of readCommitHeader(bodies[i]!, frontier[i]!).parents) {
+          if (parent === ancestor) return true;
+          if (!seen.has(parent)) {
+            seen.add(parent);
+            next.push(parent);
+          }
+        }
+      }
+      frontier = next;
     }
+    return false;
   }
 
   async close(): Promise<void> {

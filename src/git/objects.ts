@@ -8,6 +8,7 @@ import { canonicalMode, kindOfMode } from './modes.js';
 import { bytesKey, decodeKey, keyToBytes } from './names.js';
 import { errorMessage } from '../core/messages.js';
 import { InvalidOidError, MalformedObjectError } from './errors.js';
+import { parseCommit, parseTag, UnreadableObjectError, type ObjectFormat, type ParsedCommit, type ParsedTag } from './headers.js';
 
 /** The all-zero object id git uses on a hook's stdin for "absent". */
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -42,36 +43,44 @@ export function bytesToHex(bytes: Uint8Array, start = 0, end = bytes.length): st
   return s;
 }
 
-/** Parses the header of an annotated tag object: the object it points at and that object's type. */
-export function parseTagTarget(content: Uint8Array, tagOid: string): { oid: string; type: string } {
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 200));
-  const m = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/.exec(head);
-  if (!m) throw new MalformedObjectError(`malformed tag object ${tagOid}`);
-  return { oid: m[1]!, type: m[2]! };
-}
-
-/** Parses the tree id out of a commit object. */
-export function parseCommitTree(content: Uint8Array, commitOid: string): string {
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 100));
-  const m = /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(head);
-  if (!m) throw new MalformedObjectError(`malformed commit object ${commitOid}`);
-  return m[1]!;
-}
-
-/** The parent ids of a commit object: the `parent` lines that follow its `tree` line in the header. */
-export function parseCommitParents(content: Uint8Array): string[] {
-  const parents: string[] = [];
-  let start = 0;
-  for (;;) {
-    const end = content.indexOf(0x0a, start);
-    if (end <= start) break; // the blank line ends the header
-    const line = new TextDecoder().decode(content.subarray(start, end));
-    const m = /^parent ([0-9a-f]{40}|[0-9a-f]{64})$/.exec(line);
-    if (m) parents.push(m[1]!);
-    else if (!line.startsWith('tree ')) break; // parents come right after the tree line
-    start = end + 1;
+/**
+ * The tree and parents of a commit, read the way git reads them (headers.ts
+ * `parseCommit`: parents stop at the first line that is not `parent`). A
+ * commit git cannot read is a MalformedObjectError naming it.
+ */
+export function readCommitHeader(content: Uint8Array, commitOid: string): ParsedCommit {
+  try {
+    return parseCommit(content, formatOf(commitOid));
+  } catch (e) {
+    if (e instanceof UnreadableObjectError) throw new MalformedObjectError(`commit ${commitOid} cannot be read by git: ${e.message}`);
+    throw e;
   }
-  return parents;
+}
+
+/** The object an annotated tag points at and the type it declares, read the way git peels it (headers.ts `parseTag`). */
+export function readTagHeader(content: Uint8Array, tagOid: string): ParsedTag {
+  try {
+    return parseTag(content, formatOf(tagOid));
+  } catch (e) {
+    if (e instanceof UnreadableObjectError) throw new MalformedObjectError(`tag ${tagOid} cannot be read by git: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * git cannot peel a tag whose declared type is not its target's real type
+ * (`rev-parse <tag>^{}` fails): neither may the hook, or it would judge a
+ * tree git never checks out.
+ */
+export function assertTagTargetType(tagOid: string, tag: ParsedTag, actual: string): void {
+  if (tag.type !== actual) {
+    throw new MalformedObjectError(`tag ${tagOid} says it points at a ${tag.type}, but ${tag.object} is a ${actual}; git cannot peel it`);
+  }
+}
+
+/** The hash format of the repository an object id comes from (SHA-1: 40 hex, SHA-256: 64). */
+function formatOf(oid: string): ObjectFormat {
+  return { hashBytes: oid.length === 64 ? 32 : 20 };
 }
 
 /** A tree entry with the exact bytes of its name (as a `bytesKey` string) and its mode as stored. */

@@ -8,6 +8,7 @@
  */
 import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
+import { historyRewrittenBy } from '../git/repo-state.js';
 import { isZeroOid } from '../git/objects.js';
 import { openCliStore } from '../git/cli-store.js';
 import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
@@ -56,6 +57,9 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
         ownerId ? `acl.owner is not a key fingerprint (40 upper-case hex): ${JSON.stringify(ownerId)}` : 'acl.owner is not set on the server; run `git acl init`',
       );
     }
+
+    const rewritten = historyRewrittenBy(gitDir, env);
+    if (rewritten) throw new Error(`${rewritten}: git reads its history differently from its commits, so no push can be judged; the operator must remove it`);
 
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
     // Refs are not updated until this hook exits 0, so this is the policy as it was before the push.

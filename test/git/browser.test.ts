@@ -23,6 +23,7 @@ test('src/git/index.ts bundles for the browser with no Node built-in but `buffer
   expect(inputs.filter((i) => i.startsWith('src/')).sort()).toEqual([
     'src/core/messages.ts',
     'src/git/errors.ts',
+    'src/git/headers.ts',
     'src/git/index.ts',
     'src/git/iso-store.ts',
     'src/git/location.ts',

@@ -133,6 +133,34 @@ describe('ObjectStore (both implementations)', () => {
     await bothThrow(repo, (s) => s.isAncestor(c1, MISSING));
   });
 
+  test('commits and tags are read as git reads them: a second tree line ends the parents, a mistyped tag does not peel', async () => {
+    const tree = git(['rev-parse', `${c2}^{tree}`], { gitDir: repo });
+    const ident = 'T <t@example.org> 1700000000 +0000';
+    const literally = (type: string, body: string) => git(['hash-object', '-t', type, '--literally', '-w', '--stdin'], { gitDir: repo, input: body });
+    // To git a root commit: parse_commit_buffer stops at the second `tree` line.
+    const rootToGit = literally('commit', `tree ${tree}\ntree ${tree}\nparent ${c2}\nauthor ${ident}\ncommitter ${ident}\n\nx\n`);
+    expect(git(['rev-list', '--parents', '-n', '1', rootToGit], { gitDir: repo })).toBe(rootToGit);
+    expect(runGit(['merge-base', '--is-ancestor', c2, rootToGit], { gitDir: repo, allowFail: true }).status).toBe(1);
+    expect(await both(repo, (s) => s.isAncestor(c2, rootToGit))).toBe(false);
+    expect(await both(repo, (s) => s.isAncestor(c1, rootToGit))).toBe(false);
+    expect(await both(repo, (s) => s.commitTree(rootToGit))).toBe(tree);
+    // Upper-case hex: git reads it (and lower-cases it).
+    const upper = literally('commit', `tree ${tree.toUpperCase()}\nparent ${c2.toUpperCase()}\nauthor ${ident}\ncommitter ${ident}\n\nx\n`);
+    expect(await both(repo, (s) => s.isAncestor(c1, upper))).toBe(true);
+    expect(await both(repo, (s) => s.commitTree(upper))).toBe(tree);
+    // A commit git cannot read at all: both stores refuse it, naming it.
+    const bogus = literally('commit', `tree ${tree}\nparent ${c2.slice(0, 30)}\nauthor ${ident}\n\nx\n`);
+    expect(runGit(['rev-list', bogus], { gitDir: repo, allowFail: true }).status).not.toBe(0);
+    for (const msg of await bothThrow(repo, (s) => s.isAncestor(c1, bogus))) expect(msg).toContain(bogus);
+    for (const msg of await bothThrow(repo, (s) => s.commitTree(bogus))) expect(msg).toContain(bogus);
+    // A tag that declares `tree` but points at a commit: git cannot peel it, and neither store does.
+    const mistyped = literally('tag', `object ${c2}\ntype tree\ntag t\ntagger ${ident}\n\nx\n`);
+    expect(runGit(['rev-parse', '--verify', '--quiet', `${mistyped}^{}`], { gitDir: repo, allowFail: true }).status).not.toBe(0);
+    for (const msg of await bothThrow(repo, (s) => s.peel(mistyped))) {
+      expect(msg).toBe(`tag ${mistyped} says it points at a tree, but ${c2} is a commit; git cannot peel it`);
+    }
+  });
+
   test('errors are one line and name the object', async () => {
     for (const [what, f] of [
       ['missing', (s: ObjectStore) => s.readBlob(MISSING)],
