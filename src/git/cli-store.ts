@@ -20,9 +20,9 @@
  *
  * Any failure throws a GitError (errors.ts) with a one-line message naming the object or ref.
  */
-import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
+import type { ObjectStore, ObjectType, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import { EMPTY_TREE_OID, assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
-import { assertRefName } from './names.js';
+import { assertRefName, decodeName } from './names.js';
 import { BatchProcess } from './cat-file.js';
 import { parseRawDiff } from './raw-diff.js';
 import { oneLine } from '../core/messages.js';
@@ -91,6 +91,35 @@ export class CliStore implements ObjectStore {
       }
     }
     return null;
+  }
+
+  /**
+   * Every ref of the repository, by full name (names that are not UTF-8
+   * decoded with U+FFFD), with symbolic refs marked: one `git for-each-ref`.
+   * Not part of ObjectStore: the hook needs it to compare pushed names with
+   * the names already stored.
+   */
+  async listRefs(): Promise<Map<string, RefInfo>> {
+    const args = ['for-each-ref', '--format=%(objectname)%00%(symref)%00%(refname)'];
+    const r = await this.run(args);
+    if (!succeeded(r)) throw this.failed('cannot list refs', args, r);
+    const refs = new Map<string, RefInfo>();
+    let start = 0;
+    const out = r.stdout;
+    while (start < out.length) {
+      let end = out.indexOf(0x0a, start);
+      if (end < 0) end = out.length;
+      const a = out.indexOf(0, start);
+      const b = a < 0 ? -1 : out.indexOf(0, a + 1);
+      if (a < 0 || b < 0 || b > end) throw this.failed('cannot list refs: unexpected output', args, r);
+      const oid = out.toString('latin1', start, a);
+      assertOid(oid, 'object id in the ref list');
+      const info: RefInfo = { oid };
+      if (b > a + 1) info.symref = decodeName(out.subarray(a + 1, b)).text;
+      refs.set(decodeName(out.subarray(b + 1, end)).text, info);
+      start = end + 1;
+    }
+    return refs;
   }
 
   async readType(oid: string): Promise<ObjectType> {

@@ -60,6 +60,14 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
+/** A ref of the repository as `git for-each-ref` lists it. */
+export interface RefInfo {
+  /** The object it points at (for a symbolic ref: its target's). */
+  oid: string;
+  /** For a symbolic ref, the full name of the ref it points to. */
+  symref?: string;
+}
+
 /** Where the hook reads from: the repository plus, during pre-receive, the quarantine. */
 export interface RepoLocation {
   /** The git directory (a bare repository's root, or `.git`). */

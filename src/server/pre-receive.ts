@@ -10,9 +10,8 @@ import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { historyRewrittenBy } from '../git/repo-state.js';
 import { isZeroOid } from '../git/objects.js';
-import { openCliStore } from '../git/cli-store.js';
+import { openCliStore, type CliStore } from '../git/cli-store.js';
 import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
-import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
@@ -40,7 +39,7 @@ export interface PreReceiveResult {
 
 export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveResult> {
   const { gitDir, env } = input;
-  let store: ObjectStore | undefined;
+  let store: CliStore | undefined;
   let userId: string | undefined;
   try {
     const updates = parseRefUpdates(input.stdin);
@@ -63,7 +62,9 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
 
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
     // Refs are not updated until this hook exits 0, so this is the policy as it was before the push.
-    const policyTip = await store.resolveRef(POLICY_REF);
+    // All refs at once: the judge compares the pushed names with the stored ones.
+    const refs = await store.listRefs();
+    const policyTip = refs.get(POLICY_REF)?.oid;
     if (!policyTip) throw new Error(`the server has no policy branch ${POLICY_REF}; run \`git acl init\``);
     const policy = await readPolicyTree(store, policyTip);
     const compiled = compileServerPolicy(policy);
@@ -83,7 +84,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
+    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, ...(newPolicy ? { newPolicy } : {}) }, compiled);
     return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
   } catch (e) {
     const why = oneLine(errorMessage(e), Infinity);
