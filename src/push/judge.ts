@@ -91,7 +91,7 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
       problems.push(...checkNewPolicy(next, actor.ownerId));
       // Loaded only for policy pushes: it brings openpgp's key parsing with it.
       const { checkChangedKeyFiles } = await import('./key-files.js');
-      problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next)));
+      problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next, actor.ownerId)));
     }
   }
   const accepted = problems.length === 0 && decisions.every((d) => d.allowed);
