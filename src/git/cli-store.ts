@@ -4,7 +4,9 @@
  * - Object reads go through one long-lived process (cat-file.ts), started on first use:
  *   `git cat-file --batch`, for contents and types alike: one process less to
  *   start on every push (types are asked of commits and tags, which are small).
- * - `diffTrees` runs `git diff-tree -r -t -z --no-renames --full-index` (parsed in raw-diff.ts).
+ * - `diffTrees` walks the trees in-process (tree-diff.ts), reading them
+ *   through the same cat-file process, counted against the push's DiffBudget
+ *   (not `git diff-tree`, which holds the whole diff before printing any).
  * - `isAncestor` reads the descendant's parents as git does (headers.ts) and
  *   runs `git merge-base --is-ancestor` (exit 1 = false) only when the
  *   ancestor is not one of them.
@@ -21,10 +23,10 @@
  * Any failure throws a GitError (errors.ts) with a one-line message naming the object or ref.
  */
 import type { ObjectStore, ObjectType, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { EMPTY_TREE_OID, assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
+import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
 import { BatchProcess } from './cat-file.js';
-import { parseRawDiff } from './raw-diff.js';
+import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 import { oneLine } from '../core/messages.js';
 import { answeredNo, exitStatus, outcomeOf, runCommand, succeeded, type RunResult } from './exec.js';
 import { GitError, GitProcessError, ObjectTypeError } from './errors.js';
@@ -157,14 +159,10 @@ export class CliStore implements ObjectStore {
     return parseTreeObject(data, oid, oid.length / 2);
   }
 
-  async diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]> {
-    const from = oldTree ?? EMPTY_TREE_OID;
-    assertOid(from, 'tree id');
+  async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
+    if (oldTree !== null) assertOid(oldTree, 'tree id');
     assertOid(newTree, 'tree id');
-    const args = ['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', '--no-ext-diff', '--ignore-submodules=none', from, newTree];
-    const r = await this.run(args);
-    if (!succeeded(r)) throw this.failed(`cannot diff trees ${from}..${newTree}`, args, r);
-    return parseRawDiff(r.stdout, `${from}..${newTree}`);
+    return walkTreeDiff((oid) => this.readObject(oid, 'tree'), oldTree, newTree, options);
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {

@@ -23,11 +23,12 @@
  */
 import { readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { assertOid, assertTagTargetType, parseTreeObject, parseTreeRaw, readCommitHeader, readTagHeader, type RawTreeEntry } from './objects.js';
-import { assertRefName, decodeKey, sortChanges, type KeyedChange } from './names.js';
+import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
+import { assertRefName } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTypeError } from './errors.js';
 import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
+import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 
 export interface IsoStoreOptions {
   /** A promise-based fs (`fs.promises` in Node, `new LightningFS(...).promises` in a browser). */
@@ -131,12 +132,10 @@ export class IsoStore implements ObjectStore {
     return parseTreeObject(await this.readAs(oid, 'tree'), oid, oid.length / 2);
   }
 
-  async diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]> {
+  async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
     if (oldTree !== null) assertOid(oldTree, 'tree id');
     assertOid(newTree, 'tree id');
-    const out: KeyedChange[] = [];
-    await this.diffInto(oldTree, newTree, '', out);
-    return sortChanges(out);
+    return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
@@ -174,39 +173,6 @@ export class IsoStore implements ObjectStore {
   }
 
   // ---- internals ----
-
-  /** Adds to `out` every difference between trees `a` and `b` (null = empty) below `prefix` (a bytesKey path). */
-  private async diffInto(a: string | null, b: string | null, prefix: string, out: KeyedChange[]): Promise<void> {
-    if (a !== null && a === b) return;
-    const [ea, eb] = await Promise.all([a ? this.readTreeRaw(a) : [], b ? this.readTreeRaw(b) : []]);
-    const byName = new Map<string, { old?: RawTreeEntry; new?: RawTreeEntry }>();
-    for (const e of ea) byName.set(e.key, { old: e });
-    for (const e of eb) {
-      const slot = byName.get(e.key);
-      if (slot) slot.new = e;
-      else byName.set(e.key, { new: e });
-    }
-    const subdiffs: Promise<void>[] = [];
-    for (const [name, { old, new: nu }] of byName) {
-      if (old && nu && old.oid === nu.oid && old.mode === nu.mode) continue;
-      const key = prefix ? `${prefix}/${name}` : name;
-      const { text, unsafe } = decodeKey(key);
-      const change: TreeChange = { path: text };
-      if (unsafe) change.unsafeName = true;
-      if (old) change.old = { mode: old.mode, kind: old.kind, oid: old.oid };
-      if (nu) change.new = { mode: nu.mode, kind: nu.kind, oid: nu.oid };
-      out.push({ key, change });
-      const oldDir = old?.kind === 'directory' ? old.oid : null;
-      const newDir = nu?.kind === 'directory' ? nu.oid : null;
-      if (oldDir !== null || newDir !== null) subdiffs.push(this.diffInto(oldDir, newDir, key, out));
-    }
-    await Promise.all(subdiffs);
-  }
-
-  private async readTreeRaw(oid: string): Promise<RawTreeEntry[]> {
-    assertOid(oid, 'tree id');
-    return parseTreeRaw(await this.readAs(oid, 'tree'), oid, oid.length / 2);
-  }
 
   private async readAs(oid: string, expected: ObjectType): Promise<Uint8Array> {
     const obj = await this.read(oid);

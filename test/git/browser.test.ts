@@ -26,6 +26,7 @@ test('src/git/index.ts bundles for the browser with no Node built-in but `buffer
     'src/git/headers.ts',
     'src/git/index.ts',
     'src/git/iso-store.ts',
+    'src/git/limits.ts',
     'src/git/location.ts',
     'src/git/modes.ts',
     'src/git/names.ts',
@@ -33,5 +34,6 @@ test('src/git/index.ts bundles for the browser with no Node built-in but `buffer
     'src/git/operations.ts',
     'src/git/overlay-fs.ts',
     'src/git/ref-updates.ts',
+    'src/git/tree-diff.ts',
   ]);
 });

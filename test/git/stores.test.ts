@@ -25,6 +25,8 @@ import {
   writeBlob,
 } from '../support/git.js';
 import { both, bothThrow, cleanEnv } from './helpers.js';
+import { parseRawDiff } from '../support/raw-diff.js';
+import { DIFF_LIMITS, DiffBudget, type DiffLimits } from '../../src/git/limits.js';
 
 const SUB = '1111111111111111111111111111111111111111';
 const MISSING = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef';
@@ -122,6 +124,46 @@ describe('ObjectStore (both implementations)', () => {
     expect(fromEmptyOid).toEqual(fromEmpty);
     expect(fromEmpty.map((c) => c.path)).toEqual(['a', 'd', 'd/e', 'd/e/f', 'l', 's', 'x']);
     expect(await both(repo, async (s) => s.diffTrees(await s.commitTree(c3), await s.commitTree(c3)))).toEqual([]);
+  });
+
+  test("the stores' tree walk reports exactly what git diff-tree reports", async () => {
+    const r = initRepo();
+    const a = commit(r, [file('a', '1'), file('a-b'), file('a.c/x'), file('b/c/d', 'x'), symlink('l', 'a'), gitlink('s', SUB), exe('x'), file('k/f')]);
+    const b = commit(r, [file('a/in', 'dir now'), file('a-b', '2'), file('a.c/x'), symlink('b', 'c/d'), file('l', 'file now'), gitlink('s', MISSING), file('x', 'not exe'), file('k/f'), file('new/deep/er/file')], [a]);
+    const c = commit(r, [file('\u00e9/\u00e8'), file(Buffer.from([0x66, 0xfe]), 'bad name'), file('z')]);
+    for (const [from, to] of [[null, a], [a, b], [b, a], [null, b], [b, c], [c, a]] as const) {
+      const fromTree = from ? git(['rev-parse', `${from}^{tree}`], { gitDir: r }) : EMPTY_TREE_OID;
+      const toTree = git(['rev-parse', `${to}^{tree}`], { gitDir: r });
+      const raw = runGit(['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', fromTree, toTree], { gitDir: r }).stdout;
+      const expected = parseRawDiff(raw, `${fromTree}..${toTree}`);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(await both(r, (s) => s.diffTrees(from ? fromTree : null, toTree))).toEqual(expected);
+    }
+  });
+
+  test('the diff counts against a budget: a long path, too many changes, too many path bytes, one subtree named a thousand times', async () => {
+    const r = initRepo();
+    const deep = commit(r, [file(`${'d/'.repeat(40)}f`)]);
+    const wide = commit(r, Array.from({ length: 30 }, (_, i) => file(`w/f${i}`)));
+    const tree = (c: string) => git(['rev-parse', `${c}^{tree}`], { gitDir: r });
+    const limits = (l: Partial<DiffLimits>) => new DiffBudget({ ...DIFF_LIMITS, ...l });
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, tree(deep), { budget: limits({ maxPathBytes: 50 }) }))) {
+      expect(msg).toBe(`the push holds a path longer than 50 bytes ("${'d/'.repeat(25)}d"; git-acl's limit, see docs/security.md#limits)`);
+    }
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, tree(wide), { budget: limits({ maxChanges: 20 }) }))) {
+      expect(msg).toBe("the push changes more than 20 paths (git-acl's limit, see docs/security.md#limits)");
+    }
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, tree(wide), { budget: limits({ maxTotalPathBytes: 100 }) }))) {
+      expect(msg).toBe("the paths the push changes add up to more than 100 bytes (git-acl's limit, see docs/security.md#limits)");
+    }
+    // Three tree objects that describe a billion paths: the walk stops at the bound, having read little.
+    const leaf = writeBlob(r, 'x');
+    const level = (child: string, mode: string) =>
+      git(['mktree'], { gitDir: r, input: Array.from({ length: 1000 }, (_, i) => `${mode} ${mode === '040000' ? 'tree' : 'blob'} ${child}\tn${String(i).padStart(3, '0')}\n`).join('') });
+    const fanout = level(level(level(leaf, '100644'), '040000'), '040000');
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, fanout, { budget: limits({ maxChanges: 50_000 }) }))) {
+      expect(msg).toBe("the push changes more than 50,000 paths (git-acl's limit, see docs/security.md#limits)");
+    }
   });
 
   test('isAncestor: equality, ancestry, unrelated; non-commits throw', async () => {
