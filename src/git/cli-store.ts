@@ -135,7 +135,7 @@ export class CliStore implements ObjectStore {
     let type = await this.readType(cur);
     for (let depth = 0; type === 'tag'; depth++) {
       if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
-      const tag = readTagHeader(await this.readObject(cur, 'tag'), cur);
+      const tag = readTagHeader(await this.readAs(cur, 'tag'), cur);
       type = await this.readType(tag.object);
       assertTagTargetType(cur, tag, type);
       cur = tag.object;
@@ -145,24 +145,60 @@ export class CliStore implements ObjectStore {
 
   async commitTree(commitOid: string): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return readCommitHeader(await this.readObject(commitOid, 'commit'), commitOid).tree;
+    return readCommitHeader(await this.readAs(commitOid, 'commit'), commitOid).tree;
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
     assertOid(oid, 'blob id');
-    return this.readObject(oid, 'blob');
+    return this.readAs(oid, 'blob');
+  }
+
+  async readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
+    assertOid(oid);
+    return this.batchProcess().read(oid);
+  }
+
+  /**
+   * The objects this push brought, by id, with their types: every object of
+   * the quarantine (`git cat-file --batch-all-objects` with the quarantine as
+   * the only object directory). Null when the location names no quarantine
+   * (outside pre-receive, or a push that brought no pack).
+   */
+  async pushedObjects(): Promise<Map<string, ObjectType> | null> {
+    const quarantine = this.location.objectDirectory;
+    if (!quarantine) return null;
+    const env: NodeJS.ProcessEnv = { ...this.env, GIT_OBJECT_DIRECTORY: quarantine };
+    delete env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
+    const args = ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'];
+    if (this.closed) throw new GitError('closed', 'object store is closed');
+    const r = await runCommand(this.git, args, { env });
+    if (!succeeded(r)) throw this.failed('cannot list the objects of the push', args, r);
+    const objects = new Map<string, ObjectType>();
+    const out = r.stdout.toString('latin1');
+    for (let start = 0; start < out.length; ) {
+      let end = out.indexOf('\n', start);
+      if (end < 0) end = out.length;
+      const sp = out.indexOf(' ', start);
+      const type = out.slice(sp + 1, end);
+      if (sp < 0 || sp > end || (type !== 'commit' && type !== 'tree' && type !== 'blob' && type !== 'tag')) {
+        throw this.failed(`cannot list the objects of the push: unexpected line ${JSON.stringify(out.slice(start, Math.min(end, start + 100)))}`, args, r);
+      }
+      objects.set(out.slice(start, sp), type);
+      start = end + 1;
+    }
+    return objects;
   }
 
   async readTree(oid: string): Promise<TreeEntry[]> {
     assertOid(oid, 'tree id');
-    const data = await this.readObject(oid, 'tree');
+    const data = await this.readAs(oid, 'tree');
     return parseTreeObject(data, oid, oid.length / 2);
   }
 
   async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
     if (oldTree !== null) assertOid(oldTree, 'tree id');
     assertOid(newTree, 'tree id');
-    return walkTreeDiff((oid) => this.readObject(oid, 'tree'), oldTree, newTree, options);
+    return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
@@ -176,7 +212,7 @@ export class CliStore implements ObjectStore {
     }
     // The usual push adds commits on top of the old tip: a parent check in-process saves starting merge-base.
     // The parents are the ones git reads (headers.ts); a shortcut that read them differently would decide ancestry for git.
-    const { parents } = readCommitHeader(await this.readObject(descendant, 'commit'), descendant);
+    const { parents } = readCommitHeader(await this.readAs(descendant, 'commit'), descendant);
     if (parents.includes(ancestor)) return true;
     const args = ['merge-base', '--is-ancestor', ancestor, descendant];
     const r = await this.run(args);
@@ -194,7 +230,7 @@ export class CliStore implements ObjectStore {
 
   // ---- internals ----
 
-  private async readObject(oid: string, expected: ObjectType): Promise<Uint8Array> {
+  private async readAs(oid: string, expected: ObjectType): Promise<Uint8Array> {
     const r = await this.batchProcess().read(oid);
     if (r.type !== expected) throw new ObjectTypeError(oid, r.type, expected);
     return r.content;

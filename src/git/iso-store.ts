@@ -127,6 +127,11 @@ export class IsoStore implements ObjectStore {
     return this.readAs(oid, 'blob');
   }
 
+  async readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
+    assertOid(oid);
+    return this.read(oid);
+  }
+
   async readTree(oid: string): Promise<TreeEntry[]> {
     assertOid(oid, 'tree id');
     return parseTreeObject(await this.readAs(oid, 'tree'), oid, oid.length / 2);

@@ -48,6 +48,8 @@ export interface ObjectStore {
   /** The tree id of a commit. */
   commitTree(commitOid: string): Promise<string>;
   readBlob(oid: string): Promise<Uint8Array>;
+  /** Any object's type and raw content (for git's object checks, fsck.ts); throws when it cannot be read. */
+  readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }>;
   readTree(oid: string): Promise<TreeEntry[]>;
   /**
    * Every entry that differs between two trees, recursively (directories

@@ -26,12 +26,25 @@ export interface DiffOptions {
   /** The push's budget, shared by all its diffs; default a fresh one. */
   budget?: DiffBudget;
   /**
-   * Called with every new-side tree the walk reads (the root included),
-   * before its entries are used: `path` is its place (a bytesKey path, `''`
-   * for the root; the first place, when one tree sits in several). Throwing
-   * stops the diff.
+   * Called for every new-side tree the walk reads (the root included), in
+   * each place it sits, before its entries are used. Throwing stops the diff.
    */
-  onTree?: (oid: string, data: Uint8Array, path: string) => void;
+  onTree?: (visit: TreeVisit) => void;
+}
+
+/** A tree as the walk reads it: its bytes and, when they parse, its entries. */
+export interface TreeRead {
+  oid: string;
+  data: Uint8Array;
+  /** Null when the tree does not parse (the walk then fails with that error after onTree). */
+  entries: RawTreeEntry[] | null;
+}
+
+/** A new-side tree where it sits, with the old side's tree at the same place (null: none). */
+export interface TreeVisit extends TreeRead {
+  /** Its place: a bytesKey path (one char per byte), `''` for the root. */
+  path: string;
+  old: TreeRead | null;
 }
 
 /** Trees read at once: keeps a `git cat-file --batch` pipe full without queueing reads past a failure. */
@@ -49,15 +62,15 @@ export async function walkTreeDiff(read: TreeReader, oldTree: string | null, new
   const hashLen = newTree.length / 2;
   const out: KeyedChange[] = [];
   // Parsed trees are not kept: a tree named in many places is read again in each (cat-file's cache makes that
-  // cheap), and every read yields changes, so the budget bounds the reads too. onTree sees each tree once.
-  const seen = new Set<string>();
-  const entries = async (oid: string, side: 'old' | 'new', path: string): Promise<RawTreeEntry[]> => {
+  // cheap), and every read yields changes, so the budget bounds the reads too.
+
+  const readParsed = async (oid: string): Promise<{ tree: TreeRead; error?: unknown }> => {
     const data = await read(oid);
-    if (side === 'new' && options.onTree && !seen.has(oid)) {
-      seen.add(oid);
-      options.onTree(oid, data, path);
+    try {
+      return { tree: { oid, data, entries: parseTreeRaw(data, oid, hashLen) } };
+    } catch (error) {
+      return { tree: { oid, data, entries: null }, error };
     }
-    return parseTreeRaw(data, oid, hashLen);
   };
 
   // Directories still to compare, taken last-in first-out (depth first, so the list stays short) by a
@@ -68,8 +81,13 @@ export async function walkTreeDiff(read: TreeReader, oldTree: string | null, new
 
   async function compare(a: string | null, b: string | null, prefix: string): Promise<void> {
     if (a !== null && a === b) return;
-    const [ea, eb] = await Promise.all([a && a !== EMPTY_TREE_OID ? entries(a, 'old', prefix) : [], b ? entries(b, 'new', prefix) : []]);
+    const [ra, rb] = await Promise.all([a && a !== EMPTY_TREE_OID ? readParsed(a) : null, b ? readParsed(b) : null]);
     if (failed) return;
+    if (rb) options.onTree?.({ ...rb.tree, path: prefix, old: ra?.tree ?? null });
+    if (ra?.error) throw ra.error;
+    if (rb?.error) throw rb.error;
+    const ea = ra?.tree.entries ?? [];
+    const eb = rb?.tree.entries ?? [];
     const visit = (name: string, old: RawTreeEntry | undefined, nu: RawTreeEntry | undefined): void => {
       const key = prefix ? `${prefix}/${name}` : name;
       budget.take(key.length, () => key); // a bytesKey: one char per byte

@@ -16,10 +16,11 @@ import {
   type Decision,
   type Operation,
 } from '../core/index.js';
-import { analyzeUpdates, operationsOf } from '../git/operations.js';
+import { analyzeUpdates, operationsOf, type UpdateAnalysis } from '../git/operations.js';
+import { ObjectChecks, ObjectRefused } from './object-checks.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
-import type { ObjectStore, RefInfo } from '../git/store.js';
+import type { ObjectStore, ObjectType, RefInfo } from '../git/store.js';
 import { refNameProblems } from './ref-names.js';
 import { isZeroOid } from '../git/objects.js';
 
@@ -38,6 +39,13 @@ export interface JudgeInput {
    * known to exist.
    */
   refs?: ReadonlyMap<string, RefInfo>;
+  /**
+   * The objects the push brought, with their types (the server's quarantine:
+   * CliStore.pushedObjects). Every one is checked as git's fsck would
+   * (object-checks.ts); without it, only the trees the diff walks and the
+   * updates' new values are.
+   */
+  pushedObjects?: ReadonlyMap<string, ObjectType> | null;
 }
 
 export interface Verdict {
@@ -67,7 +75,19 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
   const refProblems = refNameProblems(input.updates, input.refs ?? new Map([[POLICY_REF, { oid: input.policy.commit }]]));
   if (refProblems.length) return { actor, decisions: [], problems: refProblems, accepted: false };
 
-  const analyses = await analyzeUpdates(input.store, input.updates);
+  // Objects first: a tree git would refuse is not one the rules can judge (object-checks.ts). The diff's walk
+  // hands every new-side tree to the checks and stops at the first refused one.
+  const checks = new ObjectChecks(input.store, input.pushedObjects ?? null);
+  let analyses: UpdateAnalysis[];
+  try {
+    analyses = await analyzeUpdates(input.store, input.updates, { onTree: checks.onTree });
+  } catch (e) {
+    if (!(e instanceof ObjectRefused)) throw e;
+    return { actor, decisions: [], problems: await checks.finish(input.updates), accepted: false };
+  }
+  const objectProblems = await checks.finish(input.updates);
+  if (objectProblems.length) return { actor, decisions: [], problems: objectProblems, accepted: false };
+
   const operations = operationsOf(analyses);
   const problems: string[] = [];
   for (const a of analyses) {

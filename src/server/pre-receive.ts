@@ -64,6 +64,9 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     // Refs are not updated until this hook exits 0, so this is the policy as it was before the push.
     // All refs at once: the judge compares the pushed names with the stored ones.
     const refs = await store.listRefs();
+    // What the push brought (the quarantine): listed while the certificate is verified, checked by the judge.
+    const pushedObjects = store.pushedObjects();
+    pushedObjects.catch(() => undefined); // a failure is reported where it is awaited
     const policyTip = refs.get(POLICY_REF)?.oid;
     if (!policyTip) throw new Error(`the server has no policy branch ${POLICY_REF}; run \`git acl init\``);
     const policy = await readPolicyTree(store, policyTip);
@@ -84,7 +87,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, ...(newPolicy ? { newPolicy } : {}) }, compiled);
+    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects, ...(newPolicy ? { newPolicy } : {}) }, compiled);
     return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
   } catch (e) {
     const why = oneLine(errorMessage(e), Infinity);

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { Forge, type Clone } from '../../support/forge.js';
 import { IDENT, writeRawCommit } from '../../support/craft.js';
 import { packObjectIds, receivePack } from '../../support/receive-pack-client.js';
-import { attack, attempt, expectRefused, strictServer, POLICY, rejectedFor } from './support.js';
+import { attack, attempt, expectRefused, strictServer, POLICY, rejectedFor, withoutGitChecks } from './support.js';
 
 /** A commit with two `tree` lines before its `parent` line: to git, a root commit. */
 function twoTreeLines(c: Clone, tree: string, parent: string, message: string): string {
@@ -42,6 +42,7 @@ describe('on main, with the shared-directory preset (anyone may fast-forward mai
 
   beforeAll(() => {
     forge = Forge.create({ users: ['alice'] });
+    withoutGitChecks(forge);
     forge.setPolicy(Forge.presetFiles('shared-directory'));
     A = forge.user('alice').id;
     const owner = forge.clone('owner');
@@ -85,6 +86,7 @@ describe('on the policy branch, with the self-registration preset', () => {
 
   beforeAll(() => {
     forge = Forge.create({ presets: ['self-registration'] });
+    withoutGitChecks(forge);
     forge.setPolicy(Forge.presetFiles('self-registration')); // a second commit: some history to erase
   });
   afterAll(() => forge?.cleanup());
@@ -115,6 +117,7 @@ describe('history that git reads differently from the commits', () => {
 
   beforeAll(() => {
     forge = Forge.create({ users: ['alice'] });
+    withoutGitChecks(forge);
     forge.setPolicy(Forge.presetFiles('shared-directory'));
     A = forge.user('alice').id;
     const owner = forge.clone('owner');
