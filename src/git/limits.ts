@@ -50,9 +50,9 @@ export class DiffBudget {
     this.limits = limits;
   }
 
-  /** Counts one changed path of `bytes` bytes; `path` (its start) names it in the refusal. */
-  take(bytes: number, path: () => string): void {
-    if (bytes > this.limits.maxPathBytes) this.pathTooLong(path());
+  /** Counts one changed path of `bytes` bytes; `path` names it in the refusal. */
+  take(bytes: number, path: string): void {
+    if (bytes > this.limits.maxPathBytes) this.pathTooLong(path);
     this.changes++;
     this.pathBytes += bytes;
     if (this.changes > this.limits.maxChanges) {

@@ -18,7 +18,7 @@
  * either; the caller refuses them (`onTree` sees every new-side tree first).
  */
 import type { TreeChange } from './store.js';
-import { EMPTY_TREE_OID, parseTreeRaw, type RawTreeEntry } from './objects.js';
+import { EMPTY_TREE_OID, parseTreeEntries, type StoredTreeEntry } from './objects.js';
 import { decodeKey, sortChanges, type KeyedChange } from './names.js';
 import { DiffBudget } from './limits.js';
 
@@ -37,7 +37,7 @@ export interface TreeRead {
   oid: string;
   data: Uint8Array;
   /** Null when the tree does not parse (the walk then fails with that error after onTree). */
-  entries: RawTreeEntry[] | null;
+  entries: StoredTreeEntry[] | null;
 }
 
 /** A new-side tree where it sits, with the old side's tree at the same place (null: none). */
@@ -67,7 +67,7 @@ export async function walkTreeDiff(read: TreeReader, oldTree: string | null, new
   const readParsed = async (oid: string): Promise<{ tree: TreeRead; error?: unknown }> => {
     const data = await read(oid);
     try {
-      return { tree: { oid, data, entries: parseTreeRaw(data, oid, hashLen) } };
+      return { tree: { oid, data, entries: parseTreeEntries(data, oid, hashLen) } };
     } catch (error) {
       return { tree: { oid, data, entries: null }, error };
     }
@@ -88,9 +88,9 @@ export async function walkTreeDiff(read: TreeReader, oldTree: string | null, new
     if (rb?.error) throw rb.error;
     const ea = ra?.tree.entries ?? [];
     const eb = rb?.tree.entries ?? [];
-    const visit = (name: string, old: RawTreeEntry | undefined, nu: RawTreeEntry | undefined): void => {
+    const visit = (name: string, old: StoredTreeEntry | undefined, nu: StoredTreeEntry | undefined): void => {
       const key = prefix ? `${prefix}/${name}` : name;
-      budget.take(key.length, () => key); // a bytesKey: one char per byte
+      budget.take(key.length, key); // a bytesKey: one char per byte
       const { text, unsafe } = decodeKey(key);
       const change: TreeChange = { path: text };
       if (unsafe) change.unsafeName = true;
@@ -106,7 +106,7 @@ export async function walkTreeDiff(read: TreeReader, oldTree: string | null, new
     } else if (eb.length === 0) {
       for (const e of ea) visit(e.key, e, undefined);
     } else {
-      const olds = new Map<string, RawTreeEntry>();
+      const olds = new Map<string, StoredTreeEntry>();
       for (const e of ea) olds.set(e.key, e);
       for (const e of eb) {
         const old = olds.get(e.key);

@@ -42,7 +42,7 @@ const MAX_PROBLEMS = 20;
 /** Objects read at once when checking the rest of the push. */
 const READ_AHEAD = 64;
 
-/** What the checks need of a tree entry (tree-diff's RawTreeEntry has it). */
+/** What the checks need of a tree entry (tree-diff's StoredTreeEntry has it). */
 interface Entry {
   /** The mode as stored. */
   rawMode: string;
@@ -70,8 +70,14 @@ function treeOrderKey(e: Entry): string {
   return /^0*40000$/.test(e.rawMode) ? `${e.key}/` : e.key;
 }
 
-/** The type a tree entry's mode says its object has; null for a gitlink (a commit of another repository). */
+/**
+ * The type a tree entry's mode says its object has; null for a gitlink (a
+ * commit of another repository). Throws for a mode canonicalMode refuses.
+ */
 function typeForMode(rawMode: string): ObjectType | null {
+  // The modes git writes, first: this runs once per entry of every new tree.
+  if (rawMode === '100644' || rawMode === '100755' || rawMode === '120000') return 'blob';
+  if (rawMode === '40000') return 'tree';
   switch (canonicalMode(rawMode)) {
     case '040000':
       return 'tree';

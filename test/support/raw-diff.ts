@@ -86,7 +86,7 @@ export class RawDiffParser {
     const newOid = header.slice(15 + oidLength, 15 + 2 * oidLength);
     // The key is the path's exact bytes (one char per byte); for an ASCII path it is also the path.
     const key = buf.toString('latin1', hdrEnd + 1, pathEnd);
-    this.budget.take(pathEnd - hdrEnd - 1, () => key);
+    this.budget.take(pathEnd - hdrEnd - 1, key);
     const change: TreeChange = { path: key };
     if (!isAscii(key)) {
       const bytes = buf.subarray(hdrEnd + 1, pathEnd);
