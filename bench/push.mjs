@@ -4,6 +4,11 @@
 //   --quick      fewer runs (smoke test, numbers are not the report's)
 //   --keep       keep the temp directory (path printed) for poking around
 //   --no-phases  skip the in-process phase breakdown of the hook
+//   --baseline <dir>  also push to a third server whose hook is another
+//                git-acl build (a checkout with dist/ built, e.g. the code
+//                before a change): before/after in the same run, same load
+//   --no-huge    skip the 250,000-file branch creation
+//   --no-attacks skip the refused pushes (deep chain, fan-out)
 //
 // Method (also in docs/performance.md):
 // - Two bare servers, `hook.git` (made by the real `git acl init`) and
@@ -55,22 +60,34 @@ const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
 const KEEP = argv.has('--keep');
 const PHASES = !argv.has('--no-phases');
+const HUGE = !argv.has('--no-huge');
+const ATTACKS = !argv.has('--no-attacks');
+const baselineAt = process.argv.indexOf('--baseline');
+const BASELINE = baselineAt > 0 ? path.resolve(process.argv[baselineAt + 1] ?? '') : null;
+const BASELINE_CLI = BASELINE ? path.join(BASELINE, 'dist/cli/main.js') : null;
 
 // Shapes of the three cases.
 const BASE_DIRS = 100; // main: 10,000 files in 100 directories (the "modest" repository)
 const BASE_PER_DIR = 100;
 const WIDE_DIRS = 1000; // the created branch: 100,000 files in 1,000 directories
 const WIDE_PER_DIR = 100;
-const RUNS = QUICK ? { one: 3, wide: 1, many: 1 } : { one: 15, wide: 5, many: 7 };
+const HUGE_DIRS = 2500; // the large creation: 250,000 files in 2,500 directories
+const HUGE_PER_DIR = 100;
+const RUNS = QUICK ? { one: 3, wide: 1, many: 1, huge: 1 } : { one: 15, wide: 5, many: 7, huge: 3 };
 
 const TARGETS = {
   one: { addedS: 0.25 },
-  wide: { hookS: 3, rssMB: 500 },
+  wide: { hookS: 1.5, rssMB: 500 },
   many: { hookS: 1 },
+  huge: { hookS: 5, rssMB: 1000 },
 };
 
 if (!fs.existsSync(CLI)) {
   console.error(`${CLI} is missing: run \`npm run build\` first (npm run bench:push does)`);
+  process.exit(2);
+}
+if (BASELINE_CLI && !fs.existsSync(BASELINE_CLI)) {
+  console.error(`--baseline ${BASELINE}: ${BASELINE_CLI} is missing (build that checkout first)`);
   process.exit(2);
 }
 
@@ -148,6 +165,7 @@ const median = (xs) => {
 
 const hook = path.join(root, 'hook.git');
 const plain = path.join(root, 'plain.git');
+const base = path.join(root, 'base.git');
 const client = path.join(root, 'client');
 const hookLog = path.join(root, 'hook-log.jsonl');
 const reporter = path.join(root, 'reporter.mjs');
@@ -193,6 +211,9 @@ function* baseFiles(tag) {
 function* wideFiles(tag) {
   for (let d = 0; d < WIDE_DIRS; d++) for (let f = 0; f < WIDE_PER_DIR; f++) yield [`w/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} wide ${d}/${f}\n`];
 }
+function* hugeFiles(tag) {
+  for (let d = 0; d < HUGE_DIRS; d++) for (let f = 0; f < HUGE_PER_DIR; f++) yield [`h/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} huge ${d}/${f}\n`];
+}
 
 function serverGit(repo, args, opts = {}) {
   return run('git', ['--git-dir', repo, ...args], opts);
@@ -202,11 +223,11 @@ function serverGit(repo, args, opts = {}) {
 function push(remote, commit, ref) {
   fs.rmSync(hookLog, { force: true });
   const { s, r } = timed(() => run('git', ['push', '--signed', '--porcelain', '--quiet', remote, `${commit}:${ref}`], { cwd: client, env: pushEnv, check: false }));
-  const repo = remote === 'hook' ? hook : plain;
+  const repo = SERVERS[remote];
   const landed = serverGit(repo, ['rev-parse', '--verify', '--quiet', ref], { check: false }).stdout.trim();
   if (r.code !== 0 || landed !== commit) throw new Error(`push to ${remote} of ${ref} failed (${r.code}):\n${r.stderr}${r.stdout}`);
   let report = null;
-  if (remote === 'hook') {
+  if (remote !== 'plain') {
     const lines = fs.existsSync(hookLog) ? fs.readFileSync(hookLog, 'utf8').trim().split('\n') : [];
     if (lines.length !== 1) throw new Error(`expected one hook report, got ${lines.length} (is the reporter loading?)`);
     report = JSON.parse(lines[0]);
@@ -250,12 +271,25 @@ for (const [k, v] of [
 run('git', ['remote', 'add', 'hook', hook], { cwd: client });
 run('git', ['remote', 'add', 'plain', plain], { cwd: client });
 
-const base = makeCommit('refs/heads/main', { message: 'base\n', files: baseFiles('base') });
-push('hook', base, 'refs/heads/main'); // through the hook: 10,000 files created by the owner
+const SERVERS = { hook, plain, base };
+const mainBase = makeCommit('refs/heads/main', { message: 'base\n', files: baseFiles('base') });
+push('hook', mainBase, 'refs/heads/main'); // through the hook: 10,000 files created by the owner
 // The plain server: an exact copy of the hook server (config, packs, refs), minus the hook.
 fs.cpSync(hook, plain, { recursive: true });
 fs.rmSync(path.join(plain, 'hooks', 'pre-receive'));
-console.log(`setup: ${(now() - t0).toFixed(1)} s (owner key, git acl init, main with ${BASE_DIRS * BASE_PER_DIR} files pushed, plain.git copied)\n`);
+// The baseline server: another copy, whose hook the baseline build's own `git acl init` rewrites.
+if (BASELINE_CLI) {
+  fs.cpSync(hook, base, { recursive: true });
+  run(process.execPath, [BASELINE_CLI, 'init', base, '--owner-key', path.join(root, 'owner.asc')]);
+  run('git', ['remote', 'add', 'base', base], { cwd: client });
+  const installed = fs.readFileSync(path.join(base, 'hooks', 'pre-receive'), 'utf8');
+  if (!installed.includes(BASELINE)) throw new Error(`the baseline's init did not install its own hook:\n${installed}`);
+}
+const REMOTES = BASELINE_CLI ? ['hook', 'plain', 'base'] : ['hook', 'plain'];
+console.log(
+  `setup: ${(now() - t0).toFixed(1)} s (owner key, git acl init, main with ${BASE_DIRS * BASE_PER_DIR} files pushed, plain.git copied` +
+    `${BASELINE_CLI ? `, base.git with the hook of ${BASELINE}` : ''}); receive.fsckObjects=${serverGit(hook, ['config', '--get', 'receive.fsckObjects'], { check: false }).stdout.trim() || 'unset'} on every server\n`,
+);
 
 // ---------------------------------------------------------------- cases
 
@@ -264,11 +298,11 @@ const cases = [
     key: 'one',
     title: '1-file change (fast-forward main, 10k-file repo)',
     ref: 'refs/heads/main',
-    old: base,
+    old: mainBase,
     runs: RUNS.one,
     warmup: 1,
-    make: (tag) => makeCommit('refs/bench/one', { parent: base, message: `one ${tag}\n`, files: [[`src/d050/f050.txt`, `${tag} one-file change\n`]] }),
-    reset: (repo) => serverGit(repo, ['update-ref', 'refs/heads/main', base]),
+    make: (tag) => makeCommit('refs/bench/one', { parent: mainBase, message: `one ${tag}\n`, files: [[`src/d050/f050.txt`, `${tag} one-file change\n`]] }),
+    reset: (repo) => serverGit(repo, ['update-ref', 'refs/heads/main', mainBase]),
   },
   {
     key: 'wide',
@@ -284,13 +318,28 @@ const cases = [
     key: 'many',
     title: '10k-file modification (fast-forward main)',
     ref: 'refs/heads/main',
-    old: base,
+    old: mainBase,
     runs: RUNS.many,
     warmup: 1,
-    make: (tag) => makeCommit('refs/bench/many', { parent: base, message: `many ${tag}\n`, files: baseFiles(tag) }),
-    reset: (repo) => serverGit(repo, ['update-ref', 'refs/heads/main', base]),
+    make: (tag) => makeCommit('refs/bench/many', { parent: mainBase, message: `many ${tag}\n`, files: baseFiles(tag) }),
+    reset: (repo) => serverGit(repo, ['update-ref', 'refs/heads/main', mainBase]),
   },
+  ...(HUGE
+    ? [
+        {
+          key: 'huge',
+          title: 'create branch, 250k files in 2,500 dirs',
+          ref: 'refs/heads/huge',
+          old: null,
+          runs: RUNS.huge,
+          warmup: 0,
+          make: (tag) => makeCommit('refs/bench/huge', { message: `huge ${tag}\n`, files: hugeFiles(tag) }),
+          reset: (repo) => serverGit(repo, ['update-ref', '-d', 'refs/heads/huge']),
+        },
+      ]
+    : []),
 ];
+const CASE_KEYS = cases.map((c) => c.key);
 
 const results = {};
 const lastPush = {};
@@ -298,7 +347,9 @@ let tagNo = 0;
 for (const c of cases) {
   const hookS = [];
   const plainS = [];
+  const baseS = [];
   const reports = [];
+  const baseReports = [];
   const diffS = [];
   const diffHookS = [];
   let commit = null;
@@ -307,7 +358,9 @@ for (const c of cases) {
   for (let i = -c.warmup; i < c.runs; i++) {
     const tag = `r${++tagNo}`;
     commit = c.make(tag);
-    const order = (i + c.warmup) % 2 ? ['plain', 'hook'] : ['hook', 'plain'];
+    // Rotate the order of the servers run to run, so none is always first (cold) or last.
+    const k = (i + c.warmup) % REMOTES.length;
+    const order = [...REMOTES.slice(k), ...REMOTES.slice(0, k)];
     for (const remote of order) {
       const { s, report } = push(remote, commit, c.ref);
       if (i < 0) continue;
@@ -315,6 +368,9 @@ for (const c of cases) {
         hookS.push(s);
         reports.push(report);
         lastPush[c.key] = { commit, report };
+      } else if (remote === 'base') {
+        baseS.push(s);
+        baseReports.push(report);
       } else plainS.push(s);
     }
     if (i >= 0) {
@@ -324,8 +380,7 @@ for (const c of cases) {
       diffHookS.push(hookDiff.s);
       ops ??= hookDiff.r.stdout.split('\0').filter((x, k) => k % 2 === 0 && x.length > 0).length;
     }
-    c.reset(hook);
-    c.reset(plain);
+    for (const remote of REMOTES) c.reset(SERVERS[remote]);
   }
   const r = {
     title: c.title,
@@ -343,6 +398,15 @@ for (const c of cases) {
     hookDiffCmdS: median(diffHookS),
     samples: { plainS, hookS, hookProcessS: reports.map((x) => x.wallS), diffTreeS: diffS },
   };
+  if (BASELINE_CLI) {
+    r.baseline = {
+      hookS: median(baseS),
+      addedS: median(baseS) - median(plainS),
+      hookProcessS: median(baseReports.map((x) => x.wallS)),
+      hookMaxRssMB: Math.max(...baseReports.map((x) => x.maxRssMB)),
+      samples: { hookS: baseS, hookProcessS: baseReports.map((x) => x.wallS) },
+    };
+  }
   const t = TARGETS[c.key];
   r.targets = {};
   if (t.addedS !== undefined) r.targets.addedS = { limit: t.addedS, pass: r.addedS < t.addedS };
@@ -350,6 +414,70 @@ for (const c of cases) {
   if (t.rssMB !== undefined) r.targets.rssMB = { limit: t.rssMB, pass: r.hookMaxRssMB < t.rssMB };
   results[c.key] = r;
   console.log(`  ${c.title}: ${c.warmup + c.runs} runs in ${(now() - tc).toFixed(1)} s`);
+}
+
+// ---------------------------------------------------------------- refused pushes: small packs that describe enormous trees
+
+// The hook must refuse them quickly and in bounded memory (docs/security.md, "Limits"). They run against a copy
+// of the hook server whose pre-receive runs under /usr/bin/time, for the peak memory of the hook and its git
+// children together; the objects are written straight into the client as loose objects.
+const attacks = {};
+if (ATTACKS) {
+  const { createHash } = await import('node:crypto');
+  const { deflateSync } = await import('node:zlib');
+  const loose = (type, body) => {
+    const full = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+    const id = createHash('sha1').update(full).digest();
+    const hex = id.toString('hex');
+    fs.mkdirSync(path.join(client, '.git/objects', hex.slice(0, 2)), { recursive: true });
+    fs.writeFileSync(path.join(client, '.git/objects', hex.slice(0, 2), hex.slice(2)), deflateSync(full));
+    return id;
+  };
+  const tree = (entries) => loose('tree', Buffer.concat(entries.flatMap(([mode, name, id]) => [Buffer.from(`${mode} ${name}\0`), id])));
+  const commitOf = (treeId, message) => run('git', ['commit-tree', treeId.toString('hex'), '-m', message], { cwd: client }).stdout.trim();
+
+  const attackServer = path.join(root, 'attack.git');
+  fs.cpSync(hook, attackServer, { recursive: true });
+  const timeLog = path.join(root, 'attack-time.txt');
+  const wrapped = path.join(attackServer, 'hooks', 'pre-receive');
+  fs.renameSync(wrapped, `${wrapped}.real`);
+  const timer = fs.existsSync('/usr/bin/time') ? `/usr/bin/time -f '%M %e' -o '${timeLog}' ` : '';
+  fs.writeFileSync(wrapped, `#!/bin/sh\nexec ${timer}'${wrapped}.real'\n`, { mode: 0o755 });
+  run('git', ['remote', 'add', 'attack', attackServer], { cwd: client });
+
+  const name255 = 'a'.repeat(255);
+  let deep = loose('blob', Buffer.from('deep\n'));
+  for (let i = 0; i < 2500; i++) deep = tree([[i === 0 ? '100644' : '40000', name255, deep]]);
+  const fanBlob = loose('blob', Buffer.from('x\n'));
+  const names = Array.from({ length: 1000 }, (_, i) => `n${pad(i, 3)}`);
+  let fan = tree(names.map((n) => ['100644', n, fanBlob]));
+  for (let level = 0; level < 2; level++) fan = tree(names.map((n) => ['40000', n, fan]));
+
+  for (const [key, title, treeId] of [
+    ['deep', 'a chain of 2,500 nested 255-byte directory names', deep],
+    ['fan', 'three trees naming one subtree 1,000 times each (10^9 paths)', fan],
+  ]) {
+    const commit = commitOf(treeId, key);
+    const pack = spawnSync('git', ['pack-objects', '--stdout', '--revs', '-q'], { cwd: client, env, input: `${commit}\n`, maxBuffer: 1 << 30 }).stdout;
+    fs.rmSync(hookLog, { force: true });
+    fs.rmSync(timeLog, { force: true });
+    const { s, r } = timed(() => run('git', ['push', '--signed', '--porcelain', 'attack', `${commit}:refs/heads/${key}`], { cwd: client, env: pushEnv, check: false }));
+    const said = r.stderr.split('\n').filter((l) => l.startsWith('remote: git-acl: ')).map((l) => l.slice(8));
+    if (r.code === 0 || said.length === 0) throw new Error(`the ${key} push was not refused by the hook:\n${r.stderr}`);
+    const report = JSON.parse(fs.readFileSync(hookLog, 'utf8').trim().split('\n').at(-1));
+    const [maxKB, wallS] = fs.existsSync(timeLog) ? fs.readFileSync(timeLog, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : [null, null];
+    attacks[key] = {
+      title,
+      packKB: pack.length / 1024,
+      pushS: s,
+      hookProcessS: report.wallS,
+      hookCpuS: report.userS + report.sysS,
+      hookMaxRssMB: report.maxRssMB,
+      hookTreeMaxRssMB: maxKB == null ? null : maxKB / 1024,
+      hookTreeWallS: wallS,
+      said,
+    };
+  }
 }
 
 // ---------------------------------------------------------------- isolation: the hook alone, under /usr/bin/time -v
@@ -391,8 +519,8 @@ if (PHASES) {
   const { replayPhases, profileHook } = await import('./lib/hook-phases.mjs');
   phases = {};
   profiles = {};
-  for (const key of ['one', 'wide', 'many']) {
-    phases[key] = await replayPhases({ gitDir: hook, env: hookEnvFor(key), stdin: stdinFor(key), reps: key === 'one' ? 5 : 3 });
+  for (const key of CASE_KEYS) {
+    phases[key] = await replayPhases({ gitDir: hook, env: hookEnvFor(key), stdin: stdinFor(key), reps: key === 'one' ? 5 : key === 'huge' ? 1 : 3 });
     profiles[key] = profileHook({
       gitDir: hook,
       env: hookEnvFor(key),
@@ -407,17 +535,21 @@ if (PHASES) {
 
 const f3 = (x) => (x == null ? '-' : x.toFixed(3));
 const mark = (t) => (t ? (t.pass ? 'PASS' : 'FAIL') : '');
-const rows = [['case', 'tree ops', 'runs', 'plain push s', 'hook push s', 'added s', 'ratio', 'hook proc s', 'hook RSS MB', 'diff-tree -r s', 'hook diff cmd s', 'target']];
-for (const key of ['one', 'wide', 'many']) {
+const rows = [['case', 'tree ops', 'runs', 'plain push s', 'hook push s', 'added s', 'ratio', 'hook proc s', 'hook RSS MB', 'diff-tree -r s', 'target']];
+if (BASELINE_CLI) rows[0].splice(10, 0, 'baseline: added s', 'proc s', 'RSS MB');
+for (const key of CASE_KEYS) {
   const r = results[key];
   const t = r.targets;
-  const target =
-    key === 'one'
-      ? `added < ${t.addedS.limit} s: ${mark(t.addedS)}`
-      : key === 'wide'
-        ? `hook < ${t.hookS.limit} s: ${mark(t.hookS)}; < ${t.rssMB.limit} MB: ${mark(t.rssMB)}`
-        : `hook < ${t.hookS.limit} s: ${mark(t.hookS)}`;
-  rows.push([r.title, String(r.treeOps), String(r.runs), f3(r.plainS), f3(r.hookS), f3(r.addedS), `${r.ratio.toFixed(2)}x`, f3(r.hookProcessS), r.hookMaxRssMB.toFixed(0), f3(r.diffTreeS), f3(r.hookDiffCmdS), target]);
+  const target = [
+    t.addedS && `added < ${t.addedS.limit} s: ${mark(t.addedS)}`,
+    t.hookS && `hook < ${t.hookS.limit} s: ${mark(t.hookS)}`,
+    t.rssMB && `< ${t.rssMB.limit} MB: ${mark(t.rssMB)}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  const row = [r.title, String(r.treeOps), String(r.runs), f3(r.plainS), f3(r.hookS), f3(r.addedS), `${r.ratio.toFixed(2)}x`, f3(r.hookProcessS), r.hookMaxRssMB.toFixed(0), f3(r.diffTreeS), target];
+  if (BASELINE_CLI) row.splice(10, 0, f3(r.baseline.addedS), f3(r.baseline.hookProcessS), r.baseline.hookMaxRssMB.toFixed(0));
+  rows.push(row);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
 const line = (row) => '| ' + row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
@@ -425,6 +557,15 @@ console.log('\nmedians; "hook proc" = the hook process from Node start to exit; 
 console.log(line(rows[0]));
 console.log('|' + widths.map((w, i) => (i === 0 || i === widths.length - 1 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
 for (const row of rows.slice(1)) console.log(line(row));
+if (BASELINE_CLI) console.log(`baseline: the same pushes, in the same runs, to a server whose hook is ${BASELINE}`);
+for (const a of Object.values(attacks)) {
+  console.log(
+    `\nrefused: ${a.title} (${a.packKB.toFixed(0)} KB pack): push ${f3(a.pushS)} s; hook process ${f3(a.hookProcessS)} s, ${a.hookCpuS.toFixed(2)} s CPU, ` +
+      `${a.hookMaxRssMB.toFixed(0)} MB` +
+      (a.hookTreeMaxRssMB == null ? '' : `; hook and its git children (/usr/bin/time): ${a.hookTreeWallS} s, max RSS ${a.hookTreeMaxRssMB.toFixed(0)} MB`) +
+      `\n  ${a.said.join('\n  ')}`,
+  );
+}
 if (isolated.wide) {
   console.log(`\n100k creation, hook run alone under /usr/bin/time -v: ${f3(isolated.wide.wallS)} s wall, max RSS ${isolated.wide.maxRssMB?.toFixed(0)} MB (node or any git child)`);
 }
@@ -474,6 +615,7 @@ fs.writeFileSync(
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memMB: Math.round(os.totalmem() / 2 ** 20), node: process.version, git: run('git', ['--version']).stdout.trim() },
       quick: QUICK,
       results,
+      attacks,
       isolated,
       phases,
       profiles,
