@@ -181,8 +181,10 @@ export class CliStore implements ObjectStore {
       let end = out.indexOf(0x0a, start);
       if (end < 0) end = out.length;
       const sp = out.indexOf(0x20, start);
-      const type = sp < 0 || sp > end ? '' : out.toString('latin1', sp + 1, end);
-      if (type !== 'blob') {
+      // Most lines are blobs: recognised by their bytes, without making a string.
+      const isBlob = sp > 0 && end - sp === 5 && out[sp + 1] === 0x62 && out[sp + 2] === 0x6c && out[sp + 3] === 0x6f && out[sp + 4] === 0x62;
+      if (!isBlob) {
+        const type = sp < 0 || sp > end ? '' : out.toString('latin1', sp + 1, end);
         if (type !== 'commit' && type !== 'tree' && type !== 'tag') {
           throw this.failed(`cannot list the objects of the push: unexpected line ${JSON.stringify(out.toString('latin1', start, Math.min(end, start + 100)))}`, args, r);
         }

@@ -91,9 +91,13 @@ export async function walkTreeDiff(read: TreeReader, oldTree: string | null, new
     const visit = (name: string, old: StoredTreeEntry | undefined, nu: StoredTreeEntry | undefined): void => {
       const key = prefix ? `${prefix}/${name}` : name;
       budget.take(key.length, key); // a bytesKey: one char per byte
-      const { text, unsafe } = decodeKey(key);
-      const change: TreeChange = { path: text };
-      if (unsafe) change.unsafeName = true;
+      let change: TreeChange;
+      if (isAscii(key)) change = { path: key };
+      else {
+        const { text, unsafe } = decodeKey(key);
+        change = { path: text };
+        if (unsafe) change.unsafeName = true;
+      }
       if (old) change.old = { mode: old.mode, kind: old.kind, oid: old.oid };
       if (nu) change.new = { mode: nu.mode, kind: nu.kind, oid: nu.oid };
       out.push({ key, change });
@@ -142,4 +146,9 @@ export async function walkTreeDiff(read: TreeReader, oldTree: string | null, new
     pump();
   });
   return sortChanges(out);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
