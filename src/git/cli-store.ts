@@ -26,6 +26,7 @@ import type { ObjectStore, ObjectType, RefInfo, RepoLocation, TreeChange, TreeEn
 import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
 import { BatchProcess } from './cat-file.js';
+import { looseObjects } from './quarantine.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 import { oneLine } from '../core/messages.js';
 import { answeredNo, exitStatus, outcomeOf, runCommand, succeeded, type RunResult } from './exec.js';
@@ -169,6 +170,9 @@ export class CliStore implements ObjectStore {
   async pushedObjects(): Promise<Map<string, ObjectType> | null> {
     const quarantine = this.location.objectDirectory;
     if (!quarantine) return null;
+    // A small push is unpacked into loose objects: read from the directory, no process to start.
+    const loose = await looseObjects(quarantine);
+    if (loose) return loose;
     const env: NodeJS.ProcessEnv = { ...this.env, GIT_OBJECT_DIRECTORY: quarantine };
     delete env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
     const args = ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'];

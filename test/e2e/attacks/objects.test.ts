@@ -91,13 +91,23 @@ describe('objects already in the repository are checked where a push reuses them
 });
 
 describe('every object of the push, not only the tips', () => {
-  test('a commit in the history of the pushed tip that git fsck refuses (no author)', async () => {
-    const tree = alice.ok(['rev-parse', `${main1}^{tree}`]);
-    const bad = writeRawCommit(alice.dir, env(), `tree ${tree}\nparent ${main1}\ncommitter Mallory <m@example.org> 1767225600 +0000\n\nno author\n`);
-    const a = await push(tree, [bad], { parents: [bad] });
-    expect(refChanges(a)).toEqual([]);
-    expect(a.remote).toEqual([rejectedFor(A), `git-acl: commit ${bad}: invalid format - expected 'author' line (git fsck: missingAuthor)`]);
-  });
+  for (const [how, unpackLimit] of [
+    ['unpacked into loose objects', null],
+    ['kept as a pack (receive.unpackLimit=1)', '1'],
+  ] as const) {
+    test(`a commit in the history of the pushed tip that git fsck refuses (no author), ${how}`, async () => {
+      if (unpackLimit) forge.server(['config', 'receive.unpackLimit', unpackLimit]);
+      try {
+        const tree = alice.ok(['rev-parse', `${main1}^{tree}`]);
+        const bad = writeRawCommit(alice.dir, env(), `tree ${tree}\nparent ${main1}\ncommitter Mallory <m@example.org> 1767225600 +0000\n\nno author\n`);
+        const a = await push(tree, [bad], { parents: [bad] });
+        expect(refChanges(a)).toEqual([]);
+        expect(a.remote).toEqual([rejectedFor(A), `git-acl: commit ${bad}: invalid format - expected 'author' line (git fsck: missingAuthor)`]);
+      } finally {
+        forge.server(['config', '--unset', 'receive.unpackLimit']);
+      }
+    });
+  }
 
   test('a .gitmodules whose URL git refuses, in Alice\'s own directory', async () => {
     const modules = blob('[submodule "x"]\n\tpath = x\n\turl = --upload-pack=touch /tmp/pwned\n');
