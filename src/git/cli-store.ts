@@ -2,8 +2,8 @@
  * ObjectStore on `git` child processes: the server's hot path.
  *
  * - Object reads go through one long-lived process (cat-file.ts), started on first use:
- *   `git cat-file --batch`, for contents and types alike: one process less to
- *   start on every push (types are asked of commits and tags, which are small).
+ *   `git cat-file --batch-command`, for contents (`contents`) and types
+ *   (`info`, which does not read the content) alike: one process to start.
  * - `diffTrees` walks the trees in-process (tree-diff.ts), reading them
  *   through the same cat-file process, counted against the push's DiffBudget
  *   (not `git diff-tree`, which holds the whole diff before printing any).
@@ -26,7 +26,7 @@ import type { ObjectStore, ObjectType, RefInfo, RepoLocation, TreeChange, TreeEn
 import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
 import { BatchProcess } from './cat-file.js';
-import { looseObjects } from './quarantine.js';
+import { looseObjectIds } from './quarantine.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 import { oneLine } from '../core/messages.js';
 import { answeredNo, exitStatus, outcomeOf, runCommand, succeeded, type RunResult } from './exec.js';
@@ -127,7 +127,7 @@ export class CliStore implements ObjectStore {
 
   async readType(oid: string): Promise<ObjectType> {
     assertOid(oid);
-    return (await this.batchProcess().read(oid)).type;
+    return this.batchProcess().type(oid);
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
@@ -170,9 +170,14 @@ export class CliStore implements ObjectStore {
   async pushedObjects(): Promise<Map<string, ObjectType> | null> {
     const quarantine = this.location.objectDirectory;
     if (!quarantine) return null;
-    // A small push is unpacked into loose objects: read from the directory, no process to start.
-    const loose = await looseObjects(quarantine);
-    if (loose) return loose;
+    // A small push is unpacked into loose objects: their ids from the directory, their types from cat-file.
+    const loose = await looseObjectIds(quarantine);
+    if (loose) {
+      const types = await Promise.all(loose.map((id) => this.batchProcess().type(id)));
+      const objects = new Map<string, ObjectType>();
+      for (let i = 0; i < loose.length; i++) if (types[i] !== 'blob') objects.set(loose[i]!, types[i]!);
+      return objects;
+    }
     const env: NodeJS.ProcessEnv = { ...this.env, GIT_OBJECT_DIRECTORY: quarantine };
     delete env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
     const args = ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'];

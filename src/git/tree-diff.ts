@@ -47,7 +47,7 @@ export interface TreeVisit extends TreeRead {
   old: TreeRead | null;
 }
 
-/** Trees read at once: keeps a `git cat-file --batch` pipe full without queueing reads past a failure. */
+/** Trees read at once: keeps a `git cat-file` pipe full without queueing reads past a failure. */
 const MAX_CONCURRENT_TREES = 32;
 
 /** Reads a tree object's raw bytes (throwing when it is missing or not a tree). */
