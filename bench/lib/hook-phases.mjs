@@ -7,6 +7,10 @@
 // the pushed objects and the certificate blob are then in the main object
 // store, so the hook's inputs (GIT_PUSH_CERT* and the stdin line) are still
 // valid. The result is checked against the real hook (must be accepted).
+// There is no quarantine in a replay (the objects have landed), so the object
+// checks see the trees the diff walks and the pushed tips, not a listing of
+// every pushed object: the real hook lists the quarantine too (one more
+// `cat-file --batch-all-objects`, overlapped with the certificate check).
 //
 // Every git child process the hook starts is timed from spawn to exit by
 // wrapping child_process.spawn before dist/ is imported (node:child_process
@@ -65,7 +69,7 @@ async function child() {
   t = performance.now();
 
   const dist = new URL('../../dist/', import.meta.url);
-  const [{ readAclConfig }, { locationFromEnv }, { openCliStore }, pf, ident, judge, { parseRefUpdates }, core, ops] = await Promise.all([
+  const [{ readAclConfig }, { locationFromEnv }, { openCliStore }, pf, ident, judge, { parseRefUpdates }, core, ops, refNames, objectChecks] = await Promise.all([
     import(new URL('git/exec.js', dist)),
     import(new URL('git/location.js', dist)),
     import(new URL('git/cli-store.js', dist)),
@@ -75,6 +79,8 @@ async function child() {
     import(new URL('git/ref-updates.js', dist)),
     import(new URL('core/index.js', dist)),
     import(new URL('git/operations.js', dist)),
+    import(new URL('push/ref-names.js', dist)),
+    import(new URL('push/object-checks.js', dist)),
   ]);
   lap('import modules (incl. openpgp, isomorphic-git if loaded)');
 
@@ -90,8 +96,9 @@ async function child() {
   lap('git config (acl.*)');
 
   const store = openCliStore(locationFromEnv(gitDir, process.env), { env: process.env });
-  const policyTip = await store.resolveRef(pf.POLICY_REF);
-  lap('resolve policy ref');
+  const refs = await store.listRefs();
+  const policyTip = refs.get(pf.POLICY_REF)?.oid;
+  lap('list refs (for-each-ref)');
   const policy = await pf.readPolicyTree(store, policyTip);
   lap('read policy tree (cat-file)');
   const compiled = judge.compileServerPolicy(policy);
@@ -107,8 +114,15 @@ async function child() {
   });
   lap('verify signature (key lookup, openpgp)');
 
-  const analyses = await ops.analyzeUpdates(store, updates);
-  lap('peel, is-ancestor, diff-tree + parse');
+  const pushed = await store.pushedObjects();
+  lap('list pushed objects (none in a replay)');
+  if (refNames.refNameProblems(updates, refs).length) throw new Error('replay: ref name problems');
+  lap('ref names');
+  const checks = new objectChecks.ObjectChecks(store, pushed);
+  const analyses = await ops.analyzeUpdates(store, updates, { onTree: checks.onTree });
+  lap('peel, is-ancestor, tree walk + checks of new trees');
+  if ((await checks.finish(updates)).length) throw new Error('replay: object problems');
+  lap('check the other pushed objects');
   const operations = ops.operationsOf(analyses);
   lap('collect operations');
   const decisions = core.evaluate(compiled, { userId: pusher.userId, ownerId }, operations);

@@ -9,7 +9,6 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runGit } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
-import { withBatchDiff } from '../git/diff-batch.js';
 import { LOG_REF } from '../push/log-format.js';
 import { verifyLog, type LogCheckpoint, type LogProblem } from '../push/verify-log.js';
 import { CliError, UsageError, flag, type ParsedArgs } from './args.js';
@@ -53,7 +52,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   const checkpointFile = join(gitDir, 'git-acl', 'verified', `${ns}.json`);
   const since = await readCheckpoint(checkpointFile);
   // One `git diff-tree --stdin` for all the log's diffs: a process per logged push would cost more than the diff.
-  const store = withBatchDiff(openCliStore(gitDir), gitDir);
+  const store = openCliStore(gitDir);
   let result;
   try {
     result = await verifyLog({ store, tip, refs, since, full: flag(args, 'full') });

@@ -1,8 +1,10 @@
 /**
- * One long-lived `git cat-file --batch` child: object requests go in on its
- * stdin, one id a line, and come back in order as `<oid> <type> <size>`, the
- * content and a LF (or `<oid> missing`). Requests are queued, so many reads
- * may be in flight on one process.
+ * One long-lived `git cat-file --batch-command` child: requests go in on its
+ * stdin, `contents <oid>` or `info <oid>` a line, and come back in order as
+ * `<oid> <type> <size>`, then for `contents` the content and a LF (or
+ * `<oid> missing`). Requests are queued, so many reads may be in flight on
+ * one process. `info` gives an object's type without reading its content (a
+ * blob may be large).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ObjectType } from './store.js';
@@ -17,13 +19,15 @@ export interface BatchObject {
 
 interface Pending {
   oid: string;
+  /** False for an `info` request: the header only, no content follows. */
+  content: boolean;
   resolve: (o: BatchObject) => void;
   reject: (e: Error) => void;
 }
 
 const OBJECT_TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
 
-/** One `git cat-file --batch` child and its FIFO of requests. */
+/** One `git cat-file --batch-command` child and its FIFO of requests. */
 export class BatchProcess {
   dead = false;
   private readonly child: ChildProcessWithoutNullStreams;
@@ -36,7 +40,7 @@ export class BatchProcess {
   private failure: GitProcessError | null = null;
 
   constructor(git: string, env: NodeJS.ProcessEnv) {
-    const args = ['cat-file', '--batch'];
+    const args = ['cat-file', '--batch-command'];
     this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => {
@@ -54,10 +58,19 @@ export class BatchProcess {
 
   /** The object's type and content; rejects when it is missing or the process failed. */
   read(oid: string): Promise<BatchObject> {
+    return this.request(oid, true);
+  }
+
+  /** The object's type alone (its content is not read); rejects when it is missing or the process failed. */
+  async type(oid: string): Promise<ObjectType> {
+    return (await this.request(oid, false)).type;
+  }
+
+  private request(oid: string, content: boolean): Promise<BatchObject> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ oid, resolve, reject });
-      this.child.stdin.write(`${oid}\n`);
+      this.queue.push({ oid, content, resolve, reject });
+      this.child.stdin.write(`${content ? 'contents' : 'info'} ${oid}\n`);
     });
   }
 
@@ -112,19 +125,23 @@ export class BatchProcess {
       const line = this.take(nl + 1).toString('utf8', 0, nl);
       const p = this.queue[0];
       if (!p) {
-        this.fail(new GitProcessError(`unexpected output from git cat-file: ${oneLine(line)}`, ['cat-file', '--batch']));
+        this.fail(new GitProcessError(`unexpected output from git cat-file: ${oneLine(line)}`, ['cat-file', '--batch-command']));
         this.child.kill();
         return;
       }
       const parts = line.split(' ');
       if (parts.length === 3 && OBJECT_TYPES.has(parts[1]!) && /^\d+$/.test(parts[2]!)) {
-        this.body = { type: parts[1] as ObjectType, need: Number(parts[2]) + 1 };
+        if (p.content) this.body = { type: parts[1] as ObjectType, need: Number(parts[2]) + 1 };
+        else {
+          this.queue.shift();
+          p.resolve({ type: parts[1] as ObjectType, content: new Uint8Array(0) });
+        }
       } else if (parts.length === 2 && parts[1] === 'missing') {
         this.queue.shift();
         p.reject(new ObjectNotFoundError(p.oid));
       } else {
         this.queue.shift();
-        p.reject(new GitProcessError(`cannot read object ${p.oid}: ${oneLine(line)}`, ['cat-file', '--batch']));
+        p.reject(new GitProcessError(`cannot read object ${p.oid}: ${oneLine(line)}`, ['cat-file', '--batch-command']));
       }
     }
   }

@@ -2,10 +2,14 @@
  * ObjectStore on `git` child processes: the server's hot path.
  *
  * - Object reads go through one long-lived process (cat-file.ts), started on first use:
- *   `git cat-file --batch`, for contents and types alike: one process less to
- *   start on every push (types are asked of commits and tags, which are small).
- * - `diffTrees` runs `git diff-tree -r -t -z --no-renames --full-index` (parsed in raw-diff.ts).
- * - `isAncestor` runs `git merge-base --is-ancestor` (exit 1 = false).
+ *   `git cat-file --batch-command`, for contents (`contents`) and types
+ *   (`info`, which does not read the content) alike: one process to start.
+ * - `diffTrees` walks the trees in-process (tree-diff.ts), reading them
+ *   through the same cat-file process, counted against the push's DiffBudget
+ *   (not `git diff-tree`, which holds the whole diff before printing any).
+ * - `isAncestor` reads the descendant's parents as git does (headers.ts) and
+ *   runs `git merge-base --is-ancestor` (exit 1 = false) only when the
+ *   ancestor is not one of them.
  * - `resolveRef` runs `git for-each-ref` and keeps the exact full ref name only.
  *
  * Every child runs with `GIT_DIR` set and otherwise the caller's environment,
@@ -18,11 +22,12 @@
  *
  * Any failure throws a GitError (errors.ts) with a one-line message naming the object or ref.
  */
-import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { EMPTY_TREE_OID, assertOid, parseCommitParents, parseCommitTree, parseTagTarget, parseTreeObject } from './objects.js';
-import { assertRefName } from './names.js';
+import type { ObjectStore, ObjectType, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
+import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
+import { assertRefName, decodeName } from './names.js';
 import { BatchProcess } from './cat-file.js';
-import { parseRawDiff } from './raw-diff.js';
+import { looseObjectIds } from './quarantine.js';
+import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 import { oneLine } from '../core/messages.js';
 import { answeredNo, exitStatus, outcomeOf, runCommand, succeeded, type RunResult } from './exec.js';
 import { GitError, GitProcessError, ObjectTypeError } from './errors.js';
@@ -91,9 +96,38 @@ export class CliStore implements ObjectStore {
     return null;
   }
 
+  /**
+   * Every ref of the repository, by full name (names that are not UTF-8
+   * decoded with U+FFFD), with symbolic refs marked: one `git for-each-ref`.
+   * Not part of ObjectStore: the hook needs it to compare pushed names with
+   * the names already stored.
+   */
+  async listRefs(): Promise<Map<string, RefInfo>> {
+    const args = ['for-each-ref', '--format=%(objectname)%00%(symref)%00%(refname)'];
+    const r = await this.run(args);
+    if (!succeeded(r)) throw this.failed('cannot list refs', args, r);
+    const refs = new Map<string, RefInfo>();
+    let start = 0;
+    const out = r.stdout;
+    while (start < out.length) {
+      let end = out.indexOf(0x0a, start);
+      if (end < 0) end = out.length;
+      const a = out.indexOf(0, start);
+      const b = a < 0 ? -1 : out.indexOf(0, a + 1);
+      if (a < 0 || b < 0 || b > end) throw this.failed('cannot list refs: unexpected output', args, r);
+      const oid = out.toString('latin1', start, a);
+      assertOid(oid, 'object id in the ref list');
+      const info: RefInfo = { oid };
+      if (b > a + 1) info.symref = decodeName(out.subarray(a + 1, b)).text;
+      refs.set(decodeName(out.subarray(b + 1, end)).text, info);
+      start = end + 1;
+    }
+    return refs;
+  }
+
   async readType(oid: string): Promise<ObjectType> {
     assertOid(oid);
-    return (await this.batchProcess().read(oid)).type;
+    return this.batchProcess().type(oid);
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
@@ -102,38 +136,84 @@ export class CliStore implements ObjectStore {
     let type = await this.readType(cur);
     for (let depth = 0; type === 'tag'; depth++) {
       if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
-      const obj = await this.readObject(cur, 'tag');
-      const target = parseTagTarget(obj, cur);
-      cur = target.oid;
-      type = await this.readType(cur);
+      const tag = readTagHeader(await this.readAs(cur, 'tag'), cur);
+      type = await this.readType(tag.object);
+      assertTagTargetType(cur, tag, type);
+      cur = tag.object;
     }
     return { oid: cur, type };
   }
 
   async commitTree(commitOid: string): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return parseCommitTree(await this.readObject(commitOid, 'commit'), commitOid);
+    return readCommitHeader(await this.readAs(commitOid, 'commit'), commitOid).tree;
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
     assertOid(oid, 'blob id');
-    return this.readObject(oid, 'blob');
+    return this.readAs(oid, 'blob');
+  }
+
+  async readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
+    assertOid(oid);
+    return this.batchProcess().read(oid);
+  }
+
+  /**
+   * The commits, trees and tags this push brought, by id, with their types:
+   * every such object of the quarantine (`git cat-file --batch-all-objects`
+   * with the quarantine as the only object directory). Blobs are left out:
+   * a push of 250,000 files brings as many, and the checks need only the
+   * others. Null when the location names no quarantine (outside
+   * pre-receive, or a push that brought no pack).
+   */
+  async pushedObjects(): Promise<Map<string, ObjectType> | null> {
+    const quarantine = this.location.objectDirectory;
+    if (!quarantine) return null;
+    // A small push is unpacked into loose objects: their ids from the directory, their types from cat-file.
+    const loose = await looseObjectIds(quarantine);
+    if (loose) {
+      const types = await Promise.all(loose.map((id) => this.batchProcess().type(id)));
+      const objects = new Map<string, ObjectType>();
+      for (let i = 0; i < loose.length; i++) if (types[i] !== 'blob') objects.set(loose[i]!, types[i]!);
+      return objects;
+    }
+    const env: NodeJS.ProcessEnv = { ...this.env, GIT_OBJECT_DIRECTORY: quarantine };
+    delete env.GIT_ALTERNATE_OBJECT_DIRECTORIES;
+    const args = ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'];
+    if (this.closed) throw new GitError('closed', 'object store is closed');
+    const r = await runCommand(this.git, args, { env });
+    if (!succeeded(r)) throw this.failed('cannot list the objects of the push', args, r);
+    const objects = new Map<string, ObjectType>();
+    const out = r.stdout;
+    for (let start = 0; start < out.length; ) {
+      let end = out.indexOf(0x0a, start);
+      if (end < 0) end = out.length;
+      const sp = out.indexOf(0x20, start);
+      // Most lines are blobs: recognised by their bytes, without making a string.
+      const isBlob = sp > 0 && end - sp === 5 && out[sp + 1] === 0x62 && out[sp + 2] === 0x6c && out[sp + 3] === 0x6f && out[sp + 4] === 0x62;
+      if (!isBlob) {
+        const type = sp < 0 || sp > end ? '' : out.toString('latin1', sp + 1, end);
+        if (type !== 'commit' && type !== 'tree' && type !== 'tag') {
+          throw this.failed(`cannot list the objects of the push: unexpected line ${JSON.stringify(out.toString('latin1', start, Math.min(end, start + 100)))}`, args, r);
+        }
+        objects.set(out.toString('latin1', start, sp), type);
+      }
+      start = end + 1;
+    }
+    return objects;
   }
 
   async readTree(oid: string): Promise<TreeEntry[]> {
     assertOid(oid, 'tree id');
-    const data = await this.readObject(oid, 'tree');
+    const data = await this.readAs(oid, 'tree');
     return parseTreeObject(data, oid, oid.length / 2);
   }
 
-  async diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]> {
-    const from = oldTree ?? EMPTY_TREE_OID;
-    assertOid(from, 'tree id');
+  async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
+    if (oldTree !== null) assertOid(oldTree, 'tree id');
     assertOid(newTree, 'tree id');
-    const args = ['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', '--no-ext-diff', '--ignore-submodules=none', from, newTree];
-    const r = await this.run(args);
-    if (!succeeded(r)) throw this.failed(`cannot diff trees ${from}..${newTree}`, args, r);
-    return parseRawDiff(r.stdout, `${from}..${newTree}`);
+    return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
@@ -146,7 +226,8 @@ export class CliStore implements ObjectStore {
       return true;
     }
     // The usual push adds commits on top of the old tip: a parent check in-process saves starting merge-base.
-    const parents = parseCommitParents(await this.readObject(descendant, 'commit'));
+    // The parents are the ones git reads (headers.ts); a shortcut that read them differently would decide ancestry for git.
+    const { parents } = readCommitHeader(await this.readAs(descendant, 'commit'), descendant);
     if (parents.includes(ancestor)) return true;
     const args = ['merge-base', '--is-ancestor', ancestor, descendant];
     const r = await this.run(args);
@@ -164,7 +245,7 @@ export class CliStore implements ObjectStore {
 
   // ---- internals ----
 
-  private async readObject(oid: string, expected: ObjectType): Promise<Uint8Array> {
+  private async readAs(oid: string, expected: ObjectType): Promise<Uint8Array> {
     const r = await this.batchProcess().read(oid);
     if (r.type !== expected) throw new ObjectTypeError(oid, r.type, expected);
     return r.content;

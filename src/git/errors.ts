@@ -16,6 +16,7 @@ export type GitErrorCode =
   | 'malformed-input'
   | 'read-failed'
   | 'git-process'
+  | 'limit'
   | 'closed';
 
 export class GitError extends Error {
@@ -71,6 +72,14 @@ export class MalformedObjectError extends GitError {
   override name = 'MalformedObjectError';
   constructor(message: string) {
     super('malformed-object', message);
+  }
+}
+
+/** A push past one of git-acl's documented bounds (limits.ts): refused before it costs more. */
+export class LimitError extends GitError {
+  override name = 'LimitError';
+  constructor(message: string) {
+    super('limit', message);
   }
 }
 

@@ -2,7 +2,7 @@
  * Runs a program (git, or gpg for the front ends) to completion: the one
  * wrapper around short-lived children, used by the git store (diff-tree,
  * merge-base, for-each-ref), config reads, init and the CLI. The git store's
- * long-lived `cat-file --batch` is in cat-file.ts.
+ * long-lived `cat-file --batch-command` is in cat-file.ts.
  */
 import { spawn } from 'node:child_process';
 import { oneLine } from '../core/messages.js';

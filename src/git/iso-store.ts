@@ -13,18 +13,22 @@
  * - Refs are read from the files themselves (loose ref, then packed-refs),
  *   exact names only: isomorphic-git's resolveRef would also try
  *   `refs/<name>`, `refs/heads/<name>`, ... when the name is missing.
+ * - Commit and tag headers are read with headers.ts, as git reads them; ancestry
+ *   is a walk over those parents (not isomorphic-git's isDescendent).
  * - Replace refs and grafts are not honoured (neither does the git store:
- *   it runs with GIT_NO_REPLACE_OBJECTS=1).
+ *   it runs with GIT_NO_REPLACE_OBJECTS=1, and the hook refuses to judge in a
+ *   repository with grafts or a shallow file, repo-state.ts).
  *
  * This file imports nothing from Node: pass the fs (see node-fs.ts for Node).
  */
-import { isDescendent, readObject } from 'isomorphic-git';
+import { readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { assertOid, parseCommitTree, parseTagTarget, parseTreeObject, parseTreeRaw, type RawTreeEntry } from './objects.js';
-import { assertRefName, decodeKey, sortChanges, type KeyedChange } from './names.js';
+import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
+import { assertRefName } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTypeError } from './errors.js';
 import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
+import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 
 export interface IsoStoreOptions {
   /** A promise-based fs (`fs.promises` in Node, `new LightningFS(...).promises` in a browser). */
@@ -105,15 +109,17 @@ export class IsoStore implements ObjectStore {
     let obj = await this.read(cur);
     for (let depth = 0; obj.type === 'tag'; depth++) {
       if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
-      cur = parseTagTarget(obj.content, cur).oid;
-      obj = await this.read(cur);
+      const tag = readTagHeader(obj.content, cur);
+      obj = await this.read(tag.object);
+      assertTagTargetType(cur, tag, obj.type);
+      cur = tag.object;
     }
     return { oid: cur, type: obj.type };
   }
 
   async commitTree(commitOid: string): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return parseCommitTree(await this.readAs(commitOid, 'commit'), commitOid);
+    return readCommitHeader(await this.readAs(commitOid, 'commit'), commitOid).tree;
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
@@ -121,17 +127,20 @@ export class IsoStore implements ObjectStore {
     return this.readAs(oid, 'blob');
   }
 
+  async readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
+    assertOid(oid);
+    return this.read(oid);
+  }
+
   async readTree(oid: string): Promise<TreeEntry[]> {
     assertOid(oid, 'tree id');
     return parseTreeObject(await this.readAs(oid, 'tree'), oid, oid.length / 2);
   }
 
-  async diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]> {
+  async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
     if (oldTree !== null) assertOid(oldTree, 'tree id');
     assertOid(newTree, 'tree id');
-    const out: KeyedChange[] = [];
-    await this.diffInto(oldTree, newTree, '', out);
-    return sortChanges(out);
+    return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
@@ -142,11 +151,25 @@ export class IsoStore implements ObjectStore {
       if (t !== 'commit') throw new ObjectTypeError(oid, t, 'commit');
     }
     if (ancestor === descendant) return true;
-    try {
-      return await isDescendent({ fs: await this.fs(), gitdir: this.gitdir, oid: descendant, ancestor, depth: -1, cache: this.cache });
-    } catch (e) {
-      throw new GitError('read-failed', `cannot tell whether ${ancestor} is an ancestor of ${descendant}: ${oneLine(errorMessage(e))}`, { cause: e });
+    // A walk of our own rather than isomorphic-git's isDescendent: its commit parser reads parents by position
+    // and reads commits git cannot; headers.ts reads them exactly as git does, as the git store does.
+    const seen = new Set<string>([descendant]);
+    let frontier = [descendant];
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      const bodies = await Promise.all(frontier.map((oid) => this.readAs(oid, 'commit')));
+      for (let i = 0; i < frontier.length; i++) {
+        for (const parent of readCommitHeader(bodies[i]!, frontier[i]!).parents) {
+          if (parent === ancestor) return true;
+          if (!seen.has(parent)) {
+            seen.add(parent);
+            next.push(parent);
+          }
+        }
+      }
+      frontier = next;
     }
+    return false;
   }
 
   async close(): Promise<void> {
@@ -155,39 +178,6 @@ export class IsoStore implements ObjectStore {
   }
 
   // ---- internals ----
-
-  /** Adds to `out` every difference between trees `a` and `b` (null = empty) below `prefix` (a bytesKey path). */
-  private async diffInto(a: string | null, b: string | null, prefix: string, out: KeyedChange[]): Promise<void> {
-    if (a !== null && a === b) return;
-    const [ea, eb] = await Promise.all([a ? this.readTreeRaw(a) : [], b ? this.readTreeRaw(b) : []]);
-    const byName = new Map<string, { old?: RawTreeEntry; new?: RawTreeEntry }>();
-    for (const e of ea) byName.set(e.key, { old: e });
-    for (const e of eb) {
-      const slot = byName.get(e.key);
-      if (slot) slot.new = e;
-      else byName.set(e.key, { new: e });
-    }
-    const subdiffs: Promise<void>[] = [];
-    for (const [name, { old, new: nu }] of byName) {
-      if (old && nu && old.oid === nu.oid && old.mode === nu.mode) continue;
-      const key = prefix ? `${prefix}/${name}` : name;
-      const { text, unsafe } = decodeKey(key);
-      const change: TreeChange = { path: text };
-      if (unsafe) change.unsafeName = true;
-      if (old) change.old = { mode: old.mode, kind: old.kind, oid: old.oid };
-      if (nu) change.new = { mode: nu.mode, kind: nu.kind, oid: nu.oid };
-      out.push({ key, change });
-      const oldDir = old?.kind === 'directory' ? old.oid : null;
-      const newDir = nu?.kind === 'directory' ? nu.oid : null;
-      if (oldDir !== null || newDir !== null) subdiffs.push(this.diffInto(oldDir, newDir, key, out));
-    }
-    await Promise.all(subdiffs);
-  }
-
-  private async readTreeRaw(oid: string): Promise<RawTreeEntry[]> {
-    assertOid(oid, 'tree id');
-    return parseTreeRaw(await this.readAs(oid, 'tree'), oid, oid.length / 2);
-  }
 
   private async readAs(oid: string, expected: ObjectType): Promise<Uint8Array> {
     const obj = await this.read(oid);

@@ -3,11 +3,12 @@
  * the same way by both ObjectStores. No Node-only imports: the isomorphic-git
  * store uses these in a browser too.
  */
-import type { EntryMode, TreeEntry } from './store.js';
+import type { EntryKind, EntryMode, TreeEntry } from './store.js';
 import { canonicalMode, kindOfMode } from './modes.js';
 import { bytesKey, decodeKey, keyToBytes } from './names.js';
 import { errorMessage } from '../core/messages.js';
 import { InvalidOidError, MalformedObjectError } from './errors.js';
+import { parseCommit, parseTag, UnreadableObjectError, type ObjectFormat, type ParsedCommit, type ParsedTag } from './headers.js';
 
 /** The all-zero object id git uses on a hook's stdin for "absent". */
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -34,82 +35,129 @@ export function assertOid(oid: string, what = 'object id'): void {
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** Scratch space for bytesToHex: enough for any object id (32 bytes). */
+const hexScratch = new Uint8Array(128);
+const asciiDecoder = new TextDecoder();
 
+/**
+ * Lower-case hex of `bytes[start..end)`, built in one piece (the ASCII
+ * digits decoded at once): ids are hashed as Map keys by the hundred
+ * thousand, and a string built by `+=` is a rope that each lookup must
+ * first flatten (measured: 3x slower over a 250,000-file push).
+ */
 export function bytesToHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += HEX[bytes[i]!];
-  return s;
-}
-
-/** Parses the header of an annotated tag object: the object it points at and that object's type. */
-export function parseTagTarget(content: Uint8Array, tagOid: string): { oid: string; type: string } {
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 200));
-  const m = /^object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (commit|tree|blob|tag)\n/.exec(head);
-  if (!m) throw new MalformedObjectError(`malformed tag object ${tagOid}`);
-  return { oid: m[1]!, type: m[2]! };
-}
-
-/** Parses the tree id out of a commit object. */
-export function parseCommitTree(content: Uint8Array, commitOid: string): string {
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(content.subarray(0, 100));
-  const m = /^tree ([0-9a-f]{40}|[0-9a-f]{64})\n/.exec(head);
-  if (!m) throw new MalformedObjectError(`malformed commit object ${commitOid}`);
-  return m[1]!;
-}
-
-/** The parent ids of a commit object: the `parent` lines that follow its `tree` line in the header. */
-export function parseCommitParents(content: Uint8Array): string[] {
-  const parents: string[] = [];
-  let start = 0;
-  for (;;) {
-    const end = content.indexOf(0x0a, start);
-    if (end <= start) break; // the blank line ends the header
-    const line = new TextDecoder().decode(content.subarray(start, end));
-    const m = /^parent ([0-9a-f]{40}|[0-9a-f]{64})$/.exec(line);
-    if (m) parents.push(m[1]!);
-    else if (!line.startsWith('tree ')) break; // parents come right after the tree line
-    start = end + 1;
+  const n = end - start;
+  const codes = n <= 64 ? hexScratch : new Uint8Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[start + i]!;
+    codes[2 * i] = HEX_CODES[b >> 4]!;
+    codes[2 * i + 1] = HEX_CODES[b & 15]!;
   }
-  return parents;
+  return asciiDecoder.decode(codes.subarray(0, n * 2));
+}
+
+/**
+ * The tree and parents of a commit, read the way git reads them (headers.ts
+ * `parseCommit`: parents stop at the first line that is not `parent`). A
+ * commit git cannot read is a MalformedObjectError naming it.
+ */
+export function readCommitHeader(content: Uint8Array, commitOid: string): ParsedCommit {
+  try {
+    return parseCommit(content, formatOf(commitOid));
+  } catch (e) {
+    if (e instanceof UnreadableObjectError) throw new MalformedObjectError(`commit ${commitOid} cannot be read by git: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The object an annotated tag points at and the type it declares, read the way git peels it (headers.ts `parseTag`). */
+export function readTagHeader(content: Uint8Array, tagOid: string): ParsedTag {
+  try {
+    return parseTag(content, formatOf(tagOid));
+  } catch (e) {
+    if (e instanceof UnreadableObjectError) throw new MalformedObjectError(`tag ${tagOid} cannot be read by git: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * git cannot peel a tag whose declared type is not its target's real type
+ * (`rev-parse <tag>^{}` fails): neither may the hook, or it would judge a
+ * tree git never checks out.
+ */
+export function assertTagTargetType(tagOid: string, tag: ParsedTag, actual: string): void {
+  if (tag.type !== actual) {
+    throw new MalformedObjectError(`tag ${tagOid} says it points at a ${tag.type}, but ${tag.object} is a ${actual}; git cannot peel it`);
+  }
+}
+
+/** The hash format of the repository an object id comes from (SHA-1: 40 hex, SHA-256: 64). */
+function formatOf(oid: string): ObjectFormat {
+  return { hashBytes: oid.length === 64 ? 32 : 20 };
+}
+
+/** A tree entry as stored: its name's exact bytes (a `bytesKey` string), its mode as stored and as git reads it. */
+export interface StoredTreeEntry {
+  key: string;
+  rawMode: string;
+  mode: EntryMode;
+  kind: EntryKind;
+  oid: string;
 }
 
 /** A tree entry with the exact bytes of its name (as a `bytesKey` string) and its mode as stored. */
-export interface RawTreeEntry extends TreeEntry {
-  key: string;
-  rawMode: string;
-}
+export interface RawTreeEntry extends TreeEntry, StoredTreeEntry {}
 
-/** Parses a raw tree object: repeated `<octal mode> <name>\0<hash bytes>`. */
-export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number): RawTreeEntry[] {
-  const entries: RawTreeEntry[] = [];
+/**
+ * Parses a raw tree object, repeated `<octal mode> <name>\0<hash bytes>`,
+ * without decoding names (what the diff walk needs, per entry of every tree
+ * it reads). Throws MalformedObjectError on a truncated entry or a mode
+ * canonicalMode does not know.
+ */
+export function parseTreeEntries(data: Uint8Array, treeOid: string, hashLen: number): StoredTreeEntry[] {
+  const entries: StoredTreeEntry[] = [];
   let i = 0;
   while (i < data.length) {
     const sp = data.indexOf(0x20, i);
     const nul = sp < 0 ? -1 : data.indexOf(0, sp + 1);
     if (sp < 0 || nul < 0 || nul + 1 + hashLen > data.length) throw new MalformedObjectError(`malformed tree object ${treeOid}`);
-    const rawMode = bytesKey(data, i, sp);
+    const rawMode = storedMode(data, i, sp);
     let mode: EntryMode;
     try {
       mode = canonicalMode(rawMode);
     } catch (e) {
       throw new MalformedObjectError(`tree ${treeOid}: ${errorMessage(e)}`);
     }
-    const key = bytesKey(data, sp + 1, nul);
-    const { text, unsafe } = decodeKey(key);
-    const entry: RawTreeEntry = {
-      name: text,
-      mode,
-      kind: kindOfMode(mode),
-      oid: bytesToHex(data, nul + 1, nul + 1 + hashLen),
-      key,
-      rawMode,
-    };
-    if (unsafe) entry.rawName = keyToBytes(key);
-    entries.push(entry);
+    entries.push({ key: bytesKey(data, sp + 1, nul), rawMode, mode, kind: kindOfMode(mode), oid: bytesToHex(data, nul + 1, nul + 1 + hashLen) });
     i = nul + 1 + hashLen;
   }
   return entries;
+}
+
+const MODES_AS_STORED = ['40000', '100644', '100755', '120000', '160000'];
+const MODE_BYTES = MODES_AS_STORED.map((m) => Array.from(m, (c) => c.charCodeAt(0)));
+
+/** The mode text of `data[start..end)`: one of the shared strings for the modes git writes, else a new one. */
+function storedMode(data: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  next: for (let m = 0; m < MODE_BYTES.length; m++) {
+    const bytes = MODE_BYTES[m]!;
+    if (bytes.length !== n) continue;
+    for (let k = 0; k < n; k++) if (data[start + k] !== bytes[k]) continue next;
+    return MODES_AS_STORED[m]!;
+  }
+  return bytesKey(data, start, end);
+}
+
+/** parseTreeEntries plus each name decoded as UTF-8 (`rawName` when it is not valid UTF-8). */
+export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number): RawTreeEntry[] {
+  return parseTreeEntries(data, treeOid, hashLen).map((e) => {
+    const { text, unsafe } = decodeKey(e.key);
+    const entry: RawTreeEntry = { name: text, mode: e.mode, kind: e.kind, oid: e.oid, key: e.key, rawMode: e.rawMode };
+    if (unsafe) entry.rawName = keyToBytes(e.key);
+    return entry;
+  });
 }
 
 /** Parses a raw tree object into public TreeEntry values (`rawName` only when the name is not valid UTF-8). */

@@ -32,6 +32,8 @@ import type { RefUpdate } from './ref-updates.js';
 import { assertOid, isZeroOid } from './objects.js';
 import { errorMessage } from '../core/messages.js';
 import { GitError, type GitErrorCode } from './errors.js';
+import { DiffBudget } from './limits.js';
+import type { DiffOptions } from './tree-diff.js';
 
 /** What happened to one ref, with the facts the hook may want beyond the operations. */
 export interface UpdateAnalysis {
@@ -76,14 +78,20 @@ export function operationsOf(analyses: readonly UpdateAnalysis[]): Operation[] {
   return ops;
 }
 
-/** Like computeOperations, but keeps each update's analysis (see UpdateAnalysis). */
-export async function analyzeUpdates(store: ObjectStore, updates: RefUpdate[]): Promise<UpdateAnalysis[]> {
+/**
+ * Like computeOperations, but keeps each update's analysis (see
+ * UpdateAnalysis). All the diffs of the push count against one DiffBudget
+ * (`options.budget`, default a fresh one; limits.ts): past a bound it throws
+ * LimitError. `options.onTree` sees every new-side tree the diffs read.
+ */
+export async function analyzeUpdates(store: ObjectStore, updates: RefUpdate[], options: DiffOptions = {}): Promise<UpdateAnalysis[]> {
+  const diff: DiffOptions = { ...options, budget: options.budget ?? new DiffBudget() };
   const out: UpdateAnalysis[] = [];
-  for (const u of updates) out.push(await analyzeUpdate(store, u));
+  for (const u of updates) out.push(await analyzeUpdate(store, u, diff));
   return out;
 }
 
-async function analyzeUpdate(store: ObjectStore, u: RefUpdate): Promise<UpdateAnalysis> {
+async function analyzeUpdate(store: ObjectStore, u: RefUpdate, diff: DiffOptions): Promise<UpdateAnalysis> {
   assertOid(u.oldOid, `old object id for ${u.ref}`);
   assertOid(u.newOid, `new object id for ${u.ref}`);
   const oldAbsent = isZeroOid(u.oldOid);
@@ -126,7 +134,7 @@ async function analyzeUpdate(store: ObjectStore, u: RefUpdate): Promise<UpdateAn
   }
   const newTree = await store.commitTree(newPeeled.oid);
   const oldTree = oldPeeled?.type === 'commit' ? await store.commitTree(oldPeeled.oid) : null;
-  const changes = await store.diffTrees(oldTree, newTree);
+  const changes = await store.diffTrees(oldTree, newTree, diff);
   base.treeOps = treeOperations(u.ref, changes);
   return base;
 }

@@ -7,6 +7,7 @@
  * Both must read the push quarantine during pre-receive and must yield
  * identical operations.
  */
+import type { DiffOptions } from './tree-diff.js';
 
 /** Git's tree-entry modes, as octal strings the way git prints them. */
 export type EntryMode = '040000' | '100644' | '100755' | '120000' | '160000';
@@ -47,17 +48,31 @@ export interface ObjectStore {
   /** The tree id of a commit. */
   commitTree(commitOid: string): Promise<string>;
   readBlob(oid: string): Promise<Uint8Array>;
+  /** Any object's type and raw content (for git's object checks, fsck.ts); throws when it cannot be read. */
+  readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }>;
   readTree(oid: string): Promise<TreeEntry[]>;
   /**
    * Every entry that differs between two trees, recursively (directories
    * included as entries of their own, and every entry inside a created or
-   * deleted directory). `oldTree` null means the empty tree.
+   * deleted directory). `oldTree` null means the empty tree. Both stores
+   * walk the trees with tree-diff.ts: each change is counted against
+   * `options.budget` (the push's, shared by all its diffs; default a fresh
+   * one), past a bound it throws LimitError (limits.ts); `options.onTree`
+   * sees every new-side tree before it is used.
    */
-  diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]>;
+  diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]>;
   /** True when `ancestor` is `descendant` or one of its ancestors (both commits). */
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
   /** Releases child processes or caches. */
   close(): Promise<void>;
+}
+
+/** A ref of the repository as `git for-each-ref` lists it. */
+export interface RefInfo {
+  /** The object it points at (for a symbolic ref: its target's). */
+  oid: string;
+  /** For a symbolic ref, the full name of the ref it points to. */
+  symref?: string;
 }
 
 /** Where the hook reads from: the repository plus, during pre-receive, the quarantine. */

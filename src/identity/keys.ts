@@ -201,15 +201,23 @@ export async function checkKeyPackets(armored: string): Promise<KeyPacketCheck> 
 
 /**
  * What is wrong with a key file pushed as `keys/<named>.asc`, or null: the
- * packet checks, and its key's fingerprint must be its name. Revoked and
- * expired keys pass: publishing a revocation is how a key is retired.
+ * packet checks, its key's fingerprint must be its name, and the loader that
+ * verifies certificates (`loadKeyFile`) must read it, so that no file passes
+ * here that could sign nothing (a bare key packet without user ID or
+ * self-signature). Revoked and expired keys pass, if otherwise valid:
+ * publishing a revocation is how a key is retired.
  */
-export async function pushedKeyFileProblem(armored: string, named: string): Promise<string | null> {
+export async function pushedKeyFileProblem(armored: string, named: string, date: Date = new Date()): Promise<string | null> {
   const check = await checkKeyPackets(armored);
   if ('unreadable' in check) return `not an armored OpenPGP public key (${check.unreadable})`;
   if (!check.ok) return check.problem;
   const fpr = check.scan.fingerprints[0];
   if (fpr !== named) return fpr ? `holds the key ${fpr}, so it must be named ${fpr}.asc` : 'holds no v4 public key';
+  try {
+    await loadKeyFile(armored, undefined, date, { allowRetired: true });
+  } catch (e) {
+    return errorMessage(e).replace(/^key file: /, '');
+  }
   return null;
 }
 
@@ -218,6 +226,17 @@ export async function pushedKeyFileProblem(armored: string, named: string): Prom
 export interface LoadedKey {
   info: KeyInfo;
   key: openpgp.PublicKey;
+  /** Set (only with `allowRetired`) when the key is revoked or expired at the date it was loaded for. */
+  retired?: 'revoked' | 'expired';
+}
+
+export interface LoadKeyOptions {
+  /**
+   * Accept a key that is revoked or expired but otherwise valid (a
+   * self-signature openpgp accepts), marking it `retired`: what a policy may
+   * publish. Never used to verify a signature.
+   */
+  allowRetired?: boolean;
 }
 
 /**
@@ -225,7 +244,7 @@ export interface LoadedKey {
  * a v4 key, not revoked and not expired at `date` (default: now). With
  * `fileName`, its base name must be `<FINGERPRINT>.asc`.
  */
-export async function loadKeyFile(armored: string, fileName?: string, date: Date = new Date()): Promise<LoadedKey> {
+export async function loadKeyFile(armored: string, fileName?: string, date: Date = new Date(), options: LoadKeyOptions = {}): Promise<LoadedKey> {
   const check = await checkKeyPackets(armored);
   if ('unreadable' in check) throw keyFileError(fileName, `not an armored OpenPGP public key: ${check.unreadable}`);
   if (!check.ok) throw keyFileError(fileName, check.problem);
@@ -246,23 +265,37 @@ export async function loadKeyFile(armored: string, fileName?: string, date: Date
     throw keyFileError(fileName, `holds the key ${fingerprint}, so it must be named ${fingerprint}.asc`);
   }
 
-  if (await key.isRevoked(undefined, undefined, date)) throw keyFileError(fileName, `key ${fingerprint} is revoked`);
-  try {
-    await key.verifyPrimaryKey(date);
-  } catch (e) {
-    const msg = errorMessage(e);
-    if (/expired/i.test(msg)) {
-      let when = '';
-      try {
-        const t = await key.getExpirationTime();
-        if (t instanceof Date) when = ` (since ${t.toISOString()})`;
-      } catch {
-        /* keep the plain message */
-      }
-      throw keyFileError(fileName, `key ${fingerprint} is expired${when}`);
+  let retired: LoadedKey['retired'];
+  if (await key.isRevoked(undefined, undefined, date)) {
+    if (!options.allowRetired) throw keyFileError(fileName, `key ${fingerprint} is revoked`);
+    retired = 'revoked';
+    // Revoked, but it must still be a key: a self-signature openpgp accepts.
+    try {
+      await key.getPrimaryUser(date);
+    } catch (e) {
+      throw keyFileError(fileName, `key ${fingerprint} is not valid: ${errorMessage(e)}`);
     }
-    if (/revoked/i.test(msg)) throw keyFileError(fileName, `key ${fingerprint} is revoked`);
-    throw keyFileError(fileName, `key ${fingerprint} is not valid: ${msg}`);
+  } else {
+    try {
+      await key.verifyPrimaryKey(date);
+    } catch (e) {
+      const msg = errorMessage(e);
+      if (/expired/i.test(msg)) {
+        // verifyPrimaryKey found a valid self-signature before it looked at the expiry.
+        if (options.allowRetired) retired = 'expired';
+        else {
+          let when = '';
+          try {
+            const t = await key.getExpirationTime();
+            if (t instanceof Date) when = ` (since ${t.toISOString()})`;
+          } catch {
+            /* keep the plain message */
+          }
+          throw keyFileError(fileName, `key ${fingerprint} is expired${when}`);
+        }
+      } else if (/revoked/i.test(msg)) throw keyFileError(fileName, `key ${fingerprint} is revoked`);
+      else throw keyFileError(fileName, `key ${fingerprint} is not valid: ${msg}`);
+    }
   }
 
   const userIds = key.users.map((u) => u.userID?.userID).filter((u): u is string => typeof u === 'string');
@@ -271,7 +304,9 @@ export async function loadKeyFile(armored: string, fileName?: string, date: Date
     keyIds: key.getKeyIDs().map((k) => k.toHex().toUpperCase()),
     userIds,
   };
-  return { info, key: key as openpgp.PublicKey };
+  const loaded: LoadedKey = { info, key: key as openpgp.PublicKey };
+  if (retired) loaded.retired = retired;
+  return loaded;
 }
 
 /**

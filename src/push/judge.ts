@@ -16,10 +16,12 @@ import {
   type Decision,
   type Operation,
 } from '../core/index.js';
-import { analyzeUpdates, operationsOf } from '../git/operations.js';
+import { analyzeUpdates, operationsOf, type UpdateAnalysis } from '../git/operations.js';
+import { ObjectChecks, ObjectRefused } from './object-checks.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
-import type { ObjectStore } from '../git/store.js';
+import type { ObjectStore, ObjectType, RefInfo } from '../git/store.js';
+import { refNameProblems } from './ref-names.js';
 import { isZeroOid } from '../git/objects.js';
 import { checkRecordedOwner } from './owner-check.js';
 import { logRefProblems } from './log-format.js';
@@ -32,6 +34,20 @@ export interface JudgeInput {
   actor: Actor;
   /** The policy branch after the push, when the push updates it (read once by the caller for key registration). */
   newPolicy?: PolicyTree;
+  /**
+   * Every ref the repository holds before the push (the server's
+   * `git for-each-ref`), to refuse pushed names that one file would hold
+   * with a stored one (ref-names.ts). Without it only the policy branch is
+   * known to exist.
+   */
+  refs?: ReadonlyMap<string, RefInfo>;
+  /**
+   * The objects the push brought, with their types (the server's quarantine:
+   * CliStore.pushedObjects). Every one is checked as git's fsck would
+   * (object-checks.ts); without it, only the trees the diff walks and the
+   * updates' new values are.
+   */
+  pushedObjects?: ReadonlyMap<string, ObjectType> | null;
 }
 
 export interface Verdict {
@@ -56,40 +72,56 @@ export function compileServerPolicy(policy: PolicyTree): CompiledPolicy {
 }
 
 export async function judgePush(input: JudgeInput, compiled = compileServerPolicy(input.policy)): Promise<Verdict> {
-  const analyses = await analyzeUpdates(input.store, input.updates);
+  const { actor } = input;
+  // One command per ref file, before any object is read: a second command for a ref would go unjudged.
+  const refProblems = refNameProblems(input.updates, input.refs ?? new Map([[POLICY_REF, { oid: input.policy.commit }]]));
+  if (refProblems.length) return { actor, decisions: [], problems: refProblems, accepted: false };
+
+  // Objects first: a tree git would refuse is not one the rules can judge (object-checks.ts). The diff's walk
+  // hands every new-side tree to the checks and stops at the first refused one.
+  const checks = new ObjectChecks(input.store, input.pushedObjects ?? null);
+  let analyses: UpdateAnalysis[];
+  try {
+    analyses = await analyzeUpdates(input.store, input.updates, { onTree: checks.onTree });
+  } catch (e) {
+    if (!(e instanceof ObjectRefused)) throw e;
+    return { actor, decisions: [], problems: await checks.finish(input.updates), accepted: false };
+  }
+  const objectProblems = await checks.finish(input.updates);
+  if (objectProblems.length) return { actor, decisions: [], problems: objectProblems, accepted: false };
+
   const operations = operationsOf(analyses);
   const problems: string[] = [];
   for (const a of analyses) {
-    // On a case-insensitive file system this name is the policy branch's own loose ref file: writing it would
-    // replace the policy without the checks below. Refused everywhere, so a policy moves with the server.
-    if (a.update.ref !== POLICY_REF && a.update.ref.toLowerCase() === POLICY_REF.toLowerCase()) {
-      problems.push(`${a.update.ref} differs from the policy branch ${POLICY_REF} only in case; such a ref is refused`);
-    }
     // Without a commit there is no tree to judge; letting the ref op alone decide would skip the tree rules.
     if (a.treeDiff === 'not-a-commit') {
       problems.push(`${a.update.ref} would point at a ${a.newPeeled?.type ?? 'non-commit object'}; only tags may point at anything but a commit`);
     }
   }
-  const decisions = evaluate(compiled, input.actor, operations);
+  const decisions = evaluate(compiled, actor, operations);
   problems.push(...logRefProblems(input.updates));
 
-  const policyUpdate = input.updates.find((u) => u.ref === POLICY_REF);
-  if (policyUpdate) {
-    if (isZeroOid(policyUpdate.newOid)) {
-      problems.push(`the policy branch ${POLICY_REF} cannot be deleted`);
-    } else {
-      const next = input.newPolicy ?? (await readPolicyTree(input.store, policyUpdate.newOid));
-      problems.push(...checkNewPolicy(next, input.actor.ownerId));
+  // The policy branch's own checks cost a lint and compile of the pushed policy (and openpgp for key files):
+  // only for a push the rules allow. Every command for the branch is checked (ref-names.ts allows one).
+  if (problems.length === 0 && decisions.every((d) => d.allowed)) {
+    for (const u of input.updates) {
+      if (u.ref !== POLICY_REF) continue;
+      if (isZeroOid(u.newOid)) {
+        problems.push(`the policy branch ${POLICY_REF} cannot be deleted`);
+        continue;
+      }
+      const next = input.newPolicy?.commit === u.newOid ? input.newPolicy : await readPolicyTree(input.store, u.newOid);
+      problems.push(...checkNewPolicy(next, actor.ownerId));
       // An empty ownerId is an unknown owner (a clone judging a policy that records none): what only the owner's
       // identity decides is left to the server, never refused here.
-      if (input.actor.ownerId !== '') problems.push(...checkRecordedOwner(input.policy, next, input.actor.ownerId));
+      if (actor.ownerId !== '') problems.push(...checkRecordedOwner(input.policy, next, actor.ownerId));
       // Loaded only for policy pushes: it brings openpgp's key parsing with it.
       const { checkChangedKeyFiles } = await import('./key-files.js');
-      problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next)));
+      problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next, actor.ownerId)));
     }
   }
   const accepted = problems.length === 0 && decisions.every((d) => d.allowed);
-  return { actor: input.actor, decisions, problems, accepted };
+  return { actor, decisions, problems, accepted };
 }
 
 /**

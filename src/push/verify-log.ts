@@ -19,9 +19,11 @@
  * Finally the replayed state must equal the remote's refs: any difference is
  * an update made outside the log.
  */
-import { isZeroOid, parseTagTarget } from '../git/objects.js';
+import { isZeroOid } from '../git/objects.js';
+import { parseTag } from '../git/headers.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import type { ObjectStore, ObjectType, TreeEntry } from '../git/store.js';
+import type { DiffOptions } from '../git/tree-diff.js';
 import { POLICY_REF, policyOwner, readKeyBlob, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { CompiledPolicy, Operation } from '../core/index.js';
 import { OWNER_FILE } from '../core/owner.js';
@@ -495,7 +497,7 @@ class LogObjects implements ObjectStore {
       if (!copy || depth > 64) throw e;
       const raw = await this.base.readBlob(copy);
       if ((await gitObjectId('tag', raw, hashAlgorithmOf(oid))) !== oid) throw new Error(`the log's copy of tag ${oid} is not that tag`);
-      return this.peel(parseTagTarget(raw, oid).oid, depth + 1);
+      return this.peel(parseTag(raw, { hashBytes: oid.length === 64 ? 32 : 20 }).object, depth + 1);
     }
   }
   commitTree(oid: string) {
@@ -504,11 +506,14 @@ class LogObjects implements ObjectStore {
   readBlob(oid: string) {
     return this.base.readBlob(oid);
   }
+  readObject(oid: string) {
+    return this.base.readObject(oid);
+  }
   readTree(oid: string): Promise<TreeEntry[]> {
     return this.base.readTree(oid);
   }
-  diffTrees(a: string | null, b: string) {
-    return this.base.diffTrees(a, b);
+  diffTrees(a: string | null, b: string, options?: DiffOptions) {
+    return this.base.diffTrees(a, b, options);
   }
   isAncestor(a: string, b: string) {
     return this.base.isAncestor(a, b);

@@ -2,7 +2,8 @@
  * `git acl init <bare-repo> --owner-key <key.asc> [--preset <name>]...`
  *
  * Makes a bare repository a git-acl server: the pre-receive hook, a random
- * push-certificate nonce seed, the owner, and the policy branch. Safe to run
+ * push-certificate nonce seed, git's own object checks on pushes
+ * (receive.fsckObjects), the owner, and the policy branch. Safe to run
  * again: it reports what it changed and never rewrites an existing policy
  * branch (policy changes go through signed pushes, like everything else).
  */
@@ -66,6 +67,15 @@ export async function init(opts: InitOptions): Promise<InitResult> {
     changes.push('set receive.certNonceSeed (random)');
   } else {
     changes.push('receive.certNonceSeed already set');
+  }
+
+  // git's own object checks on every push: a second wall behind the hook's (which does not rely on them).
+  const fsck = (await runGit(['config', '--get', 'receive.fsckObjects'], { env })).stdout.toString().trim();
+  if (fsck !== 'true') {
+    await gitText(['config', 'receive.fsckObjects', 'true'], { env });
+    changes.push(fsck ? `set receive.fsckObjects = true (was ${fsck})` : 'set receive.fsckObjects = true');
+  } else {
+    changes.push('receive.fsckObjects already true');
   }
 
   if (!currentOwner) {

@@ -6,7 +6,8 @@
  * Every write happens under the log lock (log-lock.ts); the compare-and-swap
  * is a second wall against anything else that moves the log ref.
  */
-import { parseTagTarget, isZeroOid } from '../git/objects.js';
+import { isZeroOid } from '../git/objects.js';
+import { parseTag } from '../git/headers.js';
 import { runGit } from '../git/exec.js';
 import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF } from '../git/policy-files.js';
@@ -47,7 +48,7 @@ export async function reachabilityOf(store: ObjectStore, values: Iterable<string
         const blob = hashObject('blob', raw, algo);
         reach.blobs.push({ oid: blob, type: 'blob', body: raw });
         reach.objects.push({ name: `${cur}.tag`, mode: '100644', oid: blob });
-        cur = parseTagTarget(raw, cur).oid;
+        cur = parseTag(raw, { hashBytes: cur.length === 64 ? 32 : 20 }).object;
       }
     }
   }

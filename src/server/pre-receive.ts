@@ -8,10 +8,10 @@
  */
 import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
+import { historyRewrittenBy } from '../git/repo-state.js';
 import { isZeroOid } from '../git/objects.js';
-import { openCliStore } from '../git/cli-store.js';
+import { openCliStore, type CliStore } from '../git/cli-store.js';
 import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
-import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
@@ -49,7 +49,7 @@ export interface PreReceiveResult {
 
 export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveResult> {
   const { gitDir, env } = input;
-  let store: ObjectStore | undefined;
+  let store: CliStore | undefined;
   let userId: string | undefined;
   try {
     const updates = parseRefUpdates(input.stdin);
@@ -67,9 +67,17 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
       );
     }
 
+    const rewritten = historyRewrittenBy(gitDir, env);
+    if (rewritten) throw new Error(`${rewritten}: git reads its history differently from its commits, so no push can be judged; the operator must remove it`);
+
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
     // Refs are not updated until this hook exits 0, so this is the policy as it was before the push.
-    const policyTip = await store.resolveRef(POLICY_REF);
+    // All refs at once: the judge compares the pushed names with the stored ones.
+    const refs = await store.listRefs();
+    // What the push brought (the quarantine): listed while the certificate is verified, checked by the judge.
+    const pushedObjects = store.pushedObjects();
+    pushedObjects.catch(() => undefined); // a failure is reported where it is awaited
+    const policyTip = refs.get(POLICY_REF)?.oid;
     if (!policyTip) throw new Error(`the server has no policy branch ${POLICY_REF}; run \`git acl init\``);
     const policy = await readPolicyTree(store, policyTip);
     const compiled = compileServerPolicy(policy);
@@ -92,7 +100,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
+    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects, ...(newPolicy ? { newPolicy } : {}) }, compiled);
     if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
     const { admitPush } = await import('../server/admit.js');
     const admitted = await admitPush({

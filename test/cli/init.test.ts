@@ -39,6 +39,7 @@ describe('a fresh bare repository', () => {
     expect(r.stdout.split('\n')).toEqual([
       `installed ${repo}/hooks/pre-receive`,
       'set receive.certNonceSeed (random)',
+      'set receive.fsckObjects = true',
       `set acl.owner = ${O}`,
       `created refs/heads/apps/access-control (default; keys/${O}.asc, owner)`,
       `installed ${repo}/hooks/post-receive`,
@@ -53,6 +54,7 @@ describe('a fresh bare repository', () => {
     expect(fs.statSync(path.join(repo, 'hooks/pre-receive')).mode & 0o111).toBe(0o111);
     expect(git(repo, ['config', 'receive.certNonceSeed'])).toMatch(/^[0-9a-f]{64}$/);
     expect(git(repo, ['config', 'acl.owner'])).toBe(O);
+    expect(git(repo, ['config', 'receive.fsckObjects'])).toBe('true');
     expect(git(repo, ['ls-tree', '-r', '--name-only', 'refs/heads/apps/access-control']).split('\n')).toEqual([
       'branches/owner.conf',
       `keys/${O}.asc`,
@@ -93,6 +95,7 @@ describe('running init again', () => {
     expect(again.stdout.split('\n')).toEqual([
       `hook ${repo}/hooks/pre-receive already installed`,
       'receive.certNonceSeed already set',
+      'receive.fsckObjects already true',
       `acl.owner already ${forge.owner.id}`,
       'policy branch refs/heads/apps/access-control exists; left unchanged',
       'presets not applied (shared-directory): the policy branch exists; push their files from policies/ as the owner instead',
@@ -104,6 +107,16 @@ describe('running init again', () => {
     ]);
     expect(git(repo, ['config', 'receive.certNonceSeed'])).toBe(seed);
     expect(git(repo, ['rev-parse', 'refs/heads/apps/access-control'])).toBe(tip);
+  });
+
+  test('turns receive.fsckObjects on in a repository where it is off', () => {
+    const repo = bare();
+    expect(forge.acl(['init', repo, '--owner-key', keyFile]).code).toBe(0);
+    git(repo, ['config', 'receive.fsckObjects', 'false']);
+    const again = forge.acl(['init', repo, '--owner-key', keyFile]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.split('\n')).toContain('set receive.fsckObjects = true (was false)');
+    expect(git(repo, ['config', 'receive.fsckObjects'])).toBe('true');
   });
 
   test('refuses to change the owner', () => {

@@ -131,7 +131,7 @@ describe('the policy must stay usable', () => {
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual([
       `git-acl: push rejected for user ${O}; no ref was changed`,
-      'git-acl: refs/heads/Apps/Access-Control differs from the policy branch refs/heads/apps/access-control only in case; such a ref is refused',
+      'git-acl: refs/heads/Apps/Access-Control and the existing refs/heads/apps/access-control would be one file on a case-insensitive or Unicode-normalising file system; such names are refused',
     ]);
     expect(forge.refs()).toEqual(before);
   });

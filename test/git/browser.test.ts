@@ -23,8 +23,10 @@ test('src/git/index.ts bundles for the browser with no Node built-in but `buffer
   expect(inputs.filter((i) => i.startsWith('src/')).sort()).toEqual([
     'src/core/messages.ts',
     'src/git/errors.ts',
+    'src/git/headers.ts',
     'src/git/index.ts',
     'src/git/iso-store.ts',
+    'src/git/limits.ts',
     'src/git/location.ts',
     'src/git/modes.ts',
     'src/git/names.ts',
@@ -32,5 +34,6 @@ test('src/git/index.ts bundles for the browser with no Node built-in but `buffer
     'src/git/operations.ts',
     'src/git/overlay-fs.ts',
     'src/git/ref-updates.ts',
+    'src/git/tree-diff.ts',
   ]);
 });

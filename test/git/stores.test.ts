@@ -25,6 +25,9 @@ import {
   writeBlob,
 } from '../support/git.js';
 import { both, bothThrow, cleanEnv } from './helpers.js';
+import { parseRawDiff } from '../support/raw-diff.js';
+import { looseObjectIds } from '../../src/git/quarantine.js';
+import { DIFF_LIMITS, DiffBudget, type DiffLimits } from '../../src/git/limits.js';
 
 const SUB = '1111111111111111111111111111111111111111';
 const MISSING = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef';
@@ -124,6 +127,46 @@ describe('ObjectStore (both implementations)', () => {
     expect(await both(repo, async (s) => s.diffTrees(await s.commitTree(c3), await s.commitTree(c3)))).toEqual([]);
   });
 
+  test("the stores' tree walk reports exactly what git diff-tree reports", async () => {
+    const r = initRepo();
+    const a = commit(r, [file('a', '1'), file('a-b'), file('a.c/x'), file('b/c/d', 'x'), symlink('l', 'a'), gitlink('s', SUB), exe('x'), file('k/f')]);
+    const b = commit(r, [file('a/in', 'dir now'), file('a-b', '2'), file('a.c/x'), symlink('b', 'c/d'), file('l', 'file now'), gitlink('s', MISSING), file('x', 'not exe'), file('k/f'), file('new/deep/er/file')], [a]);
+    const c = commit(r, [file('\u00e9/\u00e8'), file(Buffer.from([0x66, 0xfe]), 'bad name'), file('z')]);
+    for (const [from, to] of [[null, a], [a, b], [b, a], [null, b], [b, c], [c, a]] as const) {
+      const fromTree = from ? git(['rev-parse', `${from}^{tree}`], { gitDir: r }) : EMPTY_TREE_OID;
+      const toTree = git(['rev-parse', `${to}^{tree}`], { gitDir: r });
+      const raw = runGit(['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', fromTree, toTree], { gitDir: r }).stdout;
+      const expected = parseRawDiff(raw, `${fromTree}..${toTree}`);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(await both(r, (s) => s.diffTrees(from ? fromTree : null, toTree))).toEqual(expected);
+    }
+  });
+
+  test('the diff counts against a budget: a long path, too many changes, too many path bytes, one subtree named a thousand times', async () => {
+    const r = initRepo();
+    const deep = commit(r, [file(`${'d/'.repeat(40)}f`)]);
+    const wide = commit(r, Array.from({ length: 30 }, (_, i) => file(`w/f${i}`)));
+    const tree = (c: string) => git(['rev-parse', `${c}^{tree}`], { gitDir: r });
+    const limits = (l: Partial<DiffLimits>) => new DiffBudget({ ...DIFF_LIMITS, ...l });
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, tree(deep), { budget: limits({ maxPathBytes: 50 }) }))) {
+      expect(msg).toBe(`the push holds a path longer than 50 bytes ("${'d/'.repeat(25)}d"; git-acl's limit, see docs/security.md#limits)`);
+    }
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, tree(wide), { budget: limits({ maxChanges: 20 }) }))) {
+      expect(msg).toBe("the push changes more than 20 paths (git-acl's limit, see docs/security.md#limits)");
+    }
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, tree(wide), { budget: limits({ maxTotalPathBytes: 100 }) }))) {
+      expect(msg).toBe("the paths the push changes add up to more than 100 bytes (git-acl's limit, see docs/security.md#limits)");
+    }
+    // Three tree objects that describe a billion paths: the walk stops at the bound, having read little.
+    const leaf = writeBlob(r, 'x');
+    const level = (child: string, mode: string) =>
+      git(['mktree'], { gitDir: r, input: Array.from({ length: 1000 }, (_, i) => `${mode} ${mode === '040000' ? 'tree' : 'blob'} ${child}\tn${String(i).padStart(3, '0')}\n`).join('') });
+    const fanout = level(level(level(leaf, '100644'), '040000'), '040000');
+    for (const msg of await bothThrow(r, (s) => s.diffTrees(null, fanout, { budget: limits({ maxChanges: 50_000 }) }))) {
+      expect(msg).toBe("the push changes more than 50,000 paths (git-acl's limit, see docs/security.md#limits)");
+    }
+  });
+
   test('isAncestor: equality, ancestry, unrelated; non-commits throw', async () => {
     expect(await both(repo, (s) => s.isAncestor(c1, c2))).toBe(true);
     expect(await both(repo, (s) => s.isAncestor(c2, c1))).toBe(false);
@@ -131,6 +174,34 @@ describe('ObjectStore (both implementations)', () => {
     expect(await both(repo, (s) => s.isAncestor(c3, c2))).toBe(false);
     await bothThrow(repo, (s) => s.isAncestor(bigBlob, c2));
     await bothThrow(repo, (s) => s.isAncestor(c1, MISSING));
+  });
+
+  test('commits and tags are read as git reads them: a second tree line ends the parents, a mistyped tag does not peel', async () => {
+    const tree = git(['rev-parse', `${c2}^{tree}`], { gitDir: repo });
+    const ident = 'T <t@example.org> 1700000000 +0000';
+    const literally = (type: string, body: string) => git(['hash-object', '-t', type, '--literally', '-w', '--stdin'], { gitDir: repo, input: body });
+    // To git a root commit: parse_commit_buffer stops at the second `tree` line.
+    const rootToGit = literally('commit', `tree ${tree}\ntree ${tree}\nparent ${c2}\nauthor ${ident}\ncommitter ${ident}\n\nx\n`);
+    expect(git(['rev-list', '--parents', '-n', '1', rootToGit], { gitDir: repo })).toBe(rootToGit);
+    expect(runGit(['merge-base', '--is-ancestor', c2, rootToGit], { gitDir: repo, allowFail: true }).status).toBe(1);
+    expect(await both(repo, (s) => s.isAncestor(c2, rootToGit))).toBe(false);
+    expect(await both(repo, (s) => s.isAncestor(c1, rootToGit))).toBe(false);
+    expect(await both(repo, (s) => s.commitTree(rootToGit))).toBe(tree);
+    // Upper-case hex: git reads it (and lower-cases it).
+    const upper = literally('commit', `tree ${tree.toUpperCase()}\nparent ${c2.toUpperCase()}\nauthor ${ident}\ncommitter ${ident}\n\nx\n`);
+    expect(await both(repo, (s) => s.isAncestor(c1, upper))).toBe(true);
+    expect(await both(repo, (s) => s.commitTree(upper))).toBe(tree);
+    // A commit git cannot read at all: both stores refuse it, naming it.
+    const bogus = literally('commit', `tree ${tree}\nparent ${c2.slice(0, 30)}\nauthor ${ident}\n\nx\n`);
+    expect(runGit(['rev-list', bogus], { gitDir: repo, allowFail: true }).status).not.toBe(0);
+    for (const msg of await bothThrow(repo, (s) => s.isAncestor(c1, bogus))) expect(msg).toContain(bogus);
+    for (const msg of await bothThrow(repo, (s) => s.commitTree(bogus))) expect(msg).toContain(bogus);
+    // A tag that declares `tree` but points at a commit: git cannot peel it, and neither store does.
+    const mistyped = literally('tag', `object ${c2}\ntype tree\ntag t\ntagger ${ident}\n\nx\n`);
+    expect(runGit(['rev-parse', '--verify', '--quiet', `${mistyped}^{}`], { gitDir: repo, allowFail: true }).status).not.toBe(0);
+    for (const msg of await bothThrow(repo, (s) => s.peel(mistyped))) {
+      expect(msg).toBe(`tag ${mistyped} says it points at a tree, but ${c2} is a commit; git cannot peel it`);
+    }
   });
 
   test('errors are one line and name the object', async () => {
@@ -217,6 +288,35 @@ describe('ObjectStore (both implementations)', () => {
     const own = commit(borrower, [file('mine')], [c2]);
     expect(await both(borrower, (s) => s.isAncestor(c1, own))).toBe(true);
     expect(await both(borrower, async (s) => (await s.diffTrees(await s.commitTree(c2), await s.commitTree(own))).length)).toBeGreaterThan(0);
+  });
+
+  test("the git store lists a quarantine's commits, trees and tags, loose (found in the directory) or packed (listed by git)", async () => {
+    const main = initRepo();
+    const q = path.join(tempDir('quarantine-'), 'objects');
+    fs.mkdirSync(q);
+    const inQ = { GIT_OBJECT_DIRECTORY: q, GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(main, 'objects') };
+    const c = commit(main, [file('a', 'in main')]);
+    // Objects as a small push leaves them: loose, in the quarantine only.
+    const blob = git(['hash-object', '-w', '--stdin'], { gitDir: main, input: 'pushed', env: inQ });
+    const tree = git(['mktree'], { gitDir: main, input: `100644 blob ${blob}\tb\n`, env: inQ });
+    const pushed = git(['commit-tree', tree, '-p', c, '-m', 'pushed'], { gitDir: main, env: inQ });
+    const tag = git(['hash-object', '-t', 'tag', '-w', '--stdin'], { gitDir: main, input: `object ${pushed}\ntype commit\ntag t\ntagger T <t@example.org> 1 +0000\n\nt\n`, env: inQ });
+    const expected = new Map([[tree, 'tree'], [pushed, 'commit'], [tag, 'tag']]);
+    const loc = { gitDir: main, objectDirectory: q, alternateObjectDirectories: [path.join(main, 'objects')] };
+    expect((await looseObjectIds(q))?.sort()).toEqual([blob, tree, pushed, tag].sort());
+    const store = openCliStore(loc, { env: cleanEnv() });
+    try {
+      expect(await store.pushedObjects()).toEqual(expected);
+      // A pack in the quarantine (a bigger push): the directory cannot say, git does.
+      const pack = runGit(['pack-objects', '--revs', path.join(q, 'pack', 'pack')], { gitDir: main, input: `${tag}\n${pushed}\n^${c}\n`, env: inQ });
+      expect(pack.status).toBe(0);
+      expect(await looseObjectIds(q)).toBeNull();
+      expect(await store.pushedObjects()).toEqual(expected);
+      // Outside pre-receive there is no quarantine to list.
+      expect(await openCliStore(main, { env: cleanEnv() }).pushedObjects()).toBeNull();
+    } finally {
+      await store.close();
+    }
   });
 
   test('the git store honours an explicit quarantine location', async () => {

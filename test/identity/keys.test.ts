@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { IdentityError, readKeyFile, scanKeyFile } from '../../src/identity/index.js';
+import { execFileSync } from 'node:child_process';
+import * as openpgp from 'openpgp';
+import { IdentityError, loadKeyFile, pushedKeyFileProblem, readKeyFile, scanKeyFile } from '../../src/identity/index.js';
 import { exportSecret, genKey, makeGpgHome, revokeKey, type GpgHome, type GpgKey } from '../support/gpg.js';
 import { keyPath, rejection } from './util.js';
 
@@ -112,5 +114,46 @@ describe('scanKeyFile', () => {
     expect(s.armorType).toBe('PUBLIC KEY BLOCK');
     expect(s.fingerprints).toEqual([alice.fingerprint, ...alice.subkeys]);
     expect(s.keyIds).toEqual([alice.primaryKeyId, alice.keyId]);
+  });
+});
+
+/** The primary-key packet of `key` alone, armored: no user ID, no self-signature. */
+function barePrimaryKey(key: GpgKey): string {
+  const bytes = execFileSync('gpg', ['--batch', '--export', key.fingerprint], { env: home.env });
+  // gpg 2.2 writes the public-key packet (tag 6) in the old format, with a one- or two-octet length.
+  const b = bytes[0]!;
+  expect(b & 0xc0, 'an old-format packet').toBe(0x80);
+  expect((b >> 2) & 0x0f, 'a public-key packet').toBe(6);
+  const [header, length] = (b & 3) === 0 ? [2, bytes[1]!] : [3, bytes.readUInt16BE(1)];
+  return openpgp.armor(openpgp.enums.armor.publicKey, bytes.subarray(0, header + length));
+}
+
+describe('what a policy may publish (pushedKeyFileProblem, loadKeyFile allowRetired)', () => {
+  test('a usable key is fine and not retired', async () => {
+    expect(await pushedKeyFileProblem(alice.publicArmored, alice.fingerprint)).toBeNull();
+    expect((await loadKeyFile(alice.publicArmored, keyPath(alice), new Date(), { allowRetired: true })).retired).toBeUndefined();
+  });
+
+  test('revoked and expired keys may be published (that is how a key is retired), marked as such', async () => {
+    const later = new Date(Date.now() + 3 * 24 * 3600 * 1000);
+    expect(await pushedKeyFileProblem(revokedArmored, revoked.fingerprint)).toBeNull();
+    expect(await pushedKeyFileProblem(expiring.publicArmored, expiring.fingerprint, later)).toBeNull();
+    expect((await loadKeyFile(revokedArmored, keyPath(revoked), new Date(), { allowRetired: true })).retired).toBe('revoked');
+    expect((await loadKeyFile(expiring.publicArmored, keyPath(expiring), later, { allowRetired: true })).retired).toBe('expired');
+  });
+
+  test('a bare primary-key packet passes the packet scan but not the loader: it cannot be published', async () => {
+    const bare = barePrimaryKey(bob);
+    expect(await scanKeyFile(bare)).toMatchObject({ tags: [6], fingerprints: [bob.fingerprint] });
+    const problem = await pushedKeyFileProblem(bare, bob.fingerprint);
+    expect(problem).toMatch(new RegExp(`^(key ${bob.fingerprint} is not valid|not a readable OpenPGP public key): `));
+    await expect(loadKeyFile(bare, keyPath(bob), new Date(), { allowRetired: true })).rejects.toThrow(new RegExp(`^${keyPath(bob)}: `));
+  });
+
+  test('the packet checks still come first, with their own wording', async () => {
+    expect(await pushedKeyFileProblem('hello\n', bob.fingerprint)).toBe(
+      'not an armored OpenPGP public key (not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----"))',
+    );
+    expect(await pushedKeyFileProblem(alice.publicArmored, bob.fingerprint)).toBe(`holds the key ${alice.fingerprint}, so it must be named ${alice.fingerprint}.asc`);
   });
 });

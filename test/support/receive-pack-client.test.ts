@@ -6,6 +6,8 @@
  * tampered certificates) reach the server as written.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Forge, ZERO, type Clone } from './forge.js';
 import { advertisement, packObjects, receivePack, type PushReport } from './receive-pack-client.js';
 
@@ -144,11 +146,19 @@ describe('a push the client sends is the push git sends', () => {
 });
 
 describe('what git push never sends', () => {
+  /** A copy of the server without the hook: what git itself does with such a push. */
+  let hookless: string;
+  beforeAll(() => {
+    hookless = path.join(forge.root, 'hookless.git');
+    forge.sh('git', ['clone', '-q', '--bare', forge.bare, hookless]);
+    fs.rmSync(path.join(hookless, 'hooks', 'pre-receive'), { force: true });
+  });
+
   /** Two commands for one new ref: the first with a stale old value, the second with the right one. */
-  async function twoCommands(ref: string, atomic: boolean): Promise<{ r: PushReport; second: string }> {
+  async function twoCommands(ref: string, atomic: boolean, repo = hookless): Promise<{ r: PushReport; second: string }> {
     const first = commitAndPack(owner, `${ref} first\n`);
     const second = commitAndPack(owner, `${ref} second\n`);
-    const r = await receivePack(forge.bare, forge.env, {
+    const r = await receivePack(repo, forge.env, {
       commands: [
         { oldOid: main0, newOid: first.oid, ref },
         { oldOid: ZERO, newOid: second.oid, ref },
@@ -160,6 +170,11 @@ describe('what git push never sends', () => {
     return { r, second: second.oid };
   }
 
+  const refIn = (repo: string, ref: string): string | null => {
+    const r = forge.sh('git', ['--git-dir', repo, 'for-each-ref', '--format=%(objectname)', ref]).trim();
+    return r || null;
+  };
+
   test('two commands for one ref: git applies them in order, the stale one fails at its lock and the next lands', async () => {
     const { r, second } = await twoCommands('refs/heads/twice', false);
     expect(r.unpack).toBe('ok');
@@ -167,13 +182,20 @@ describe('what git push never sends', () => {
       { ref: 'refs/heads/twice', ok: false, reason: 'failed to update ref' },
       { ref: 'refs/heads/twice', ok: true },
     ]);
-    expect(forge.ref('refs/heads/twice')).toBe(second);
+    expect(refIn(hookless, 'refs/heads/twice')).toBe(second);
   });
 
   test('with atomic, neither lands', async () => {
     const { r } = await twoCommands('refs/heads/twice-atomic', true);
     expect(r.statuses.map((s) => s.ok)).toEqual([false, false]);
-    expect(forge.ref('refs/heads/twice-atomic')).toBeNull();
+    expect(refIn(hookless, 'refs/heads/twice-atomic')).toBeNull();
+  });
+
+  test('the installed hook refuses both commands: a push may update each ref only once', async () => {
+    const { r } = await twoCommands('refs/heads/twice', false, forge.bare);
+    expect(r.statuses.map((s) => s.ok)).toEqual([false, false]);
+    expect(r.remote).toEqual([`git-acl: push rejected for user ${O}; no ref was changed`, 'git-acl: refs/heads/twice is named twice in this push; a push may update each ref only once']);
+    expect(forge.ref('refs/heads/twice')).toBeNull();
   });
 
   test('push options are sent and signed; options that differ from the signed ones are refused by git', async () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../../support/forge.js';
 import { exportSecret } from '../../support/gpg.js';
 import { packObjects, receivePack, ZERO_OID } from '../../support/receive-pack-client.js';
-import { attack, attempt, expectRefused, POLICY, rejectedFor, type Attempt } from './support.js';
+import { attack, attempt, expectRefused, POLICY, refChanges, rejectedFor, type Attempt } from './support.js';
 
 /** A commit with `base`'s tree plus `files` (path → content; null removes), on top of `parents`. */
 function withFiles(c: Clone, base: string, files: Record<string, string | null>, parents: string[], message: string): string {
@@ -65,8 +65,7 @@ describe('the owner, on a default install', () => {
     );
   }
 
-  // bypass today; flip to test() when fixed
-  test.fails('deleting the policy branch behind a decoy update of it is refused', attack(async (ctx) => {
+  test('deleting the policy branch behind a decoy update of it is refused', attack(async (ctx) => {
     const a = await decoyThen(ZERO_OID);
     try {
       expectRefused(ctx, a, [rejectedFor(forge.owner.id), expect.stringMatching(/refs\/heads\/apps\/access-control .*(more than once|twice)/)], () =>
@@ -77,8 +76,7 @@ describe('the owner, on a default install', () => {
     }
   }));
 
-  // bypass today; flip to test() when fixed
-  test.fails('a broken policy behind a decoy update of the policy branch is refused', attack(async (ctx) => {
+  test('a broken policy behind a decoy update of the policy branch is refused', attack(async (ctx) => {
     const broken = withFiles(owner, tip, { 'refs/broken.conf': 'owner fast-foward ^heads/x$\n' }, [tip], 'a policy with a lint error');
     const a = await decoyThen(broken);
     try {
@@ -91,8 +89,7 @@ describe('the owner, on a default install', () => {
     }
   }));
 
-  // bypass today; flip to test() when fixed
-  test.fails('a ref whose Unicode case folding is the policy branch (U+017F) is refused', attack(async (ctx) => {
+  test('a ref whose Unicode case folding is the policy branch (U+017F) is refused', attack(async (ctx) => {
     // ſ (LATIN SMALL LETTER LONG S) folds to s: on APFS, NTFS or casefold ext4 this is the policy branch's ref file.
     // The guard compares toLowerCase(), and 'ſ'.toLowerCase() is 'ſ'.
     const a = await attempt(forge, () => owner.push(`${tip}:refs/heads/app\u017f/access-control`));
@@ -108,8 +105,7 @@ describe('a newcomer, under self-registration', () => {
   });
   afterAll(() => forge?.cleanup());
 
-  // bypass today; flip to test() when fixed
-  test.fails('is identified by a decoy commit that registers her public key while the commit that lands holds her secret key', attack(async (ctx) => {
+  test('is identified by a decoy commit that registers her public key while the commit that lands holds her secret key', attack(async (ctx) => {
     const nina = forge.addUser('nina');
     const c = forge.clone(nina);
     const tip = c.fetchRef(POLICY)!;
@@ -157,8 +153,7 @@ describe('two ref names that one file system entry would hold', () => {
     expect(forge.ref(`refs/heads/${A}/alone`)).toBe(base);
   });
 
-  // bypass today; flip to test() when fixed
-  test.fails('names that differ only by Unicode normalization (NFC / NFD) in one push are refused', attack(async (ctx) => {
+  test('names that differ only by Unicode normalization (NFC / NFD) in one push are refused', attack(async (ctx) => {
     const other = alice.commitTree({ 'notes.txt': 'two\n' }, [], 'two');
     const nfc = `refs/heads/${A}/caf\u00e9`;
     const nfd = `refs/heads/${A}/cafe\u0301`;
@@ -168,10 +163,78 @@ describe('two ref names that one file system entry would hold', () => {
     expectRefused(ctx, a, [rejectedFor(A), expect.stringMatching(/caf\u00e9.*cafe\u0301|cafe\u0301.*caf\u00e9/)]);
   }));
 
-  // bypass today; flip to test() when fixed
-  test.fails('names that differ only in case in one push are refused', attack(async (ctx) => {
+  test('names that differ only in case in one push are refused', attack(async (ctx) => {
     const other = alice.commitTree({ 'notes.txt': 'three\n' }, [], 'three');
     const a = await attempt(forge, () => alice.push(`${base}:refs/heads/${A}/Topic`, `${other}:refs/heads/${A}/topic`));
     expectRefused(ctx, a, [rejectedFor(A), expect.stringMatching(/\/Topic.*\/topic|\/topic.*\/Topic/)]);
   }));
+});
+
+describe('ref names the rules would see differently from the file git writes', () => {
+  let forge: Forge;
+  let alice: Clone;
+  let A: string;
+  let base: string;
+
+  beforeAll(() => {
+    forge = Forge.create({ presets: ['per-user-branches'], users: ['alice'] });
+    forge.setPolicy(Forge.presetFiles('per-user-branches'));
+    A = forge.user('alice').id;
+    alice = forge.clone('alice');
+    base = alice.commitTree({ 'notes.txt': 'one\n' }, [], 'one');
+    expect(alice.push(`${base}:refs/heads/${A}/dir/one`).remote).toEqual([]);
+    const owner = forge.clone('owner');
+    expect(owner.push(`${owner.commitTree({ README: 'main\n' }, [], 'main')}:refs/heads/main`).remote).toEqual([]);
+  });
+  afterAll(() => forge?.cleanup());
+
+  test('a name whose directory differs from an existing one only in case is refused (it would be written into that directory)', async () => {
+    const a = await attempt(forge, () => alice.push(`${base}:refs/heads/${A}/DIR/two`));
+    expect(refChanges(a)).toEqual([]);
+    expect(a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: refs/heads/${A}/DIR/two: its directory refs/heads/${A}/DIR/ and the existing refs/heads/${A}/dir/ would be one directory on a case-insensitive or Unicode-normalising file system; such names are refused`,
+    ]);
+  });
+
+  test('a name that differs from an existing ref only by a character HFS+ ignores is refused', async () => {
+    const a = await attempt(forge, () => alice.push(`${base}:refs/heads/${A}/dir/o\u200cne`));
+    expect(refChanges(a)).toEqual([]);
+    expect(a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: refs/heads/${A}/dir/o\u200cne and the existing refs/heads/${A}/dir/one would be one file on a case-insensitive or Unicode-normalising file system; such names are refused`,
+    ]);
+  });
+
+  test('two commands for one ordinary ref are refused, whatever their order', async () => {
+    const two = alice.commitTree({ 'notes.txt': 'two\n' }, [base], 'two');
+    const a = await attempt(forge, () =>
+      receivePack(forge.bare, forge.env, {
+        commands: [
+          { oldOid: base, newOid: two, ref: `refs/heads/${A}/dir/one` },
+          { oldOid: base, newOid: ZERO_OID, ref: `refs/heads/${A}/dir/one` },
+        ],
+        certificate: { signingKey: A },
+        pack: packObjects(alice.dir, forge.env, [two, `^${base}`]),
+      }),
+    );
+    expect(refChanges(a)).toEqual([]);
+    expect(a.remote).toEqual([rejectedFor(A), `git-acl: refs/heads/${A}/dir/one is named twice in this push; a push may update each ref only once`]);
+  });
+
+  test('a push to a symbolic ref is refused: git would update the ref it points to, which the rules never judged', async () => {
+    // The operator made a symbolic ref in Alice's namespace that points at main (nobody but the owner may move main).
+    forge.server(['symbolic-ref', `refs/heads/${A}/alias`, 'refs/heads/main']);
+    try {
+      const next = alice.commitTree({ README: 'alice was here\n' }, [alice.fetchRef('refs/heads/main')!], 'alice');
+      const a = await attempt(forge, () => alice.push(`${next}:refs/heads/${A}/alias`));
+      expect(refChanges(a)).toEqual([]);
+      expect(a.remote).toEqual([
+        rejectedFor(A),
+        `git-acl: refs/heads/${A}/alias is a symbolic ref to refs/heads/main; git would update refs/heads/main: push to it by its own name`,
+      ]);
+    } finally {
+      forge.server(['symbolic-ref', '--delete', `refs/heads/${A}/alias`]);
+    }
+  });
 });

@@ -13,8 +13,8 @@ import * as path from 'node:path';
 import * as openpgp from 'openpgp';
 import { scanKeyFile } from '../../../src/identity/index.js';
 import { Forge, type Clone } from '../../support/forge.js';
-import { exportPublic, gpg, makeGpgHome } from '../../support/gpg.js';
-import { attack, attempt, expectRefused, POLICY, rejectedFor } from './support.js';
+import { exportPublic, gpg, makeGpgHome, setExpiry } from '../../support/gpg.js';
+import { attack, attempt, expectRefused, POLICY, refChanges, rejectedFor } from './support.js';
 
 let forge: Forge;
 let owner: Clone;
@@ -57,7 +57,11 @@ function firstPacket(bytes: Buffer): Buffer {
 }
 
 function barePrimaryKey(fingerprint: string): string {
-  const packet = firstPacket(execFileSync('gpg', ['--batch', '--export', fingerprint], { env: forge.gpgHome.env }));
+  return barePrimaryKeyOf(forge, fingerprint);
+}
+
+function barePrimaryKeyOf(f: Forge, fingerprint: string): string {
+  const packet = firstPacket(execFileSync('gpg', ['--batch', '--export', fingerprint], { env: f.gpgHome.env }));
   const tag = packet[0]! & 0x40 ? packet[0]! & 0x3f : (packet[0]! >> 2) & 0x0f;
   expect(tag, 'a public-key packet').toBe(6);
   return openpgp.armor(openpgp.enums.armor.publicKey, packet);
@@ -76,8 +80,8 @@ function revokedExport(fingerprint: string): string {
   }
 }
 
-/** The owner's policy push that replaces keys/<owner>.asc with `armored`. */
-function replaceOwnerKey(armored: string) {
+/** The owner's policy push that replaces keys/<owner>.asc with `armored` (null removes it). */
+function replaceOwnerKey(armored: string | null) {
   const commit = owner.commitTree(forge.policyFiles({ [`keys/${O}.asc`]: armored }), [tip], "replace the owner's key file");
   return owner.push(`${commit}:${POLICY}`);
 }
@@ -100,15 +104,56 @@ describe("the owner's key file", () => {
     else expect(key).toBeInstanceOf(Error);
   });
 
-  // bypass today; flip to test() when fixed
-  test.fails('replacing it with its bare primary-key packet (no user ID, no self-signature) is refused', attack(async (ctx) => {
+  test('replacing it with its bare primary-key packet (no user ID, no self-signature) is refused', attack(async (ctx) => {
     const a = await attempt(forge, () => replaceOwnerKey(barePrimaryKey(O)));
     expectRefused(ctx, a, [rejectedFor(O), expect.stringMatching(new RegExp(`keys/${O}\\.asc`))], ownersNextPush);
   }));
 
-  // bypass today; flip to test() when fixed
-  test.fails('replacing it with its revoked export is refused (the owner would be locked out)', attack(async (ctx) => {
+  test('replacing it with its revoked export is refused (the owner would be locked out)', attack(async (ctx) => {
     const a = await attempt(forge, () => replaceOwnerKey(revokedExport(O)));
     expectRefused(ctx, a, [rejectedFor(O), expect.stringMatching(new RegExp(`keys/${O}\\.asc`))], ownersNextPush);
   }));
+});
+
+describe("what else a policy push may do to key files", () => {
+  test("the owner's key file cannot be removed", async () => {
+    const a = await attempt(forge, () => replaceOwnerKey(null));
+    expect(refChanges(a)).toEqual([]);
+    // The pushed policy's lint (the recorded owner needs a key file) and the key-file check both say so.
+    expect(a.remote).toEqual([
+      rejectedFor(O),
+      'git-acl: the pushed policy has 1 error; fix it and push again',
+      `git-acl: owner:1:1: error: the owner ${O} has no key file keys/${O}.asc: the owner could not sign a push`,
+      `git-acl: keys/${O}.asc: the owner's key file cannot be removed; the owner could no longer push`,
+    ]);
+  });
+
+  test("the owner may publish a renewal of their own key (a new expiry), and still push afterwards", () => {
+    const renewed = setExpiry(forge.gpgHome, O, '2y');
+    expect(renewed).not.toBe(forge.owner.key.publicArmored);
+    const r = replaceOwnerKey(renewed);
+    expect(r.remote).toEqual([]);
+    const next = forge.ref(POLICY)!;
+    expect(next).not.toBe(tip);
+    expect(owner.push(`${next}:refs/heads/after-renewal`).remote).toEqual([]);
+  });
+
+  test("a user's own key file replaced by a bare key packet is refused by the loader's check (it would lock her out)", async () => {
+    const f = Forge.create({ presets: ['self-registration'], users: ['alice'] });
+    try {
+      const preset = Forge.presetFiles('self-registration');
+      f.setPolicy(preset);
+      const alice = f.user('alice');
+      const c = f.clone(alice);
+      const policyTip = c.fetchRef(POLICY)!;
+      const bare = barePrimaryKeyOf(f, alice.id);
+      const commit = c.commitTree(f.policyFiles({ ...preset, [`keys/${alice.id}.asc`]: bare }), [policyTip], 'my key, shorter');
+      const before = f.refs();
+      const r = c.push(`${commit}:${POLICY}`);
+      expect(f.refs()).toEqual(before);
+      expect(r.remote).toEqual([rejectedFor(alice.id), expect.stringMatching(new RegExp(`^git-acl: keys/${alice.id}\\.asc: key ${alice.id} is not valid: `))]);
+    } finally {
+      f.cleanup();
+    }
+  });
 });

@@ -57,7 +57,8 @@ export async function attempt(forge: Forge, push: () => { remote: string[] } | P
 
 /** The refs that differ, as `ref: before -> after` lines (`-` for absent). */
 export function refChanges(a: Attempt): string[] {
-  const names = [...new Set([...Object.keys(a.before), ...Object.keys(a.after)])].sort();
+  // The push log moves with every accepted push; what the attack did is the other refs.
+  const names = [...new Set([...Object.keys(a.before), ...Object.keys(a.after)])].filter((n) => n !== 'refs/heads/apps/push-log').sort();
   return names.filter((n) => a.before[n] !== a.after[n]).map((n) => `${n}: ${a.before[n] ?? '-'} -> ${a.after[n] ?? '-'}`);
 }
 
@@ -87,6 +88,15 @@ export function expectRefused(ctx: TestContext, a: Attempt, lines: unknown[], co
 /** The first line of every refusal once the pusher is known. */
 export function rejectedFor(userId: string): string {
   return `git-acl: push rejected for user ${userId}; no ref was changed`;
+}
+
+/**
+ * Turns git's own object checks off on the forge's server (`git acl init`
+ * turns them on): the hook must refuse what they refuse by itself, so the
+ * attacks are run against the hook alone.
+ */
+export function withoutGitChecks(forge: Forge): void {
+  forge.server(['config', 'receive.fsckObjects', 'false']);
 }
 
 let strictCopies = 0;
