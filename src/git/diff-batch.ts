@@ -13,6 +13,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { parseRawDiff } from './raw-diff.js';
 import { EMPTY_TREE_OID, assertOid } from './objects.js';
+import { trackChild } from './exec.js';
 import type { ObjectStore, TreeChange } from './store.js';
 
 export function withBatchDiff(base: ObjectStore, gitDir: string, env: NodeJS.ProcessEnv = process.env, git = 'git'): ObjectStore {
@@ -22,8 +23,8 @@ export function withBatchDiff(base: ObjectStore, gitDir: string, env: NodeJS.Pro
     readType: (o) => base.readType(o),
     peel: (o) => base.peel(o),
     commitTree: (o) => base.commitTree(o),
-    readBlob: (o) => base.readBlob(o),
-    readTree: (o) => base.readTree(o),
+    readBlob: (o, limit) => base.readBlob(o, limit),
+    readTree: (o, limit) => base.readTree(o, limit),
     isAncestor: (a, d) => base.isAncestor(a, d),
     async diffTrees(oldTree: string | null, newTree: string): Promise<TreeChange[]> {
       const from = oldTree ?? EMPTY_TREE_OID;
@@ -60,6 +61,7 @@ class DiffProcess {
   constructor(git: string, env: NodeJS.ProcessEnv) {
     const args = ['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', '--no-ext-diff', '--ignore-submodules=none', '--stdin'];
     this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    trackChild(this.child);
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += b.toString('utf8');

@@ -4,9 +4,53 @@
  * merge-base, for-each-ref), config reads, init and the CLI. The git store's
  * long-lived `cat-file --batch` is in cat-file.ts.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, type ProcessOutcome } from './errors.js';
+
+/**
+ * Every child process this room started (runCommand, the cat-file and
+ * diff-tree batch processes) that has not exited yet. A process that must
+ * stop at once (the hook at its timeout, or on a signal) kills them first:
+ * a wedged git would otherwise outlive it, orphaned, holding files open and
+ * the CPU busy. Children are killed by pid: git's commands here start no
+ * processes of their own.
+ */
+const running = new Set<ChildProcess>();
+
+/** Registers `child` until it exits (see killChildren). */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  const done = () => running.delete(child);
+  child.once('exit', done);
+  child.once('error', done);
+}
+
+/** How many tracked children are still running. */
+export function runningChildren(): number {
+  return running.size;
+}
+
+/**
+ * Kills every tracked child still running (SIGKILL by default: a hung git
+ * may ignore gentler signals) and forgets them. Synchronous, so it can run
+ * in an 'exit' handler. Returns how many were signalled.
+ */
+export function killChildren(signal: NodeJS.Signals = 'SIGKILL'): number {
+  let n = 0;
+  for (const child of running) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, signal);
+        n++;
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  running.clear();
+  return n;
+}
 
 export interface RunResult {
   /** The exit status; null when a signal ended the process. */
@@ -74,6 +118,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): 
       env: opts.env ?? process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    trackChild(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));

@@ -46,8 +46,15 @@ export interface ObjectStore {
   peel(oid: string): Promise<{ oid: string; type: ObjectType }>;
   /** The tree id of a commit. */
   commitTree(commitOid: string): Promise<string>;
-  readBlob(oid: string): Promise<Uint8Array>;
-  readTree(oid: string): Promise<TreeEntry[]>;
+  /**
+   * A blob's content. With `maxBytes`, a larger blob is refused
+   * (ObjectTooLargeError) from its size alone: the git store asks git for the
+   * size first and never reads the content; isomorphic-git, which has no such
+   * read, checks after reading.
+   */
+  readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array>;
+  /** A tree's entries; `maxBytes` bounds the tree object's size as readBlob's does. */
+  readTree(oid: string, limit?: ReadLimit): Promise<TreeEntry[]>;
   /**
    * Every entry that differs between two trees, recursively (directories
    * included as entries of their own, and every entry inside a created or
@@ -58,6 +65,11 @@ export interface ObjectStore {
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
   /** Releases child processes or caches. */
   close(): Promise<void>;
+}
+
+/** A bound on one read: objects larger than `maxBytes` are refused before they are read. */
+export interface ReadLimit {
+  maxBytes?: number;
 }
 
 /** Where the hook reads from: the repository plus, during pre-receive, the quarantine. */
