@@ -120,6 +120,19 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
   }
 }
 
+/**
+ * The entries of the top-level directory `dir` of a policy commit, read
+ * without the rest of the policy (two bounded tree reads): what registration
+ * needs of a pushed policy before anyone knows who pushes it. [] when the
+ * commit has no such directory.
+ */
+export async function readPolicyTreeEntries(store: ObjectStore, commit: string, dir: string): Promise<TreeEntry[]> {
+  const peeled = await store.peel(commit);
+  if (peeled.type !== 'commit') throw new Error(`policy branch points at a ${peeled.type}, not a commit`);
+  const entry = (await readPolicyDir(store, await store.commitTree(peeled.oid), '')).find((e) => e.name === dir && e.kind === 'directory');
+  return entry ? readPolicyDir(store, entry.oid, dir) : [];
+}
+
 /** One tree of the policy branch, refused past LIMITS.policyTreeBytes before it is read. */
 async function readPolicyDir(store: ObjectStore, oid: string, path: string): Promise<TreeEntry[]> {
   try {

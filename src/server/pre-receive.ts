@@ -8,15 +8,16 @@
  */
 import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
-import { isZeroOid } from '../git/objects.js';
 import { openCliStore } from '../git/cli-store.js';
-import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
 import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
-import { parsePushCert } from '../identity/push-cert.js';
-import { addedKeyFiles } from '../push/registration.js';
+import { parsePushCert, PUSH_CERT_MAX_BYTES } from '../identity/push-cert.js';
+import { ObjectTooLargeError } from '../git/errors.js';
+import { formatCount } from '../core/limits.js';
+import { identifyPusher } from '../push/registration.js';
 import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
 import { PREFIX, formatFailure, formatVerdict } from '../push/report.js';
@@ -76,23 +77,18 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const ownerProblem = serverOwnerProblem(policy, ownerId);
     if (ownerProblem) throw new Error(ownerProblem);
 
-    const cert = parsePushCert(await store.readBlob(certBlob));
+    const cert = parsePushCert(await readCertificate(store, certBlob));
     checkPushEnv(env, cert, updates, { pushees: config.get('acl.pushee') ?? [] });
 
-    const policyUpdate = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
-    const newPolicy = policyUpdate ? await readPolicyTree(store, policyUpdate.newOid) : undefined;
-    const { createKeyFinder, verifyPushCert } = await identity;
+    // Who pushes, before anything else the push brings is read: with the keys in force, and only then with the one
+    // key file the push adds that can hold the signer (registration.ts). The pushed policy is read by the judge.
+    await identity;
     // The moment of judgement: keys are checked at it, and the push log records it so peers check at it too.
     const judgedAt = new Date();
-    const pusher = await verifyPushCert({
-      cert,
-      findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store!, policy, p) }),
-      addedKeyFiles: newPolicy ? await addedKeyFiles(store, policy, newPolicy) : [],
-      date: judgedAt,
-    });
+    const pusher = await identifyPusher({ store, policy, updates, cert, date: judgedAt });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, ...(newPolicy ? { newPolicy } : {}) }, compiled);
+    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId } }, compiled);
     if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
     const { admitPush } = await import('../server/admit.js');
     const admitted = await admitPush({
@@ -108,6 +104,18 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     return { accepted: false, lines: formatFailure(userId ? `${why} (user ${userId})` : why), ...(userId ? { userId } : {}) };
   } finally {
     await store?.close().catch(() => undefined);
+  }
+}
+
+/** The push certificate git stored, within PUSH_CERT_MAX_BYTES; a certificate git stored but that cannot be read says so. */
+async function readCertificate(store: ObjectStore, oid: string): Promise<Uint8Array> {
+  try {
+    return await store.readBlob(oid, { maxBytes: PUSH_CERT_MAX_BYTES });
+  } catch (e) {
+    if (e instanceof ObjectTooLargeError) {
+      throw new Error(`the push certificate is ${formatCount(e.size)} bytes, more than ${formatCount(PUSH_CERT_MAX_BYTES)} (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads); push fewer refs at once`);
+    }
+    throw new Error(`git stored this push's certificate as ${oid} but it cannot be read: ${oneLine(errorMessage(e))}; the server admin must check the repository`);
   }
 }
 
