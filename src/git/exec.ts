@@ -150,8 +150,9 @@ export async function readAclConfig(gitDir: string, env: NodeJS.ProcessEnv = pro
   const args = ['config', '-z', '--get-regexp', '^acl\\.'];
   const r = await runGit(args, { env: { ...env, GIT_DIR: gitDir } });
   const map = new Map<string, string[]>();
-  if (answeredNo(r)) return map; // no acl.* key at all
-  if (!succeeded(r)) throw new GitProcessError(`cannot read git config: ${r.stderr || exitStatus(r)}`, args, outcomeOf(r));
+  // No acl.* key at all, unless git could not access a config file: it reads such a file as empty, with a warning.
+  if (answeredNo(r) && !/unable to access/.test(r.stderr)) return map;
+  if (!succeeded(r)) throw new GitProcessError(`cannot read git config: ${failureLine(r)}`, args, outcomeOf(r));
   for (const item of r.stdout.toString('utf8').split('\0')) {
     if (!item) continue;
     const nl = item.indexOf('\n');

@@ -14,6 +14,8 @@ import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
+import { IdentityError } from '../identity/errors.js';
+import { objectStoreWriteProblem, unreadableConfig } from './repo-health.js';
 import { parsePushCert, PUSH_CERT_MAX_BYTES } from '../identity/push-cert.js';
 import { ObjectTooLargeError } from '../git/errors.js';
 import { formatCount } from '../core/limits.js';
@@ -55,13 +57,17 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
   try {
     const updates = parseRefUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
-    const certBlob = requireSignedPush(env);
+    const certBlob = signedPush(gitDir, env);
     // openpgp is the largest module the hook loads: let it compile while git answers the reads below.
     const identity = import('../identity/index.js');
     identity.catch(() => undefined); // a failed load is reported where it is awaited
 
     const config = await readAclConfig(gitDir, env as NodeJS.ProcessEnv);
     const ownerId = config.get('acl.owner')?.at(-1) ?? '';
+    if (ownerId === '') {
+      const unreadable = unreadableConfig(gitDir);
+      if (unreadable) throw new Error(`cannot read the repository's git config (${unreadable}); the server admin must check the repository`);
+    }
     if (!isUserId(ownerId)) {
       throw new Error(
         ownerId ? `acl.owner is not a key fingerprint (40 upper-case hex): ${JSON.stringify(ownerId)}` : 'acl.owner is not set on the server; run `git acl init`',
@@ -104,6 +110,26 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     return { accepted: false, lines: formatFailure(userId ? `${why} (user ${userId})` : why), ...(userId ? { userId } : {}) };
   } finally {
     await store?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * GIT_PUSH_CERT, or why there is none. git sets no GIT_PUSH_CERT both for an
+ * unsigned push and for a signed one whose certificate it could not store;
+ * when the object store cannot be written to, the second is the likely one.
+ */
+function signedPush(gitDir: string, env: Record<string, string | undefined>): string {
+  try {
+    return requireSignedPush(env);
+  } catch (e) {
+    if (!(e instanceof IdentityError) || e.code !== 'unsigned-push') throw e;
+    const problem = objectStoreWriteProblem(gitDir);
+    if (problem) {
+      throw new Error(
+        `git passed no push certificate to this hook, and the server cannot write to its object store (${problem}): if the push was signed, git could not store its certificate (a full disk or a read-only repository); the server admin must fix it`,
+      );
+    }
+    throw e;
   }
 }
 

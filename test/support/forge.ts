@@ -137,9 +137,10 @@ export class Forge {
   owner!: ForgeUser;
   private clones = 0;
 
-  constructor() {
+  /** `bareName`: the server repository's path under the forge's root (default `server.git`). */
+  constructor(bareName = 'server.git') {
     this.root = fs.mkdtempSync('/tmp/forge-');
-    this.bare = path.join(this.root, 'server.git');
+    this.bare = path.join(this.root, bareName);
     this.gpgHome = makeGpgHome();
     const env = withoutGitVars(this.gpgHome.env);
     this.env = {
@@ -159,10 +160,11 @@ export class Forge {
   }
 
   /** Creates the bare repository, the owner's key, and runs `git acl init` through the real binary. */
-  static create(opts: { presets?: string[]; users?: string[] } = {}): Forge {
-    const forge = new Forge();
+  static create(opts: { presets?: string[]; users?: string[]; bareName?: string } = {}): Forge {
+    const forge = new Forge(opts.bareName);
     forge.owner = forge.addUser('owner');
     for (const u of opts.users ?? []) forge.addUser(u);
+    fs.mkdirSync(path.dirname(forge.bare), { recursive: true });
     forge.sh('git', ['init', '-q', '--bare', forge.bare]);
     const keyFile = path.join(forge.root, 'owner.asc');
     fs.writeFileSync(keyFile, forge.owner.key.publicArmored);
