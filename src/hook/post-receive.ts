@@ -1,10 +1,11 @@
 /** The post-receive hook's process, for what the shell script leaves to git-acl (see post-receive.ts). */
 import { runPostReceive } from '../server/post-receive.js';
+import { findReceivePack } from '../server/inflight.js';
 
 /** hooks/post-receive names the receive-pack (it may run this through a pipe, which makes it a grandchild). */
 function receivePack(): number {
   const named = Number(process.env.GIT_ACL_RECEIVE_PACK);
-  return Number.isInteger(named) && named > 0 ? named : process.ppid;
+  return Number.isInteger(named) && named > 0 ? named : findReceivePack();
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@ import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { IdentityError } from '../identity/errors.js';
 import { objectStoreWriteProblem, unreadableConfig } from './repo-health.js';
+import { findReceivePack } from './inflight.js';
 import { parsePushCert, PUSH_CERT_MAX_BYTES } from '../identity/push-cert.js';
 import { ObjectTooLargeError } from '../git/errors.js';
 import { formatCount } from '../core/limits.js';
@@ -38,7 +39,7 @@ export interface PreReceiveInput {
    * the hook of a receive-pack, which must not take the log's lock).
    */
   pushLog?: boolean;
-  /** The receive-pack running the push (default: the hook's parent process, as git runs it). */
+  /** The receive-pack running the push (default: the nearest ancestor that is one, see findReceivePack). */
   receivePackPid?: number;
 }
 
@@ -99,7 +100,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const { admitPush } = await import('../server/admit.js');
     const admitted = await admitPush({
       gitDir, env: env as NodeJS.ProcessEnv, store, stdin: input.stdin, certBlob, cert, policy: policyTip, owner: ownerId, pusher: userId, judgedAt,
-      receivePackPid: input.receivePackPid ?? process.ppid,
+      receivePackPid: input.receivePackPid ?? findReceivePack(),
       ...logWait(config.get('acl.logwaitseconds')?.at(-1)),
     });
     const notes = admitted.notes.map((n) => `${PREFIX}note: ${n}`);
