@@ -17,6 +17,7 @@ import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
 import { IdentityError } from '../identity/errors.js';
 import { objectStoreWriteProblem, unreadableConfig } from './repo-health.js';
 import { findReceivePack } from './inflight.js';
+import { LOCK_TIMEOUT_MS } from './log-lock.js';
 import { parsePushCert, PUSH_CERT_MAX_BYTES } from '../identity/push-cert.js';
 import { ObjectTooLargeError } from '../git/errors.js';
 import { formatCount } from '../core/limits.js';
@@ -39,6 +40,8 @@ export interface PreReceiveInput {
    * the hook of a receive-pack, which must not take the log's lock).
    */
   pushLog?: boolean;
+  /** Told the hook's time limit once the config is read (it depends on acl.logWaitSeconds): hook/main.ts re-arms its timer. */
+  onTimeLimit?: (ms: number) => void;
   /** The receive-pack running the push (default: the nearest ancestor that is one, see findReceivePack). */
   receivePackPid?: number;
 }
@@ -64,6 +67,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     identity.catch(() => undefined); // a failed load is reported where it is awaited
 
     const config = await readAclConfig(gitDir, env as NodeJS.ProcessEnv);
+    const lockWaitMs = logWaitMs(config.get('acl.logwaitseconds')?.at(-1));
+    input.onTimeLimit?.(hookTimeoutMs(lockWaitMs));
     const ownerId = config.get('acl.owner')?.at(-1) ?? '';
     if (ownerId === '') {
       const unreadable = unreadableConfig(gitDir);
@@ -101,7 +106,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const admitted = await admitPush({
       gitDir, env: env as NodeJS.ProcessEnv, store, stdin: input.stdin, certBlob, cert, policy: policyTip, owner: ownerId, pusher: userId, judgedAt,
       receivePackPid: input.receivePackPid ?? findReceivePack(),
-      ...logWait(config.get('acl.logwaitseconds')?.at(-1)),
+      timeoutMs: lockWaitMs,
     });
     const notes = admitted.notes.map((n) => `${PREFIX}note: ${n}`);
     if (!admitted.ok) return { accepted: false, lines: [...notes, ...formatFailure(`${admitted.reason} (user ${userId})`)], userId };
@@ -146,8 +151,25 @@ async function readCertificate(store: ObjectStore, oid: string): Promise<Uint8Ar
   }
 }
 
-/** `acl.logWaitSeconds`: how long an accepted push waits for the push log's lock (default 60 s). */
-function logWait(value: string | undefined): { timeoutMs?: number } {
+/**
+ * How long the hook may run. Judging a 100,000-file push takes about a
+ * second, so two minutes only ever cut off a hang (a wedged git child); then
+ * the push waits for the log's lock, at most `acl.logWaitSeconds`. Together
+ * never more than ten minutes: `git acl verify` refuses an entry whose
+ * judgement is more than 11 minutes older than its admission
+ * (docs/push-log.md, "Time"), so the lock wait is capped to fit.
+ */
+export const JUDGE_TIMEOUT_MS = 2 * 60_000;
+export const MAX_HOOK_MS = 10 * 60_000;
+
+/** The hook's time limit for a given lock wait (see JUDGE_TIMEOUT_MS). */
+export function hookTimeoutMs(lockWaitMs: number = LOCK_TIMEOUT_MS): number {
+  return JUDGE_TIMEOUT_MS + Math.min(lockWaitMs, MAX_HOOK_MS - JUDGE_TIMEOUT_MS);
+}
+
+/** `acl.logWaitSeconds`: how long an accepted push waits for the push log's lock (default 60 s, at most 8 minutes). */
+export function logWaitMs(value: string | undefined): number {
   const n = Number(value);
-  return value !== undefined && Number.isFinite(n) && n > 0 ? { timeoutMs: n * 1000 } : {};
+  const ms = value !== undefined && Number.isFinite(n) && n > 0 ? n * 1000 : LOCK_TIMEOUT_MS;
+  return Math.min(ms, MAX_HOOK_MS - JUDGE_TIMEOUT_MS);
 }
