@@ -24,7 +24,9 @@ export async function run(args: ParsedArgs): Promise<number> {
   out.line(`linting ${policy.description} (${policy.files.length} file${policy.files.length === 1 ? '' : 's'})`);
   for (const d of diagnostics) {
     const text = formatDiagnostic(d);
-    out.line(d.severity === 'error' ? text.replace(': error: ', `: ${out.red('error')}: `) : text.replace(': warning: ', `: ${out.yellow('warning')}: `));
+    const mark = d.severity === 'error' ? ': error: ' : ': warning: ';
+    const at = text.indexOf(mark);
+    out.line(at < 0 ? text : [text.slice(0, at + 2), d.severity === 'error' ? out.red('error') : out.yellow('warning'), text.slice(at + mark.length - 2)]);
   }
   const summary = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
   out.line(errors ? out.red(summary) : diagnostics.length ? summary : out.green(summary));

@@ -24,7 +24,7 @@ import { formatCount } from '../core/limits.js';
 import { identifyPusher } from '../push/registration.js';
 import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
-import { PREFIX, formatFailure, formatVerdict } from '../push/report.js';
+import { formatFailure, formatNote, formatVerdict } from '../push/report.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
 
 export interface PreReceiveInput {
@@ -108,7 +108,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
       receivePackPid: input.receivePackPid ?? findReceivePack(),
       timeoutMs: lockWaitMs,
     });
-    const notes = admitted.notes.map((n) => `${PREFIX}note: ${n}`);
+    const notes = admitted.notes.map(formatNote);
     if (!admitted.ok) return { accepted: false, lines: [...notes, ...formatFailure(`${admitted.reason} (user ${userId})`)], userId };
     return { accepted: true, lines: notes, userId };
   } catch (e) {
