@@ -9,6 +9,7 @@ import { isGroupNameSyntax, isUserId, KEY_FILE_PATH, looksLikeKeyId, malformedUs
 import { expandOp, suggestOp, wrongKindHint } from './ops.js';
 import { analysePattern, type PatternAnalysis, type PatternInfo } from './pattern.js';
 import { LIMITS, formatCount, utf8Length } from './limits.js';
+import { programLowerBound } from './regex-size.js';
 import { fileLines, tokenizeLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
 import { compareDiagnostics, comparePaths } from './order.js';
@@ -130,6 +131,17 @@ interface Budget {
 function checkPatternAt(text: string, file: string, line: number, col: number, budget: Budget, diags: Diagnostic[]): PatternInfo | undefined {
   let analysis = budget.patterns.get(text);
   if (analysis === undefined) {
+    // Before compiling (its cost is in proportion to the program): a pattern that certainly crosses the budget
+    // stops here. Globs are read as globs, so only regexes are bounded from their text.
+    const atLeast = text.startsWith('glob:') ? 0 : programLowerBound(text);
+    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram) {
+      budget.stopped = true;
+      diags.push({
+        file, line, col, severity: 'error', code: 'policy-too-costly',
+        message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: at least ${formatCount(atLeast)}); rules from here on are not read`,
+      });
+      return undefined;
+    }
     analysis = analysePattern(text);
     budget.patterns.set(text, analysis);
     const size = analysis.info?.programSize ?? 0;
@@ -306,7 +318,8 @@ function checkSizes(roles: Array<{ file: PolicyFile; role: FileRole; read: boole
   const tooLarge = (path: string, bytes: number) =>
     diags.push({
       file: path, line: 1, col: 1, severity: 'error', code: 'file-too-large',
-      message: `file is too large (${formatCount(bytes)} bytes, limit ${formatCount(LIMITS.fileBytes)}); it is not read`,
+      // Grouped digits, never "50 MiB bytes": formatCount names whole MiB.
+      message: `file is too large (${String(bytes).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} bytes, limit ${formatCount(LIMITS.fileBytes)}); it is not read`,
     });
   for (const entry of roles) {
     const { path, content, size } = entry.file;
