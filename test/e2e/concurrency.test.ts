@@ -13,11 +13,10 @@
  *   the next push.
  * Every hold is a FIFO the test opens: no sleeps, no timing.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, remoteLines, run, type Clone, type ForgeUser, type PushResult } from '../support/forge.js';
+import { Forge, run, type Clone, type ForgeUser, type PushResult } from '../support/forge.js';
 import { wrapGit } from '../support/git-wrapper.js';
 import { revokedCopy } from '../support/gpg.js';
 import { readLog } from '../support/push-log.js';
@@ -55,19 +54,6 @@ function makeHold(root: string, name: string): Hold {
 
 /** sh that waits at `hold` the first time it runs (a directory claims the hold). */
 const waitAt = (hold: Hold) => `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
-
-/** `git push --signed` from `c`, with `env` added, without waiting for it. */
-function pushAsync(forge: Forge, c: Clone, env: NodeJS.ProcessEnv, ...args: string[]): Promise<PushResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['push', '--signed', '--porcelain', 'origin', ...args], { cwd: c.dir, env: { ...forge.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, remote: remoteLines(stderr) }));
-  });
-}
 
 /** Resolves 'waiting' once a push waits for the log's lock (a waiter keeps its record next to the lock), or 'done' when `push` ends first. */
 async function waitsForLock(forge: Forge, push: Promise<unknown>): Promise<'waiting' | 'done'> {
@@ -110,7 +96,7 @@ describe.each([
     const hold = makeHold(forge.root, 'judging');
     // Bob's push only: its hook stops at its first object read, inside the quarantine (the client's git never has one).
     const env = wrapGit(path.join(forge.root, 'git-judging'), `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${waitAt(hold)}; fi`);
-    const slow = pushAsync(forge, c, env, `${work}:${MAIN}`);
+    const slow = c.pushAsync([`${work}:${MAIN}`], env);
     await hold.ready();
 
     const revocation = revokeBob(forge, bob);
@@ -164,11 +150,11 @@ describe('an admitted push holds the lock until its refs are written', () => {
         const tip = forge.ref(MAIN);
         const work = c.commitTree({ 'f.txt': `${script}\n` }, tip ? [tip] : [], script);
         const logBefore = (await readLog(forge.bare, forge.env)).length;
-        const admitted = pushAsync(forge, c, {}, `${work}:${MAIN}`);
+        const admitted = c.pushAsync([`${work}:${MAIN}`]);
         await hold.ready(); // pre-receive accepted and exited; git is about to write main
 
         const revocation = revokeBob(forge, bob);
-        const revoking = pushAsync(forge, revocation.owner, {}, `${revocation.commit}:${POLICY}`);
+        const revoking = revocation.owner.pushAsync([`${revocation.commit}:${POLICY}`]);
         expect(await waitsForLock(forge, revoking)).toBe('waiting');
         hold.release();
 
@@ -197,7 +183,7 @@ describe('an admitted push holds the lock until its refs are written', () => {
       const c = forge.clone(bob);
       const tip = forge.ref(MAIN);
       const work = c.commitTree({ 'k.txt': 'killed\n' }, tip ? [tip] : [], 'killed');
-      const killed = pushAsync(forge, c, {}, `${work}:${MAIN}`);
+      const killed = c.pushAsync([`${work}:${MAIN}`]);
       await hold.ready();
       hold.release();
       const r = await killed;

@@ -6,7 +6,6 @@
  * hangs is a git of the test's (test/support/git-wrapper.ts) that never
  * answers.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -80,7 +79,7 @@ describe('the time limit', () => {
     });
     try {
       const c = owner.commitTree({ 't.txt': `${++n}\n` }, [], `t${n}`);
-      const pushed = pushAsync(`${c}:refs/heads/t${n}`);
+      const pushed = owner.pushAsync([`${c}:refs/heads/t${n}`]);
       // The waiting hook keeps its record next to the lock, named after its pid.
       let attempt: string | undefined;
       while (!(attempt = lockFiles().find((f) => f.startsWith('in-flight.tmp-')))) await new Promise((r) => setTimeout(r, 20));
@@ -96,13 +95,3 @@ describe('the time limit', () => {
     expect(push({}).remote).toEqual([]);
   });
 });
-
-function pushAsync(...refspecs: string[]): Promise<{ code: number; remote: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['push', '--signed', '--porcelain', 'origin', ...refspecs], { cwd: owner.dir, env: forge.env });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, remote: remoteLines(stderr) }));
-  });
-}

@@ -6,6 +6,7 @@
  * All users' keys live in one gpg home (one agent per forge); each clone signs
  * as its own user through `user.signingkey`.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { genKey, makeGpgHome, type GpgHome, type GpgKey } from './gpg.js';
@@ -114,6 +115,19 @@ export class Clone {
   push(...args: string[]): PushResult {
     const r = this.git(['push', '--signed', '--porcelain', 'origin', ...args]);
     return { ...r, remote: remoteLines(r.stderr) };
+  }
+
+  /** `git push --signed origin <args>` without waiting for it, with `env` added to the forge's; never rejects for a refused push. */
+  pushAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PushResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', ['push', '--signed', '--porcelain', 'origin', ...args], { cwd: this.dir, env: { ...this.forge.env, ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, remote: remoteLines(stderr) }));
+    });
   }
 
   /** A push without a certificate. */
