@@ -107,7 +107,8 @@ export class CliStore implements ObjectStore {
 
   async readType(oid: string): Promise<ObjectType> {
     assertOid(oid);
-    return (await this.read(oid)).type;
+    // The header alone (a type costs nothing to ask, whatever the object's size); before git 2.36 the object itself.
+    return this.legacy ? (await this.read(oid)).type : (await this.info(oid)).type;
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
@@ -124,9 +125,9 @@ export class CliStore implements ObjectStore {
     return { oid: cur, type };
   }
 
-  async commitTree(commitOid: string): Promise<string> {
+  async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return parseCommitTree(await this.readObject(commitOid, 'commit'), commitOid);
+    return parseCommitTree(await this.readObject(commitOid, 'commit', limit?.maxBytes), commitOid);
   }
 
   async readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array> {

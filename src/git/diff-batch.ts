@@ -22,7 +22,7 @@ export function withBatchDiff(base: ObjectStore, gitDir: string, env: NodeJS.Pro
     resolveRef: (r) => base.resolveRef(r),
     readType: (o) => base.readType(o),
     peel: (o) => base.peel(o),
-    commitTree: (o) => base.commitTree(o),
+    commitTree: (o, limit) => base.commitTree(o, limit),
     readBlob: (o, limit) => base.readBlob(o, limit),
     readTree: (o, limit) => base.readTree(o, limit),
     isAncestor: (a, d) => base.isAncestor(a, d),

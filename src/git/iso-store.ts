@@ -116,9 +116,9 @@ export class IsoStore implements ObjectStore {
     return { oid: cur, type: obj.type };
   }
 
-  async commitTree(commitOid: string): Promise<string> {
+  async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return parseCommitTree(await this.readAs(commitOid, 'commit'), commitOid);
+    return parseCommitTree(bounded(commitOid, await this.readAs(commitOid, 'commit'), limit), commitOid);
   }
 
   // isomorphic-git reads an object whole, so a bound is checked after the read: the same answer as the git

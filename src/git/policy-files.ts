@@ -127,11 +127,23 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
  * commit has no such directory.
  */
 export async function readPolicyTreeEntries(store: ObjectStore, commit: string, dir: string): Promise<TreeEntry[]> {
-  const peeled = await store.peel(commit);
-  if (peeled.type !== 'commit') throw new Error(`policy branch points at a ${peeled.type}, not a commit`);
-  const entry = (await readPolicyDir(store, await store.commitTree(peeled.oid), '')).find((e) => e.name === dir && e.kind === 'directory');
+  // Read before anyone knows who pushes: no tag is followed (the judge refuses a policy branch that is not a
+  // commit) and the commit is read within a bound, as its trees are.
+  const type = await store.readType(commit);
+  if (type !== 'commit') return [];
+  let root: string;
+  try {
+    root = await store.commitTree(commit, { maxBytes: POLICY_COMMIT_BYTES });
+  } catch (e) {
+    if (!(e instanceof ObjectTooLargeError)) throw e;
+    throw new PolicyLimitError(`the pushed policy's commit is ${formatCount(e.size)} bytes, more than ${formatCount(POLICY_COMMIT_BYTES)} (${WHERE})`);
+  }
+  const entry = (await readPolicyDir(store, root, '')).find((e) => e.name === dir && e.kind === 'directory');
   return entry ? readPolicyDir(store, entry.oid, dir) : [];
 }
+
+/** The most of a pushed policy's commit object read before identity: a commit is a few hundred bytes and a message. */
+export const POLICY_COMMIT_BYTES = 1024 * 1024;
 
 /** One tree of the policy branch, refused past LIMITS.policyTreeBytes before it is read. */
 async function readPolicyDir(store: ObjectStore, oid: string, path: string): Promise<TreeEntry[]> {

@@ -44,8 +44,8 @@ export interface ObjectStore {
   readType(oid: string): Promise<ObjectType>;
   /** Follows annotated tags to the object they finally point at; returns its id and type. */
   peel(oid: string): Promise<{ oid: string; type: ObjectType }>;
-  /** The tree id of a commit. */
-  commitTree(commitOid: string): Promise<string>;
+  /** The tree id of a commit; `maxBytes` bounds the commit object's size as readBlob's does. */
+  commitTree(commitOid: string, limit?: ReadLimit): Promise<string>;
   /**
    * A blob's content. With `maxBytes`, a larger blob is refused
    * (ObjectTooLargeError) from its size alone: the git store asks git for the

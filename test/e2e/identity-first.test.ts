@@ -130,16 +130,28 @@ describe('nothing an unregistered pusher brings is read before identity', () => 
     // What it did read of the pushed policy: the commit and two trees (root, keys/), never a blob.
     const pushedTree = clone.ok(['rev-parse', `${commit}^{tree}`]);
     const pushedKeys = clone.ok(['rev-parse', `${commit}:keys`]);
-    expect(r.requests.filter((q) => q.includes(pushedTree) || q.includes(pushedKeys)).sort()).toEqual([
-      `contents ${pushedKeys}`,
-      `contents ${pushedTree}`,
-      `info ${pushedKeys}`,
-      `info ${pushedTree}`,
-    ]);
+    expect(r.requests.filter((q) => q.includes(pushedTree) || q.includes(pushedKeys)).sort()).toEqual(
+      [`contents ${pushedKeys}`, `contents ${pushedTree}`, `info ${pushedKeys}`, `info ${pushedTree}`].sort(),
+    );
   });
 });
 
 describe('bounds on what the hook reads, each refused in one line', () => {
+  test('an unregistered pusher’s policy commit larger than 1 MiB is not read', () => {
+    const { clone } = newcomer('huge-message');
+    const tip = clone.fetchRef(POLICY)!;
+    const message = `register\n\n${'m'.repeat(2 * MiB)}\n`;
+    const commit = clone.ok(['commit-tree', `${tip}^{tree}`, '-p', tip, '-F', '-'], message);
+    const size = clone.ok(['cat-file', '-s', commit]);
+    const r = pushLogged(clone, `${commit}:${POLICY}`);
+    expect(r.code).not.toBe(0);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected: the pushed policy's commit is ${Number(size).toLocaleString('en-US')} bytes, more than 1 MiB (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads)`,
+    ]);
+    expect(r.requests).toContain(`info ${commit}`);
+    expect(r.requests).not.toContain(`contents ${commit}`);
+  });
+
   test('a certificate larger than 4 MiB', () => {
     const cert = forge.serverBlob(`certificate version 0.1\n${'x'.repeat(5 * MiB)}\n`);
     const r = forge.runHook({ GIT_PUSH_CERT: cert, GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, `${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/x\n`);
