@@ -22,6 +22,7 @@ export {
   verifyPushCert,
   requireSignedPush,
   checkPushEnv,
+  pusheeKey,
   type PushCertificate,
   type KeyInfo,
   type KeyFileRef,

@@ -1,7 +1,7 @@
 // Judge a few operations against a small policy with the git-acl core library.
-// Run `npx tsc -p .` first (it builds dist/), then: node examples/library/evaluate.mjs
-// In another project: import { ... } from 'git-acl/core';
-import { compilePolicy, evaluate, formatDiagnostic, lintPolicy, parsePolicy } from '../../dist/core/index.js';
+// In a checkout of git-acl, run `npm run build` first (it builds dist/); then: node examples/library/evaluate.mjs
+// ('git-acl/core' is this package itself, as it is for any project that installed it).
+import { compilePolicy, evaluate, formatDiagnostic, lintPolicy, parsePolicy } from 'git-acl/core';
 
 const OWNER = 'F'.repeat(40);
 const ALICE = 'A1'.repeat(20);

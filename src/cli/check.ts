@@ -6,7 +6,7 @@
  * decision's own reason line (never a second explanation of it). `--trace`
  * prints the decision's trace, which evaluate itself records.
  */
-import { compilePolicy, evaluate, formatDiagnostic, formatTraceStep, lintPolicy, parsePolicy, suggestOp, type Decision, type Operation } from '../core/index.js';
+import { REF_OPS, TREE_OPS, compilePolicy, evaluate, formatDiagnostic, formatTraceStep, lintPolicy, parsePolicy, recordedOwner, suggestOp, type Decision, type Operation } from '../core/index.js';
 import { expandRefOp, expandTreeOp } from '../core/ops.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson, type Out } from './output.js';
@@ -14,9 +14,20 @@ import { loadPolicy } from './policy-source.js';
 import { findGitDir, gitConfig, resolveUser } from './repo.js';
 import { normalizeUserId } from '../core/ids.js';
 
-/** Full ref name: `heads/main` and `refs/heads/main` both give `refs/heads/main`. */
-export function toFullRefName(name: string): string {
-  return name.startsWith('refs/') ? name : `refs/${name.replace(/^\/+/, '')}`;
+/** Ref namespaces a short name may start with; any other name is a branch, as git reads `main` as heads/main. */
+const NAMESPACES = new Set(['heads', 'tags', 'remotes', 'notes', 'replace']);
+
+/**
+ * Full ref name, as git resolves a short one: `refs/heads/main`, `heads/main`
+ * and `main` all give `refs/heads/main` (a tag, `refs/tags/v1`, for
+ * create-tag); a name in another namespace keeps it (`tags/v1`).
+ */
+export function toFullRefName(name: string, op?: string): string {
+  const n = name.replace(/^\/+/, '');
+  if (n.startsWith('refs/')) return n;
+  const first = n.slice(0, n.indexOf('/') + 1 || undefined).replace(/\/$/, '');
+  if (n.includes('/') && NAMESPACES.has(first)) return `refs/${n}`;
+  return `refs/${op === 'create-tag' ? 'tags' : 'heads'}/${n}`;
 }
 
 /** A path as the policy sees it: relative, `/`-separated, no leading `./` or slashes. */
@@ -48,12 +59,13 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
   const policy = await loadPolicy({ dir, ref });
   notes.push(...policy.notes);
-  const { userId } = await resolveUser(userArg);
+  const { userId } = await resolveUser(userArg, '--user', { byName: true });
+  // The owner: --owner, else the one the policy records (its file `owner`), else this repository's acl.owner.
   let ownerId: string | null = null;
   if (ownerArg !== undefined) {
     ownerId = normalizeUserId(ownerArg);
     if (!ownerId) throw new CliError(`--owner ${ownerArg}: not a user ID (the key's full fingerprint, 40 hex digits)`);
-  } else {
+  } else if ((ownerId = recordedOwner(policy.files)) === null) {
     const gitDir = policy.source.type === 'ref' ? policy.source.gitDir : await findGitDir();
     const configured = gitDir ? await gitConfig('acl.owner', gitDir) : null;
     if (configured) {
@@ -69,11 +81,18 @@ export async function run(args: ParsedArgs): Promise<number> {
     );
   }
   const parsed = parsePolicy(policy.files);
-  if (!ownerId && parsed.rules.some((r) => r.subject.kind === 'owner')) {
-    notes.push('warning: the owner is unknown (no --owner, and git config acl.owner is not set here): rules for `owner` cannot match');
-  }
   const compiled = compilePolicy(parsed);
-  const decisions = evaluate(compiled, { userId, ownerId: ownerId ?? '' }, operations, { trace });
+  let decisions = evaluate(compiled, { userId, ownerId: ownerId ?? '' }, operations, { trace });
+  if (!ownerId && parsed.rules.some((r) => r.subject.kind === 'owner')) {
+    // Unknown owner (a policy from before owners were recorded): never report a denial the server would not make.
+    const asOwner = decisions.every((d) => d.allowed) ? null : evaluate(compiled, { userId, ownerId: userId }, operations, { trace });
+    if (asOwner?.every((d) => d.allowed)) {
+      decisions = asOwner;
+      notes.push(`warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): allowed only if ${userId} is the owner`);
+    } else {
+      notes.push('warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): judged as a user who is not the owner');
+    }
+  }
   const allowed = decisions.every((d) => d.allowed);
 
   if (json) {
@@ -114,19 +133,21 @@ function buildOperations(opName: string, target: string, branchArg: string | und
   const treeOps = expandTreeOp(opName);
   if (!refOps && !treeOps) {
     const hint = suggestOp(opName);
-    throw new UsageError(`unknown operation '${opName}'${hint ? `; did you mean '${hint}'?` : ''}`, 'check');
+    throw new UsageError(
+      `unknown operation '${opName}'${hint ? `; did you mean '${hint}'?` : ''} (ref operations: ${[...REF_OPS, 'create'].join(', ')}; tree operations, with --branch: ${[...TREE_OPS, 'delete'].join(', ')})`,
+      'check',
+    );
   }
   if (target === '') throw new UsageError(`empty ${branchArg !== undefined ? 'path' : 'ref name'}`, 'check');
   // `delete` is both a ref op and a tree alias: --branch decides.
   if (treeOps && (branchArg !== undefined || !refOps)) {
     if (branchArg === undefined) throw new UsageError(`${opName} is a tree operation: it needs --branch <ref> (the branch whose content changes)`, 'check');
     if (branchArg === '') throw new UsageError('empty --branch', 'check');
-    const branch = toFullRefName(branchArg);
+    const branch = toFullRefName(branchArg, 'create-branch');
     const path = toPolicyPath(target);
     if (path === '') throw new UsageError(`${target}: not a path inside the branch`, 'check');
     return treeOps.map((op) => ({ type: 'tree', op, branch, path }));
   }
   if (branchArg !== undefined) throw new UsageError(`--branch is for tree operations; ${opName} is a ref operation`, 'check');
-  const refName = toFullRefName(target);
-  return refOps!.map((op) => ({ type: 'ref', op, ref: refName }));
+  return refOps!.map((op) => ({ type: 'ref', op, ref: toFullRefName(target, op) }));
 }

@@ -14,6 +14,14 @@ import { escapeControls } from '../core/text.js';
 
 export type CommandModule = { run(args: ParsedArgs): Promise<number> };
 
+// `git acl ... | head -1`: a reader that stops early closes the pipe. What is left to print is dropped, never a stack
+// trace, and the command still finishes its work (init must not stop half-way because nobody reads its report).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const first = argv[0];
   if (first === undefined) {

@@ -5,9 +5,11 @@
  * is git/policy-files.ts (a commit) and git/policy-directory.ts (a directory);
  * this file chooses the source and says what it read, for people.
  */
-import { resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { PolicyFile } from '../core/model.js';
-import { POLICY_REF, readPolicyTree, trackingPolicyRef } from '../git/policy-files.js';
+import { POLICY_REF, keyFileTooLarge, readKeyBlob, readPolicyTree, trackingPolicyRef } from '../git/policy-files.js';
+import { LIMITS } from '../core/limits.js';
 import { PolicyReadError, readPolicyDirectory } from '../git/policy-directory.js';
 import { openCliStore } from '../git/cli-store.js';
 import { CliError } from './args.js';
@@ -27,6 +29,8 @@ export interface LoadedPolicy {
   description: string;
   /** Notes for stderr (e.g. "the worktree is on the policy branch; lint . for uncommitted edits"). */
   notes: string[];
+  /** The content of a key file (`keys/...`) of this policy, or null when it has none there. */
+  readKeyFile(path: string): Promise<string | null>;
 }
 
 export async function loadPolicy(opts: { dir?: string; ref?: string }): Promise<LoadedPolicy> {
@@ -76,6 +80,14 @@ export async function loadRef(gitDir: string, rev: string, shown: string): Promi
       files: tree.files,
       description: `${ref} at ${commit.slice(0, 12)} in ${gitDir}`,
       notes,
+      readKeyFile: async (path) => {
+        const keys = openCliStore(gitDir);
+        try {
+          return await readKeyBlob(keys, tree, path);
+        } finally {
+          await keys.close();
+        }
+      },
     };
   } catch (e) {
     throw new CliError(`cannot read the policy files of ${fullName ?? shown} (${commit.slice(0, 12)}): ${errorMessage(e)}`);
@@ -93,5 +105,14 @@ export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
   }
   const notes: string[] = [];
   if (files.length === 0) notes.push(`note: ${dir} holds no refs/, branches/, groups/ or keys/ files: is it a checkout of the policy branch?`);
-  return { source: { type: 'directory', path: resolve(dir) }, files, description: `directory ${dir}`, notes };
+  const readKeyFile = async (path: string): Promise<string | null> => {
+    if (!path.startsWith('keys/')) return null;
+    const file = join(dir, ...path.split('/'));
+    // Within the same bound as on a commit, before reading.
+    const size = (await stat(file).catch(() => null))?.size;
+    if (size === undefined) return null;
+    if (size > LIMITS.keyFileBytes) throw keyFileTooLarge(path, size);
+    return readFile(file, 'utf8').catch(() => null);
+  };
+  return { source: { type: 'directory', path: resolve(dir) }, files, description: `directory ${dir}`, notes, readKeyFile };
 }

@@ -6,18 +6,19 @@
  * judgePush and formatVerdict) on this clone's object store, so the lines
  * printed are the lines the server would print.
  *
- * What the preview cannot know (documented in docs/cli.md):
- * - the owner: the server keeps it in its git config (acl.owner), which a
- *   clone cannot read. --owner, else this clone's acl.owner, else the remote's
- *   config when the remote is a local path; otherwise rules for `owner` do not
- *   match and a warning says so.
- * - the signature: the push must still be made with `git push --signed`.
+ * The owner is --owner, else the one the remote's policy branch records (its
+ * file `owner`, which the server's hook keeps equal to acl.owner). A policy
+ * from before owners were recorded has none: then this clone's acl.owner, or
+ * the remote's when the remote is a local path; failing those the owner is
+ * unknown, and the preview refuses nothing the server could accept (see
+ * push/preview.ts). The signature cannot be previewed: the push must still be
+ * made with `git push --signed`.
  */
 import { isZeroOid, ZERO_OID } from '../git/objects.js';
 import { envWithoutGit, failureLine, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import type { RefUpdate } from '../git/ref-updates.js';
-import { POLICY_REF, trackingPolicyRef } from '../git/policy-files.js';
+import { POLICY_REF, readPolicyOwner, trackingPolicyRef } from '../git/policy-files.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
 import { gitConfig, requireGitDir, resolveUser } from './repo.js';
@@ -77,13 +78,12 @@ export async function run(args: ParsedArgs): Promise<number> {
   const policyCommit = await fetchPolicy(env, target);
 
   // 3. Who pushes, and who owns the repository.
-  const { userId } = await resolveUser(str(args, 'user') ?? 'me');
-  const owner = await findOwner(env, target, str(args, 'owner'));
-  if (!owner.id) warnings.push(`warning: the owner of ${target.remote} is unknown (${owner.why}): rules for \`owner\` cannot match in this preview`);
+  const { userId } = await resolveUser(str(args, 'user') ?? 'me', '--user', { byName: true });
+  const owner = await findOwner(env, target, str(args, 'owner'), gitDir, policyCommit);
 
   const updates = planned.filter((u) => u.oldOid !== u.newOid);
   if (updates.length === 0) {
-    if (json) printJson({ remote: target.remote, policy: { ref: POLICY_REF, commit: policyCommit }, user: userId, owner: owner.id, updates: [], accepted: true, lines: [] });
+    if (json) printJson({ remote: target.remote, policy: { ref: POLICY_REF, commit: policyCommit }, user: userId, owner: owner.id ?? (await recordedOwner(gitDir, policyCommit)), updates: [], accepted: true, lines: [] });
     else if (!prePush) out.line(`preview: nothing to push to ${target.remote} (everything up to date)`);
     return ExitCode.ok;
   }
@@ -102,11 +102,24 @@ export async function run(args: ParsedArgs): Promise<number> {
   const store = openCliStore(gitDir);
   let preview;
   try {
-    preview = await previewPush({ store, policyCommit, updates: updates.map(({ from: _from, ...u }) => u), actor: { userId, ownerId: owner.id ?? '' } });
+    preview = await previewPush({
+      store,
+      policyCommit,
+      updates: updates.map(({ from: _from, ...u }) => u),
+      actor: { userId, ownerId: owner.id },
+      maxDenied: flag(args, 'all') ? Infinity : undefined,
+    });
   } finally {
     await store.close();
   }
   const { accepted, lines, verdict } = preview;
+  if (preview.owner === null) {
+    warnings.push(
+      preview.onlyIfOwner
+        ? `warning: the owner of ${target.remote} is unknown (${owner.why}): this push is accepted only if ${userId} is the owner`
+        : `warning: the owner of ${target.remote} is unknown (${owner.why}): judged as a push by anyone but the owner`,
+    );
+  }
   if (preview.keyMissing) {
     warnings.push(
       `warning: ${target.remote}'s policy branch has no ${preview.keyFile}: the server cannot verify a push signed by ${userId} and will reject it (register the key first)`,
@@ -118,7 +131,7 @@ export async function run(args: ParsedArgs): Promise<number> {
       remote: target.remote,
       policy: { ref: POLICY_REF, commit: policyCommit },
       user: userId,
-      owner: owner.id,
+      owner: preview.owner,
       warnings,
       updates: updates.map(({ from: _from, ...u }) => u),
       accepted,
@@ -294,13 +307,23 @@ function remoteDst(dst: string, remoteRefs: Map<string, string>, srcFull: string
   return null;
 }
 
-/** The owner: --owner, this clone's acl.owner, or the remote's acl.owner when the remote is a local repository. */
-async function findOwner(env: NodeJS.ProcessEnv, target: Target, option: string | undefined): Promise<{ id: string | null; why: string }> {
+/**
+ * The owner to judge with when the remote's policy records none (a policy from before owners were recorded), or
+ * --owner. Null with the reason when the policy's own record is to be used, or nothing names an owner.
+ */
+async function findOwner(
+  env: NodeJS.ProcessEnv,
+  target: Target,
+  option: string | undefined,
+  gitDir: string,
+  policyCommit: string,
+): Promise<{ id: string | null; why: string }> {
   if (option !== undefined) {
     const id = normalizeUserId(option);
     if (!id) throw new CliError(`--owner ${option}: not a user ID (the key's full fingerprint, 40 hex digits)`);
     return { id, why: '--owner' };
   }
+  if (await recordedOwner(gitDir, policyCommit)) return { id: null, why: 'recorded by the policy' };
   const mine = await gitConfig('acl.owner', env.GIT_DIR);
   if (mine) {
     const id = normalizeUserId(mine);
@@ -316,7 +339,19 @@ async function findOwner(env: NodeJS.ProcessEnv, target: Target, option: string 
       if (id) return { id, why: `acl.owner of ${path}` };
     }
   }
-  return { id: null, why: 'no --owner, no acl.owner in this clone, and the remote is not a local repository; pass --owner <USER_ID> or set git config acl.owner' };
+  return {
+    id: null,
+    why: `its policy branch records no owner (no file owner), and neither --owner nor git config acl.owner names one`,
+  };
+}
+
+async function recordedOwner(gitDir: string, policyCommit: string): Promise<string | null> {
+  const store = openCliStore(gitDir);
+  try {
+    return await readPolicyOwner(store, policyCommit);
+  } finally {
+    await store.close();
+  }
 }
 
 function localPath(url: string | null): string | null {

@@ -52,7 +52,7 @@ export async function refExists(gitDir: string, ref: string): Promise<boolean> {
  * `git config user.signingkey`, asked of gpg). Errors name the option, the
  * config key or the key involved.
  */
-export async function resolveUser(value: string, option = '--user'): Promise<{ userId: string; from: string }> {
+export async function resolveUser(value: string, option = '--user', opts: { byName?: boolean } = {}): Promise<{ userId: string; from: string }> {
   if (value === 'me') {
     let key = await gitConfig('user.signingkey');
     if (!key) {
@@ -72,19 +72,28 @@ export async function resolveUser(value: string, option = '--user'): Promise<{ u
     return { userId: await fingerprintOf(key), from: `user.signingkey ${key}` };
   }
   const id = normalizeUserId(value);
-  if (!id) throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'`);
-  return { userId: id, from: option };
+  if (id) return { userId: id, from: option };
+  if (opts.byName && !value.startsWith('-') && value.trim() !== '') {
+    // A name or e-mail address, found in the local keyring as `me` finds the signing key.
+    const found = await fingerprintOf(value, option).catch((e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      if (!/gpg knows no such key/.test(why)) throw e;
+      throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it`);
+    });
+    return { userId: found, from: `gpg key ${value}` };
+  }
+  throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'`);
 }
 
 /** The primary key fingerprint of a gpg key spec, via `gpg --with-colons --fingerprint`. */
-export async function fingerprintOf(key: string): Promise<string> {
+export async function fingerprintOf(key: string, what = 'user.signingkey'): Promise<string> {
   const program = (await gitConfig('gpg.openpgp.program')) ?? (await gitConfig('gpg.program')) ?? 'gpg';
   const r = await runCommand(program, ['--batch', '--with-colons', '--fingerprint', '--', key]).catch((e: Error) => {
-    throw new CliError(`user.signingkey ${key}: ${e.message}`);
+    throw new CliError(`${what} ${key}: ${e.message}`);
   });
   if (!succeeded(r)) {
     const why = failureLine(r);
-    throw new CliError(`user.signingkey ${key}: gpg knows no such key (${why.trim()})`);
+    throw new CliError(`${what} ${key}: gpg knows no such key (${why.trim()})`);
   }
   const fprs: string[] = [];
   let afterPub = false;
@@ -97,9 +106,9 @@ export async function fingerprintOf(key: string): Promise<string> {
     } else if (f[0] === 'sub' || f[0] === 'ssb') afterPub = false;
   }
   const unique = [...new Set(fprs)];
-  if (unique.length === 0) throw new CliError(`user.signingkey ${key}: gpg knows no such key`);
+  if (unique.length === 0) throw new CliError(`${what} ${key}: gpg knows no such key`);
   if (unique.length > 1) {
-    throw new CliError(`user.signingkey ${key}: matches ${unique.length} keys (${unique.join(', ')}); set it to the full fingerprint`);
+    throw new CliError(`${what} ${key}: matches ${unique.length} keys (${unique.join(', ')}); ${what === 'user.signingkey' ? 'set it to' : 'give'} the full fingerprint`);
   }
   return unique[0]!;
 }

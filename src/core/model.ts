@@ -6,10 +6,10 @@
  * or a decision can be logged, serialised to JSON or sent to a browser as is.
  */
 
-/** Operations on a ref, from one `old new ref` line of the hook's stdin (SPEC §4). */
+/** Operations on a ref, from one `old new ref` line of the hook's stdin (docs/reference.md#operations). */
 export type RefOp = 'create-branch' | 'create-tag' | 'fast-forward' | 'force' | 'delete';
 
-/** Operations on a tree entry inside a branch (SPEC §4). */
+/** Operations on a tree entry inside a branch (docs/reference.md#operations). */
 export type TreeOp =
   | 'create-directory'
   | 'create-file'
@@ -69,6 +69,7 @@ export type DiagnosticCode =
   // files
   | 'ignored-file'
   | 'bad-key-file'
+  | 'unusable-key-file'
   | 'not-a-file'
   | 'bad-owner'
   | 'owner-key-missing'
@@ -108,7 +109,8 @@ export type DiagnosticCode =
   // warnings across rules
   | 'never-matches'
   | 'unknown-namespace'
-  | 'duplicate-rule';
+  | 'duplicate-rule'
+  | 'policy-branch-grant';
 
 /** One finding of the parser or linter. Printed as `file:line:col: severity: message`. */
 export interface Diagnostic {
@@ -183,7 +185,7 @@ export interface RefOperation {
   op: RefOp;
   /** Full ref name, e.g. `refs/heads/main`. */
   ref: string;
-  /** True when the adapter could not decode the name as clean UTF-8 (see SPEC §4). */
+  /** True when the adapter could not decode the name as clean UTF-8 (see docs/reference.md#operations). */
   unsafeName?: boolean;
 }
 
@@ -194,7 +196,7 @@ export interface TreeOperation {
   branch: string;
   /** Relative to the branch root, `/`-separated, no leading or trailing slash. */
   path: string;
-  /** True when the path is not valid UTF-8 (decoded with U+FFFD) — SPEC §4. Control characters are detected by the core itself. */
+  /** True when the path is not valid UTF-8 (decoded with U+FFFD) (docs/reference.md#operations). Control characters are detected by the core itself. */
   unsafeName?: boolean;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Operation names: the canonical ops of SPEC §4, their aliases, and the
+ * Operation names: the canonical ops of docs/reference.md#operations, their aliases, and the
  * did-you-mean for a misspelt one, shared by the linter and `git acl check`.
  */
 import { REF_OPS, TREE_OPS, type RefOp, type RuleKind, type TreeOp } from './model.js';

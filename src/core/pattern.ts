@@ -523,7 +523,7 @@ export function analysePattern(text: string): PatternAnalysis {
   return analyseRegex(text);
 }
 
-/** Control characters (U+0000–U+001F, U+007F) make a name unsafe: SPEC §4 allows it only through an exact rule. */
+/** Control characters (U+0000–U+001F, U+007F) make a name unsafe: docs/reference.md#operations allows it only through an exact rule. */
 export function hasControlChar(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);

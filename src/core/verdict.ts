@@ -13,7 +13,7 @@ export const SUBJECT = 1;
 export const OP = 2;
 export const PATTERN = 4;
 export const SCOPE = 8;
-/** An allow rule with wildcards, on a name with a control character or invalid UTF-8: only a literal rule equal to the name grants it (SPEC section 4). */
+/** An allow rule with wildcards, on a name with a control character or invalid UTF-8: only a literal rule equal to the name grants it (docs/reference.md#operations). */
 export const WILDCARD = 16;
 
 /** One operation being judged for one pusher (its op, name, branch and kind), and what every verdict depends on. */

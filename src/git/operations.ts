@@ -1,6 +1,6 @@
 /**
  * From the `old new ref` lines of a push to the operations the policy judges
- * (SPEC §4). Works on any ObjectStore, so the server (git child processes) and
+ * (docs/reference.md#operations). Works on any ObjectStore, so the server (git child processes) and
  * the library/browser path (isomorphic-git) compute the same list.
  *
  * Decisions (also in docs/decisions.md, "Reading git"):

@@ -230,10 +230,15 @@ export async function readKeyFile(store: ObjectStore, oid: string, path: string)
     return utf8.decode(await store.readBlob(oid, { maxBytes: LIMITS.keyFileBytes }));
   } catch (e) {
     if (!(e instanceof ObjectTooLargeError)) throw e;
-    throw new PolicyLimitError(
-      `${path} is ${formatCount(e.size)} bytes; a key file holds at most ${formatCount(LIMITS.keyFileBytes)} (export a minimal key: gpg --export --armor --export-options export-minimal <FINGERPRINT>)`,
-    );
+    throw keyFileTooLarge(path, e.size);
   }
+}
+
+/** The refusal of a key file past LIMITS.keyFileBytes (from a commit or a checkout). */
+export function keyFileTooLarge(path: string, size: number): PolicyLimitError {
+  return new PolicyLimitError(
+    `${path} is ${formatCount(size)} bytes; a key file holds at most ${formatCount(LIMITS.keyFileBytes)} (export a minimal key: gpg --export --armor --export-options export-minimal <FINGERPRINT>)`,
+  );
 }
 
 /**

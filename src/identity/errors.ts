@@ -14,7 +14,7 @@ export class IdentityError extends Error {
   override readonly name = 'IdentityError';
   readonly code: IdentityErrorCode;
   constructor(code: IdentityErrorCode, message: string) {
-    // One line, always (SPEC §7): messages may quote openpgp's.
+    // One line, always (docs/reference.md#failing-closed): messages may quote openpgp's.
     super(message.replace(/\s*[\r\n]+\s*/g, ' '));
     this.code = code;
   }

@@ -1,4 +1,4 @@
-/** The identity adapter: who pushes, from the signed push certificate (SPEC §5). */
+/** The identity adapter: who pushes, from the signed push certificate (docs/reference.md#identity). */
 export * from './types.js';
 export { IdentityError, type IdentityErrorCode } from './errors.js';
 export { parsePushCert, parseRefUpdates, signedBytes } from './push-cert.js';
@@ -17,4 +17,4 @@ export {
 } from './keys.js';
 export { createKeyFinder, type KeyFinder, type IndexedKeyFinder, type KeyFileRef, type KeyFileSource } from './key-index.js';
 export { verifyPushCert, type VerifyPushCertOptions, type VerifiedPusher } from './verify.js';
-export { requireSignedPush, checkPushEnv, UNSIGNED_PUSH_MESSAGE, type PushEnv, type CheckPushEnvOptions } from './push-env.js';
+export { requireSignedPush, checkPushEnv, pusheeKey, UNSIGNED_PUSH_MESSAGE, type PushEnv, type CheckPushEnvOptions } from './push-env.js';

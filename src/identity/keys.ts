@@ -1,6 +1,6 @@
 /**
  * Key files of the policy branch: `keys/<FINGERPRINT>.asc`, each exactly one
- * armored OpenPGP public key (SPEC §2, §5).
+ * armored OpenPGP public key (docs/reference.md: the policy branch, identity).
  */
 import * as openpgp from 'openpgp';
 import { errorMessage } from '../core/messages.js';

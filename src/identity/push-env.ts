@@ -19,7 +19,8 @@ export const UNSIGNED_PUSH_MESSAGE =
 const NONCE_MESSAGES: Record<string, string> = {
   BAD: 'push certificate nonce is BAD: it is not the nonce this server issued (a replayed or forged certificate); push again',
   MISSING: 'push certificate nonce is MISSING: the certificate carries no nonce; push again with `git push --signed`',
-  SLOP: 'push certificate nonce is SLOP: the nonce is too old; push again',
+  SLOP:
+    "push certificate nonce is SLOP: the server issued it in an earlier second than it checked it (usual over HTTP, where the push is a second request), and pushing again may fail the same way; the server's admin must set receive.certNonceSlop (git config receive.certNonceSlop 120 in the server's repository)",
   UNSOLICITED:
     'push certificate nonce is UNSOLICITED: the server did not ask for one; the server must set receive.certNonceSeed (git acl init does)',
 };
@@ -44,7 +45,7 @@ export function requireSignedPush(env: PushEnv): string {
 }
 
 export interface CheckPushEnvOptions {
-  /** The server's `acl.pushee` values; when non-empty, the certificate's pushee must be one of them (exact string). */
+  /** The server's `acl.pushee` values; when non-empty, the certificate's pushee must be one of them (compared as pusheeKey). */
   pushees?: string[];
 }
 
@@ -71,8 +72,40 @@ export function checkPushEnv(env: PushEnv, cert: PushCertificate, stdinUpdates: 
     if (cert.pushee === undefined) {
       throw new IdentityError('pushee-mismatch', `push certificate names no pushee; this server is ${pushees.join(' or ')}`);
     }
-    if (!pushees.includes(cert.pushee)) {
+    const key = pusheeKey(cert.pushee);
+    if (!pushees.some((p) => pusheeKey(p) === key)) {
       throw new IdentityError('pushee-mismatch', `push certificate is for ${cert.pushee}, not this server (${pushees.join(' or ')})`);
     }
   }
+}
+
+const DEFAULT_PORTS: Record<string, string> = { ssh: '22', git: '9418', http: '80', https: '443' };
+
+/**
+ * A pushee URL reduced to what names the repository, so that every spelling a
+ * user may push to compares equal: git writes the pushee without the URL's
+ * user part (`git@host:/srv/p.git` becomes `host:/srv/p.git`), an admin may
+ * list it with one, and ssh has two forms. Dropped: the user (and password),
+ * a default port, trailing `/` and `.git` (git's server finds `p.git` for
+ * `p`); the scp form `host:/path` becomes `ssh://host/path` (`host:path`,
+ * relative to the home directory, becomes `ssh://host/~/path`); scheme and
+ * host are lower-cased.
+ */
+export function pusheeKey(url: string): string {
+  let u = url.trim();
+  const scp = /^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? null : /^(?:[^@/]*@)?(\[[^\]/]*\]|[^:/]+):(.*)$/.exec(u);
+  if (scp) {
+    const rest = scp[2]!;
+    u = `ssh://${scp[1]}${rest.startsWith('/') ? '' : rest.startsWith('~') ? '/' : '/~/'}${rest}`;
+  }
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/]*@)?([^/]*)(.*)$/i.exec(u);
+  if (m) {
+    let scheme = m[1]!.toLowerCase();
+    if (scheme === 'git+ssh' || scheme === 'ssh+git') scheme = 'ssh';
+    let host = m[2]!.toLowerCase();
+    const port = DEFAULT_PORTS[scheme];
+    if (port && host.endsWith(`:${port}`)) host = host.slice(0, -port.length - 1);
+    u = `${scheme}://${host}${m[3]}`;
+  }
+  return u.replace(/\/+$/, '').replace(/\.git$/, '').replace(/\/+$/, '');
 }

@@ -1,6 +1,6 @@
 /**
  * Who is pushing: verify a push certificate with OpenPGP (openpgp.js, never
- * the server's gpg) against the key files of the policy branch (SPEC §5), and
+ * the server's gpg) against the key files of the policy branch (docs/reference.md#identity), and
  * check that the push git is about to apply is the push that was signed.
  */
 import * as openpgp from 'openpgp';
@@ -20,7 +20,7 @@ export interface VerifyPushCertOptions {
    */
   findKey: KeyFinder & { hasFile?: (path: string) => boolean };
   /**
-   * Registration (SPEC §5): the `keys/<FPR>.asc` files this push ADDS to the
+   * Registration (docs/reference.md#identity): the `keys/<FPR>.asc` files this push ADDS to the
    * policy branch (new paths, content as pushed). They are used only when no key
    * file of the policy branch verifies the certificate, only if their name is
    * their key's fingerprint, and never when the policy branch already holds a
@@ -137,7 +137,7 @@ async function tryKeyFile(
     });
     if (result.signatures.length !== 1) return bad(`expected one signature, found ${result.signatures.length}`);
     const s = result.signatures[0]!;
-    // Never trust a result without awaiting `verified` (FACTS: garbage "verifies" otherwise).
+    // Never trust a result without awaiting `verified`: it is a promise, and a promise is truthy, so garbage would "verify".
     if ((await s.verified) !== true) return bad('the signature does not verify');
     if (s.keyID.toHex().toUpperCase() !== sig.keyIdHex) return bad('signed by an unexpected key');
   } catch (e) {

@@ -1,7 +1,7 @@
 /**
  * Judges one push: the operations it makes, against the policy as it was
  * before the push, plus the rules that protect the policy branch itself
- * (SPEC §6). Shared by the server hook and the client-side preview, so that
+ * (docs/reference.md#the-policy-branch-protects-itself). Shared by the server hook and the client-side preview, so that
  * both say exactly the same thing about the same push.
  */
 import {
@@ -80,7 +80,9 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
     } else {
       const next = input.newPolicy ?? (await readPolicyTree(input.store, policyUpdate.newOid));
       problems.push(...checkNewPolicy(next, input.actor.ownerId));
-      problems.push(...checkRecordedOwner(input.policy, next, input.actor.ownerId));
+      // An empty ownerId is an unknown owner (a clone judging a policy that records none): what only the owner's
+      // identity decides is left to the server, never refused here.
+      if (input.actor.ownerId !== '') problems.push(...checkRecordedOwner(input.policy, next, input.actor.ownerId));
       // Loaded only for policy pushes: it brings openpgp's key parsing with it.
       const { checkChangedKeyFiles } = await import('./key-files.js');
       problems.push(...(await checkChangedKeyFiles(input.store, input.policy, next)));
@@ -100,6 +102,7 @@ export function checkNewPolicy(next: PolicyTree, ownerId: string): string[] {
   if (errors.length) {
     return [`the pushed policy has ${errors.length} error${errors.length > 1 ? 's' : ''}; fix ${errors.length > 1 ? 'them' : 'it'} and push again`, ...errors.map((d) => formatDiagnostic(d))];
   }
+  if (ownerId === '') return []; // the owner is unknown (see judgePush): no lockout can be shown
   const compiled = compilePolicy(parsed);
   const owner: Actor = { userId: ownerId, ownerId };
   const probes: Operation[] = [

@@ -1,5 +1,5 @@
 /**
- * A pushed policy must record the server's owner (SPEC §5): every clone reads
+ * A pushed policy must record the server's owner (docs/reference.md#identity): every clone reads
  * the owner from the policy's `owner` file, so a policy that names someone
  * else would make clients judge `owner` rules differently from the server.
  * Only the server admin changes the owner (`git acl set-owner`), never a push.

@@ -1,5 +1,5 @@
 /**
- * Who pushes (SPEC §5), for the hook and for `git acl verify` alike: the
+ * Who pushes (docs/reference.md#identity), for the hook and for `git acl verify` alike: the
  * certificate is verified with the key files of the policy in force, and
  * only when none of them verifies it, with the one key file the push adds
  * that can hold the signer (registration). Both callers take the pusher from

@@ -1,5 +1,5 @@
 /**
- * The pre-receive hook (SPEC §5–§7): who is pushing, what the push does, and
+ * The pre-receive hook (docs/reference.md#the-hook-contract): who is pushing, what the push does, and
  * whether the policy on the branch as it was before the push allows all of it.
  *
  * Order matters for failing closed and for speed: cheap refusals first

@@ -32,7 +32,7 @@ const check = (...args: string[]) => acl(['check', '--policy', policy, ...args])
 describe('git acl check', () => {
   test('allowed: exit 0, the reason and the deciding rule', () => {
     const r = check('--user', ALICE, 'fast-forward', 'heads/main');
-    expect(r.stderr).toBe('warning: the owner is unknown (no --owner, and git config acl.owner is not set here): rules for `owner` cannot match\n');
+    expect(r.stderr).toBe('warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): judged as a user who is not the owner\n');
     expect(r.stdout).toBe(
       [
         `policy: directory ${policy}`,
@@ -50,6 +50,40 @@ describe('git acl check', () => {
     const b = check('--user', ALICE, 'fast-forward', 'heads/main', '--owner', OWNER);
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
+  });
+
+  test('a short name resolves as git resolves it: main is heads/main, for --branch too; a tag for create-tag', () => {
+    const short = check('--user', ALICE, 'fast-forward', 'main', '--owner', OWNER);
+    expect(short.stderr).toBe('');
+    expect(short.code).toBe(0);
+    expect(short.stdout).toBe(check('--user', ALICE, 'fast-forward', 'heads/main', '--owner', OWNER).stdout);
+    const tree = check('--user', BOB, 'create-file', 'docs/a.md', '--branch', 'main', '--owner', OWNER);
+    expect(tree.code).toBe(0);
+    expect(tree.stdout).toContain(`allowed: ${BOB} may create-file docs/a.md on heads/main by branches/docs.conf:2`);
+    const nested = check('--user', BOB, 'create-branch', `${BOB}/topic`, '--owner', OWNER);
+    expect(nested.code).toBe(0);
+    expect(nested.stdout).toContain(`allowed: ${BOB} may create-branch heads/${BOB}/topic`);
+    const tag = check('--user', OWNER, 'create-tag', 'v1.0', '--owner', OWNER);
+    expect(tag.stdout).toContain(`allowed: ${OWNER} may create-tag tags/v1.0`);
+  });
+
+  test('the owner is the one the policy records in its file owner (no --owner, no acl.owner needed)', () => {
+    const dir = tempDir();
+    writeFiles(dir, { ...POLICY, owner: `# the owner\n${OWNER}\n`, [`keys/${OWNER}.asc`]: '' });
+    const r = acl(['check', '--policy', dir, '--user', OWNER, 'force', 'heads/x']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`user:   ${OWNER} (the owner)\n`);
+    const other = acl(['check', '--policy', dir, '--user', BOB, 'force', 'heads/x', '--json']);
+    expect(other.stderr).toBe('');
+    expect(JSON.parse(other.stdout)).toMatchObject({ owner: OWNER, allowed: false });
+  });
+
+  test('an unknown owner never denies what the owner could do: allowed only if the user is the owner, and said so', () => {
+    const r = check('--user', BOB, 'force', 'heads/x');
+    expect(r.stderr).toBe(`warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): allowed only if ${BOB} is the owner\n`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`allowed: ${BOB} may force heads/x by refs/owner.conf:1`);
   });
 
   test('denied by a deny rule: exit 1, the deny rule shown', () => {
@@ -145,7 +179,9 @@ describe('git acl check', () => {
     const r = check('--user', BOB, 'fast-foward', 'heads/main');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')[0]).toBe("git acl check: unknown operation 'fast-foward'; did you mean 'fast-forward'?");
+    expect(r.stderr.split('\n')[0]).toBe(
+      "git acl check: unknown operation 'fast-foward'; did you mean 'fast-forward'? (ref operations: create-branch, create-tag, fast-forward, force, delete, create; tree operations, with --branch: create-directory, create-file, create-symlink, create-submodule, modify, delete-file, delete-symlink, delete-submodule, delete-directory, delete)",
+    );
     expect(r.stderr).toContain('usage: git acl check --user <USER_ID|me> <ref-op> <ref>');
   });
 
@@ -160,7 +196,7 @@ describe('git acl check', () => {
     }
     const bad = check('--user', 'alice', 'force', 'heads/x');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe("git acl check: --user alice: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'\n");
+    expect(bad.stderr).toBe("git acl check: --user alice: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it\n");
   });
 
   test('a broken policy: exit 1, the first error named', () => {
@@ -309,6 +345,22 @@ describe('git acl check --user me', () => {
     const unknown = acl(['check', '--user', 'me', 'force', 'heads/x'], { cwd: repo, env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^git acl check: user\.signingkey DEADBEEFDEADBEEF: gpg knows no such key/);
+  });
+
+  test('--user takes a name or an e-mail address of a key in the keyring, as gpg finds it', () => {
+    const key = genKey(home, 'Erin');
+    const env = cleanEnv({ GNUPGHOME: home.dir });
+    for (const who of ['Erin', 'erin@example.org']) {
+      const r = acl(['check', '--policy', policy, '--user', who, 'create-branch', `heads/${key.fingerprint}/x`, '--owner', OWNER], { env });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`user:   ${key.fingerprint}\n`);
+    }
+    const none = acl(['check', '--policy', policy, '--user', 'nobody@example.org', 'force', 'heads/x'], { env });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(
+      "git acl check: --user nobody@example.org: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it\n",
+    );
   });
 
   test('without user.signingkey, is the key of the committer identity (as git signs)', () => {

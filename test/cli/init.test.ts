@@ -135,6 +135,17 @@ describe('bad input', () => {
     fails([work, '--owner-key', keyFile], `git acl init: ${work}: not a bare git repository (create one with: git init --bare ${work})\n`);
   });
 
+  // git refuses a repository owned by another user (safe.directory); saying "not a bare repository" would hide why.
+  test.skipIf(process.getuid?.() !== 0)('a repository owned by another user: git\'s own reason', () => {
+    const repo = bare();
+    fs.chownSync(repo, 65534, 65534);
+    fails(
+      [repo, '--owner-key', keyFile],
+      `git acl init: ${repo}: git refuses to use it: detected dubious ownership in repository at '${repo}' (it belongs to another user: run git acl init as that user, or trust it with: git config --global --add safe.directory ${repo})\n`,
+    );
+    expect(fs.existsSync(path.join(repo, 'hooks/pre-receive'))).toBe(false);
+  });
+
   test('an unreadable key file', () => {
     fails([bare(), '--owner-key', '/nonexistent/key.asc'], 'git acl init: /nonexistent/key.asc: cannot read the owner\'s key: ENOENT\n');
   });

@@ -161,3 +161,52 @@ describe('git acl lint from git', () => {
     expect(r.stderr).toMatch(/^git acl lint: not inside a git repository \(.*\): pass a checkout of the policy branch/);
   });
 });
+
+describe('lint warns about tree rules that let a non-owner change the policy branch', () => {
+  const OPEN = { ...CLEAN, 'refs/register.conf': 'anyone fast-forward ^heads/apps/access-control$\n' };
+
+  test('an unscoped rule: the warning names the rule and a policy file it reaches', () => {
+    const dir = policyDir({ ...OPEN, 'branches/config.conf': '# config files, meant for main\nanyone create-file,modify glob:**/*.conf\n' });
+    const r = acl(['lint', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(1, -2)).toEqual([
+      'branches/config.conf:2:1: warning: "anyone create-file,modify glob:**/*.conf" lets someone other than the owner change the policy itself (e.g. refs/x.conf on heads/apps/access-control): it has no branch line, so it applies to every branch; whoever may also move that branch could rewrite the policy. Put it under a branch line that leaves the policy branch out (branch ^heads/main$), or grant no more than ^keys/$user_id\\.asc$ there',
+    ]);
+  });
+
+  test('a branch line that matches the policy branch, and a rule aimed at one policy file, a group and a delete of a policy directory', () => {
+    const dir = policyDir({
+      ...OPEN,
+      'groups/maintainers.conf': `${'A'.repeat(40)}\n`,
+      'branches/apps.conf': ['branch ^heads/apps/.*$', 'maintainers modify ^groups/maintainers\\.conf$', 'anyone delete ^refs$', ''].join('\n'),
+    });
+    const r = acl(['lint', '--json', dir]);
+    const doc = JSON.parse(r.stdout) as { diagnostics: Array<{ file: string; line: number; code: string; message: string }> };
+    expect(doc.diagnostics.map((d) => [d.file, d.line, d.code, d.message.slice(0, d.message.indexOf(':'))])).toEqual([
+      ['branches/apps.conf', 2, 'policy-branch-grant', '"maintainers modify ^groups/maintainers\\.conf$" lets someone other than the owner change the policy itself (e.g. groups/maintainers.conf on heads/apps/access-control)'],
+      ['branches/apps.conf', 3, 'policy-branch-grant', '"anyone delete ^refs$" lets someone other than the owner change the policy itself (e.g. refs on heads/apps/access-control)'],
+    ]);
+    expect(doc.diagnostics[0]!.message).toContain('its branch line ^heads/apps/.*$ matches heads/apps/access-control; ');
+  });
+
+  test('silent for the self-registration shape, for owner rules, for rules scoped elsewhere and for deny rules', () => {
+    const O = '0123456789ABCDEF0123456789ABCDEF01234567';
+    const dir = policyDir({
+      ...OPEN,
+      owner: `${O}\n`,
+      [`keys/${O}.asc`]: '',
+      'branches/fine.conf': [
+        'anyone create-directory ^keys$',
+        `${O} modify ^refs/owner\\.conf$`,
+        'deny anyone modify glob:**',
+        'branch ^heads/apps/access-control$',
+        'anyone create-file,modify ^keys/$user_id\\.asc$',
+        'branch ^heads/main$',
+        'anyone create-file,modify glob:**/*.conf',
+        '',
+      ].join('\n'),
+    });
+    const doc = JSON.parse(acl(['lint', '--json', dir]).stdout) as { diagnostics: Array<{ code: string }> };
+    expect(doc.diagnostics.filter((d) => d.code === 'policy-branch-grant')).toEqual([]);
+  });
+});

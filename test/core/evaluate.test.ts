@@ -1,4 +1,4 @@
-/** Decisions: every op and alias of SPEC §4, subjects, deny, scopes, $user_id, unsafe names, reasons. */
+/** Decisions: every op and alias of docs/reference.md#operations, subjects, deny, scopes, $user_id, unsafe names, reasons. */
 import { describe, expect, test } from 'vitest';
 import { compilePolicy, evaluate, parsePolicy, REF_OPS, TREE_OPS } from '../../src/core/index.js';
 import type { RefOp, TreeOp } from '../../src/core/index.js';

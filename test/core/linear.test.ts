@@ -1,5 +1,5 @@
 /**
- * No pattern may make matching slower than linear (SPEC §3). Each case would
+ * No pattern may make matching slower than linear (docs/reference.md#rules). Each case would
  * hang a backtracking engine (exponential in the 10,000-character names: years,
  * not seconds), so the test's timeout is the only clock: generous, so that only
  * a hang fails, never a slow machine. How fast matching is, bench/ shows.

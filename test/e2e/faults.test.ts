@@ -1,5 +1,5 @@
 /**
- * Failing closed (SPEC §7): whatever breaks on the server, the push is
+ * Failing closed (docs/reference.md#failing-closed): whatever breaks on the server, the push is
  * rejected with one line and every ref stays as it was.
  */
 import * as fs from 'node:fs';

@@ -1,11 +1,12 @@
 /**
- * Who is pushing (SPEC §5), through real signed pushes: unsigned pushes,
+ * Who is pushing (docs/reference.md#identity), through real signed pushes: unsigned pushes,
  * unknown keys, self-registration and its abuses, nonces and broken
  * certificates fed to the installed hook.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../support/forge.js';
 import { exportSecret } from '../support/gpg.js';
+import { cloneOver } from '../support/remote.js';
 
 let forge: Forge;
 let owner: Clone;
@@ -70,6 +71,41 @@ describe('acl.pushee', () => {
       expect(r.remote).toEqual([`git-acl: push rejected: push certificate is for ${forge.bare}, not this server (https://git.example.org/project.git)`]);
       forge.server(['config', '--add', 'acl.pushee', forge.bare]);
       expect(owner.push(`${c}:refs/heads/pushee`).remote).toEqual([]);
+    } finally {
+      forge.server(['config', '--unset-all', 'acl.pushee']);
+    }
+  });
+});
+
+describe('acl.pushee as docs/server.md writes it (with the git@ user) matches what git writes over ssh', () => {
+  test.each(['ssh', 'scp'] as const)('a push over %s to a server that lists git@127.0.0.1:<path> is accepted', (transport) => {
+    const c = cloneOver(forge, 'owner', transport);
+    const commit = c.commitTree({ 'README': `pushee ${transport}\n` }, [], transport);
+    // git drops the user part from the pushee it signs: 127.0.0.1:/path or ssh://127.0.0.1/path.
+    forge.server(['config', '--add', 'acl.pushee', `git@127.0.0.1:${forge.bare}`]);
+    forge.server(['config', '--add', 'acl.pushee', 'https://git.example.org/project.git']);
+    try {
+      const r = c.push(`${commit}:refs/heads/pushee-${transport}`);
+      expect(r.remote).toEqual([]);
+      expect(r.code).toBe(0);
+      const signed = forge.certificates().map((x) => /^pushee (.*)$/m.exec(x.text)?.[1]);
+      expect(signed).toContain(transport === 'ssh' ? `ssh://127.0.0.1${forge.bare}` : `127.0.0.1:${forge.bare}`);
+    } finally {
+      forge.server(['config', '--unset-all', 'acl.pushee']);
+    }
+  });
+
+  test('another host, or another path, is still another server', () => {
+    const c = cloneOver(forge, 'owner', 'ssh');
+    const commit = c.commitTree({ 'README': 'pushee elsewhere\n' }, [], 'elsewhere');
+    forge.server(['config', '--add', 'acl.pushee', `git@127.0.0.2:${forge.bare}`]);
+    forge.server(['config', '--add', 'acl.pushee', `ssh://git@127.0.0.1${forge.bare}-other.git/`]);
+    try {
+      const r = c.push(`${commit}:refs/heads/pushee-elsewhere`);
+      expect(r.code).not.toBe(0);
+      expect(r.remote).toEqual([
+        `git-acl: push rejected: push certificate is for ssh://127.0.0.1${forge.bare}, not this server (git@127.0.0.2:${forge.bare} or ssh://git@127.0.0.1${forge.bare}-other.git/)`,
+      ]);
     } finally {
       forge.server(['config', '--unset-all', 'acl.pushee']);
     }

@@ -124,3 +124,50 @@ describe('keys: rotation and revocation', () => {
     expect(pushOwnBranch(c).code).toBe(0);
   });
 });
+
+describe('git acl lint runs the server\'s key-file checks', () => {
+  let f: Forge;
+  beforeAll(() => {
+    f = Forge.create({ users: ['erin', 'fred'] });
+  });
+  afterAll(() => f?.cleanup());
+
+  test('junk, a key under another fingerprint and a secret key: lint reports what the server refuses, word for word', () => {
+    const erin = f.user('erin');
+    const fred = f.user('fred');
+    const owner = f.clone(f.owner);
+    editPolicy(
+      owner,
+      (c) => {
+        c.write(`keys/${erin.id}.asc`, 'hello\n');
+        c.write(`keys/${fred.id}.asc`, erin.key.publicArmored);
+        c.write(`keys/${f.owner.id}.asc`, gpg(f.gpgHome, ['--armor', '--export-secret-keys', f.owner.id]));
+      },
+      'bad keys',
+    );
+    // In the clone, on the commit about to be pushed (--ref), and on a checkout of it (a directory).
+    const byRef = f.acl(['lint', '--ref', 'HEAD', '--json'], { cwd: owner.dir });
+    const byDir = f.acl(['lint', '--json', '.'], { cwd: owner.dir });
+    expect(byRef.code).toBe(1);
+    expect(byDir.code).toBe(1);
+    type Doc = { diagnostics: Array<{ file: string; line: number; col: number; severity: string; code: string; message: string }> };
+    const found = (JSON.parse(byRef.stdout) as Doc).diagnostics.filter((d) => d.code === 'unusable-key-file');
+    expect((JSON.parse(byDir.stdout) as Doc).diagnostics.filter((d) => d.code === 'unusable-key-file')).toEqual(found);
+    expect(found.map((d) => [d.file, d.severity])).toEqual(
+      [[`keys/${erin.id}.asc`, 'error'], [`keys/${fred.id}.asc`, 'error'], [`keys/${f.owner.id}.asc`, 'error']].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+    );
+    const push = owner.push(`HEAD:${POLICY}`);
+    expect(push.code).not.toBe(0);
+    const refused = push.remote.filter((l) => l.startsWith('git-acl: keys/'));
+    expect(refused.sort()).toEqual(found.map((d) => `git-acl: ${d.file}: ${d.message}`).sort());
+    expect(found.find((d) => d.file === `keys/${fred.id}.asc`)!.message).toBe(`holds the key ${erin.id}, so it must be named ${erin.id}.asc`);
+  });
+
+  test('good key files lint clean', () => {
+    const owner = f.clone(f.owner);
+    editPolicy(owner, (c) => c.write(`keys/${f.user('erin').id}.asc`, f.user('erin').key.publicArmored), 'erin');
+    const r = f.acl(['lint', '.'], { cwd: owner.dir });
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('0 errors, 0 warnings');
+    expect(r.code).toBe(0);
+  });
+});

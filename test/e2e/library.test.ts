@@ -7,19 +7,17 @@ import { Forge, REPO_ROOT, ZERO, type Clone } from '../support/forge.js';
 let forge: Forge;
 let alice: Clone;
 let A: string;
-let O: string;
 
 beforeAll(() => {
   forge = Forge.create({ users: ['alice'] });
   forge.setPolicy(Forge.presetFiles('per-user-branches'));
   A = forge.user('alice').id;
-  O = forge.owner.id;
   alice = forge.clone('alice');
 });
 afterAll(() => forge?.cleanup());
 
 function judge(newOid: string, ref: string): { code: number; out: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/library/judge-push.mjs'), path.join(alice.dir, '.git'), A, O, ZERO, newOid, ref], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/library/judge-push.mjs'), path.join(alice.dir, '.git'), A, ZERO, newOid, ref], { encoding: 'utf8' });
   return { code: r.status ?? 1, out: r.stdout + r.stderr };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The policy branch protects itself (SPEC §6): a push is judged by the policy
+ * The policy branch protects itself (docs/reference.md#the-policy-branch-protects-itself): a push is judged by the policy
  * as it was before it; a broken policy, an owner lockout and the deletion of
  * the policy branch are refused; a policy change takes effect on the next push.
  */

@@ -1,5 +1,5 @@
 /**
- * Every ref operation of SPEC §4, allowed and denied, through real signed
+ * Every ref operation of docs/reference.md#operations, allowed and denied, through real signed
  * pushes into a server with the installed hook.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Every tree operation of SPEC §4, allowed and denied, through real signed
+ * Every tree operation of docs/reference.md#operations, allowed and denied, through real signed
  * pushes: directories, files, symlinks, submodules, modifications (content,
  * executable bit, link target, gitlink move), deletes inside deleted
  * directories, and changes of kind.

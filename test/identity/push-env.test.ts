@@ -3,6 +3,7 @@ import {
   IdentityError,
   UNSIGNED_PUSH_MESSAGE,
   checkPushEnv,
+  pusheeKey,
   parsePushCert,
   parseRefUpdates,
   requireSignedPush,
@@ -64,7 +65,10 @@ describe('requireSignedPush / checkPushEnv', () => {
   test.each([
     ['BAD', 'push certificate nonce is BAD: it is not the nonce this server issued (a replayed or forged certificate); push again'],
     ['MISSING', 'push certificate nonce is MISSING: the certificate carries no nonce; push again with `git push --signed`'],
-    ['SLOP', 'push certificate nonce is SLOP: the nonce is too old; push again'],
+    [
+      'SLOP',
+      "push certificate nonce is SLOP: the server issued it in an earlier second than it checked it (usual over HTTP, where the push is a second request), and pushing again may fail the same way; the server's admin must set receive.certNonceSlop (git config receive.certNonceSlop 120 in the server's repository)",
+    ],
     [
       'UNSOLICITED',
       'push certificate nonce is UNSOLICITED: the server did not ask for one; the server must set receive.certNonceSeed (git acl init does)',
@@ -108,6 +112,25 @@ describe('requireSignedPush / checkPushEnv', () => {
     );
     // A subset of the signed updates is fine (git may drop commands before pre-receive).
     checkPushEnv(signed.env, cert, `${first!.oldOid} ${first!.newOid} ${first!.ref}\n`);
+  });
+
+  test('pusheeKey: every spelling of one repository compares equal, other repositories do not', () => {
+    const same = [
+      'git@git.example.org:/srv/git/project.git',
+      'git.example.org:/srv/git/project.git',
+      'git.example.org:/srv/git/project',
+      'ssh://git@git.example.org/srv/git/project.git',
+      'ssh://git.example.org:22/srv/git/project/',
+      'git+ssh://Git.Example.ORG/srv/git/project.git/',
+    ];
+    for (const u of same) expect(pusheeKey(u)).toBe('ssh://git.example.org/srv/git/project');
+    expect(pusheeKey('git@host:project.git')).toBe('ssh://host/~/project');
+    expect(pusheeKey('ssh://host/~/project.git')).toBe('ssh://host/~/project');
+    expect(pusheeKey('https://user:secret@git.example.org:443/git/project.git')).toBe('https://git.example.org/git/project');
+    expect(pusheeKey('/srv/git/project.git')).toBe('/srv/git/project');
+    for (const other of ['ssh://git.example.org:2222/srv/git/project.git', 'git.example.org:/srv/git/project2.git', 'https://git.example.org/srv/git/project.git', 'ssh://git.example.com/srv/git/project.git']) {
+      expect(pusheeKey(other)).not.toBe('ssh://git.example.org/srv/git/project');
+    }
   });
 
   test('pushee must be one of acl.pushee when set', () => {
