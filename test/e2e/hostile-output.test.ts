@@ -166,41 +166,51 @@ describe('a hostile policy (every code point a terminal acts on) is printed esca
     expect(missing(all, DANGEROUS)).toEqual([]);
   }, 180_000);
 
-  test('preview, text and --json, and the pre-push hook: hostile paths and ref names pushed against the hostile policy', () => {
+  test('preview (--all, text and --json), and the pre-push hook: hostile paths and ref names pushed against the hostile policy', () => {
     const files = chunks(DANGEROUS, 200).map((n, i) => [`f${i}-${n}`, `${i}\n`] as [string, string]);
     const work = commitFiles(clone, files);
     const refspecs = chunks(DANGEROUS.filter(inRefName), 60).map((n, i) => `${work}:refs/heads/r${i}-${n}`);
-    const preview = acl(['preview', 'origin', ...refspecs]);
+    const preview = acl(['preview', 'origin', ...refspecs, '--all']);
     const json = acl(['preview', 'origin', ...refspecs, '--json']);
-    expect(firstDanger(preview)).toBeUndefined();
-    expect(firstDanger(json)).toBeUndefined();
+    const summarized = acl(['preview', 'origin', ...refspecs]);
+    for (const o of [preview, json, summarized]) expect(firstDanger(o)).toBeUndefined();
     expect(missing(preview, DANGEROUS)).toEqual([]);
 
+    // The pre-push hook shows the first 20 denials (then a summary): pushes of at most 20 denials each.
     expect(acl(['install-client-hook'])).toMatch(/installed/);
-    const pushed = run('git', ['push', '--signed', 'origin', ...refspecs], { cwd: clone.dir, env: forge.env });
-    expect(pushed.code).not.toBe(0);
-    const hookSaid = ours(pushed.stderr);
-    expect(hookSaid).toContain('preview: origin would reject this push, so it was not sent');
-    expect(firstDanger(hookSaid)).toBeUndefined();
-    expect(missing(hookSaid, DANGEROUS)).toEqual([]);
+    const said: string[] = [];
+    for (const specs of pushSets()) {
+      const pushed = run('git', ['push', '--signed', 'origin', ...specs], { cwd: clone.dir, env: forge.env });
+      expect(pushed.code).not.toBe(0);
+      const hookSaid = ours(pushed.stderr);
+      expect(hookSaid).toContain('preview: origin would reject this push, so it was not sent');
+      expect(firstDanger(hookSaid)).toBeUndefined();
+      said.push(hookSaid);
+    }
+    expect(missing(said.join('\n'), DANGEROUS)).toEqual([]);
     fs.rmSync(path.join(clone.dir, '.git', 'hooks', 'pre-push'));
   }, 180_000);
 });
+
+/**
+ * Pushes that each cause at most 20 denials (what the hooks list before their summary), and together name
+ * every dangerous code point: one of 19 files with hostile names, then pushes of 20 hostile ref names to a
+ * commit that changes no file.
+ */
+function pushSets(): string[][] {
+  const files = chunks(DANGEROUS, Math.ceil(DANGEROUS.length / 19)).map((n, i) => [`f${i}-${n}`, `${i}\n`] as [string, string]);
+  const sets = [[`${commitFiles(clone, files)}:refs/heads/paths`]];
+  const empty = commitFiles(clone, []);
+  const refs = chunks(DANGEROUS.filter(inRefName), 60);
+  for (let i = 0; i < refs.length; i += 20) sets.push(refs.slice(i, i + 20).map((n, k) => `${empty}:refs/heads/r${i + k}-${n}`));
+  return sets;
+}
 
 describe('the server hook prints them escaped to the pusher', () => {
   test('denied paths and ref names, nearest rules from hostile files, and the errors of a hostile pushed policy', () => {
     serve(policyA);
     const outs: string[] = [];
-    // Paths: one push, 19 files (the hook shows the first 20 denials: the ref, then the files).
-    const files = chunks(DANGEROUS, Math.ceil(DANGEROUS.length / 19)).map((n, i) => [`f${i}-${n}`, `${i}\n`] as [string, string]);
-    outs.push(run('git', ['push', '--signed', '--no-verify', 'origin', `${commitFiles(clone, files)}:refs/heads/paths`], { cwd: clone.dir, env: forge.env }).stderr);
-    // Ref names: pushes of 20 refs to a commit that changes no file (one denial each).
-    const empty = commitFiles(clone, []);
-    const refs = chunks(DANGEROUS.filter(inRefName), 60);
-    for (let i = 0; i < refs.length; i += 20) {
-      const specs = refs.slice(i, i + 20).map((n, k) => `${empty}:refs/heads/r${i + k}-${n}`);
-      outs.push(run('git', ['push', '--signed', '--no-verify', 'origin', ...specs], { cwd: clone.dir, env: forge.env }).stderr);
-    }
+    for (const specs of pushSets()) outs.push(run('git', ['push', '--signed', '--no-verify', 'origin', ...specs], { cwd: clone.dir, env: forge.env }).stderr);
     // The owner pushes policy B through the hook: every error of the pushed policy is listed.
     const owner = forge.clone('owner');
     owner.ok(['fetch', '-q', clone.dir, `${policyB}:refs/b`]);
