@@ -113,7 +113,8 @@ export async function run(args: ParsedArgs): Promise<number> {
  * nearest rules as data.
  */
 function printDecision(out: Out, d: Decision): void {
-  out.line(d.reason.replace(/^(allowed|denied)(?=:)/, (w) => (w === 'allowed' ? out.green(w) : out.red(w))));
+  const verdict = /^(allowed|denied)(?=:)/.exec(d.reason)?.[1];
+  out.line(verdict ? [verdict === 'allowed' ? out.green(verdict) : out.red(verdict), d.reason.slice(verdict.length)] : d.reason);
   if (d.rule) out.line(`  rule: ${ruleText(d.rule)}`);
   if (!d.allowed) for (const c of d.candidates) out.line(`  nearest: ${ruleText(c)}`);
   if (d.trace === undefined) return;

@@ -5,6 +5,7 @@ import { compareDiagnostics } from '../core/order.js';
 import { ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
 import { loadPolicy, type LoadedPolicy } from './policy-source.js';
+import { PolicyLimitError } from '../git/policy-files.js';
 
 export async function run(args: ParsedArgs): Promise<number> {
   const json = flag(args, 'json');
@@ -26,7 +27,9 @@ export async function run(args: ParsedArgs): Promise<number> {
   out.line(`linting ${policy.description} (${policy.files.length} file${policy.files.length === 1 ? '' : 's'})`);
   for (const d of diagnostics) {
     const text = formatDiagnostic(d);
-    out.line(d.severity === 'error' ? text.replace(': error: ', `: ${out.red('error')}: `) : text.replace(': warning: ', `: ${out.yellow('warning')}: `));
+    const mark = d.severity === 'error' ? ': error: ' : ': warning: ';
+    const at = text.indexOf(mark);
+    out.line(at < 0 ? text : [text.slice(0, at + 2), d.severity === 'error' ? out.red('error') : out.yellow('warning'), text.slice(at + mark.length - 2)]);
   }
   const summary = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
   out.line(errors ? out.red(summary) : diagnostics.length ? summary : out.green(summary));
@@ -45,7 +48,16 @@ async function keyFileDiagnostics(policy: LoadedPolicy): Promise<Diagnostic[]> {
   const { pushedKeyFileProblem } = await import('../identity/keys.js');
   const out: Diagnostic[] = [];
   for (const { path, id } of named) {
-    const problem = await pushedKeyFileProblem((await policy.readKeyFile(path)) ?? '', id!);
+    let armored: string | null;
+    try {
+      armored = await policy.readKeyFile(path);
+    } catch (e) {
+      // A key file past its bound is not read: the error the hook would refuse it with.
+      if (!(e instanceof PolicyLimitError)) throw e;
+      out.push({ file: path, line: 1, col: 1, severity: 'error', code: 'unusable-key-file', message: escapeControls(e.message) });
+      continue;
+    }
+    const problem = await pushedKeyFileProblem(armored ?? '', id!);
     if (problem) out.push({ file: path, line: 1, col: 1, severity: 'error', code: 'unusable-key-file', message: escapeControls(problem) });
   }
   return out;

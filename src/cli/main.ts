@@ -9,7 +9,8 @@
 import { COMMANDS, findCommand, unknownCommand, usageLines } from './commands.js';
 import { CliError, ExitCode, UsageError, parseArgs, type ParsedArgs } from './args.js';
 import { didYouMean } from '../core/suggest.js';
-import { errorMessage } from '../core/messages.js';
+import { errorMessage, oneLine } from '../core/messages.js';
+import { escapeControls } from '../core/text.js';
 
 export type CommandModule = { run(args: ParsedArgs): Promise<number> };
 
@@ -58,7 +59,8 @@ function fail(e: unknown): number {
   if (e instanceof UsageError) {
     const spec = e.command ? findCommand(e.command) : undefined;
     const who = spec ? `git acl ${spec.name}` : 'git acl';
-    let text = `${who}: ${e.message}\n`;
+    // Messages quote what the user or a repository gave (an argument, a remote's name, git's stderr): escaped, one line.
+    let text = `${who}: ${escapeControls(oneLine(e.message, Infinity))}\n`;
     if (spec) {
       text += `${usageLines(spec).join('\n')}\n(see git acl ${spec.name} -h)\n`;
     }
@@ -67,7 +69,7 @@ function fail(e: unknown): number {
   }
   const cmd = COMMANDS.some((c) => c.name === process.argv[2]) ? ` ${process.argv[2]}` : '';
   const message = errorMessage(e);
-  process.stderr.write(`git acl${cmd}: ${e instanceof CliError ? '' : 'error: '}${message}\n`);
+  process.stderr.write(`git acl${cmd}: ${e instanceof CliError ? '' : 'error: '}${escapeControls(oneLine(message, Infinity))}\n`);
   if (!(e instanceof CliError) && process.env.GIT_ACL_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return ExitCode.fail;
 }

@@ -5,10 +5,11 @@
  * is git/policy-files.ts (a commit) and git/policy-directory.ts (a directory);
  * this file chooses the source and says what it read, for people.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PolicyFile } from '../core/model.js';
-import { POLICY_REF, readKeyBlob, readPolicyTree, trackingPolicyRef } from '../git/policy-files.js';
+import { POLICY_REF, keyFileTooLarge, readKeyBlob, readPolicyTree, trackingPolicyRef } from '../git/policy-files.js';
+import { LIMITS } from '../core/limits.js';
 import { PolicyReadError, readPolicyDirectory } from '../git/policy-directory.js';
 import { openCliStore } from '../git/cli-store.js';
 import { CliError } from './args.js';
@@ -106,7 +107,12 @@ export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
   if (files.length === 0) notes.push(`note: ${dir} holds no refs/, branches/, groups/ or keys/ files: is it a checkout of the policy branch?`);
   const readKeyFile = async (path: string): Promise<string | null> => {
     if (!path.startsWith('keys/')) return null;
-    return readFile(join(dir, ...path.split('/')), 'utf8').catch(() => null);
+    const file = join(dir, ...path.split('/'));
+    // Within the same bound as on a commit, before reading.
+    const size = (await stat(file).catch(() => null))?.size;
+    if (size === undefined) return null;
+    if (size > LIMITS.keyFileBytes) throw keyFileTooLarge(path, size);
+    return readFile(file, 'utf8').catch(() => null);
   };
   return { source: { type: 'directory', path: resolve(dir) }, files, description: `directory ${dir}`, notes, readKeyFile };
 }

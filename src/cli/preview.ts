@@ -167,7 +167,8 @@ export function parsePrePush(text: string): PlannedUpdate[] {
   const updates: PlannedUpdate[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    const m = /^(\S.*) ([0-9a-f]{40}|[0-9a-f]{64}) (refs\/\S.*) ([0-9a-f]{40}|[0-9a-f]{64})$/.exec(line);
+    // `s`: a ref name may hold U+2028 and U+2029, which `.` would not match.
+    const m = /^(\S.*) ([0-9a-f]{40}|[0-9a-f]{64}) (refs\/\S.*) ([0-9a-f]{40}|[0-9a-f]{64})$/s.exec(line);
     if (!m) throw new CliError(`unexpected pre-push line on stdin: ${JSON.stringify(line.slice(0, 200))}`);
     updates.push({ oldOid: m[4]!, newOid: m[2]!, ref: m[3]!, from: line });
   }

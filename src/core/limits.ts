@@ -25,6 +25,17 @@ export const LIMITS = {
   patternProgram: 20_000,
   /** RE2 instructions of all distinct patterns and scopes together (`policy-too-costly`). */
   policyProgram: 1_000_000,
+  /**
+   * Bytes of one key file (`keys/<FPR>.asc`). A minimal export of a key
+   * with a few subkeys is a few kilobytes; one that carries many third-party
+   * signatures can reach hundreds. Past it the key file is not read: it can
+   * verify no push, and a push that adds or changes it is refused.
+   */
+  keyFileBytes: 1024 * 1024,
+  /** Bytes of one tree object of the policy branch (a `keys/` tree of 100,000 key files is about 7 MiB). */
+  policyTreeBytes: 8 * 1024 * 1024,
+  /** Files and directories listed on the policy branch, all trees together. */
+  policyEntries: 200_000,
 } as const;
 
 /** UTF-8 length of a string as git would store it (a lone surrogate counts as the 3 bytes of U+FFFD). */

@@ -52,6 +52,14 @@ export interface PolicyFile {
    * its group).
    */
   kind?: 'file' | 'symlink' | 'submodule' | 'other';
+  /**
+   * Set only when the reader did not read the content (`content` is empty)
+   * because the file is past a bound of LIMITS (`fileBytes`, `policyBytes`):
+   * its size in bytes, as stored. The parser reports it like a file it read
+   * and found too large; a reader never hands over a file it did not read as
+   * if it were empty.
+   */
+  size?: number;
 }
 
 export type Severity = 'error' | 'warning';

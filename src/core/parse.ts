@@ -9,6 +9,7 @@ import { isGroupNameSyntax, isUserId, KEY_FILE_PATH, looksLikeKeyId, malformedUs
 import { expandOp, suggestOp, wrongKindHint } from './ops.js';
 import { analysePattern, type PatternAnalysis, type PatternInfo } from './pattern.js';
 import { LIMITS, formatCount, utf8Length } from './limits.js';
+import { programLowerBound } from './regex-size.js';
 import { fileLines, tokenizeLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
 import { compareDiagnostics, comparePaths } from './order.js';
@@ -130,6 +131,17 @@ interface Budget {
 function checkPatternAt(text: string, file: string, line: number, col: number, budget: Budget, diags: Diagnostic[]): PatternInfo | undefined {
   let analysis = budget.patterns.get(text);
   if (analysis === undefined) {
+    // Before compiling (its cost is in proportion to the program): a pattern that certainly crosses the budget
+    // stops here. Globs are read as globs, so only regexes are bounded from their text.
+    const atLeast = text.startsWith('glob:') ? 0 : programLowerBound(text);
+    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram) {
+      budget.stopped = true;
+      diags.push({
+        file, line, col, severity: 'error', code: 'policy-too-costly',
+        message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: at least ${formatCount(atLeast)}); rules from here on are not read`,
+      });
+      return undefined;
+    }
     analysis = analysePattern(text);
     budget.patterns.set(text, analysis);
     const size = analysis.info?.programSize ?? 0;
@@ -261,7 +273,7 @@ export function parsePolicy(files: PolicyFile[]): Policy {
       const read = entry.read && groupCount <= LIMITS.groups && !members.cut;
       groups[role.name] = read ? parseGroupFile(file.path, role.name, file.content, diags, members) : { name: role.name, file: file.path, members: [] };
     } else if (role.role === 'owner') {
-      diags.push(...ownerDiagnostics(file, sorted));
+      if (entry.read) diags.push(...ownerDiagnostics(file, sorted));
     } else if (role.role === 'warn' || role.role === 'error') {
       const severity = role.role === 'warn' ? 'warning' : 'error';
       diags.push({ file: file.path, line: 1, col: 1, severity, code: role.code, message: role.message });
@@ -303,19 +315,29 @@ export function analysedPatterns(policy: Policy): Map<string, PatternInfo> | und
 function checkSizes(roles: Array<{ file: PolicyFile; role: FileRole; read: boolean }>, diags: Diagnostic[]): void {
   let total = 0;
   let over = false;
+  const tooLarge = (path: string, bytes: number) =>
+    diags.push({
+      file: path, line: 1, col: 1, severity: 'error', code: 'file-too-large',
+      // Grouped digits, never "50 MiB bytes": formatCount names whole MiB.
+      message: `file is too large (${String(bytes).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} bytes, limit ${formatCount(LIMITS.fileBytes)}); it is not read`,
+    });
   for (const entry of roles) {
+    const { path, content, size } = entry.file;
+    if (entry.role.role === 'owner' && size !== undefined) {
+      // The reader left the owner file unread (past fileBytes): say so, instead of "the owner file is empty".
+      entry.read = false;
+      tooLarge(path, size);
+      continue;
+    }
     if (entry.role.role !== 'rules' && entry.role.role !== 'group') continue;
-    const { path, content } = entry.file;
-    const bytes = utf8Length(content);
+    // An unread file counts with its stored size (the reader stopped at the same bound, in the same order).
+    const bytes = size ?? utf8Length(content);
     if (over) {
       entry.read = false;
     } else if (bytes > LIMITS.fileBytes) {
       entry.read = false;
-      diags.push({
-        file: path, line: 1, col: 1, severity: 'error', code: 'file-too-large',
-        message: `file is too large (${formatCount(bytes)} bytes, limit ${formatCount(LIMITS.fileBytes)}); it is not read`,
-      });
-    } else if ((total += bytes) > LIMITS.policyBytes) {
+      tooLarge(path, bytes);
+    } else if ((total += bytes) > LIMITS.policyBytes || size !== undefined) {
       over = true;
       entry.read = false;
       diags.push({

@@ -8,6 +8,7 @@
 import { RE2JS } from 're2js';
 import type { DiagnosticCode } from './model.js';
 import { LIMITS, formatCount } from './limits.js';
+import { programLowerBound } from './regex-size.js';
 
 export const USER_ID_VAR = '$user_id';
 const GLOB_PREFIX = 'glob:';
@@ -164,6 +165,17 @@ function unsupportedFeature(p: string): string | undefined {
 
 /** The compiled pattern, or undefined with a problem pushed. */
 function checkCompiles(source: string, offset: number, what: string, problems: PatternProblem[]): RE2JS | undefined {
+  // Compiling costs time in proportion to the program: a pattern certainly past the bound is refused unread.
+  const atLeast = programLowerBound(source);
+  if (atLeast > MAX_PROGRAM_SIZE) {
+    problems.push({
+      offset,
+      severity: 'error',
+      code: 'pattern-too-large',
+      message: `${what} is too large (at least ${atLeast} instructions, limit ${MAX_PROGRAM_SIZE}); split it into several rules`,
+    });
+    return undefined;
+  }
   try {
     const re = RE2JS.compile(source);
     if (re.programSize() > MAX_PROGRAM_SIZE) {
@@ -288,7 +300,8 @@ function analyseRegex(p: string): PatternAnalysis {
   lits.push(lit);
   if (problems.length > 0) return { problems };
   const feature = unsupportedFeature(p);
-  if (feature !== undefined) {
+  // The probe compiles the pattern: not one certainly too large to compile (checkCompiles refuses it unread).
+  if (feature !== undefined && programLowerBound(p) <= MAX_PROGRAM_SIZE) {
     try {
       RE2JS.compile(p);
     } catch {

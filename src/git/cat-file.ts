@@ -1,15 +1,24 @@
 /**
- * One long-lived `git cat-file --batch-command` child: requests go in on its
- * stdin, `contents <oid>` or `info <oid>` a line, and come back in order as
- * `<oid> <type> <size>`, then for `contents` the content and a LF (or
- * `<oid> missing`). Requests are queued, so many reads may be in flight on
- * one process. `info` gives an object's type without reading its content (a
- * blob may be large).
+ * One long-lived `git cat-file` child: object requests go in on its stdin, one
+ * a line, and come back in order as `<oid> <type> <size>`, the content and a
+ * LF (or `<oid> missing`). Requests are queued, so many reads may be in
+ * flight on one process.
+ *
+ * Three modes. `command` (`--batch-command`, git 2.36 and later) answers both
+ * `info <oid>` (the header alone) and `contents <oid>` on one process, so a
+ * reader can learn an object's size before asking for its content: a small
+ * pack can hold a blob that inflates to gigabytes, and once git has been asked
+ * for the content it writes all of it. Older git has only `batch` (`--batch`,
+ * contents) and `check` (`--batch-check`, headers): the store then keeps one of
+ * each.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ObjectType } from './store.js';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, ObjectNotFoundError } from './errors.js';
+import { trackChild } from './exec.js';
+
+export type BatchMode = 'command' | 'batch' | 'check';
 
 /** An object as cat-file returns it. */
 export interface BatchObject {
@@ -17,17 +26,25 @@ export interface BatchObject {
   content: Uint8Array;
 }
 
+/** An object's header: what `info` (or `--batch-check`) answers. */
+export interface BatchInfo {
+  type: ObjectType;
+  size: number;
+}
+
 interface Pending {
   oid: string;
-  /** False for an `info` request: the header only, no content follows. */
-  content: boolean;
-  resolve: (o: BatchObject) => void;
+  /** `info`: the answer is the header alone. */
+  info: boolean;
+  resolve: (o: BatchObject | BatchInfo) => void;
   reject: (e: Error) => void;
 }
 
+const MODE_ARGS: Record<BatchMode, string> = { command: '--batch-command', batch: '--batch', check: '--batch-check' };
+
 const OBJECT_TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
 
-/** One `git cat-file --batch-command` child and its FIFO of requests. */
+/** One `git cat-file --batch` child and its FIFO of requests. */
 export class BatchProcess {
   dead = false;
   private readonly child: ChildProcessWithoutNullStreams;
@@ -39,9 +56,13 @@ export class BatchProcess {
   private stderr = '';
   private failure: GitProcessError | null = null;
 
-  constructor(git: string, env: NodeJS.ProcessEnv) {
-    const args = ['cat-file', '--batch-command'];
+  readonly mode: BatchMode;
+
+  constructor(git: string, env: NodeJS.ProcessEnv, mode: BatchMode = 'batch') {
+    this.mode = mode;
+    const args = ['cat-file', MODE_ARGS[mode]];
     this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    trackChild(this.child);
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += b.toString('utf8');
@@ -56,21 +77,28 @@ export class BatchProcess {
     });
   }
 
-  /** The object's type and content; rejects when it is missing or the process failed. */
+  /** The object's type and content; rejects when it is missing or the process failed. Not in `check` mode. */
   read(oid: string): Promise<BatchObject> {
-    return this.request(oid, true);
+    if (this.mode === 'check') return Promise.reject(new Error('cat-file --batch-check reads no content'));
+    return this.request(oid, false, this.mode === 'command' ? `contents ${oid}` : oid) as Promise<BatchObject>;
   }
 
-  /** The object's type alone (its content is not read); rejects when it is missing or the process failed. */
+  /** The object's type alone (its content is not read). Not in `batch` mode. */
   async type(oid: string): Promise<ObjectType> {
-    return (await this.request(oid, false)).type;
+    return (await this.info(oid)).type;
   }
 
-  private request(oid: string, content: boolean): Promise<BatchObject> {
+  /** The object's type and size, without its content. Not in `batch` mode. */
+  info(oid: string): Promise<BatchInfo> {
+    if (this.mode === 'batch') return Promise.reject(new Error('cat-file --batch answers no header alone'));
+    return this.request(oid, true, this.mode === 'command' ? `info ${oid}` : oid) as Promise<BatchInfo>;
+  }
+
+  private request(oid: string, info: boolean, line: string): Promise<BatchObject | BatchInfo> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ oid, content, resolve, reject });
-      this.child.stdin.write(`${content ? 'contents' : 'info'} ${oid}\n`);
+      this.queue.push({ oid, info, resolve, reject });
+      this.child.stdin.write(`${line}\n`);
     });
   }
 
@@ -109,7 +137,7 @@ export class BatchProcess {
         const { type } = this.body;
         this.body = null;
         // Copy out of the shared stdout buffer; drop the trailing LF.
-        this.queue.shift()?.resolve({ type, content: new Uint8Array(raw.subarray(0, raw.length - 1)) });
+        this.queue.shift()?.resolve({ type, content: new Uint8Array(raw.subarray(0, raw.length - 1)) } satisfies BatchObject);
         continue;
       }
       if (this.buffered === 0) return;
@@ -125,23 +153,24 @@ export class BatchProcess {
       const line = this.take(nl + 1).toString('utf8', 0, nl);
       const p = this.queue[0];
       if (!p) {
-        this.fail(new GitProcessError(`unexpected output from git cat-file: ${oneLine(line)}`, ['cat-file', '--batch-command']));
+        this.fail(new GitProcessError(`unexpected output from git cat-file: ${oneLine(line)}`, ['cat-file', MODE_ARGS[this.mode]]));
         this.child.kill();
         return;
       }
       const parts = line.split(' ');
       if (parts.length === 3 && OBJECT_TYPES.has(parts[1]!) && /^\d+$/.test(parts[2]!)) {
-        if (p.content) this.body = { type: parts[1] as ObjectType, need: Number(parts[2]) + 1 };
-        else {
+        if (p.info) {
           this.queue.shift();
-          p.resolve({ type: parts[1] as ObjectType, content: new Uint8Array(0) });
+          p.resolve({ type: parts[1] as ObjectType, size: Number(parts[2]) } satisfies BatchInfo);
+          continue;
         }
+        this.body = { type: parts[1] as ObjectType, need: Number(parts[2]) + 1 };
       } else if (parts.length === 2 && parts[1] === 'missing') {
         this.queue.shift();
         p.reject(new ObjectNotFoundError(p.oid));
       } else {
         this.queue.shift();
-        p.reject(new GitProcessError(`cannot read object ${p.oid}: ${oneLine(line)}`, ['cat-file', '--batch-command']));
+        p.reject(new GitProcessError(`cannot read object ${p.oid}: ${oneLine(line)}`, ['cat-file', MODE_ARGS[this.mode]]));
       }
     }
   }

@@ -2,8 +2,14 @@
  * ObjectStore on `git` child processes: the server's hot path.
  *
  * - Object reads go through one long-lived process (cat-file.ts), started on first use:
- *   `git cat-file --batch-command`, for contents (`contents`) and types
- *   (`info`, which does not read the content) alike: one process to start.
+ *   `git cat-file --batch-command`, for contents (`contents`), types and sizes
+ *   (`info`, which does not read the content) alike: one process to start. A
+ *   bounded read (`maxBytes`) asks for the size first and never for the
+ *   content of an object past the bound. With git older than 2.36 (no
+ *   `--batch-command`) it falls back to `--batch` plus, for sizes and types,
+ *   `--batch-check`.
+ * - An object cat-file calls "missing" whose loose file is there is corrupt,
+ *   and is reported so (CorruptObjectError), not as not found.
  * - `diffTrees` walks the trees in-process (tree-diff.ts), reading them
  *   through the same cat-file process, counted against the push's DiffBudget
  *   (not `git diff-tree`, which holds the whole diff before printing any).
@@ -22,15 +28,18 @@
  *
  * Any failure throws a GitError (errors.ts) with a one-line message naming the object or ref.
  */
-import type { ObjectStore, ObjectType, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ObjectStore, ObjectType, ReadLimit, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
-import { BatchProcess } from './cat-file.js';
+import { BatchProcess, type BatchInfo, type BatchObject } from './cat-file.js';
+import { joinObjectDirectories, splitObjectDirectories } from './location.js';
 import { looseObjectIds } from './quarantine.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 import { oneLine } from '../core/messages.js';
 import { answeredNo, exitStatus, outcomeOf, runCommand, succeeded, type RunResult } from './exec.js';
-import { GitError, GitProcessError, ObjectTypeError } from './errors.js';
+import { CorruptObjectError, GitError, GitProcessError, ObjectNotFoundError, ObjectTooLargeError, ObjectTypeError } from './errors.js';
 
 export interface CliStoreOptions {
   /** The git executable; default `git` from PATH. */
@@ -51,6 +60,10 @@ export class CliStore implements ObjectStore {
   private readonly git: string;
   private readonly env: NodeJS.ProcessEnv;
   private batch: BatchProcess | null = null;
+  /** `--batch-check`, only with git older than 2.36 (see legacy). */
+  private check: BatchProcess | null = null;
+  /** git has no `cat-file --batch-command` (before 2.36). */
+  private legacy = false;
   private closed = false;
 
   constructor(location: RepoLocation, options: CliStoreOptions = {}) {
@@ -60,7 +73,8 @@ export class CliStore implements ObjectStore {
     env.GIT_DIR = location.gitDir;
     if (location.objectDirectory) env.GIT_OBJECT_DIRECTORY = location.objectDirectory;
     if (location.alternateObjectDirectories) {
-      env.GIT_ALTERNATE_OBJECT_DIRECTORIES = location.alternateObjectDirectories.join(':');
+      // Quoted as git quotes them: a directory whose path holds `:` is one entry, not two.
+      env.GIT_ALTERNATE_OBJECT_DIRECTORIES = joinObjectDirectories(location.alternateObjectDirectories);
     }
     env.GIT_NO_REPLACE_OBJECTS = '1';
     // Never prompt, never page, never run a configured external diff.
@@ -127,7 +141,8 @@ export class CliStore implements ObjectStore {
 
   async readType(oid: string): Promise<ObjectType> {
     assertOid(oid);
-    return this.batchProcess().type(oid);
+    // The header alone: a type costs nothing to ask, whatever the object's size.
+    return (await this.info(oid)).type;
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
@@ -144,19 +159,19 @@ export class CliStore implements ObjectStore {
     return { oid: cur, type };
   }
 
-  async commitTree(commitOid: string): Promise<string> {
+  async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return readCommitHeader(await this.readAs(commitOid, 'commit'), commitOid).tree;
+    return readCommitHeader(await this.readAs(commitOid, 'commit', limit?.maxBytes), commitOid).tree;
   }
 
-  async readBlob(oid: string): Promise<Uint8Array> {
+  async readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array> {
     assertOid(oid, 'blob id');
-    return this.readAs(oid, 'blob');
+    return this.readAs(oid, 'blob', limit?.maxBytes);
   }
 
   async readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
     assertOid(oid);
-    return this.batchProcess().read(oid);
+    return this.read(oid);
   }
 
   /**
@@ -173,7 +188,7 @@ export class CliStore implements ObjectStore {
     // A small push is unpacked into loose objects: their ids from the directory, their types from cat-file.
     const loose = await looseObjectIds(quarantine);
     if (loose) {
-      const types = await Promise.all(loose.map((id) => this.batchProcess().type(id)));
+      const types = await Promise.all(loose.map(async (id) => (await this.info(id)).type));
       const objects = new Map<string, ObjectType>();
       for (let i = 0; i < loose.length; i++) if (types[i] !== 'blob') objects.set(loose[i]!, types[i]!);
       return objects;
@@ -204,9 +219,9 @@ export class CliStore implements ObjectStore {
     return objects;
   }
 
-  async readTree(oid: string): Promise<TreeEntry[]> {
+  async readTree(oid: string, limit?: ReadLimit): Promise<TreeEntry[]> {
     assertOid(oid, 'tree id');
-    const data = await this.readAs(oid, 'tree');
+    const data = await this.readAs(oid, 'tree', limit?.maxBytes);
     return parseTreeObject(data, oid, oid.length / 2);
   }
 
@@ -238,23 +253,81 @@ export class CliStore implements ObjectStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    const ps = [this.batch].filter((p): p is BatchProcess => p !== null);
+    const ps = [this.batch, this.check].filter((p): p is BatchProcess => p !== null);
     this.batch = null;
+    this.check = null;
     await Promise.all(ps.map((p) => p.close()));
   }
 
   // ---- internals ----
 
-  private async readAs(oid: string, expected: ObjectType): Promise<Uint8Array> {
-    const r = await this.batchProcess().read(oid);
+  private async readAs(oid: string, expected: ObjectType, maxBytes?: number): Promise<Uint8Array> {
+    if (maxBytes !== undefined) {
+      const head = await this.info(oid);
+      if (head.type !== expected) throw new ObjectTypeError(oid, head.type, expected);
+      if (head.size > maxBytes) throw new ObjectTooLargeError(oid, head.size, maxBytes);
+    }
+    const r = await this.read(oid);
     if (r.type !== expected) throw new ObjectTypeError(oid, r.type, expected);
     return r.content;
   }
 
+  /** An object's type and content (see missing() for an object cat-file cannot find). */
+  private read(oid: string): Promise<BatchObject> {
+    return this.ask(oid, () => this.batchProcess().read(oid));
+  }
+
+  /** An object's type and size, without reading its content. */
+  private info(oid: string): Promise<BatchInfo> {
+    return this.ask(oid, () => (this.legacy ? this.checkProcess().info(oid) : this.batchProcess().info(oid)));
+  }
+
+  private async ask<T>(oid: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (e) {
+      if (!this.legacy && noBatchCommand(e)) {
+        // git before 2.36: the first request found out; every later one uses --batch and --batch-check.
+        this.legacy = true;
+        this.batch = null;
+        return this.ask(oid, request);
+      }
+      if (e instanceof ObjectNotFoundError) throw this.missing(oid, e);
+      throw e;
+    }
+  }
+
+  /**
+   * cat-file says "missing" both for an object that is nowhere and for a
+   * loose object whose file it cannot inflate (a corrupt or truncated file).
+   * The second is not "not found": the operator must repair the repository.
+   */
+  private missing(oid: string, notFound: ObjectNotFoundError): GitError {
+    const rest = oid.slice(2);
+    for (const dir of this.objectDirectories()) {
+      const file = join(dir, oid.slice(0, 2), rest);
+      if (existsSync(file)) return new CorruptObjectError(oid, file);
+    }
+    return notFound;
+  }
+
+  /** Where git looks for this store's objects: the quarantine or object directory, the alternates, the repository's own. */
+  private objectDirectories(): string[] {
+    const dirs = [this.env.GIT_OBJECT_DIRECTORY ?? join(this.location.gitDir, 'objects'), ...(this.location.alternateObjectDirectories ?? splitObjectDirectories(this.env.GIT_ALTERNATE_OBJECT_DIRECTORIES ?? ''))];
+    dirs.push(join(this.location.gitDir, 'objects'));
+    return [...new Set(dirs)];
+  }
+
   private batchProcess(): BatchProcess {
     if (this.closed) throw new GitError('closed', 'object store is closed');
-    if (!this.batch || this.batch.dead) this.batch = new BatchProcess(this.git, this.env);
+    if (!this.batch || this.batch.dead) this.batch = new BatchProcess(this.git, this.env, this.legacy ? 'batch' : 'command');
     return this.batch;
+  }
+
+  private checkProcess(): BatchProcess {
+    if (this.closed) throw new GitError('closed', 'object store is closed');
+    if (!this.check || this.check.dead) this.check = new BatchProcess(this.git, this.env, 'check');
+    return this.check;
   }
 
   /** `<what>: <git's stderr> (<exit status>)`, carrying the args and the outcome. */
@@ -268,4 +341,9 @@ export class CliStore implements ObjectStore {
     if (this.closed) return Promise.reject(new GitError('closed', 'object store is closed'));
     return runCommand(this.git, args, { env: this.env });
   }
+}
+
+/** The failure of a `cat-file --batch-command` that this git does not know (exit 129, usage). */
+function noBatchCommand(e: unknown): boolean {
+  return e instanceof GitProcessError && e.exitCode === 129 && /batch-command/.test(e.stderr);
 }

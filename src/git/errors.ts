@@ -9,6 +9,8 @@ import type { ObjectType } from './store.js';
 
 export type GitErrorCode =
   | 'not-found'
+  | 'corrupt-object'
+  | 'too-large'
   | 'object-type'
   | 'invalid-oid'
   | 'invalid-ref-name'
@@ -33,6 +35,37 @@ export class ObjectNotFoundError extends GitError {
   override name = 'ObjectNotFoundError';
   constructor(readonly oid: string) {
     super('not-found', `object ${oid} not found`);
+  }
+}
+
+/**
+ * The object is there (its loose file exists) but git cannot read it: a
+ * corrupt or truncated file. `git cat-file` answers "missing" for such an
+ * object, which is not what the pusher or the operator should be told.
+ */
+export class CorruptObjectError extends GitError {
+  override name = 'CorruptObjectError';
+  constructor(
+    readonly oid: string,
+    readonly file: string,
+  ) {
+    super('corrupt-object', `object ${oid} is corrupt: git cannot read its file ${file}`);
+  }
+}
+
+/**
+ * The object is larger than the reader allows: refused from its size alone,
+ * before its content is read (a small pack can hold a blob that inflates to
+ * gigabytes). `what` names it for the reader ("the policy file refs/a.conf").
+ */
+export class ObjectTooLargeError extends GitError {
+  override name = 'ObjectTooLargeError';
+  constructor(
+    readonly oid: string,
+    readonly size: number,
+    readonly maxBytes: number,
+  ) {
+    super('too-large', `object ${oid} is ${size} bytes, more than the ${maxBytes} this read allows`);
   }
 }
 

@@ -4,9 +4,53 @@
  * merge-base, for-each-ref), config reads, init and the CLI. The git store's
  * long-lived `cat-file --batch-command` is in cat-file.ts.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, type ProcessOutcome } from './errors.js';
+
+/**
+ * Every child process this room started (runCommand, the cat-file and
+ * diff-tree batch processes) that has not exited yet. A process that must
+ * stop at once (the hook at its timeout, or on a signal) kills them first:
+ * a wedged git would otherwise outlive it, orphaned, holding files open and
+ * the CPU busy. Children are killed by pid: git's commands here start no
+ * processes of their own.
+ */
+const running = new Set<ChildProcess>();
+
+/** Registers `child` until it exits (see killChildren). */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  const done = () => running.delete(child);
+  child.once('exit', done);
+  child.once('error', done);
+}
+
+/** How many tracked children are still running. */
+export function runningChildren(): number {
+  return running.size;
+}
+
+/**
+ * Kills every tracked child still running (SIGKILL by default: a hung git
+ * may ignore gentler signals) and forgets them. Synchronous, so it can run
+ * in an 'exit' handler. Returns how many were signalled.
+ */
+export function killChildren(signal: NodeJS.Signals = 'SIGKILL'): number {
+  let n = 0;
+  for (const child of running) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, signal);
+        n++;
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  running.clear();
+  return n;
+}
 
 export interface RunResult {
   /** The exit status; null when a signal ended the process. */
@@ -74,6 +118,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): 
       env: opts.env ?? process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    trackChild(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));
@@ -105,8 +150,9 @@ export async function readAclConfig(gitDir: string, env: NodeJS.ProcessEnv = pro
   const args = ['config', '-z', '--get-regexp', '^acl\\.'];
   const r = await runGit(args, { env: { ...env, GIT_DIR: gitDir } });
   const map = new Map<string, string[]>();
-  if (answeredNo(r)) return map; // no acl.* key at all
-  if (!succeeded(r)) throw new GitProcessError(`cannot read git config: ${r.stderr || exitStatus(r)}`, args, outcomeOf(r));
+  // No acl.* key at all, unless git could not access a config file: it reads such a file as empty, with a warning.
+  if (answeredNo(r) && !/unable to access/.test(r.stderr)) return map;
+  if (!succeeded(r)) throw new GitProcessError(`cannot read git config: ${failureLine(r)}`, args, outcomeOf(r));
   for (const item of r.stdout.toString('utf8').split('\0')) {
     if (!item) continue;
     const nl = item.indexOf('\n');

@@ -22,11 +22,11 @@
  * This file imports nothing from Node: pass the fs (see node-fs.ts for Node).
  */
 import { readObject } from 'isomorphic-git';
-import type { ObjectStore, ObjectType, RepoLocation, TreeChange, TreeEntry } from './store.js';
+import type { ObjectStore, ObjectType, ReadLimit, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
 import { assertRefName } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
-import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTypeError } from './errors.js';
+import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTooLargeError, ObjectTypeError } from './errors.js';
 import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 
@@ -46,6 +46,11 @@ const MAX_CONCURRENT_READS = 16;
 
 export function openIsoStore(location: RepoLocation, options: IsoStoreOptions): IsoStore {
   return new IsoStore(location, options);
+}
+
+function bounded(oid: string, content: Uint8Array, limit: ReadLimit | undefined): Uint8Array {
+  if (limit?.maxBytes !== undefined && content.length > limit.maxBytes) throw new ObjectTooLargeError(oid, content.length, limit.maxBytes);
+  return content;
 }
 
 export class IsoStore implements ObjectStore {
@@ -117,14 +122,16 @@ export class IsoStore implements ObjectStore {
     return { oid: cur, type: obj.type };
   }
 
-  async commitTree(commitOid: string): Promise<string> {
+  async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {
     assertOid(commitOid, 'commit id');
-    return readCommitHeader(await this.readAs(commitOid, 'commit'), commitOid).tree;
+    return readCommitHeader(bounded(commitOid, await this.readAs(commitOid, 'commit'), limit), commitOid).tree;
   }
 
-  async readBlob(oid: string): Promise<Uint8Array> {
+  // isomorphic-git reads an object whole, so a bound is checked after the read: the same answer as the git
+  // store, not the same cost (the git store asks for the size first).
+  async readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array> {
     assertOid(oid, 'blob id');
-    return this.readAs(oid, 'blob');
+    return bounded(oid, await this.readAs(oid, 'blob'), limit);
   }
 
   async readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
@@ -132,9 +139,9 @@ export class IsoStore implements ObjectStore {
     return this.read(oid);
   }
 
-  async readTree(oid: string): Promise<TreeEntry[]> {
+  async readTree(oid: string, limit?: ReadLimit): Promise<TreeEntry[]> {
     assertOid(oid, 'tree id');
-    return parseTreeObject(await this.readAs(oid, 'tree'), oid, oid.length / 2);
+    return parseTreeObject(bounded(oid, await this.readAs(oid, 'tree'), limit), oid, oid.length / 2);
   }
 
   async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {

@@ -49,6 +49,31 @@ export function splitObjectDirectories(value: string): string[] {
 }
 
 /**
+ * The inverse of splitObjectDirectories, as git writes the list
+ * (tmp-objdir.c `env_append`): a directory whose path holds `:` or starts
+ * with `"` is C-quoted, so that git reads it back as one entry. Joining such
+ * a path unquoted would make git look in two directories that do not exist,
+ * and every object of the push would be "missing".
+ */
+export function joinObjectDirectories(dirs: readonly string[]): string {
+  return dirs.map((d) => (d.includes(':') || d.startsWith('"') ? quoteC(d) : d)).join(':');
+}
+
+const C_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\v': '\\v' };
+
+/** git's quote_c_style: double quote, backslash and control characters escaped; other bytes (UTF-8 included) as they are, which git's unquoting accepts. */
+function quoteC(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if (C_ESCAPES[ch] !== undefined) out += C_ESCAPES[ch];
+    else if (c < 0x20 || c === 0x7f) out += `\\${c.toString(8).padStart(3, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/**
  * The RepoLocation of a hook: `gitDir` plus the push quarantine from the
  * environment git gives pre-receive (`GIT_OBJECT_DIRECTORY`, or
  * `GIT_QUARANTINE_PATH`, and `GIT_ALTERNATE_OBJECT_DIRECTORIES`).

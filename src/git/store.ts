@@ -45,12 +45,19 @@ export interface ObjectStore {
   readType(oid: string): Promise<ObjectType>;
   /** Follows annotated tags to the object they finally point at; returns its id and type. */
   peel(oid: string): Promise<{ oid: string; type: ObjectType }>;
-  /** The tree id of a commit. */
-  commitTree(commitOid: string): Promise<string>;
-  readBlob(oid: string): Promise<Uint8Array>;
+  /** The tree id of a commit; `maxBytes` bounds the commit object's size as readBlob's does. */
+  commitTree(commitOid: string, limit?: ReadLimit): Promise<string>;
+  /**
+   * A blob's content. With `maxBytes`, a larger blob is refused
+   * (ObjectTooLargeError) from its size alone: the git store asks git for the
+   * size first and never reads the content; isomorphic-git, which has no such
+   * read, checks after reading.
+   */
+  readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array>;
   /** Any object's type and raw content (for git's object checks, fsck.ts); throws when it cannot be read. */
   readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }>;
-  readTree(oid: string): Promise<TreeEntry[]>;
+  /** A tree's entries; `maxBytes` bounds the tree object's size as readBlob's does. */
+  readTree(oid: string, limit?: ReadLimit): Promise<TreeEntry[]>;
   /**
    * Every entry that differs between two trees, recursively (directories
    * included as entries of their own, and every entry inside a created or
@@ -73,6 +80,11 @@ export interface RefInfo {
   oid: string;
   /** For a symbolic ref, the full name of the ref it points to. */
   symref?: string;
+}
+
+/** A bound on one read: objects larger than `maxBytes` are refused before they are read. */
+export interface ReadLimit {
+  maxBytes?: number;
 }
 
 /** Where the hook reads from: the repository plus, during pre-receive, the quarantine. */

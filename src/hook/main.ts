@@ -3,9 +3,11 @@
  * stderr and an exit code out. Anything that goes wrong, including a bug,
  * rejects the push (exit 1) with one line saying why.
  */
-import { runPreReceive } from '../server/pre-receive.js';
+import { hookTimeoutMs, runPreReceive } from '../server/pre-receive.js';
 import { formatFailure } from '../push/report.js';
 import { errorMessage, oneLine } from '../core/messages.js';
+import { killChildren } from '../git/exec.js';
+import { abandonLocks } from '../server/log-lock.js';
 
 /** git applies the push only when pre-receive exits 0. */
 const ACCEPT = 0;
@@ -17,15 +19,35 @@ async function readStdin(): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** hooks/pre-receive runs this process as a child of its shell and names the receive-pack (git's pid for the push log). */
-function receivePack(): number {
+/**
+ * Every way out ends the git children the hook started (a wedged one would
+ * otherwise outlive it, orphaned), and a refusal gives up the log's lock if
+ * this process took it: git applies nothing, and the next push must not wait.
+ * An accepted push keeps its lock: it is held until git has written the refs.
+ */
+process.on('exit', (code) => {
+  killChildren();
+  if (code !== ACCEPT) abandonLocks();
+});
+
+function stop(reason: string): never {
+  process.stderr.write(formatFailure(reason).join('\n') + '\n');
+  process.exit(REJECT);
+}
+
+/**
+ * hooks/pre-receive runs this process as a child of its shell and names the receive-pack (GIT_ACL_RECEIVE_PACK,
+ * the script's parent): the push log's lock is held in its name. Without it, the nearest receive-pack among the
+ * ancestors (findReceivePack).
+ */
+function receivePack(): { receivePackPid?: number } {
   const named = Number(process.env.GIT_ACL_RECEIVE_PACK);
-  return Number.isInteger(named) && named > 0 ? named : process.ppid;
+  return Number.isInteger(named) && named > 0 ? { receivePackPid: named } : {};
 }
 
 async function main(): Promise<number> {
   try {
-    const result = await runPreReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: await readStdin(), receivePackPid: receivePack() });
+    const result = await runPreReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: await readStdin(), onTimeLimit: arm, ...receivePack() });
     if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');
     return result.accepted ? ACCEPT : REJECT;
   } catch (e) {
@@ -36,21 +58,31 @@ async function main(): Promise<number> {
 
 /**
  * git waits for pre-receive as long as it runs; a hook stuck on a wedged child
- * process would hold the push (and its ref locks) forever. Judging a
- * 100,000-file push takes about a second, so ten minutes only ever cuts off a
- * hang, and the push is rejected.
+ * process would hold the push (and the log's lock) for ever. The limit
+ * (server/pre-receive.ts hookTimeoutMs: two minutes of judging plus the wait
+ * for the log's lock) only ever cuts off a hang, and the push is rejected.
+ * GIT_ACL_TEST_HOOK_TIMEOUT_MS, for tests, can only shorten it.
  */
-const TIMEOUT_MS = 10 * 60 * 1000;
-setTimeout(() => {
-  process.stderr.write(formatFailure(`the access check took longer than ${TIMEOUT_MS / 60000} minutes and was stopped`).join('\n') + '\n');
-  process.exit(REJECT);
-}, TIMEOUT_MS).unref();
+const started = Date.now();
+const testLimit = Number(process.env.GIT_ACL_TEST_HOOK_TIMEOUT_MS);
+let timer: NodeJS.Timeout | undefined;
 
-// Fail closed even on errors that escape the promise chain.
-process.on('uncaughtException', (e) => {
-  process.stderr.write(formatFailure(`internal error: ${oneLine(errorMessage(e), 500)}`).join('\n') + '\n');
-  process.exit(REJECT);
-});
+function arm(limitMs: number): void {
+  const ms = Number.isFinite(testLimit) && testLimit > 0 ? Math.min(limitMs, testLimit) : limitMs;
+  if (timer) clearTimeout(timer);
+  timer = setTimeout(() => stop(`the access check took longer than ${duration(ms)} and was stopped`), Math.max(0, started + ms - Date.now()));
+  timer.unref();
+}
+
+function duration(ms: number): string {
+  return ms >= 120_000 && ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${Math.round(ms / 1000)} s`;
+}
+
+arm(hookTimeoutMs());
+
+// Fail closed even on errors that escape the promise chain, and when stopped by a signal.
+process.on('uncaughtException', (e) => stop(`internal error: ${oneLine(errorMessage(e), 500)}`));
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(`the access check was stopped (${signal})`));
 
 main().then(
   (code) => process.exit(code),

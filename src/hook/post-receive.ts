@@ -1,10 +1,13 @@
 /** The post-receive hook's process, for what the shell script leaves to git-acl (see post-receive.ts). */
 import { runPostReceive } from '../server/post-receive.js';
+import { findReceivePack } from '../server/inflight.js';
+import { formatWarning } from '../push/report.js';
+import { oneLine } from '../core/messages.js';
 
 /** hooks/post-receive names the receive-pack (it may run this through a pipe, which makes it a grandchild). */
 function receivePack(): number {
   const named = Number(process.env.GIT_ACL_RECEIVE_PACK);
-  return Number.isInteger(named) && named > 0 ? named : process.ppid;
+  return Number.isInteger(named) && named > 0 ? named : findReceivePack();
 }
 
 async function main(): Promise<void> {
@@ -17,7 +20,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    process.stderr.write(`git-acl: warning: post-receive failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`${formatWarning(`post-receive failed: ${oneLine(e instanceof Error ? e.message : String(e), Infinity)}`)}\n`);
     process.exit(0);
   },
 );

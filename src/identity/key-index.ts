@@ -50,6 +50,8 @@ export interface KeyFileSource {
  * first candidate that fails) costs one read and scan of every `keys/<FPR>.asc`
  * file, once per finder (measured: see docs/decisions.md, "Identity").
  */
+const SCAN_AHEAD = 16;
+
 export function createKeyFinder(source: KeyFileSource): IndexedKeyFinder {
   const byFingerprint = new Map<string, string>();
   for (const p of source.paths) {
@@ -68,9 +70,12 @@ export function createKeyFinder(source: KeyFileSource): IndexedKeyFinder {
   const scanAll = async (): Promise<Map<string, string[]>> => {
     const index = new Map<string, string[]>();
     const paths = [...byFingerprint.values()].sort();
-    const contents = await Promise.all(paths.map((p) => source.read(p).catch(() => null)));
+    // A few reads in flight at a time, each dropped once scanned: memory stays that of a few key files, however many there are.
+    const contents: Array<string | null> = [];
     for (let i = 0; i < paths.length; i++) {
+      if (i % SCAN_AHEAD === 0) contents.push(...(await Promise.all(paths.slice(i, i + SCAN_AHEAD).map((p) => source.read(p).catch(() => null)))));
       const text = contents[i];
+      contents[i] = null;
       if (text == null) continue;
       let ids: string[];
       try {

@@ -18,6 +18,13 @@ import { IdentityError } from './errors.js';
 import { parseRefUpdates as parseUpdateLines, parseRefUpdateLine, type RefUpdate } from '../git/ref-updates.js';
 import type { PushCertificate } from './types.js';
 
+/**
+ * The most the hook reads of a certificate: a header, one line of about 100
+ * bytes per ref update and a signature, so about 40,000 ref updates. git
+ * itself puts no bound on it, and it is read before anyone knows who pushes.
+ */
+export const PUSH_CERT_MAX_BYTES = 4 * 1024 * 1024;
+
 const PGP_BEGIN = '-----BEGIN PGP SIGNATURE-----';
 const PGP_END = '-----END PGP SIGNATURE-----';
 const SSH_BEGIN = '-----BEGIN SSH SIGNATURE-----';

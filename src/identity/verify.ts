@@ -25,8 +25,12 @@ export interface VerifyPushCertOptions {
    * file of the policy branch verifies the certificate, only if their name is
    * their key's fingerprint, and never when the policy branch already holds a
    * file of that name (a push cannot replace a registered key to prove who it is).
+   * A function is called only then, with the signature's issuer IDs (as for
+   * `findKey`), so that nothing the push adds is read before the registered
+   * keys have had their turn (push/registration.ts reads only the one file
+   * that can hold the issuer).
    */
-  addedKeyFiles?: KeyFileRef[];
+  addedKeyFiles?: KeyFileRef[] | ((candidateKeyIds: string[]) => Promise<KeyFileRef[]>);
   /** "Now", for key expiry and revocation. Default: the current time. */
   date?: Date;
   /**
@@ -173,7 +177,8 @@ export async function verifyPushCert(opts: VerifyPushCertOptions): Promise<Verif
     failures.push(r);
   }
 
-  for (const ref of opts.addedKeyFiles ?? []) {
+  const added = typeof opts.addedKeyFiles === 'function' ? await opts.addedKeyFiles(ids) : (opts.addedKeyFiles ?? []);
+  for (const ref of added) {
     // Cheap pre-check: does this file hold the issuer at all? (the full checks follow)
     let holds = false;
     try {

@@ -1,7 +1,10 @@
 /**
  * Turns a verdict into the lines a pusher reads (git shows them prefixed with
  * `remote: `). The hook, `git acl preview` and the pre-push hook all print
- * these lines, so they are made here and nowhere else.
+ * these lines, so they are made here and nowhere else; and every line is
+ * escaped here (core's escapeControls, newlines included), because much of
+ * it comes from the push or the repository (ref names, paths, rule text,
+ * git's stderr) and git relays it to every pusher's terminal as it is.
  */
 import type { Decision } from '../core/index.js';
 import { escapeControls } from '../core/text.js';
@@ -15,6 +18,11 @@ export const MAX_DENIED_LINES = 20;
 /** At most this many lines of the summary's groups; the rest is counted in one line. */
 export const MAX_SUMMARY_GROUPS = 10;
 
+/** One line as the pusher reads it: prefixed, and nothing in it that a terminal would act on. */
+export function hookLine(text: string): string {
+  return PREFIX + escapeControls(text);
+}
+
 export function formatVerdict(v: Verdict, maxDenied = MAX_DENIED_LINES): string[] {
   if (v.accepted) return [];
   const denied = v.decisions.filter((d) => !d.allowed);
@@ -24,12 +32,22 @@ export function formatVerdict(v: Verdict, maxDenied = MAX_DENIED_LINES): string[
     ...denied.slice(0, maxDenied).map((d) => d.reason),
   ];
   if (denied.length > maxDenied) lines.push(...summarize(denied.slice(maxDenied)));
-  return lines.map((l) => PREFIX + l);
+  return lines.map(hookLine);
 }
 
 /** The single line for a push rejected before any rule was consulted (no signature, broken policy, an error). */
 export function formatFailure(reason: string): string[] {
-  return [`${PREFIX}push rejected: ${reason}`];
+  return [hookLine(`push rejected: ${reason}`)];
+}
+
+/** A note for the pusher (the push goes on). */
+export function formatNote(text: string): string {
+  return hookLine(`note: ${text}`);
+}
+
+/** A warning for the pusher (after the push, from post-receive). */
+export function formatWarning(text: string): string {
+  return hookLine(`warning: ${text}`);
 }
 
 /**

@@ -4,7 +4,7 @@
  * every ref since logging began was made by someone the policy of that
  * moment allowed. Runs over any ObjectStore (git processes in the CLI,
  * isomorphic-git in a browser) and judges every push with the hook's own code
- * (`judgePush`, `verifyPushCert`, `addedKeyFiles`), so a peer and the server
+ * (`judgePush`, `identifyPusher`), so a peer and the server
  * cannot disagree about a decision.
  *
  * From the starting state, for each entry in order:
@@ -24,7 +24,7 @@ import { parseTag } from '../git/headers.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import type { ObjectStore, ObjectType, TreeEntry } from '../git/store.js';
 import type { DiffOptions } from '../git/tree-diff.js';
-import { POLICY_REF, policyOwner, readKeyBlob, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, policyOwner, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { CompiledPolicy, Operation } from '../core/index.js';
 import { OWNER_FILE } from '../core/owner.js';
 import { compileServerPolicy, judgePush } from './judge.js';
@@ -32,7 +32,7 @@ import { parsePushCert, signedBytes } from '../identity/push-cert.js';
 import type { PushCertificate } from '../identity/types.js';
 import { gitObjectId, hashAlgorithmOf, LOG_REF, nonceTime, type EntryMeta } from './log-format.js';
 import { readEntry, readEntryCertificate, readEntryRefs, readEntryUpdates, type LogEntry } from './log-entries.js';
-import { addedKeyFiles } from './registration.js';
+import { identifyPusher } from './registration.js';
 
 /** What a peer remembers after a successful verify, to verify only new entries next time. JSON-serialisable. */
 export interface LogCheckpoint {
@@ -301,7 +301,6 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
 /** Per-run caches: the policy (files, compiled, owner) per policy commit. */
 class Context {
   private readonly policies = new Map<string, Promise<{ tree: PolicyTree; compiled: CompiledPolicy | Error; owner: string | null }>>();
-  private identity: Promise<typeof import('../identity/index.js')> | null = null;
 
   constructor(
     private readonly store: LogObjects,
@@ -382,22 +381,14 @@ class Context {
     const recorded = policy.owner;
     if (recorded !== null && recorded !== owner) problem(`the policy in force records the owner ${recorded}, but the log's owner is ${owner}`);
 
-    const policyUpdate = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
     let userId: string;
     try {
-      const newPolicy = policyUpdate ? await readPolicyTree(this.store, policyUpdate.newOid) : undefined;
-      this.identity ??= import('../identity/index.js');
-      const { createKeyFinder, verifyPushCert } = await this.identity;
       const tree = policy.tree;
-      const pusher = await verifyPushCert({
-        cert,
-        findKey: createKeyFinder({ paths: tree.keyBlobs.keys(), read: (p) => readKeyBlob(this.store, tree, p) }),
-        addedKeyFiles: newPolicy ? await addedKeyFiles(this.store, tree, newPolicy) : [],
-        date: new Date(judgedAt),
-      });
+      // The hook's own identification (registration.ts): the same keys, the same one registration candidate.
+      const pusher = await identifyPusher({ store: this.store, policy: tree, updates, cert, date: new Date(judgedAt) });
       userId = pusher.userId;
       if (meta.pusher !== userId) problem(`the entry names the pusher ${meta.pusher}, but the certificate is signed by ${userId}`);
-      const verdict = await judgePush({ store: this.store, updates, policy: tree, actor: { userId, ownerId: owner }, ...(newPolicy ? { newPolicy } : {}) }, policy.compiled);
+      const verdict = await judgePush({ store: this.store, updates, policy: tree, actor: { userId, ownerId: owner } }, policy.compiled);
       for (const p of verdict.problems) problem(p);
       for (const d of verdict.decisions) if (!d.allowed) problem(d.reason, [opRef(d.operation)]);
     } catch (err) {

@@ -1,11 +1,12 @@
 /**
- * Admission: the last step of pre-receive for a push the policy allows, when
- * the repository keeps a push log. Under the log lock (log-lock.ts):
+ * Admission: the last step of pre-receive for a push the policy allows.
+ * Under the log lock (log-lock.ts), taken whether or not the repository
+ * keeps a push log:
  * 1. the policy branch must still be the commit the push was judged by (a
  *    policy push that landed meanwhile would otherwise let a push judged by
  *    the old policy land under the new one);
- * 2. the certificate must not be in the log already (a replay within git's
- *    nonce slop window);
+ * 2. with a log: the certificate must not be in the log already (a replay
+ *    within git's nonce slop window);
  * 3. the log entry for the push, as judged, is written (its objects go into
  *    the push's quarantine) and the in-flight record names it, so that the
  *    post-receive hook only has to move the log ref.
@@ -46,8 +47,8 @@ export type AdmitResult = { ok: true; lock: LogLock | null; notes: string[] } | 
 
 export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
   const notes: string[] = [];
-  // Logging is on once the log exists (`git acl init` starts it).
-  if (!(await readRef(a.gitDir, a.env, LOG_REF))) return { ok: true, lock: null, notes };
+  // Taken whether or not the repository keeps a log: the lock is also what keeps a decision true until git has
+  // written the refs (no other push can be admitted, and so none can move the policy, while it is held).
   const base: InflightRecord = { holder: await holderOf(a.receivePackPid), kind: 'push', certificate: a.certBlob };
   const lock = await acquireLogLock({
     gitDir: a.gitDir,
@@ -69,16 +70,19 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     },
   });
   try {
-    const tip = await readRef(a.gitDir, a.env, LOG_REF);
-    if (!tip) {
-      await lock.release();
-      return { ok: true, lock: null, notes };
-    }
     const policyNow = await readRef(a.gitDir, a.env, POLICY_REF);
     if (policyNow !== a.policy) {
       throw new AdmitError(
         `the policy branch changed while this push was being judged (from ${a.policy.slice(0, 12)} to ${policyNow?.slice(0, 12) ?? 'nothing'}); push again to be judged by the policy now in force`,
       );
+    }
+    const tip = await readRef(a.gitDir, a.env, LOG_REF);
+    if (!tip) {
+      // No log (logging is on once `git acl init` started it): the lock alone. Held until post-receive releases
+      // it or this push's receive-pack exits, as for a logged push.
+      const judgedAt = a.judgedAt.getTime();
+      await lock.update({ ...base, policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time: Math.max(Date.now(), judgedAt), judgedAt, updates: a.stdin });
+      return { ok: true, lock, notes };
     }
     const { usedBy: used, tipTime } = await scanRecentEntries(a.store, tip, a.cert);
     if (used) throw new AdmitError(`this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`);

@@ -131,6 +131,41 @@ export function readRecord(gitDir: string): { bytes: Uint8Array; record: Infligh
   }
 }
 
+/**
+ * The receive-pack that runs this hook: the nearest ancestor that is one
+ * (`git-receive-pack ...`, or `git receive-pack ...` as git-http-backend
+ * starts it), else `from` itself (no /proc, or not under receive-pack).
+ *
+ * Not simply the parent: the lock must be held by the process that writes
+ * the refs, for as long as it runs. A hook script that runs node without
+ * `exec` (to turn a crash into one line) is node's parent, and it exits as
+ * soon as node does, before receive-pack writes a single ref: a lock held in
+ * its name would look abandoned, and the next push would take it over while
+ * this push's refs are still to be written.
+ */
+export function findReceivePack(from: number = process.ppid): number {
+  let pid = from;
+  for (let depth = 0; depth < 8 && pid > 1; depth++) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return from;
+    }
+    if (argv[0]?.split('/').pop() === 'git-receive-pack' || (argv[0]?.split('/').pop() === 'git' && argv.includes('receive-pack'))) return pid;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return from;
+    }
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(parent) || parent <= 0) return from;
+    pid = parent;
+  }
+  return from;
+}
+
 /** The identity of process `pid` (see Holder). */
 export async function holderOf(pid: number): Promise<Holder> {
   return { pid, start: await processStart(pid) };

@@ -55,11 +55,43 @@ export interface AcquireOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** This process's attempts (temporary records) and the locks it holds: for abandonLocks. */
+const attempts = new Set<string>();
+const held = new Map<LogLock, () => Uint8Array>();
+
+/**
+ * For a process that is being stopped before it could finish (the hook at its
+ * timeout or on a signal; it exits with a refusal, so git applies nothing):
+ * removes the temporary records of its attempts to take the lock and the
+ * records of the locks it holds, if they are still its own. Synchronous, for
+ * an 'exit' handler. Never call it on the way out of an accepted push: its
+ * lock must outlive the hook, until git has written the refs.
+ */
+export function abandonLocks(): void {
+  for (const tmp of attempts) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // gone
+    }
+  }
+  attempts.clear();
+  for (const [lock, bytes] of held) {
+    try {
+      if (readFileSync(lock.path).equals(Buffer.from(bytes()))) unlinkSync(lock.path);
+    } catch {
+      // gone, or no longer ours
+    }
+  }
+  held.clear();
+}
+
 export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
   const path = recordPath(opts.gitDir);
   mkdirSync(stateDir(opts.gitDir), { recursive: true });
   let mine = serializeRecord(opts.record);
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  attempts.add(tmp);
   writeFileSync(tmp, mine);
   const deadline = Date.now() + (opts.timeoutMs ?? LOCK_TIMEOUT_MS);
   let delay = 2;
@@ -101,6 +133,7 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
     } catch {
       // linked and removed, or never written
     }
+    attempts.delete(tmp);
   }
   const lock: LogLock = {
     path,
@@ -114,9 +147,11 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
       lock.record = record;
     },
     async release() {
+      held.delete(lock);
       await releaseRecord(opts.gitDir, mine);
     },
   };
+  held.set(lock, () => mine);
   return lock;
 }
 

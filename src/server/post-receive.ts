@@ -10,6 +10,7 @@ import { openCliStore } from '../git/cli-store.js';
 import { readRecord } from './inflight.js';
 import { releaseRecord } from './log-lock.js';
 import { appendForRecord, logTip } from './log-writer.js';
+import { formatWarning } from '../push/report.js';
 
 export interface PostReceiveInput {
   gitDir: string;
@@ -28,7 +29,7 @@ export async function runPostReceive(p: PostReceiveInput): Promise<string[]> {
     const r = found?.record;
     if (!found || !r || r.kind !== 'push' || r.holder.pid !== p.receivePackPid || r.certificate !== p.env.GIT_PUSH_CERT) {
       if (await logTip(p.gitDir, p.env)) {
-        return ['git-acl: warning: this push was not admitted to the push log by the pre-receive hook; it is not logged, and `git acl verify` will report it'];
+        return [formatWarning('this push was not admitted to the push log by the pre-receive hook; it is not logged, and `git acl verify` will report it')];
       }
       return [];
     }
@@ -40,7 +41,7 @@ export async function runPostReceive(p: PostReceiveInput): Promise<string[]> {
     return [];
   } catch (e) {
     // Left for the next push to repair from the record, or for `git acl verify` to report.
-    return [`git-acl: warning: could not append this push to the push log: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ')}`];
+    return [formatWarning(`could not append this push to the push log: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ')}`)];
   } finally {
     await store.close().catch(() => undefined);
   }

@@ -9,17 +9,23 @@
 import { readAclConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { historyRewrittenBy } from '../git/repo-state.js';
-import { isZeroOid } from '../git/objects.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
-import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
+import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
-import { parsePushCert } from '../identity/push-cert.js';
-import { addedKeyFiles } from '../push/registration.js';
+import { IdentityError } from '../identity/errors.js';
+import { objectStoreWriteProblem, unreadableConfig } from './repo-health.js';
+import { findReceivePack } from './inflight.js';
+import { LOCK_TIMEOUT_MS } from './log-lock.js';
+import { parsePushCert, PUSH_CERT_MAX_BYTES } from '../identity/push-cert.js';
+import { ObjectTooLargeError } from '../git/errors.js';
+import { formatCount } from '../core/limits.js';
+import { identifyPusher } from '../push/registration.js';
 import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
-import { PREFIX, formatFailure, formatVerdict } from '../push/report.js';
+import { formatFailure, formatNote, formatVerdict } from '../push/report.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
 
 export interface PreReceiveInput {
@@ -35,7 +41,9 @@ export interface PreReceiveInput {
    * the hook of a receive-pack, which must not take the log's lock).
    */
   pushLog?: boolean;
-  /** The receive-pack running the push (default: the hook's parent process, as git runs it). */
+  /** Told the hook's time limit once the config is read (it depends on acl.logWaitSeconds): hook/main.ts re-arms its timer. */
+  onTimeLimit?: (ms: number) => void;
+  /** The receive-pack running the push (default: the nearest ancestor that is one, see findReceivePack). */
   receivePackPid?: number;
 }
 
@@ -54,13 +62,19 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
   try {
     const updates = parseRefUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
-    const certBlob = requireSignedPush(env);
+    const certBlob = signedPush(gitDir, env);
     // openpgp is the largest module the hook loads: let it compile while git answers the reads below.
     const identity = import('../identity/index.js');
     identity.catch(() => undefined); // a failed load is reported where it is awaited
 
     const config = await readAclConfig(gitDir, env as NodeJS.ProcessEnv);
+    const lockWaitMs = logWaitMs(config.get('acl.logwaitseconds')?.at(-1));
+    input.onTimeLimit?.(hookTimeoutMs(lockWaitMs));
     const ownerId = config.get('acl.owner')?.at(-1) ?? '';
+    if (ownerId === '') {
+      const unreadable = unreadableConfig(gitDir);
+      if (unreadable) throw new Error(`cannot read the repository's git config (${unreadable}); the server admin must check the repository`);
+    }
     if (!isUserId(ownerId)) {
       throw new Error(
         ownerId ? `acl.owner is not a key fingerprint (40 upper-case hex): ${JSON.stringify(ownerId)}` : 'acl.owner is not set on the server; run `git acl init`',
@@ -84,31 +98,26 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const ownerProblem = serverOwnerProblem(policy, ownerId);
     if (ownerProblem) throw new Error(ownerProblem);
 
-    const cert = parsePushCert(await store.readBlob(certBlob));
+    const cert = parsePushCert(await readCertificate(store, certBlob));
     checkPushEnv(env, cert, updates, { pushees: config.get('acl.pushee') ?? [] });
 
-    const policyUpdate = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
-    const newPolicy = policyUpdate ? await readPolicyTree(store, policyUpdate.newOid) : undefined;
-    const { createKeyFinder, verifyPushCert } = await identity;
+    // Who pushes, before anything else the push brings is read: with the keys in force, and only then with the one
+    // key file the push adds that can hold the signer (registration.ts). The pushed policy is read by the judge.
+    await identity;
     // The moment of judgement: keys are checked at it, and the push log records it so peers check at it too.
     const judgedAt = new Date();
-    const pusher = await verifyPushCert({
-      cert,
-      findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store!, policy, p) }),
-      addedKeyFiles: newPolicy ? await addedKeyFiles(store, policy, newPolicy) : [],
-      date: judgedAt,
-    });
+    const pusher = await identifyPusher({ store, policy, updates, cert, date: judgedAt });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects, ...(newPolicy ? { newPolicy } : {}) }, compiled);
+    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects }, compiled);
     if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
     const { admitPush } = await import('../server/admit.js');
     const admitted = await admitPush({
       gitDir, env: env as NodeJS.ProcessEnv, store, stdin: input.stdin, certBlob, cert, policy: policyTip, owner: ownerId, pusher: userId, judgedAt,
-      receivePackPid: input.receivePackPid ?? process.ppid,
-      ...logWait(config.get('acl.logwaitseconds')?.at(-1)),
+      receivePackPid: input.receivePackPid ?? findReceivePack(),
+      timeoutMs: lockWaitMs,
     });
-    const notes = admitted.notes.map((n) => `${PREFIX}note: ${n}`);
+    const notes = admitted.notes.map(formatNote);
     if (!admitted.ok) return { accepted: false, lines: [...notes, ...formatFailure(`${admitted.reason} (user ${userId})`)], userId };
     return { accepted: true, lines: notes, userId };
   } catch (e) {
@@ -119,8 +128,57 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
   }
 }
 
-/** `acl.logWaitSeconds`: how long an accepted push waits for the push log's lock (default 60 s). */
-function logWait(value: string | undefined): { timeoutMs?: number } {
+/**
+ * GIT_PUSH_CERT, or why there is none. git sets no GIT_PUSH_CERT both for an
+ * unsigned push and for a signed one whose certificate it could not store;
+ * when the object store cannot be written to, the second is the likely one.
+ */
+function signedPush(gitDir: string, env: Record<string, string | undefined>): string {
+  try {
+    return requireSignedPush(env);
+  } catch (e) {
+    if (!(e instanceof IdentityError) || e.code !== 'unsigned-push') throw e;
+    const problem = objectStoreWriteProblem(gitDir);
+    if (problem) {
+      throw new Error(
+        `git passed no push certificate to this hook, and the server cannot write to its object store (${problem}): if the push was signed, git could not store its certificate (a full disk or a read-only repository); the server admin must fix it`,
+      );
+    }
+    throw e;
+  }
+}
+
+/** The push certificate git stored, within PUSH_CERT_MAX_BYTES; a certificate git stored but that cannot be read says so. */
+async function readCertificate(store: ObjectStore, oid: string): Promise<Uint8Array> {
+  try {
+    return await store.readBlob(oid, { maxBytes: PUSH_CERT_MAX_BYTES });
+  } catch (e) {
+    if (e instanceof ObjectTooLargeError) {
+      throw new Error(`the push certificate is ${formatCount(e.size)} bytes, more than ${formatCount(PUSH_CERT_MAX_BYTES)} (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads); push fewer refs at once`);
+    }
+    throw new Error(`git stored this push's certificate as ${oid} but it cannot be read: ${oneLine(errorMessage(e))}; the server admin must check the repository`);
+  }
+}
+
+/**
+ * How long the hook may run. Judging a 100,000-file push takes about a
+ * second, so two minutes only ever cut off a hang (a wedged git child); then
+ * the push waits for the log's lock, at most `acl.logWaitSeconds`. Together
+ * never more than ten minutes: `git acl verify` refuses an entry whose
+ * judgement is more than 11 minutes older than its admission
+ * (docs/push-log.md, "Time"), so the lock wait is capped to fit.
+ */
+export const JUDGE_TIMEOUT_MS = 2 * 60_000;
+export const MAX_HOOK_MS = 10 * 60_000;
+
+/** The hook's time limit for a given lock wait (see JUDGE_TIMEOUT_MS). */
+export function hookTimeoutMs(lockWaitMs: number = LOCK_TIMEOUT_MS): number {
+  return JUDGE_TIMEOUT_MS + Math.min(lockWaitMs, MAX_HOOK_MS - JUDGE_TIMEOUT_MS);
+}
+
+/** `acl.logWaitSeconds`: how long an accepted push waits for the push log's lock (default 60 s, at most 8 minutes). */
+export function logWaitMs(value: string | undefined): number {
   const n = Number(value);
-  return value !== undefined && Number.isFinite(n) && n > 0 ? { timeoutMs: n * 1000 } : {};
+  const ms = value !== undefined && Number.isFinite(n) && n > 0 ? n * 1000 : LOCK_TIMEOUT_MS;
+  return Math.min(ms, MAX_HOOK_MS - JUDGE_TIMEOUT_MS);
 }

@@ -6,6 +6,7 @@
  * All users' keys live in one gpg home (one agent per forge); each clone signs
  * as its own user through `user.signingkey`.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { genKey, makeGpgHome, type GpgHome, type GpgKey } from './gpg.js';
@@ -116,6 +117,19 @@ export class Clone {
     return { ...r, remote: remoteLines(r.stderr) };
   }
 
+  /** `git push --signed origin <args>` without waiting for it, with `env` added to the forge's; never rejects for a refused push. */
+  pushAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PushResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', ['push', '--signed', '--porcelain', 'origin', ...args], { cwd: this.dir, env: { ...this.forge.env, ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, remote: remoteLines(stderr) }));
+    });
+  }
+
   /** A push without a certificate. */
   pushUnsigned(...args: string[]): PushResult {
     const r = this.git(['push', '--no-signed', '--porcelain', 'origin', ...args]);
@@ -137,9 +151,10 @@ export class Forge {
   owner!: ForgeUser;
   private clones = 0;
 
-  constructor() {
+  /** `bareName`: the server repository's path under the forge's root (default `server.git`). */
+  constructor(bareName = 'server.git') {
     this.root = fs.mkdtempSync('/tmp/forge-');
-    this.bare = path.join(this.root, 'server.git');
+    this.bare = path.join(this.root, bareName);
     this.gpgHome = makeGpgHome();
     const env = withoutGitVars(this.gpgHome.env);
     this.env = {
@@ -166,11 +181,12 @@ export class Forge {
   cli = CLI;
 
   /** `cli`: another install of git-acl than this worktree's (a copy, see hook-start.test.ts). */
-  static create(opts: { presets?: string[]; users?: string[]; cli?: string } = {}): Forge {
-    const forge = new Forge();
+  static create(opts: { presets?: string[]; users?: string[]; cli?: string; bareName?: string } = {}): Forge {
+    const forge = new Forge(opts.bareName);
     if (opts.cli) forge.cli = opts.cli;
     forge.owner = forge.addUser('owner');
     for (const u of opts.users ?? []) forge.addUser(u);
+    fs.mkdirSync(path.dirname(forge.bare), { recursive: true });
     forge.sh('git', ['init', '-q', '--bare', forge.bare]);
     const keyFile = path.join(forge.root, 'owner.asc');
     fs.writeFileSync(keyFile, forge.owner.key.publicArmored);

@@ -148,3 +148,20 @@ export function setExpiry(home: GpgHome, fingerprint: string, expire: string): s
   gpg(home, ['--quick-set-expire', fingerprint, expire]);
   return exportPublic(home, fingerprint);
 }
+
+/**
+ * `fingerprint`'s public key with its revocation applied, made in a scratch
+ * home: the key's holder (`home`) can still sign with it, as a thief of a
+ * revoked key could.
+ */
+export function revokedCopy(home: GpgHome, fingerprint: string): string {
+  const scratch = makeGpgHome();
+  try {
+    gpg(scratch, ['--import'], exportPublic(home, fingerprint));
+    const rev = fs.readFileSync(path.join(home.dir, 'openpgp-revocs.d', `${fingerprint}.rev`), 'utf8');
+    gpg(scratch, ['--import'], rev.replace(/^:-----BEGIN/m, '-----BEGIN'));
+    return exportPublic(scratch, fingerprint);
+  } finally {
+    scratch.cleanup();
+  }
+}

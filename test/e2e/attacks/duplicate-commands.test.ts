@@ -202,7 +202,7 @@ describe('ref names the rules would see differently from the file git writes', (
     expect(refChanges(a)).toEqual([]);
     expect(a.remote).toEqual([
       rejectedFor(A),
-      `git-acl: refs/heads/${A}/dir/o\u200cne and the existing refs/heads/${A}/dir/one would be one file on a case-insensitive or Unicode-normalising file system; such names are refused`,
+      `git-acl: refs/heads/${A}/dir/o\\u200cne and the existing refs/heads/${A}/dir/one would be one file on a case-insensitive or Unicode-normalising file system; such names are refused`,
     ]);
   });
 

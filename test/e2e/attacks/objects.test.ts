@@ -150,8 +150,9 @@ describe('stricter than git', () => {
 });
 
 describe('names a case-insensitive or normalising checkout would make one file', () => {
+  // Invisible and bidi characters reach the pusher's terminal escaped (\u200c), as every name from a repository does.
   const line = (added: string, existing: string) =>
-    `git-acl: shared/${added} and shared/${existing} would be one file on a case-insensitive or Unicode-normalising file system (macOS, Windows): a checkout there would show one in place of the other; such a new name is refused`;
+    `git-acl: shared/${added.replace(/\u200c/g, '\\u200c')} and shared/${existing} would be one file on a case-insensitive or Unicode-normalising file system (macOS, Windows): a checkout there would show one in place of the other; such a new name is refused`;
 
   for (const [what, name] of [
     ['in another case', 'Notes.txt'],
