@@ -3,11 +3,14 @@
  * processes, or isomorphic-git in a browser). Strict: an entry whose tree
  * holds anything but the files of its kind is malformed.
  */
+import { ObjectTooLargeError } from '../git/errors.js';
+import { parseCommit } from '../git/headers.js';
 import type { ObjectStore, TreeEntry } from '../git/store.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import {
   CERTIFICATE_FILE,
   ENTRY_FILE,
+  LOG_LIMITS,
   LogFormatError,
   OBJECTS_DIR,
   REFS_FILE,
@@ -25,8 +28,15 @@ export interface LogEntry {
   certificate?: string;
   updates?: string;
   refs?: string;
-  /** The `objects/` entries (tag copies, trees and blobs ref values pointed at). */
+  /** The `objects/` entries (tag copies, trees and blobs ref values pointed at); empty when read with `objects: false`. */
   objects: TreeEntry[];
+  /** The `objects/` tree's id, when the entry has one. */
+  objectsTree?: string;
+}
+
+export interface ReadEntryOptions {
+  /** Read and check the `objects/` tree too (default). Without, `objectsTree` names it for `readEntryObjects`. */
+  objects?: boolean;
 }
 
 const REQUIRED: Record<EntryMeta['kind'], string[]> = {
@@ -38,19 +48,21 @@ const REQUIRED: Record<EntryMeta['kind'], string[]> = {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads an entry's header and file list. Throws LogFormatError (or the store's error) when it is not a valid entry. */
-export async function readEntry(store: ObjectStore, commit: string): Promise<LogEntry> {
-  // commitTree refuses anything but a commit, naming the type.
-  const root = await store.readTree(await store.commitTree(commit));
+export async function readEntry(store: ObjectStore, commit: string, options: ReadEntryOptions = {}): Promise<LogEntry> {
+  // commitTree refuses anything but a commit, naming the type; the bound is the larger one, a start entry's.
+  const root = await bounded('the entry commit', () => store.commitTree(commit, { maxBytes: LOG_LIMITS.startBytes }));
   const byName = new Map<string, TreeEntry>();
-  for (const e of root) {
+  for (const e of await bounded('the entry tree', () => store.readTree(root, { maxBytes: LOG_LIMITS.rootTreeBytes }))) {
     if (byName.has(e.name)) throw new LogFormatError(`the entry's tree holds ${e.name} twice`);
     byName.set(e.name, e);
   }
   const metaEntry = byName.get(ENTRY_FILE);
   if (!metaEntry || metaEntry.kind !== 'file') throw new LogFormatError(`the entry has no ${ENTRY_FILE} file: not a push-log entry`);
+  if (metaEntry.mode !== '100644') throw new LogFormatError(`the ${ENTRY_FILE} file has mode ${metaEntry.mode}, not 100644`);
   let text: string;
+  const bytes = await bounded(`the ${ENTRY_FILE} file`, () => store.readBlob(metaEntry.oid, { maxBytes: LOG_LIMITS.entryFileBytes }));
   try {
-    text = utf8.decode(await store.readBlob(metaEntry.oid));
+    text = utf8.decode(bytes);
   } catch {
     throw new LogFormatError(`the ${ENTRY_FILE} file is not UTF-8`);
   }
@@ -59,10 +71,18 @@ export async function readEntry(store: ObjectStore, commit: string): Promise<Log
   for (const name of byName.keys()) {
     if (!allowed.has(name)) throw new LogFormatError(`a ${meta.kind} entry holds an unexpected ${JSON.stringify(name)}`);
   }
+  // The first parent is the previous entry: peers compare logs by following first parents (docs/push-log.md).
+  if (meta.previous !== undefined) {
+    const raw = await store.readObject(commit);
+    const first = parseCommit(raw.content, { hashBytes: commit.length === 64 ? 32 : 20 }).parents[0];
+    if (first !== meta.previous) throw new LogFormatError(`the entry commit's first parent is ${first ?? 'missing'}, not its previous entry ${meta.previous}`);
+    if (raw.content.length > LOG_LIMITS.pushBytes) throw new LogFormatError(`the entry commit is ${raw.content.length} bytes, more than the ${LOG_LIMITS.pushBytes} a ${meta.kind} entry's commit may have`);
+  }
   const entry: LogEntry = { commit, meta, objects: [] };
   for (const name of REQUIRED[meta.kind]) {
     const e = byName.get(name);
     if (!e || e.kind !== 'file') throw new LogFormatError(`a ${meta.kind} entry needs a file ${name}`);
+    if (e.mode !== '100644') throw new LogFormatError(`the ${name} file has mode ${e.mode}, not 100644`);
     if (name === CERTIFICATE_FILE) entry.certificate = e.oid;
     if (name === UPDATES_FILE) entry.updates = e.oid;
     if (name === REFS_FILE) entry.refs = e.oid;
@@ -70,23 +90,49 @@ export async function readEntry(store: ObjectStore, commit: string): Promise<Log
   const objects = byName.get(OBJECTS_DIR);
   if (objects) {
     if (objects.kind !== 'directory') throw new LogFormatError(`${OBJECTS_DIR} is not a directory`);
-    entry.objects = await store.readTree(objects.oid);
+    entry.objectsTree = objects.oid;
+    if (options.objects !== false) entry.objects = await readEntryObjects(store, objects.oid, meta.kind);
   }
   return entry;
 }
 
+/** The `objects/` tree of an entry of `kind`: `<oid>` (the tree or blob itself) and `<oid>.tag` (a blob), nothing else. */
+export async function readEntryObjects(store: ObjectStore, tree: string, kind: EntryMeta['kind']): Promise<TreeEntry[]> {
+  const max = kind === 'start' ? LOG_LIMITS.startBytes : LOG_LIMITS.pushBytes;
+  const items = await bounded(`the ${OBJECTS_DIR}/ tree`, () => store.readTree(tree, { maxBytes: max }));
+  for (const o of items) {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64})(\.tag)?$/.exec(o.name);
+    const ok = m && (m[2] ? o.mode === '100644' : (o.mode === '040000' && o.kind === 'directory') || o.mode === '100644') && (m[2] || o.oid === m[1]);
+    if (!ok) throw new LogFormatError(`${OBJECTS_DIR}/ holds ${JSON.stringify(o.name)} (mode ${o.mode}), not <oid> or <oid>.tag`);
+  }
+  return items;
+}
+
+/** A bounded read; an object past its bound makes the entry malformed, with one line saying which. */
+async function bounded<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof ObjectTooLargeError) {
+      const { size, maxBytes } = e;
+      throw new LogFormatError(`${what} is ${size} bytes, more than the ${maxBytes} a reader reads (docs/push-log.md#limits-and-consequences)`);
+    }
+    throw e;
+  }
+}
+
 export async function readEntryUpdates(store: ObjectStore, entry: LogEntry): Promise<{ bytes: Uint8Array; updates: RefUpdate[] }> {
   if (!entry.updates) throw new LogFormatError('the entry has no updates file');
-  const bytes = await store.readBlob(entry.updates);
+  const bytes = await bounded(`the ${UPDATES_FILE} file`, () => store.readBlob(entry.updates!, { maxBytes: LOG_LIMITS.pushBytes }));
   return { bytes, updates: parseUpdateLines(bytes) };
 }
 
 export async function readEntryRefs(store: ObjectStore, entry: LogEntry): Promise<Map<string, string>> {
   if (!entry.refs) throw new LogFormatError('the entry has no refs file');
-  return parseRefs(await store.readBlob(entry.refs));
+  return parseRefs(await bounded(`the ${REFS_FILE} file`, () => store.readBlob(entry.refs!, { maxBytes: LOG_LIMITS.startBytes })));
 }
 
 export async function readEntryCertificate(store: ObjectStore, entry: LogEntry): Promise<Uint8Array> {
   if (!entry.certificate) throw new LogFormatError('the entry has no certificate');
-  return store.readBlob(entry.certificate);
+  return bounded(`the ${CERTIFICATE_FILE} file`, () => store.readBlob(entry.certificate!, { maxBytes: LOG_LIMITS.pushBytes }));
 }

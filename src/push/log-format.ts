@@ -64,6 +64,28 @@ export interface EntryMeta {
 
 export class LogFormatError extends Error {}
 
+/**
+ * Bounds on what a reader reads of one entry. A log comes from a server the
+ * reader does not trust, and an object can be named by any number of entries
+ * while stored once, so each read is bounded by what an honest server writes:
+ * past a bound the entry is malformed, and the object is not read (a size
+ * check, then nothing). docs/push-log.md lists them.
+ */
+export const LOG_LIMITS = {
+  /** The `entry` file: nine short lines, a nonce of at most 256 bytes. */
+  entryFileBytes: 4096,
+  /** An entry's root tree: at most five names. */
+  rootTreeBytes: 4096,
+  /**
+   * `certificate`, `updates`, a push or owner entry's commit and `objects/` tree: the hook reads no
+   * certificate over 4 MiB (git-acl's bound on a push certificate), and a push logs at most the updates
+   * its certificate names, with one parent and one `objects/` entry per update at most.
+   */
+  pushBytes: 4 * 1024 * 1024,
+  /** A start entry's `refs` file, commit and `objects/` tree: every ref of the repository when logging began. */
+  startBytes: 256 * 1024 * 1024,
+} as const;
+
 const FIELDS: Record<EntryKind, Array<keyof EntryMeta>> = {
   start: ['time', 'policy', 'owner'],
   push: ['previous', 'time', 'judgedAt', 'policy', 'owner', 'pusher', 'nonce'],

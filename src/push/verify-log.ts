@@ -22,7 +22,7 @@
 import { isZeroOid } from '../git/objects.js';
 import { parseTag } from '../git/headers.js';
 import type { RefUpdate } from '../git/ref-updates.js';
-import type { ObjectStore, ObjectType, TreeEntry } from '../git/store.js';
+import type { ObjectStore, ObjectType, ReadLimit, TreeEntry } from '../git/store.js';
 import type { DiffOptions } from '../git/tree-diff.js';
 import { POLICY_REF, policyOwner, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
 import type { CompiledPolicy, Operation } from '../core/index.js';
@@ -31,7 +31,7 @@ import { compileServerPolicy, judgePush } from './judge.js';
 import { parsePushCert, signedBytes } from '../identity/push-cert.js';
 import type { PushCertificate } from '../identity/types.js';
 import { gitObjectId, hashAlgorithmOf, LOG_REF, nonceTime, type EntryMeta } from './log-format.js';
-import { readEntry, readEntryCertificate, readEntryRefs, readEntryUpdates, type LogEntry } from './log-entries.js';
+import { readEntry, readEntryCertificate, readEntryObjects, readEntryRefs, readEntryUpdates, type LogEntry } from './log-entries.js';
 import { identifyPusher } from './registration.js';
 
 /** What a peer remembers after a successful verify, to verify only new entries next time. JSON-serialisable. */
@@ -209,7 +209,23 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
   // 3. Every entry in order; the costly part of each push (signature, judgement) needs nothing from the
   // entries after it, so those run afterwards, several at a time, while git and openpgp overlap.
   const ctx = new Context(store, opts);
-  const judgements: Array<() => Promise<void>> = [];
+  // Judgements run while the replay goes on, at most JUDGE_CONCURRENCY at a time and as many waiting: each holds
+  // its certificate, so memory stays bounded however long the log is.
+  const pushes = todo.filter((e) => e.meta.kind === 'push').length;
+  let judged = 0;
+  const running = new Set<Promise<void>>();
+  const schedule = async (judge: (() => Promise<void>) | null) => {
+    if (!judge) {
+      opts.onProgress?.(++judged, pushes);
+      return;
+    }
+    while (running.size >= JUDGE_CONCURRENCY) await Promise.race(running);
+    const p: Promise<void> = judge().finally(() => {
+      running.delete(p);
+      opts.onProgress?.(++judged, pushes);
+    });
+    running.add(p);
+  };
   for (const e of todo) {
     index++;
     const refsOf = (us: RefUpdate[]) => us.map((u) => u.ref);
@@ -247,8 +263,7 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
     }
 
     if (e.meta.kind === 'push' && updates.length > 0) {
-      const judge = await ctx.checkPush(e, index, updates, owner, policyCommit, certificates, entryProblem);
-      if (judge) judgements.push(judge);
+      await schedule(await ctx.checkPush(e, index, updates, owner, policyCommit, certificates, entryProblem));
     }
     if (e.meta.kind === 'owner' && updates.length > 0) {
       const changed = await ctx.checkOwnerChange(e, updates, owner, policyCommit, entryProblem);
@@ -262,7 +277,7 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
     }
   }
 
-  await pool(judgements, JUDGE_CONCURRENCY, (done) => opts.onProgress?.(done, judgements.length));
+  await Promise.all(running);
   // Problems in log order (the judgements added theirs as they finished).
   problems.sort((a, b) => (a.entry ?? 0) - (b.entry ?? 0));
 
@@ -357,8 +372,13 @@ class Context {
     }
     const digest = await sha256Hex(signedBytes(cert));
     const usedBy = certificates.get(digest);
-    if (usedBy !== undefined) problem(`the certificate was already used by entry ${usedBy}: a replayed certificate`);
-    else certificates.set(digest, index);
+    if (usedBy !== undefined) {
+      // Not judged again: the entry fails already, and a log that names one certificate in many entries
+      // must not cost a signature check and a judgement each.
+      problem(`the certificate was already used by entry ${usedBy}: a replayed certificate`);
+      return null;
+    }
+    certificates.set(digest, index);
 
     if (!policyCommit) return null; // reported by the caller
     return () => this.judge(meta, cert, updates, owner, policyCommit, problem);
@@ -437,20 +457,6 @@ class Context {
   }
 }
 
-/** Runs `tasks` with at most `limit` at a time. */
-async function pool(tasks: Array<() => Promise<void>>, limit: number, progress: (done: number) => void): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const t = tasks[next++]!;
-      await t();
-      progress(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-}
-
 function opRef(op: Operation): string {
   return op.type === 'ref' ? op.ref : op.branch;
 }
@@ -462,10 +468,16 @@ class LogObjects implements ObjectStore {
 
   constructor(private readonly base: ObjectStore) {}
 
+  /** Each `objects/` tree is read once, however many entries name it, and not kept: only its tag copies are. */
+  private readonly objectTrees = new Set<string>();
+
   async entry(commit: string): Promise<LogEntry> {
-    const e = this.entries.get(commit) ?? (await readEntry(this.base, commit));
+    const e = this.entries.get(commit) ?? (await readEntry(this.base, commit, { objects: false }));
     this.entries.set(commit, e);
-    for (const o of e.objects) if (o.kind === 'file' && /^[0-9a-f]{40}(?:[0-9a-f]{24})?\.tag$/.test(o.name)) this.tags.set(o.name.slice(0, -4), o.oid);
+    if (e.objectsTree && !this.objectTrees.has(e.objectsTree)) {
+      this.objectTrees.add(e.objectsTree);
+      for (const o of await readEntryObjects(this.base, e.objectsTree, e.meta.kind)) if (o.name.endsWith('.tag')) this.tags.set(o.name.slice(0, -4), o.oid);
+    }
     return e;
   }
 
@@ -491,17 +503,18 @@ class LogObjects implements ObjectStore {
       return this.peel(parseTag(raw, { hashBytes: oid.length === 64 ? 32 : 20 }).object, depth + 1);
     }
   }
-  commitTree(oid: string) {
-    return this.base.commitTree(oid);
+  // The bounds callers ask for (the log's, the policy reader's) must reach the store: a hostile log chooses sizes.
+  commitTree(oid: string, limit?: ReadLimit) {
+    return this.base.commitTree(oid, limit);
   }
-  readBlob(oid: string) {
-    return this.base.readBlob(oid);
+  readBlob(oid: string, limit?: ReadLimit) {
+    return this.base.readBlob(oid, limit);
   }
   readObject(oid: string) {
     return this.base.readObject(oid);
   }
-  readTree(oid: string): Promise<TreeEntry[]> {
-    return this.base.readTree(oid);
+  readTree(oid: string, limit?: ReadLimit): Promise<TreeEntry[]> {
+    return this.base.readTree(oid, limit);
   }
   diffTrees(a: string | null, b: string, options?: DiffOptions) {
     return this.base.diffTrees(a, b, options);
@@ -521,8 +534,10 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return s;
 }
 
+/** A time from the log, for people; one past what a Date holds (a hostile entry's) is printed as its number. */
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms after 1970` : d.toISOString();
 }
 
 function message(e: unknown): string {
