@@ -29,7 +29,9 @@ export async function run(args: ParsedArgs): Promise<number> {
   const prefix = `${VERIFY_NAMESPACE}/${ns}/`;
 
   if (!flag(args, 'no-fetch')) {
-    const r = await runGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', remote, `+refs/*:${prefix}*`, `^${VERIFY_NAMESPACE}/*`], { env });
+    // Every ref, refs/git-acl/ included: no push may write there (log-format.ts), so a server's ref there moved
+    // outside any push and is reported as an unlogged update.
+    const r = await runGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', remote, `+refs/*:${prefix}*`], { env });
     if (r.code !== 0) throw new CliError(`cannot fetch from ${remote}: ${r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`}`);
   }
   const listed = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', prefix], { env });

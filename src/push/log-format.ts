@@ -327,18 +327,29 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** git-acl's own refs on each peer (`git acl verify` keeps its copies of a remote there): never pushed. */
+export const RESERVED_REFS = 'refs/git-acl/';
+
 /**
  * No push may update the log branch, the owner's neither: only the server's
  * hooks write it. Names that a case-insensitive file system would store as
- * the log's own ref file are refused too.
+ * the log's own ref file are refused too. Nor may a push write under
+ * refs/git-acl/: a ref there on a server can only have been moved outside
+ * any push, which `git acl verify` reports as such.
  */
 export function logRefProblems(updates: ReadonlyArray<{ ref: string }>): string[] {
   const fold = (s: string) => s.normalize('NFC').toLowerCase();
-  return updates
-    .filter((u) => fold(u.ref) === fold(LOG_REF))
-    .map((u) =>
-      u.ref === LOG_REF
-        ? `${LOG_REF} is the push log: only the server writes it, no push may update it (the owner's neither)`
-        : `${u.ref} differs from the push log ${LOG_REF} only in case; such a ref is refused`,
-    );
+  const problems: string[] = [];
+  for (const u of updates) {
+    if (fold(u.ref) === fold(LOG_REF)) {
+      problems.push(
+        u.ref === LOG_REF
+          ? `${LOG_REF} is the push log: only the server writes it, no push may update it (the owner's neither)`
+          : `${u.ref} differs from the push log ${LOG_REF} only in case; such a ref is refused`,
+      );
+    } else if (fold(u.ref).startsWith(RESERVED_REFS)) {
+      problems.push(`${u.ref}: ${RESERVED_REFS} is git-acl's own namespace on each peer (git acl verify's copies of a remote); no push may write it`);
+    }
+  }
+  return problems;
 }
