@@ -11,17 +11,20 @@
  * where only an unusual file system would; it never misses a pair that one
  * of them merges:
  * - Unicode normalisation (APFS, HFS+): canonical decomposition (NFD);
- * - characters HFS+ ignores (git's utf8.c list: U+200C–U+200F, U+202A–U+202E,
- *   U+206A–U+206F, U+FEFF) are dropped;
+ * - every default-ignorable code point is dropped (Unicode's
+ *   Default_Ignorable_Code_Point: the HFS+ list of git's utf8.c, U+200C–U+200F,
+ *   U+202A–U+202E, U+206A–U+206F, U+FEFF, and the rest, such as U+00AD and
+ *   U+200B, which case-folding file systems that ignore code points drop);
  * - case (NTFS's upper-case table, APFS's and ext4's case folding): full
- *   upper-casing then lower-casing, which covers Unicode's full case folding
- *   (`ſ` → `s`, `ß` → `ss`, `K` (Kelvin) → `k`, `ı`/`İ` with `i`) and NTFS's
- *   simple upper-casing;
+ *   lower-, upper- then lower-casing, which covers Unicode's full case folding
+ *   (`ſ` → `s`, `ß` and `ẞ` → `ss`, `K` (Kelvin) → `k`, `ı`/`İ` with `i`) and
+ *   NTFS's simple upper-casing. One upper/lower round trip is not enough:
+ *   `ẞ` upper-cases to itself and lower-cases to `ß`, never `ss`;
  * - NTFS drops trailing dots and spaces of every path component.
  */
 
-/** The characters HFS+ ignores in names (git's utf8.c `next_hfs_char`). */
-const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+/** Default-ignorable code points: a superset of the characters HFS+ ignores in names (git's utf8.c `next_hfs_char`). */
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 /** A component's trailing dots and spaces, which NTFS drops. */
 const NTFS_TRAILING = /[. ]+(?=\/|$)/g;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -37,7 +40,8 @@ export function foldName(name: string): string {
   if (PRINTABLE_ASCII.test(name) && !ENDS_IN_DOT_OR_SPACE.test(name)) return name.toLowerCase();
   return name
     .normalize('NFD')
-    .replace(HFS_IGNORABLE, '')
+    .replace(IGNORABLE, '')
+    .toLowerCase()
     .toUpperCase()
     .toLowerCase()
     .normalize('NFD')

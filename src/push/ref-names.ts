@@ -14,6 +14,9 @@
  *   `refs/heads/foo/`, and becomes `refs/heads/foo/x`.
  * - A symbolic ref: git updates the ref it points to, under a name the rules
  *   never saw.
+ * - A name longer than a path git can write (DIFF_LIMITS.maxPathBytes,
+ *   Linux's PATH_MAX), first: comparing every directory of a name costs the
+ *   square of its length, and a push certificate may carry 64 KB names.
  *
  * Refused everywhere, not only where the server's file system folds: the
  * repository may move, and clones on other systems read the same names.
@@ -21,16 +24,67 @@
 import type { RefUpdate } from '../git/ref-updates.js';
 import type { RefInfo } from '../git/store.js';
 import { foldName } from '../git/fold.js';
+import { DIFF_LIMITS } from '../git/limits.js';
 
-/** The names a ref occupies on disk: the full name, then each directory (with its `/`), outermost first. */
-function occupied(ref: string): string[] {
-  const out: string[] = [ref];
-  for (let i = ref.indexOf('/'); i >= 0; i = ref.indexOf('/', i + 1)) out.push(ref.slice(0, i + 1));
-  return out;
+/** One name a ref occupies on disk, with keys for its exact spelling and for its folded one (git/fold.ts). */
+interface Occupied {
+  name: string;
+  exact: string;
+  folded: string;
+}
+
+/**
+ * The names refs occupy on disk: the full name, then each directory (with
+ * its `/`), outermost first. A name's keys are ids interned one component at
+ * a time (a directory's id and the next component make the next id), so a
+ * name of n bytes costs O(n): folding or comparing each directory whole
+ * would cost O(n²), and a push certificate may carry thousands of names of
+ * PATH_MAX bytes (400 such names took 39 s and 2 GB).
+ */
+class Occupancy {
+  private readonly ids = new Map<string, number>();
+
+  private next(parent: number, component: string): number {
+    const key = `${parent}/${component}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  of(ref: string): Occupied[] {
+    const parts = ref.split('/');
+    const out: Occupied[] = [];
+    // Separate id spaces: an exact component and a folded one that happen to be equal must not share an id.
+    let exact = this.next(-1, 'exact');
+    let folded = this.next(-1, 'folded');
+    let offset = 0;
+    for (let i = 0; i < parts.length; i++) {
+      exact = this.next(exact, parts[i]!);
+      // A component folds on its own: nothing git/fold.ts does reaches across a `/`.
+      folded = this.next(folded, foldName(parts[i]!));
+      offset += parts[i]!.length + 1;
+      if (i === parts.length - 1) out.unshift({ name: ref, exact: `f${exact}`, folded: `f${folded}` });
+      else out.push({ name: ref.slice(0, offset), exact: `d${exact}`, folded: `d${folded}` });
+    }
+    return out;
+  }
+}
+
+function utf8Bytes(text: string): number {
+  return new TextEncoder().encode(text).length;
 }
 
 /** One line per problem with the push's ref names; empty when each command has a file of its own. */
 export function refNameProblems(updates: readonly RefUpdate[], existing: ReadonlyMap<string, RefInfo>): string[] {
+  const max = DIFF_LIMITS.maxPathBytes;
+  const long = updates.filter((u) => u.ref.length > max / 3 && utf8Bytes(u.ref) > max);
+  if (long.length) {
+    const limit = max.toLocaleString('en-US');
+    return long.slice(0, 3).map((u) => `${u.ref.slice(0, 60)}... is a ref name of ${utf8Bytes(u.ref).toLocaleString('en-US')} bytes; git cannot write a ref file of more than ${limit} bytes, so such names are refused`);
+  }
   const problems: string[] = [];
   const counts = new Map<string, number>();
   for (const u of updates) counts.set(u.ref, (counts.get(u.ref) ?? 0) + 1);
@@ -39,31 +93,35 @@ export function refNameProblems(updates: readonly RefUpdate[], existing: Readonl
   }
 
   // Spellings by folded key: every name (and directory) the repository holds, then the pushed ones.
-  const spellings = new Map<string, { name: string; pushed: boolean }[]>();
-  const add = (name: string, pushed: boolean): void => {
-    const key = foldName(name);
-    const list = spellings.get(key);
-    if (!list) spellings.set(key, [{ name, pushed }]);
-    else if (!list.some((s) => s.name === name)) list.push({ name, pushed });
+  const occupancy = new Occupancy();
+  const spellings = new Map<string, { name: string; exact: string; pushed: boolean }[]>();
+  const add = (n: Occupied, pushed: boolean): void => {
+    const list = spellings.get(n.folded);
+    if (!list) spellings.set(n.folded, [{ name: n.name, exact: n.exact, pushed }]);
+    else if (!list.some((s) => s.exact === n.exact)) list.push({ name: n.name, exact: n.exact, pushed });
   };
-  for (const ref of existing.keys()) for (const n of occupied(ref)) add(n, false);
-  for (const ref of counts.keys()) for (const n of occupied(ref)) add(n, true);
+  for (const ref of existing.keys()) for (const n of occupancy.of(ref)) add(n, false);
+  const pushed = new Map<string, Occupied[]>();
+  for (const ref of counts.keys()) {
+    const names = occupancy.of(ref);
+    pushed.set(ref, names);
+    for (const n of names) add(n, true);
+  }
 
   const reported = new Set<string>();
-  for (const ref of counts.keys()) {
-    for (const n of occupied(ref)) {
-      const key = foldName(n);
-      const list = spellings.get(key)!;
+  for (const [ref, names] of pushed) {
+    for (const n of names) {
+      const list = spellings.get(n.folded)!;
       if (list.length < 2) continue;
-      if (reported.has(key)) break;
-      reported.add(key);
-      const others = list.filter((s) => s.name !== n);
-      const what = n.endsWith('/') ? 'directory' : 'file';
+      if (reported.has(n.folded)) break;
+      reported.add(n.folded);
+      const others = list.filter((s) => s.exact !== n.exact);
+      const what = n.name.endsWith('/') ? 'directory' : 'file';
       const named = others.map((s) => (s.pushed ? s.name : `the existing ${s.name}`)).join(', ');
       problems.push(
-        n === ref
+        n.name === ref
           ? `${ref} and ${named} would be one ${what} on a case-insensitive or Unicode-normalising file system; such names are refused`
-          : `${ref}: its directory ${n} and ${named} would be one ${what} on a case-insensitive or Unicode-normalising file system; such names are refused`,
+          : `${ref}: its directory ${n.name} and ${named} would be one ${what} on a case-insensitive or Unicode-normalising file system; such names are refused`,
       );
       break;
     }
