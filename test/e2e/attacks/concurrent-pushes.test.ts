@@ -85,3 +85,66 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
     expect(fs.existsSync(path.join(forge.bare, 'git-acl', 'in-flight'))).toBe(false);
   });
 });
+
+/**
+ * The admission lock is released by post-receive, and git runs post-receive
+ * only after it has sent the push's report to the client (receive-pack.c:
+ * execute_commands, report, then post-receive). A client that stops reading
+ * keeps receive-pack blocked in that write, with the lock held, for as long
+ * as it keeps the connection open: every other push of the repository waits
+ * for the lock and is refused when acl.logWaitSeconds runs out. The report
+ * has a line per ref (`ok <ref>`), so a push of a few dozen long ref names
+ * (about 64 KiB, a pipe's buffer) is enough, and its refs are already
+ * written when it blocks. Stopping the client (SIGSTOP) once git starts
+ * writing the refs is that client, made deterministic.
+ */
+describe('a pusher whose client stops reading after its push was admitted', () => {
+  let forge: Forge;
+  let bob: ForgeUser;
+  let alice: ForgeUser;
+  beforeAll(() => {
+    forge = Forge.create({ users: ['bob', 'alice'] });
+    bob = forge.user('bob');
+    alice = forge.user('alice');
+    forge.setPolicy({ ...bobUnderX(bob), 'refs/alice.conf': `${alice.id} create-branch ^heads/alice$\n`, 'branches/alice.conf': `branch ^heads/alice$\n${alice.id} create-file ^.+$\n` });
+    // The victim's wait for the lock: short, so that its refusal comes quickly (the test waits for it, not for a time).
+    forge.server(['config', 'acl.logWaitSeconds', '2']);
+  });
+  afterAll(() => forge?.cleanup());
+
+  // DEFECT (issue 8, starvation): the lock outlives the refs for as long as the client does not read its report.
+  // Today Alice's push is refused: "git-acl: push rejected: the push log is busy: process <receive-pack> has held
+  // git-acl/in-flight for more than 2 s (acl.logWaitSeconds); push again (user <alice>)", and every later push too,
+  // until Bob's client reads or hangs up.
+  test.fails('does not keep other pushes from landing', async () => {
+    const hold = makeHold(forge.root, 'stalled-client');
+    const hook = path.join(forge.bare, 'hooks', 'reference-transaction');
+    // At the first ref update of the push: stop the client (`git push`: receive-pack's parent, or the sh between them), then let git go on.
+    fs.writeFileSync(
+      hook,
+      `#!/bin/sh\n[ "$1" = prepared ] || exit 0\nmkdir '${hold.dir}/claimed' 2>/dev/null || exit 0\n` +
+        `client=$(ps -o ppid= -p $PPID | tr -d ' ')\n[ "$(ps -o comm= -p $client)" = sh ] && client=$(ps -o ppid= -p $client | tr -d ' ')\necho $client > '${hold.dir}/client'\nkill -STOP $client\necho held > '${hold.dir}/ready'\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const c = forge.clone(bob);
+    const work = c.commitTree({ 'z.txt': 'z\n' }, [], 'z');
+    // 40 refs of about 2,000 bytes: a report of about 80 KiB.
+    const long = Array.from({ length: 10 }, (_, i) => `${String(i).repeat(190)}`).join('/');
+    const refs = Array.from({ length: 40 }, (_, i) => `refs/heads/Z/${i}/${long}`);
+    const stalled = c.pushAsync(refs.map((r) => `${work}:${r}`));
+    let client = 0;
+    try {
+      await hold.ready();
+      client = Number(fs.readFileSync(path.join(hold.dir, 'client'), 'utf8'));
+      const a = forge.clone(alice);
+      const aw = a.commitTree({ 'a.txt': 'a\n' }, [], 'a');
+      const victim = a.push(`${aw}:refs/heads/alice`);
+      expect(victim.remote).toEqual([]);
+      expect(forge.ref('refs/heads/alice')).toBe(aw);
+    } finally {
+      if (client) process.kill(client, 'SIGCONT');
+      fs.rmSync(hook, { force: true });
+      await stalled;
+    }
+  });
+});
