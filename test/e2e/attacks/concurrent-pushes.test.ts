@@ -10,7 +10,9 @@
  *   (`refs/heads/X/Foo`, `refs/heads/X/foo`): each was judged against refs
  *   that did not hold the other, so the fold check at judgement passes both.
  *   The admission (under the lock) checks the created names again against the
- *   refs as they are then.
+ *   refs as they are then, whether the other push has landed or is admitted
+ *   and still writing (the check waits for its lock).
+ * - A client that stops reading once its push is admitted (defect, below).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -83,6 +85,44 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
     expect(forge.ref(held)).toBeNull();
     expect(forge.ref(other)).toBe(workB);
     expect(fs.existsSync(path.join(forge.bare, 'git-acl', 'in-flight'))).toBe(false);
+  });
+
+  test('also when the other push is admitted but its refs are not written yet: the check runs once the lock is taken', async () => {
+    const [held, other] = ['refs/heads/W/Foo', 'refs/heads/W/foo'];
+    const a = forge.clone(bob);
+    const b = forge.clone(bob);
+    const workA = a.commitTree({ 'a.txt': 'wa\n' }, [], 'wa');
+    const workB = b.commitTree({ 'b.txt': 'wb\n' }, [], 'wb');
+    const judging = makeHold(forge.root, 'w-judging');
+    const writing = makeHold(forge.root, 'w-writing');
+    const hook = path.join(forge.bare, 'hooks', 'reference-transaction');
+    // B stops in git's ref update (after its pre-receive admitted it, holding the lock), before `other` is written.
+    fs.writeFileSync(
+      hook,
+      `#!/bin/sh\n[ "$1" = prepared ] || exit 0\ngrep -q ' ${other}$' || exit 0\nmkdir '${writing.dir}/claimed' 2>/dev/null && { echo held > '${writing.dir}/ready'; read go < '${writing.dir}/go'; }\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const slow = a.pushAsync([`${workA}:${held}`], holdJudgement(forge.root, judging));
+      await judging.ready();
+      const fast = b.pushAsync([`${workB}:${other}`]);
+      await writing.ready();
+      expect(forge.ref(other)).toBeNull();
+      judging.release();
+      // A, judged against refs without `other`, now waits for the lock B holds (its attempt sits next to the lock).
+      const dir = path.join(forge.bare, 'git-acl');
+      while (!fs.readdirSync(dir).some((f) => f.startsWith('in-flight.tmp-'))) await new Promise((r) => setTimeout(r, 20));
+      writing.release();
+      const [rb, ra] = [await fast, await slow];
+      expect([rb.code, rb.remote]).toEqual([0, []]);
+      expect(ra.remote).toEqual([
+        `git-acl: push rejected: ${held} and the existing ${other} would be one file ${FOLD} (a ref was created while this push was being judged) (user ${bob.id})`,
+      ]);
+      expect(forge.ref(held)).toBeNull();
+      expect(forge.ref(other)).toBe(workB);
+    } finally {
+      fs.rmSync(hook, { force: true });
+    }
   });
 });
 
