@@ -5,20 +5,26 @@
  * 1. the policy branch must still be the commit the push was judged by (a
  *    policy push that landed meanwhile would otherwise let a push judged by
  *    the old policy land under the new one);
- * 2. with a log: the certificate must not be in the log already (a replay
+ * 2. the refs the push creates must still have files of their own: the
+ *    judge checked their names against the refs as they were then, and a
+ *    push admitted meanwhile may have created one that folds to the same file
+ *    (`refs/heads/X/Foo` next to `refs/heads/X/foo`, ref-names.ts);
+ * 3. with a log: the certificate must not be in the log already (a replay
  *    within git's nonce slop window);
- * 3. the log entry for the push, as judged, is written (its objects go into
+ * 4. the log entry for the push, as judged, is written (its objects go into
  *    the push's quarantine) and the in-flight record names it, so that the
  *    post-receive hook only has to move the log ref.
  * The lock stays held when the push is admitted: post-receive (or whoever
  * takes the lock next) ends it. Any failure releases it and refuses the push.
  */
 import { POLICY_REF } from '../git/policy-files.js';
-import { openCliStore } from '../git/cli-store.js';
-import type { ObjectStore } from '../git/store.js';
+import { openCliStore, type CliStore } from '../git/cli-store.js';
 import type { PushCertificate } from '../identity/types.js';
 import { LOG_REF } from '../push/log-format.js';
 import { scanRecentEntries } from '../push/replay.js';
+import { refNameProblems } from '../push/ref-names.js';
+import { parseRefUpdates } from '../git/ref-updates.js';
+import { isZeroOid } from '../git/objects.js';
 import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
 import { readRefFile, readRefs } from './objects.js';
@@ -27,7 +33,7 @@ import { recoverRecord, writePushEntry } from './log-writer.js';
 export interface AdmitInput {
   gitDir: string;
   env: NodeJS.ProcessEnv;
-  store: ObjectStore;
+  store: CliStore;
   /** The judged updates: pre-receive's stdin, as git sent it. */
   stdin: Uint8Array;
   certBlob: string;
@@ -76,6 +82,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
         `the policy branch changed while this push was being judged (from ${a.policy.slice(0, 12)} to ${policyNow?.slice(0, 12) ?? 'nothing'}); push again to be judged by the policy now in force`,
       );
     }
+    await checkCreatedNames(a);
     const tip = await readRef(a.gitDir, a.env, LOG_REF);
     if (!tip) {
       // No log (logging is on once `git acl init` started it): the lock alone. Held until post-receive releases
@@ -102,6 +109,18 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
 }
 
 class AdmitError extends Error {}
+
+/**
+ * The fold check of ref-names.ts again, under the lock, for a push that creates refs: only a created name can
+ * meet a spelling that another push created after this one's judgement (an updated or deleted ref already had its
+ * file, and a push creating a folding twin of it was refused by its own check).
+ */
+async function checkCreatedNames(a: AdmitInput): Promise<void> {
+  const updates = parseRefUpdates(a.stdin);
+  if (!updates.some((u) => isZeroOid(u.oldOid))) return;
+  const problems = refNameProblems(updates, await a.store.listRefs());
+  if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
+}
 
 /** The hook's environment without the push quarantine: for writing to the repository itself. */
 export function outsideQuarantine(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -1,0 +1,190 @@
+/**
+ * Red-team pass on issue 8 (decisions that hold until git writes the refs):
+ * attacks that need two pushes at once, with real signed pushes through the
+ * installed hook. Races are made deterministic with FIFOs the test opens
+ * (a git of the test's, for one push only, that stops at the hook's first
+ * object read inside the push's quarantine), never with sleeps.
+ *
+ * - Two pushes that each create a ref, judged at the same time, whose names
+ *   one file would hold on a case-insensitive or normalising file system
+ *   (`refs/heads/X/Foo`, `refs/heads/X/foo`): each was judged against refs
+ *   that did not hold the other, so the fold check at judgement passes both.
+ *   The admission (under the lock) checks the created names again against the
+ *   refs as they are then, whether the other push has landed or is admitted
+ *   and still writing (the check waits for its lock).
+ * - A client that stops reading once its push is admitted (defect, below).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Forge, run, type ForgeUser } from '../../support/forge.js';
+import { wrapGit } from '../../support/git-wrapper.js';
+
+const FOLD = 'on a case-insensitive or Unicode-normalising file system; such names are refused';
+
+/** Bob may create any branch under heads/<letter>/, with any file. */
+function bobUnderX(bob: ForgeUser): Record<string, string> {
+  return {
+    'refs/bob.conf': `${bob.id} create-branch,fast-forward ^heads/[A-Za-z]/.+$\n`,
+    'branches/bob.conf': `branch ^heads/[A-Za-z]/.+$\n${bob.id} create-file,modify,delete ^.+$\n`,
+  };
+}
+
+interface Hold {
+  dir: string;
+  ready(): Promise<void>;
+  release(): void;
+}
+
+function makeHold(root: string, name: string): Hold {
+  const dir = path.join(root, `hold-${name}`);
+  fs.mkdirSync(dir);
+  run('mkfifo', [path.join(dir, 'ready'), path.join(dir, 'go')]);
+  return {
+    dir,
+    ready: async () => void (await fs.promises.readFile(path.join(dir, 'ready'))),
+    release: () => fs.writeFileSync(path.join(dir, 'go'), 'go\n'),
+  };
+}
+
+/** A git for one push's hook that waits at `hold` at its first object read inside the quarantine (judgement under way). */
+function holdJudgement(root: string, hold: Hold): NodeJS.ProcessEnv {
+  const wait = `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
+  return wrapGit(path.join(root, `git-${path.basename(hold.dir)}`), `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${wait}; fi`);
+}
+
+describe('two concurrent pushes whose created refs fold to one file', () => {
+  let forge: Forge;
+  let bob: ForgeUser;
+  beforeAll(() => {
+    forge = Forge.create({ users: ['bob'] });
+    bob = forge.user('bob');
+    forge.setPolicy(bobUnderX(bob));
+  });
+  afterAll(() => forge?.cleanup());
+
+  test.each([
+    ['the same file', 'refs/heads/X/Foo', 'refs/heads/X/foo', 'file', 'refs/heads/X/Foo and the existing refs/heads/X/foo would be one file'],
+    ['a directory', 'refs/heads/Y/bar', 'refs/heads/y/baz', 'directory', 'refs/heads/Y/bar: its directory refs/heads/Y/ and the existing refs/heads/y/ would be one directory'],
+  ])('the push admitted second is refused (%s)', async (_name, held, other, _what, line) => {
+    const a = forge.clone(bob);
+    const b = forge.clone(bob);
+    const workA = a.commitTree({ 'a.txt': `${held}\n` }, [], 'a');
+    const workB = b.commitTree({ 'b.txt': `${other}\n` }, [], 'b');
+    const hold = makeHold(forge.root, held.replace(/\W/g, '-'));
+    // A is judged against the refs as they are now (no `other`), and stops inside its judgement.
+    const slow = a.pushAsync([`${workA}:${held}`], holdJudgement(forge.root, hold));
+    await hold.ready();
+    // B lands meanwhile: when it was judged, `held` did not exist either.
+    const fast = b.push(`${workB}:${other}`);
+    expect([fast.code, fast.remote]).toEqual([0, []]);
+    hold.release();
+    const r = await slow;
+    expect(r.remote).toEqual([`git-acl: push rejected: ${line} ${FOLD} (a ref was created while this push was being judged) (user ${bob.id})`]);
+    expect(r.code).not.toBe(0);
+    expect(forge.ref(held)).toBeNull();
+    expect(forge.ref(other)).toBe(workB);
+    expect(fs.existsSync(path.join(forge.bare, 'git-acl', 'in-flight'))).toBe(false);
+  });
+
+  test('also when the other push is admitted but its refs are not written yet: the check runs once the lock is taken', async () => {
+    const [held, other] = ['refs/heads/W/Foo', 'refs/heads/W/foo'];
+    const a = forge.clone(bob);
+    const b = forge.clone(bob);
+    const workA = a.commitTree({ 'a.txt': 'wa\n' }, [], 'wa');
+    const workB = b.commitTree({ 'b.txt': 'wb\n' }, [], 'wb');
+    const judging = makeHold(forge.root, 'w-judging');
+    const writing = makeHold(forge.root, 'w-writing');
+    const hook = path.join(forge.bare, 'hooks', 'reference-transaction');
+    // B stops in git's ref update (after its pre-receive admitted it, holding the lock), before `other` is written.
+    fs.writeFileSync(
+      hook,
+      `#!/bin/sh\n[ "$1" = prepared ] || exit 0\ngrep -q ' ${other}$' || exit 0\nmkdir '${writing.dir}/claimed' 2>/dev/null && { echo held > '${writing.dir}/ready'; read go < '${writing.dir}/go'; }\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const slow = a.pushAsync([`${workA}:${held}`], holdJudgement(forge.root, judging));
+      await judging.ready();
+      const fast = b.pushAsync([`${workB}:${other}`]);
+      await writing.ready();
+      expect(forge.ref(other)).toBeNull();
+      judging.release();
+      // A, judged against refs without `other`, now waits for the lock B holds (its attempt sits next to the lock).
+      const dir = path.join(forge.bare, 'git-acl');
+      while (!fs.readdirSync(dir).some((f) => f.startsWith('in-flight.tmp-'))) await new Promise((r) => setTimeout(r, 20));
+      writing.release();
+      const [rb, ra] = [await fast, await slow];
+      expect([rb.code, rb.remote]).toEqual([0, []]);
+      expect(ra.remote).toEqual([
+        `git-acl: push rejected: ${held} and the existing ${other} would be one file ${FOLD} (a ref was created while this push was being judged) (user ${bob.id})`,
+      ]);
+      expect(forge.ref(held)).toBeNull();
+      expect(forge.ref(other)).toBe(workB);
+    } finally {
+      fs.rmSync(hook, { force: true });
+    }
+  });
+});
+
+/**
+ * The admission lock is released by post-receive, and git runs post-receive
+ * only after it has sent the push's report to the client (receive-pack.c:
+ * execute_commands, report, then post-receive). A client that stops reading
+ * keeps receive-pack blocked in that write, with the lock held, for as long
+ * as it keeps the connection open: every other push of the repository waits
+ * for the lock and is refused when acl.logWaitSeconds runs out. The report
+ * has a line per ref (`ok <ref>`), so a push of a few dozen long ref names
+ * (about 64 KiB, a pipe's buffer) is enough, and its refs are already
+ * written when it blocks. Stopping the client (SIGSTOP) once git starts
+ * writing the refs is that client, made deterministic.
+ */
+describe('a pusher whose client stops reading after its push was admitted', () => {
+  let forge: Forge;
+  let bob: ForgeUser;
+  let alice: ForgeUser;
+  beforeAll(() => {
+    forge = Forge.create({ users: ['bob', 'alice'] });
+    bob = forge.user('bob');
+    alice = forge.user('alice');
+    forge.setPolicy({ ...bobUnderX(bob), 'refs/alice.conf': `${alice.id} create-branch ^heads/alice$\n`, 'branches/alice.conf': `branch ^heads/alice$\n${alice.id} create-file ^.+$\n` });
+    // The victim's wait for the lock: short, so that its refusal comes quickly (the test waits for it, not for a time).
+    forge.server(['config', 'acl.logWaitSeconds', '2']);
+  });
+  afterAll(() => forge?.cleanup());
+
+  // DEFECT (issue 8, starvation): the lock outlives the refs for as long as the client does not read its report.
+  // Today Alice's push is refused: "git-acl: push rejected: the push log is busy: process <receive-pack> has held
+  // git-acl/in-flight for more than 2 s (acl.logWaitSeconds); push again (user <alice>)", and every later push too,
+  // until Bob's client reads or hangs up.
+  test.fails('does not keep other pushes from landing', async () => {
+    const hold = makeHold(forge.root, 'stalled-client');
+    const hook = path.join(forge.bare, 'hooks', 'reference-transaction');
+    // At the first ref update of the push: stop the client (`git push`: receive-pack's parent, or the sh between them), then let git go on.
+    fs.writeFileSync(
+      hook,
+      `#!/bin/sh\n[ "$1" = prepared ] || exit 0\nmkdir '${hold.dir}/claimed' 2>/dev/null || exit 0\n` +
+        `client=$(ps -o ppid= -p $PPID | tr -d ' ')\n[ "$(ps -o comm= -p $client)" = sh ] && client=$(ps -o ppid= -p $client | tr -d ' ')\necho $client > '${hold.dir}/client'\nkill -STOP $client\necho held > '${hold.dir}/ready'\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const c = forge.clone(bob);
+    const work = c.commitTree({ 'z.txt': 'z\n' }, [], 'z');
+    // 40 refs of about 2,000 bytes: a report of about 80 KiB.
+    const long = Array.from({ length: 10 }, (_, i) => `${String(i).repeat(190)}`).join('/');
+    const refs = Array.from({ length: 40 }, (_, i) => `refs/heads/Z/${i}/${long}`);
+    const stalled = c.pushAsync(refs.map((r) => `${work}:${r}`));
+    let client = 0;
+    try {
+      await hold.ready();
+      client = Number(fs.readFileSync(path.join(hold.dir, 'client'), 'utf8'));
+      const a = forge.clone(alice);
+      const aw = a.commitTree({ 'a.txt': 'a\n' }, [], 'a');
+      const victim = a.push(`${aw}:refs/heads/alice`);
+      expect(victim.remote).toEqual([]);
+      expect(forge.ref('refs/heads/alice')).toBe(aw);
+    } finally {
+      if (client) process.kill(client, 'SIGCONT');
+      fs.rmSync(hook, { force: true });
+      await stalled;
+    }
+  });
+});
