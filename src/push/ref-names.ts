@@ -73,6 +73,15 @@ class Occupancy {
   }
 }
 
+/** The most directories a pushed ref name may have (docs/security.md#limits). */
+export const MAX_REF_DEPTH = 100;
+
+function depthOf(ref: string): number {
+  let n = 0;
+  for (let i = ref.indexOf('/'); i >= 0; i = ref.indexOf('/', i + 1)) n++;
+  return n;
+}
+
 function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).length;
 }
@@ -84,6 +93,12 @@ export function refNameProblems(updates: readonly RefUpdate[], existing: Readonl
   if (long.length) {
     const limit = max.toLocaleString('en-US');
     return long.slice(0, 3).map((u) => `${u.ref.slice(0, 60)}... is a ref name of ${utf8Bytes(u.ref).toLocaleString('en-US')} bytes; git cannot write a ref file of more than ${limit} bytes, so such names are refused`);
+  }
+  // Depth, bounded too: a certificate of 4 MiB holds a thousand names of 2,000 levels each, and every level is a
+  // directory to compare (2 M keys: 39 s and 0.9 GB). Real ref names nest a handful of levels.
+  const deep = updates.filter((u) => depthOf(u.ref) > MAX_REF_DEPTH);
+  if (deep.length) {
+    return deep.slice(0, 3).map((u) => `${u.ref.slice(0, 60)}... is a ref name ${depthOf(u.ref).toLocaleString('en-US')} directories deep; git-acl refuses ref names more than ${MAX_REF_DEPTH} deep (docs/security.md#limits)`);
   }
   const problems: string[] = [];
   const counts = new Map<string, number>();

@@ -9,7 +9,7 @@
  * 256 KB certificate, from any registered user, whatever the rules) ran the
  * hook out of its 4 GB heap after a minute. Now a name longer than git can
  * write as a ref file is refused first, and directories are compared one
- * component at a time.
+ * component at a time, and a name more than 100 directories deep is refused.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../../support/forge.js';
@@ -47,10 +47,9 @@ describe('ref names past what git can write', () => {
     ]);
   });
 
-  test('a name of 4,000 bytes in 1,950 directories is judged by the rules like any other name', async () => {
+  test('a name of 4,000 bytes in 1,950 directories is refused at once: deeper than 100 levels', async () => {
     const base = alice.commitTree({ 'notes.txt': 'two\n' }, [], 'two');
-    // Outside Alice's namespace, so that the rules refuse it (and git writes no ref 1,950 directories deep).
-    const name = `refs/heads/not-alice/${'a/'.repeat(1_950)}x`;
+    const name = `refs/heads/${A}/${'a/'.repeat(1_950)}x`;
     expect(name.length).toBeLessThan(4_096);
     const a = await attempt(forge, () =>
       receivePack(forge.bare, forge.env, {
@@ -62,8 +61,27 @@ describe('ref names past what git can write', () => {
     expect(refChanges(a)).toEqual([]);
     expect(a.remote).toEqual([
       rejectedFor(A),
-      expect.stringMatching(new RegExp(`^git-acl: denied: no rule lets ${A} create-branch heads/not-alice/(a/){1950}x`)),
-      expect.stringMatching(new RegExp(`^git-acl: denied: no rule lets ${A} create-file notes\\.txt on heads/not-alice/(a/){1950}x`)),
+      `git-acl: ${name.slice(0, 60)}... is a ref name 1,953 directories deep; git-acl refuses ref names more than 100 deep (docs/security.md#limits)`,
+    ]);
+  });
+
+  test('a name of 3,000 bytes 100 directories deep is judged by the rules like any other name', async () => {
+    const base = alice.commitTree({ 'notes.txt': 'three\n' }, [], 'three');
+    // Outside Alice's namespace, so that the rules refuse it (and git writes no ref 100 directories deep).
+    const name = `refs/heads/not-alice/${'a'.repeat(2_700)}/${'a/'.repeat(96)}x`;
+    expect(name.length).toBeLessThan(4_096);
+    const a = await attempt(forge, () =>
+      receivePack(forge.bare, forge.env, {
+        commands: [{ oldOid: ZERO_OID, newOid: base, ref: name }],
+        certificate: { signingKey: A },
+        pack: packObjects(alice.dir, forge.env, [base]),
+      }),
+    );
+    expect(refChanges(a)).toEqual([]);
+    expect(a.remote).toEqual([
+      rejectedFor(A),
+      expect.stringMatching(new RegExp(`^git-acl: denied: no rule lets ${A} create-branch heads/not-alice/a{2700}/(a/){96}x`)),
+      expect.stringMatching(new RegExp(`^git-acl: denied: no rule lets ${A} create-file notes\\.txt on heads/not-alice/a{2700}/(a/){96}x`)),
     ]);
   });
 });
