@@ -4,11 +4,42 @@
 // - dist/hook/start.cjs: that loader itself, as CommonJS (Node starts a CommonJS entry faster than an ES module).
 // Both are made from dist/*.js, the very code the plain path (`node dist/hook/main.js`) runs.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * openpgp builds AES's lookup tables when its module loads: two loops of 65,536 steps each, run by V8's
+ * interpreter in a fresh hook process (a code cache holds bytecode, not optimised code), about a third of
+ * openpgp's initialisation (docs/performance.md, "openpgp's AES tables"). A hook verifies signatures and never
+ * encrypts or decrypts, so in the bundle the tables are built on first use instead. The edit is exact: the
+ * build fails if openpgp's source no longer has the very lines it replaces (an upgrade must be looked at, not
+ * silently bundled with the tables built eagerly, or half edited).
+ */
+let lazyAesApplied = 0;
+const lazyAesTables = {
+  name: 'lazy-aes-tables',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]openpgp[\\/]dist[\\/]node[\\/]openpgp\.mjs$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      for (const name of ['tableEncoding', 'tableDecoding']) {
+        const decl = new RegExp(`^const ${name} = /\\* @__PURE__ \\*/ (genTtable\\(.*\\));$`, 'm');
+        const found = text.match(decl);
+        const uses = text.split(`} = ${name};`).length - 1;
+        const all = text.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
+        if (!found || text.match(new RegExp(decl.source, 'gm')).length !== 1 || uses === 0 || all !== uses + 1) {
+          throw new Error(`${args.path}: openpgp's AES table ${name} is not declared and used as this build expects; review scripts/bundle.mjs (lazy-aes-tables) for this openpgp version`);
+        }
+        text = text.replace(decl, () => `let ${name}$lazy;\nconst ${name}$get = () => (${name}$lazy ??= ${found[1]});`);
+        text = text.split(`} = ${name};`).join(`} = ${name}$get();`);
+      }
+      lazyAesApplied++;
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
 const common = {
   bundle: true,
   platform: 'node',
@@ -24,7 +55,8 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
-await build({ ...common, entryPoints: [join(root, 'dist/hook/bundle.js')], outfile: join(root, 'dist/hook/bundle.cjs') });
+await build({ ...common, entryPoints: [join(root, 'dist/hook/bundle.js')], outfile: join(root, 'dist/hook/bundle.cjs'), plugins: [lazyAesTables] });
+if (lazyAesApplied !== 1) throw new Error(`the hook bundle took openpgp from another file than dist/node/openpgp.mjs (lazy-aes-tables applied ${lazyAesApplied} times); review scripts/bundle.mjs`);
 await build({ ...common, entryPoints: [join(root, 'dist/hook/start.js')], outfile: join(root, 'dist/hook/start.cjs') });
 // Caches made from an earlier bundle would be refused anyway (their header names another bundle); drop them.
 rmSync(join(root, 'dist/hook/cache'), { recursive: true, force: true });

@@ -10,7 +10,7 @@
 import type { RE2JS } from 're2js';
 import type { Actor, RuleKind } from './model.js';
 import { internalsOf, type CompiledInternals, type CompiledPolicy, type RuleEntry } from './compile.js';
-import { compileSource, instantiate, literalFor } from './pattern.js';
+import { compileSource, instantiate, literalFor, shapeMatcher } from './pattern.js';
 import { groupsIncluding } from './groups.js';
 
 /**
@@ -36,6 +36,8 @@ export interface BoundRule {
   applies: boolean;
   /** Compiled on first use; null when it failed (treated fail-closed, see matchesRule). */
   re?: RE2JS | null;
+  /** The pattern's answer without an RE2 engine, for the common shapes (pattern.ts, shapeMatcher). */
+  shape?: (name: string) => boolean;
 }
 
 interface Chunk {
@@ -154,6 +156,8 @@ export function kindMatcher(compiled: CompiledPolicy, bound: BoundActor, kind: R
     };
     const lit = literalFor(entry.pattern, userId);
     if (lit !== undefined) b.literal = lit;
+    const shape = shapeMatcher(entry.pattern, userId);
+    if (shape !== undefined) b.shape = shape;
     rules.push(b);
   }
   const bySegment = new Map<string, Group>();
@@ -186,6 +190,9 @@ export function kindMatcher(compiled: CompiledPolicy, bound: BoundActor, kind: R
  * rule then matches nothing, a deny rule everything.
  */
 export function matchesRule(b: BoundRule, name: string): boolean {
+  // A shape is plain text around a fixed tail: its pattern always compiles (the linter compiled it with a user ID
+  // of the same length and alphabet), so there is no failure to fail closed on.
+  if (b.shape !== undefined) return b.shape(name);
   if (b.re === undefined) b.re = tryCompile(b.source);
   if (b.re === null) return b.entry.rule.deny;
   return b.re.testExact(name);

@@ -9,6 +9,7 @@ import { RE2JS } from 're2js';
 import type { DiagnosticCode } from './model.js';
 import { LIMITS, formatCount } from './limits.js';
 import { programLowerBound } from './regex-size.js';
+import { isUserId } from './ids.js';
 
 export const USER_ID_VAR = '$user_id';
 const GLOB_PREFIX = 'glob:';
@@ -539,4 +540,47 @@ export function hasControlChar(name: string): boolean {
     if (c < 0x20 || c === 0x7f) return true;
   }
   return false;
+}
+
+/**
+ * The pattern shapes most policies are made of (`^shared$`, `^shared/[^/]+$`, `^shared/$user_id(/.+)?$`, ...)
+ * answered with string operations instead of an RE2 engine: a push of n files asks each candidate rule about
+ * every path, and in a fresh hook process re2js runs in V8's interpreter. A pattern qualifies only when every
+ * piece is plain text (letters, digits, `_`, `-`, `/`: characters that stand for themselves in RE2 outside a
+ * class) and its end is one of the tails below, written exactly so; anything else is matched by re2js as before.
+ * The answers are re2js's own: test/core/shape.test.ts checks every tail against re2js on generated names.
+ */
+const PLAIN = /^[A-Za-z0-9_/-]*$/;
+
+/** How the text after the literal part may continue, for each tail (RE2's `.` is anything but `\n`). */
+const TAILS: ReadonlyArray<[tail: string, rest: (rest: string) => boolean]> = [
+  ['$', (r) => r === ''],
+  ['(/.+)?$', (r) => r === '' || (r.length > 1 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1))],
+  ['(/.*)?$', (r) => r === '' || (r.charCodeAt(0) === 0x2f && !r.includes('\n', 1))],
+  ['/.+$', (r) => r.length > 1 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1)],
+  ['/.*$', (r) => r.length > 0 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1)],
+  ['.+$', (r) => r.length > 0 && !r.includes('\n')],
+  ['.*$', (r) => !r.includes('\n')],
+  ['[^/]+$', (r) => r.length > 0 && !r.includes('/')],
+  ['[^/]*$', (r) => !r.includes('/')],
+];
+
+/** A matcher equal to `compileSource(instantiate(info, userId)).testExact`, for the shapes above; undefined otherwise. */
+export function shapeMatcher(info: PatternInfo, userId: string): ((name: string) => boolean) | undefined {
+  const parts = info.parts;
+  // Only for a real user ID: one like SAMPLE_ID, with which the linter compiled the pattern, so it compiles with
+  // this one too (for anything else a failed compile must stay fail-closed, see bind.ts matchesRule).
+  if (!parts[0]!.startsWith('^') || !isUserId(userId)) return undefined;
+  const last = parts.length - 1;
+  for (const [tail, rest] of TAILS) {
+    if (!parts[last]!.endsWith(tail)) continue;
+    const pieces = parts.map((p, i) => (i === last ? p.slice(0, p.length - tail.length) : p));
+    // `^` and the tail must not overlap (`^$` has both in one piece of length 2).
+    if (!pieces[0]!.startsWith('^')) continue;
+    pieces[0] = pieces[0]!.slice(1);
+    if (!pieces.every((p) => PLAIN.test(p))) continue;
+    const literal = pieces.join(userId);
+    return (name) => name.startsWith(literal) && rest(name.slice(literal.length));
+  }
+  return undefined;
 }

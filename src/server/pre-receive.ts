@@ -63,11 +63,17 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const updates = parseRefUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
     const certBlob = signedPush(gitDir, env);
-    // openpgp is the largest module the hook loads: let it compile while git answers the reads below.
+    // The config and the refs are read by two git children at once, both running while openpgp (the largest module
+    // the hook loads) initialises. Reading refs starts nothing that a refusal below would have to undo; the refs
+    // are only used, and a failure to list them only reported, once the config checks passed.
+    const configRead = readAclConfig(gitDir, env as NodeJS.ProcessEnv);
+    store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
+    const refsRead = store.listRefs();
+    refsRead.catch(() => undefined); // a failure is reported where it is awaited
     const identity = import('../identity/index.js');
     identity.catch(() => undefined); // a failed load is reported where it is awaited
 
-    const config = await readAclConfig(gitDir, env as NodeJS.ProcessEnv);
+    const config = await configRead;
     const lockWaitMs = logWaitMs(config.get('acl.logwaitseconds')?.at(-1));
     input.onTimeLimit?.(hookTimeoutMs(lockWaitMs));
     const ownerId = config.get('acl.owner')?.at(-1) ?? '';
@@ -84,10 +90,9 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const rewritten = historyRewrittenBy(gitDir, env);
     if (rewritten) throw new Error(`${rewritten}: git reads its history differently from its commits, so no push can be judged; the operator must remove it`);
 
-    store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
     // Refs are not updated until this hook exits 0, so this is the policy as it was before the push.
     // All refs at once: the judge compares the pushed names with the stored ones.
-    const refs = await store.listRefs();
+    const refs = await refsRead;
     // What the push brought (the quarantine): listed while the certificate is verified, checked by the judge.
     const pushedObjects = store.pushedObjects();
     pushedObjects.catch(() => undefined); // a failure is reported where it is awaited
