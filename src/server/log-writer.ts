@@ -6,7 +6,7 @@
  * Every write happens under the log lock (log-lock.ts); the compare-and-swap
  * is a second wall against anything else that moves the log ref.
  */
-import { isZeroOid } from '../git/objects.js';
+import { isZeroOid, MAX_TAG_DEPTH } from '../git/objects.js';
 import { parseTag } from '../git/headers.js';
 import { runGit } from '../git/exec.js';
 import type { ObjectStore } from '../git/store.js';
@@ -27,8 +27,6 @@ export interface Reach {
   /** Tag copies: blobs to write. */
   blobs: GitObject[];
 }
-
-const MAX_TAG_DEPTH = 64;
 
 export async function reachabilityOf(store: ObjectStore, values: Iterable<string>, readTag: (oid: string) => Promise<Uint8Array>, algo: HashAlgorithm): Promise<Reach> {
   const reach: Reach = { parents: [], objects: [], blobs: [] };

@@ -13,6 +13,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { runGit } from '../git/exec.js';
+import { isOid } from '../git/objects.js';
 import type { GitObject, HashAlgorithm } from '../push/log-format.js';
 
 /** The id git gives an object, computed synchronously (see buildEntry's `hash`). */
@@ -63,14 +64,14 @@ export async function readRefFile(gitDir: string, ref: string): Promise<string |
   if (existsSync(join(gitDir, 'reftable'))) return undefined;
   const loose = readText(join(gitDir, ref));
   if (loose !== null) {
-    const m = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(loose);
-    return m ? m[1]! : undefined;
+    const oid = loose.endsWith('\n') ? loose.slice(0, -1) : loose;
+    return isOid(oid) ? oid : undefined;
   }
   const packed = readText(join(gitDir, 'packed-refs')) ?? '';
   for (const line of packed.split('\n')) {
     if (line.endsWith(` ${ref}`)) {
       const oid = line.slice(0, line.length - ref.length - 1);
-      if (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(oid)) return oid;
+      if (isOid(oid)) return oid;
     }
   }
   return null;

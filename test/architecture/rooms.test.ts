@@ -21,7 +21,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   hook: ['core', 'git', 'identity', 'push', 'server', 'hook'],
   cli: ['core', 'git', 'identity', 'push', 'server', 'cli', 'package-root.ts'],
   demo: ['core', 'demo', 'package-root.ts'],
-  'index.ts': ['core', 'git', 'identity', 'push', 'server'],
+  // The Node entry is the browser entry plus what needs Node.
+  'index.ts': ['core', 'git', 'identity', 'push', 'server', 'browser.ts'],
   // The browser entry: no server (Node-only), and nothing of git/ or push/ that loads node:* (a test bundles it for a browser).
   'browser.ts': ['core', 'git', 'identity', 'push'],
   'package-root.ts': [],
