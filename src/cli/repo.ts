@@ -4,7 +4,7 @@
  */
 import { answeredNo, exitStatus, failureLine, runCommand, runGit, succeeded } from '../git/exec.js';
 import { CliError } from './args.js';
-import { normalizeUserId } from '../core/ids.js';
+import { normaliseUserId } from '../core/ids.js';
 import { errorMessage } from '../core/messages.js';
 
 /** The absolute git directory of the repository around the working directory, or null outside one. */
@@ -72,7 +72,7 @@ export async function resolveUser(value: string, option = '--user', opts: { byNa
     }
     return { userId: await fingerprintOf(key), from: `user.signingkey ${key}` };
   }
-  const id = normalizeUserId(value);
+  const id = normaliseUserId(value);
   if (id) return { userId: id, from: option };
   if (opts.byName && !value.startsWith('-') && value.trim() !== '') {
     // A name or e-mail address, found in the local keyring as `me` finds the signing key.

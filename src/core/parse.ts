@@ -10,9 +10,9 @@ import { expandOp, suggestOp, wrongKindHint } from './ops.js';
 import { analysePattern, type PatternAnalysis, type PatternInfo } from './pattern.js';
 import { LIMITS, formatCount, utf8Length } from './limits.js';
 import { programLowerBound } from './regex-size.js';
-import { fileLines, tokenizeLine, type Token } from './tokens.js';
+import { fileLines, tokeniseLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
-import { compareDiagnostics, comparePaths } from './order.js';
+import { compareDiagnostics, compareCodeUnits } from './order.js';
 import { escapeControls } from './text.js';
 import { OWNER_FILE, ownerDiagnostics } from './owner.js';
 
@@ -164,7 +164,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
   const lines = fileLines(file.content);
   for (let idx = 0; idx < lines.length && !budget.stopped; idx++) parseRuleLine(lines[idx]!, idx + 1);
   function parseRuleLine(raw: string, lineNo: number): void {
-    const { tokens, text, endCol } = tokenizeLine(raw);
+    const { tokens, text, endCol } = tokeniseLine(raw);
     if (tokens.length === 0) return;
     const at = (col: number) => ({ file: file.path, line: lineNo, col });
     if (++budget.ruleLines > LIMITS.rules) {
@@ -252,7 +252,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
  */
 export function parsePolicy(files: PolicyFile[]): Policy {
   const diags: Diagnostic[] = [];
-  const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path) || comparePaths(a.content, b.content));
+  const sorted = [...files].sort((a, b) => compareCodeUnits(a.path, b.path) || compareCodeUnits(a.content, b.content));
   const roles = sorted.map((f) => ({ file: f, role: classify(f), read: true }));
   checkSizes(roles, diags);
   const groups = Object.create(null) as Record<string, Group>;

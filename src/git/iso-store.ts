@@ -27,7 +27,7 @@ import { assertOid, parseTreeObject, peelTags, readCommitHeader } from './object
 import { assertRefName } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTooLargeError, ObjectTypeError } from './errors.js';
-import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
+import { normalisePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 
 export interface IsoStoreOptions {
@@ -67,7 +67,7 @@ export class IsoStore implements ObjectStore {
   constructor(location: RepoLocation, options: IsoStoreOptions) {
     this.location = location;
     this.base = options.fs;
-    this.gitdir = normalizePath(location.gitDir);
+    this.gitdir = normalisePath(location.gitDir);
     this.readAlternatesFile = options.readAlternatesFile ?? true;
   }
 
@@ -238,7 +238,7 @@ export class IsoStore implements ObjectStore {
     for (const raw of text.split('\n')) {
       const line = raw.trim();
       if (!line || line.startsWith('#')) continue;
-      dirs.push(normalizePath(line.startsWith('/') ? line : `${this.gitdir}/objects/${line}`));
+      dirs.push(normalisePath(line.startsWith('/') ? line : `${this.gitdir}/objects/${line}`));
     }
     return dirs;
   }

@@ -8,7 +8,7 @@
  */
 import { isZeroOid, MAX_TAG_DEPTH } from '../git/objects.js';
 import { parseTag } from '../git/headers.js';
-import { runGit } from '../git/exec.js';
+import { runGit, succeeded } from '../git/exec.js';
 import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { buildEntry, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF, parseUpdateLines, type EntryMeta, type GitObject, type HashAlgorithm, type TreeItem } from '../push/log-format.js';
@@ -166,7 +166,7 @@ export async function appendForRecord(opts: { store: ObjectStore; gitDir: string
 }
 
 async function objectExists(gitDir: string, env: Env, oid: string): Promise<boolean> {
-  return (await runGit(['cat-file', '-e', oid], { env: { ...env, GIT_DIR: gitDir } })).code === 0;
+  return succeeded(await runGit(['cat-file', '-e', oid], { env: { ...env, GIT_DIR: gitDir } }));
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gitText, runGit } from '../git/exec.js';
+import { failureLine, gitText, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import { POLICY_REF, policyOwner, readPolicyTree } from '../git/policy-files.js';
 import { OWNER_FILE } from '../core/owner.js';
@@ -81,7 +81,7 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
       }
       // One transaction: the policy never moves without its log entry.
       const r = await runGit(['update-ref', '--stdin'], { env, input: `${lines.join('\n')}\n` });
-      if (r.code !== 0) throw new SetOwnerError(`cannot update ${POLICY_REF}: ${r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`}`);
+      if (!succeeded(r)) throw new SetOwnerError(`cannot update ${POLICY_REF}: ${failureLine(r)}`);
       changes.push(`${POLICY_REF}: recorded the owner ${owner} in ${OWNER_FILE}${before.keyBlobs.has(keyPath) ? '' : ` and added ${keyPath}`} (${commit.slice(0, 12)})`);
       if (logTip) changes.push(`${LOG_REF}: logged the owner change`);
     }

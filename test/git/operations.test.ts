@@ -3,7 +3,7 @@
  * asserts that the git store and the isomorphic-git store agree).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { analyzeUpdates, compareCodePoints as comparePaths, treeOperations } from '../../src/git/operations.js';
+import { analyseUpdates, compareCodePoints, treeOperations } from '../../src/git/operations.js';
 import {
   ZERO,
   annotatedTag,
@@ -260,7 +260,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
       // Old value not a commit: force, and the diff runs from the empty tree.
       expect(await run(tree, b, MAIN)).toEqual(['ref force refs/heads/main', 'create-file f', 'create-file g']);
       const analysis = await both(repo, (s) =>
-        analyzeUpdates(s, [
+        analyseUpdates(s, [
           { oldOid: a, newOid: tagOfTree, ref: MAIN },
           { oldOid: a, newOid: b, ref: MAIN },
           { oldOid: ZERO, newOid: a, ref: 'refs/tags/x' },
@@ -314,7 +314,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
   });
 });
 
-describe('treeOperations / comparePaths (pure)', () => {
+describe('treeOperations / compareCodePoints (pure)', () => {
   test('maps changes and sorts by code point with delete before create', () => {
     const f = { mode: '100644' as const, kind: 'file' as const, oid: SUB1 };
     const d = { mode: '040000' as const, kind: 'directory' as const, oid: SUB2 };
@@ -326,8 +326,8 @@ describe('treeOperations / comparePaths (pure)', () => {
         { path: '\uffff', new: f },
       ]).map((o) => `${o.op} ${o.path}`),
     ).toEqual(['delete-file b', 'create-directory b', 'create-file \uffff', 'create-file \u{1f600}']);
-    expect(comparePaths('a', 'a/b')).toBeLessThan(0);
-    expect(comparePaths('a/b', 'a-b')).toBeGreaterThan(0);
-    expect(comparePaths('\u{1f600}', '\uffff')).toBeGreaterThan(0);
+    expect(compareCodePoints('a', 'a/b')).toBeLessThan(0);
+    expect(compareCodePoints('a/b', 'a-b')).toBeGreaterThan(0);
+    expect(compareCodePoints('\u{1f600}', '\uffff')).toBeGreaterThan(0);
   });
 });
