@@ -34,7 +34,7 @@ function roomOf(file: string): string {
 }
 
 /** Relative specifiers of every import, export ... from, and import('...') in a module's text. */
-export function specifiers(text: string): string[] {
+function specifiers(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:^|[;\s])(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g)) out.push(m[1]!);
   for (const m of text.matchAll(/(?:^|[;\s])import\s*['"]([^'"]+)['"]/g)) out.push(m[1]!);
@@ -43,7 +43,7 @@ export function specifiers(text: string): string[] {
 }
 
 /** `file imports target` lines that break the rule, for a module at `file` with `text`. */
-export function violations(file: string, text: string): string[] {
+function violations(file: string, text: string): string[] {
   const from = roomOf(file);
   const allowed = ALLOWED[from];
   if (allowed === undefined) return [`${path.relative(SRC, file)}: room ${from} is not in the dependency rule`];

@@ -48,7 +48,7 @@ function masked(cert: string): string {
     .replace(/^(pusher \S+) \d+ [+-]\d{4}$/m, '$1 <time>')
     .replace(/^nonce .*$/m, 'nonce <nonce>')
     .replace(/^[0-9a-f]{40} [0-9a-f]{40} refs\/.*$/gm, '<update>')
-    .replace(/-----BEGIN PGP SIGNATURE-----[^]*$/, '<signature>');
+    .replace(/-----BEGIN PGP SIGNATURE-----[\s\S]*$/, '<signature>');
 }
 
 describe('the advertisement', () => {
