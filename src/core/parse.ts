@@ -129,30 +129,25 @@ interface Budget {
 }
 
 function checkPatternAt(text: string, file: string, line: number, col: number, budget: Budget, diags: Diagnostic[]): PatternInfo | undefined {
+  // Past the policy's program budget: no rule from here on is read.
+  const tooCostly = (thisOne: string): undefined => {
+    budget.stopped = true;
+    diags.push({
+      file, line, col, severity: 'error', code: 'policy-too-costly',
+      message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: ${thisOne}); rules from here on are not read`,
+    });
+    return undefined;
+  };
   let analysis = budget.patterns.get(text);
   if (analysis === undefined) {
     // Before compiling (its cost is in proportion to the program): a pattern that certainly crosses the budget
     // stops here. Globs are read as globs, so only regexes are bounded from their text.
     const atLeast = text.startsWith('glob:') ? 0 : programLowerBound(text);
-    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram) {
-      budget.stopped = true;
-      diags.push({
-        file, line, col, severity: 'error', code: 'policy-too-costly',
-        message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: at least ${formatCount(atLeast)}); rules from here on are not read`,
-      });
-      return undefined;
-    }
+    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram) return tooCostly(`at least ${formatCount(atLeast)}`);
     analysis = analysePattern(text);
     budget.patterns.set(text, analysis);
     const size = analysis.info?.programSize ?? 0;
-    if (budget.program + size > LIMITS.policyProgram) {
-      budget.stopped = true;
-      diags.push({
-        file, line, col, severity: 'error', code: 'policy-too-costly',
-        message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: ${formatCount(size)}); rules from here on are not read`,
-      });
-      return undefined;
-    }
+    if (budget.program + size > LIMITS.policyProgram) return tooCostly(formatCount(size));
     budget.program += size;
   }
   for (const p of analysis.problems) diags.push({ file, line, col: col + p.offset, severity: p.severity, code: p.code, message: p.message });

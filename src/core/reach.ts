@@ -12,7 +12,7 @@
  * fixed set plus paths made from the pattern's own literal text, so a pattern
  * written for one policy file is caught too.
  */
-import { POLICY_DIRS, type Diagnostic, type Rule, type TreeOp } from './model.js';
+import { POLICY_DIRS, TREE_OPS, type Diagnostic, type Rule, type TreeOp } from './model.js';
 import { compileSource, instantiate, type PatternInfo } from './pattern.js';
 import { OWNER_FILE } from './owner.js';
 
@@ -32,7 +32,8 @@ const FILE_PROBES = [
   'groups/x.conf',
   `keys/${OTHER_ID}.asc`,
 ];
-const FILE_OPS: ReadonlySet<TreeOp> = new Set(['create-file', 'create-symlink', 'create-submodule', 'modify', 'delete-file', 'delete-symlink', 'delete-submodule']);
+/** Every tree op but the directory ones: what a file probe can answer. */
+const FILE_OPS: ReadonlySet<TreeOp> = new Set(TREE_OPS.filter((op) => !op.endsWith('-directory')));
 
 /** A path whose change changes the policy: rule and group files, another user's key, the owner file. */
 function mattersOnPolicyBranch(path: string): boolean {
