@@ -161,7 +161,9 @@ if (GITOLITE) {
       process.exit(2);
     }
   }
-  gitolite = { home: path.join(root, 'gitolite'), version: run('dpkg-query', ['-W', '-f', '${Version}', 'gitolite3'], { check: false }).stdout.trim() || '?' };
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format, not a template
+  const versionFormat = '${Version}';
+  gitolite = { home: path.join(root, 'gitolite'), version: run('dpkg-query', ['-W', '-f', versionFormat, 'gitolite3'], { check: false }).stdout.trim() || '?' };
 }
 
 // ---------------------------------------------------------------- servers, keys, client

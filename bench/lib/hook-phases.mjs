@@ -119,7 +119,7 @@ async function child() {
   if (refNames.refNameProblems(updates, refs).length) throw new Error('replay: ref name problems');
   lap('ref names');
   const checks = new objectChecks.ObjectChecks(store, pushed);
-  const analyses = await ops.analyzeUpdates(store, updates, { onTree: checks.onTree });
+  const analyses = await ops.analyseUpdates(store, updates, { onTree: checks.onTree });
   lap('peel, is-ancestor, tree walk + checks of new trees');
   if ((await checks.finish(updates)).length) throw new Error('replay: object problems');
   lap('check the other pushed objects');

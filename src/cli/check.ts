@@ -12,7 +12,7 @@ import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './ar
 import { makeOut, printJson, type Out } from './output.js';
 import { loadPolicy } from './policy-source.js';
 import { findGitDir, gitConfig, resolveUser } from './repo.js';
-import { normalizeUserId } from '../core/ids.js';
+import { normaliseUserId } from '../core/ids.js';
 
 /** Ref namespaces a short name may start with; any other name is a branch, as git reads `main` as heads/main. */
 const NAMESPACES = new Set(['heads', 'tags', 'remotes', 'notes', 'replace']);
@@ -63,13 +63,13 @@ export async function run(args: ParsedArgs): Promise<number> {
   // The owner: --owner, else the one the policy records (its file `owner`), else this repository's acl.owner.
   let ownerId: string | null = null;
   if (ownerArg !== undefined) {
-    ownerId = normalizeUserId(ownerArg);
+    ownerId = normaliseUserId(ownerArg);
     if (!ownerId) throw new CliError(`--owner ${ownerArg}: not a user ID (the key's full fingerprint, 40 hex digits)`);
   } else if ((ownerId = recordedOwner(policy.files)) === null) {
     const gitDir = policy.source.type === 'ref' ? policy.source.gitDir : await findGitDir();
     const configured = gitDir ? await gitConfig('acl.owner', gitDir) : null;
     if (configured) {
-      ownerId = normalizeUserId(configured);
+      ownerId = normaliseUserId(configured);
       if (!ownerId) throw new CliError(`git config acl.owner is ${configured}: not a user ID (40 hex digits)`);
     }
   }

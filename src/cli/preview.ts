@@ -22,7 +22,7 @@ import { POLICY_REF, readPolicyOwner, trackingPolicyRef } from '../git/policy-fi
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson } from './output.js';
 import { gitConfig, requireGitDir, resolveUser } from './repo.js';
-import { normalizeUserId } from '../core/ids.js';
+import { normaliseUserId } from '../core/ids.js';
 
 interface Target {
   /** The name to give git fetch / ls-remote: a remote's name or a URL. */
@@ -319,14 +319,14 @@ async function findOwner(
   policyCommit: string,
 ): Promise<{ id: string | null; why: string }> {
   if (option !== undefined) {
-    const id = normalizeUserId(option);
+    const id = normaliseUserId(option);
     if (!id) throw new CliError(`--owner ${option}: not a user ID (the key's full fingerprint, 40 hex digits)`);
     return { id, why: '--owner' };
   }
   if (await recordedOwner(gitDir, policyCommit)) return { id: null, why: 'recorded by the policy' };
   const mine = await gitConfig('acl.owner', env.GIT_DIR);
   if (mine) {
-    const id = normalizeUserId(mine);
+    const id = normaliseUserId(mine);
     if (!id) throw new CliError(`git config acl.owner is ${mine}: not a user ID (40 hex digits)`);
     return { id, why: 'git config acl.owner' };
   }
@@ -335,7 +335,7 @@ async function findOwner(
     const dir = await runGit(['rev-parse', '--absolute-git-dir'], { cwd: path, env: envWithoutGit() }).catch(() => null);
     if (dir && succeeded(dir)) {
       const v = await gitConfig('acl.owner', dir.stdout.toString('utf8').trim()).catch(() => null);
-      const id = v ? normalizeUserId(v) : null;
+      const id = v ? normaliseUserId(v) : null;
       if (id) return { id, why: `acl.owner of ${path}` };
     }
   }

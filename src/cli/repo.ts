@@ -4,7 +4,8 @@
  */
 import { answeredNo, exitStatus, failureLine, runCommand, runGit, succeeded } from '../git/exec.js';
 import { CliError } from './args.js';
-import { normalizeUserId } from '../core/ids.js';
+import { normaliseUserId } from '../core/ids.js';
+import { errorMessage } from '../core/messages.js';
 
 /** The absolute git directory of the repository around the working directory, or null outside one. */
 export async function findGitDir(cwd = process.cwd()): Promise<string | null> {
@@ -71,12 +72,12 @@ export async function resolveUser(value: string, option = '--user', opts: { byNa
     }
     return { userId: await fingerprintOf(key), from: `user.signingkey ${key}` };
   }
-  const id = normalizeUserId(value);
+  const id = normaliseUserId(value);
   if (id) return { userId: id, from: option };
   if (opts.byName && !value.startsWith('-') && value.trim() !== '') {
     // A name or e-mail address, found in the local keyring as `me` finds the signing key.
     const found = await fingerprintOf(value, option).catch((e: unknown) => {
-      const why = e instanceof Error ? e.message : String(e);
+      const why = errorMessage(e);
       if (!/gpg knows no such key/.test(why)) throw e;
       throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it`);
     });

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runGit } from '../git/exec.js';
+import { failureLine, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import { LOG_REF } from '../push/log-format.js';
 import { verifyLog, type LogCheckpoint, type LogProblem } from '../push/verify-log.js';
@@ -32,10 +32,10 @@ export async function run(args: ParsedArgs): Promise<number> {
     // Every ref, refs/git-acl/ included: no push may write there (log-format.ts), so a server's ref there moved
     // outside any push and is reported as an unlogged update.
     const r = await runGit(['fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', remote, `+refs/*:${prefix}*`], { env });
-    if (r.code !== 0) throw new CliError(`cannot fetch from ${remote}: ${r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`}`);
+    if (!succeeded(r)) throw new CliError(`cannot fetch from ${remote}: ${failureLine(r)}`);
   }
   const listed = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', prefix], { env });
-  if (listed.code !== 0) throw new CliError(`cannot list ${prefix}: ${listed.stderr}`);
+  if (!succeeded(listed)) throw new CliError(`cannot list ${prefix}: ${listed.stderr}`);
   const refs = new Map<string, string>();
   for (const line of listed.stdout.toString('utf8').split('\n')) {
     const sp = line.indexOf(' ');
@@ -99,7 +99,7 @@ export function formatProblem(p: LogProblem): string {
 /** A configured remote keeps its name; a URL or path gets a stable name of its own. */
 async function namespaceOf(gitDir: string, remote: string): Promise<string> {
   const r = await runGit(['config', '--get', `remote.${remote}.url`], { env: { ...process.env, GIT_DIR: gitDir } });
-  if (r.code === 0 && /^[A-Za-z0-9._-]+$/.test(remote) && !remote.startsWith('.')) return remote;
+  if (succeeded(r) && /^[A-Za-z0-9._-]+$/.test(remote) && !remote.startsWith('.')) return remote;
   return `url-${createHash('sha1').update(remote).digest('hex').slice(0, 16)}`;
 }
 

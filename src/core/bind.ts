@@ -48,7 +48,7 @@ interface Chunk {
 }
 
 /** Rules that share a first path segment, or the rules that have none. */
-interface Group {
+interface SegmentRules {
   rules: number[];
   chunks?: Chunk[];
 }
@@ -57,9 +57,9 @@ interface Group {
 export interface KindMatcher {
   rules: BoundRule[];
   /** Rules by the first path segment of their prefix (`heads/`, `merge-reqs/`). */
-  bySegment: Map<string, Group>;
+  bySegment: Map<string, SegmentRules>;
   /** Rules whose prefix has no complete first segment: candidates for every name. */
-  generic: Group;
+  generic: SegmentRules;
   /** The pusher's own allow rules per op, for explanations. */
   ownAllowByOp: Map<string, BoundRule[]>;
 }
@@ -160,8 +160,8 @@ export function kindMatcher(compiled: CompiledPolicy, bound: BoundActor, kind: R
     if (shape !== undefined) b.shape = shape;
     rules.push(b);
   }
-  const bySegment = new Map<string, Group>();
-  const generic: Group = { rules: [] };
+  const bySegment = new Map<string, SegmentRules>();
+  const generic: SegmentRules = { rules: [] };
   const ownAllowByOp = new Map<string, BoundRule[]>();
   rules.forEach((b, k) => {
     const seg = firstSegment(b.prefix);
@@ -198,7 +198,7 @@ export function matchesRule(b: BoundRule, name: string): boolean {
   return b.re.testExact(name);
 }
 
-function chunksOf(m: KindMatcher, g: Group): Chunk[] {
+function chunksOf(m: KindMatcher, g: SegmentRules): Chunk[] {
   if (g.chunks !== undefined) return g.chunks;
   const chunks: Chunk[] = [];
   let cur: number[] = [];
@@ -223,7 +223,7 @@ function chunksOf(m: KindMatcher, g: Group): Chunk[] {
  * `out` (made on the first match: most names match nothing, and this runs
  * for every operation of a push).
  */
-function groupMatches(m: KindMatcher, g: Group, name: string, out: number[] | undefined): number[] | undefined {
+function groupMatches(m: KindMatcher, g: SegmentRules, name: string, out: number[] | undefined): number[] | undefined {
   if (g.rules.length <= SMALL_GROUP) {
     for (const k of g.rules) {
       const b = m.rules[k]!;

@@ -32,14 +32,15 @@ export function stripRefs(ref: string): string {
   return ref.startsWith('refs/') ? ref.slice(5) : ref;
 }
 
-export interface Subjectless {
+/** An operation as a reason names it: what is done to which name (and branch), not who does it. */
+export interface OpDescription {
   op: string;
   name: string;
   branch?: string;
   kind: 'ref' | 'tree';
 }
 
-function what(d: Subjectless): string {
+function what(d: OpDescription): string {
   return `${escapeControls(d.op)} ${displayName(d.name)}${d.branch !== undefined ? ` on ${displayName(d.branch)}` : ''}`;
 }
 
@@ -48,11 +49,11 @@ function who(actor: Actor): string {
   return escapeControls(actor.userId);
 }
 
-export function allowedReason(actor: Actor, d: Subjectless, rule: RuleRef): string {
+export function allowedReason(actor: Actor, d: OpDescription, rule: RuleRef): string {
   return `allowed: ${who(actor)} may ${what(d)} by ${displayRule(rule)}`;
 }
 
-export function deniedByRuleReason(actor: Actor, d: Subjectless, rule: RuleRef): string {
+export function deniedByRuleReason(actor: Actor, d: OpDescription, rule: RuleRef): string {
   return `denied: ${who(actor)} may not ${what(d)}: ${displayRule(rule)} forbids it (deny rules always win)`;
 }
 

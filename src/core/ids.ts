@@ -14,7 +14,7 @@ export function isUserId(s: string): boolean {
 }
 
 /** A user ID as people type it: spaces and lower case are accepted (gpg prints fingerprints in groups). Null when it is not one. */
-export function normalizeUserId(s: string): string | null {
+export function normaliseUserId(s: string): string | null {
   const t = s.replace(/\s+/g, '').toUpperCase();
   return isUserId(t) ? t : null;
 }

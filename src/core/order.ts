@@ -1,21 +1,21 @@
 /** Canonical orderings: by code unit, never by locale, so every machine sorts alike. */
 import type { Diagnostic } from './model.js';
 
-export function comparePaths(a: string, b: string): number {
+export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
-    comparePaths(a.file, b.file) ||
+    compareCodeUnits(a.file, b.file) ||
     a.line - b.line ||
     a.col - b.col ||
-    comparePaths(a.severity, b.severity) ||
-    comparePaths(a.code, b.code) ||
-    comparePaths(a.message, b.message)
+    compareCodeUnits(a.severity, b.severity) ||
+    compareCodeUnits(a.code, b.code) ||
+    compareCodeUnits(a.message, b.message)
   );
 }
 
 export function compareSources(a: { file: string; line: number }, b: { file: string; line: number }): number {
-  return comparePaths(a.file, b.file) || a.line - b.line;
+  return compareCodeUnits(a.file, b.file) || a.line - b.line;
 }

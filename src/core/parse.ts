@@ -10,9 +10,9 @@ import { expandOp, suggestOp, wrongKindHint } from './ops.js';
 import { analysePattern, type PatternAnalysis, type PatternInfo } from './pattern.js';
 import { LIMITS, formatCount, utf8Length } from './limits.js';
 import { programLowerBound } from './regex-size.js';
-import { fileLines, tokenizeLine, type Token } from './tokens.js';
+import { fileLines, tokeniseLine, type Token } from './tokens.js';
 import { checkRules, scopeWarnings, type RuleSite } from './checks.js';
-import { compareDiagnostics, comparePaths } from './order.js';
+import { compareDiagnostics, compareCodeUnits } from './order.js';
 import { escapeControls } from './text.js';
 import { OWNER_FILE, ownerDiagnostics } from './owner.js';
 
@@ -129,30 +129,25 @@ interface Budget {
 }
 
 function checkPatternAt(text: string, file: string, line: number, col: number, budget: Budget, diags: Diagnostic[]): PatternInfo | undefined {
+  // Past the policy's program budget: no rule from here on is read.
+  const tooCostly = (thisOne: string): undefined => {
+    budget.stopped = true;
+    diags.push({
+      file, line, col, severity: 'error', code: 'policy-too-costly',
+      message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: ${thisOne}); rules from here on are not read`,
+    });
+    return undefined;
+  };
   let analysis = budget.patterns.get(text);
   if (analysis === undefined) {
     // Before compiling (its cost is in proportion to the program): a pattern that certainly crosses the budget
     // stops here. Globs are read as globs, so only regexes are bounded from their text.
     const atLeast = text.startsWith('glob:') ? 0 : programLowerBound(text);
-    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram) {
-      budget.stopped = true;
-      diags.push({
-        file, line, col, severity: 'error', code: 'policy-too-costly',
-        message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: at least ${formatCount(atLeast)}); rules from here on are not read`,
-      });
-      return undefined;
-    }
+    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram) return tooCostly(`at least ${formatCount(atLeast)}`);
     analysis = analysePattern(text);
     budget.patterns.set(text, analysis);
     const size = analysis.info?.programSize ?? 0;
-    if (budget.program + size > LIMITS.policyProgram) {
-      budget.stopped = true;
-      diags.push({
-        file, line, col, severity: 'error', code: 'policy-too-costly',
-        message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: ${formatCount(size)}); rules from here on are not read`,
-      });
-      return undefined;
-    }
+    if (budget.program + size > LIMITS.policyProgram) return tooCostly(formatCount(size));
     budget.program += size;
   }
   for (const p of analysis.problems) diags.push({ file, line, col: col + p.offset, severity: p.severity, code: p.code, message: p.message });
@@ -164,7 +159,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
   const lines = fileLines(file.content);
   for (let idx = 0; idx < lines.length && !budget.stopped; idx++) parseRuleLine(lines[idx]!, idx + 1);
   function parseRuleLine(raw: string, lineNo: number): void {
-    const { tokens, text, endCol } = tokenizeLine(raw);
+    const { tokens, text, endCol } = tokeniseLine(raw);
     if (tokens.length === 0) return;
     const at = (col: number) => ({ file: file.path, line: lineNo, col });
     if (++budget.ruleLines > LIMITS.rules) {
@@ -252,7 +247,7 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
  */
 export function parsePolicy(files: PolicyFile[]): Policy {
   const diags: Diagnostic[] = [];
-  const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path) || comparePaths(a.content, b.content));
+  const sorted = [...files].sort((a, b) => compareCodeUnits(a.path, b.path) || compareCodeUnits(a.content, b.content));
   const roles = sorted.map((f) => ({ file: f, role: classify(f), read: true }));
   checkSizes(roles, diags);
   const groups = Object.create(null) as Record<string, Group>;

@@ -200,22 +200,44 @@ function checkCompiles(source: string, offset: number, what: string, problems: P
   }
 }
 
+/**
+ * A pattern cut at each `$user_id`: the regex source of each piece (`parts`)
+ * and its literal text (`lits`, which serve while the whole pattern is a
+ * literal). The prefix tracker learns of every cut.
+ */
+class Pieces {
+  readonly parts: string[] = [];
+  readonly lits: string[] = [];
+  src = '';
+  lit = '';
+  constructor(private readonly pre: PrefixTracker) {}
+  /** A `$user_id`: the current piece ends here. */
+  cut(): void {
+    this.end();
+    this.src = '';
+    this.lit = '';
+    this.pre.hole();
+  }
+  /** The end of the pattern: the last piece. */
+  end(): void {
+    this.parts.push(this.src);
+    this.lits.push(this.lit);
+  }
+}
+
 function analyseRegex(p: string): PatternAnalysis {
   const problems: PatternProblem[] = [];
-  const parts: string[] = [];
-  const lits: string[] = [];
-  let cur = '';
-  let lit = '';
   let isLiteral = true;
   const pre = new PrefixTracker();
+  const pieces = new Pieces(pre);
   const n = p.length;
   let i = 0;
   if (p[0] === '^') {
-    cur = '^';
+    pieces.src = '^';
     i = 1;
   }
   const addLit = (text: string): void => {
-    lit += text;
+    pieces.lit += text;
     pre.add(text);
   };
   const breakLiteral = (): void => {
@@ -225,11 +247,7 @@ function analyseRegex(p: string): PatternAnalysis {
   while (i < n) {
     const c = p[i]!;
     if (p.startsWith(USER_ID_VAR, i)) {
-      parts.push(cur);
-      lits.push(lit);
-      cur = '';
-      lit = '';
-      pre.hole();
+      pieces.cut();
       i += USER_ID_VAR.length;
       continue;
     }
@@ -248,14 +266,14 @@ function analyseRegex(p: string): PatternAnalysis {
           return { problems };
         }
         addLit(p.slice(i + 2, end));
-        cur += p.slice(i, end + 2);
+        pieces.src += p.slice(i, end + 2);
         i = end + 2;
         continue;
       }
       const esc = readEscape(p, i);
       if (esc.lit !== undefined) addLit(esc.lit);
       else breakLiteral();
-      cur += p.slice(i, i + esc.len);
+      pieces.src += p.slice(i, i + esc.len);
       i += esc.len;
       continue;
     }
@@ -281,12 +299,12 @@ function analyseRegex(p: string): PatternAnalysis {
           j++;
         }
       }
-      cur += p.slice(i, Math.min(j + 1, n));
+      pieces.src += p.slice(i, Math.min(j + 1, n));
       i = j + 1;
       continue;
     }
     if (c === '$' && i === n - 1) {
-      cur += c;
+      pieces.src += c;
       i++;
       continue;
     }
@@ -294,11 +312,11 @@ function analyseRegex(p: string): PatternAnalysis {
     else if ('*+?{'.includes(c)) pre.quantify();
     if ('.()*+?{}|^$'.includes(c)) breakLiteral();
     else addLit(c);
-    cur += c;
+    pieces.src += c;
     i++;
   }
-  parts.push(cur);
-  lits.push(lit);
+  pieces.end();
+  const { parts, lits } = pieces;
   if (problems.length > 0) return { problems };
   const feature = unsupportedFeature(p);
   // The probe compiles the pattern: not one certainly too large to compile (checkCompiles refuses it unread).
@@ -334,12 +352,9 @@ const POSIX_CLASSES = new Set([
 
 function analyseGlob(g: string, base: number): PatternAnalysis {
   const problems: PatternProblem[] = [];
-  const parts: string[] = [];
-  const lits: string[] = [];
-  let cur = '';
-  let lit = '';
   let isLiteral = true;
   const pre = new PrefixTracker();
+  const pieces = new Pieces(pre);
   const braces: number[] = [];
   const n = g.length;
   let i = 0;
@@ -351,8 +366,8 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
     pre.close();
   };
   const addLit = (text: string): void => {
-    cur += escapeLiteral(text);
-    lit += text;
+    pieces.src += escapeLiteral(text);
+    pieces.lit += text;
     pre.add(text);
   };
   const boundaryBefore = (k: number): boolean =>
@@ -366,11 +381,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   if (n === 0) err(0, 'empty glob');
   while (i < n) {
     if (g.startsWith(USER_ID_VAR, i)) {
-      parts.push(cur);
-      lits.push(lit);
-      cur = '';
-      lit = '';
-      pre.hole();
+      pieces.cut();
       i += USER_ID_VAR.length;
       continue;
     }
@@ -391,7 +402,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
       if (boundaryAfter(end)) {
         // `a/**` also matches `a` itself, like git's wildmatch and micromatch.
         wild();
-        cur += '(?:/.*)?';
+        pieces.src += '(?:/.*)?';
         i = end;
         continue;
       }
@@ -401,10 +412,10 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
       const end = starRunEnd(i);
       if (end - i >= 2 && boundaryBefore(i) && boundaryAfter(end)) {
         if (g[end] === '/') {
-          cur += '(?:.*/)?';
+          pieces.src += '(?:.*/)?';
           i = end + 1;
         } else {
-          cur += '.*';
+          pieces.src += '.*';
           i = end;
         }
         continue;
@@ -417,13 +428,13 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
           message: "'**' crosses '/' only as a whole path segment (like 'a/**/b'); here it acts like '*'",
         });
       }
-      cur += '[^/]*';
+      pieces.src += '[^/]*';
       i = end;
       continue;
     }
     if (c === '?') {
       wild();
-      cur += '[^/]';
+      pieces.src += '[^/]';
       i++;
       continue;
     }
@@ -478,19 +489,19 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
         err(i, "unclosed '[' in glob");
         break;
       }
-      if (!bad) cur += negate ? `[^/${members}]` : `[${members}]`;
+      if (!bad) pieces.src += negate ? `[^/${members}]` : `[${members}]`;
       i = j + 1;
       continue;
     }
     if (c === '{') {
       wild();
       braces.push(i);
-      cur += '(?:';
+      pieces.src += '(?:';
       i++;
       continue;
     }
     if (c === ',' && braces.length > 0) {
-      cur += '|';
+      pieces.src += '|';
       i++;
       continue;
     }
@@ -501,7 +512,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
         continue;
       }
       braces.pop();
-      cur += ')';
+      pieces.src += ')';
       i++;
       continue;
     }
@@ -510,8 +521,8 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
     i += ch.length;
   }
   for (const open of braces) err(open, "unclosed '{' in glob");
-  parts.push(cur);
-  lits.push(lit);
+  pieces.end();
+  const { parts, lits } = pieces;
   if (problems.some((p) => p.severity === 'error')) return { problems };
   const info: PatternInfo = { glob: true, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1, captures: 0, programSize: 0 };
   if (isLiteral) info.literal = lits;

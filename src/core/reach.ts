@@ -12,7 +12,7 @@
  * fixed set plus paths made from the pattern's own literal text, so a pattern
  * written for one policy file is caught too.
  */
-import type { Diagnostic, Rule, TreeOp } from './model.js';
+import { POLICY_DIRS, TREE_OPS, type Diagnostic, type Rule, type TreeOp } from './model.js';
 import { compileSource, instantiate, type PatternInfo } from './pattern.js';
 import { OWNER_FILE } from './owner.js';
 
@@ -23,7 +23,6 @@ export const POLICY_BRANCH_NAME = 'heads/apps/access-control';
 const PROBE_ID = 'C0FFEEC0FFEEC0FFEEC0FFEEC0FFEEC0FFEEC0FF';
 const OTHER_ID = 'BADC0DEBADC0DEBADC0DEBADC0DEBADC0DEBADC0';
 
-const DIRS = ['refs', 'branches', 'groups', 'keys'];
 const FILE_PROBES = [
   OWNER_FILE,
   'refs/x.conf',
@@ -33,7 +32,8 @@ const FILE_PROBES = [
   'groups/x.conf',
   `keys/${OTHER_ID}.asc`,
 ];
-const FILE_OPS: ReadonlySet<TreeOp> = new Set(['create-file', 'create-symlink', 'create-submodule', 'modify', 'delete-file', 'delete-symlink', 'delete-submodule']);
+/** Every tree op but the directory ones: what a file probe can answer. */
+const FILE_OPS: ReadonlySet<TreeOp> = new Set(TREE_OPS.filter((op) => !op.endsWith('-directory')));
 
 /** A path whose change changes the policy: rule and group files, another user's key, the owner file. */
 function mattersOnPolicyBranch(path: string): boolean {
@@ -50,7 +50,7 @@ function fileProbes(info: PatternInfo): string[] {
   return [...FILE_PROBES, ...own].filter(mattersOnPolicyBranch);
 }
 
-function reaches(info: PatternInfo, probes: string[]): string | undefined {
+function reaches(info: PatternInfo, probes: readonly string[]): string | undefined {
   let re;
   try {
     re = compileSource(instantiate(info, PROBE_ID));
@@ -83,7 +83,7 @@ export function policyBranchGrants(rules: readonly Rule[], patternInfo: (text: s
     const ops = rule.ops as TreeOp[];
     let hit: string | undefined;
     if (ops.some((op) => FILE_OPS.has(op))) hit = reaches(info, fileProbes(info));
-    if (hit === undefined && ops.includes('delete-directory')) hit = reaches(info, DIRS);
+    if (hit === undefined && ops.includes('delete-directory')) hit = reaches(info, POLICY_DIRS);
     if (hit === undefined) continue;
     const [where, fix] =
       rule.scope === undefined

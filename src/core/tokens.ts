@@ -24,7 +24,7 @@ export function fileLines(content: string): string[] {
  * RE2 users write `\x23`). A backslash keeps the next whitespace character in
  * the field, so `\ ` puts a space into a pattern.
  */
-export function tokenizeLine(raw: string): Line {
+export function tokeniseLine(raw: string): Line {
   const hash = raw.indexOf('#');
   const body = hash < 0 ? raw : raw.slice(0, hash);
   const tokens: Token[] = [];
@@ -46,5 +46,5 @@ export function tokenizeLine(raw: string): Line {
 }
 
 export function splitLine(content: string): Token[][] {
-  return fileLines(content).map((l) => tokenizeLine(l).tokens);
+  return fileLines(content).map((l) => tokeniseLine(l).tokens);
 }

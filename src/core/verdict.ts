@@ -6,7 +6,7 @@
  */
 import type { CompiledPolicy } from './compile.js';
 import { scopeMatches, type BoundActor, type BoundRule } from './bind.js';
-import type { Subjectless } from './explain.js';
+import type { OpDescription } from './explain.js';
 
 /** A verdict is the set of tests the rule failed: 0 when it applies. */
 export const SUBJECT = 1;
@@ -17,7 +17,7 @@ export const SCOPE = 8;
 export const WILDCARD = 16;
 
 /** One operation being judged for one pusher (its op, name, branch and kind), and what every verdict depends on. */
-export interface OpContext extends Subjectless {
+export interface OpContext extends OpDescription {
   compiled: CompiledPolicy;
   bound: BoundActor;
   /** The name holds a control character or is flagged not valid UTF-8. */

@@ -31,7 +31,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectStore, ObjectType, ReadLimit, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
+import { assertOid, parseTreeObject, peelTags, readCommitHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
 import { BatchProcess, type BatchInfo, type BatchObject } from './cat-file.js';
 import { joinObjectDirectories, splitObjectDirectories } from './location.js';
@@ -52,8 +52,6 @@ export interface CliStoreOptions {
 export function openCliStore(location: RepoLocation | string, options: CliStoreOptions = {}): CliStore {
   return new CliStore(typeof location === 'string' ? { gitDir: location } : location, options);
 }
-
-const MAX_TAG_DEPTH = 64;
 
 export class CliStore implements ObjectStore {
   readonly location: RepoLocation;
@@ -146,17 +144,8 @@ export class CliStore implements ObjectStore {
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
-    assertOid(oid);
-    let cur = oid;
-    let type = await this.readType(cur);
-    for (let depth = 0; type === 'tag'; depth++) {
-      if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
-      const tag = readTagHeader(await this.readAs(cur, 'tag'), cur);
-      type = await this.readType(tag.object);
-      assertTagTargetType(cur, tag, type);
-      cur = tag.object;
-    }
-    return { oid: cur, type };
+    // Each object's type from its header; a tag's body only when it is a tag.
+    return peelTags(oid, async (o) => ({ type: await this.readType(o) }), (_, o) => this.readAs(o, 'tag'));
   }
 
   async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {
@@ -226,8 +215,6 @@ export class CliStore implements ObjectStore {
   }
 
   async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
-    if (oldTree !== null) assertOid(oldTree, 'tree id');
-    assertOid(newTree, 'tree id');
     return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
   }
 

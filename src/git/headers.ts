@@ -155,7 +155,7 @@ export function parseTag(data: Uint8Array, format?: ObjectFormat): ParsedTag {
   const typeEnd = nul < 0 ? nl : pos + nul;
   const typeText = String.fromCharCode(...data.subarray(pos, typeEnd));
   const type = TAG_TYPES.find((t) => t === typeText);
-  if (!type) throw new UnreadableObjectError(`unknown tag type '${sanitize(typeText)}'`);
+  if (!type) throw new UnreadableObjectError(`unknown tag type '${sanitise(typeText)}'`);
   pos = nl + 1;
   if (!(pos + 4 < size && startsWithAscii(data, pos, 'tag '))) throw new UnreadableObjectError('tag object has no "tag" line');
   pos += 4;
@@ -165,6 +165,6 @@ export function parseTag(data: Uint8Array, format?: ObjectFormat): ParsedTag {
   return { object, type, tag };
 }
 
-function sanitize(s: string): string {
+function sanitise(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?');
 }

@@ -18,7 +18,7 @@ export type {
 export { EMPTY_TREE_OID, ZERO_OID, isOid, isZeroOid } from './objects.js';
 export { decodeName } from './names.js';
 export { locationFromEnv, splitObjectDirectories } from './location.js';
-export { analyzeUpdates, computeOperations, operationsOf, treeOperations, type UpdateAnalysis } from './operations.js';
+export { analyseUpdates, computeOperations, operationsOf, treeOperations, type UpdateAnalysis } from './operations.js';
 export { parseRefUpdates, parseRefUpdateLine, type RefUpdate } from './ref-updates.js';
 export { IsoStore, openIsoStore, type IsoStoreOptions } from './iso-store.js';
 export { overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';

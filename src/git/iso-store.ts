@@ -23,11 +23,11 @@
  */
 import { readObject } from 'isomorphic-git';
 import type { ObjectStore, ObjectType, ReadLimit, RepoLocation, TreeChange, TreeEntry } from './store.js';
-import { assertOid, assertTagTargetType, parseTreeObject, readCommitHeader, readTagHeader } from './objects.js';
+import { assertOid, parseTreeObject, peelTags, readCommitHeader } from './objects.js';
 import { assertRefName } from './names.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTooLargeError, ObjectTypeError } from './errors.js';
-import { normalizePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
+import { normalisePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 
 export interface IsoStoreOptions {
@@ -40,7 +40,6 @@ export interface IsoStoreOptions {
   readAlternatesFile?: boolean;
 }
 
-const MAX_TAG_DEPTH = 64;
 const MAX_SYMREF_DEPTH = 5;
 const MAX_CONCURRENT_READS = 16;
 
@@ -68,7 +67,7 @@ export class IsoStore implements ObjectStore {
   constructor(location: RepoLocation, options: IsoStoreOptions) {
     this.location = location;
     this.base = options.fs;
-    this.gitdir = normalizePath(location.gitDir);
+    this.gitdir = normalisePath(location.gitDir);
     this.readAlternatesFile = options.readAlternatesFile ?? true;
   }
 
@@ -109,17 +108,8 @@ export class IsoStore implements ObjectStore {
   }
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
-    assertOid(oid);
-    let cur = oid;
-    let obj = await this.read(cur);
-    for (let depth = 0; obj.type === 'tag'; depth++) {
-      if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
-      const tag = readTagHeader(obj.content, cur);
-      obj = await this.read(tag.object);
-      assertTagTargetType(cur, tag, obj.type);
-      cur = tag.object;
-    }
-    return { oid: cur, type: obj.type };
+    // isomorphic-git reads an object whole anyway: a tag's body comes with its type.
+    return peelTags(oid, (o) => this.read(o), (obj) => obj.content);
   }
 
   async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {
@@ -145,8 +135,6 @@ export class IsoStore implements ObjectStore {
   }
 
   async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
-    if (oldTree !== null) assertOid(oldTree, 'tree id');
-    assertOid(newTree, 'tree id');
     return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
   }
 
@@ -250,7 +238,7 @@ export class IsoStore implements ObjectStore {
     for (const raw of text.split('\n')) {
       const line = raw.trim();
       if (!line || line.startsWith('#')) continue;
-      dirs.push(normalizePath(line.startsWith('/') ? line : `${this.gitdir}/objects/${line}`));
+      dirs.push(normalisePath(line.startsWith('/') ? line : `${this.gitdir}/objects/${line}`));
     }
     return dirs;
   }

@@ -3,11 +3,11 @@
  * the same way by both ObjectStores. No Node-only imports: the isomorphic-git
  * store uses these in a browser too.
  */
-import type { EntryKind, EntryMode, TreeEntry } from './store.js';
+import type { EntryKind, EntryMode, ObjectType, TreeEntry } from './store.js';
 import { canonicalMode, kindOfMode } from './modes.js';
 import { bytesKey, decodeKey, keyToBytes } from './names.js';
 import { errorMessage } from '../core/messages.js';
-import { InvalidOidError, MalformedObjectError } from './errors.js';
+import { GitError, InvalidOidError, MalformedObjectError } from './errors.js';
 import { parseCommit, parseTag, UnreadableObjectError, type ObjectFormat, type ParsedCommit, type ParsedTag } from './headers.js';
 
 /** The all-zero object id git uses on a hook's stdin for "absent". */
@@ -63,20 +63,19 @@ export function bytesToHex(bytes: Uint8Array, start = 0, end = bytes.length): st
  * commit git cannot read is a MalformedObjectError naming it.
  */
 export function readCommitHeader(content: Uint8Array, commitOid: string): ParsedCommit {
-  try {
-    return parseCommit(content, formatOf(commitOid));
-  } catch (e) {
-    if (e instanceof UnreadableObjectError) throw new MalformedObjectError(`commit ${commitOid} cannot be read by git: ${e.message}`);
-    throw e;
-  }
+  return readHeader('commit', parseCommit, content, commitOid);
 }
 
 /** The object an annotated tag points at and the type it declares, read the way git peels it (headers.ts `parseTag`). */
 export function readTagHeader(content: Uint8Array, tagOid: string): ParsedTag {
+  return readHeader('tag', parseTag, content, tagOid);
+}
+
+function readHeader<T>(type: 'commit' | 'tag', parse: (content: Uint8Array, format: ObjectFormat) => T, content: Uint8Array, oid: string): T {
   try {
-    return parseTag(content, formatOf(tagOid));
+    return parse(content, formatOf(oid));
   } catch (e) {
-    if (e instanceof UnreadableObjectError) throw new MalformedObjectError(`tag ${tagOid} cannot be read by git: ${e.message}`);
+    if (e instanceof UnreadableObjectError) throw new MalformedObjectError(`${type} ${oid} cannot be read by git: ${e.message}`);
     throw e;
   }
 }
@@ -90,6 +89,33 @@ export function assertTagTargetType(tagOid: string, tag: ParsedTag, actual: stri
   if (tag.type !== actual) {
     throw new MalformedObjectError(`tag ${tagOid} says it points at a ${tag.type}, but ${tag.object} is a ${actual}; git cannot peel it`);
   }
+}
+
+/** The longest chain of annotated tags git-acl peels or follows: a release is a tag or two, not dozens. */
+export const MAX_TAG_DEPTH = 64;
+
+/**
+ * Peels `oid` through annotated tags to the first object that is not a tag,
+ * the way git does (`assertTagTargetType` at every step). A store opens each
+ * object as cheaply as it can (`open`: at least its type) and reads a tag's
+ * body from what it opened (`tagContent`).
+ */
+export async function peelTags<T extends { type: ObjectType }>(
+  oid: string,
+  open: (oid: string) => Promise<T>,
+  tagContent: (obj: T, oid: string) => Promise<Uint8Array> | Uint8Array,
+): Promise<{ oid: string; type: ObjectType }> {
+  assertOid(oid);
+  let cur = oid;
+  let obj = await open(cur);
+  for (let depth = 0; obj.type === 'tag'; depth++) {
+    if (depth >= MAX_TAG_DEPTH) throw new GitError('read-failed', `tag chain too deep at ${oid}`);
+    const tag = readTagHeader(await tagContent(obj, cur), cur);
+    obj = await open(tag.object);
+    assertTagTargetType(cur, tag, obj.type);
+    cur = tag.object;
+  }
+  return { oid: cur, type: obj.type };
 }
 
 /** The hash format of the repository an object id comes from (SHA-1: 40 hex, SHA-256: 64). */

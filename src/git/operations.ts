@@ -17,7 +17,7 @@
  *   checkout of the ref shows, so that is what is judged.
  * - A ref outside `refs/tags/` whose new value does not peel to a commit (a
  *   tree, a blob, or a tag of one) gets NO tree ops: there is no commit tree
- *   to diff. `analyzeUpdates` reports it as `treeDiff: 'not-a-commit'`; the
+ *   to diff. `analyseUpdates` reports it as `treeDiff: 'not-a-commit'`; the
  *   hook should reject such a branch head (fail closed) rather than let it
  *   through on the ref op alone.
  * - The diff runs from the old value's commit tree to the new commit's tree.
@@ -62,7 +62,7 @@ const TAG_PREFIX = 'refs/tags/';
  * ref op, then its tree ops sorted by path. Throws on any unreadable object.
  */
 export async function computeOperations(store: ObjectStore, updates: RefUpdate[]): Promise<Operation[]> {
-  return operationsOf(await analyzeUpdates(store, updates));
+  return operationsOf(await analyseUpdates(store, updates));
 }
 
 /** The operations of analysed updates, in order: each update's ref op, then its tree ops. */
@@ -84,14 +84,14 @@ export function operationsOf(analyses: readonly UpdateAnalysis[]): Operation[] {
  * (`options.budget`, default a fresh one; limits.ts): past a bound it throws
  * LimitError. `options.onTree` sees every new-side tree the diffs read.
  */
-export async function analyzeUpdates(store: ObjectStore, updates: RefUpdate[], options: DiffOptions = {}): Promise<UpdateAnalysis[]> {
+export async function analyseUpdates(store: ObjectStore, updates: RefUpdate[], options: DiffOptions = {}): Promise<UpdateAnalysis[]> {
   const diff: DiffOptions = { ...options, budget: options.budget ?? new DiffBudget() };
   const out: UpdateAnalysis[] = [];
-  for (const u of updates) out.push(await analyzeUpdate(store, u, diff));
+  for (const u of updates) out.push(await analyseUpdate(store, u, diff));
   return out;
 }
 
-async function analyzeUpdate(store: ObjectStore, u: RefUpdate, diff: DiffOptions): Promise<UpdateAnalysis> {
+async function analyseUpdate(store: ObjectStore, u: RefUpdate, diff: DiffOptions): Promise<UpdateAnalysis> {
   assertOid(u.oldOid, `old object id for ${u.ref}`);
   assertOid(u.newOid, `new object id for ${u.ref}`);
   const oldAbsent = isZeroOid(u.oldOid);
@@ -191,7 +191,7 @@ export function treeOperations(branch: string, changes: readonly TreeChange[]): 
 
 /**
  * Compares by Unicode code point (= UTF-8 byte order), not by UTF-16 code
- * unit as core/order.ts's comparePaths does: tree paths sort the way git
+ * unit as core/order.ts's compareCodeUnits does: tree paths sort the way git
  * sorts their bytes.
  */
 export function compareCodePoints(a: string, b: string): number {

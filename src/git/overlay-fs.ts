@@ -40,7 +40,7 @@ export interface IsoFs {
 }
 
 /** Normalises a `/`-separated path: collapses `//` and `.`, resolves `..`, drops a trailing `/`. */
-export function normalizePath(p: string): string {
+export function normalisePath(p: string): string {
   // Fast path: already normal (absolute or relative, no empty, `.` or `..` segment, no trailing slash).
   if (p.length > 1 && !p.endsWith('/') && !p.includes('//') && !/(^|\/)\.\.?(\/|$)/.test(p)) return p;
   const abs = p.startsWith('/');
@@ -81,7 +81,7 @@ export function overlayObjectsFs(
   overlays: readonly string[],
   options: { snapshot?: boolean } = {},
 ): IsoFs {
-  const root = normalizePath(gitDir);
+  const root = normalisePath(gitDir);
   const objects = `${root}/objects`;
   const pack = `${objects}/pack`;
   // isomorphic-git stats the git dir and lists objects/pack on EVERY object read; with
@@ -99,11 +99,11 @@ export function overlayObjectsFs(
     }
     return p;
   };
-  const roots = overlays.map(normalizePath).filter((d, i, all) => d !== objects && all.indexOf(d) === i);
+  const roots = overlays.map(normalisePath).filter((d, i, all) => d !== objects && all.indexOf(d) === i);
 
   /** The candidate real paths for `path`, in lookup order. */
   const candidates = (path: string): string[] => {
-    const p = normalizePath(path);
+    const p = normalisePath(path);
     if (roots.length === 0) return [p];
     if (p === objects) return [...roots, p];
     if (!p.startsWith(`${objects}/`)) return [p];
@@ -130,12 +130,12 @@ export function overlayObjectsFs(
     promises: {
       readFile: (path, options) => first(path, (p) => base.readFile(p, options)),
       stat: (path, options) =>
-        normalizePath(path) === root ? remember(`stat:${root}`, () => base.stat(root, options)) : first(path, (p) => base.stat(p, options)),
+        normalisePath(path) === root ? remember(`stat:${root}`, () => base.stat(root, options)) : first(path, (p) => base.stat(p, options)),
       lstat: (path, options) => first(path, (p) => base.lstat(p, options)),
       readlink: (path, options) =>
         first(path, (p) => (base.readlink ? base.readlink(p, options) : erofs(p))),
       readdir: (path, options) =>
-        normalizePath(path) === pack
+        normalisePath(path) === pack
           ? remember(`readdir:${pack}`, () => readdirUnion(pack, options)).then((l) => (Array.isArray(l) ? [...l] : l))
           : readdirUnion(path, options),
       writeFile: (path) => erofs(path),

@@ -18,7 +18,7 @@
  * either; the caller refuses them (`onTree` sees every new-side tree first).
  */
 import type { TreeChange } from './store.js';
-import { EMPTY_TREE_OID, parseTreeEntries, type StoredTreeEntry } from './objects.js';
+import { assertOid, EMPTY_TREE_OID, parseTreeEntries, type StoredTreeEntry } from './objects.js';
 import { decodeKey, sortChanges, type KeyedChange } from './names.js';
 import { DiffBudget } from './limits.js';
 
@@ -58,6 +58,8 @@ export type TreeReader = (oid: string) => Promise<Uint8Array>;
  * `newTree`, recursively, sorted by path bytes (ObjectStore.diffTrees).
  */
 export async function walkTreeDiff(read: TreeReader, oldTree: string | null, newTree: string, options: DiffOptions = {}): Promise<TreeChange[]> {
+  if (oldTree !== null) assertOid(oldTree, 'tree id');
+  assertOid(newTree, 'tree id');
   const budget = options.budget ?? new DiffBudget();
   const hashLen = newTree.length / 2;
   const out: KeyedChange[] = [];

@@ -2,7 +2,7 @@
 import { runPostReceive } from '../server/post-receive.js';
 import { findReceivePack } from '../server/inflight.js';
 import { formatWarning } from '../push/report.js';
-import { oneLine } from '../core/messages.js';
+import { errorMessage, oneLine } from '../core/messages.js';
 
 /** hooks/post-receive names the receive-pack (it may run this through a pipe, which makes it a grandchild). */
 function receivePack(): number {
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    process.stderr.write(`${formatWarning(`post-receive failed: ${oneLine(e instanceof Error ? e.message : String(e), Infinity)}`)}\n`);
+    process.stderr.write(`${formatWarning(`post-receive failed: ${oneLine(errorMessage(e), Infinity)}`)}\n`);
     process.exit(0);
   },
 );

@@ -16,7 +16,7 @@ import {
   type Decision,
   type Operation,
 } from '../core/index.js';
-import { analyzeUpdates, operationsOf, type UpdateAnalysis } from '../git/operations.js';
+import { analyseUpdates, operationsOf, type UpdateAnalysis } from '../git/operations.js';
 import { ObjectChecks, ObjectRefused } from './object-checks.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import { POLICY_REF, readPolicyTree, type PolicyTree } from '../git/policy-files.js';
@@ -82,7 +82,7 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
   const checks = new ObjectChecks(input.store, input.pushedObjects ?? null);
   let analyses: UpdateAnalysis[];
   try {
-    analyses = await analyzeUpdates(input.store, input.updates, { onTree: checks.onTree });
+    analyses = await analyseUpdates(input.store, input.updates, { onTree: checks.onTree });
   } catch (e) {
     if (!(e instanceof ObjectRefused)) throw e;
     return { actor, decisions: [], problems: await checks.finish(input.updates), accepted: false };

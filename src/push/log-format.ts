@@ -103,7 +103,7 @@ const KEY_OF: Record<string, string> = {
 };
 
 /** The `entry` file of an entry: fixed first line, `kind`, then the kind's fields in a fixed order. */
-export function serializeMeta(m: EntryMeta): string {
+export function serialiseMeta(m: EntryMeta): string {
   const lines = [`${LOG_MAGIC} ${m.version}`, `kind ${m.kind}`];
   for (const f of FIELDS[m.kind]) {
     const v = m[f];
@@ -187,7 +187,7 @@ export function parseUpdateLines(bytes: Uint8Array): RefUpdate[] {
 }
 
 /** `<oid> <ref>` lines sorted by ref name bytes: the start entry's `refs` file. */
-export function serializeRefs(refs: ReadonlyMap<string, string>): string {
+export function serialiseRefs(refs: ReadonlyMap<string, string>): string {
   return [...refs].sort(([a], [b]) => compareBytes(a, b)).map(([ref, oid]) => `${oid} ${ref}\n`).join('');
 }
 
@@ -298,10 +298,10 @@ export async function buildEntry(e: EntryContent): Promise<{ commit: string; obj
     objects.push({ oid, type, body });
     return oid;
   };
-  const items: TreeItem[] = [{ name: ENTRY_FILE, mode: '100644', oid: await add('blob', enc.encode(serializeMeta(e.meta))) }];
+  const items: TreeItem[] = [{ name: ENTRY_FILE, mode: '100644', oid: await add('blob', enc.encode(serialiseMeta(e.meta))) }];
   if (e.certificate) items.push({ name: CERTIFICATE_FILE, mode: '100644', oid: e.certificate });
   if (e.updates) items.push({ name: UPDATES_FILE, mode: '100644', oid: await add('blob', e.updates) });
-  if (e.refs) items.push({ name: REFS_FILE, mode: '100644', oid: await add('blob', enc.encode(serializeRefs(e.refs))) });
+  if (e.refs) items.push({ name: REFS_FILE, mode: '100644', oid: await add('blob', enc.encode(serialiseRefs(e.refs))) });
   if (e.objects && e.objects.length > 0) items.push({ name: OBJECTS_DIR, mode: '40000', oid: await add('tree', encodeTree(e.objects)) });
   const tree = await add('tree', encodeTree(items));
   const parents: string[] = [];

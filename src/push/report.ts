@@ -31,7 +31,7 @@ export function formatVerdict(v: Verdict, maxDenied = MAX_DENIED_LINES): string[
     ...v.problems,
     ...denied.slice(0, maxDenied).map((d) => d.reason),
   ];
-  if (denied.length > maxDenied) lines.push(...summarize(denied.slice(maxDenied)));
+  if (denied.length > maxDenied) lines.push(...summarise(denied.slice(maxDenied)));
   return lines.map(hookLine);
 }
 
@@ -55,7 +55,7 @@ export function formatWarning(text: string): string {
  * operation and ref namespace for refs), largest first. When the directories
  * are too many to list, they are counted per top-level directory instead.
  */
-function summarize(rest: Decision[]): string[] {
+function summarise(rest: Decision[]): string[] {
   let groups = group(rest, false);
   if (groups.length > MAX_SUMMARY_GROUPS) groups = group(rest, true);
   const n = rest.length;

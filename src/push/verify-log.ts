@@ -19,6 +19,7 @@
  * Finally the replayed state must equal the remote's refs: any difference is
  * an update made outside the log.
  */
+import { errorMessage, oneLine } from '../core/messages.js';
 import { isZeroOid } from '../git/objects.js';
 import { parseTag } from '../git/headers.js';
 import type { RefUpdate } from '../git/ref-updates.js';
@@ -541,7 +542,7 @@ function iso(ms: number): string {
 }
 
 function message(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+  return oneLine(errorMessage(e), Infinity);
 }
 
 export type { EntryMeta };

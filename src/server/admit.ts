@@ -17,6 +17,7 @@
  * The lock stays held when the push is admitted: post-receive (or whoever
  * takes the lock next) ends it. Any failure releases it and refuses the push.
  */
+import { errorMessage } from '../core/messages.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
 import type { PushCertificate } from '../identity/types.js';
@@ -104,7 +105,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
   } catch (e) {
     await lock.release().catch(() => undefined);
     if (e instanceof AdmitError) return { ok: false, reason: e.message, notes };
-    return { ok: false, reason: `cannot write the push log: ${e instanceof Error ? e.message : String(e)}`, notes };
+    return { ok: false, reason: `cannot write the push log: ${errorMessage(e)}`, notes };
   }
 }
 

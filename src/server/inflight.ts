@@ -78,7 +78,7 @@ const PUSH_KEYS: Array<[keyof InflightRecord, string]> = [
   ['judgedAt', 'judged-at'],
 ];
 
-export function serializeRecord(r: InflightRecord): Uint8Array {
+export function serialiseRecord(r: InflightRecord): Uint8Array {
   const lines = [RECORD_MAGIC, `holder ${r.holder.pid} ${r.holder.start ?? '-'}`, `kind ${r.kind}`];
   if (r.kind === 'push') {
     for (const [k, name] of PUSH_KEYS) if (r[k] !== undefined) lines.push(`${name} ${String(r[k])}`);

@@ -7,7 +7,7 @@
  * again: it reports what it changed and never rewrites an existing policy
  * branch (policy changes go through signed pushes, like everything else).
  */
-import { readFile, readdir, stat, rm } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, relative, sep } from 'node:path';
 import { gitText, runGit, succeeded } from '../git/exec.js';
@@ -17,7 +17,7 @@ import { keyFilePath } from '../core/ids.js';
 import { OWNER_FILE } from '../core/owner.js';
 import { POLICIES_DIR } from '../package-root.js';
 import { installHook, warmHookCache } from './hook-template.js';
-import { openBareRepo, readOwnerKey } from './setup-common.js';
+import { commitFiles, openBareRepo, readOwnerKey } from './setup-common.js';
 
 export interface InitOptions {
   repo: string;
@@ -101,7 +101,9 @@ export async function init(opts: InitOptions): Promise<InitResult> {
     }
     files.set(keyFilePath(owner), armored);
     files.set(OWNER_FILE, `${owner}\n`);
-    const commit = await commitFiles(env, files, `git-acl init: owner ${owner}${presets.length ? `, presets ${presets.join(', ')}` : ''}`);
+    const message = `git-acl init: owner ${owner}${presets.length ? `, presets ${presets.join(', ')}` : ''}`;
+    const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
+    const commit = await commitFiles({ gitDir, env, files: sorted, message, purpose: 'init' });
     // Create only if still absent: never clobber a policy branch that appeared meanwhile.
     await gitText(['update-ref', POLICY_REF, commit, ZERO_OID], { env });
     changes.push(`created ${POLICY_REF} (${['default', ...presets].join(', ')}; ${keyFilePath(owner)}, ${OWNER_FILE})`);
@@ -140,19 +142,3 @@ export async function readPresetFiles(name: string): Promise<Map<string, Buffer>
   return out;
 }
 
-/** Writes a root commit holding exactly `files`, without touching any work tree or index. */
-async function commitFiles(env: NodeJS.ProcessEnv, files: Map<string, string | Buffer>, message: string): Promise<string> {
-  const index = join(env.GIT_DIR as string, `acl-init-index-${process.pid}`);
-  const ienv = { ...env, GIT_INDEX_FILE: index };
-  try {
-    for (const [path, content] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const oid = (await gitText(['hash-object', '-w', '--stdin'], { env, input: content })).trim();
-      await gitText(['update-index', '--add', '--cacheinfo', `100644,${oid},${path}`], { env: ienv });
-    }
-    const tree = (await gitText(['write-tree'], { env: ienv })).trim();
-    const who = { GIT_AUTHOR_NAME: 'git-acl', GIT_AUTHOR_EMAIL: 'git-acl@localhost', GIT_COMMITTER_NAME: 'git-acl', GIT_COMMITTER_EMAIL: 'git-acl@localhost' };
-    return (await gitText(['commit-tree', tree, '-m', message], { env: { ...env, ...who } })).trim();
-  } finally {
-    await rm(index, { force: true });
-  }
-}

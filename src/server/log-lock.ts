@@ -26,7 +26,7 @@
 // Synchronous file calls: each is a few microseconds, and this runs on every push's critical path.
 import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { isAlive, recordPath, serializeRecord, stateDir, readRecord, type InflightRecord } from './inflight.js';
+import { isAlive, recordPath, serialiseRecord, stateDir, readRecord, type InflightRecord } from './inflight.js';
 
 export const LOCK_TIMEOUT_MS = 60_000;
 /** A breaker or unreadable record older than this, whose holder cannot be checked, is stale. */
@@ -89,7 +89,7 @@ export function abandonLocks(): void {
 export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
   const path = recordPath(opts.gitDir);
   mkdirSync(stateDir(opts.gitDir), { recursive: true });
-  let mine = serializeRecord(opts.record);
+  let mine = serialiseRecord(opts.record);
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   attempts.add(tmp);
   writeFileSync(tmp, mine);
@@ -139,7 +139,7 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
     path,
     record: opts.record,
     async update(record) {
-      const next = serializeRecord(record);
+      const next = serialiseRecord(record);
       const t = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
       writeFileSync(t, next);
       renameSync(t, path);

@@ -6,9 +6,9 @@
  * Every write happens under the log lock (log-lock.ts); the compare-and-swap
  * is a second wall against anything else that moves the log ref.
  */
-import { isZeroOid } from '../git/objects.js';
+import { isZeroOid, MAX_TAG_DEPTH } from '../git/objects.js';
 import { parseTag } from '../git/headers.js';
-import { runGit } from '../git/exec.js';
+import { runGit, succeeded } from '../git/exec.js';
 import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { buildEntry, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF, parseUpdateLines, type EntryMeta, type GitObject, type HashAlgorithm, type TreeItem } from '../push/log-format.js';
@@ -27,8 +27,6 @@ export interface Reach {
   /** Tag copies: blobs to write. */
   blobs: GitObject[];
 }
-
-const MAX_TAG_DEPTH = 64;
 
 export async function reachabilityOf(store: ObjectStore, values: Iterable<string>, readTag: (oid: string) => Promise<Uint8Array>, algo: HashAlgorithm): Promise<Reach> {
   const reach: Reach = { parents: [], objects: [], blobs: [] };
@@ -168,7 +166,7 @@ export async function appendForRecord(opts: { store: ObjectStore; gitDir: string
 }
 
 async function objectExists(gitDir: string, env: Env, oid: string): Promise<boolean> {
-  return (await runGit(['cat-file', '-e', oid], { env: { ...env, GIT_DIR: gitDir } })).code === 0;
+  return succeeded(await runGit(['cat-file', '-e', oid], { env: { ...env, GIT_DIR: gitDir } }));
 }
 
 /**

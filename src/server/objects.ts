@@ -12,7 +12,8 @@ import { deflateSync } from 'node:zlib';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { runGit } from '../git/exec.js';
+import { exitStatus, failureLine, runGit, succeeded } from '../git/exec.js';
+import { isOid } from '../git/objects.js';
 import type { GitObject, HashAlgorithm } from '../push/log-format.js';
 
 /** The id git gives an object, computed synchronously (see buildEntry's `hash`). */
@@ -63,14 +64,14 @@ export async function readRefFile(gitDir: string, ref: string): Promise<string |
   if (existsSync(join(gitDir, 'reftable'))) return undefined;
   const loose = readText(join(gitDir, ref));
   if (loose !== null) {
-    const m = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(loose);
-    return m ? m[1]! : undefined;
+    const oid = loose.endsWith('\n') ? loose.slice(0, -1) : loose;
+    return isOid(oid) ? oid : undefined;
   }
   const packed = readText(join(gitDir, 'packed-refs')) ?? '';
   for (const line of packed.split('\n')) {
     if (line.endsWith(` ${ref}`)) {
       const oid = line.slice(0, line.length - ref.length - 1);
-      if (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(oid)) return oid;
+      if (isOid(oid)) return oid;
     }
   }
   return null;
@@ -90,7 +91,7 @@ function readText(path: string): string | null {
 export async function readRefs(gitDir: string, env: NodeJS.ProcessEnv, refs: string[]): Promise<Map<string, string>> {
   const wanted = new Set(refs);
   const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', '--', ...refs], { env: { ...env, GIT_DIR: gitDir } });
-  if (r.code !== 0) throw new Error(`cannot read refs: ${r.stderr || `git for-each-ref exit ${r.code}`}`);
+  if (!succeeded(r)) throw new Error(`cannot read refs: ${r.stderr || `git for-each-ref ${exitStatus(r)}`}`);
   const out = new Map<string, string>();
   for (const line of r.stdout.toString('utf8').split('\n')) {
     const sp = line.indexOf(' ');
@@ -102,7 +103,7 @@ export async function readRefs(gitDir: string, env: NodeJS.ProcessEnv, refs: str
 /** Every ref of the repository (the starting state of a log). */
 export async function readAllRefs(gitDir: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
   const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/'], { env: { ...env, GIT_DIR: gitDir } });
-  if (r.code !== 0) throw new Error(`cannot list refs: ${r.stderr || `git for-each-ref exit ${r.code}`}`);
+  if (!succeeded(r)) throw new Error(`cannot list refs: ${r.stderr || `git for-each-ref ${exitStatus(r)}`}`);
   const out = new Map<string, string>();
   for (const line of r.stdout.toString('utf8').split('\n')) {
     const sp = line.indexOf(' ');
@@ -114,14 +115,14 @@ export async function readAllRefs(gitDir: string, env: NodeJS.ProcessEnv): Promi
 /** `git update-ref <ref> <new> <old>`: false when the ref no longer had `old` (someone else moved it first). */
 export async function compareAndSwapRef(gitDir: string, env: NodeJS.ProcessEnv, ref: string, next: string, expected: string): Promise<boolean> {
   const r = await runGit(['update-ref', ref, next, expected], { env: { ...env, GIT_DIR: gitDir } });
-  if (r.code === 0) return true;
+  if (succeeded(r)) return true;
   if (/cannot lock ref|is at .* but expected|reference already exists|unable to resolve reference/i.test(r.stderr)) return false;
-  throw new Error(`cannot update ${ref}: ${r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`}`);
+  throw new Error(`cannot update ${ref}: ${failureLine(r)}`);
 }
 
 /** The raw body of an annotated tag object (the log keeps a copy: a deleted tag's object is not fetched by clones). */
 export async function readTagObject(gitDir: string, env: NodeJS.ProcessEnv, oid: string): Promise<Uint8Array> {
   const r = await runGit(['cat-file', 'tag', oid], { env: { ...env, GIT_DIR: gitDir } });
-  if (r.code !== 0) throw new Error(`cannot read tag ${oid}: ${r.stderr || `exit ${r.code}`}`);
+  if (!succeeded(r)) throw new Error(`cannot read tag ${oid}: ${r.stderr || exitStatus(r)}`);
   return new Uint8Array(r.stdout);
 }

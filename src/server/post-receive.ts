@@ -11,6 +11,7 @@ import { readRecord } from './inflight.js';
 import { releaseRecord } from './log-lock.js';
 import { appendForRecord, logTip } from './log-writer.js';
 import { formatWarning } from '../push/report.js';
+import { errorMessage, oneLine } from '../core/messages.js';
 
 export interface PostReceiveInput {
   gitDir: string;
@@ -41,7 +42,7 @@ export async function runPostReceive(p: PostReceiveInput): Promise<string[]> {
     return [];
   } catch (e) {
     // Left for the next push to repair from the record, or for `git acl verify` to report.
-    return [formatWarning(`could not append this push to the push log: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ')}`)];
+    return [formatWarning(`could not append this push to the push log: ${oneLine(errorMessage(e), Infinity)}`)];
   } finally {
     await store.close().catch(() => undefined);
   }

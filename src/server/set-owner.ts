@@ -8,9 +8,7 @@
  * `acl.owner`. Until that last step the hook refuses every push (the two
  * disagree), so an interrupted run fails closed; running it again finishes it.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { gitText, runGit } from '../git/exec.js';
+import { failureLine, gitText, runGit, succeeded } from '../git/exec.js';
 import { openCliStore } from '../git/cli-store.js';
 import { POLICY_REF, policyOwner, readPolicyTree } from '../git/policy-files.js';
 import { OWNER_FILE } from '../core/owner.js';
@@ -19,7 +17,7 @@ import { checkNewPolicy } from '../push/judge.js';
 import { buildEntry, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF } from '../push/log-format.js';
 import { readEntry } from '../push/log-entries.js';
 import { holderOf } from './inflight.js';
-import { openBareRepo, readOwnerKey } from './setup-common.js';
+import { commitFiles, openBareRepo, readOwnerKey } from './setup-common.js';
 import { acquireLogLock } from './log-lock.js';
 import { reachabilityOf, recoverRecord } from './log-writer.js';
 import { objectDirectory, readRefs, readTagObject, writeLooseObjects } from './objects.js';
@@ -81,7 +79,7 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
       }
       // One transaction: the policy never moves without its log entry.
       const r = await runGit(['update-ref', '--stdin'], { env, input: `${lines.join('\n')}\n` });
-      if (r.code !== 0) throw new SetOwnerError(`cannot update ${POLICY_REF}: ${r.stderr.split('\n').filter(Boolean).pop() ?? `exit ${r.code}`}`);
+      if (!succeeded(r)) throw new SetOwnerError(`cannot update ${POLICY_REF}: ${failureLine(r)}`);
       changes.push(`${POLICY_REF}: recorded the owner ${owner} in ${OWNER_FILE}${before.keyBlobs.has(keyPath) ? '' : ` and added ${keyPath}`} (${commit.slice(0, 12)})`);
       if (logTip) changes.push(`${LOG_REF}: logged the owner change`);
     }
@@ -100,20 +98,7 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
 
 /** A child of the policy tip whose tree differs only in `owner` (and the new owner's key file, when missing). */
 async function policyCommit(gitDir: string, env: NodeJS.ProcessEnv, tip: string, owner: string, armored: string | null, previous: string): Promise<string> {
-  const index = join(gitDir, `acl-set-owner-index-${process.pid}`);
-  const ienv = { ...env, GIT_INDEX_FILE: index };
-  try {
-    await gitText(['read-tree', tip], { env: ienv });
-    const add = async (path: string, content: string) => {
-      const oid = (await gitText(['hash-object', '-w', '--stdin'], { env, input: content })).trim();
-      await gitText(['update-index', '--add', '--cacheinfo', `100644,${oid},${path}`], { env: ienv });
-    };
-    await add(OWNER_FILE, `${owner}\n`);
-    if (armored !== null) await add(`keys/${owner}.asc`, armored);
-    const tree = (await gitText(['write-tree'], { env: ienv })).trim();
-    const who = { GIT_AUTHOR_NAME: 'git-acl', GIT_AUTHOR_EMAIL: 'git-acl@localhost', GIT_COMMITTER_NAME: 'git-acl', GIT_COMMITTER_EMAIL: 'git-acl@localhost' };
-    return (await gitText(['commit-tree', tree, '-p', tip, '-m', `git-acl set-owner: ${previous} -> ${owner}`], { env: { ...env, ...who } })).trim();
-  } finally {
-    await rm(index, { force: true });
-  }
+  const files: Array<[string, string]> = [[OWNER_FILE, `${owner}\n`]];
+  if (armored !== null) files.push([`keys/${owner}.asc`, armored]);
+  return commitFiles({ gitDir, env, parent: tip, files, message: `git-acl set-owner: ${previous} -> ${owner}`, purpose: 'set-owner' });
 }

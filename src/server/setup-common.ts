@@ -1,6 +1,6 @@
 /** What the server's admin commands (`git acl init`, `git acl set-owner`) start with: the repository and the owner's key. */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { envWithoutGit as cleanEnv, gitText, runGit, succeeded } from '../git/exec.js';
 import { errorMessage } from '../core/messages.js';
 import { readKeyFile } from '../identity/keys.js';
@@ -45,5 +45,38 @@ export async function readOwnerKey(file: string): Promise<{ armored: string; fin
     return { armored, fingerprint: (await readKeyFile(armored)).fingerprint };
   } catch (e) {
     throw new Error(`${file}: ${errorMessage(e)}`);
+  }
+}
+
+/** The author and committer of the policy commits git-acl's admin commands write. */
+const GIT_ACL_IDENT = { GIT_AUTHOR_NAME: 'git-acl', GIT_AUTHOR_EMAIL: 'git-acl@localhost', GIT_COMMITTER_NAME: 'git-acl', GIT_COMMITTER_EMAIL: 'git-acl@localhost' };
+
+/**
+ * Writes a commit whose tree is `parent`'s (none: a root commit of just `files`) with `files` (path → content,
+ * mode 100644) added or replaced, through an index file of its own (`acl-<purpose>-index-<pid>`), so no work
+ * tree or index of the repository is touched. Moves no ref.
+ */
+export async function commitFiles(opts: {
+  gitDir: string;
+  env: NodeJS.ProcessEnv;
+  parent?: string;
+  files: Iterable<readonly [string, string | Buffer]>;
+  message: string;
+  purpose: string;
+}): Promise<string> {
+  const { env, parent } = opts;
+  const index = join(opts.gitDir, `acl-${opts.purpose}-index-${process.pid}`);
+  const ienv = { ...env, GIT_INDEX_FILE: index };
+  try {
+    if (parent !== undefined) await gitText(['read-tree', parent], { env: ienv });
+    for (const [path, content] of opts.files) {
+      const oid = (await gitText(['hash-object', '-w', '--stdin'], { env, input: content })).trim();
+      await gitText(['update-index', '--add', '--cacheinfo', `100644,${oid},${path}`], { env: ienv });
+    }
+    const tree = (await gitText(['write-tree'], { env: ienv })).trim();
+    const args = ['commit-tree', tree, ...(parent !== undefined ? ['-p', parent] : []), '-m', opts.message];
+    return (await gitText(args, { env: { ...env, ...GIT_ACL_IDENT } })).trim();
+  } finally {
+    await rm(index, { force: true });
   }
 }

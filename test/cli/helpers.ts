@@ -4,14 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, REPO_ROOT, cleanupTempDirs, ensureBuilt, run as runProgram, tempDir as newTempDir, withoutGitVars, type RunResult } from '../support/env.js';
+import { CLI, REPO_ROOT, cleanupTempDirs, ensureBuilt, run as runProgram, tempDir, withoutGitVars, type RunResult } from '../support/env.js';
 
-export { CLI, REPO_ROOT, ensureBuilt };
+export { CLI, REPO_ROOT, ensureBuilt, tempDir };
 export type Result = RunResult;
-
-export function tempDir(prefix = 'acl-cli-'): string {
-  return newTempDir(prefix);
-}
 
 export const cleanup = cleanupTempDirs;
 

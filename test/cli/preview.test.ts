@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Forge, ZERO, type Clone } from '../support/forge.js';
+import { Forge, ZERO_OID, type Clone } from '../support/forge.js';
 import { ensureBuilt } from './helpers.js';
 
 let forge: Forge;
@@ -154,7 +154,7 @@ describe('the client pre-push hook', () => {
   test('--pre-push reads git\'s lines on stdin: deletes and tags too', () => {
     const main = forge.ref('refs/heads/main')!;
     const head = bob.ok(['rev-parse', 'HEAD']);
-    const input = [`(delete) ${ZERO} refs/heads/main ${main}`, `refs/tags/t1 ${head} refs/tags/t1 ${ZERO}`, ''].join('\n');
+    const input = [`(delete) ${ZERO_OID} refs/heads/main ${main}`, `refs/tags/t1 ${head} refs/tags/t1 ${ZERO_OID}`, ''].join('\n');
     const r = forge.acl(['preview', '--pre-push', 'origin', forge.bare], { cwd: bob.dir, input });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');

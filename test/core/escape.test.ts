@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { compilePolicy, escapeControls, evaluate, formatDiagnostic, formatTraceStep, lintPolicy, parsePolicy } from '../../src/core/index.js';
+import { compilePolicy, escapeControls, evaluate, formatDiagnostic, formatTraceStep, lintPolicy } from '../../src/core/index.js';
 import type { Operation, Policy, PolicyFile } from '../../src/core/index.js';
 import { displayName, displayRule } from '../../src/core/explain.js';
 import { ALICE, OWNER } from './helpers.js';
@@ -56,8 +56,8 @@ describe('escapeControls', () => {
   });
 });
 
-function decode(escape: string): string {
-  const hex = escape.replace(/^\\[xu]\{?|\}$/g, '');
+function decode(escaped: string): string {
+  const hex = escaped.replace(/^\\[xu]\{?|\}$/g, '');
   const cp = parseInt(hex, 16);
   return cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp);
 }

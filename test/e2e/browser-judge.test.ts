@@ -70,7 +70,7 @@ async function bundlePage(): Promise<{ js: string; inputs: string[] }> {
 }
 
 /** Serves the page on 127.0.0.1, runs it in headless Chromium, and returns what it posted. */
-async function runInChromium(js: string, input: unknown): Promise<{ ok: boolean; result?: any; error?: string }> {
+async function runInChromium(js: string, input: unknown): Promise<{ ok: boolean; result?: { userAgent: string; ownerId: string; results: unknown }; error?: string }> {
   let chromium: ChildProcess | undefined;
   let server: http.Server | undefined;
   try {
@@ -151,8 +151,8 @@ test.skipIf(!CHROMIUM)('headless Chromium judges pushes with git-acl\'s browser 
   const posted = await runInChromium(js, { policy: filesOf('refs/heads/apps/access-control'), cases });
   expect(posted.error).toBeUndefined();
   expect(posted.ok).toBe(true);
-  expect(posted.result.userAgent).toMatch(/HeadlessChrome|Chrome/);
-  expect(posted.result.ownerId).toBe(forge.owner.id);
-  expect(posted.result.results).toEqual(hook);
+  expect(posted.result?.userAgent).toMatch(/HeadlessChrome|Chrome/);
+  expect(posted.result?.ownerId).toBe(forge.owner.id);
+  expect(posted.result?.results).toEqual(hook);
   expect(hook[0]!.lines[0]).toBe(`git-acl: push rejected for user ${B}; no ref was changed`);
 }, 120_000);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Forge, type Clone } from '../support/forge.js';
+import { Forge, ZERO_OID, type Clone } from '../support/forge.js';
 import { runPreReceive } from '../../src/server/pre-receive.js';
 
 let forge: Forge;
@@ -110,7 +110,7 @@ describe('faults inside the hook', () => {
     forge.server(['update-ref', '-d', 'refs/heads/captured']);
     return {
       env: { ...(forge.env as Record<string, string>), GIT_PUSH_CERT: cert.oid, GIT_PUSH_CERT_NONCE: nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK' },
-      stdin: new TextEncoder().encode(`${'0'.repeat(40)} ${c} refs/heads/captured\n`),
+      stdin: new TextEncoder().encode(`${ZERO_OID} ${c} refs/heads/captured\n`),
     };
   }
 
@@ -133,9 +133,9 @@ describe('faults inside the hook', () => {
 
   test('a pushed object that does not exist rejects with one line', async () => {
     const { env } = capture();
-    const r = forge.runHook(env, `${'0'.repeat(40)} ${'ab'.repeat(20)} refs/heads/captured\n`);
+    const r = forge.runHook(env, `${ZERO_OID} ${'ab'.repeat(20)} refs/heads/captured\n`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`git-acl: push rejected: ref update not in the signed push certificate: ${'0'.repeat(40)} ${'ab'.repeat(20)} refs/heads/captured\n`);
+    expect(r.stderr).toBe(`git-acl: push rejected: ref update not in the signed push certificate: ${ZERO_OID} ${'ab'.repeat(20)} refs/heads/captured\n`);
   });
 
   test('garbage on stdin rejects with one line', () => {

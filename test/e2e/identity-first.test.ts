@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, remoteLines, run, type Clone, type ForgeUser } from '../support/forge.js';
+import { Forge, remoteLines, run, ZERO_OID, type Clone, type ForgeUser } from '../support/forge.js';
 import { wrapGit } from '../support/git-wrapper.js';
 
 const POLICY = 'refs/heads/apps/access-control';
@@ -156,7 +156,7 @@ describe('bounds on what the hook reads, each refused in one line', () => {
 
   test('a certificate larger than 4 MiB', () => {
     const cert = forge.serverBlob(`certificate version 0.1\n${'x'.repeat(5 * MiB)}\n`);
-    const r = forge.runHook({ GIT_PUSH_CERT: cert, GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, `${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/x\n`);
+    const r = forge.runHook({ GIT_PUSH_CERT: cert, GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, `${ZERO_OID} ${'1'.repeat(40)} refs/heads/x\n`);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       "git-acl: push rejected: the push certificate is 5,242,905 bytes, more than 4 MiB (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads); push fewer refs at once\n",

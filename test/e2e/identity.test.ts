@@ -4,7 +4,7 @@
  * certificates fed to the installed hook.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, type Clone } from '../support/forge.js';
+import { Forge, ZERO_OID, type Clone } from '../support/forge.js';
 import { exportSecret } from '../support/gpg.js';
 import { cloneOver } from '../support/remote.js';
 
@@ -167,7 +167,7 @@ describe('certificates the hook checks itself', () => {
     expect(owner.push(`${c}:refs/heads/cert-source`).code).toBe(0);
     const cert = forge.certificates().find((x) => x.text.includes(` ${c} refs/heads/cert-source\n`))!;
     const nonce = /^nonce (.*)$/m.exec(cert.text)![1]!;
-    const stdin = `0000000000000000000000000000000000000000 ${c} refs/heads/cert-source2\n`;
+    const stdin = `${ZERO_OID} ${c} refs/heads/cert-source2\n`;
     return { ...cert, nonce, stdin };
   }
 

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { Forge, REPO_ROOT, ZERO, type Clone } from '../support/forge.js';
+import { Forge, REPO_ROOT, ZERO_OID, type Clone } from '../support/forge.js';
 
 let forge: Forge;
 let alice: Clone;
@@ -17,7 +17,7 @@ beforeAll(() => {
 afterAll(() => forge?.cleanup());
 
 function judge(newOid: string, ref: string): { code: number; out: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/library/judge-push.mjs'), path.join(alice.dir, '.git'), A, ZERO, newOid, ref], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/library/judge-push.mjs'), path.join(alice.dir, '.git'), A, ZERO_OID, newOid, ref], { encoding: 'utf8' });
   return { code: r.status ?? 1, out: r.stdout + r.stderr };
 }
 

@@ -8,9 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, type Clone } from '../support/forge.js';
-
-const ZERO = '0'.repeat(40);
+import { Forge, ZERO_OID, type Clone } from '../support/forge.js';
 
 describe('a server repository whose path holds a colon', () => {
   let forge: Forge;
@@ -42,7 +40,7 @@ describe('messages that say what is wrong', () => {
 
   /** A real certificate env for the hook: GIT_PUSH_CERT as given, a nonce git would have called OK. */
   const hookEnv = (cert: string) => ({ GIT_PUSH_CERT: cert, GIT_PUSH_CERT_NONCE: '1-abc', GIT_PUSH_CERT_NONCE_STATUS: 'OK' });
-  const stdin = `${ZERO} ${'1'.repeat(40)} refs/heads/x\n`;
+  const stdin = `${ZERO_OID} ${'1'.repeat(40)} refs/heads/x\n`;
 
   test('a signed push whose certificate git could not store is not called unsigned', () => {
     // Every objects/<xx> of the repository is a file: git can write no loose object there (as on a full disk),

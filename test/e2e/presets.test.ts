@@ -10,7 +10,7 @@ import { Forge, type Clone, type ForgeUser, type PushResult } from '../support/f
 const POLICY = 'refs/heads/apps/access-control';
 let forge: Forge;
 let alice: Clone, bob: Clone;
-let A: string, B: string;
+let A: string;
 
 function register(c: Clone): void {
   c.ok(['fetch', '-q', 'origin']);
@@ -38,7 +38,6 @@ describe('presets on a real forge', () => {
   beforeAll(() => {
     forge = Forge.create({ presets: ['per-user-branches', 'shared-directory', 'self-registration'], users: ['alice', 'bob'] });
     A = forge.user('alice').id;
-    B = forge.user('bob').id;
     const owner = forge.clone(forge.owner);
     owner.write('README.md', 'readme\n').write('shared/WELCOME', 'drop files here\n');
     owner.commit('initial');

@@ -12,7 +12,7 @@ import { openNodeIsoStore } from '../../src/git/node-fs.js';
 import { joinObjectDirectories, splitObjectDirectories } from '../../src/git/location.js';
 import { killChildren, runningChildren } from '../../src/git/exec.js';
 import { cleanupTempDirs, commit, file, initRepo, tempDir, writeBlob } from '../support/git.js';
-import { cleanEnv } from './helpers.js';
+import { withoutGitVars } from '../support/env.js';
 
 afterAll(() => cleanupTempDirs());
 
@@ -43,7 +43,7 @@ function oldGit(): string {
 describe('bounded reads', () => {
   for (const kind of ['git 2.39', 'git before 2.36', 'isomorphic-git'] as const) {
     test(`${kind}: a blob past maxBytes is refused with its size, one within is read`, async () => {
-      const store = kind === 'isomorphic-git' ? openNodeIsoStore({ gitDir: repo }) : openCliStore(repo, { env: cleanEnv(), ...(kind === 'git before 2.36' ? { git: oldGit() } : {}) });
+      const store = kind === 'isomorphic-git' ? openNodeIsoStore({ gitDir: repo }) : openCliStore(repo, { env: withoutGitVars(), ...(kind === 'git before 2.36' ? { git: oldGit() } : {}) });
       try {
         expect(Buffer.from(await store.readBlob(small, { maxBytes: 6 })).toString()).toBe('small\n');
         await expect(store.readBlob(large, { maxBytes: 99_999 })).rejects.toThrow(`object ${large} is 100000 bytes, more than the 99999 this read allows`);
@@ -68,7 +68,7 @@ describe('bounded reads', () => {
     const dir = tempDir('tee-git-');
     const script = path.join(dir, 'git');
     fs.writeFileSync(script, `#!/bin/sh\nif [ "$1" = cat-file ]; then tee -a '${log}' | git "$@"; else exec git "$@"; fi\n`, { mode: 0o755 });
-    const store = openCliStore(big, { env: cleanEnv(), git: script });
+    const store = openCliStore(big, { env: withoutGitVars(), git: script });
     try {
       await expect(store.readBlob(oid, { maxBytes: 1024 * 1024 })).rejects.toThrow(`object ${oid} is 67108864 bytes, more than the 1048576 this read allows`);
     } finally {
@@ -86,7 +86,7 @@ describe('corrupt objects', () => {
     const f = path.join(r, 'objects', oid.slice(0, 2), oid.slice(2));
     fs.chmodSync(f, 0o644);
     fs.writeFileSync(f, 'not zlib at all');
-    const store = openCliStore(r, { env: cleanEnv() });
+    const store = openCliStore(r, { env: withoutGitVars() });
     try {
       await expect(store.readBlob(oid)).rejects.toThrow(`object ${oid} is corrupt: git cannot read its file ${f}`);
       await expect(store.readType(oid)).rejects.toThrow(`object ${oid} is corrupt: git cannot read its file ${f}`);
@@ -113,7 +113,7 @@ describe('object directories whose path holds a colon', () => {
     const withColon = path.join(parent, 'repo.git');
     fs.cpSync(repo, withColon, { recursive: true });
     const empty = initRepo();
-    const store = openCliStore({ gitDir: empty, alternateObjectDirectories: [path.join(withColon, 'objects')] }, { env: cleanEnv() });
+    const store = openCliStore({ gitDir: empty, alternateObjectDirectories: [path.join(withColon, 'objects')] }, { env: withoutGitVars() });
     try {
       expect(Buffer.from(await store.readBlob(small)).toString()).toBe('small\n');
     } finally {
@@ -124,7 +124,7 @@ describe('object directories whose path holds a colon', () => {
 
 describe('child processes', () => {
   test('killChildren ends every git child a store started, and they are forgotten', async () => {
-    const store = openCliStore(repo, { env: cleanEnv() });
+    const store = openCliStore(repo, { env: withoutGitVars() });
     await store.readBlob(small);
     expect(runningChildren()).toBeGreaterThan(0);
     const pids = fs

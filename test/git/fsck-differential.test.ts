@@ -40,7 +40,7 @@ import {
   type GitVerdict,
   type Kind,
 } from '../support/fsck-git.js';
-import { cleanupTempDirs, git } from '../support/git.js';
+import { cleanupTempDirs, git, ZERO_OID } from '../support/git.js';
 
 const SEED = process.env.FSCK_SEED ? Number(process.env.FSCK_SEED) : 20240607;
 // FSCK_SCALE=<n> multiplies the sample sizes for a longer hunt (the default keeps the test near 10 s).
@@ -174,7 +174,7 @@ function buildTree(spec: TreeSpec, r: Refs): Uint8Array {
   const entries = spec.sorted ? [...spec.entries].sort(gitOrder) : spec.entries;
   const parts = entries.map((e) => {
     const kind = canonKind(e.mode);
-    const oid = e.nullOid ? '0'.repeat(40) : kind === 'tree' ? r.T : kind === 'blob' ? r[e.blobTarget] : r[e.gitlinkTarget];
+    const oid = e.nullOid ? ZERO_OID : kind === 'tree' ? r.T : kind === 'blob' ? r[e.blobTarget] : r[e.gitlinkTarget];
     return cat(enc(`${e.mode} ${e.name}\0`), Buffer.from(oid, 'hex'));
   });
   return mutate(cat(...parts), spec.mutation);

@@ -21,7 +21,7 @@ import {
 } from '../../src/git/fsck.js';
 import { parseCommit, parseTag, UnreadableObjectError } from '../../src/git/headers.js';
 import { gitFindings, indexPackStrict, makeFsckRepo, mapLimit, revListOne, revParsePeel, storeLiterally, type FsckRepo, type Kind } from '../support/fsck-git.js';
-import { cleanupTempDirs } from '../support/git.js';
+import { cleanupTempDirs, ZERO_OID } from '../support/git.js';
 
 let repo: FsckRepo;
 beforeAll(() => {
@@ -49,7 +49,6 @@ interface Example {
   expect: string[];
 }
 
-const Z40 = '0'.repeat(40);
 const ident = 'A U Thor <a@example.com> 1700000000 +0000';
 const commitWith = (header: string, body = '\nmessage\n'): Uint8Array => enc(`tree ${repo.tree}\n${header}${body}`);
 const authorLine = (who: string): string => `author ${who}\ncommitter ${ident}\n`;
@@ -82,7 +81,7 @@ const treeExamples: Example[] = [
   { title: 'a name ".git::$INDEX_ALLOCATION" (NTFS stream)', type: 'tree', data: () => entry('40000', '.git::$INDEX_ALLOCATION', repo.tree), expect: ['error:hasDotgit'] },
   { title: 'a name "x\\.git" (a backslash is a separator on Windows)', type: 'tree', data: () => entry('40000', 'x\\.git', repo.tree), expect: ['error:hasDotgit'] },
   { title: 'a name ".gitx" is fine', type: 'tree', data: () => entry('40000', '.gitx', repo.tree), expect: [] },
-  { title: 'an entry pointing at the null id', type: 'tree', data: () => entry('100644', 'a', Z40), expect: ['error:nullSha1'] },
+  { title: 'an entry pointing at the null id', type: 'tree', data: () => entry('100644', 'a', ZERO_OID), expect: ['error:nullSha1'] },
   { title: 'a zero-padded mode (040000)', type: 'tree', data: () => entry('040000', 'a', repo.tree), expect: ['error:zeroPaddedFilemode'] },
   { title: 'mode 100664 is a bad mode, only a warning', type: 'tree', data: () => entry('100664', 'a', repo.blob), expect: ['warning:badFilemode'] },
   { title: 'mode 1 is a bad mode, only a warning (readers take it for a submodule)', type: 'tree', data: () => entry('1', 'a', repo.commit), expect: ['warning:badFilemode'] },

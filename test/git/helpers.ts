@@ -10,11 +10,8 @@ import { withoutGitVars } from '../support/env.js';
 
 export function openBoth(location: RepoLocation | string): { cli: ObjectStore; iso: ObjectStore } {
   const loc = typeof location === 'string' ? { gitDir: location } : location;
-  return { cli: openCliStore(loc, { env: cleanEnv() }), iso: openNodeIsoStore(loc) };
+  return { cli: openCliStore(loc, { env: withoutGitVars() }), iso: openNodeIsoStore(loc) };
 }
-
-/** process.env without GIT_* variables (vitest may run inside a git hook or with GIT_DIR set). */
-export const cleanEnv = (): NodeJS.ProcessEnv => withoutGitVars();
 
 /** Calls `f` on both stores, asserts identical results, returns the git store's. */
 export async function both<T>(location: RepoLocation | string, f: (s: ObjectStore) => Promise<T>): Promise<T> {

@@ -3,9 +3,9 @@
  * asserts that the git store and the isomorphic-git store agree).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { analyzeUpdates, compareCodePoints as comparePaths, treeOperations } from '../../src/git/operations.js';
+import { analyseUpdates, compareCodePoints, treeOperations } from '../../src/git/operations.js';
 import {
-  ZERO,
+  ZERO_OID,
   annotatedTag,
   cleanupTempDirs,
   commit,
@@ -41,7 +41,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     }
   };
   const diff = async (oldEntries: Entry[] | null, newEntries: Entry[], ref = MAIN) => {
-    const oldC = oldEntries ? c(oldEntries) : ZERO;
+    const oldC = oldEntries ? c(oldEntries) : ZERO_OID;
     const newC = c(newEntries, oldEntries ? [oldC] : []);
     settle();
     return brief(await ops(repo, [{ oldOid: oldC, newOid: newC, ref }]));
@@ -220,15 +220,15 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     };
 
     test('create-branch / create-tag (lightweight and annotated) / delete', async () => {
-      expect(await run(ZERO, b, 'refs/heads/x')).toEqual([
+      expect(await run(ZERO_OID, b, 'refs/heads/x')).toEqual([
         'ref create-branch refs/heads/x',
         'create-file f',
         'create-file g',
       ]);
-      expect(await run(ZERO, b, 'refs/tags/v1')).toEqual(['ref create-tag refs/tags/v1']);
-      expect(await run(ZERO, tagB, 'refs/tags/v1')).toEqual(['ref create-tag refs/tags/v1']);
-      expect(await run(b, ZERO, 'refs/heads/x')).toEqual(['ref delete refs/heads/x']);
-      expect(await run(tagB, ZERO, 'refs/tags/v1')).toEqual(['ref delete refs/tags/v1']);
+      expect(await run(ZERO_OID, b, 'refs/tags/v1')).toEqual(['ref create-tag refs/tags/v1']);
+      expect(await run(ZERO_OID, tagB, 'refs/tags/v1')).toEqual(['ref create-tag refs/tags/v1']);
+      expect(await run(b, ZERO_OID, 'refs/heads/x')).toEqual(['ref delete refs/heads/x']);
+      expect(await run(tagB, ZERO_OID, 'refs/tags/v1')).toEqual(['ref delete refs/tags/v1']);
     });
 
     test('fast-forward and force', async () => {
@@ -245,7 +245,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
 
     test('annotated tags (and tags of tags) on a branch peel to commits', async () => {
       expect(await run(tagA, tagOfTag, MAIN)).toEqual(['ref fast-forward refs/heads/main', 'modify f', 'create-file g']);
-      expect(await run(ZERO, tagOfTag, 'refs/heads/t')).toEqual([
+      expect(await run(ZERO_OID, tagOfTag, 'refs/heads/t')).toEqual([
         'ref create-branch refs/heads/t',
         'create-file f',
         'create-file g',
@@ -256,15 +256,15 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     test('a non-tag ref at a tree or blob: no tree ops, never fast-forward, reported as not-a-commit', async () => {
       expect(await run(a, tree, MAIN)).toEqual(['ref force refs/heads/main']);
       expect(await run(a, tagOfTree, MAIN)).toEqual(['ref force refs/heads/main']);
-      expect(await run(ZERO, blob, 'refs/heads/blob')).toEqual(['ref create-branch refs/heads/blob']);
+      expect(await run(ZERO_OID, blob, 'refs/heads/blob')).toEqual(['ref create-branch refs/heads/blob']);
       // Old value not a commit: force, and the diff runs from the empty tree.
       expect(await run(tree, b, MAIN)).toEqual(['ref force refs/heads/main', 'create-file f', 'create-file g']);
       const analysis = await both(repo, (s) =>
-        analyzeUpdates(s, [
+        analyseUpdates(s, [
           { oldOid: a, newOid: tagOfTree, ref: MAIN },
           { oldOid: a, newOid: b, ref: MAIN },
-          { oldOid: ZERO, newOid: a, ref: 'refs/tags/x' },
-          { oldOid: a, newOid: ZERO, ref: MAIN },
+          { oldOid: ZERO_OID, newOid: a, ref: 'refs/tags/x' },
+          { oldOid: a, newOid: ZERO_OID, ref: MAIN },
         ]),
       );
       expect(analysis.map((x) => x.treeDiff)).toEqual(['not-a-commit', 'diffed', 'tag', 'deleted']);
@@ -273,13 +273,13 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
 
     test('several updates: ops in update order, each ref op before its tree ops; other namespaces get tree ops', async () => {
       expect(
-        await run(ZERO, a, 'refs/merge-reqs/1').then(async (first) => [
+        await run(ZERO_OID, a, 'refs/merge-reqs/1').then(async (first) => [
           ...first,
           ...brief(
             await ops(repo, [
               { oldOid: a, newOid: b, ref: MAIN },
-              { oldOid: ZERO, newOid: a, ref: 'refs/tags/v2' },
-              { oldOid: b, newOid: ZERO, ref: 'refs/heads/old' },
+              { oldOid: ZERO_OID, newOid: a, ref: 'refs/tags/v2' },
+              { oldOid: b, newOid: ZERO_OID, ref: 'refs/heads/old' },
             ]),
           ),
         ]),
@@ -306,15 +306,15 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
       for (const msg of await bothThrow(repo, (s) => computeOperations(s, [{ oldOid: missing, newOid: a, ref: MAIN }]))) {
         expect(msg).toContain(missing);
       }
-      for (const msg of await bothThrow(repo, (s) => computeOperations(s, [{ oldOid: ZERO, newOid: 'HEAD', ref: MAIN }]))) {
+      for (const msg of await bothThrow(repo, (s) => computeOperations(s, [{ oldOid: ZERO_OID, newOid: 'HEAD', ref: MAIN }]))) {
         expect(msg).toMatch(/invalid new object id/);
       }
-      await bothThrow(repo, (s) => computeOperations(s, [{ oldOid: ZERO, newOid: ZERO, ref: MAIN }]));
+      await bothThrow(repo, (s) => computeOperations(s, [{ oldOid: ZERO_OID, newOid: ZERO_OID, ref: MAIN }]));
     });
   });
 });
 
-describe('treeOperations / comparePaths (pure)', () => {
+describe('treeOperations / compareCodePoints (pure)', () => {
   test('maps changes and sorts by code point with delete before create', () => {
     const f = { mode: '100644' as const, kind: 'file' as const, oid: SUB1 };
     const d = { mode: '040000' as const, kind: 'directory' as const, oid: SUB2 };
@@ -326,8 +326,8 @@ describe('treeOperations / comparePaths (pure)', () => {
         { path: '\uffff', new: f },
       ]).map((o) => `${o.op} ${o.path}`),
     ).toEqual(['delete-file b', 'create-directory b', 'create-file \uffff', 'create-file \u{1f600}']);
-    expect(comparePaths('a', 'a/b')).toBeLessThan(0);
-    expect(comparePaths('a/b', 'a-b')).toBeGreaterThan(0);
-    expect(comparePaths('\u{1f600}', '\uffff')).toBeGreaterThan(0);
+    expect(compareCodePoints('a', 'a/b')).toBeLessThan(0);
+    expect(compareCodePoints('a/b', 'a-b')).toBeGreaterThan(0);
+    expect(compareCodePoints('\u{1f600}', '\uffff')).toBeGreaterThan(0);
   });
 });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Operation } from '../../src/core/model.js';
-import { ZERO, cleanupTempDirs, commit, file, git, gitEnv, initRepo, runGit, symlink, tempDir } from '../support/git.js';
+import { ZERO_OID, cleanupTempDirs, commit, file, git, gitEnv, initRepo, runGit, symlink, tempDir } from '../support/git.js';
 import { brief, ops } from './helpers.js';
 import { REPO_ROOT } from '../support/env.js';
 
@@ -155,6 +155,6 @@ describe.each([
     expect(hook.env.GIT_QUARANTINE_PATH).toBeNull();
     expect(hook.cli.ops).toEqual([{ type: 'ref', op: 'delete', ref: 'refs/heads/gone' }]);
     expect(hook.iso.ops).toEqual(hook.cli.ops);
-    expect(hook.updates[0]!.newOid).toBe(ZERO);
+    expect(hook.updates[0]!.newOid).toBe(ZERO_OID);
   });
 });

@@ -24,7 +24,8 @@ import {
   tempDir,
   writeBlob,
 } from '../support/git.js';
-import { both, bothThrow, cleanEnv } from './helpers.js';
+import { both, bothThrow } from './helpers.js';
+import { withoutGitVars } from '../support/env.js';
 import { parseRawDiff } from '../support/raw-diff.js';
 import { looseObjectIds } from '../../src/git/quarantine.js';
 import { DIFF_LIMITS, DiffBudget, type DiffLimits } from '../../src/git/limits.js';
@@ -221,7 +222,7 @@ describe('ObjectStore (both implementations)', () => {
   });
 
   test('many concurrent reads on one git store come back matched to their requests', async () => {
-    const s = openCliStore(repo, { env: cleanEnv() });
+    const s = openCliStore(repo, { env: withoutGitVars() });
     try {
       const oids = [c1, c2, c3, tag, bigBlob, MISSING];
       const results = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => s.readType(oids[i % oids.length]!)));
@@ -261,11 +262,11 @@ describe('ObjectStore (both implementations)', () => {
   });
 
   test('the git store fails closed when git cannot run or the repository is missing', async () => {
-    const noGit = openCliStore(repo, { git: '/nonexistent/git', env: cleanEnv() });
+    const noGit = openCliStore(repo, { git: '/nonexistent/git', env: withoutGitVars() });
     await expect(noGit.readType(c1)).rejects.toThrow(/cannot run|cannot read object/);
     await expect(noGit.diffTrees(null, EMPTY_TREE_OID)).rejects.toThrow(/cannot run/);
     await noGit.close();
-    const noRepo = openCliStore('/nonexistent/repo.git', { env: cleanEnv() });
+    const noRepo = openCliStore('/nonexistent/repo.git', { env: withoutGitVars() });
     for (const f of [
       () => noRepo.readType(c1),
       () => noRepo.resolveRef('refs/heads/main'),
@@ -304,7 +305,7 @@ describe('ObjectStore (both implementations)', () => {
     const expected = new Map([[tree, 'tree'], [pushed, 'commit'], [tag, 'tag']]);
     const loc = { gitDir: main, objectDirectory: q, alternateObjectDirectories: [path.join(main, 'objects')] };
     expect((await looseObjectIds(q))?.sort()).toEqual([blob, tree, pushed, tag].sort());
-    const store = openCliStore(loc, { env: cleanEnv() });
+    const store = openCliStore(loc, { env: withoutGitVars() });
     try {
       expect(await store.pushedObjects()).toEqual(expected);
       // A pack in the quarantine (a bigger push): the directory cannot say, git does.
@@ -313,7 +314,7 @@ describe('ObjectStore (both implementations)', () => {
       expect(await looseObjectIds(q)).toBeNull();
       expect(await store.pushedObjects()).toEqual(expected);
       // Outside pre-receive there is no quarantine to list.
-      expect(await openCliStore(main, { env: cleanEnv() }).pushedObjects()).toBeNull();
+      expect(await openCliStore(main, { env: withoutGitVars() }).pushedObjects()).toBeNull();
     } finally {
       await store.close();
     }

@@ -2,10 +2,11 @@
 import { describe, expect, test } from 'vitest';
 import { refNameProblems } from '../../src/push/ref-names.js';
 import type { RefInfo } from '../../src/git/store.js';
+import { ZERO_OID } from '../support/env.js';
 
 const O = 'a'.repeat(40);
 const N = 'b'.repeat(40);
-const Z = '0'.repeat(40);
+const Z = ZERO_OID;
 const refs = (...names: string[]): Map<string, RefInfo> => new Map(names.map((n) => [n, { oid: O }]));
 const up = (ref: string, newOid = N, oldOid = O) => ({ oldOid, newOid, ref });
 const SUFFIX = 'on a case-insensitive or Unicode-normalising file system; such names are refused';

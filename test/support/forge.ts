@@ -12,8 +12,7 @@ import * as path from 'node:path';
 import { genKey, makeGpgHome, type GpgHome, type GpgKey } from './gpg.js';
 import { CLI, REPO_ROOT, run, withoutGitVars, ZERO_OID, type RunResult } from './env.js';
 
-export { CLI, REPO_ROOT, run, type RunResult };
-export const ZERO = ZERO_OID;
+export { CLI, REPO_ROOT, run, ZERO_OID, type RunResult };
 
 export type Entry = string | { mode: '100644' | '100755' | '120000' | '160000'; content?: string; oid?: string };
 

@@ -155,4 +155,4 @@ export function annotatedTag(gitDir: string, name: string, target: string, messa
   return git(['hash-object', '-t', 'tag', '-w', '--stdin'], { gitDir, input: body });
 }
 
-export const ZERO = ZERO_OID;
+export { ZERO_OID };

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Forge, ZERO, type Clone } from './forge.js';
+import { Forge, ZERO_OID, type Clone } from './forge.js';
 import { advertisement, packObjects, receivePack, type PushReport } from './receive-pack-client.js';
 
 let forge: Forge;
@@ -48,7 +48,7 @@ function masked(cert: string): string {
     .replace(/^(pusher \S+) \d+ [+-]\d{4}$/m, '$1 <time>')
     .replace(/^nonce .*$/m, 'nonce <nonce>')
     .replace(/^[0-9a-f]{40} [0-9a-f]{40} refs\/.*$/gm, '<update>')
-    .replace(/-----BEGIN PGP SIGNATURE-----[^]*$/, '<signature>');
+    .replace(/-----BEGIN PGP SIGNATURE-----[\s\S]*$/, '<signature>');
 }
 
 describe('the advertisement', () => {
@@ -73,7 +73,7 @@ describe('a push the client sends is the push git sends', () => {
 
     const { oid, pack } = commitAndPack(owner, 'client\n');
     const r = await receivePack(forge.bare, forge.env, {
-      commands: [{ oldOid: ZERO, newOid: oid, ref: 'refs/heads/via-client' }],
+      commands: [{ oldOid: ZERO_OID, newOid: oid, ref: 'refs/heads/via-client' }],
       certificate: { signingKey: O },
       pack,
     });
@@ -102,7 +102,7 @@ describe('a push the client sends is the push git sends', () => {
 
     for (const sideBand of [true, false]) {
       const r = await receivePack(forge.bare, forge.env, {
-        commands: [{ oldOid: ZERO, newOid: oid, ref: 'refs/heads/alice-work' }],
+        commands: [{ oldOid: ZERO_OID, newOid: oid, ref: 'refs/heads/alice-work' }],
         certificate: { signingKey: A },
         pack,
         sideBand,
@@ -119,7 +119,7 @@ describe('a push the client sends is the push git sends', () => {
     const { oid, pack } = commitAndPack(owner, 'unsigned\n');
     const g = owner.pushUnsigned(`${oid}:refs/heads/unsigned`);
     expect(g.code).not.toBe(0);
-    const r = await receivePack(forge.bare, forge.env, { commands: [{ oldOid: ZERO, newOid: oid, ref: 'refs/heads/unsigned' }], pack });
+    const r = await receivePack(forge.bare, forge.env, { commands: [{ oldOid: ZERO_OID, newOid: oid, ref: 'refs/heads/unsigned' }], pack });
     expect(r.certificate).toBeUndefined();
     expect(r.statuses).toEqual([{ ref: 'refs/heads/unsigned', ok: false, reason: 'pre-receive hook declined' }]);
     expect(r.remote).toEqual(g.remote);
@@ -129,14 +129,14 @@ describe('a push the client sends is the push git sends', () => {
   test('report-status-v2 and a delete-only push (no pack) work as with git', async () => {
     const { oid, pack } = commitAndPack(owner, 'v2\n');
     const created = await receivePack(forge.bare, forge.env, {
-      commands: [{ oldOid: ZERO, newOid: oid, ref: 'refs/heads/v2' }],
+      commands: [{ oldOid: ZERO_OID, newOid: oid, ref: 'refs/heads/v2' }],
       certificate: { signingKey: O },
       pack,
       reportStatus: 'v2',
     });
     expect(created.statuses).toEqual([{ ref: 'refs/heads/v2', ok: true }]);
     const deleted = await receivePack(forge.bare, forge.env, {
-      commands: [{ oldOid: oid, newOid: ZERO, ref: 'refs/heads/v2' }],
+      commands: [{ oldOid: oid, newOid: ZERO_OID, ref: 'refs/heads/v2' }],
       certificate: { signingKey: O },
     });
     expect(deleted.unpack).toBe('ok');
@@ -161,7 +161,7 @@ describe('what git push never sends', () => {
     const r = await receivePack(repo, forge.env, {
       commands: [
         { oldOid: main0, newOid: first.oid, ref },
-        { oldOid: ZERO, newOid: second.oid, ref },
+        { oldOid: ZERO_OID, newOid: second.oid, ref },
       ],
       certificate: { signingKey: O },
       pack: packObjects(owner.dir, forge.env, [first.oid, second.oid, `^${main0}`]),
@@ -203,7 +203,7 @@ describe('what git push never sends', () => {
     try {
       const { oid, pack } = commitAndPack(owner, 'options\n');
       const r = await receivePack(forge.bare, forge.env, {
-        commands: [{ oldOid: ZERO, newOid: oid, ref: 'refs/heads/options' }],
+        commands: [{ oldOid: ZERO_OID, newOid: oid, ref: 'refs/heads/options' }],
         certificate: { signingKey: O },
         pushOptions: ['ci.skip', 'x=1'],
         pack,
@@ -213,7 +213,7 @@ describe('what git push never sends', () => {
 
       const other = commitAndPack(owner, 'options2\n');
       const bad = await receivePack(forge.bare, forge.env, {
-        commands: [{ oldOid: ZERO, newOid: other.oid, ref: 'refs/heads/options2' }],
+        commands: [{ oldOid: ZERO_OID, newOid: other.oid, ref: 'refs/heads/options2' }],
         certificate: { signingKey: O, pushOptions: ['x=2'] },
         pushOptions: ['x=1'],
         pack: other.pack,
@@ -227,7 +227,7 @@ describe('what git push never sends', () => {
 
   test('a well-signed certificate with an edited header, and a tampered one, reach the hook as sent', async () => {
     const { oid, pack } = commitAndPack(owner, 'edited\n');
-    const commands = [{ oldOid: ZERO, newOid: oid, ref: 'refs/heads/edited' }];
+    const commands = [{ oldOid: ZERO_OID, newOid: oid, ref: 'refs/heads/edited' }];
     const edited = await receivePack(forge.bare, forge.env, {
       commands,
       certificate: { signingKey: O, editPayload: (p) => p.replace('\n\n', '\nextra header\n\n') },
@@ -253,7 +253,7 @@ describe('what git push never sends', () => {
   test('without a pack where one is needed, receive-pack reports an unpack error and runs no hook', async () => {
     const { oid } = commitAndPack(owner, 'nopack\n');
     const r = await receivePack(forge.bare, forge.env, {
-      commands: [{ oldOid: ZERO, newOid: oid, ref: 'refs/heads/nopack' }],
+      commands: [{ oldOid: ZERO_OID, newOid: oid, ref: 'refs/heads/nopack' }],
       certificate: { signingKey: O },
       pack: null,
     });

@@ -142,7 +142,6 @@ export interface PushReport {
   accepted: boolean;
 }
 
-export const ZERO_OID = '0'.repeat(40);
 
 /** A valid pack with no objects: what a delete-and-create push of existing objects may send. */
 export const EMPTY_PACK: Uint8Array = (() => {

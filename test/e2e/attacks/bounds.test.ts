@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { Forge, type Clone } from '../../support/forge.js';
-import { attempt, refChanges, rejectedFor, withoutGitChecks } from './support.js';
+import { attempt, refChanges, withoutGitChecks } from './support.js';
 
 /** Writes a loose object straight into a clone (no process per object: thousands of trees). */
 function writeLoose(c: Clone, type: string, body: Buffer): Buffer {

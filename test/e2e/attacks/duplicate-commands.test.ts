@@ -12,7 +12,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../../support/forge.js';
 import { exportSecret } from '../../support/gpg.js';
-import { packObjects, receivePack, ZERO_OID } from '../../support/receive-pack-client.js';
+import { packObjects, receivePack } from '../../support/receive-pack-client.js';
+import { ZERO_OID } from '../../support/env.js';
 import { attack, attempt, expectRefused, POLICY, refChanges, rejectedFor, type Attempt } from './support.js';
 
 /** A commit with `base`'s tree plus `files` (path → content; null removes), on top of `parents`. */

@@ -13,7 +13,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../../support/forge.js';
-import { packObjects, receivePack, ZERO_OID } from '../../support/receive-pack-client.js';
+import { ZERO_OID } from '../../support/env.js';
+import { packObjects, receivePack } from '../../support/receive-pack-client.js';
 import { attempt, refChanges, rejectedFor } from './support.js';
 
 describe('ref names past what git can write', () => {

@@ -6,11 +6,10 @@
  * deterministic by holding the log's lock from the test until every push is
  * known to wait for it (each waiter keeps a file next to the lock).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, remoteLines, type Clone, type ForgeUser, type PushResult } from '../../support/forge.js';
+import { Forge, ZERO_OID, type Clone, type ForgeUser, type PushResult } from '../../support/forge.js';
 import { readLog, updateLines } from '../../support/push-log.js';
 import { acquireLogLock, type LogLock } from '../../../src/server/log-lock.js';
 import { holderOf } from '../../../src/server/inflight.js';
@@ -31,19 +30,6 @@ beforeAll(() => {
   forge.server(['config', 'acl.logWaitSeconds', '600']);
 });
 afterAll(() => forge?.cleanup());
-
-/** `git push --signed` without waiting for it. */
-function pushAsync(c: Clone, ...args: string[]): Promise<PushResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['push', '--signed', '--porcelain', 'origin', ...args], { cwd: c.dir, env: forge.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, remote: remoteLines(stderr) }));
-  });
-}
 
 /** The test holds the log's lock, as a push between admission and its log entry would. */
 async function holdLog(): Promise<LogLock> {
@@ -72,7 +58,7 @@ describe('concurrent pushes', () => {
     const before = (await readLog(forge.bare, forge.env)).length;
     const commits = clones.map((c, i) => c.commitTree({ [`f${i}.txt`]: `${i}\n` }, [], `c${i}`));
     const lock = await holdLog();
-    const pushes = clones.map((c, i) => pushAsync(c, `${commits[i]}:refs/heads/${c.user.id}/race`));
+    const pushes = clones.map((c, i) => c.pushAsync([`${commits[i]}:refs/heads/${c.user.id}/race`]));
     await waiters(10);
     await lock.release();
     const results = await Promise.all(pushes);
@@ -81,7 +67,7 @@ describe('concurrent pushes', () => {
     expect(log).toHaveLength(before + 10);
     const added = log.slice(before);
     expect(new Set(added.map((e) => e.meta.pusher))).toEqual(new Set(users.map((u) => u.id)));
-    expect(added.flatMap(updateLines).sort()).toEqual(clones.map((c, i) => `${'0'.repeat(40)} ${commits[i]} refs/heads/${c.user.id}/race`).sort());
+    expect(added.flatMap(updateLines).sort()).toEqual(clones.map((c, i) => `${ZERO_OID} ${commits[i]} refs/heads/${c.user.id}/race`).sort());
     expect(verify(clones[0]!).code).toBe(0);
   }, 240_000); // ten hooks judging at once on a shared 2-core machine; nothing here asserts a duration
 });
@@ -92,7 +78,7 @@ describe('admission under the lock', () => {
     const commit = c.commitTree({ 'p.txt': 'p\n' }, [], 'p');
     const logBefore = forge.ref(LOG);
     const lock = await holdLog();
-    const push = pushAsync(c, `${commit}:refs/heads/${c.user.id}/p`);
+    const push = c.pushAsync([`${commit}:refs/heads/${c.user.id}/p`]);
     await waiters(1);
     // The policy moves meanwhile (as a policy push that landed first would).
     const tip = forge.ref(POLICY)!;
@@ -120,7 +106,7 @@ describe('admission under the lock', () => {
     // What git hands the hook when the same certificate comes again within receive.certNonceSlop: nonce status OK.
     const r = forge.runHook(
       { GIT_PUSH_CERT: cert.oid, GIT_PUSH_CERT_NONCE: nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK' },
-      `${'0'.repeat(40)} ${commit} refs/heads/${c.user.id}/replayed\n`,
+      `${ZERO_OID} ${commit} refs/heads/${c.user.id}/replayed\n`,
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
@@ -161,8 +147,8 @@ describe('faults between the ref update and the log entry', () => {
     expect(r.remote[0]).toMatch(new RegExp(`^git-acl: note: logged 1 of 1 updates of an earlier push by ${a.user.id} that was applied but not logged \\(its receive-pack \\d+ stopped first\\)$`));
     const log = await readLog(forge.bare, forge.env);
     expect(log.slice(-2).map((e) => [e.meta.pusher, updateLines(e)])).toEqual([
-      [a.user.id, [`${'0'.repeat(40)} ${commit} refs/heads/${a.user.id}/killed`]],
-      [b.user.id, [`${'0'.repeat(40)} ${next} refs/heads/${b.user.id}/next`]],
+      [a.user.id, [`${ZERO_OID} ${commit} refs/heads/${a.user.id}/killed`]],
+      [b.user.id, [`${ZERO_OID} ${next} refs/heads/${b.user.id}/next`]],
     ]);
     expect(verify(clones[0]!).code).toBe(0);
   });
@@ -187,7 +173,7 @@ describe('faults between the ref update and the log entry', () => {
     expect(forge.ref(`refs/heads/${id}/p1`)).toBe(c1);
     expect(forge.ref(`refs/heads/${id}/p2`)).toBeNull();
     const last = (await readLog(forge.bare, forge.env)).at(-1)!;
-    expect(updateLines(last)).toEqual([`${'0'.repeat(40)} ${c1} refs/heads/${id}/p1`]);
+    expect(updateLines(last)).toEqual([`${ZERO_OID} ${c1} refs/heads/${id}/p1`]);
     const cert = forge.server(['cat-file', 'blob', last.certificate!]).stdout;
     expect(cert).toContain(` ${c2} refs/heads/${id}/p2\n`);
     expect(fs.existsSync(path.join(forge.bare, 'git-acl', 'in-flight'))).toBe(false);
@@ -202,7 +188,7 @@ describe('faults between the ref update and the log entry', () => {
     try {
       const c = a.commitTree({ 'l.txt': 'l\n' }, [], 'l');
       expect(a.push(`${c}:refs/heads/${a.user.id}/local`).remote).toEqual([]);
-      const line = `${'0'.repeat(40)} ${c} refs/heads/${a.user.id}/local`;
+      const line = `${ZERO_OID} ${c} refs/heads/${a.user.id}/local`;
       expect(fs.readFileSync(out, 'utf8')).toBe(`${line}\n`);
       expect(updateLines((await readLog(forge.bare, forge.env)).at(-1)!)).toEqual([line]);
     } finally {
