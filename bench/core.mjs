@@ -13,7 +13,7 @@ const BRANCHES = ['refs/heads/main', 'refs/heads/apps/merge-reqs/data', 'refs/he
 // A small deterministic PRNG, so every run measures the same policy and names.
 function rng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function makePolicy(n) {
@@ -27,7 +27,8 @@ function makePolicy(n) {
   for (let f = 0; f * perFile < n; f++) {
     const lines = [];
     for (let i = f * perFile; i < Math.min(n, (f + 1) * perFile); i++) {
-      if (i % 100 === 0) lines.push(pick(['branch ^heads/main$', 'branch glob:heads/apps/**', `branch ^heads/$user_id/.*$`, 'branch ^heads/dev$']));
+      if (i % 100 === 0)
+        lines.push(pick(['branch ^heads/main$', 'branch glob:heads/apps/**', `branch ^heads/$user_id/.*$`, 'branch ^heads/dev$']));
       const subject = pick(['anyone', 'anyone', 'owner', 'maintainers', 'bots', pick(OTHERS)]);
       const ops = [pick(OPS), r() < 0.3 ? pick(OPS) : null].filter(Boolean);
       const ops2 = [...new Set(ops)].join(',');
@@ -126,7 +127,9 @@ console.table(rows);
   const stranger = evaluate(compiled, { userId: USER, ownerId: OWNER }, op)[0].allowed;
   const tEval = performance.now() - t;
   if (!member || stranger) throw new Error('group graph: wrong membership');
-  console.log(`\n6,000-group layered graph (297,500 member lines): parse+lint ${tParse.toFixed(0)} ms, compile ${tCompile.toFixed(0)} ms, two pushers judged ${tEval.toFixed(0)} ms`);
+  console.log(
+    `\n6,000-group layered graph (297,500 member lines): parse+lint ${tParse.toFixed(0)} ms, compile ${tCompile.toFixed(0)} ms, two pushers judged ${tEval.toFixed(0)} ms`,
+  );
 }
 
 // A costly policy: 100 rules whose patterns each compile to ~18,000 RE2 instructions. The policy's program
@@ -138,5 +141,7 @@ console.table(rows);
   const ms = performance.now() - t;
   const refused = policy.diagnostics.find((d) => d.code === 'policy-too-costly');
   if (refused === undefined) throw new Error('costly policy: not refused');
-  console.log(`100 costly rules (~18,000 instructions each): refused (${refused.code} at line ${refused.line}) after ${ms.toFixed(0)} ms of parsing`);
+  console.log(
+    `100 costly rules (~18,000 instructions each): refused (${refused.code} at line ${refused.line}) after ${ms.toFixed(0)} ms of parsing`,
+  );
 }

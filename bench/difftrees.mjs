@@ -14,7 +14,10 @@ const { computeOperations } = await import(new URL('operations.js', dist).href);
 
 const dir = mkdtempSync(join(tmpdir(), 'acl-bench-'));
 const env = { ...process.env, GIT_DIR: dir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-const git = (args, input) => execFileSync('git', args, { env, input, maxBuffer: 1 << 30 }).toString().trim();
+const git = (args, input) =>
+  execFileSync('git', args, { env, input, maxBuffer: 1 << 30 })
+    .toString()
+    .trim();
 git(['init', '-q', '--bare', dir]);
 
 let fi = '';
@@ -33,7 +36,7 @@ for (let t = 0; t < 10; t++)
     const c = `changed ${t}/${s}\n`;
     fi += `M 100644 inline d${t}/s${s}/f7.txt\ndata ${c.length}\n${c}`;
   }
-let t0 = performance.now();
+const t0 = performance.now();
 git(['fast-import', '--quiet'], fi);
 console.log(`repo built (fast-import, one pack) in ${(performance.now() - t0).toFixed(0)} ms`);
 const base = git(['rev-parse', 'main~1']);
@@ -56,7 +59,13 @@ async function time(label, open, f, runs = 5) {
     times.push([cold, warm]);
   }
   const med = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  console.log(`${label.padEnd(44)} ${String(n).padStart(6)} items  fresh store ${med(times.map((t) => t[0])).toFixed(0).padStart(5)} ms   same store again ${med(times.map((t) => t[1])).toFixed(0).padStart(5)} ms`);
+  console.log(
+    `${label.padEnd(44)} ${String(n).padStart(6)} items  fresh store ${med(times.map((t) => t[0]))
+      .toFixed(0)
+      .padStart(5)} ms   same store again ${med(times.map((t) => t[1]))
+      .toFixed(0)
+      .padStart(5)} ms`,
+  );
 }
 
 const openCli = () => openCliStore(dir, { env: clean });

@@ -16,7 +16,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 const args = process.argv.slice(2);
-const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
+const opt = (k, d) => {
+  const i = args.indexOf(k);
+  return i >= 0 ? args[i + 1] : d;
+};
 const installs = { A: opt('--a'), B: opt('--b') };
 if (!installs.B) delete installs.B;
 if (!installs.A || Object.values(installs).some((d) => !fs.existsSync(path.join(d, 'dist/hook/start.cjs')))) {
@@ -33,9 +36,22 @@ const gnupg = path.join(root, 'g');
 const fresh = !fs.existsSync(path.join(root, 'ready'));
 const CHILDREN = args.includes('--children');
 const profpre = path.join(root, 'profile.cjs');
-if (fresh) { fs.mkdirSync(gnupg, { mode: 0o700 }); fs.writeFileSync(path.join(gnupg, 'gpg-agent.conf'), 'allow-loopback-pinentry\n'); }
+if (fresh) {
+  fs.mkdirSync(gnupg, { mode: 0o700 });
+  fs.writeFileSync(path.join(gnupg, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
+}
 const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_') && k !== 'NODE_OPTIONS'));
-const env = { ...base, GNUPGHOME: gnupg, LC_ALL: 'C', HOME: root, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'B', GIT_AUTHOR_EMAIL: 'b@e.org', GIT_COMMITTER_NAME: 'B', GIT_COMMITTER_EMAIL: 'b@e.org' };
+const env = {
+  ...base,
+  GNUPGHOME: gnupg,
+  LC_ALL: 'C',
+  HOME: root,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'B',
+  GIT_AUTHOR_EMAIL: 'b@e.org',
+  GIT_COMMITTER_NAME: 'B',
+  GIT_COMMITTER_EMAIL: 'b@e.org',
+};
 function run(cmd, a, o = {}) {
   const r = spawnSync(cmd, a, { cwd: o.cwd ?? root, env: o.env ?? env, input: o.input ?? '', maxBuffer: 1 << 30 });
   const out = { code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
@@ -51,7 +67,10 @@ const pad = (n, w) => String(n).padStart(w, '0');
 let keys;
 const names = Object.keys(installs);
 function makeCommit(ref, { parent, message, files }) {
-  const parts = [`commit ${ref}\ncommitter B <b@e.org> 1767225600 +0000\ndata ${message.length}\n${message}\n`, parent ? `from ${parent}\n` : 'deleteall\n'];
+  const parts = [
+    `commit ${ref}\ncommitter B <b@e.org> 1767225600 +0000\ndata ${message.length}\n${message}\n`,
+    parent ? `from ${parent}\n` : 'deleteall\n',
+  ];
   for (const [p, c] of files) parts.push(`M 100644 inline ${p}\ndata ${Buffer.byteLength(c)}\n${c}\n`);
   parts.push('\n');
   run('git', ['fast-import', '--quiet', '--force'], { cwd: client, input: parts.join('') });
@@ -61,29 +80,65 @@ const repo = (n) => path.join(root, `${n}.git`);
 function push(remote, commit, ref, { as, extra } = {}) {
   const signing = as ? ['-c', `user.signingkey=${as}`] : [];
   const t = now();
-  const r = run('git', [...signing, 'push', '--signed', '--porcelain', '--quiet', remote, `${commit}:${ref}`], { cwd: client, env: { ...env, ...extra }, check: false });
+  const r = run('git', [...signing, 'push', '--signed', '--porcelain', '--quiet', remote, `${commit}:${ref}`], {
+    cwd: client,
+    env: { ...env, ...extra },
+    check: false,
+  });
   const s = now() - t;
   if (r.code !== 0) throw new Error(`push ${remote}: ${r.stderr}`);
   return s;
 }
 if (fresh) {
   fs.writeFileSync(via, `#!/bin/sh\nexec $2 ${root}/$1.git\n`);
-  fs.writeFileSync(reporter, `const { appendFileSync } = require('node:fs'); const { performance } = require('node:perf_hooks');
+  fs.writeFileSync(
+    reporter,
+    `const { appendFileSync } = require('node:fs'); const { performance } = require('node:perf_hooks');
 const cp = require('node:child_process'); const sp = cp.spawn; const kids = [];
 cp.spawn = function (c, a, o) { const r = { c: [c, ...(a ?? [])].slice(0, 3).join(' '), t0: performance.now() }; kids.push(r); const ch = sp.call(this, c, a, o); ch.once('exit', () => { r.ms = performance.now() - r.t0; }); return ch; };
-process.on('exit', (code) => { const ru = process.resourceUsage(); appendFileSync(${JSON.stringify(hookLog)}, JSON.stringify({ code, wall: performance.now(), cpu: (ru.userCPUTime + ru.systemCPUTime) / 1000, rss: ru.maxRSS / 1024, kids }) + '\\n'); });\n`);
+process.on('exit', (code) => { const ru = process.resourceUsage(); appendFileSync(${JSON.stringify(hookLog)}, JSON.stringify({ code, wall: performance.now(), cpu: (ru.userCPUTime + ru.systemCPUTime) / 1000, rss: ru.maxRSS / 1024, kids }) + '\\n'); });\n`,
+  );
   const gpgKey = (name) => {
-    run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', `${name} <${name}@e.org>`, 'ed25519', 'sign', 'never']);
-    const fpr = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@e.org`]).stdout.split('\n').find((l) => l.startsWith('fpr:')).split(':')[9];
+    run('gpg', [
+      '--batch',
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      '',
+      '--quick-gen-key',
+      `${name} <${name}@e.org>`,
+      'ed25519',
+      'sign',
+      'never',
+    ]);
+    const fpr = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@e.org`])
+      .stdout.split('\n')
+      .find((l) => l.startsWith('fpr:'))
+      .split(':')[9];
     return { fpr, armored: run('gpg', ['--batch', '--armor', '--export', fpr]).stdout };
   };
-  const owner = gpgKey('owner'); const alice = gpgKey('alice');
+  const owner = gpgKey('owner');
+  const alice = gpgKey('alice');
   fs.writeFileSync(path.join(root, 'owner.asc'), owner.armored);
   run('git', ['init', '-q', '-b', 'main', client]);
-  for (const [k, v] of [['user.signingkey', alice.fpr], ['user.name', 'alice'], ['user.email', 'alice@e.org'], ['protocol.ext.allow', 'always']]) run('git', ['config', k, v], { cwd: client });
+  for (const [k, v] of [
+    ['user.signingkey', alice.fpr],
+    ['user.name', 'alice'],
+    ['user.email', 'alice@e.org'],
+    ['protocol.ext.allow', 'always'],
+  ])
+    run('git', ['config', k, v], { cwd: client });
   const first = names[0];
   run('git', ['init', '-q', '--bare', repo('srv')]);
-  run(process.execPath, [path.join(installs[first], 'dist/cli/main.js'), 'init', repo('srv'), '--owner-key', path.join(root, 'owner.asc'), '--preset', 'shared-directory']);
+  run(process.execPath, [
+    path.join(installs[first], 'dist/cli/main.js'),
+    'init',
+    repo('srv'),
+    '--owner-key',
+    path.join(root, 'owner.asc'),
+    '--preset',
+    'shared-directory',
+  ]);
   run('git', ['remote', 'add', 'srv', `ext::sh ${via} srv %S`], { cwd: client });
   run('git', ['fetch', '-q', 'srv', 'refs/heads/apps/access-control'], { cwd: client });
   const tip = run('git', ['rev-parse', 'FETCH_HEAD'], { cwd: client }).stdout.trim();
@@ -95,7 +150,8 @@ process.on('exit', (code) => { const ru = process.resourceUsage(); appendFileSyn
   const pc = run('git', ['commit-tree', tree, '-p', tip, '-m', 'reg'], { cwd: client }).stdout.trim();
   push('srv', pc, 'refs/heads/apps/access-control', { as: owner.fpr });
   const files = [];
-  for (let d = 0; d < 100; d++) for (let f = 0; f < 20; f++) files.push([`shared/${alice.fpr}/d${pad(d, 3)}/f${pad(f, 3)}.txt`, `base ${d} ${f}\n`]);
+  for (let d = 0; d < 100; d++)
+    for (let f = 0; f < 20; f++) files.push([`shared/${alice.fpr}/d${pad(d, 3)}/f${pad(f, 3)}.txt`, `base ${d} ${f}\n`]);
   for (let i = 0; i < 200; i++) files.push([`shared/${owner.fpr}/o${i}.txt`, 'o\n']);
   const b = makeCommit('refs/heads/main', { message: 'base\n', files });
   push('srv', b, 'refs/heads/main', { as: owner.fpr });
@@ -121,29 +177,56 @@ for (const n of names) {
 const changeOrder = [];
 for (let f = 0; f < 20; f++) for (let d = 0; d < 100; d++) changeOrder.push(`shared/${keys.alice}/d${pad(d, 3)}/f${pad(f, 3)}.txt`);
 let tag = Date.now();
-const med = (xs) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2; };
-fs.writeFileSync(profpre, `const inspector = require('node:inspector'); const fs = require('node:fs');
+const med = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+};
+fs.writeFileSync(
+  profpre,
+  `const inspector = require('node:inspector'); const fs = require('node:fs');
 const s = new inspector.Session(); s.connect();
 s.post('Profiler.enable'); s.post('Profiler.setSamplingInterval', { interval: 200 }); s.post('Profiler.start');
 process.on('exit', () => s.post('Profiler.stop', (err, r) => { if (!err) fs.writeFileSync(\`\${process.env.PROFDIR}/\${process.pid}.cpuprofile\`, JSON.stringify(r.profile)); }));
-`);
+`,
+);
 if (PROF) fs.mkdirSync(PROF, { recursive: true });
-const extra = { NODE_OPTIONS: `--require=${reporter}${PROF ? ` --require=${profpre}` : ''}`, ...(PROF ? { PROFDIR: PROF } : {}), };
+const extra = { NODE_OPTIONS: `--require=${reporter}${PROF ? ` --require=${profpre}` : ''}`, ...(PROF ? { PROFDIR: PROF } : {}) };
 for (const n of SIZES) {
   const res = Object.fromEntries(names.map((x) => [x, { push: [], wall: [], cpu: [], rss: [] }]));
   for (let i = -2; i < RUNS; i++) {
-    const c = makeCommit('refs/bench/c', { parent: keys.base, message: `c ${++tag}\n`, files: changeOrder.slice(0, n).map((p) => [p, `${tag} ${p}\n`]) });
+    const c = makeCommit('refs/bench/c', {
+      parent: keys.base,
+      message: `c ${++tag}\n`,
+      files: changeOrder.slice(0, n).map((p) => [p, `${tag} ${p}\n`]),
+    });
     const order = i % 2 ? names : [...names].reverse();
     for (const x of order) {
       fs.rmSync(hookLog, { force: true });
       const s = push(x, c, 'refs/heads/main', { extra });
-      const rep = fs.readFileSync(hookLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-            if (CHILDREN && i === RUNS - 1) console.log(x, JSON.stringify(rep[0].kids)); if (i >= 0) { res[x].push.push(s); res[x].wall.push(rep[0].wall); res[x].cpu.push(rep[0].cpu); res[x].rss.push(rep[0].rss); }
+      const rep = fs
+        .readFileSync(hookLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      if (CHILDREN && i === RUNS - 1) console.log(x, JSON.stringify(rep[0].kids));
+      if (i >= 0) {
+        res[x].push.push(s);
+        res[x].wall.push(rep[0].wall);
+        res[x].cpu.push(rep[0].cpu);
+        res[x].rss.push(rep[0].rss);
+      }
       run('git', ['--git-dir', repo(x), 'update-ref', 'refs/heads/main', keys.base]);
     }
   }
-  for (const x of names) console.log(`${n} files ${x}: push ${med(res[x].push).toFixed(1)} hook wall ${med(res[x].wall).toFixed(1)} cpu ${med(res[x].cpu).toFixed(1)} rss ${Math.max(...res[x].rss).toFixed(0)}`);
-  if (names.length === 2) console.log(`${n} files B-A paired push diff median ${med(res.B.push.map((v, i) => v - res.A.push[i])).toFixed(1)} hookwall ${med(res.B.wall.map((v, i) => v - res.A.wall[i])).toFixed(1)} cpu ${med(res.B.cpu.map((v, i) => v - res.A.cpu[i])).toFixed(1)}`);
+  for (const x of names)
+    console.log(
+      `${n} files ${x}: push ${med(res[x].push).toFixed(1)} hook wall ${med(res[x].wall).toFixed(1)} cpu ${med(res[x].cpu).toFixed(1)} rss ${Math.max(...res[x].rss).toFixed(0)}`,
+    );
+  if (names.length === 2)
+    console.log(
+      `${n} files B-A paired push diff median ${med(res.B.push.map((v, i) => v - res.A.push[i])).toFixed(1)} hookwall ${med(res.B.wall.map((v, i) => v - res.A.wall[i])).toFixed(1)} cpu ${med(res.B.cpu.map((v, i) => v - res.A.cpu[i])).toFixed(1)}`,
+    );
 }
 if (KEEPDIR) console.log(`kept ${root} (pass --dir ${root} again to reuse its keys and servers)`);
 else {

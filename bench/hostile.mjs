@@ -66,7 +66,8 @@ function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? env, input: opts.input ?? '', maxBuffer: 1 << 30 });
   if (r.error) throw r.error;
   const out = { code: r.status ?? 1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-  if (opts.check !== false && out.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}`.slice(0, 3000));
+  if (opts.check !== false && out.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}`.slice(0, 3000));
   return out;
 }
 const git = (dir, args, opts = {}) => run('git', args, { ...opts, cwd: dir });
@@ -92,8 +93,22 @@ function reports() {
 }
 
 function genKey(name) {
-  run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', `${name} <${name}@example.org>`, 'ed25519', 'sign', 'never']);
-  const fpr = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@example.org`]).stdout.split('\n').find((l) => l.startsWith('fpr:')).split(':')[9];
+  run('gpg', [
+    '--batch',
+    '--pinentry-mode',
+    'loopback',
+    '--passphrase',
+    '',
+    '--quick-gen-key',
+    `${name} <${name}@example.org>`,
+    'ed25519',
+    'sign',
+    'never',
+  ]);
+  const fpr = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@example.org`])
+    .stdout.split('\n')
+    .find((l) => l.startsWith('fpr:'))
+    .split(':')[9];
   return { fpr, armored: run('gpg', ['--batch', '--armor', '--export', fpr]).stdout };
 }
 
@@ -111,7 +126,10 @@ function mktree(dir, lines) {
 
 /** A policy commit: the server's current policy tree with `dir/` replaced or added (its entries `extra`). */
 function policyWith(dir, parent, top, extra) {
-  const base = git(dir, ['ls-tree', parent]).stdout.trim().split('\n').filter((l) => !l.endsWith(`\t${top}`));
+  const base = git(dir, ['ls-tree', parent])
+    .stdout.trim()
+    .split('\n')
+    .filter((l) => !l.endsWith(`\t${top}`));
   const tree = mktree(dir, [...base, `040000 tree ${mktree(dir, extra)}\t${top}`]);
   return git(dir, ['commit-tree', tree, '-p', parent, '-m', `hostile ${top}`]).stdout.trim();
 }
@@ -120,7 +138,9 @@ function policyWith(dir, parent, top, extra) {
 
 const t0 = Date.now();
 const load0 = os.loadavg();
-console.log(`git-acl hostile-input bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}`);
+console.log(
+  `git-acl hostile-input bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}`,
+);
 const owner = genKey('owner');
 const mallory = genKey('mallory'); // never registered
 const bob = genKey('bob'); // registered, no rights on the policy
@@ -132,14 +152,21 @@ run(process.execPath, [CLI, 'init', server, '--owner-key', path.join(root, 'owne
 function clone(name, key) {
   const dir = path.join(root, name);
   run('git', ['clone', '-q', server, dir]);
-  for (const [k, v] of [['user.signingkey', key.fpr], ['user.name', name], ['user.email', `${name}@example.org`]]) git(dir, ['config', k, v]);
+  for (const [k, v] of [
+    ['user.signingkey', key.fpr],
+    ['user.name', name],
+    ['user.email', `${name}@example.org`],
+  ])
+    git(dir, ['config', k, v]);
   return dir;
 }
 const ownerDir = clone('owner', owner);
 // Register bob (the owner adds his key).
 {
   const tip = git(ownerDir, ['rev-parse', 'origin/apps/access-control']).stdout.trim();
-  const keys = git(ownerDir, ['ls-tree', `${tip}:keys`]).stdout.trim().split('\n');
+  const keys = git(ownerDir, ['ls-tree', `${tip}:keys`])
+    .stdout.trim()
+    .split('\n');
   const bobKey = git(ownerDir, ['hash-object', '-w', '--stdin'], { input: bob.armored }).stdout.trim();
   const c = policyWith(ownerDir, tip, 'keys', [...keys, `100644 blob ${bobKey}\t${bob.fpr}.asc`]);
   git(ownerDir, ['push', '--signed', '-q', 'origin', `${c}:refs/heads/apps/access-control`]);
@@ -153,9 +180,16 @@ console.log(`setup ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 function hostileCommits(dir) {
   const tip = git(dir, ['rev-parse', 'origin/apps/access-control']).stdout.trim();
   const huge = bigBlob(dir, 400 * MiB, '# a line of a policy file that is far too large to read');
-  const junkKey = git(dir, ['hash-object', '-w', '--stdin'], { input: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\njunk\n-----END PGP PUBLIC KEY BLOCK-----\n' }).stdout.trim();
-  const keys = git(dir, ['ls-tree', `${tip}:keys`]).stdout.trim().split('\n');
-  const flood = Array.from({ length: 20_000 }, (_, i) => `100644 blob ${junkKey}\t${(0x10000000 + i).toString(16).toUpperCase().padStart(40, 'F')}.asc`);
+  const junkKey = git(dir, ['hash-object', '-w', '--stdin'], {
+    input: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\njunk\n-----END PGP PUBLIC KEY BLOCK-----\n',
+  }).stdout.trim();
+  const keys = git(dir, ['ls-tree', `${tip}:keys`])
+    .stdout.trim()
+    .split('\n');
+  const flood = Array.from(
+    { length: 20_000 },
+    (_, i) => `100644 blob ${junkKey}\t${(0x10000000 + i).toString(16).toUpperCase().padStart(40, 'F')}.asc`,
+  );
   const layers = [];
   for (let l = 0; l < 120; l++) {
     const content = l < 119 ? Array.from({ length: 50 }, (_, x) => `g${l + 1}_${x}`).join('\n') + '\n' : `${owner.fpr}\n`;
@@ -164,7 +198,12 @@ function hostileCommits(dir) {
   const groups = [];
   for (let l = 0; l < 120; l++) for (let w = 0; w < 50; w++) groups.push(`100644 blob ${layers[l]}\tg${l}_${w}.conf`);
   return {
-    '400 MiB rule file': policyWith(dir, tip, 'refs', [...git(dir, ['ls-tree', `${tip}:refs`]).stdout.trim().split('\n'), `100644 blob ${huge}\thuge.conf`]),
+    '400 MiB rule file': policyWith(dir, tip, 'refs', [
+      ...git(dir, ['ls-tree', `${tip}:refs`])
+        .stdout.trim()
+        .split('\n'),
+      `100644 blob ${huge}\thuge.conf`,
+    ]),
     '20,000-entry keys/ flood': policyWith(dir, tip, 'keys', [...keys, ...flood]),
     '6,000-group graph': policyWith(dir, tip, 'groups', groups),
   };
@@ -192,9 +231,17 @@ for (const [who, dir] of [
 ]) {
   for (const [name, commit] of Object.entries(hostileCommits(dir))) {
     reports();
-    const r = git(dir, ['push', '--signed', '--porcelain', 'origin', `${commit}:refs/heads/apps/access-control`], { env: measured, check: false });
+    const r = git(dir, ['push', '--signed', '--porcelain', 'origin', `${commit}:refs/heads/apps/access-control`], {
+      env: measured,
+      check: false,
+    });
     const hook = reports().find((x) => x.argv.includes('hook/main.js'));
-    const line = r.stderr.split('\n').filter((l) => l.startsWith('remote: ')).slice(0, 2).join(' | ').slice(0, 300);
+    const line = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('remote: '))
+      .slice(0, 2)
+      .join(' | ')
+      .slice(0, 300);
     record(`hook, ${who}`, name, { code: r.code, line }, hook);
   }
 }
@@ -217,16 +264,23 @@ const costly = (size) => {
 };
 const clientCases = {
   '50 MiB rule file': () => bigBlob(ownerDir, 50 * MiB, '# a rule file far too large to read'),
-  '100 costly rules (~18,000 instructions each)': () => git(ownerDir, ['hash-object', '-w', '--stdin'], { input: costly(18_000) }).stdout.trim(),
+  '100 costly rules (~18,000 instructions each)': () =>
+    git(ownerDir, ['hash-object', '-w', '--stdin'], { input: costly(18_000) }).stdout.trim(),
   '100 rules of 800,000 instructions each': () => git(ownerDir, ['hash-object', '-w', '--stdin'], { input: costly(800_000) }).stdout.trim(),
 };
 git(ownerDir, ['fetch', '-q', 'origin']);
 for (const [name, blob] of Object.entries(clientCases)) {
   const tip = git(ownerDir, ['rev-parse', 'origin/apps/access-control']).stdout.trim();
-  const refs = git(ownerDir, ['ls-tree', `${tip}:refs`]).stdout.trim().split('\n');
+  const refs = git(ownerDir, ['ls-tree', `${tip}:refs`])
+    .stdout.trim()
+    .split('\n');
   serve(policyWith(ownerDir, tip, 'refs', [...refs, `100644 blob ${blob()}\thostile.conf`]), ownerDir);
   reports();
-  const r = run(process.execPath, [CLI, 'preview', 'origin', `${work}:refs/heads/${bob.fpr}/x`], { cwd: bobDir, env: measured, check: false });
+  const r = run(process.execPath, [CLI, 'preview', 'origin', `${work}:refs/heads/${bob.fpr}/x`], {
+    cwd: bobDir,
+    env: measured,
+    check: false,
+  });
   const rep = reports().find((x) => x.argv.includes('cli/main.js'));
   record('preview', name, { code: r.code, line: (r.stdout + r.stderr).split('\n')[0].slice(0, 300) }, rep);
   git(server, ['update-ref', 'refs/heads/apps/access-control', goodPolicy]);
@@ -236,5 +290,7 @@ const load1 = os.loadavg();
 console.table(rows);
 console.log('\nwhat each was told (first lines):');
 for (const l of lines) console.log(`  ${l}`);
-console.log(`\nload average (1 min) at start ${load0[0].toFixed(2)}, at end ${load1[0].toFixed(2)}; total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+console.log(
+  `\nload average (1 min) at start ${load0[0].toFixed(2)}, at end ${load1[0].toFixed(2)}; total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+);
 if (rows.some((r) => r.refused !== 'yes')) process.exitCode = 1;

@@ -148,7 +148,8 @@ function run(cmd, args, opts = {}) {
   });
   if (r.error) throw r.error;
   const out = { code: r.status ?? 1, stdout: r.stdout ? r.stdout.toString() : '', stderr: r.stderr ? r.stderr.toString() : '' };
-  if (opts.check !== false && out.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}${out.stdout}`.slice(0, 4000));
+  if (opts.check !== false && out.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}${out.stdout}`.slice(0, 4000));
   return out;
 }
 
@@ -197,7 +198,9 @@ const fastImportEnv = { ...env, MALLOC_TOP_PAD_: String(256 << 20), MALLOC_TRIM_
 
 /** Writes a commit with fast-import into the client; `files` yields [path, content]. Returns the commit id. */
 function makeCommit(ref, { parent, message, files }) {
-  const parts = [`commit ${ref}\ncommitter Bench Owner <owner@example.org> 1767225600 +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`];
+  const parts = [
+    `commit ${ref}\ncommitter Bench Owner <owner@example.org> 1767225600 +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`,
+  ];
   parts.push(parent ? `from ${parent}\n` : `deleteall\n`);
   for (const [p, c] of files) parts.push(`M 100644 inline ${p}\ndata ${Buffer.byteLength(c)}\n${c}\n`);
   parts.push('\n');
@@ -207,13 +210,16 @@ function makeCommit(ref, { parent, message, files }) {
 
 const pad = (n, w) => String(n).padStart(w, '0');
 function* baseFiles(tag) {
-  for (let d = 0; d < BASE_DIRS; d++) for (let f = 0; f < BASE_PER_DIR; f++) yield [`src/d${pad(d, 3)}/f${pad(f, 3)}.txt`, `${tag} file ${d}/${f}\n`];
+  for (let d = 0; d < BASE_DIRS; d++)
+    for (let f = 0; f < BASE_PER_DIR; f++) yield [`src/d${pad(d, 3)}/f${pad(f, 3)}.txt`, `${tag} file ${d}/${f}\n`];
 }
 function* wideFiles(tag) {
-  for (let d = 0; d < WIDE_DIRS; d++) for (let f = 0; f < WIDE_PER_DIR; f++) yield [`w/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} wide ${d}/${f}\n`];
+  for (let d = 0; d < WIDE_DIRS; d++)
+    for (let f = 0; f < WIDE_PER_DIR; f++) yield [`w/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} wide ${d}/${f}\n`];
 }
 function* hugeFiles(tag) {
-  for (let d = 0; d < HUGE_DIRS; d++) for (let f = 0; f < HUGE_PER_DIR; f++) yield [`h/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} huge ${d}/${f}\n`];
+  for (let d = 0; d < HUGE_DIRS; d++)
+    for (let f = 0; f < HUGE_PER_DIR; f++) yield [`h/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} huge ${d}/${f}\n`];
 }
 
 function serverGit(repo, args, opts = {}) {
@@ -223,7 +229,9 @@ function serverGit(repo, args, opts = {}) {
 /** One signed push of `commit` to `ref` on `remote`; checks it landed. Returns wall seconds and, for the hook, its report. */
 function push(remote, commit, ref) {
   fs.rmSync(hookLog, { force: true });
-  const { s, r } = timed(() => run('git', ['push', '--signed', '--porcelain', '--quiet', remote, `${commit}:${ref}`], { cwd: client, env: pushEnv, check: false }));
+  const { s, r } = timed(() =>
+    run('git', ['push', '--signed', '--porcelain', '--quiet', remote, `${commit}:${ref}`], { cwd: client, env: pushEnv, check: false }),
+  );
   const repo = SERVERS[remote];
   const landed = serverGit(repo, ['rev-parse', '--verify', '--quiet', ref], { check: false }).stdout.trim();
   if (r.code !== 0 || landed !== commit) throw new Error(`push to ${remote} of ${ref} failed (${r.code}):\n${r.stderr}${r.stdout}`);
@@ -253,11 +261,27 @@ function cpuTicks() {
 const t0 = now();
 const LOAD0 = os.loadavg();
 const CPU0 = cpuTicks();
-console.log(`git-acl push bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}, temp ${root}`);
+console.log(
+  `git-acl push bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}, temp ${root}`,
+);
 
-run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'Bench Owner <owner@example.org>', 'ed25519', 'sign', 'never']);
+run('gpg', [
+  '--batch',
+  '--pinentry-mode',
+  'loopback',
+  '--passphrase',
+  '',
+  '--quick-gen-key',
+  'Bench Owner <owner@example.org>',
+  'ed25519',
+  'sign',
+  'never',
+]);
 const colons = run('gpg', ['--batch', '--with-colons', '--list-keys', 'owner@example.org']).stdout;
-const fingerprint = colons.split('\n').find((l) => l.startsWith('fpr:')).split(':')[9];
+const fingerprint = colons
+  .split('\n')
+  .find((l) => l.startsWith('fpr:'))
+  .split(':')[9];
 fs.writeFileSync(path.join(root, 'owner.asc'), run('gpg', ['--batch', '--armor', '--export', fingerprint]).stdout);
 
 run('git', ['init', '-q', '--bare', hook]);
@@ -268,7 +292,8 @@ for (const [k, v] of [
   ['user.signingkey', fingerprint],
   ['user.name', 'Bench Owner'],
   ['user.email', 'owner@example.org'],
-]) run('git', ['config', k, v], { cwd: client });
+])
+  run('git', ['config', k, v], { cwd: client });
 run('git', ['remote', 'add', 'hook', hook], { cwd: client });
 run('git', ['remote', 'add', 'plain', plain], { cwd: client });
 
@@ -302,7 +327,12 @@ const cases = [
     old: mainBase,
     runs: RUNS.one,
     warmup: 1,
-    make: (tag) => makeCommit('refs/bench/one', { parent: mainBase, message: `one ${tag}\n`, files: [[`src/d050/f050.txt`, `${tag} one-file change\n`]] }),
+    make: (tag) =>
+      makeCommit('refs/bench/one', {
+        parent: mainBase,
+        message: `one ${tag}\n`,
+        files: [[`src/d050/f050.txt`, `${tag} one-file change\n`]],
+      }),
     reset: (repo) => serverGit(repo, ['update-ref', 'refs/heads/main', mainBase]),
   },
   {
@@ -459,14 +489,26 @@ if (ATTACKS) {
     ['fan', 'three trees naming one subtree 1,000 times each (10^9 paths)', fan],
   ]) {
     const commit = commitOf(treeId, key);
-    const pack = spawnSync('git', ['pack-objects', '--stdout', '--revs', '-q'], { cwd: client, env, input: `${commit}\n`, maxBuffer: 1 << 30 }).stdout;
+    const pack = spawnSync('git', ['pack-objects', '--stdout', '--revs', '-q'], {
+      cwd: client,
+      env,
+      input: `${commit}\n`,
+      maxBuffer: 1 << 30,
+    }).stdout;
     fs.rmSync(hookLog, { force: true });
     fs.rmSync(timeLog, { force: true });
-    const { s, r } = timed(() => run('git', ['push', '--signed', '--porcelain', 'attack', `${commit}:refs/heads/${key}`], { cwd: client, env: pushEnv, check: false }));
-    const said = r.stderr.split('\n').filter((l) => l.startsWith('remote: git-acl: ')).map((l) => l.slice(8));
+    const { s, r } = timed(() =>
+      run('git', ['push', '--signed', '--porcelain', 'attack', `${commit}:refs/heads/${key}`], { cwd: client, env: pushEnv, check: false }),
+    );
+    const said = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('remote: git-acl: '))
+      .map((l) => l.slice(8));
     if (r.code === 0 || said.length === 0) throw new Error(`the ${key} push was not refused by the hook:\n${r.stderr}`);
     const report = JSON.parse(fs.readFileSync(hookLog, 'utf8').trim().split('\n').at(-1));
-    const [maxKB, wallS] = fs.existsSync(timeLog) ? fs.readFileSync(timeLog, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : [null, null];
+    const [maxKB, wallS] = fs.existsSync(timeLog)
+      ? fs.readFileSync(timeLog, 'utf8').trim().split('\n').at(-1).split(' ').map(Number)
+      : [null, null];
     attacks[key] = {
       title,
       packKB: pack.length / 1024,
@@ -494,13 +536,22 @@ function stdinFor(key) {
 }
 if (KEEP) {
   for (const key of Object.keys(lastPush)) {
-    fs.writeFileSync(path.join(root, `replay-${key}.json`), JSON.stringify({ env: lastPush[key].report.cert, stdin: stdinFor(key) }, null, 2));
+    fs.writeFileSync(
+      path.join(root, `replay-${key}.json`),
+      JSON.stringify({ env: lastPush[key].report.cert, stdin: stdinFor(key) }, null, 2),
+    );
   }
 }
 const isolated = {};
-if (!fs.existsSync('/usr/bin/time')) console.log('note: /usr/bin/time is missing (apt-get install time); skipping the node+git-children peak memory run');
+if (!fs.existsSync('/usr/bin/time'))
+  console.log('note: /usr/bin/time is missing (apt-get install time); skipping the node+git-children peak memory run');
 else {
-  const r = run('/usr/bin/time', ['-v', path.join(hook, 'hooks', 'pre-receive')], { cwd: hook, env: hookEnvFor('wide'), input: stdinFor('wide'), check: false });
+  const r = run('/usr/bin/time', ['-v', path.join(hook, 'hooks', 'pre-receive')], {
+    cwd: hook,
+    env: hookEnvFor('wide'),
+    input: stdinFor('wide'),
+    check: false,
+  });
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   isolated.wide = {
@@ -521,7 +572,12 @@ if (PHASES) {
   phases = {};
   profiles = {};
   for (const key of CASE_KEYS) {
-    phases[key] = await replayPhases({ gitDir: hook, env: hookEnvFor(key), stdin: stdinFor(key), reps: key === 'one' ? 5 : key === 'huge' ? 1 : 3 });
+    phases[key] = await replayPhases({
+      gitDir: hook,
+      env: hookEnvFor(key),
+      stdin: stdinFor(key),
+      reps: key === 'one' ? 5 : key === 'huge' ? 1 : 3,
+    });
     profiles[key] = profileHook({
       gitDir: hook,
       env: hookEnvFor(key),
@@ -536,7 +592,9 @@ if (PHASES) {
 
 const f3 = (x) => (x == null ? '-' : x.toFixed(3));
 const mark = (t) => (t ? (t.pass ? 'PASS' : 'FAIL') : '');
-const rows = [['case', 'tree ops', 'runs', 'plain push s', 'hook push s', 'added s', 'ratio', 'hook proc s', 'hook RSS MB', 'diff-tree -r s', 'target']];
+const rows = [
+  ['case', 'tree ops', 'runs', 'plain push s', 'hook push s', 'added s', 'ratio', 'hook proc s', 'hook RSS MB', 'diff-tree -r s', 'target'],
+];
 if (BASELINE_CLI) rows[0].splice(10, 0, 'baseline: added s', 'proc s', 'RSS MB');
 for (const key of CASE_KEYS) {
   const r = results[key];
@@ -548,12 +606,25 @@ for (const key of CASE_KEYS) {
   ]
     .filter(Boolean)
     .join('; ');
-  const row = [r.title, String(r.treeOps), String(r.runs), f3(r.plainS), f3(r.hookS), f3(r.addedS), `${r.ratio.toFixed(2)}x`, f3(r.hookProcessS), r.hookMaxRssMB.toFixed(0), f3(r.diffTreeS), target];
+  const row = [
+    r.title,
+    String(r.treeOps),
+    String(r.runs),
+    f3(r.plainS),
+    f3(r.hookS),
+    f3(r.addedS),
+    `${r.ratio.toFixed(2)}x`,
+    f3(r.hookProcessS),
+    r.hookMaxRssMB.toFixed(0),
+    f3(r.diffTreeS),
+    target,
+  ];
   if (BASELINE_CLI) row.splice(10, 0, f3(r.baseline.addedS), f3(r.baseline.hookProcessS), r.baseline.hookMaxRssMB.toFixed(0));
   rows.push(row);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-const line = (row) => '| ' + row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+const line = (row) =>
+  '| ' + row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
 console.log('\nmedians; "hook proc" = the hook process from Node start to exit; RSS = the hook\'s Node process (max over runs)');
 console.log(line(rows[0]));
 console.log('|' + widths.map((w, i) => (i === 0 || i === widths.length - 1 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
@@ -563,15 +634,19 @@ for (const a of Object.values(attacks)) {
   console.log(
     `\nrefused: ${a.title} (${a.packKB.toFixed(0)} KB pack): push ${f3(a.pushS)} s; hook process ${f3(a.hookProcessS)} s, ${a.hookCpuS.toFixed(2)} s CPU, ` +
       `${a.hookMaxRssMB.toFixed(0)} MB` +
-      (a.hookTreeMaxRssMB == null ? '' : `; hook and its git children (/usr/bin/time): ${a.hookTreeWallS} s, max RSS ${a.hookTreeMaxRssMB.toFixed(0)} MB`) +
+      (a.hookTreeMaxRssMB == null
+        ? ''
+        : `; hook and its git children (/usr/bin/time): ${a.hookTreeWallS} s, max RSS ${a.hookTreeMaxRssMB.toFixed(0)} MB`) +
       `\n  ${a.said.join('\n  ')}`,
   );
 }
 if (isolated.wide) {
-  console.log(`\n100k creation, hook run alone under /usr/bin/time -v: ${f3(isolated.wide.wallS)} s wall, max RSS ${isolated.wide.maxRssMB?.toFixed(0)} MB (node or any git child)`);
+  console.log(
+    `\n100k creation, hook run alone under /usr/bin/time -v: ${f3(isolated.wide.wallS)} s wall, max RSS ${isolated.wide.maxRssMB?.toFixed(0)} MB (node or any git child)`,
+  );
 }
 if (phases) {
-  console.log('\nwhere the hook\'s time goes (in-process replay through dist/, median ms; one process, modules loaded once):');
+  console.log("\nwhere the hook's time goes (in-process replay through dist/, median ms; one process, modules loaded once):");
   const names = [...new Set(Object.values(phases).flatMap((p) => Object.keys(p.ms)))];
   const prow = [['phase', ...Object.keys(phases).map((k) => results[k].title.split(' (')[0].split(',')[0])]];
   for (const n of names) prow.push([n, ...Object.values(phases).map((p) => (p.ms[n] == null ? '-' : p.ms[n].toFixed(1)))]);
@@ -580,7 +655,9 @@ if (phases) {
 }
 
 if (profiles) {
-  console.log('\nCPU profile of one hook run (node --cpu-prof dist/hook/main.js, same env and stdin), self ms by area; "(idle)" = waiting on git children or I/O:');
+  console.log(
+    '\nCPU profile of one hook run (node --cpu-prof dist/hook/main.js, same env and stdin), self ms by area; "(idle)" = waiting on git children or I/O:',
+  );
   const areas = [...new Set(Object.values(profiles).flatMap((p) => Object.keys(p.byArea)))];
   const keys = Object.keys(profiles);
   const prow = [['area', ...keys.map((k) => results[k].title.split(' (')[0].split(',')[0])]];
@@ -606,14 +683,21 @@ console.log(
   `\nload average at start ${fmtLoad(LOAD0)}, at end ${fmtLoad(LOAD1)} on ${os.cpus().length} CPUs` +
     (otherShare == null ? '' : `; other processes used ${(otherShare * 100).toFixed(0)}% of the machine's CPU during the run`),
 );
-if (otherShare != null && otherShare > 0.2) console.log('warning: the machine was busy with other work during this run; absolute times are inflated (ratios less so)');
+if (otherShare != null && otherShare > 0.2)
+  console.log('warning: the machine was busy with other work during this run; absolute times are inflated (ratios less so)');
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(
   OUT,
   JSON.stringify(
     {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memMB: Math.round(os.totalmem() / 2 ** 20), node: process.version, git: run('git', ['--version']).stdout.trim() },
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memMB: Math.round(os.totalmem() / 2 ** 20),
+        node: process.version,
+        git: run('git', ['--version']).stdout.trim(),
+      },
       quick: QUICK,
       results,
       attacks,

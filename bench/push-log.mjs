@@ -78,7 +78,8 @@ function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? env, input: opts.input ?? '', maxBuffer: 1 << 30 });
   if (r.error) throw r.error;
   const out = { code: r.status ?? 1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-  if (opts.check !== false && out.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}${out.stdout}`.slice(0, 4000));
+  if (opts.check !== false && out.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}${out.stdout}`.slice(0, 4000));
   return out;
 }
 const now = () => Number(process.hrtime.bigint()) / 1e9;
@@ -101,7 +102,9 @@ function cpuTicks() {
 }
 const CPU0 = cpuTicks();
 const T0 = now();
-console.log(`git-acl push-log bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}, temp ${root}`);
+console.log(
+  `git-acl push-log bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}, temp ${root}`,
+);
 
 // ---------------------------------------------------------------- keys
 
@@ -110,7 +113,10 @@ function gpg(args, input) {
 }
 function newKey(name) {
   gpg(['--quick-gen-key', `${name} <${name}@example.org>`, 'ed25519', 'sign', 'never']);
-  const fpr = gpg(['--with-colons', '--list-keys', `${name}@example.org`]).stdout.split('\n').find((l) => l.startsWith('fpr:')).split(':')[9];
+  const fpr = gpg(['--with-colons', '--list-keys', `${name}@example.org`])
+    .stdout.split('\n')
+    .find((l) => l.startsWith('fpr:'))
+    .split(':')[9];
   return { name, fpr, armored: gpg(['--armor', '--export', fpr]).stdout };
 }
 const owner = newKey('owner');
@@ -159,7 +165,11 @@ for (let i = -1; i < APPEND_RUNS; i++) {
     const repo = which === 'log' ? logRepo : nologRepo;
     fs.rmSync(traceFile, { force: true });
     const t = now();
-    const r = run('git', ['push', '-q', '--signed', repo, `${commit}:refs/heads/main`], { cwd: client, env: { ...env, GIT_TRACE2_EVENT: traceFile }, check: false });
+    const r = run('git', ['push', '-q', '--signed', repo, `${commit}:refs/heads/main`], {
+      cwd: client,
+      env: { ...env, GIT_TRACE2_EVENT: traceFile },
+      check: false,
+    });
     const wall = now() - t;
     if (r.code !== 0) throw new Error(`push to ${which} failed: ${r.stderr}`);
     const hooks = trace2Hooks(traceFile);
@@ -191,11 +201,27 @@ const direct = { admitMs: [], postMs: [] };
     const text = payload + gpg(['-bsa', '-u', `${owner.fpr}!`], payload).stdout;
     const certBlob = run('git', ['--git-dir', logRepo, 'hash-object', '-w', '--stdin'], { input: text }).stdout.trim();
     const t = now();
-    const r = await admitPush({ gitDir: logRepo, env, store, stdin: Buffer.from(stdin), certBlob, cert: parsePushCert(Buffer.from(text)), policy, owner: owner.fpr, pusher: owner.fpr, judgedAt: new Date(), receivePackPid: process.pid });
+    const r = await admitPush({
+      gitDir: logRepo,
+      env,
+      store,
+      stdin: Buffer.from(stdin),
+      certBlob,
+      cert: parsePushCert(Buffer.from(text)),
+      policy,
+      owner: owner.fpr,
+      pusher: owner.fpr,
+      judgedAt: new Date(),
+      receivePackPid: process.pid,
+    });
     const admitS = now() - t;
     if (!r.ok) throw new Error(`admission refused: ${r.reason}`);
     const t2 = now();
-    run(path.join(logRepo, 'hooks', 'post-receive'), [], { cwd: logRepo, env: { ...env, GIT_DIR: '.', GIT_PUSH_CERT: certBlob }, input: stdin });
+    run(path.join(logRepo, 'hooks', 'post-receive'), [], {
+      cwd: logRepo,
+      env: { ...env, GIT_DIR: '.', GIT_PUSH_CERT: certBlob },
+      input: stdin,
+    });
     const postS = now() - t2;
     if (i >= 0) {
       direct.admitMs.push(admitS * 1000);
@@ -218,10 +244,16 @@ append.wallAddedMs = append.wallLogMs - append.wallNologMs;
 append.direct = { runs: direct.admitMs.length, admitMs: median(direct.admitMs), postMs: median(direct.postMs) };
 append.direct.addedMs = append.direct.admitMs + append.direct.postMs;
 console.log(`append: ${APPEND_RUNS} pushes to each server (log has ${logged} entries)`);
-console.log(`  the log's own work, ${append.direct.runs} times: admission ${append.direct.admitMs.toFixed(1)} ms + post-receive ${append.direct.postMs.toFixed(1)} ms = ${append.direct.addedMs.toFixed(1)} ms (target < ${TARGETS.appendMs} ms: ${append.direct.addedMs < TARGETS.appendMs ? 'PASS' : 'FAIL'})`);
-console.log(`  pre-receive  median ${append.preLogMs.toFixed(1)} ms with the log, ${append.preNologMs.toFixed(1)} ms without (+${(append.preLogMs - append.preNologMs).toFixed(1)} ms: lock, checks, entry prepared)`);
+console.log(
+  `  the log's own work, ${append.direct.runs} times: admission ${append.direct.admitMs.toFixed(1)} ms + post-receive ${append.direct.postMs.toFixed(1)} ms = ${append.direct.addedMs.toFixed(1)} ms (target < ${TARGETS.appendMs} ms: ${append.direct.addedMs < TARGETS.appendMs ? 'PASS' : 'FAIL'})`,
+);
+console.log(
+  `  pre-receive  median ${append.preLogMs.toFixed(1)} ms with the log, ${append.preNologMs.toFixed(1)} ms without (+${(append.preLogMs - append.preNologMs).toFixed(1)} ms: lock, checks, entry prepared)`,
+);
 console.log(`  post-receive median ${append.postMs.toFixed(1)} ms (sh + git update-ref)`);
-console.log(`  through real pushes (trace2 hook times): +${append.addedMs.toFixed(1)} ms; whole push ${append.wallLogMs.toFixed(0)} vs ${append.wallNologMs.toFixed(0)} ms (wall, noisier: ${append.wallAddedMs >= 0 ? '+' : ''}${append.wallAddedMs.toFixed(1)} ms)\n`);
+console.log(
+  `  through real pushes (trace2 hook times): +${append.addedMs.toFixed(1)} ms; whole push ${append.wallLogMs.toFixed(0)} vs ${append.wallNologMs.toFixed(0)} ms (wall, noisier: ${append.wallAddedMs >= 0 ? '+' : ''}${append.wallAddedMs.toFixed(1)} ms)\n`,
+);
 
 // ---------------------------------------------------------------- 2. verify
 
@@ -253,7 +285,17 @@ async function appendEntry(signer, ref, newOid) {
   const cert = signedCertificate(signer, updates, Math.floor(clock / 1000) - 1);
   const certBlob = sgit(['hash-object', '-w', '--stdin'], cert);
   const { commit, objects } = await buildEntry({
-    meta: { version: 1, kind: 'push', previous: logTip, time: clock, judgedAt: clock, policy: state.get(POLICY_REF), owner: owner.fpr, pusher: signer.fpr, nonce: /^nonce (.*)$/m.exec(cert)[1] },
+    meta: {
+      version: 1,
+      kind: 'push',
+      previous: logTip,
+      time: clock,
+      judgedAt: clock,
+      policy: state.get(POLICY_REF),
+      owner: owner.fpr,
+      pusher: signer.fpr,
+      nonce: /^nonce (.*)$/m.exec(cert)[1],
+    },
     certificate: certBlob,
     updates: new TextEncoder().encode(updates),
     extraParents: [newOid],
@@ -286,11 +328,19 @@ function makeCommits(count, start) {
     const u = users[(start + i) % users.length];
     const ref = `refs/heads/${u.fpr}/work`;
     const from = start > 0 && i < users.length ? `from ${ref}^0\n` : '';
-    parts.push(`commit ${ref}\nmark :${i + 1}\ncommitter Bench <bench@example.org> ${1767225600 + start + i} +0000\ndata 9\nwork ${String(start + i).padStart(4, '0')}\n${from}M 100644 inline f.txt\ndata ${String(start + i).length + 1}\n${start + i}\n\n`);
+    parts.push(
+      `commit ${ref}\nmark :${i + 1}\ncommitter Bench <bench@example.org> ${1767225600 + start + i} +0000\ndata 9\nwork ${String(start + i).padStart(4, '0')}\n${from}M 100644 inline f.txt\ndata ${String(start + i).length + 1}\n${start + i}\n\n`,
+    );
   }
   const marks = path.join(root, `marks-${start}`);
   run('git', ['--git-dir', server, 'fast-import', '--quiet', `--export-marks=${marks}`], { input: parts.join('') });
-  const byMark = new Map(fs.readFileSync(marks, 'utf8').trim().split('\n').map((l) => l.split(' ')));
+  const byMark = new Map(
+    fs
+      .readFileSync(marks, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')),
+  );
   return Array.from({ length: count }, (_, i) => ({ user: users[(start + i) % users.length], commit: byMark.get(`:${i + 1}`) }));
 }
 
@@ -319,11 +369,15 @@ const full = timedVerify([]);
 console.log(`  from scratch, fetch included: ${full.s.toFixed(2)} s — ${full.out}`);
 fs.rmSync(checkpoint);
 const fullNoFetch = timedVerify(['--no-fetch']);
-console.log(`  from scratch, --no-fetch:     ${fullNoFetch.s.toFixed(2)} s (${ms(fullNoFetch.s / entryCount)} ms an entry; target < ${TARGETS.fullS} s: ${fullNoFetch.s < TARGETS.fullS ? 'PASS' : 'FAIL'})`);
+console.log(
+  `  from scratch, --no-fetch:     ${fullNoFetch.s.toFixed(2)} s (${ms(fullNoFetch.s / entryCount)} ms an entry; target < ${TARGETS.fullS} s: ${fullNoFetch.s < TARGETS.fullS ? 'PASS' : 'FAIL'})`,
+);
 
 await appendPushes(10, ENTRIES);
 const inc = timedVerify([]);
-console.log(`  10 new entries, fetch included: ${inc.s.toFixed(2)} s (target < ${TARGETS.incrementalS} s: ${inc.s < TARGETS.incrementalS ? 'PASS' : 'FAIL'}) — ${inc.out}`);
+console.log(
+  `  10 new entries, fetch included: ${inc.s.toFixed(2)} s (target < ${TARGETS.incrementalS} s: ${inc.s < TARGETS.incrementalS ? 'PASS' : 'FAIL'}) — ${inc.out}`,
+);
 
 const CPU1 = cpuTicks();
 let others = null;

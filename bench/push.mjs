@@ -49,7 +49,9 @@ const GITOLITE = !argv.has('--no-gitolite');
 const STARTUP = !argv.has('--no-startup');
 
 const SIZES = [10, 1000, 10000];
-const RUNS = QUICK ? { 10: 3, 1000: 3, 10000: 2, wide: 1, instrumented: 2, startup: 3 } : { 10: 15, 1000: 11, 10000: 7, wide: 5, instrumented: 5, startup: 11 };
+const RUNS = QUICK
+  ? { 10: 3, 1000: 3, 10000: 2, wide: 1, instrumented: 2, startup: 3 }
+  : { 10: 15, 1000: 11, 10000: 7, wide: 5, instrumented: 5, startup: 11 };
 const BASE_DIRS = 100; // alice's directory: 10,000 files in 100 directories
 const BASE_PER_DIR = 100;
 const OTHER_FILES = 1000; // someone else's directory and a few top-level files: what alice must not touch
@@ -69,7 +71,9 @@ const gnupgHome = fs.mkdtempSync('/tmp/g'); // short: gpg-agent's sockets live h
 fs.chmodSync(gnupgHome, 0o700);
 fs.writeFileSync(path.join(gnupgHome, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
 
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_') && !k.startsWith('GL_') && k !== 'NODE_OPTIONS'));
+const baseEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_') && !k.startsWith('GL_') && k !== 'NODE_OPTIONS'),
+);
 const env = {
   ...baseEnv,
   GNUPGHOME: gnupgHome,
@@ -105,10 +109,17 @@ process.on('uncaughtException', (e) => {
 });
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, env: opts.env ?? env, input: opts.input ?? '', maxBuffer: 1 << 30, stdio: opts.stdio });
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? root,
+    env: opts.env ?? env,
+    input: opts.input ?? '',
+    maxBuffer: 1 << 30,
+    stdio: opts.stdio,
+  });
   if (r.error) throw r.error;
   const out = { code: r.status ?? 1, stdout: r.stdout ? r.stdout.toString() : '', stderr: r.stderr ? r.stderr.toString() : '' };
-  if (opts.check !== false && out.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}${out.stdout}`.slice(0, 4000));
+  if (opts.check !== false && out.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${out.code}): ${out.stderr}${out.stdout}`.slice(0, 4000));
   return out;
 }
 
@@ -141,7 +152,9 @@ function cpuTicks() {
 const t0 = now();
 const LOAD0 = os.loadavg();
 const CPU0 = cpuTicks();
-console.log(`git-acl push bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}, temp ${root}${QUICK ? ' (--quick)' : ''}`);
+console.log(
+  `git-acl push bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}, temp ${root}${QUICK ? ' (--quick)' : ''}`,
+);
 
 // ---------------------------------------------------------------- gitolite3
 
@@ -157,13 +170,18 @@ if (GITOLITE) {
       r = run('apt-get', ['install', '-y', '-q', 'gitolite3'], { env: apt, check: false });
     }
     if (!fs.existsSync(GL_SHELL)) {
-      console.error(`could not install gitolite3 (${r.stderr.trim().split('\n').at(-1)}); run with --no-gitolite to compare with plain git only`);
+      console.error(
+        `could not install gitolite3 (${r.stderr.trim().split('\n').at(-1)}); run with --no-gitolite to compare with plain git only`,
+      );
       process.exit(2);
     }
   }
   // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format, not a template
   const versionFormat = '${Version}';
-  gitolite = { home: path.join(root, 'gitolite'), version: run('dpkg-query', ['-W', '-f', versionFormat, 'gitolite3'], { check: false }).stdout.trim() || '?' };
+  gitolite = {
+    home: path.join(root, 'gitolite'),
+    version: run('dpkg-query', ['-W', '-f', versionFormat, 'gitolite3'], { check: false }).stdout.trim() || '?',
+  };
 }
 
 // ---------------------------------------------------------------- servers, keys, client
@@ -226,16 +244,36 @@ const repoOf = (remote) => ({ hook, plain, emptyhook: emptyHook })[remote] ?? pa
 function push(remote, commit, ref, { as, extraEnv } = {}) {
   const e = { ...env, ...extraEnv, ...(as ? { GAB_GL_USER: as.name } : {}) };
   const signing = as ? ['-c', `user.signingkey=${as.fpr}`] : [];
-  const { s, r } = timed(() => run('git', [...signing, 'push', '--signed', '--porcelain', '--quiet', remote, `${commit}:${ref}`], { cwd: client, env: e, check: false }));
+  const { s, r } = timed(() =>
+    run('git', [...signing, 'push', '--signed', '--porcelain', '--quiet', remote, `${commit}:${ref}`], {
+      cwd: client,
+      env: e,
+      check: false,
+    }),
+  );
   const landed = serverGit(repoOf(remote), ['rev-parse', '--verify', '--quiet', ref], { check: false }).stdout.trim();
   if (r.code !== 0 || landed !== commit) throw new Error(`push to ${remote} of ${ref} failed (${r.code}):\n${r.stderr}${r.stdout}`);
   return s;
 }
 
 function gpgKey(name) {
-  run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', `${name} <${name}@example.org>`, 'ed25519', 'sign', 'never']);
+  run('gpg', [
+    '--batch',
+    '--pinentry-mode',
+    'loopback',
+    '--passphrase',
+    '',
+    '--quick-gen-key',
+    `${name} <${name}@example.org>`,
+    'ed25519',
+    'sign',
+    'never',
+  ]);
   const colons = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@example.org`]).stdout;
-  const fpr = colons.split('\n').find((l) => l.startsWith('fpr:')).split(':')[9];
+  const fpr = colons
+    .split('\n')
+    .find((l) => l.startsWith('fpr:'))
+    .split(':')[9];
   return { name, fpr, armored: run('gpg', ['--batch', '--armor', '--export', fpr]).stdout };
 }
 const owner = gpgKey('owner');
@@ -250,7 +288,8 @@ for (const [k, v] of [
   ['user.signingkey', alice.fpr],
   ['user.name', 'alice'],
   ['user.email', 'alice@example.org'],
-]) run('git', ['config', k, v], { cwd: client });
+])
+  run('git', ['config', k, v], { cwd: client });
 for (const r of ['plain', 'emptyhook', 'hook', 'gitolite']) run('git', ['remote', 'add', r, `ext::sh ${via} ${r} %S`], { cwd: client });
 
 // alice registers: the owner adds her key file to the policy branch, through the hook.
@@ -312,18 +351,25 @@ repo bench
   // gitolite really judges: a change outside alice's directory is refused.
   const bad = makeCommit('refs/bench/bad', { parent: base, message: 'bad\n', files: [['README', 'not hers\n']] });
   const r = run('git', ['push', '--signed', '--porcelain', 'gitolite', `${bad}:refs/heads/main`], { cwd: client, check: false });
-  if (r.code === 0) throw new Error('gitolite accepted a change outside alice\'s directory: its rules are not equivalent');
+  if (r.code === 0) throw new Error("gitolite accepted a change outside alice's directory: its rules are not equivalent");
   const r2 = run('git', ['push', '--signed', '--porcelain', 'hook', `${bad}:refs/heads/main`], { cwd: client, check: false });
-  if (r2.code === 0) throw new Error('git-acl accepted a change outside alice\'s directory');
+  if (r2.code === 0) throw new Error("git-acl accepted a change outside alice's directory");
 }
 const remotes = ['plain', 'emptyhook', 'hook', ...(gitolite ? ['gitolite'] : [])];
-console.log(`setup: ${(now() - t0).toFixed(1)} s (keys, git acl init, alice registered, main with ${aliceFiles.length + OTHER_FILES + 1} files${gitolite ? `, gitolite ${gitolite.version}` : ''})\n`);
+console.log(
+  `setup: ${(now() - t0).toFixed(1)} s (keys, git acl init, alice registered, main with ${aliceFiles.length + OTHER_FILES + 1} files${gitolite ? `, gitolite ${gitolite.version}` : ''})\n`,
+);
 
 // ---------------------------------------------------------------- measured pushes
 
 let tagNo = 0;
 const resetMain = () => remotes.forEach((r) => serverGit(repoOf(r), ['update-ref', 'refs/heads/main', base]));
-const changeCommit = (n, tag) => makeCommit('refs/bench/change', { parent: base, message: `change ${n} ${tag}\n`, files: changeOrder.slice(0, n).map((p) => [p, `${tag} ${p}\n`]) });
+const changeCommit = (n, tag) =>
+  makeCommit('refs/bench/change', {
+    parent: base,
+    message: `change ${n} ${tag}\n`,
+    files: changeOrder.slice(0, n).map((p) => [p, `${tag} ${p}\n`]),
+  });
 
 function readReports() {
   const lines = fs.existsSync(hookLog) ? fs.readFileSync(hookLog, 'utf8').trim().split('\n').filter(Boolean) : [];
@@ -373,7 +419,9 @@ for (const n of SIZES) {
     res.target = { ratioBelow: TARGETS.ratio[n], pass: n === 10000 ? res.ratio < TARGETS.ratio[n] : res.ratio <= TARGETS.ratio[n] };
   }
   results[n] = res;
-  console.log(`  ${n} changed files: ${RUNS[n] + warm} runs x ${remotes.length} servers + ${RUNS.instrumented} instrumented in ${(now() - tc).toFixed(1)} s`);
+  console.log(
+    `  ${n} changed files: ${RUNS[n] + warm} runs x ${remotes.length} servers + ${RUNS.instrumented} instrumented in ${(now() - tc).toFixed(1)} s`,
+  );
 }
 
 function summarize(reports) {
@@ -390,7 +438,8 @@ function summarize(reports) {
 {
   const tc = now();
   const wideFiles = function* (tag) {
-    for (let d = 0; d < WIDE_DIRS; d++) for (let f = 0; f < WIDE_PER_DIR; f++) yield [`w/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} wide ${d}/${f}\n`];
+    for (let d = 0; d < WIDE_DIRS; d++)
+      for (let f = 0; f < WIDE_PER_DIR; f++) yield [`w/d${pad(d, 4)}/f${pad(f, 3)}.txt`, `${tag} wide ${d}/${f}\n`];
   };
   const s = { plain: [], hook: [] };
   const reports = [];
@@ -410,7 +459,11 @@ function summarize(reports) {
     plainS: median(s.plain),
     hook: { addedS: median(s.hook.map((x, i) => x - s.plain[i])) },
     hookProcess: hp,
-    target: { hookS: TARGETS.wide.hookS, rssMB: TARGETS.wide.rssMB, pass: hp.wallS < TARGETS.wide.hookS && hp.maxRssMB < TARGETS.wide.rssMB },
+    target: {
+      hookS: TARGETS.wide.hookS,
+      rssMB: TARGETS.wide.rssMB,
+      pass: hp.wallS < TARGETS.wide.hookS && hp.maxRssMB < TARGETS.wide.rssMB,
+    },
     samples: s,
   };
   console.log(`  100,000-file branch creation: ${RUNS.wide} runs in ${(now() - tc).toFixed(1)} s`);
@@ -467,7 +520,8 @@ if (PHASES) {
   for (const key of [...SIZES, 'wide']) {
     // The replays judge a landed push again (its ref was put back, its objects and certificate are stored).
     phases[key] = await replayPhases({ gitDir: hook, env: hookEnvFor(key), stdin: stdinFor(key), reps: QUICK ? 1 : 3 });
-    if (key === 10 || key === 1000 || key === 'wide') profiles[key] = profileReplay({ gitDir: hook, env: hookEnvFor(key), stdin: stdinFor(key), outDir: path.join(root, `prof-${key}`) });
+    if (key === 10 || key === 1000 || key === 'wide')
+      profiles[key] = profileReplay({ gitDir: hook, env: hookEnvFor(key), stdin: stdinFor(key), outDir: path.join(root, `prof-${key}`) });
   }
 }
 
@@ -476,14 +530,28 @@ if (PHASES) {
 const ms = (x) => (x == null || Number.isNaN(x) ? '-' : (x * 1000).toFixed(0));
 const table = (rows, right = () => true) => {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-  const line = (row) => '| ' + row.map((c, i) => (right(i) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ') + ' |';
+  const line = (row) =>
+    '| ' + row.map((c, i) => (right(i) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ') + ' |';
   console.log(line(rows[0]));
   console.log('|' + widths.map((w, i) => (right(i) ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|');
   for (const row of rows.slice(1)) console.log(line(row));
 };
 
-console.log(`\nSUMMARY: what each server adds to the same signed push (ms; median over runs of server − plain in the same run; [interquartile range])`);
-const head = ['changed files', 'runs', 'plain push', 'git-acl added', ...(gitolite ? ['gitolite added', 'git-acl / gitolite', 'target'] : []), 'of which git', 'hook wall', 'hook CPU', 'git children CPU', 'hook RSS MB'];
+console.log(
+  `\nSUMMARY: what each server adds to the same signed push (ms; median over runs of server − plain in the same run; [interquartile range])`,
+);
+const head = [
+  'changed files',
+  'runs',
+  'plain push',
+  'git-acl added',
+  ...(gitolite ? ['gitolite added', 'git-acl / gitolite', 'target'] : []),
+  'of which git',
+  'hook wall',
+  'hook CPU',
+  'git children CPU',
+  'hook RSS MB',
+];
 const rows = [head];
 for (const n of [...SIZES, 'wide']) {
   const r = results[n];
@@ -509,9 +577,16 @@ for (const n of [...SIZES, 'wide']) {
   ]);
 }
 table(rows, (i) => i !== 0 && head[i] !== 'target');
-if (!gitolite) console.log(`100,000-file creation: hook < ${TARGETS.wide.hookS} s and < ${TARGETS.wide.rssMB} MB: ${results.wide.target.pass ? 'PASS' : 'FAIL'}`);
-console.log('of which git: what an empty pre-receive hook adds (git runs gpg on the certificate and starts the hook); the rest is git-acl\'s');
-console.log('hook wall/CPU/RSS: the hook\'s Node process (its own clock from process start; CPU of node, and of the git children it waited for), from separate instrumented pushes');
+if (!gitolite)
+  console.log(
+    `100,000-file creation: hook < ${TARGETS.wide.hookS} s and < ${TARGETS.wide.rssMB} MB: ${results.wide.target.pass ? 'PASS' : 'FAIL'}`,
+  );
+console.log(
+  "of which git: what an empty pre-receive hook adds (git runs gpg on the certificate and starts the hook); the rest is git-acl's",
+);
+console.log(
+  "hook wall/CPU/RSS: the hook's Node process (its own clock from process start; CPU of node, and of the git children it waited for), from separate instrumented pushes",
+);
 
 if (startup) {
   console.log(`\nstart path at 10 files (${startup.runs} interleaved rounds; medians, ms):`);
@@ -519,11 +594,13 @@ if (startup) {
   const label = { plain: 'ES modules (dist/hook/main.js)', bundle: 'bundle, no code cache', cached: 'bundle + V8 code cache (shipped)' };
   for (const [m, v] of Object.entries(startup.modes)) srows.push([label[m], ms(v.pushS), ms(v.wallS), ms(v.bootS), ms(v.cpuS)]);
   table(srows, (i) => i !== 0);
-  console.log(`node -e 0: ${ms(startup.nodeE0.withCaS)} ms with NODE_EXTRA_CA_CERTS=${startup.nodeE0.caFile}, ${ms(startup.nodeE0.cleanS)} ms without (the hook script unsets it)`);
+  console.log(
+    `node -e 0: ${ms(startup.nodeE0.withCaS)} ms with NODE_EXTRA_CA_CERTS=${startup.nodeE0.caFile}, ${ms(startup.nodeE0.cleanS)} ms without (the hook script unsets it)`,
+  );
 }
 
 if (phases) {
-  console.log('\nwhere the hook\'s time goes (replay through dist/ ES modules, fresh process each, median ms):');
+  console.log("\nwhere the hook's time goes (replay through dist/ ES modules, fresh process each, median ms):");
   const keys = Object.keys(phases);
   const names = [...new Set(keys.flatMap((k) => Object.keys(phases[k].ms)))];
   const prow = [['phase', ...keys.map((k) => (k === 'wide' ? '100k new' : `${k} files`))]];
@@ -532,7 +609,12 @@ if (phases) {
 }
 if (profiles) {
   for (const [k, p] of Object.entries(profiles)) {
-    console.log(`\nCPU profile of one replay, ${k === 'wide' ? '100k new' : `${k} files`} (${p.totalMs.toFixed(0)} ms): ${Object.entries(p.byArea).slice(0, 8).map(([a, v]) => `${a} ${v.toFixed(0)}`).join(', ')}`);
+    console.log(
+      `\nCPU profile of one replay, ${k === 'wide' ? '100k new' : `${k} files`} (${p.totalMs.toFixed(0)} ms): ${Object.entries(p.byArea)
+        .slice(0, 8)
+        .map(([a, v]) => `${a} ${v.toFixed(0)}`)
+        .join(', ')}`,
+    );
     for (const [fn, v] of p.topFunctions.slice(0, 8)) console.log(`    ${v.toFixed(0).padStart(5)} ms  ${fn}`);
   }
 }
@@ -545,14 +627,24 @@ console.log(
   `\nload average at start ${LOAD0.map((x) => x.toFixed(1)).join(' ')}, at end ${LOAD1.map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs` +
     (otherShare == null ? '' : `; other processes used ${(otherShare * 100).toFixed(0)}% of the machine's CPU during the run`),
 );
-if (otherShare != null && otherShare > 0.2) console.log('warning: the machine was busy with other work during this run: absolute times are inflated and noisy; the paired differences and ratios less so');
+if (otherShare != null && otherShare > 0.2)
+  console.log(
+    'warning: the machine was busy with other work during this run: absolute times are inflated and noisy; the paired differences and ratios less so',
+  );
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(
   OUT,
   JSON.stringify(
     {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memMB: Math.round(os.totalmem() / 2 ** 20), node: process.version, git: run('git', ['--version']).stdout.trim(), gitolite: gitolite?.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memMB: Math.round(os.totalmem() / 2 ** 20),
+        node: process.version,
+        git: run('git', ['--version']).stdout.trim(),
+        gitolite: gitolite?.version,
+      },
       quick: QUICK,
       results,
       startup,

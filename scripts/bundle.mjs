@@ -30,7 +30,9 @@ const lazyAesTables = {
         const uses = text.split(`} = ${name};`).length - 1;
         const all = text.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
         if (!found || text.match(new RegExp(decl.source, 'gm')).length !== 1 || uses === 0 || all !== uses + 1) {
-          throw new Error(`${args.path}: openpgp's AES table ${name} is not declared and used as this build expects; review scripts/bundle.mjs (lazy-aes-tables) for this openpgp version`);
+          throw new Error(
+            `${args.path}: openpgp's AES table ${name} is not declared and used as this build expects; review scripts/bundle.mjs (lazy-aes-tables) for this openpgp version`,
+          );
         }
         text = text.replace(decl, () => `let ${name}$lazy;\nconst ${name}$get = () => (${name}$lazy ??= ${found[1]});`);
         text = text.split(`} = ${name};`).join(`} = ${name}$get();`);
@@ -55,8 +57,16 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
-await build({ ...common, entryPoints: [join(root, 'dist/hook/bundle.js')], outfile: join(root, 'dist/hook/bundle.cjs'), plugins: [lazyAesTables] });
-if (lazyAesApplied !== 1) throw new Error(`the hook bundle took openpgp from another file than dist/node/openpgp.mjs (lazy-aes-tables applied ${lazyAesApplied} times); review scripts/bundle.mjs`);
+await build({
+  ...common,
+  entryPoints: [join(root, 'dist/hook/bundle.js')],
+  outfile: join(root, 'dist/hook/bundle.cjs'),
+  plugins: [lazyAesTables],
+});
+if (lazyAesApplied !== 1)
+  throw new Error(
+    `the hook bundle took openpgp from another file than dist/node/openpgp.mjs (lazy-aes-tables applied ${lazyAesApplied} times); review scripts/bundle.mjs`,
+  );
 await build({ ...common, entryPoints: [join(root, 'dist/hook/start.js')], outfile: join(root, 'dist/hook/start.cjs') });
 // Caches made from an earlier bundle would be refused anyway (their header names another bundle); drop them.
 rmSync(join(root, 'dist/hook/cache'), { recursive: true, force: true });

@@ -33,7 +33,24 @@ export { judgePush, compileServerPolicy, checkNewPolicy, type JudgeInput, type V
 export { formatVerdict, formatFailure } from './push/report.js';
 export { previewPush, type PreviewInput, type PreviewResult } from './push/preview.js';
 
-export { verifyLog, type VerifyLogOptions, type VerifyLogResult, type LogCheckpoint, type LogProblem, type LogNotice } from './push/verify-log.js';
-export { LOG_REF, LOG_FORMAT_VERSION, parseMeta, serialiseMeta, buildEntry, logRefProblems, type EntryMeta, type EntryKind, type EntryContent } from './push/log-format.js';
+export {
+  verifyLog,
+  type VerifyLogOptions,
+  type VerifyLogResult,
+  type LogCheckpoint,
+  type LogProblem,
+  type LogNotice,
+} from './push/verify-log.js';
+export {
+  LOG_REF,
+  LOG_FORMAT_VERSION,
+  parseMeta,
+  serialiseMeta,
+  buildEntry,
+  logRefProblems,
+  type EntryMeta,
+  type EntryKind,
+  type EntryContent,
+} from './push/log-format.js';
 export { readEntry, type LogEntry } from './push/log-entries.js';
 export { findCertificateInLog } from './push/replay.js';

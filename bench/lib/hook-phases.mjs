@@ -49,7 +49,14 @@ async function child() {
   const spawns = [];
   const realSpawn = cjs.spawn;
   cjs.spawn = function (cmd, args, opts) {
-    const rec = { cmd: [cmd, ...(args ?? [])].filter((a) => !String(a).startsWith('--git-dir')).slice(0, 3).join(' '), start: performance.now(), ms: null };
+    const rec = {
+      cmd: [cmd, ...(args ?? [])]
+        .filter((a) => !String(a).startsWith('--git-dir'))
+        .slice(0, 3)
+        .join(' '),
+      start: performance.now(),
+      ms: null,
+    };
     spawns.push(rec);
     const ch = realSpawn.call(this, cmd, args, opts);
     ch.once('exit', () => (rec.ms = performance.now() - rec.start));
@@ -69,7 +76,19 @@ async function child() {
   t = performance.now();
 
   const dist = new URL('../../dist/', import.meta.url);
-  const [{ readAclConfig }, { locationFromEnv }, { openCliStore }, pf, ident, judge, { parseRefUpdates }, core, ops, refNames, objectChecks] = await Promise.all([
+  const [
+    { readAclConfig },
+    { locationFromEnv },
+    { openCliStore },
+    pf,
+    ident,
+    judge,
+    { parseRefUpdates },
+    core,
+    ops,
+    refNames,
+    objectChecks,
+  ] = await Promise.all([
     import(new URL('git/exec.js', dist)),
     import(new URL('git/location.js', dist)),
     import(new URL('git/cli-store.js', dist)),
@@ -163,9 +182,18 @@ if (process.argv[2] === '--child') {
  */
 export function profileReplay({ gitDir, env, stdin, outDir, top = 15 }) {
   fs.mkdirSync(outDir, { recursive: true });
-  const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${outDir}`, SELF, '--child'], { cwd: gitDir, env, input: stdin, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${outDir}`, SELF, '--child'], {
+    cwd: gitDir,
+    env,
+    input: stdin,
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`profiled replay exited ${r.status}: ${r.stderr}`);
-  const file = fs.readdirSync(outDir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
+  const file = fs
+    .readdirSync(outDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .at(-1);
   const prof = JSON.parse(fs.readFileSync(`${outDir}/${file}`, 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -188,7 +216,8 @@ export function profileReplay({ gitDir, env, stdin, outDir, top = 15 }) {
     const cf = n.callFrame;
     const a = area(cf.url, cf.functionName);
     byArea[a] = (byArea[a] ?? 0) + ms;
-    const key = `${cf.functionName || '(anonymous)'} ${cf.url ? cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/') + ':' + (cf.lineNumber + 1) : ''}`.trim();
+    const key =
+      `${cf.functionName || '(anonymous)'} ${cf.url ? cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/') + ':' + (cf.lineNumber + 1) : ''}`.trim();
     byFn.set(key, (byFn.get(key) ?? 0) + ms);
   }
   const totalMs = (prof.endTime - prof.startTime) / 1000;

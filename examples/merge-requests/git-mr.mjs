@@ -134,7 +134,12 @@ function trackingRef(remote) {
 function fetchData(remote, extraRefspecs = []) {
   const r = git(
     [
-      'fetch', '-q', '--prune', '--no-tags', '--no-write-fetch-head', remote,
+      'fetch',
+      '-q',
+      '--prune',
+      '--no-tags',
+      '--no-write-fetch-head',
+      remote,
       `+refs/heads/apps/merge-reqs/*:refs/remotes/${remote}/apps/merge-reqs/*`,
       `+${TAG_PREFIX}*:${TAG_PREFIX}*`,
       ...extraRefspecs,
@@ -160,7 +165,8 @@ function readState(commit) {
       const req = reqOf(state, p[1], Number(p[2]));
       if (p[3] === 'title' && p.length === 4) req.titleOid = oid;
       else if (p[3] === 'labels' && p.length === 5) req.labels.add(p[4]);
-      else if (p[3] === 'comments' && p.length === 6 && /^[0-9]+$/.test(p[5])) req.comments.push({ author: p[4], k: Number(p[5]), oid, path });
+      else if (p[3] === 'comments' && p.length === 6 && /^[0-9]+$/.test(p[5]))
+        req.comments.push({ author: p[4], k: Number(p[5]), oid, path });
     }
   }
   return state;
@@ -288,8 +294,9 @@ function commitChange(base, change, message) {
 /** One signed, atomic push. Returns {ok, retry}; git's own output (and the hook's `remote:` lines) go to stderr. */
 function push(remote, refspecs) {
   const r = run('git', ['push', '--signed', '--atomic', '--porcelain', remote, ...refspecs]);
-  const raced = /non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/.test(r.stderr + r.stdout)
-    && !/pre-receive hook declined/.test(r.stdout + r.stderr);
+  const raced =
+    /non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/.test(r.stderr + r.stdout) &&
+    !/pre-receive hook declined/.test(r.stdout + r.stderr);
   if (r.code !== 0 && raced) return { ok: false, retry: true };
   if (r.code !== 0) {
     process.stderr.write(r.stderr);
@@ -382,7 +389,8 @@ function loadForReading(opts) {
 
 function cmdList(opts) {
   const { state } = loadForReading(opts);
-  if (opts.label !== undefined && !LABEL.test(opts.label)) throw new UsageError(`not a label name: '${opts.label}' (labels are [a-z0-9][a-z0-9-]*)`);
+  if (opts.label !== undefined && !LABEL.test(opts.label))
+    throw new UsageError(`not a label name: '${opts.label}' (labels are [a-z0-9][a-z0-9-]*)`);
   let reqs = [...state.reqs.values()];
   if (opts.label !== undefined) {
     // Go through the label index, labels/<label>/<uid>/<n>: the other direction of the symlinks.
@@ -409,9 +417,16 @@ function describeReq(state, req, remote, into) {
     .map((c) => {
       const text = blob(c.oid);
       const nl = text.indexOf('\n\n');
-      return { author: c.author, number: c.k, date: nl >= 0 ? text.slice(0, nl).trim() : '', text: (nl >= 0 ? text.slice(nl + 2) : text).replace(/\n$/, '') };
+      return {
+        author: c.author,
+        number: c.k,
+        date: nl >= 0 ? text.slice(0, nl).trim() : '',
+        text: (nl >= 0 ? text.slice(nl + 2) : text).replace(/\n$/, ''),
+      };
     })
-    .sort((a, b) => (a.date === b.date ? (a.author === b.author ? a.number - b.number : a.author < b.author ? -1 : 1) : a.date < b.date ? -1 : 1));
+    .sort((a, b) =>
+      a.date === b.date ? (a.author === b.author ? a.number - b.number : a.author < b.author ? -1 : 1) : a.date < b.date ? -1 : 1,
+    );
   return {
     id: req.key,
     author: req.uid,
@@ -435,7 +450,8 @@ function cmdShow(opts) {
   console.log(`merge request ${d.id}: ${d.title}`);
   console.log(`author:    ${d.author}`);
   console.log(`labels:    ${d.labels.join(', ') || '(none)'}`);
-  if (d.labels.includes('merged') && !d.merged.merged) console.log(`warning:   labelled merged, but its latest revision is not in ${remote}/${into}`);
+  if (d.labels.includes('merged') && !d.merged.merged)
+    console.log(`warning:   labelled merged, but its latest revision is not in ${remote}/${into}`);
   console.log(`merged:    ${d.merged.merged ? `yes, into ${into}` : 'no'}`);
   console.log('revisions:');
   for (const r of d.revisions) console.log(`  ${r.version}  ${r.commit.slice(0, 12)}  ${r.tag}`);
@@ -481,7 +497,8 @@ function cmdLabel(opts) {
   const [spec, ...edits] = opts.args;
   if (edits.length === 0) throw new UsageError('label needs +<label> or -<label>: git mr label <req> +approved -needs-review');
   for (const e of edits) {
-    if (!/^[+-]/.test(e) || !LABEL.test(e.slice(1))) throw new UsageError(`expected +<label> or -<label> with a label [a-z0-9][a-z0-9-]*, got '${e}'`);
+    if (!/^[+-]/.test(e) || !LABEL.test(e.slice(1)))
+      throw new UsageError(`expected +<label> or -<label> with a label [a-z0-9][a-z0-9-]*, got '${e}'`);
   }
   return transact(opts, (state) => {
     const req = resolveReq(state, spec);
@@ -540,15 +557,28 @@ function cmdMerge(opts) {
     if (!target) throw new MrError(`${remote} has no branch ${into}`);
     if (gitOk(['merge-base', '--is-ancestor', latest.commit, target])) throw new MrError(`${req.key} v${latest.k} is already in ${into}`);
     const mt = git(['merge-tree', '--write-tree', '--no-messages', target, latest.commit], { allowFail: true });
-    if (mt.code !== 0) throw new MrError(`${req.key} v${latest.k} does not merge cleanly into ${into}; ask the author for a revision on top of ${into}`);
+    if (mt.code !== 0)
+      throw new MrError(`${req.key} v${latest.k} does not merge cleanly into ${into}; ask the author for a revision on top of ${into}`);
     const tree = mt.stdout.split('\n')[0].trim();
     const t = title(req);
-    const mergeCommit = git(['commit-tree', tree, '-p', target, '-p', latest.commit, '-m', `Merge merge request ${req.key} v${latest.k}: ${t}\n\n${opts.message ?? ''}`.trimEnd()]);
+    const mergeCommit = git([
+      'commit-tree',
+      tree,
+      '-p',
+      target,
+      '-p',
+      latest.commit,
+      '-m',
+      `Merge merge request ${req.key} v${latest.k}: ${t}\n\n${opts.message ?? ''}`.trimEnd(),
+    ]);
     const change = new Change();
     for (const l of ['open', 'needs-review']) change.removeLabel(state, req, l);
     change.addLabel(state, req, 'closed').addLabel(state, req, 'merged');
     const c = nextComment(req, me);
-    change.file(`merge-reqs/${req.key}/comments/${me}/${c}`, commentText(`${opts.message ?? 'Merged.'}\n\n[merged v${latest.k}: ${latest.commit} into ${into} as ${mergeCommit}]`));
+    change.file(
+      `merge-reqs/${req.key}/comments/${me}/${c}`,
+      commentText(`${opts.message ?? 'Merged.'}\n\n[merged v${latest.k}: ${latest.commit} into ${into} as ${mergeCommit}]`),
+    );
     return {
       change,
       message: `mr ${req.key}: merged v${latest.k} into ${into}`,
@@ -565,7 +595,14 @@ function cmdMerge(opts) {
 
 function parseArgs(argv) {
   const opts = { args: [] };
-  const withValue = { '--message': 'message', '-m': 'message', '--from': 'from', '--label': 'label', '--into': 'into', '--remote': 'remote' };
+  const withValue = {
+    '--message': 'message',
+    '-m': 'message',
+    '--from': 'from',
+    '--label': 'label',
+    '--into': 'into',
+    '--remote': 'remote',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -577,7 +614,8 @@ function parseArgs(argv) {
     } else if (a === '--json') opts.json = true;
     else if (a === '--no-fetch') opts.noFetch = true;
     else if (a === '--') opts.args.push(...argv.slice(i + 1)), (i = argv.length);
-    else if (a.startsWith('--') || (a.startsWith('-') && a.length > 1 && !/^-[a-z0-9]/.test(a))) throw new UsageError(`unknown option ${a}`);
+    else if (a.startsWith('--') || (a.startsWith('-') && a.length > 1 && !/^-[a-z0-9]/.test(a)))
+      throw new UsageError(`unknown option ${a}`);
     else opts.args.push(a);
   }
   return opts;

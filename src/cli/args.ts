@@ -72,7 +72,10 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
       const spec = byLong.get(name);
       if (!spec) {
-        const hint = didYouMean(name, specs.map((s) => s.name));
+        const hint = didYouMean(
+          name,
+          specs.map((s) => s.name),
+        );
         throw new UsageError(`unknown option --${name}${hint ? `; did you mean --${hint}?` : ''}`, command);
       }
       if (spec.value) {
@@ -101,7 +104,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
         }
         if (spec.value) {
           const rest = arg.slice(j + 1);
-          let value: string | undefined = rest !== '' ? rest : argv[++i];
+          const value: string | undefined = rest !== '' ? rest : argv[++i];
           if (value === undefined) throw new UsageError(`option -${letter} needs a value: -${letter} ${spec.value}`, command);
           set(spec, value, `-${letter}`);
           break;

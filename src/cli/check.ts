@@ -6,7 +6,20 @@
  * decision's own reason line (never a second explanation of it). `--trace`
  * prints the decision's trace, which evaluate itself records.
  */
-import { REF_OPS, TREE_OPS, compilePolicy, evaluate, formatDiagnostic, formatTraceStep, lintPolicy, parsePolicy, recordedOwner, suggestOp, type Decision, type Operation } from '../core/index.js';
+import {
+  REF_OPS,
+  TREE_OPS,
+  compilePolicy,
+  evaluate,
+  formatDiagnostic,
+  formatTraceStep,
+  lintPolicy,
+  parsePolicy,
+  recordedOwner,
+  suggestOp,
+  type Decision,
+  type Operation,
+} from '../core/index.js';
 import { expandRefOp, expandTreeOp } from '../core/ops.js';
 import { CliError, ExitCode, UsageError, flag, str, type ParsedArgs } from './args.js';
 import { makeOut, printJson, type Out } from './output.js';
@@ -32,7 +45,10 @@ export function toFullRefName(name: string, op?: string): string {
 
 /** A path as the policy sees it: relative, `/`-separated, no leading `./` or slashes. */
 export function toPolicyPath(p: string): string {
-  return p.replace(/\\/g, '/').replace(/^(?:\.\/)+/, '').replace(/^\/+|\/+$/g, '');
+  return p
+    .replace(/\\/g, '/')
+    .replace(/^(?:\.\/)+/, '')
+    .replace(/^\/+|\/+$/g, '');
 }
 
 export async function run(args: ParsedArgs): Promise<number> {
@@ -45,7 +61,10 @@ export async function run(args: ParsedArgs): Promise<number> {
   const ownerArg = str(args, 'owner');
   if (dir !== undefined && ref !== undefined) throw new UsageError(`give --policy or --ref, not both`, 'check');
   if (args.positionals.length < 2) {
-    throw new UsageError(args.positionals.length === 0 ? 'missing <op> and <ref-or-path>' : `missing the ref or path for ${args.positionals[0]}`, 'check');
+    throw new UsageError(
+      args.positionals.length === 0 ? 'missing <op> and <ref-or-path>' : `missing the ref or path for ${args.positionals[0]}`,
+      'check',
+    );
   }
   if (args.positionals.length > 2) throw new UsageError(`too many arguments: ${args.positionals.slice(2).join(' ')}`, 'check');
   if (userArg === undefined) throw new UsageError('missing --user <USER_ID|me> (whose push to check)', 'check');
@@ -55,7 +74,8 @@ export async function run(args: ParsedArgs): Promise<number> {
 
   const notes: string[] = [];
   for (const name of new Set(operations.map((o) => (o.type === 'ref' ? o.ref : o.branch)))) {
-    if (/^refs\/[^/]+$/.test(name)) notes.push(`note: ${name} is not a branch or a tag; did you mean ${name.replace(/^refs\//, 'heads/')}?`);
+    if (/^refs\/[^/]+$/.test(name))
+      notes.push(`note: ${name} is not a branch or a tag; did you mean ${name.replace(/^refs\//, 'heads/')}?`);
   }
   const policy = await loadPolicy({ dir, ref });
   notes.push(...policy.notes);
@@ -88,9 +108,13 @@ export async function run(args: ParsedArgs): Promise<number> {
     const asOwner = decisions.every((d) => d.allowed) ? null : evaluate(compiled, { userId, ownerId: userId }, operations, { trace });
     if (asOwner?.every((d) => d.allowed)) {
       decisions = asOwner;
-      notes.push(`warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): allowed only if ${userId} is the owner`);
+      notes.push(
+        `warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): allowed only if ${userId} is the owner`,
+      );
     } else {
-      notes.push('warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): judged as a user who is not the owner');
+      notes.push(
+        'warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): judged as a user who is not the owner',
+      );
     }
   }
   const allowed = decisions.every((d) => d.allowed);
@@ -141,7 +165,8 @@ function buildOperations(opName: string, target: string, branchArg: string | und
   if (target === '') throw new UsageError(`empty ${branchArg !== undefined ? 'path' : 'ref name'}`, 'check');
   // `delete` is both a ref op and a tree alias: --branch decides.
   if (treeOps && (branchArg !== undefined || !refOps)) {
-    if (branchArg === undefined) throw new UsageError(`${opName} is a tree operation: it needs --branch <ref> (the branch whose content changes)`, 'check');
+    if (branchArg === undefined)
+      throw new UsageError(`${opName} is a tree operation: it needs --branch <ref> (the branch whose content changes)`, 'check');
     if (branchArg === '') throw new UsageError('empty --branch', 'check');
     const branch = toFullRefName(branchArg, 'create-branch');
     const path = toPolicyPath(target);

@@ -27,6 +27,6 @@ export async function run(args: ParsedArgs): Promise<number> {
   }
   const out = makeOut(false);
   out.line(hook === 'unchanged' ? `${hookPath} already installed` : `${hook} ${hookPath}`);
-  out.line('pushes from this clone are now previewed against the remote\'s policy; skip once with git push --no-verify');
+  out.line("pushes from this clone are now previewed against the remote's policy; skip once with git push --no-verify");
   return ExitCode.ok;
 }

@@ -30,7 +30,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'make a bare repository a git-acl server',
     usage: ['init <bare-repo> --owner-key <public-key.asc> [--preset <name>]...'],
     description: [
-      'Installs the pre-receive hook, sets a random receive.certNonceSeed and acl.owner (the fingerprint of the owner key), and creates the policy branch refs/heads/apps/access-control with the owner-only default policy, the presets asked for, the owner\'s key and the file `owner`. Safe to run again: it says what it changed and never rewrites an existing policy branch.',
+      "Installs the pre-receive hook, sets a random receive.certNonceSeed and acl.owner (the fingerprint of the owner key), and creates the policy branch refs/heads/apps/access-control with the owner-only default policy, the presets asked for, the owner's key and the file `owner`. Safe to run again: it says what it changed and never rewrites an existing policy branch.",
       'It also installs the post-receive hook and starts the push log refs/heads/apps/push-log (its first entry records every ref: the trusted starting state), which every clone can check with git acl verify; on an existing repository without a log, running init turns logging on.',
     ],
     options: [
@@ -56,7 +56,11 @@ export const COMMANDS: CommandSpec[] = [
       'Exit status: 0 when there is no error (warnings allowed), 1 on any error, 2 on a usage error.',
     ],
     options: [
-      { name: 'ref', value: '<ref>', help: 'lint the policy files of this ref or commit of the current repository (e.g. origin/apps/access-control)' },
+      {
+        name: 'ref',
+        value: '<ref>',
+        help: 'lint the policy files of this ref or commit of the current repository (e.g. origin/apps/access-control)',
+      },
       JSON_OPT,
       HELP,
     ],
@@ -78,16 +82,24 @@ export const COMMANDS: CommandSpec[] = [
     description: [
       'Evaluates one operation for one user against a policy, and prints allowed or denied, the rule that decided (path:line: text) and, for a denial, what would allow it.',
       'Ref ops: create-branch, create-tag, fast-forward, force, delete; create = create-branch and create-tag. Ref names as git resolves them: main, heads/main and refs/heads/main are the branch refs/heads/main (a short name is a tag for create-tag: v1.0 = refs/tags/v1.0). Tree ops (need --branch): create-directory, create-file, create-symlink, create-submodule, modify, delete-file, delete-symlink, delete-submodule, delete-directory; delete with --branch = every delete-* op. An alias checks, and reports, each operation it stands for.',
-      'The policy is read as for lint (--policy <dir>, --ref <ref>, or the repository\'s policy branch). The owner is --owner, else the one the policy records in its file `owner`, else git config acl.owner; when none is known (a policy from before owners were recorded), an operation denied to a user who is not the owner is judged again as by the owner, and a warning says which answer applies.',
-      'With --trace, each decision is followed by every rule of the operation\'s kind, in canonical order, and why it did or did not apply (subject, op, pattern, branch scope, deny), as the deciding code saw it: DENY or ALLOW marks the rule that decided, deny or allow another rule that applies, skip a rule that does not, with the tests it failed.',
+      "The policy is read as for lint (--policy <dir>, --ref <ref>, or the repository's policy branch). The owner is --owner, else the one the policy records in its file `owner`, else git config acl.owner; when none is known (a policy from before owners were recorded), an operation denied to a user who is not the owner is judged again as by the owner, and a warning says which answer applies.",
+      "With --trace, each decision is followed by every rule of the operation's kind, in canonical order, and why it did or did not apply (subject, op, pattern, branch scope, deny), as the deciding code saw it: DENY or ALLOW marks the rule that decided, deny or allow another rule that applies, skip a rule that does not, with the tests it failed.",
       'Exit status: 0 allowed (every operation), 1 denied (any) or an error, 2 on a usage error.',
     ],
     options: [
-      { name: 'user', value: '<USER_ID|me|name>', help: 'the pusher: a key fingerprint (40 hex digits), `me` for the key in git config user.signingkey, or a name or e-mail address of a key in your gpg keyring' },
+      {
+        name: 'user',
+        value: '<USER_ID|me|name>',
+        help: 'the pusher: a key fingerprint (40 hex digits), `me` for the key in git config user.signingkey, or a name or e-mail address of a key in your gpg keyring',
+      },
       { name: 'branch', value: '<ref>', help: 'for a tree op: the branch whose content changes (main, heads/main or refs/heads/main)' },
       { name: 'policy', value: '<dir>', help: 'read the policy from a checkout of the policy branch' },
       { name: 'ref', value: '<ref>', help: 'read the policy from this ref or commit of the current repository' },
-      { name: 'owner', value: '<USER_ID>', help: "the repository owner's fingerprint (default: the policy's file `owner`, else git config acl.owner)" },
+      {
+        name: 'owner',
+        value: '<USER_ID>',
+        help: "the repository owner's fingerprint (default: the policy's file `owner`, else git config acl.owner)",
+      },
       { name: 'trace', help: 'also print every rule considered and why it did or did not apply' },
       JSON_OPT,
       HELP,
@@ -105,15 +117,22 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'preview',
     summary: 'would the server accept this push? (asks no server; fetches its policy)',
-    usage: ['preview [<remote>] [<refspec>...] [--user <USER_ID|me>] [--owner <USER_ID>] [--all] [--json]', 'preview --pre-push <remote> [<url>]   (reads git\'s pre-push lines on stdin)'],
+    usage: [
+      'preview [<remote>] [<refspec>...] [--user <USER_ID|me>] [--owner <USER_ID>] [--all] [--json]',
+      "preview --pre-push <remote> [<url>]   (reads git's pre-push lines on stdin)",
+    ],
     description: [
       "Fetches the remote's policy branch into refs/remotes/<remote>/apps/access-control, works out what `git push <remote> <refspec>...` would send (each refspec's local object against the remote's current value, from git ls-remote; no refspec: the current branch to its upstream, or to the same name), and judges it exactly as the server's pre-receive hook would, printing the hook's own lines.",
-      'The pusher is --user, default `me` (the key in git config user.signingkey, which signs the push). The owner is --owner, else the one the remote\'s policy branch records in its file `owner` (the server keeps it equal to its acl.owner). A policy from before owners were recorded names none: then git config acl.owner of this clone, or of the remote when it is a local path; otherwise the owner is unknown (a warning says so), and a push refused as by anyone else is judged again as by the owner, so the preview never refuses what the server could accept. The signature itself is not previewed: push with git push --signed.',
+      "The pusher is --user, default `me` (the key in git config user.signingkey, which signs the push). The owner is --owner, else the one the remote's policy branch records in its file `owner` (the server keeps it equal to its acl.owner). A policy from before owners were recorded names none: then git config acl.owner of this clone, or of the remote when it is a local path; otherwise the owner is unknown (a warning says so), and a push refused as by anyone else is judged again as by the owner, so the preview never refuses what the server could accept. The signature itself is not previewed: push with git push --signed.",
       'Like the hook, it lists the first 20 denied operations, then counts the rest per operation and directory; --all lists every one.',
       'Exit status: 0 the server would accept, 1 it would reject (or an error), 2 on a usage error.',
     ],
     options: [
-      { name: 'user', value: '<USER_ID|me|name>', help: 'judge the push as this user: a fingerprint, `me` (the default) or a name or e-mail address of a key in your gpg keyring' },
+      {
+        name: 'user',
+        value: '<USER_ID|me|name>',
+        help: 'judge the push as this user: a fingerprint, `me` (the default) or a name or e-mail address of a key in your gpg keyring',
+      },
       { name: 'owner', value: '<USER_ID>', help: "the repository owner's fingerprint (see above)" },
       { name: 'all', help: 'list every denied operation, not the first 20 and a summary' },
       { name: 'pre-push', help: "pre-push hook mode: arguments are git's <remote> <url>, the updates come on stdin" },
@@ -136,7 +155,11 @@ export const COMMANDS: CommandSpec[] = [
       "Writes the clone's pre-push hook (in core.hooksPath when set), so that a push the server would reject stops before it leaves, with the hook's own messages. Refuses to overwrite a pre-push hook that git-acl did not install. Skip the check for one push with git push --no-verify. Pushes to a remote without a policy branch are let through.",
     ],
     options: [HELP],
-    examples: ['git acl install-client-hook', 'git push --signed origin main            # checked first', 'git push --signed --no-verify origin main   # not checked'],
+    examples: [
+      'git acl install-client-hook',
+      'git push --signed origin main            # checked first',
+      'git push --signed --no-verify origin main   # not checked',
+    ],
     module: './client-hook.js',
   },
   {
@@ -150,7 +173,10 @@ export const COMMANDS: CommandSpec[] = [
     ],
     options: [
       { name: 'no-fetch', help: 'verify what the last fetch brought, without contacting the remote (offline)' },
-      { name: 'full', help: 'check every entry again, not only the new ones (still refusing a log that does not descend from the remembered one)' },
+      {
+        name: 'full',
+        help: 'check every entry again, not only the new ones (still refusing a log that does not descend from the remembered one)',
+      },
       JSON_OPT,
       HELP,
     ],
@@ -184,7 +210,9 @@ export const COMMANDS: CommandSpec[] = [
     name: 'help',
     summary: 'show help for git-acl or one command',
     usage: ['help [<command>]'],
-    description: ['`git acl --help` is turned by git itself into `git help acl` (a manual page); use `git acl -h`, `git acl help`, or `git-acl --help`.'],
+    description: [
+      '`git acl --help` is turned by git itself into `git help acl` (a manual page); use `git acl -h`, `git acl help`, or `git-acl --help`.',
+    ],
     options: [HELP],
     examples: ['git acl help check', 'git acl check -h'],
     module: './help.js',
@@ -197,7 +225,10 @@ export function findCommand(name: string): CommandSpec | undefined {
 
 /** The usage error for a command name that is not in the table, with the closest one. */
 export function unknownCommand(name: string): UsageError {
-  const hint = didYouMean(name, COMMANDS.map((c) => c.name));
+  const hint = didYouMean(
+    name,
+    COMMANDS.map((c) => c.name),
+  );
   return new UsageError(`'${name}' is not a git acl command${hint ? `; did you mean '${hint}'?` : ''} (see git acl -h)`);
 }
 

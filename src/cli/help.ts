@@ -14,7 +14,7 @@ export function generalHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Options:',
-    '  -h, --help     show help (git acl <command> -h for a command\'s options)',
+    "  -h, --help     show help (git acl <command> -h for a command's options)",
     '  --version      print the version of git-acl',
     '',
     'Examples:',
@@ -31,8 +31,7 @@ export function generalHelp(): string {
 }
 
 export function commandHelp(c: CommandSpec): string {
-  const optLabel = (o: CommandSpec['options'][number]) =>
-    `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` ${o.value}` : ''}`;
+  const optLabel = (o: CommandSpec['options'][number]) => `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` ${o.value}` : ''}`;
   const width = Math.max(...c.options.map((o) => optLabel(o).length));
   return [
     ...usageLines(c),

@@ -10,7 +10,8 @@ import { PolicyLimitError } from '../git/policy-files.js';
 export async function run(args: ParsedArgs): Promise<number> {
   const json = flag(args, 'json');
   const ref = str(args, 'ref');
-  if (args.positionals.length > 1) throw new UsageError(`too many arguments: ${args.positionals.join(' ')} (one directory at most)`, 'lint');
+  if (args.positionals.length > 1)
+    throw new UsageError(`too many arguments: ${args.positionals.join(' ')} (one directory at most)`, 'lint');
   const dir = args.positionals[0];
   if (dir !== undefined && ref !== undefined) throw new UsageError(`give a directory or --ref, not both (${dir}, --ref ${ref})`, 'lint');
 
@@ -29,7 +30,11 @@ export async function run(args: ParsedArgs): Promise<number> {
     const text = formatDiagnostic(d);
     const mark = d.severity === 'error' ? ': error: ' : ': warning: ';
     const at = text.indexOf(mark);
-    out.line(at < 0 ? text : [text.slice(0, at + 2), d.severity === 'error' ? out.red('error') : out.yellow('warning'), text.slice(at + mark.length - 2)]);
+    out.line(
+      at < 0
+        ? text
+        : [text.slice(0, at + 2), d.severity === 'error' ? out.red('error') : out.yellow('warning'), text.slice(at + mark.length - 2)],
+    );
   }
   const summary = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
   out.line(errors ? out.red(summary) : diagnostics.length ? summary : out.green(summary));
@@ -62,4 +67,3 @@ async function keyFileDiagnostics(policy: LoadedPolicy): Promise<Diagnostic[]> {
   }
   return out;
 }
-

@@ -37,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
   if (first === '--version' || first === '-V') argv = ['version', ...argv.slice(1)];
   else if (first.startsWith('-')) {
     const hint = didYouMean(first.replace(/^-+/, ''), ['help', 'version']);
-    throw new UsageError(`unknown option ${first}${hint ? `; did you mean --${hint}?` : ''} (usage: git acl <command> [<options>]; see git acl -h)`);
+    throw new UsageError(
+      `unknown option ${first}${hint ? `; did you mean --${hint}?` : ''} (usage: git acl <command> [<options>]; see git acl -h)`,
+    );
   }
   const name = argv[0]!;
   const spec = findCommand(name);

@@ -60,7 +60,9 @@ export function render(text: Text, color: boolean): string {
 export function makeOut(json: boolean, stream: NodeJS.WriteStream = process.stdout): Out {
   const color = useColor(json, stream);
   const errColor = useColor(json, process.stderr);
-  const styled = (style: Style) => (text: string): Styled => ({ style, text });
+  const styled =
+    (style: Style) =>
+    (text: string): Styled => ({ style, text });
   return {
     color,
     line: (text = '') => void stream.write(`${render(text, color)}\n`),
@@ -91,7 +93,7 @@ export function safeJson(json: string): string {
     cp < 0x20
       ? String.fromCharCode(cp)
       : cp > 0xffff
-      ? `\\u${(0xd800 + ((cp - 0x10000) >> 10)).toString(16)}\\u${(0xdc00 + ((cp - 0x10000) & 0x3ff)).toString(16)}`
-      : `\\u${cp.toString(16).padStart(4, '0')}`,
+        ? `\\u${(0xd800 + ((cp - 0x10000) >> 10)).toString(16)}\\u${(0xdc00 + ((cp - 0x10000) & 0x3ff)).toString(16)}`
+        : `\\u${cp.toString(16).padStart(4, '0')}`,
   );
 }

@@ -18,9 +18,7 @@ import { findGitDir, refExists, resolveCommit } from './repo.js';
 
 export const ORIGIN_POLICY_REF = trackingPolicyRef('origin');
 
-export type PolicySource =
-  | { type: 'directory'; path: string }
-  | { type: 'ref'; ref: string; commit: string; gitDir: string };
+export type PolicySource = { type: 'directory'; path: string } | { type: 'ref'; ref: string; commit: string; gitDir: string };
 
 export interface LoadedPolicy {
   source: PolicySource;
@@ -56,7 +54,8 @@ export async function loadPolicy(opts: { dir?: string; ref?: string }): Promise<
   }
   const loaded = await loadRef(gitDir, ref, ref);
   const head = await currentBranch();
-  if (head === POLICY_REF) notes.push(`note: this work tree is on ${POLICY_REF}; committed files were read (for uncommitted edits: git acl lint .)`);
+  if (head === POLICY_REF)
+    notes.push(`note: this work tree is on ${POLICY_REF}; committed files were read (for uncommitted edits: git acl lint .)`);
   loaded.notes.push(...notes);
   return loaded;
 }
@@ -104,7 +103,8 @@ export async function loadDirectory(dir: string): Promise<LoadedPolicy> {
     throw e instanceof PolicyReadError ? new CliError(e.message) : e;
   }
   const notes: string[] = [];
-  if (files.length === 0) notes.push(`note: ${dir} holds no refs/, branches/, groups/ or keys/ files: is it a checkout of the policy branch?`);
+  if (files.length === 0)
+    notes.push(`note: ${dir} holds no refs/, branches/, groups/ or keys/ files: is it a checkout of the policy branch?`);
   const readKeyFile = async (path: string): Promise<string | null> => {
     if (!path.startsWith('keys/')) return null;
     const file = join(dir, ...path.split('/'));

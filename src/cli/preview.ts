@@ -52,7 +52,7 @@ export async function run(args: ParsedArgs): Promise<number> {
   let remoteRefs: Map<string, string>;
   if (prePush) {
     if (args.positionals.length < 1 || args.positionals.length > 2) {
-      throw new UsageError('--pre-push takes git\'s two hook arguments: <remote> <url>', 'preview');
+      throw new UsageError("--pre-push takes git's two hook arguments: <remote> <url>", 'preview');
     }
     target = await describeRemote(env, args.positionals[0]!, args.positionals[1]);
     planned = parsePrePush(await readStdin());
@@ -83,7 +83,16 @@ export async function run(args: ParsedArgs): Promise<number> {
 
   const updates = planned.filter((u) => u.oldOid !== u.newOid);
   if (updates.length === 0) {
-    if (json) printJson({ remote: target.remote, policy: { ref: POLICY_REF, commit: policyCommit }, user: userId, owner: owner.id ?? (await recordedOwner(gitDir, policyCommit)), updates: [], accepted: true, lines: [] });
+    if (json)
+      printJson({
+        remote: target.remote,
+        policy: { ref: POLICY_REF, commit: policyCommit },
+        user: userId,
+        owner: owner.id ?? (await recordedOwner(gitDir, policyCommit)),
+        updates: [],
+        accepted: true,
+        lines: [],
+      });
     else if (!prePush) out.line(`preview: nothing to push to ${target.remote} (everything up to date)`);
     return ExitCode.ok;
   }
@@ -93,7 +102,9 @@ export async function run(args: ParsedArgs): Promise<number> {
     if (isZeroOid(u.oldOid) || (await hasObject(env, u.oldOid))) continue;
     await runGit(['fetch', '--quiet', '--no-write-fetch-head', target.remote, u.ref], { env });
     if (!(await hasObject(env, u.oldOid))) {
-      throw new CliError(`${target.remote}'s ${u.ref} is at ${u.oldOid}, which this clone does not have (git fetch ${target.remote} first)`);
+      throw new CliError(
+        `${target.remote}'s ${u.ref} is at ${u.oldOid}, which this clone does not have (git fetch ${target.remote} first)`,
+      );
     }
   }
 
@@ -144,7 +155,9 @@ export async function run(args: ParsedArgs): Promise<number> {
   for (const l of lines) out.line(accepted ? l : out.red(l));
   if (accepted) {
     if (!prePush) {
-      out.line(`preview: ${target.remote} would accept this push of ${updates.length} ref${updates.length === 1 ? '' : 's'} (${updates.map((u) => u.ref).join(', ')}) by ${userId}`);
+      out.line(
+        `preview: ${target.remote} would accept this push of ${updates.length} ref${updates.length === 1 ? '' : 's'} (${updates.map((u) => u.ref).join(', ')}) by ${userId}`,
+      );
     }
     return ExitCode.ok;
   }
@@ -180,7 +193,13 @@ async function describeRemote(env: NodeJS.ProcessEnv, remote: string, url?: stri
   const configured = await gitConfigEnv(env, `remote.${remote}.url`);
   if (configured) return { remote, named: true, url: url ?? configured };
   // Not a named remote: git accepts a URL or a path in its place.
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) || remote.includes('/') || remote.includes(':') || remote === '.' || remote.endsWith('.git')) {
+  if (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(remote) ||
+    remote.includes('/') ||
+    remote.includes(':') ||
+    remote === '.' ||
+    remote.endsWith('.git')
+  ) {
     return { remote, named: false, url: url ?? remote };
   }
   const remotes = (await runGit(['remote'], { env })).stdout.toString('utf8').split('\n').filter(Boolean);
@@ -206,7 +225,10 @@ async function defaultRemote(env: NodeJS.ProcessEnv): Promise<string> {
   const head = await currentBranch(env);
   if (head?.startsWith('refs/heads/')) {
     const b = head.slice('refs/heads/'.length);
-    const r = (await gitConfigEnv(env, `branch.${b}.pushRemote`)) ?? (await gitConfigEnv(env, 'remote.pushDefault')) ?? (await gitConfigEnv(env, `branch.${b}.remote`));
+    const r =
+      (await gitConfigEnv(env, `branch.${b}.pushRemote`)) ??
+      (await gitConfigEnv(env, 'remote.pushDefault')) ??
+      (await gitConfigEnv(env, `branch.${b}.remote`));
     if (r) return r;
   }
   return 'origin';
@@ -257,10 +279,16 @@ async function revParse(env: NodeJS.ProcessEnv, args: string[]): Promise<string 
  * and `:<dst>` (delete); without a refspec, the current branch to its upstream
  * (when it tracks this remote) or to the same name.
  */
-async function planFromRefspecs(env: NodeJS.ProcessEnv, target: Target, refspecs: string[], remoteRefs: Map<string, string>): Promise<PlannedUpdate[]> {
+async function planFromRefspecs(
+  env: NodeJS.ProcessEnv,
+  target: Target,
+  refspecs: string[],
+  remoteRefs: Map<string, string>,
+): Promise<PlannedUpdate[]> {
   if (refspecs.length === 0) {
     const head = await currentBranch(env);
-    if (!head?.startsWith('refs/heads/')) throw new UsageError('HEAD is not on a branch: name what to push (e.g. git acl preview origin HEAD:refs/heads/topic)', 'preview');
+    if (!head?.startsWith('refs/heads/'))
+      throw new UsageError('HEAD is not on a branch: name what to push (e.g. git acl preview origin HEAD:refs/heads/topic)', 'preview');
     const b = head.slice('refs/heads/'.length);
     const upstreamRemote = await gitConfigEnv(env, `branch.${b}.remote`);
     const merge = upstreamRemote === target.remote ? await gitConfigEnv(env, `branch.${b}.merge`) : null;
@@ -286,7 +314,8 @@ async function planFromRefspecs(env: NodeJS.ProcessEnv, target: Target, refspecs
     if (!newOid) throw new CliError(`refspec ${spec}: ${src} does not name anything in this repository`);
     const srcFull = await revParse(env, ['--symbolic-full-name', src]);
     if (dst === '') {
-      if (!srcFull?.startsWith('refs/')) throw new UsageError(`refspec ${spec}: ${src} is not a branch or tag; say where to push it (${src}:refs/heads/<name>)`, 'preview');
+      if (!srcFull?.startsWith('refs/'))
+        throw new UsageError(`refspec ${spec}: ${src} is not a branch or tag; say where to push it (${src}:refs/heads/<name>)`, 'preview');
       dst = srcFull;
     }
     const ref = remoteDst(dst, remoteRefs, srcFull);

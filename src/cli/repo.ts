@@ -53,13 +53,22 @@ export async function refExists(gitDir: string, ref: string): Promise<boolean> {
  * `git config user.signingkey`, asked of gpg). Errors name the option, the
  * config key or the key involved.
  */
-export async function resolveUser(value: string, option = '--user', opts: { byName?: boolean } = {}): Promise<{ userId: string; from: string }> {
+export async function resolveUser(
+  value: string,
+  option = '--user',
+  opts: { byName?: boolean } = {},
+): Promise<{ userId: string; from: string }> {
   if (value === 'me') {
-    let key = await gitConfig('user.signingkey');
+    const key = await gitConfig('user.signingkey');
     if (!key) {
       // Like git: without user.signingkey, gpg picks the key by the committer identity.
       const ident = await runGit(['var', 'GIT_COMMITTER_IDENT']);
-      const who = succeeded(ident) ? ident.stdout.toString('utf8').trim().replace(/\s+\d+\s+[+-]\d{4}$/, '') : '';
+      const who = succeeded(ident)
+        ? ident.stdout
+            .toString('utf8')
+            .trim()
+            .replace(/\s+\d+\s+[+-]\d{4}$/, '')
+        : '';
       const found = who ? await fingerprintOf(who).catch(() => null) : null;
       if (found) return { userId: found, from: `committer identity ${who}` };
       throw new CliError(
@@ -79,7 +88,9 @@ export async function resolveUser(value: string, option = '--user', opts: { byNa
     const found = await fingerprintOf(value, option).catch((e: unknown) => {
       const why = errorMessage(e);
       if (!/gpg knows no such key/.test(why)) throw e;
-      throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it`);
+      throw new CliError(
+        `${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it`,
+      );
     });
     return { userId: found, from: `gpg key ${value}` };
   }
@@ -109,7 +120,9 @@ export async function fingerprintOf(key: string, what = 'user.signingkey'): Prom
   const unique = [...new Set(fprs)];
   if (unique.length === 0) throw new CliError(`${what} ${key}: gpg knows no such key`);
   if (unique.length > 1) {
-    throw new CliError(`${what} ${key}: matches ${unique.length} keys (${unique.join(', ')}); ${what === 'user.signingkey' ? 'set it to' : 'give'} the full fingerprint`);
+    throw new CliError(
+      `${what} ${key}: matches ${unique.length} keys (${unique.join(', ')}); ${what === 'user.signingkey' ? 'set it to' : 'give'} the full fingerprint`,
+    );
   }
   return unique[0]!;
 }

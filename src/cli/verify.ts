@@ -82,11 +82,19 @@ export async function run(args: ParsedArgs): Promise<number> {
   for (const n of result.notices) out.line(`note: entry ${n.entry} (${n.commit.slice(0, 12)}): ${n.message}`);
   if (result.ok) {
     const fresh = since ? `${result.checked} new since entry ${since.entries}` : `all ${result.checked} checked`;
-    out.line(out.green(`verified the push log of ${remote}: ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} (${fresh}), tip ${result.tip}`));
+    out.line(
+      out.green(
+        `verified the push log of ${remote}: ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} (${fresh}), tip ${result.tip}`,
+      ),
+    );
     out.line(`owner: ${result.owner}`);
     return 0;
   }
-  out.line(out.red(`the push log of ${remote} does not verify: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (tip ${result.tip})`));
+  out.line(
+    out.red(
+      `the push log of ${remote} does not verify: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (tip ${result.tip})`,
+    ),
+  );
   for (const p of result.problems) out.line(formatProblem(p));
   return 1;
 }
@@ -117,7 +125,14 @@ async function readCheckpoint(file: string): Promise<LogCheckpoint | null> {
   } catch {
     throw new CliError(`${file}: not a verify checkpoint (JSON); remove it to verify from the start`);
   }
-  if (cp.version !== 1 || typeof cp.tip !== 'string' || typeof cp.start?.commit !== 'string' || typeof cp.entries !== 'number' || typeof cp.state !== 'object' || typeof cp.certificates !== 'object') {
+  if (
+    cp.version !== 1 ||
+    typeof cp.tip !== 'string' ||
+    typeof cp.start?.commit !== 'string' ||
+    typeof cp.entries !== 'number' ||
+    typeof cp.state !== 'object' ||
+    typeof cp.certificates !== 'object'
+  ) {
     throw new CliError(`${file}: not a verify checkpoint this git-acl reads; remove it to verify from the start`);
   }
   return cp;

@@ -16,8 +16,26 @@ export interface RuleSite {
 
 /** Ref namespaces git and common forges use; a ref pattern starting elsewhere is probably missing `heads/`. */
 const KNOWN_NAMESPACES = new Set([
-  'heads', 'tags', 'notes', 'remotes', 'replace', 'stash', 'changes', 'pull', 'merge-requests', 'for', 'meta',
-  'keep-around', 'prefetch', 'bisect', 'original', 'rewritten', 'worktree', 'users', 'drafts', 'publish',
+  'heads',
+  'tags',
+  'notes',
+  'remotes',
+  'replace',
+  'stash',
+  'changes',
+  'pull',
+  'merge-requests',
+  'for',
+  'meta',
+  'keep-around',
+  'prefetch',
+  'bisect',
+  'original',
+  'rewritten',
+  'worktree',
+  'users',
+  'drafts',
+  'publish',
 ]);
 
 function subjectKey(r: Rule): string {
@@ -51,7 +69,9 @@ function namespaceWarning(pattern: string, info: PatternInfo, what: string, sugg
 /** Warnings for a `branch <pattern>` line: branch names are matched without `refs/`, and never name a tag. */
 export function scopeWarnings(pattern: string, info: PatternInfo): Array<{ code: DiagnosticCode; message: string }> {
   if (info.prefix.startsWith('refs/')) {
-    return [{ code: 'never-matches', message: "branch pattern can never match: branch names are matched without 'refs/' (write 'heads/main')" }];
+    return [
+      { code: 'never-matches', message: "branch pattern can never match: branch names are matched without 'refs/' (write 'heads/main')" },
+    ];
   }
   if (info.prefix.startsWith('tags/')) {
     return [{ code: 'never-matches', message: 'branch pattern can never match: tree rules never apply to tags' }];
@@ -69,10 +89,19 @@ export function checkRules(sites: RuleSite[], diags: Diagnostic[]): void {
     };
     if (rule.kind === 'ref') {
       if (info.prefix.startsWith('refs/')) {
-        warn(patternCol, 'never-matches', "pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')");
+        warn(
+          patternCol,
+          'never-matches',
+          "pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')",
+        );
       } else {
         const onlyTags = rule.ops.length > 0 && rule.ops.every((op) => op === 'create-tag');
-        const msg = namespaceWarning(rule.pattern, info, 'branch or tag: ref names are matched as heads/<branch> or tags/<tag>', onlyTags ? 'tags/' : 'heads/');
+        const msg = namespaceWarning(
+          rule.pattern,
+          info,
+          'branch or tag: ref names are matched as heads/<branch> or tags/<tag>',
+          onlyTags ? 'tags/' : 'heads/',
+        );
         if (msg !== undefined) warn(patternCol, 'unknown-namespace', msg);
       }
     } else if (info.prefix.startsWith('/')) {

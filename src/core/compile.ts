@@ -78,21 +78,34 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     throw new PolicyError(errors.sort(compareDiagnostics));
   };
   const bound = (code: DiagnosticCode, at: { file: string; line: number }, message: string): void => {
-    if (!reported.has(code)) errors.push({ file: at.file, line: at.line, col: 1, severity: 'error', code, message: escapeControls(message) });
+    if (!reported.has(code))
+      errors.push({ file: at.file, line: at.line, col: 1, severity: 'error', code, message: escapeControls(message) });
     reported.add(code);
   };
   if (policy.rules.length > LIMITS.rules) {
-    bound('too-many-rules', policy.rules[LIMITS.rules]!.source, `too many rules: a policy holds at most ${formatCount(LIMITS.rules)} rules`);
+    bound(
+      'too-many-rules',
+      policy.rules[LIMITS.rules]!.source,
+      `too many rules: a policy holds at most ${formatCount(LIMITS.rules)} rules`,
+    );
     fail();
   }
   const groupNames = Object.keys(policy.groups);
   if (groupNames.length > LIMITS.groups) {
-    bound('too-many-groups', { file: policy.groups[groupNames[LIMITS.groups]!]!.file, line: 1 }, `too many groups: a policy has at most ${formatCount(LIMITS.groups)} groups`);
+    bound(
+      'too-many-groups',
+      { file: policy.groups[groupNames[LIMITS.groups]!]!.file, line: 1 },
+      `too many groups: a policy has at most ${formatCount(LIMITS.groups)} groups`,
+    );
   }
   let members = 0;
   for (const name of groupNames) members += policy.groups[name]!.members.length;
   if (members > LIMITS.members) {
-    bound('too-many-members', { file: policy.groups[groupNames[0]!]!.file, line: 1 }, `too many group members: a policy's groups list at most ${formatCount(LIMITS.members)} members in all`);
+    bound(
+      'too-many-members',
+      { file: policy.groups[groupNames[0]!]!.file, line: 1 },
+      `too many group members: a policy's groups list at most ${formatCount(LIMITS.members)} members in all`,
+    );
   }
   if (reported.has('too-many-groups') || reported.has('too-many-members')) fail();
   const rules = [...policy.rules].sort((a, b) => compareSources(a.source, b.source));
@@ -113,13 +126,24 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       info = a.info;
       for (const p of a.problems) {
         if (p.severity !== 'error') continue;
-        errors.push({ file: rule.source.file, line: rule.source.line, col: 1, severity: 'error', code: p.code, message: escapeControls(p.message) });
+        errors.push({
+          file: rule.source.file,
+          line: rule.source.line,
+          col: 1,
+          severity: 'error',
+          code: p.code,
+          message: escapeControls(p.message),
+        });
       }
     }
     analysed.set(text, info);
     program += info?.programSize ?? 0;
     if (program > LIMITS.policyProgram) {
-      bound('policy-too-costly', rule.source, `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all`);
+      bound(
+        'policy-too-costly',
+        rule.source,
+        `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all`,
+      );
     }
     return info;
   };

@@ -185,13 +185,22 @@ function escapeForExample(name: string): string {
 export function traceStep(v: Verdict, ctx: OpContext, decided: BoundRule | undefined, denied: boolean): TraceStep {
   const { b, miss } = v;
   const r = b.entry.rule;
-  const step: TraceStep = { rule: b.entry.ref, subject: (miss & SUBJECT) === 0, op: (miss & OP) === 0, pattern: (miss & PATTERN) === 0 } as TraceStep;
+  const step: TraceStep = {
+    rule: b.entry.ref,
+    subject: (miss & SUBJECT) === 0,
+    op: (miss & OP) === 0,
+    pattern: (miss & PATTERN) === 0,
+  } as TraceStep;
   if (ctx.branch !== undefined && b.entry.scope >= 0) step.scope = (miss & SCOPE) === 0;
   if (ctx.unsafe && !r.deny && (miss & PATTERN) === 0) step.literal = (miss & WILDCARD) === 0;
   step.effect = miss !== 0 ? 'skip' : r.deny ? 'deny' : 'allow';
   step.decisive = b === decided;
-  if (miss !== 0) step.note = TESTS.filter((t) => (miss & t) !== 0).map((t) => missText(t, b, ctx)).join('; ');
-  else if (step.decisive) step.note = r.deny ? 'decides: deny rules always win' : 'decides: the first allow rule that applies, and no deny rule applies';
+  if (miss !== 0)
+    step.note = TESTS.filter((t) => (miss & t) !== 0)
+      .map((t) => missText(t, b, ctx))
+      .join('; ');
+  else if (step.decisive)
+    step.note = r.deny ? 'decides: deny rules always win' : 'decides: the first allow rule that applies, and no deny rule applies';
   else if (r.deny) step.note = 'applies too; an earlier deny rule decided';
   else step.note = denied ? 'applies, but a deny rule wins' : 'applies too; an earlier allow rule decided';
   return step;

@@ -9,7 +9,7 @@ import { LIMITS, formatCount } from './limits.js';
 
 /** Own properties only: a group named `constructor` must not find Object.prototype's. */
 export function hasGroup(groups: Record<string, Group>, name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(groups, name);
+  return Object.hasOwn(groups, name);
 }
 
 export function groupNameFromPath(path: string): string | undefined {
@@ -27,16 +27,30 @@ export interface MemberBudget {
  * Reads one group file. Past the member budget: one `too-many-members` error,
  * and the rest of the file is not read.
  */
-export function parseGroupFile(path: string, name: string, content: string, diags: Diagnostic[], budget: MemberBudget = { room: Infinity, cut: false }): Group {
+export function parseGroupFile(
+  path: string,
+  name: string,
+  content: string,
+  diags: Diagnostic[],
+  budget: MemberBudget = { room: Infinity, cut: false },
+): Group {
   const group: Group = { name, file: path, members: [] };
   if (!isGroupNameSyntax(name)) {
     diags.push({
-      file: path, line: 1, col: 1, severity: 'error', code: 'invalid-group-name',
+      file: path,
+      line: 1,
+      col: 1,
+      severity: 'error',
+      code: 'invalid-group-name',
       message: `invalid group name '${name}': group names use only A-Z a-z 0-9 _ . -`,
     });
   } else if (RESERVED_NAMES.includes(name)) {
     diags.push({
-      file: path, line: 1, col: 1, severity: 'error', code: 'reserved-group-name',
+      file: path,
+      line: 1,
+      col: 1,
+      severity: 'error',
+      code: 'reserved-group-name',
       message: `'${name}' is reserved and cannot be a group name (reserved: ${RESERVED_NAMES.join(', ')})`,
     });
   }
@@ -48,14 +62,22 @@ export function parseGroupFile(path: string, name: string, content: string, diag
     if (budget.room <= 0) {
       budget.cut = true;
       diags.push({
-        file: path, line: idx + 1, col: first.col, severity: 'error', code: 'too-many-members',
+        file: path,
+        line: idx + 1,
+        col: first.col,
+        severity: 'error',
+        code: 'too-many-members',
         message: `too many group members: a policy's groups list at most ${formatCount(LIMITS.members)} members in all; this one and the rest are not read`,
       });
       break;
     }
     if (tokens.length > 1) {
       diags.push({
-        file: path, line: idx + 1, col: tokens[1]!.col, severity: 'error', code: 'extra-field',
+        file: path,
+        line: idx + 1,
+        col: tokens[1]!.col,
+        severity: 'error',
+        code: 'extra-field',
         message: `one member per line: unexpected '${tokens[1]!.text}' after '${first.text}'`,
       });
     }
@@ -64,7 +86,11 @@ export function parseGroupFile(path: string, name: string, content: string, diag
   }
   if (group.members.length === 0 && !budget.cut) {
     diags.push({
-      file: path, line: 1, col: 1, severity: 'warning', code: 'empty-group',
+      file: path,
+      line: 1,
+      col: 1,
+      severity: 'warning',
+      code: 'empty-group',
       message: `group '${name}' has no members`,
     });
   }
@@ -87,10 +113,17 @@ export function checkGroups(groups: Record<string, Group>, diags: Diagnostic[]):
       } else if (looksLikeKeyId(m.name)) {
         diags.push({ ...at, severity: 'error', code: 'malformed-user-id', message: malformedUserIdMessage(m.name) });
       } else if (isGroupNameSyntax(m.name)) {
-        diags.push({ ...at, severity: 'error', code: 'undefined-group', message: `undefined group '${m.name}' (no file groups/${m.name}.conf)` });
+        diags.push({
+          ...at,
+          severity: 'error',
+          code: 'undefined-group',
+          message: `undefined group '${m.name}' (no file groups/${m.name}.conf)`,
+        });
       } else {
         diags.push({
-          ...at, severity: 'error', code: 'invalid-member',
+          ...at,
+          severity: 'error',
+          code: 'invalid-member',
           message: `'${m.name}' is neither a user ID (40 upper-case hex digits) nor a group name`,
         });
       }
@@ -146,7 +179,11 @@ function reportCycles(groups: Record<string, Group>, names: string[], diags: Dia
       if (reported.has(key)) continue;
       reported.add(key);
       diags.push({
-        file: g.file, line: m.line, col: m.col, severity: 'error', code: 'group-cycle',
+        file: g.file,
+        line: m.line,
+        col: m.col,
+        severity: 'error',
+        code: 'group-cycle',
         message: `group cycle: ${cycleText(path, at, m.name)}`,
       });
     }

@@ -125,11 +125,7 @@ export interface Diagnostic {
   message: string;
 }
 
-export type Subject =
-  | { kind: 'anyone' }
-  | { kind: 'owner' }
-  | { kind: 'group'; name: string }
-  | { kind: 'user'; id: string };
+export type Subject = { kind: 'anyone' } | { kind: 'owner' } | { kind: 'group'; name: string } | { kind: 'user'; id: string };
 
 /** Where a rule, group or member was written. */
 export interface SourceRef {

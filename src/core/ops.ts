@@ -48,12 +48,7 @@ export function expandTreeOp(name: string): TreeOp[] | undefined {
 export function wrongKindHint(name: string, kind: RuleKind): string | undefined {
   if (kind === 'ref') {
     if (!isTreeOp(name)) return undefined;
-    const instead =
-      name === 'modify'
-        ? 'fast-forward or force'
-        : name.startsWith('create-')
-          ? 'create-branch or create-tag'
-          : 'delete';
+    const instead = name === 'modify' ? 'fast-forward or force' : name.startsWith('create-') ? 'create-branch or create-tag' : 'delete';
     return `'${name}' is a tree operation (branches/*.conf); for refs use ${instead}`;
   }
   const refAlias = Object.hasOwn(REF_ALIASES, name);

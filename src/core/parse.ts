@@ -29,7 +29,8 @@ function classify(file: PolicyFile): FileRole {
   const role = classifyPath(file.path);
   if (file.kind !== undefined && file.kind !== 'file' && role.role !== 'warn' && role.role !== 'ignore') {
     return {
-      role: 'error', code: 'not-a-file',
+      role: 'error',
+      code: 'not-a-file',
       message: `is a ${file.kind}, not a regular file: policy files are read only as regular files (a symlink's target is never followed)`,
     };
   }
@@ -46,7 +47,8 @@ function classifyPath(path: string): FileRole {
     const name = groupNameFromPath(path);
     if (name !== undefined) return { role: 'group', name };
     return {
-      role: 'warn', code: 'ignored-file',
+      role: 'warn',
+      code: 'ignored-file',
       message: 'ignored: a group is a file groups/<name>.conf (no subfolders, .conf suffix)',
     };
   }
@@ -54,14 +56,20 @@ function classifyPath(path: string): FileRole {
   if (top === 'keys') {
     if (KEY_FILE_PATH.test(path)) return { role: 'key' };
     return {
-      role: 'warn', code: 'bad-key-file',
+      role: 'warn',
+      code: 'bad-key-file',
       message: "ignored: key files are named keys/<USER_ID>.asc, the key's fingerprint in 40 upper-case hex digits",
     };
   }
   return { role: 'ignore' };
 }
 
-function parseSubject(tok: Token, groups: Record<string, Group>, at: Omit<Diagnostic, 'severity' | 'code' | 'message'>, diags: Diagnostic[]): Subject | undefined {
+function parseSubject(
+  tok: Token,
+  groups: Record<string, Group>,
+  at: Omit<Diagnostic, 'severity' | 'code' | 'message'>,
+  diags: Diagnostic[],
+): Subject | undefined {
   const s = tok.text;
   if (s === 'anyone') return { kind: 'anyone' };
   if (s === 'owner') return { kind: 'owner' };
@@ -75,14 +83,22 @@ function parseSubject(tok: Token, groups: Record<string, Group>, at: Omit<Diagno
     diags.push({ ...at, severity: 'error', code: 'undefined-group', message: `undefined group '${s}' (no file groups/${s}.conf)` });
   } else {
     diags.push({
-      ...at, severity: 'error', code: 'invalid-subject',
+      ...at,
+      severity: 'error',
+      code: 'invalid-subject',
       message: `invalid subject '${s}': expected anyone, owner, a group name or a user ID (40 upper-case hex digits)`,
     });
   }
   return undefined;
 }
 
-function parseOps(tok: Token, kind: RuleKind, file: string, line: number, diags: Diagnostic[]): { written: string[]; ops: Array<RefOp | TreeOp>; ok: boolean } {
+function parseOps(
+  tok: Token,
+  kind: RuleKind,
+  file: string,
+  line: number,
+  diags: Diagnostic[],
+): { written: string[]; ops: Array<RefOp | TreeOp>; ok: boolean } {
   const written = tok.text.split(',');
   const ops: Array<RefOp | TreeOp> = [];
   let ok = true;
@@ -108,7 +124,9 @@ function parseOps(tok: Token, kind: RuleKind, file: string, line: number, diags:
     }
     const guess = suggestOp(name, kind);
     diags.push({
-      ...at, severity: 'error', code: 'unknown-op',
+      ...at,
+      severity: 'error',
+      code: 'unknown-op',
       message: `unknown operation '${name}'` + (guess !== undefined ? `; did you mean '${guess}'?` : ''),
     });
   }
@@ -128,12 +146,23 @@ interface Budget {
   patterns: Map<string, PatternAnalysis>;
 }
 
-function checkPatternAt(text: string, file: string, line: number, col: number, budget: Budget, diags: Diagnostic[]): PatternInfo | undefined {
+function checkPatternAt(
+  text: string,
+  file: string,
+  line: number,
+  col: number,
+  budget: Budget,
+  diags: Diagnostic[],
+): PatternInfo | undefined {
   // Past the policy's program budget: no rule from here on is read.
   const tooCostly = (thisOne: string): undefined => {
     budget.stopped = true;
     diags.push({
-      file, line, col, severity: 'error', code: 'policy-too-costly',
+      file,
+      line,
+      col,
+      severity: 'error',
+      code: 'policy-too-costly',
       message: `the policy's patterns compile to more than ${formatCount(LIMITS.policyProgram)} RE2 instructions in all (this one: ${thisOne}); rules from here on are not read`,
     });
     return undefined;
@@ -143,18 +172,27 @@ function checkPatternAt(text: string, file: string, line: number, col: number, b
     // Before compiling (its cost is in proportion to the program): a pattern that certainly crosses the budget
     // stops here. Globs are read as globs, so only regexes are bounded from their text.
     const atLeast = text.startsWith('glob:') ? 0 : programLowerBound(text);
-    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram) return tooCostly(`at least ${formatCount(atLeast)}`);
+    if (budget.program + atLeast > LIMITS.policyProgram && atLeast <= LIMITS.patternProgram)
+      return tooCostly(`at least ${formatCount(atLeast)}`);
     analysis = analysePattern(text);
     budget.patterns.set(text, analysis);
     const size = analysis.info?.programSize ?? 0;
     if (budget.program + size > LIMITS.policyProgram) return tooCostly(formatCount(size));
     budget.program += size;
   }
-  for (const p of analysis.problems) diags.push({ file, line, col: col + p.offset, severity: p.severity, code: p.code, message: p.message });
+  for (const p of analysis.problems)
+    diags.push({ file, line, col: col + p.offset, severity: p.severity, code: p.code, message: p.message });
   return analysis.info;
 }
 
-function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, Group>, budget: Budget, sites: RuleSite[], diags: Diagnostic[]): void {
+function parseRuleFile(
+  file: PolicyFile,
+  kind: RuleKind,
+  groups: Record<string, Group>,
+  budget: Budget,
+  sites: RuleSite[],
+  diags: Diagnostic[],
+): void {
   let scope: string | undefined;
   const lines = fileLines(file.content);
   for (let idx = 0; idx < lines.length && !budget.stopped; idx++) parseRuleLine(lines[idx]!, idx + 1);
@@ -165,7 +203,9 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
     if (++budget.ruleLines > LIMITS.rules) {
       budget.stopped = true;
       diags.push({
-        ...at(tokens[0]!.col), severity: 'error', code: 'too-many-rules',
+        ...at(tokens[0]!.col),
+        severity: 'error',
+        code: 'too-many-rules',
         message: `too many rules: a policy holds at most ${formatCount(LIMITS.rules)} rule and branch lines; this one and the rest are not read`,
       });
       return;
@@ -174,7 +214,9 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
     if (first.text === 'branch') {
       if (kind === 'ref') {
         diags.push({
-          ...at(first.col), severity: 'error', code: 'branch-in-refs',
+          ...at(first.col),
+          severity: 'error',
+          code: 'branch-in-refs',
           message: "'branch' lines are only allowed in branches/*.conf; ref rules match the ref name itself",
         });
         return;
@@ -186,7 +228,9 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
       }
       if (tokens[2] !== undefined) {
         diags.push({
-          ...at(tokens[2].col), severity: 'error', code: 'extra-field',
+          ...at(tokens[2].col),
+          severity: 'error',
+          code: 'extra-field',
           message: `unexpected '${tokens[2].text}' after the branch pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)`,
         });
       }
@@ -217,7 +261,9 @@ function parseRuleFile(file: PolicyFile, kind: RuleKind, groups: Record<string, 
     const extra = tokens[base + 3];
     if (extra !== undefined) {
       diags.push({
-        ...at(extra.col), severity: 'error', code: 'extra-field',
+        ...at(extra.col),
+        severity: 'error',
+        code: 'extra-field',
         message: `unexpected '${extra.text}' after the pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)`,
       });
     }
@@ -260,13 +306,19 @@ export function parsePolicy(files: PolicyFile[]): Policy {
       if (hasGroup(groups, role.name)) continue;
       if (++groupCount === LIMITS.groups + 1) {
         diags.push({
-          file: file.path, line: 1, col: 1, severity: 'error', code: 'too-many-groups',
+          file: file.path,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          code: 'too-many-groups',
           message: `too many groups: a policy has at most ${formatCount(LIMITS.groups)} group files; this one and the rest are not read`,
         });
       }
       // A group that is not read is still defined (empty), so that rules naming it do not add errors of their own.
       const read = entry.read && groupCount <= LIMITS.groups && !members.cut;
-      groups[role.name] = read ? parseGroupFile(file.path, role.name, file.content, diags, members) : { name: role.name, file: file.path, members: [] };
+      groups[role.name] = read
+        ? parseGroupFile(file.path, role.name, file.content, diags, members)
+        : { name: role.name, file: file.path, members: [] };
     } else if (role.role === 'owner') {
       if (entry.read) diags.push(...ownerDiagnostics(file, sorted));
     } else if (role.role === 'warn' || role.role === 'error') {
@@ -312,7 +364,11 @@ function checkSizes(roles: Array<{ file: PolicyFile; role: FileRole; read: boole
   let over = false;
   const tooLarge = (path: string, bytes: number) =>
     diags.push({
-      file: path, line: 1, col: 1, severity: 'error', code: 'file-too-large',
+      file: path,
+      line: 1,
+      col: 1,
+      severity: 'error',
+      code: 'file-too-large',
       // Grouped digits, never "50 MiB bytes": formatCount names whole MiB.
       message: `file is too large (${String(bytes).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} bytes, limit ${formatCount(LIMITS.fileBytes)}); it is not read`,
     });
@@ -336,7 +392,11 @@ function checkSizes(roles: Array<{ file: PolicyFile; role: FileRole; read: boole
       over = true;
       entry.read = false;
       diags.push({
-        file: path, line: 1, col: 1, severity: 'error', code: 'policy-too-large',
+        file: path,
+        line: 1,
+        col: 1,
+        severity: 'error',
+        code: 'policy-too-large',
         message: `the policy is too large: its rule and group files hold more than ${formatCount(LIMITS.policyBytes)} in all; this file and the ones after it are not read`,
       });
     }

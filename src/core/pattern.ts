@@ -347,7 +347,20 @@ function analyseRegex(p: string): PatternAnalysis {
 }
 
 const POSIX_CLASSES = new Set([
-  'alnum', 'alpha', 'ascii', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'word', 'xdigit',
+  'alnum',
+  'alpha',
+  'ascii',
+  'blank',
+  'cntrl',
+  'digit',
+  'graph',
+  'lower',
+  'print',
+  'punct',
+  'space',
+  'upper',
+  'word',
+  'xdigit',
 ]);
 
 function analyseGlob(g: string, base: number): PatternAnalysis {
@@ -372,8 +385,7 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   };
   const boundaryBefore = (k: number): boolean =>
     k === 0 || g[k - 1] === '/' || (braces.length > 0 && (g[k - 1] === '{' || g[k - 1] === ','));
-  const boundaryAfter = (k: number): boolean =>
-    k === n || g[k] === '/' || (braces.length > 0 && (g[k] === ',' || g[k] === '}'));
+  const boundaryAfter = (k: number): boolean => k === n || g[k] === '/' || (braces.length > 0 && (g[k] === ',' || g[k] === '}'));
   const starRunEnd = (k: number): number => {
     while (g[k] === '*') k++;
     return k;
@@ -524,7 +536,15 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
   pieces.end();
   const { parts, lits } = pieces;
   if (problems.some((p) => p.severity === 'error')) return { problems };
-  const info: PatternInfo = { glob: true, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId: parts.length > 1, captures: 0, programSize: 0 };
+  const info: PatternInfo = {
+    glob: true,
+    parts,
+    prefix: pre.parts[0]!,
+    prefixParts: pre.parts,
+    hasUserId: parts.length > 1,
+    captures: 0,
+    programSize: 0,
+  };
   if (isLiteral) info.literal = lits;
   const re = checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems);
   if (re === undefined) return { problems };

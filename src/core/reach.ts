@@ -71,7 +71,11 @@ function scopeReachesPolicyBranch(rule: Rule, scopeInfo: (text: string) => Patte
  * matters on the policy branch. `ownerId` is the owner the policy records, if
  * any: a rule for that user alone is the owner's.
  */
-export function policyBranchGrants(rules: readonly Rule[], patternInfo: (text: string) => PatternInfo | undefined, ownerId: string | null): Diagnostic[] {
+export function policyBranchGrants(
+  rules: readonly Rule[],
+  patternInfo: (text: string) => PatternInfo | undefined,
+  ownerId: string | null,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const rule of rules) {
     if (rule.kind !== 'tree' || rule.deny) continue;
@@ -87,7 +91,10 @@ export function policyBranchGrants(rules: readonly Rule[], patternInfo: (text: s
     if (hit === undefined) continue;
     const [where, fix] =
       rule.scope === undefined
-        ? ['it has no branch line, so it applies to every branch', 'put it under a branch line that leaves the policy branch out (branch ^heads/main$)']
+        ? [
+            'it has no branch line, so it applies to every branch',
+            'put it under a branch line that leaves the policy branch out (branch ^heads/main$)',
+          ]
         : [`its branch line ${rule.scope} matches ${POLICY_BRANCH_NAME}`, 'narrow that branch line so it leaves the policy branch out'];
     out.push({
       file: rule.source.file,

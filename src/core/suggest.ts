@@ -40,7 +40,11 @@ export interface SuggestOptions {
  * Ties go to the candidate with the same letters (a typo that swapped two),
  * then to the same first letter, then to the earlier candidate.
  */
-export function closestName(word: string, candidates: readonly string[], options: SuggestOptions = {}): { name: string; distance: number } | undefined {
+export function closestName(
+  word: string,
+  candidates: readonly string[],
+  options: SuggestOptions = {},
+): { name: string; distance: number } | undefined {
   if (!word) return undefined;
   const w = word.toLowerCase();
   if (candidates.includes(w)) return { name: w, distance: 0 };

@@ -84,9 +84,16 @@ function register(p: Person, asFpr: string, message: string, expect: 'accepted' 
 }
 
 function makeKey(name: string): string {
-  must('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', `${name} <${name.toLowerCase()}@example.org>`, 'ed25519', 'sign', 'never'], root);
+  must(
+    'gpg',
+    ['--batch', '--passphrase', '', '--quick-gen-key', `${name} <${name.toLowerCase()}@example.org>`, 'ed25519', 'sign', 'never'],
+    root,
+  );
   const colons = must('gpg', ['--with-colons', '--list-keys', `${name.toLowerCase()}@example.org`], root);
-  const fpr = colons.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
+  const fpr = colons
+    .split('\n')
+    .find((l) => l.startsWith('fpr:'))!
+    .split(':')[9]!;
   writeFileSync(join(root, `${name.toLowerCase()}.asc`), must('gpg', ['--armor', '--export', fpr], root) + '\n');
   return fpr;
 }
@@ -94,7 +101,12 @@ function makeKey(name: string): string {
 function person(name: string, fpr: string): Person {
   const clone = join(root, name.toLowerCase());
   must('git', ['clone', '-q', server, clone]);
-  for (const [k, v] of [['user.name', name], ['user.email', `${name.toLowerCase()}@example.org`], ['user.signingkey', fpr], ['init.defaultBranch', 'main']]) {
+  for (const [k, v] of [
+    ['user.name', name],
+    ['user.email', `${name.toLowerCase()}@example.org`],
+    ['user.signingkey', fpr],
+    ['init.defaultBranch', 'main'],
+  ]) {
     must('git', ['config', k!, v!], clone);
   }
   return { name, fpr, clone };
@@ -112,14 +124,16 @@ function commit(p: Person, message: string): void {
 
 function main(): void {
   if (sh('gpg', ['--version']).code !== 0) {
-    process.stderr.write('The demo needs gpg (GnuPG 2) to make keys and sign pushes. Install it: `sudo apt-get install gnupg` (Debian/Ubuntu), `brew install gnupg` (macOS), then run `npm run demo` again.\n');
+    process.stderr.write(
+      'The demo needs gpg (GnuPG 2) to make keys and sign pushes. Install it: `sudo apt-get install gnupg` (Debian/Ubuntu), `brew install gnupg` (macOS), then run `npm run demo` again.\n',
+    );
     process.exitCode = 1;
     return;
   }
   process.stdout.write(`${bold('git-acl demo')}: a throwaway forge in ${root}\n`);
   process.stdout.write(dim('Every push below is a real `git push --signed` into a bare repository whose pre-receive hook is git-acl.\n'));
 
-  say('1. Olivia, Alice and Bob each make a GPG key. A user ID is the key\'s fingerprint.');
+  say("1. Olivia, Alice and Bob each make a GPG key. A user ID is the key's fingerprint.");
   const olivia = makeKey('Olivia');
   const aliceFpr = makeKey('Alice');
   const bobFpr = makeKey('Bob');
@@ -128,7 +142,18 @@ function main(): void {
   say('2. Olivia creates the server and installs git-acl with three policy presets.');
   show('olivia', 'git init --bare server.git');
   must('git', ['init', '-q', '--bare', server]);
-  const initArgs = ['init', 'server.git', '--owner-key', 'olivia.asc', '--preset', 'self-registration', '--preset', 'per-user-branches', '--preset', 'shared-directory'];
+  const initArgs = [
+    'init',
+    'server.git',
+    '--owner-key',
+    'olivia.asc',
+    '--preset',
+    'self-registration',
+    '--preset',
+    'per-user-branches',
+    '--preset',
+    'shared-directory',
+  ];
   show('olivia', `git acl ${initArgs.join(' ')}`);
   const init = sh(process.execPath, [CLI_ENTRY, ...initArgs]);
   process.stdout.write(init.out.replace(/^/gm, '  ').replace(/ +$/, ''));
@@ -148,7 +173,7 @@ function main(): void {
   push(a, [`HEAD:refs/heads/${aliceFpr}/hello`], 'rejected');
 
   const b = person('Bob', bobFpr);
-  say('5. Bob tries to register under Alice\'s name: the file name must be the key\'s own fingerprint.');
+  say("5. Bob tries to register under Alice's name: the file name must be the key's own fingerprint.");
   register(b, aliceFpr, 'Register Bob as Alice', 'rejected');
 
   say('6. Alice registers: she adds keys/<her fingerprint>.asc to the policy branch, signed by that key.');
@@ -161,7 +186,7 @@ function main(): void {
   must('git', ['checkout', '-q', 'alice-work'], a.clone);
   push(a, [`HEAD:refs/heads/${aliceFpr}/hello`], 'accepted');
 
-  say('9. Bob tries to push into Alice\'s namespace.');
+  say("9. Bob tries to push into Alice's namespace.");
   must('git', ['checkout', '-q', '-b', 'bob-work', 'origin/main'], b.clone);
   write(b, 'bob.txt', 'bob was here\n');
   commit(b, 'Bob was here');
@@ -169,7 +194,7 @@ function main(): void {
 
   say('10. main has a sticky shared/ directory: everyone owns shared/<their ID>/ and may add new top-level files.');
   must('git', ['checkout', '-q', '-b', 'shared', 'origin/main'], a.clone);
-  write(a, `shared/${aliceFpr}/notes.txt`, 'Alice\'s notes\n');
+  write(a, `shared/${aliceFpr}/notes.txt`, "Alice's notes\n");
   commit(a, 'Alice: notes');
   push(a, ['HEAD:refs/heads/main'], 'accepted');
 
@@ -179,9 +204,9 @@ function main(): void {
   commit(b, 'Bob: an idea');
   push(b, ['HEAD:refs/heads/main'], 'accepted');
 
-  say('11. Bob edits Alice\'s notes: her directory is hers.');
+  say("11. Bob edits Alice's notes: her directory is hers.");
   write(b, `shared/${aliceFpr}/notes.txt`, 'Bob rewrote this\n');
-  commit(b, 'Bob: edit Alice\'s notes');
+  commit(b, "Bob: edit Alice's notes");
   push(b, ['HEAD:refs/heads/main'], 'rejected');
 
   say('12. Bob tries to grant himself everything through the policy branch.');
@@ -197,7 +222,9 @@ function main(): void {
   commit(a, 'Hello again');
   push(a, [`HEAD:refs/heads/${aliceFpr}/hello`], 'rejected', { unsigned: true });
 
-  say(`Done: ${accepted} pushes accepted, ${rejected} rejected${failures ? red(`, ${failures} not as expected`) : ', each as the policy says'}.`);
+  say(
+    `Done: ${accepted} pushes accepted, ${rejected} rejected${failures ? red(`, ${failures} not as expected`) : ', each as the policy says'}.`,
+  );
   process.stdout.write(dim('Try it yourself: git acl check, git acl lint and git acl preview (see docs/cli.md).\n'));
   if (failures) process.exitCode = 1;
 }

@@ -70,7 +70,9 @@ export class BatchProcess {
     this.child.stdin.on('error', () => {
       /* reported through 'close' */
     });
-    this.child.on('error', (e) => this.fail(new GitProcessError(`cannot run ${git} cat-file: ${oneLine(e.message)}`, args, undefined, git)));
+    this.child.on('error', (e) =>
+      this.fail(new GitProcessError(`cannot run ${git} cat-file: ${oneLine(e.message)}`, args, undefined, git)),
+    );
     this.child.on('close', (code, signal) => {
       const why = oneLine(this.stderr) || (signal ? `killed by ${signal}` : `exit ${code}`);
       this.fail(new GitProcessError(`git cat-file stopped: ${why}`, args, { exitCode: code, signal, stderr: this.stderr.trim() }, git));

@@ -145,7 +145,11 @@ export class CliStore implements ObjectStore {
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
     // Each object's type from its header; a tag's body only when it is a tag.
-    return peelTags(oid, async (o) => ({ type: await this.readType(o) }), (_, o) => this.readAs(o, 'tag'));
+    return peelTags(
+      oid,
+      async (o) => ({ type: await this.readType(o) }),
+      (_, o) => this.readAs(o, 'tag'),
+    );
   }
 
   async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {
@@ -195,11 +199,16 @@ export class CliStore implements ObjectStore {
       if (end < 0) end = out.length;
       const sp = out.indexOf(0x20, start);
       // Most lines are blobs: recognised by their bytes, without making a string.
-      const isBlob = sp > 0 && end - sp === 5 && out[sp + 1] === 0x62 && out[sp + 2] === 0x6c && out[sp + 3] === 0x6f && out[sp + 4] === 0x62;
+      const isBlob =
+        sp > 0 && end - sp === 5 && out[sp + 1] === 0x62 && out[sp + 2] === 0x6c && out[sp + 3] === 0x6f && out[sp + 4] === 0x62;
       if (!isBlob) {
         const type = sp < 0 || sp > end ? '' : out.toString('latin1', sp + 1, end);
         if (type !== 'commit' && type !== 'tree' && type !== 'tag') {
-          throw this.failed(`cannot list the objects of the push: unexpected line ${JSON.stringify(out.toString('latin1', start, Math.min(end, start + 100)))}`, args, r);
+          throw this.failed(
+            `cannot list the objects of the push: unexpected line ${JSON.stringify(out.toString('latin1', start, Math.min(end, start + 100)))}`,
+            args,
+            r,
+          );
         }
         objects.set(out.toString('latin1', start, sp), type);
       }
@@ -300,7 +309,10 @@ export class CliStore implements ObjectStore {
 
   /** Where git looks for this store's objects: the quarantine or object directory, the alternates, the repository's own. */
   private objectDirectories(): string[] {
-    const dirs = [this.env.GIT_OBJECT_DIRECTORY ?? join(this.location.gitDir, 'objects'), ...(this.location.alternateObjectDirectories ?? splitObjectDirectories(this.env.GIT_ALTERNATE_OBJECT_DIRECTORIES ?? ''))];
+    const dirs = [
+      this.env.GIT_OBJECT_DIRECTORY ?? join(this.location.gitDir, 'objects'),
+      ...(this.location.alternateObjectDirectories ?? splitObjectDirectories(this.env.GIT_ALTERNATE_OBJECT_DIRECTORIES ?? '')),
+    ];
     dirs.push(join(this.location.gitDir, 'objects'));
     return [...new Set(dirs)];
   }

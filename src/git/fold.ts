@@ -38,12 +38,5 @@ const ENDS_IN_DOT_OR_SPACE = /[. ](?:\/|$)/;
 export function foldName(name: string): string {
   // Printable ASCII with no component ending in a dot or a space folds by lower-casing alone.
   if (PRINTABLE_ASCII.test(name) && !ENDS_IN_DOT_OR_SPACE.test(name)) return name.toLowerCase();
-  return name
-    .normalize('NFD')
-    .replace(IGNORABLE, '')
-    .toLowerCase()
-    .toUpperCase()
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(NTFS_TRAILING, '');
+  return name.normalize('NFD').replace(IGNORABLE, '').toLowerCase().toUpperCase().toLowerCase().normalize('NFD').replace(NTFS_TRAILING, '');
 }

@@ -229,8 +229,7 @@ function parseOidHex(data: Uint8Array, pos: number, hexsz: number): number {
 // Names git refuses in a tree (utf8.c, path.c)
 
 const IGNORABLE_HFS = new Set([
-  0x200c, 0x200d, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x206a, 0x206b, 0x206c, 0x206d, 0x206e,
-  0x206f, 0xfeff,
+  0x200c, 0x200d, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x206a, 0x206b, 0x206c, 0x206d, 0x206e, 0x206f, 0xfeff,
 ]);
 
 /**
@@ -947,7 +946,7 @@ function checkRefnameFormat(name: Uint8Array): boolean {
     // check_refname_component
     let last = 0;
     let i = pos;
-    for (;; i++) {
+    for (; ; i++) {
       const ch = s[i]!;
       const disp = refnameDisposition(ch);
       if (disp === 1) break;
@@ -1049,7 +1048,11 @@ function checkGitmodules(data: Uint8Array, r: Reporter): void {
   if (!data.some((b) => b >= 0x80)) return;
   for (const f of gitmodulesFindings(data, false)) {
     if (f.severity !== 'error' || asFsck.some((g) => g.id === f.id && g.message === f.message)) continue;
-    r.findings.push({ ...f, message: `${f.message} (in the checked-out file; git's fsck stops reading at a 0xFF byte)`, stricterThanGit: true });
+    r.findings.push({
+      ...f,
+      message: `${f.message} (in the checked-out file; git's fsck stops reading at a 0xFF byte)`,
+      stricterThanGit: true,
+    });
   }
 }
 
@@ -1361,4 +1364,3 @@ function parseConfig(data: Uint8Array, signedChars: boolean, fn: (name: string, 
     if (getValue(section + String.fromCharCode(toLower(c))) < 0) return false;
   }
 }
-

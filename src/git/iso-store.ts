@@ -109,7 +109,11 @@ export class IsoStore implements ObjectStore {
 
   async peel(oid: string): Promise<{ oid: string; type: ObjectType }> {
     // isomorphic-git reads an object whole anyway: a tag's body comes with its type.
-    return peelTags(oid, (o) => this.read(o), (obj) => obj.content);
+    return peelTags(
+      oid,
+      (o) => this.read(o),
+      (obj) => obj.content,
+    );
   }
 
   async commitTree(commitOid: string, limit?: ReadLimit): Promise<string> {

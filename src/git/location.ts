@@ -59,7 +59,17 @@ export function joinObjectDirectories(dirs: readonly string[]): string {
   return dirs.map((d) => (d.includes(':') || d.startsWith('"') ? quoteC(d) : d)).join(':');
 }
 
-const C_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\v': '\\v' };
+const C_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\t': '\\t',
+  '\r': '\\r',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\v': '\\v',
+};
 
 /** git's quote_c_style: double quote, backslash and control characters escaped; other bytes (UTF-8 included) as they are, which git's unquoting accepts. */
 function quoteC(s: string): string {

@@ -71,7 +71,12 @@ export function readTagHeader(content: Uint8Array, tagOid: string): ParsedTag {
   return readHeader('tag', parseTag, content, tagOid);
 }
 
-function readHeader<T>(type: 'commit' | 'tag', parse: (content: Uint8Array, format: ObjectFormat) => T, content: Uint8Array, oid: string): T {
+function readHeader<T>(
+  type: 'commit' | 'tag',
+  parse: (content: Uint8Array, format: ObjectFormat) => T,
+  content: Uint8Array,
+  oid: string,
+): T {
   try {
     return parse(content, formatOf(oid));
   } catch (e) {
@@ -155,7 +160,13 @@ export function parseTreeEntries(data: Uint8Array, treeOid: string, hashLen: num
     } catch (e) {
       throw new MalformedObjectError(`tree ${treeOid}: ${errorMessage(e)}`);
     }
-    entries.push({ key: bytesKey(data, sp + 1, nul), rawMode, mode, kind: kindOfMode(mode), oid: bytesToHex(data, nul + 1, nul + 1 + hashLen) });
+    entries.push({
+      key: bytesKey(data, sp + 1, nul),
+      rawMode,
+      mode,
+      kind: kindOfMode(mode),
+      oid: bytesToHex(data, nul + 1, nul + 1 + hashLen),
+    });
     i = nul + 1 + hashLen;
   }
   return entries;

@@ -132,8 +132,7 @@ export function overlayObjectsFs(
       stat: (path, options) =>
         normalisePath(path) === root ? remember(`stat:${root}`, () => base.stat(root, options)) : first(path, (p) => base.stat(p, options)),
       lstat: (path, options) => first(path, (p) => base.lstat(p, options)),
-      readlink: (path, options) =>
-        first(path, (p) => (base.readlink ? base.readlink(p, options) : erofs(p))),
+      readlink: (path, options) => first(path, (p) => (base.readlink ? base.readlink(p, options) : erofs(p))),
       readdir: (path, options) =>
         normalisePath(path) === pack
           ? remember(`readdir:${pack}`, () => readdirUnion(pack, options)).then((l) => (Array.isArray(l) ? [...l] : l))

@@ -56,7 +56,9 @@ export async function readPolicyDirectory(dir: string): Promise<PolicyFile[]> {
   for (const c of contents.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     try {
       const { size } = await stat(c.abs);
-      files.push(budget.admit(c.path, size) ? { path: c.path, content: await readFile(c.abs, 'utf8') } : { path: c.path, content: '', size });
+      files.push(
+        budget.admit(c.path, size) ? { path: c.path, content: await readFile(c.abs, 'utf8') } : { path: c.path, content: '', size },
+      );
     } catch (err) {
       throw new PolicyReadError(`${join(dir, c.path)}: cannot read: ${why(err)}`);
     }

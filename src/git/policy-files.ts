@@ -136,7 +136,9 @@ export async function readPolicyTreeEntries(store: ObjectStore, commit: string, 
     root = await store.commitTree(commit, { maxBytes: POLICY_COMMIT_BYTES });
   } catch (e) {
     if (!(e instanceof ObjectTooLargeError)) throw e;
-    throw new PolicyLimitError(`the pushed policy's commit is ${formatCount(e.size)} bytes, more than ${formatCount(POLICY_COMMIT_BYTES)} (${WHERE})`);
+    throw new PolicyLimitError(
+      `the pushed policy's commit is ${formatCount(e.size)} bytes, more than ${formatCount(POLICY_COMMIT_BYTES)} (${WHERE})`,
+    );
   }
   const entry = (await readPolicyDir(store, root, '')).find((e) => e.name === dir && e.kind === 'directory');
   return entry ? readPolicyDir(store, entry.oid, dir) : [];
@@ -152,7 +154,9 @@ async function readPolicyDir(store: ObjectStore, oid: string, path: string): Pro
   } catch (e) {
     if (!(e instanceof ObjectTooLargeError)) throw e;
     const where = path === '' ? 'root tree' : `tree ${path}/`;
-    throw new PolicyLimitError(`the policy branch's ${where} is ${formatCount(e.size)} bytes, more than ${formatCount(LIMITS.policyTreeBytes)} (${WHERE})`);
+    throw new PolicyLimitError(
+      `the policy branch's ${where} is ${formatCount(e.size)} bytes, more than ${formatCount(LIMITS.policyTreeBytes)} (${WHERE})`,
+    );
   }
 }
 

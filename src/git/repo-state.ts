@@ -20,7 +20,8 @@ export function historyRewrittenBy(gitDir: string, env: Record<string, string | 
   const at = (p: string): string => (isAbsolute(p) ? p : join(gitDir, p));
   const grafts = env.GIT_GRAFT_FILE ? at(env.GIT_GRAFT_FILE) : join(gitDir, 'info', 'grafts');
   if (existsSync(grafts)) return `the repository has a grafts file (${grafts})`;
-  if (env.GIT_SHALLOW_FILE && existsSync(at(env.GIT_SHALLOW_FILE))) return 'the push comes from a shallow clone and updates the shallow roots (receive.shallowUpdate)';
+  if (env.GIT_SHALLOW_FILE && existsSync(at(env.GIT_SHALLOW_FILE)))
+    return 'the push comes from a shallow clone and updates the shallow roots (receive.shallowUpdate)';
   const shallow = join(gitDir, 'shallow');
   if (existsSync(shallow)) return `the repository is shallow (${shallow})`;
   return null;

@@ -57,7 +57,12 @@ export type TreeReader = (oid: string) => Promise<Uint8Array>;
  * Every entry that differs between `oldTree` (null: the empty tree) and
  * `newTree`, recursively, sorted by path bytes (ObjectStore.diffTrees).
  */
-export async function walkTreeDiff(read: TreeReader, oldTree: string | null, newTree: string, options: DiffOptions = {}): Promise<TreeChange[]> {
+export async function walkTreeDiff(
+  read: TreeReader,
+  oldTree: string | null,
+  newTree: string,
+  options: DiffOptions = {},
+): Promise<TreeChange[]> {
   if (oldTree !== null) assertOid(oldTree, 'tree id');
   assertOid(newTree, 'tree id');
   const budget = options.budget ?? new DiffBudget();

@@ -20,5 +20,10 @@ export function postReceive(): Promise<unknown> {
  * written afterwards holds their compiled code: openpgp's initialisation is the largest part of a hook's start.
  */
 export async function warm(): Promise<void> {
-  await Promise.all([import('../server/pre-receive.js'), import('../identity/index.js'), import('../server/admit.js'), import('../server/post-receive.js')]);
+  await Promise.all([
+    import('../server/pre-receive.js'),
+    import('../identity/index.js'),
+    import('../server/admit.js'),
+    import('../server/post-receive.js'),
+  ]);
 }

@@ -47,7 +47,13 @@ function receivePack(): { receivePackPid?: number } {
 
 async function main(): Promise<number> {
   try {
-    const result = await runPreReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: await readStdin(), onTimeLimit: arm, ...receivePack() });
+    const result = await runPreReceive({
+      gitDir: process.env.GIT_DIR ?? '.',
+      env: process.env,
+      stdin: await readStdin(),
+      onTimeLimit: arm,
+      ...receivePack(),
+    });
     if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');
     return result.accepted ? ACCEPT : REJECT;
   } catch (e) {
@@ -70,7 +76,10 @@ let timer: NodeJS.Timeout | undefined;
 function arm(limitMs: number): void {
   const ms = Number.isFinite(testLimit) && testLimit > 0 ? Math.min(limitMs, testLimit) : limitMs;
   if (timer) clearTimeout(timer);
-  timer = setTimeout(() => stop(`the access check took longer than ${duration(ms)} and was stopped`), Math.max(0, started + ms - Date.now()));
+  timer = setTimeout(
+    () => stop(`the access check took longer than ${duration(ms)} and was stopped`),
+    Math.max(0, started + ms - Date.now()),
+  );
   timer.unref();
 }
 

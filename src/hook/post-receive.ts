@@ -13,7 +13,12 @@ function receivePack(): number {
 async function main(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  const lines = await runPostReceive({ gitDir: process.env.GIT_DIR ?? '.', env: process.env, stdin: Buffer.concat(chunks), receivePackPid: receivePack() });
+  const lines = await runPostReceive({
+    gitDir: process.env.GIT_DIR ?? '.',
+    env: process.env,
+    stdin: Buffer.concat(chunks),
+    receivePackPid: receivePack(),
+  });
   if (lines.length) process.stderr.write(`${lines.join('\n')}\n`);
 }
 

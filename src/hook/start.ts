@@ -45,7 +45,10 @@ const SELF = fileURLToPath(import.meta.url);
 const HERE = dirname(SELF);
 const ROOT = resolve(HERE, '../..');
 const BUNDLE = join(HERE, 'bundle.cjs');
-const PLAIN: Record<Exclude<Which, 'warm'>, string> = { 'pre-receive': join(HERE, 'main.js'), 'post-receive': join(HERE, 'post-receive.js') };
+const PLAIN: Record<Exclude<Which, 'warm'>, string> = {
+  'pre-receive': join(HERE, 'main.js'),
+  'post-receive': join(HERE, 'post-receive.js'),
+};
 
 const MAGIC = Buffer.from('git-acl v8cache2', 'latin1');
 const HEADER = MAGIC.length + 32 + 4 + 32 + 4; // magic, sha256(bundle), payload length, sha256(payload), flags
@@ -64,7 +67,10 @@ const WRAP_TAIL = '\n})';
 
 /** The cache file's name: what V8's cache depends on besides the source. */
 export function cacheName(env: NodeJS.ProcessEnv = process.env): string {
-  const options = createHash('sha256').update(JSON.stringify([process.execArgv, env.NODE_OPTIONS ?? ''])).digest('hex').slice(0, 8);
+  const options = createHash('sha256')
+    .update(JSON.stringify([process.execArgv, env.NODE_OPTIONS ?? '']))
+    .digest('hex')
+    .slice(0, 8);
   return `bundle-${process.version}-${process.arch}-${options}.v8cache`;
 }
 
@@ -204,7 +210,12 @@ function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
 }
 
 function fail(which: Which, reason: string): void {
-  const line = which === 'pre-receive' ? `git-acl: push rejected: ${reason}` : which === 'post-receive' ? `git-acl: warning: post-receive failed: ${reason}` : `git-acl: ${reason}`;
+  const line =
+    which === 'pre-receive'
+      ? `git-acl: push rejected: ${reason}`
+      : which === 'post-receive'
+        ? `git-acl: warning: post-receive failed: ${reason}`
+        : `git-acl: ${reason}`;
   process.stderr.write(`${line.replace(/[\r\n]+/g, ' ')}\n`);
   process.exitCode = which === 'post-receive' ? 0 : 1;
 }
@@ -228,7 +239,10 @@ async function start(which: Which): Promise<void> {
       await import(pathToFileURL(PLAIN[which]).href);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      fail(which, code === 'ERR_MODULE_NOT_FOUND' ? `git-acl is not installed at ${ROOT}; run git acl init again` : `internal error: ${message(e)}`);
+      fail(
+        which,
+        code === 'ERR_MODULE_NOT_FOUND' ? `git-acl is not installed at ${ROOT}; run git acl init again` : `internal error: ${message(e)}`,
+      );
     }
     return;
   }

@@ -30,9 +30,7 @@ export interface KeyFileRef {
  * registered". An async iterable is consumed lazily: later candidates are only
  * produced when the earlier ones did not verify.
  */
-export type KeyFinder = (
-  candidateKeyIds: string[],
-) => Promise<KeyFileRef | KeyFileRef[] | null> | AsyncIterable<KeyFileRef>;
+export type KeyFinder = (candidateKeyIds: string[]) => Promise<KeyFileRef | KeyFileRef[] | null> | AsyncIterable<KeyFileRef>;
 
 /** A `KeyFinder` that also knows which key files the policy branch holds (by path). */
 export type IndexedKeyFinder = KeyFinder & { hasFile(path: string): boolean };
@@ -73,7 +71,8 @@ export function createKeyFinder(source: KeyFileSource): IndexedKeyFinder {
     // A few reads in flight at a time, each dropped once scanned: memory stays that of a few key files, however many there are.
     const contents: Array<string | null> = [];
     for (let i = 0; i < paths.length; i++) {
-      if (i % SCAN_AHEAD === 0) contents.push(...(await Promise.all(paths.slice(i, i + SCAN_AHEAD).map((p) => source.read(p).catch(() => null)))));
+      if (i % SCAN_AHEAD === 0)
+        contents.push(...(await Promise.all(paths.slice(i, i + SCAN_AHEAD).map((p) => source.read(p).catch(() => null)))));
       const text = contents[i];
       contents[i] = null;
       if (text == null) continue;

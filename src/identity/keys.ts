@@ -70,7 +70,8 @@ function unarmor(text: string): { type: string; data: Uint8Array } {
   }
   if (!ended) throw new Error('the armored block is truncated (no END line)');
   for (; i < lines.length; i++) {
-    if (lines[i]!.trim() !== '') throw new Error('text after the armored block (a key file holds exactly one armored public key and nothing else)');
+    if (lines[i]!.trim() !== '')
+      throw new Error('text after the armored block (a key file holds exactly one armored public key and nothing else)');
   }
   return { type, data: base64Decode(b64) };
 }
@@ -244,7 +245,12 @@ export interface LoadKeyOptions {
  * a v4 key, not revoked and not expired at `date` (default: now). With
  * `fileName`, its base name must be `<FINGERPRINT>.asc`.
  */
-export async function loadKeyFile(armored: string, fileName?: string, date: Date = new Date(), options: LoadKeyOptions = {}): Promise<LoadedKey> {
+export async function loadKeyFile(
+  armored: string,
+  fileName?: string,
+  date: Date = new Date(),
+  options: LoadKeyOptions = {},
+): Promise<LoadedKey> {
   const check = await checkKeyPackets(armored);
   if ('unreadable' in check) throw keyFileError(fileName, `not an armored OpenPGP public key: ${check.unreadable}`);
   if (!check.ok) throw keyFileError(fileName, check.problem);

@@ -36,7 +36,7 @@ function malformed(msg: string): IdentityError {
 
 /** Index of the start of the last line that starts with `marker`, or -1. */
 function lastLineStartingWith(text: string, marker: string): number {
-  let i = text.lastIndexOf(`\n${marker}`);
+  const i = text.lastIndexOf(`\n${marker}`);
   if (i >= 0) return i + 1;
   return text.startsWith(marker) ? 0 : -1;
 }

@@ -19,8 +19,7 @@ export const UNSIGNED_PUSH_MESSAGE =
 const NONCE_MESSAGES: Record<string, string> = {
   BAD: 'push certificate nonce is BAD: it is not the nonce this server issued (a replayed or forged certificate); push again',
   MISSING: 'push certificate nonce is MISSING: the certificate carries no nonce; push again with `git push --signed`',
-  SLOP:
-    "push certificate nonce is SLOP: the server issued it in an earlier second than it checked it (usual over HTTP, where the push is a second request), and pushing again may fail the same way; the server's admin must set receive.certNonceSlop (git config receive.certNonceSlop 120 in the server's repository)",
+  SLOP: "push certificate nonce is SLOP: the server issued it in an earlier second than it checked it (usual over HTTP, where the push is a second request), and pushing again may fail the same way; the server's admin must set receive.certNonceSlop (git config receive.certNonceSlop 120 in the server's repository)",
   UNSOLICITED:
     'push certificate nonce is UNSOLICITED: the server did not ask for one; the server must set receive.certNonceSeed (git acl init does)',
 };
@@ -55,7 +54,12 @@ export interface CheckPushEnvOptions {
  * that nonce, every update on pre-receive's stdin appears in the certificate
  * (same old, new and ref), and the pushee is this server when `pushees` is set.
  */
-export function checkPushEnv(env: PushEnv, cert: PushCertificate, stdinUpdates: RefUpdate[] | string, opts: CheckPushEnvOptions = {}): void {
+export function checkPushEnv(
+  env: PushEnv,
+  cert: PushCertificate,
+  stdinUpdates: RefUpdate[] | string,
+  opts: CheckPushEnvOptions = {},
+): void {
   requireSignedPush(env);
   const envNonce = env['GIT_PUSH_CERT_NONCE'];
   if (cert.nonce === undefined || cert.nonce !== envNonce) {
@@ -107,5 +111,8 @@ export function pusheeKey(url: string): string {
     if (port && host.endsWith(`:${port}`)) host = host.slice(0, -port.length - 1);
     u = `${scheme}://${host}${m[3]}`;
   }
-  return u.replace(/\/+$/, '').replace(/\.git$/, '').replace(/\/+$/, '');
+  return u
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '');
 }

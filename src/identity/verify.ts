@@ -61,18 +61,27 @@ interface CertSignature {
   fingerprint?: string;
 }
 
-const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
+const toHex = (b: Uint8Array): string =>
+  Array.from(b, (x) => x.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase();
 
 async function readCertSignature(cert: PushCertificate): Promise<CertSignature> {
   let signature: openpgp.Signature;
   try {
     signature = await openpgp.readSignature({ armoredSignature: cert.signature });
   } catch (e) {
-    throw new IdentityError('cert-malformed', `malformed push certificate: the signature is not a valid OpenPGP signature (${errorMessage(e)})`);
+    throw new IdentityError(
+      'cert-malformed',
+      `malformed push certificate: the signature is not a valid OpenPGP signature (${errorMessage(e)})`,
+    );
   }
   const packets = [...signature.packets];
   if (packets.length !== 1 || !(packets[0] instanceof openpgp.SignaturePacket)) {
-    throw new IdentityError('cert-malformed', `malformed push certificate: expected exactly one signature, found ${packets.length} packets`);
+    throw new IdentityError(
+      'cert-malformed',
+      `malformed push certificate: expected exactly one signature, found ${packets.length} packets`,
+    );
   }
   const p = packets[0] as openpgp.SignaturePacket & { issuerFingerprint?: Uint8Array | null };
   if (p.signatureType !== openpgp.enums.signature.binary && p.signatureType !== openpgp.enums.signature.text) {
@@ -102,13 +111,7 @@ async function* candidatesOf(found: ReturnType<KeyFinder>): AsyncGenerator<KeyFi
 
 type Attempt = { ok: true; pusher: VerifiedPusher } | { ok: false; code: IdentityErrorCode; message: string };
 
-async function tryKeyFile(
-  ref: KeyFileRef,
-  sig: CertSignature,
-  payload: Uint8Array,
-  date: Date,
-  registration: boolean,
-): Promise<Attempt> {
+async function tryKeyFile(ref: KeyFileRef, sig: CertSignature, payload: Uint8Array, date: Date, registration: boolean): Promise<Attempt> {
   let loaded;
   try {
     loaded = await loadKeyFile(ref.armored, ref.fileName, date);
@@ -118,7 +121,11 @@ async function tryKeyFile(
   const { key, info } = loaded;
   const issuer = key.getKeys(sig.keyId);
   if (issuer.length === 0 || (sig.fingerprint !== undefined && !issuer.some((k) => k.getFingerprint().toUpperCase() === sig.fingerprint))) {
-    return { ok: false, code: 'unknown-signer', message: `${ref.fileName} does not hold the signing key ${sig.fingerprint ?? sig.keyIdHex}` };
+    return {
+      ok: false,
+      code: 'unknown-signer',
+      message: `${ref.fileName} does not hold the signing key ${sig.fingerprint ?? sig.keyIdHex}`,
+    };
   }
   const bad = (why: string): Attempt => ({
     ok: false,

@@ -95,7 +95,9 @@ export async function judgePush(input: JudgeInput, compiled = compileServerPolic
   for (const a of analyses) {
     // Without a commit there is no tree to judge; letting the ref op alone decide would skip the tree rules.
     if (a.treeDiff === 'not-a-commit') {
-      problems.push(`${a.update.ref} would point at a ${a.newPeeled?.type ?? 'non-commit object'}; only tags may point at anything but a commit`);
+      problems.push(
+        `${a.update.ref} would point at a ${a.newPeeled?.type ?? 'non-commit object'}; only tags may point at anything but a commit`,
+      );
     }
   }
   const decisions = evaluate(compiled, actor, operations);
@@ -132,7 +134,10 @@ export function checkNewPolicy(next: PolicyTree, ownerId: string): string[] {
   const parsed = parsePolicy(next.files);
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
-    return [`the pushed policy has ${errors.length} error${errors.length > 1 ? 's' : ''}; fix ${errors.length > 1 ? 'them' : 'it'} and push again`, ...errors.map((d) => formatDiagnostic(d))];
+    return [
+      `the pushed policy has ${errors.length} error${errors.length > 1 ? 's' : ''}; fix ${errors.length > 1 ? 'them' : 'it'} and push again`,
+      ...errors.map((d) => formatDiagnostic(d)),
+    ];
   }
   if (ownerId === '') return []; // the owner is unknown (see judgePush): no lockout can be shown
   const compiled = compilePolicy(parsed);

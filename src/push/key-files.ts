@@ -67,4 +67,3 @@ async function ownerKeyProblem(store: ObjectStore, after: PolicyTree, path: stri
   }
   return null;
 }
-

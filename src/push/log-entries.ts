@@ -75,8 +75,12 @@ export async function readEntry(store: ObjectStore, commit: string, options: Rea
   if (meta.previous !== undefined) {
     const raw = await store.readObject(commit);
     const first = parseCommit(raw.content, { hashBytes: commit.length === 64 ? 32 : 20 }).parents[0];
-    if (first !== meta.previous) throw new LogFormatError(`the entry commit's first parent is ${first ?? 'missing'}, not its previous entry ${meta.previous}`);
-    if (raw.content.length > LOG_LIMITS.pushBytes) throw new LogFormatError(`the entry commit is ${raw.content.length} bytes, more than the ${LOG_LIMITS.pushBytes} a ${meta.kind} entry's commit may have`);
+    if (first !== meta.previous)
+      throw new LogFormatError(`the entry commit's first parent is ${first ?? 'missing'}, not its previous entry ${meta.previous}`);
+    if (raw.content.length > LOG_LIMITS.pushBytes)
+      throw new LogFormatError(
+        `the entry commit is ${raw.content.length} bytes, more than the ${LOG_LIMITS.pushBytes} a ${meta.kind} entry's commit may have`,
+      );
   }
   const entry: LogEntry = { commit, meta, objects: [] };
   for (const name of REQUIRED[meta.kind]) {
@@ -102,7 +106,10 @@ export async function readEntryObjects(store: ObjectStore, tree: string, kind: E
   const items = await bounded(`the ${OBJECTS_DIR}/ tree`, () => store.readTree(tree, { maxBytes: max }));
   for (const o of items) {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64})(\.tag)?$/.exec(o.name);
-    const ok = m && (m[2] ? o.mode === '100644' : (o.mode === '040000' && o.kind === 'directory') || o.mode === '100644') && (m[2] || o.oid === m[1]);
+    const ok =
+      m &&
+      (m[2] ? o.mode === '100644' : (o.mode === '040000' && o.kind === 'directory') || o.mode === '100644') &&
+      (m[2] || o.oid === m[1]);
     if (!ok) throw new LogFormatError(`${OBJECTS_DIR}/ holds ${JSON.stringify(o.name)} (mode ${o.mode}), not <oid> or <oid>.tag`);
   }
   return items;
@@ -115,7 +122,9 @@ async function bounded<T>(what: string, read: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (e instanceof ObjectTooLargeError) {
       const { size, maxBytes } = e;
-      throw new LogFormatError(`${what} is ${size} bytes, more than the ${maxBytes} a reader reads (docs/push-log.md#limits-and-consequences)`);
+      throw new LogFormatError(
+        `${what} is ${size} bytes, more than the ${maxBytes} a reader reads (docs/push-log.md#limits-and-consequences)`,
+      );
     }
     throw e;
   }

@@ -121,12 +121,14 @@ export function parseMeta(text: string): EntryMeta {
   const first = /^git-acl push-log (\d+)$/.exec(lines[0] ?? '');
   if (!first) throw bad(`first line is ${JSON.stringify((lines[0] ?? '').slice(0, 60))}, not "${LOG_MAGIC} <version>"`);
   const version = Number(first[1]);
-  if (version !== LOG_FORMAT_VERSION) throw new LogFormatError(`entry format version ${version}: this git-acl reads version ${LOG_FORMAT_VERSION}`);
+  if (version !== LOG_FORMAT_VERSION)
+    throw new LogFormatError(`entry format version ${version}: this git-acl reads version ${LOG_FORMAT_VERSION}`);
   const kindLine = /^kind (start|push|owner)$/.exec(lines[1] ?? '');
   if (!kindLine) throw bad(`second line is ${JSON.stringify((lines[1] ?? '').slice(0, 60))}, not "kind start|push|owner"`);
   const kind = kindLine[1] as EntryKind;
   const fields = FIELDS[kind];
-  if (lines.length !== 2 + fields.length) throw bad(`a ${kind} entry has ${fields.length} fields after its kind, this one ${lines.length - 2}`);
+  if (lines.length !== 2 + fields.length)
+    throw bad(`a ${kind} entry has ${fields.length} fields after its kind, this one ${lines.length - 2}`);
   const meta: EntryMeta = { version, kind, time: 0, policy: '', owner: '' };
   fields.forEach((f, i) => {
     const line = lines[2 + i]!;
@@ -188,7 +190,10 @@ export function parseUpdateLines(bytes: Uint8Array): RefUpdate[] {
 
 /** `<oid> <ref>` lines sorted by ref name bytes: the start entry's `refs` file. */
 export function serialiseRefs(refs: ReadonlyMap<string, string>): string {
-  return [...refs].sort(([a], [b]) => compareBytes(a, b)).map(([ref, oid]) => `${oid} ${ref}\n`).join('');
+  return [...refs]
+    .sort(([a], [b]) => compareBytes(a, b))
+    .map(([ref, oid]) => `${oid} ${ref}\n`)
+    .join('');
 }
 
 export function parseRefs(bytes: Uint8Array): Map<string, string> {
@@ -348,7 +353,9 @@ export function logRefProblems(updates: ReadonlyArray<{ ref: string }>): string[
           : `${u.ref} differs from the push log ${LOG_REF} only in case; such a ref is refused`,
       );
     } else if (fold(u.ref).startsWith(RESERVED_REFS)) {
-      problems.push(`${u.ref}: ${RESERVED_REFS} is git-acl's own namespace on each peer (git acl verify's copies of a remote); no push may write it`);
+      problems.push(
+        `${u.ref}: ${RESERVED_REFS} is git-acl's own namespace on each peer (git acl verify's copies of a remote); no push may write it`,
+      );
     }
   }
   return problems;

@@ -206,12 +206,16 @@ export class ObjectChecks {
       try {
         expected = typeForMode(e.rawMode);
       } catch {
-        this.add(`${at(e)}: mode ${e.rawMode} is not one git writes, and git reads it as another kind of entry (refused by git-acl; git fsck only warns: badFilemode)`);
+        this.add(
+          `${at(e)}: mode ${e.rawMode} is not one git writes, and git reads it as another kind of entry (refused by git-acl; git fsck only warns: badFilemode)`,
+        );
         return;
       }
       const actual = this.pushed?.get(e.oid);
       if (expected && actual && actual !== expected) {
-        this.add(`${at(e)}: its mode ${e.rawMode} says it is a ${expected === 'tree' ? 'directory' : 'file'}, but the push brings ${e.oid} as a ${actual}; git cannot check it out`);
+        this.add(
+          `${at(e)}: its mode ${e.rawMode} says it is a ${expected === 'tree' ? 'directory' : 'file'}, but the push brings ${e.oid} as a ${actual}; git cannot check it out`,
+        );
         return;
       }
     }

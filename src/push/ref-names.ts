@@ -92,13 +92,23 @@ export function refNameProblems(updates: readonly RefUpdate[], existing: Readonl
   const long = updates.filter((u) => u.ref.length > max / 3 && utf8Bytes(u.ref) > max);
   if (long.length) {
     const limit = max.toLocaleString('en-US');
-    return long.slice(0, 3).map((u) => `${u.ref.slice(0, 60)}... is a ref name of ${utf8Bytes(u.ref).toLocaleString('en-US')} bytes; git cannot write a ref file of more than ${limit} bytes, so such names are refused`);
+    return long
+      .slice(0, 3)
+      .map(
+        (u) =>
+          `${u.ref.slice(0, 60)}... is a ref name of ${utf8Bytes(u.ref).toLocaleString('en-US')} bytes; git cannot write a ref file of more than ${limit} bytes, so such names are refused`,
+      );
   }
   // Depth, bounded too: a certificate of 4 MiB holds a thousand names of 2,000 levels each, and every level is a
   // directory to compare (2 M keys: 39 s and 0.9 GB). Real ref names nest a handful of levels.
   const deep = updates.filter((u) => depthOf(u.ref) > MAX_REF_DEPTH);
   if (deep.length) {
-    return deep.slice(0, 3).map((u) => `${u.ref.slice(0, 60)}... is a ref name ${depthOf(u.ref).toLocaleString('en-US')} directories deep; git-acl refuses ref names more than ${MAX_REF_DEPTH} deep (docs/security.md#limits)`);
+    return deep
+      .slice(0, 3)
+      .map(
+        (u) =>
+          `${u.ref.slice(0, 60)}... is a ref name ${depthOf(u.ref).toLocaleString('en-US')} directories deep; git-acl refuses ref names more than ${MAX_REF_DEPTH} deep (docs/security.md#limits)`,
+      );
   }
   const problems: string[] = [];
   const counts = new Map<string, number>();
@@ -141,7 +151,8 @@ export function refNameProblems(updates: readonly RefUpdate[], existing: Readonl
       break;
     }
     const target = existing.get(ref)?.symref;
-    if (target !== undefined) problems.push(`${ref} is a symbolic ref to ${target}; git would update ${target}: push to it by its own name`);
+    if (target !== undefined)
+      problems.push(`${ref} is a symbolic ref to ${target}; git would update ${target}: push to it by its own name`);
   }
   return problems;
 }

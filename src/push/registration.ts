@@ -72,7 +72,12 @@ export async function identifyPusher(input: IdentifyInput): Promise<VerifiedPush
  * last 16 digits of the file's name), else the only key file the push adds.
  * None when the push does not update the policy branch.
  */
-export async function registrationKeys(store: ObjectStore, before: PolicyTree, updates: readonly RefUpdate[], candidateKeyIds: string[]): Promise<KeyFileRef[]> {
+export async function registrationKeys(
+  store: ObjectStore,
+  before: PolicyTree,
+  updates: readonly RefUpdate[],
+  candidateKeyIds: string[],
+): Promise<KeyFileRef[]> {
   const update = updates.find((u) => u.ref === POLICY_REF && !isZeroOid(u.newOid));
   if (!update) return [];
   const added = new Map<string, string>();
@@ -81,7 +86,9 @@ export async function registrationKeys(store: ObjectStore, before: PolicyTree, u
     if (e.kind === 'file' && KEY_FILE_PATH.test(path) && !before.keyBlobs.has(path)) added.set(path, e.oid);
   }
   const ids = candidateKeyIds.map((c) => c.toUpperCase());
-  let chosen = [...added.keys()].filter((p) => ids.some((id) => (id.length === 40 ? p === keyFilePath(id) : id.length === 16 && p.slice(-20, -4) === id)));
+  let chosen = [...added.keys()].filter((p) =>
+    ids.some((id) => (id.length === 40 ? p === keyFilePath(id) : id.length === 16 && p.slice(-20, -4) === id)),
+  );
   if (chosen.length === 0 && added.size === 1) chosen = [...added.keys()];
   if (chosen.length === 0 && added.size > 1) {
     const [fpr, keyId] = ids.length === 2 ? ids : [undefined, ids[0]];

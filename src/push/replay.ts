@@ -30,7 +30,11 @@ export async function findCertificateInLog(store: ObjectStore, tip: string, cert
 }
 
 /** The entry that already holds `cert` (or null), and the time of the log's tip (the next entry must not be older). */
-export async function scanRecentEntries(store: ObjectStore, tip: string, cert: PushCertificate): Promise<{ usedBy: string | null; tipTime: number }> {
+export async function scanRecentEntries(
+  store: ObjectStore,
+  tip: string,
+  cert: PushCertificate,
+): Promise<{ usedBy: string | null; tipTime: number }> {
   const seconds = cert.nonce === undefined ? null : nonceTime(cert.nonce);
   if (seconds === null) throw new Error(`the push certificate's nonce ${JSON.stringify(cert.nonce ?? '')} carries no time`);
   const floor = seconds * 1000 - REPLAY_MARGIN_MS;

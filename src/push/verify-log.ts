@@ -123,7 +123,13 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
   const since = opts.since ?? null;
   const fail = (entry: number | null, commit: string, refs: string[], reason: string) => problems.push({ entry, commit, refs, reason });
   let start: { commit: string; time: number } | null = since?.start ?? null;
-  const result = (entries: number, checked: number, state: Map<string, string>, owner: string | null, cp: LogCheckpoint | null): VerifyLogResult => ({
+  const result = (
+    entries: number,
+    checked: number,
+    state: Map<string, string>,
+    owner: string | null,
+    cp: LogCheckpoint | null,
+  ): VerifyLogResult => ({
     ok: problems.length === 0,
     tip: opts.tip,
     entries,
@@ -196,13 +202,21 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
     owner = first.meta.owner;
     lastTime = first.meta.time;
     if (state.has(LOG_REF)) fail(1, first.commit, [LOG_REF], 'the starting state lists the log branch itself');
-    if (state.get(POLICY_REF) !== first.meta.policy) fail(1, first.commit, [POLICY_REF], `the starting state's policy branch is ${state.get(POLICY_REF) ?? 'absent'}, but the entry names ${first.meta.policy}`);
+    if (state.get(POLICY_REF) !== first.meta.policy)
+      fail(
+        1,
+        first.commit,
+        [POLICY_REF],
+        `the starting state's policy branch is ${state.get(POLICY_REF) ?? 'absent'}, but the entry names ${first.meta.policy}`,
+      );
     else {
       const recorded = await readPolicyTree(store, first.meta.policy).then(policyOwner, () => undefined);
       if (recorded === undefined) fail(1, first.commit, [POLICY_REF], `cannot read the starting policy ${first.meta.policy}`);
-      else if (recorded !== null && recorded !== owner) fail(1, first.commit, [POLICY_REF], `the starting policy records the owner ${recorded}, but the log's owner is ${owner}`);
+      else if (recorded !== null && recorded !== owner)
+        fail(1, first.commit, [POLICY_REF], `the starting policy records the owner ${recorded}, but the log's owner is ${owner}`);
     }
-    if (first.meta.time > (opts.now ?? new Date()).getTime() + CLOCK_SKEW_MS) fail(1, first.commit, [], 'the starting state is dated in the future');
+    if (first.meta.time > (opts.now ?? new Date()).getTime() + CLOCK_SKEW_MS)
+      fail(1, first.commit, [], 'the starting state is dated in the future');
     todo = chain.slice(1);
   }
   const total = index + todo.length;
@@ -243,11 +257,14 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
     if (e.meta.time < lastTime) entryProblem(`dated ${iso(e.meta.time)}, before the previous entry (${iso(lastTime)})`);
     if (e.meta.time > (opts.now ?? new Date()).getTime() + CLOCK_SKEW_MS) entryProblem(`dated ${iso(e.meta.time)}, in the future`);
     if (e.meta.judgedAt !== undefined && (e.meta.judgedAt > e.meta.time || e.meta.time - e.meta.judgedAt > MAX_JUDGEMENT_MS)) {
-      entryProblem(`judged at ${iso(e.meta.judgedAt)}, which is not within ${MAX_JUDGEMENT_MS / 60_000} minutes before the entry's time ${iso(e.meta.time)}`);
+      entryProblem(
+        `judged at ${iso(e.meta.judgedAt)}, which is not within ${MAX_JUDGEMENT_MS / 60_000} minutes before the entry's time ${iso(e.meta.time)}`,
+      );
     }
     lastTime = Math.max(lastTime, e.meta.time);
     const policyCommit = state.get(POLICY_REF);
-    if (e.meta.policy !== policyCommit) entryProblem(`judged by the policy ${e.meta.policy}, but the policy in force was ${policyCommit ?? 'absent'}`);
+    if (e.meta.policy !== policyCommit)
+      entryProblem(`judged by the policy ${e.meta.policy}, but the policy in force was ${policyCommit ?? 'absent'}`);
 
     const seen = new Set<string>();
     for (const u of updates) {
@@ -268,7 +285,11 @@ export async function verifyLog(opts: VerifyLogOptions): Promise<VerifyLogResult
     }
     if (e.meta.kind === 'owner' && updates.length > 0) {
       const changed = await ctx.checkOwnerChange(e, updates, owner, policyCommit, entryProblem);
-      notices.push({ entry: index, commit: e.commit, message: `the server admin changed the owner from ${e.meta.previousOwner} to ${e.meta.owner}${changed ? '' : ' (the entry does not verify)'}` });
+      notices.push({
+        entry: index,
+        commit: e.commit,
+        message: `the server admin changed the owner from ${e.meta.previousOwner} to ${e.meta.owner}${changed ? '' : ' (the entry does not verify)'}`,
+      });
       owner = e.meta.owner;
     }
 
@@ -361,15 +382,21 @@ class Context {
     }
     const signed = new Set(cert.updates.map((u) => `${u.oldOid} ${u.newOid} ${u.ref}`));
     for (const u of updates) {
-      if (!signed.has(`${u.oldOid} ${u.newOid} ${u.ref}`)) problem(`the update ${u.oldOid} ${u.newOid} is not in the entry's signed push certificate`, [u.ref]);
+      if (!signed.has(`${u.oldOid} ${u.newOid} ${u.ref}`))
+        problem(`the update ${u.oldOid} ${u.newOid} is not in the entry's signed push certificate`, [u.ref]);
     }
-    if (cert.nonce === undefined || cert.nonce !== meta.nonce) problem(`the certificate's nonce ${JSON.stringify(cert.nonce ?? '')} is not the entry's ${JSON.stringify(meta.nonce ?? '')}`);
+    if (cert.nonce === undefined || cert.nonce !== meta.nonce)
+      problem(`the certificate's nonce ${JSON.stringify(cert.nonce ?? '')} is not the entry's ${JSON.stringify(meta.nonce ?? '')}`);
     else {
       const t = nonceTime(cert.nonce);
       const maxAge = this.opts.maxNonceAgeMs ?? DEFAULT_MAX_NONCE_AGE_MS;
       if (t === null) problem(`the certificate's nonce ${JSON.stringify(cert.nonce)} is not a nonce git issues (<time>-<hmac>)`);
-      else if (t * 1000 > judgedAt + CLOCK_SKEW_MS) problem(`the certificate's nonce was issued at ${iso(t * 1000)}, after the push was judged (${iso(judgedAt)})`);
-      else if (judgedAt - t * 1000 > maxAge) problem(`the certificate's nonce was issued at ${iso(t * 1000)}, ${Math.round((judgedAt - t * 1000) / 1000)} s before the push was judged: an old certificate`);
+      else if (t * 1000 > judgedAt + CLOCK_SKEW_MS)
+        problem(`the certificate's nonce was issued at ${iso(t * 1000)}, after the push was judged (${iso(judgedAt)})`);
+      else if (judgedAt - t * 1000 > maxAge)
+        problem(
+          `the certificate's nonce was issued at ${iso(t * 1000)}, ${Math.round((judgedAt - t * 1000) / 1000)} s before the push was judged: an old certificate`,
+        );
     }
     const digest = await sha256Hex(signedBytes(cert));
     const usedBy = certificates.get(digest);
@@ -386,7 +413,14 @@ class Context {
   }
 
   /** What pre-receive did: the pusher from the keys of the policy in force (and registration), then judgePush. */
-  private async judge(meta: EntryMeta, cert: PushCertificate, updates: RefUpdate[], owner: string, policyCommit: string, problem: (reason: string, refs?: string[]) => void): Promise<void> {
+  private async judge(
+    meta: EntryMeta,
+    cert: PushCertificate,
+    updates: RefUpdate[],
+    owner: string,
+    policyCommit: string,
+    problem: (reason: string, refs?: string[]) => void,
+  ): Promise<void> {
     const judgedAt = meta.judgedAt ?? meta.time;
     let policy: { tree: PolicyTree; compiled: CompiledPolicy | Error; owner: string | null };
     try {
@@ -400,7 +434,8 @@ class Context {
       return;
     }
     const recorded = policy.owner;
-    if (recorded !== null && recorded !== owner) problem(`the policy in force records the owner ${recorded}, but the log's owner is ${owner}`);
+    if (recorded !== null && recorded !== owner)
+      problem(`the policy in force records the owner ${recorded}, but the log's owner is ${owner}`);
 
     let userId: string;
     try {
@@ -418,7 +453,13 @@ class Context {
   }
 
   /** An owner entry: the policy branch moves to a child that changes only `owner` (and adds the new owner's key). */
-  async checkOwnerChange(e: LogEntry, updates: RefUpdate[], owner: string, policyCommit: string | undefined, report: (reason: string, refs?: string[]) => void): Promise<boolean> {
+  async checkOwnerChange(
+    e: LogEntry,
+    updates: RefUpdate[],
+    owner: string,
+    policyCommit: string | undefined,
+    report: (reason: string, refs?: string[]) => void,
+  ): Promise<boolean> {
     let found = 0;
     const problem = (reason: string, refs?: string[]) => {
       found++;
@@ -432,12 +473,16 @@ class Context {
       return false;
     }
     try {
-      if (!(await this.store.isAncestor(u.oldOid, u.newOid))) problem('the new policy does not descend from the policy in force', [POLICY_REF]);
+      if (!(await this.store.isAncestor(u.oldOid, u.newOid)))
+        problem('the new policy does not descend from the policy in force', [POLICY_REF]);
       const oldTree = await this.store.commitTree(u.oldOid);
       const newTree = await this.store.commitTree(u.newOid);
       const keyPath = `keys/${meta.owner}.asc`;
       for (const c of await this.store.diffTrees(oldTree, newTree)) {
-        const ok = c.path === OWNER_FILE || (c.path === 'keys' && c.old?.kind === 'directory' && c.new?.kind === 'directory') || (c.path === keyPath && !c.old);
+        const ok =
+          c.path === OWNER_FILE ||
+          (c.path === 'keys' && c.old?.kind === 'directory' && c.new?.kind === 'directory') ||
+          (c.path === keyPath && !c.old);
         if (!ok) problem(`an owner change may change only ${OWNER_FILE} (and add ${keyPath}); it changes ${c.path}`, [POLICY_REF]);
       }
       const next = await readPolicyTree(this.store, u.newOid);
@@ -477,7 +522,8 @@ class LogObjects implements ObjectStore {
     this.entries.set(commit, e);
     if (e.objectsTree && !this.objectTrees.has(e.objectsTree)) {
       this.objectTrees.add(e.objectsTree);
-      for (const o of await readEntryObjects(this.base, e.objectsTree, e.meta.kind)) if (o.name.endsWith('.tag')) this.tags.set(o.name.slice(0, -4), o.oid);
+      for (const o of await readEntryObjects(this.base, e.objectsTree, e.meta.kind))
+        if (o.name.endsWith('.tag')) this.tags.set(o.name.slice(0, -4), o.oid);
     }
     return e;
   }

@@ -70,7 +70,10 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
       const store = openCliStore(a.gitDir, { env });
       try {
         const done = await recoverRecord({ store, gitDir: a.gitDir, env, record: r });
-        if (done.logged) notes.push(`logged ${done.landed} of ${done.total} updates of an earlier push by ${r.pusher} that was applied but not logged (its receive-pack ${r.holder.pid} stopped first)`);
+        if (done.logged)
+          notes.push(
+            `logged ${done.landed} of ${done.total} updates of an earlier push by ${r.pusher} that was applied but not logged (its receive-pack ${r.holder.pid} stopped first)`,
+          );
       } finally {
         await store.close();
       }
@@ -89,17 +92,37 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
       // No log (logging is on once `git acl init` started it): the lock alone. Held until post-receive releases
       // it or this push's receive-pack exits, as for a logged push.
       const judgedAt = a.judgedAt.getTime();
-      await lock.update({ ...base, policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time: Math.max(Date.now(), judgedAt), judgedAt, updates: a.stdin });
+      await lock.update({
+        ...base,
+        policy: a.policy,
+        owner: a.owner,
+        pusher: a.pusher,
+        nonce: a.cert.nonce!,
+        time: Math.max(Date.now(), judgedAt),
+        judgedAt,
+        updates: a.stdin,
+      });
       return { ok: true, lock, notes };
     }
     const { usedBy: used, tipTime } = await scanRecentEntries(a.store, tip, a.cert);
-    if (used) throw new AdmitError(`this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`);
+    if (used)
+      throw new AdmitError(
+        `this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`,
+      );
     const judgedAt = a.judgedAt.getTime();
     // Taken under the lock: entries' times follow the log's order (judgement times need not: pushes wait here).
     // Never before the tip either: a clock stepped back must not make the log go back in time.
     const time = Math.max(Date.now(), judgedAt, tipTime);
     const logged = { policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time, judgedAt };
-    const entry = await writePushEntry({ store: a.store, gitDir: a.gitDir, env: a.env, previous: tip, certificate: a.certBlob, updates: a.stdin, ...logged });
+    const entry = await writePushEntry({
+      store: a.store,
+      gitDir: a.gitDir,
+      env: a.env,
+      previous: tip,
+      certificate: a.certBlob,
+      updates: a.stdin,
+      ...logged,
+    });
     await lock.update({ ...base, entry, logParent: tip, ...logged, updates: a.stdin });
     return { ok: true, lock, notes };
   } catch (e) {

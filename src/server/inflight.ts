@@ -99,7 +99,10 @@ export function parseRecord(data: Uint8Array): InflightRecord {
   if (!holder) throw new Error('in-flight record: no holder');
   const kind = /^kind (push|admin)$/.exec(lines[2] ?? '');
   if (!kind) throw new Error('in-flight record: no kind');
-  const r: InflightRecord = { holder: { pid: Number(holder[1]), start: holder[2] === '-' ? null : holder[2]! }, kind: kind[1] as 'push' | 'admin' };
+  const r: InflightRecord = {
+    holder: { pid: Number(holder[1]), start: holder[2] === '-' ? null : holder[2]! },
+    kind: kind[1] as 'push' | 'admin',
+  };
   for (const line of lines.slice(3)) {
     const sp = line.indexOf(' ');
     const key = line.slice(0, sp);
@@ -152,7 +155,8 @@ export function findReceivePack(from: number = process.ppid): number {
     } catch {
       return from;
     }
-    if (argv[0]?.split('/').pop() === 'git-receive-pack' || (argv[0]?.split('/').pop() === 'git' && argv.includes('receive-pack'))) return pid;
+    if (argv[0]?.split('/').pop() === 'git-receive-pack' || (argv[0]?.split('/').pop() === 'git' && argv.includes('receive-pack')))
+      return pid;
     let stat: string;
     try {
       stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -36,7 +36,9 @@ export class InitError extends Error {}
 export async function init(opts: InitOptions): Promise<InitResult> {
   const changes: string[] = [];
   const { gitDir, env } = await openBareRepo(opts.repo).catch((e: Error) => Promise.reject(new InitError(e.message)));
-  const { armored, fingerprint: owner } = await readOwnerKey(opts.ownerKeyFile).catch((e: Error) => Promise.reject(new InitError(e.message)));
+  const { armored, fingerprint: owner } = await readOwnerKey(opts.ownerKeyFile).catch((e: Error) =>
+    Promise.reject(new InitError(e.message)),
+  );
 
   const presets = [...new Set(opts.presets ?? [])].filter((p) => p !== 'default');
   const available = await listPresets();
@@ -89,7 +91,9 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   if (succeeded(tip)) {
     changes.push(`policy branch ${POLICY_REF} exists; left unchanged`);
     if (presets.length) {
-      changes.push(`presets not applied (${presets.join(', ')}): the policy branch exists; push their files from policies/ as the owner instead`);
+      changes.push(
+        `presets not applied (${presets.join(', ')}): the policy branch exists; push their files from policies/ as the owner instead`,
+      );
     }
   } else {
     const files = new Map<string, string | Buffer>();
@@ -123,7 +127,10 @@ export async function init(opts: InitOptions): Promise<InitResult> {
 
 export async function listPresets(): Promise<string[]> {
   const entries = await readdir(POLICIES_DIR, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 /** The policy files of a preset, keyed by their path on the policy branch. README files stay out. */
@@ -141,4 +148,3 @@ export async function readPresetFiles(name: string): Promise<Map<string, Buffer>
   await walk(root);
   return out;
 }
-

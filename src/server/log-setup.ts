@@ -41,14 +41,20 @@ export async function setUpPushLog(opts: { gitDir: string; env: NodeJS.ProcessEn
       });
       try {
         const started = await startLog({ store, gitDir: opts.gitDir, env: opts.env, owner: opts.owner });
-        changes.push(started ? `started the push log ${LOG_REF} (${started.refs} ref${started.refs === 1 ? '' : 's'} recorded as the starting state)` : `push log ${LOG_REF} exists; left unchanged`);
+        changes.push(
+          started
+            ? `started the push log ${LOG_REF} (${started.refs} ref${started.refs === 1 ? '' : 's'} recorded as the starting state)`
+            : `push log ${LOG_REF} exists; left unchanged`,
+        );
       } finally {
         await lock.release();
       }
     }
     const policy = (await readRefs(opts.gitDir, opts.env, [POLICY_REF])).get(POLICY_REF);
     if (policy && (await readPolicyOwner(store, policy)) === null) {
-      changes.push(`note: the policy branch records no owner (a file \`owner\`); clients need it to judge owner rules: run git acl set-owner ${opts.gitDir} --owner-key <file>, or push it as the owner`);
+      changes.push(
+        `note: the policy branch records no owner (a file \`owner\`); clients need it to judge owner rules: run git acl set-owner ${opts.gitDir} --owner-key <file>, or push it as the owner`,
+      );
     }
   } finally {
     await store.close();

@@ -11,7 +11,17 @@ import { parseTag } from '../git/headers.js';
 import { runGit, succeeded } from '../git/exec.js';
 import type { ObjectStore } from '../git/store.js';
 import { POLICY_REF } from '../git/policy-files.js';
-import { buildEntry, hashAlgorithmOf, LOG_FORMAT_VERSION, LOG_REF, parseUpdateLines, type EntryMeta, type GitObject, type HashAlgorithm, type TreeItem } from '../push/log-format.js';
+import {
+  buildEntry,
+  hashAlgorithmOf,
+  LOG_FORMAT_VERSION,
+  LOG_REF,
+  parseUpdateLines,
+  type EntryMeta,
+  type GitObject,
+  type HashAlgorithm,
+  type TreeItem,
+} from '../push/log-format.js';
 import { readEntry } from '../push/log-entries.js';
 import { compareAndSwapRef, hashObject, objectDirectory, readAllRefs, readRefs, readTagObject, writeLooseObjects } from './objects.js';
 import type { InflightRecord } from './inflight.js';
@@ -28,7 +38,12 @@ export interface Reach {
   blobs: GitObject[];
 }
 
-export async function reachabilityOf(store: ObjectStore, values: Iterable<string>, readTag: (oid: string) => Promise<Uint8Array>, algo: HashAlgorithm): Promise<Reach> {
+export async function reachabilityOf(
+  store: ObjectStore,
+  values: Iterable<string>,
+  readTag: (oid: string) => Promise<Uint8Array>,
+  algo: HashAlgorithm,
+): Promise<Reach> {
   const reach: Reach = { parents: [], objects: [], blobs: [] };
   const seen = new Set<string>();
   for (const v of values) {
@@ -75,7 +90,12 @@ export interface PushEntryInput {
 export async function writePushEntry(p: PushEntryInput): Promise<string> {
   const updates = parseUpdateLines(p.updates);
   const algo = hashAlgorithmOf(updates[0]!.oldOid);
-  const reach = await reachabilityOf(p.store, updates.filter((u) => !isZeroOid(u.newOid)).map((u) => u.newOid), (oid) => readTagObject(p.gitDir, p.env, oid), algo);
+  const reach = await reachabilityOf(
+    p.store,
+    updates.filter((u) => !isZeroOid(u.newOid)).map((u) => u.newOid),
+    (oid) => readTagObject(p.gitDir, p.env, oid),
+    algo,
+  );
   const meta: EntryMeta = {
     version: LOG_FORMAT_VERSION,
     kind: 'push',
@@ -93,7 +113,10 @@ export async function writePushEntry(p: PushEntryInput): Promise<string> {
     updates: p.updates,
     objects: reach.objects,
     extraParents: reach.parents,
-    summary: summary(`push by ${p.pusher}`, updates.map((u) => u.ref)),
+    summary: summary(
+      `push by ${p.pusher}`,
+      updates.map((u) => u.ref),
+    ),
     algo,
     hash: hashObject,
   });
@@ -132,7 +155,13 @@ export function filterLines(updates: Uint8Array, keep: (u: { oldOid: string; new
  * tip, retrying when the tip moved. Nothing is appended when the tip entry
  * already logs this certificate (a second attempt after a crash).
  */
-export async function appendForRecord(opts: { store: ObjectStore; gitDir: string; env: Env; record: InflightRecord; updates: Uint8Array }): Promise<string | null> {
+export async function appendForRecord(opts: {
+  store: ObjectStore;
+  gitDir: string;
+  env: Env;
+  record: InflightRecord;
+  updates: Uint8Array;
+}): Promise<string | null> {
   const r = opts.record;
   if (opts.updates.length === 0) return null;
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -142,7 +171,12 @@ export async function appendForRecord(opts: { store: ObjectStore; gitDir: string
     const top = await readEntry(opts.store, tip).catch(() => null);
     if (top?.meta.kind === 'push' && top.certificate === r.certificate) return tip;
     let entry: string;
-    if (tip === r.logParent && r.entry && Buffer.from(opts.updates).equals(Buffer.from(r.updates ?? [])) && (await objectExists(opts.gitDir, opts.env, r.entry))) {
+    if (
+      tip === r.logParent &&
+      r.entry &&
+      Buffer.from(opts.updates).equals(Buffer.from(r.updates ?? [])) &&
+      (await objectExists(opts.gitDir, opts.env, r.entry))
+    ) {
       entry = r.entry;
     } else {
       entry = await writePushEntry({
@@ -175,19 +209,48 @@ async function objectExists(gitDir: string, env: Env, oid: string): Promise<bool
  * git-acl push moved a ref meanwhile: a ref at the update's new value was
  * moved by it, a ref still at the old value was not.
  */
-export async function recoverRecord(opts: { store: ObjectStore; gitDir: string; env: Env; record: InflightRecord }): Promise<{ logged: string | null; landed: number; total: number }> {
+export async function recoverRecord(opts: {
+  store: ObjectStore;
+  gitDir: string;
+  env: Env;
+  record: InflightRecord;
+}): Promise<{ logged: string | null; landed: number; total: number }> {
   const r = opts.record;
-  if (r.kind !== 'push' || !r.updates || !r.certificate || !r.policy || !r.owner || !r.pusher || !r.nonce || r.judgedAt === undefined || r.time === undefined) return { logged: null, landed: 0, total: 0 };
+  if (
+    r.kind !== 'push' ||
+    !r.updates ||
+    !r.certificate ||
+    !r.policy ||
+    !r.owner ||
+    !r.pusher ||
+    !r.nonce ||
+    r.judgedAt === undefined ||
+    r.time === undefined
+  )
+    return { logged: null, landed: 0, total: 0 };
   const updates = parseUpdateLines(r.updates);
-  const now = await readRefs(opts.gitDir, opts.env, updates.map((u) => u.ref));
-  const landed = filterLines(r.updates, (u) => (isZeroOid(u.newOid) ? !now.has(u.ref) : now.get(u.ref) === u.newOid) && u.oldOid !== u.newOid);
+  const now = await readRefs(
+    opts.gitDir,
+    opts.env,
+    updates.map((u) => u.ref),
+  );
+  const landed = filterLines(
+    r.updates,
+    (u) => (isZeroOid(u.newOid) ? !now.has(u.ref) : now.get(u.ref) === u.newOid) && u.oldOid !== u.newOid,
+  );
   if (landed.length === 0) return { logged: null, landed: 0, total: updates.length };
   const logged = await appendForRecord({ ...opts, updates: landed });
   return { logged, landed: parseUpdateLines(landed).length, total: updates.length };
 }
 
 /** Starts the log: the first entry records every ref as the trusted starting state. Call under the log lock. */
-export async function startLog(opts: { store: ObjectStore; gitDir: string; env: Env; owner: string; now?: number }): Promise<{ entry: string; refs: number } | null> {
+export async function startLog(opts: {
+  store: ObjectStore;
+  gitDir: string;
+  env: Env;
+  owner: string;
+  now?: number;
+}): Promise<{ entry: string; refs: number } | null> {
   const refs = await readAllRefs(opts.gitDir, opts.env);
   if (refs.has(LOG_REF)) return null;
   const policy = refs.get(POLICY_REF);

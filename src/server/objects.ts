@@ -113,7 +113,13 @@ export async function readAllRefs(gitDir: string, env: NodeJS.ProcessEnv): Promi
 }
 
 /** `git update-ref <ref> <new> <old>`: false when the ref no longer had `old` (someone else moved it first). */
-export async function compareAndSwapRef(gitDir: string, env: NodeJS.ProcessEnv, ref: string, next: string, expected: string): Promise<boolean> {
+export async function compareAndSwapRef(
+  gitDir: string,
+  env: NodeJS.ProcessEnv,
+  ref: string,
+  next: string,
+  expected: string,
+): Promise<boolean> {
   const r = await runGit(['update-ref', ref, next, expected], { env: { ...env, GIT_DIR: gitDir } });
   if (succeeded(r)) return true;
   if (/cannot lock ref|is at .* but expected|reference already exists|unable to resolve reference/i.test(r.stderr)) return false;

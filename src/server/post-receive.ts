@@ -30,7 +30,11 @@ export async function runPostReceive(p: PostReceiveInput): Promise<string[]> {
     const r = found?.record;
     if (!found || !r || r.kind !== 'push' || r.holder.pid !== p.receivePackPid || r.certificate !== p.env.GIT_PUSH_CERT) {
       if (await logTip(p.gitDir, p.env)) {
-        return [formatWarning('this push was not admitted to the push log by the pre-receive hook; it is not logged, and `git acl verify` will report it')];
+        return [
+          formatWarning(
+            'this push was not admitted to the push log by the pre-receive hook; it is not logged, and `git acl verify` will report it',
+          ),
+        ];
       }
       return [];
     }

@@ -79,16 +79,22 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const ownerId = config.get('acl.owner')?.at(-1) ?? '';
     if (ownerId === '') {
       const unreadable = unreadableConfig(gitDir);
-      if (unreadable) throw new Error(`cannot read the repository's git config (${unreadable}); the server admin must check the repository`);
+      if (unreadable)
+        throw new Error(`cannot read the repository's git config (${unreadable}); the server admin must check the repository`);
     }
     if (!isUserId(ownerId)) {
       throw new Error(
-        ownerId ? `acl.owner is not a key fingerprint (40 upper-case hex): ${JSON.stringify(ownerId)}` : 'acl.owner is not set on the server; run `git acl init`',
+        ownerId
+          ? `acl.owner is not a key fingerprint (40 upper-case hex): ${JSON.stringify(ownerId)}`
+          : 'acl.owner is not set on the server; run `git acl init`',
       );
     }
 
     const rewritten = historyRewrittenBy(gitDir, env);
-    if (rewritten) throw new Error(`${rewritten}: git reads its history differently from its commits, so no push can be judged; the operator must remove it`);
+    if (rewritten)
+      throw new Error(
+        `${rewritten}: git reads its history differently from its commits, so no push can be judged; the operator must remove it`,
+      );
 
     // Refs are not updated until this hook exits 0, so this is the policy as it was before the push.
     // All refs at once: the judge compares the pushed names with the stored ones.
@@ -114,11 +120,23 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const pusher = await identifyPusher({ store, policy, updates, cert, date: judgedAt });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects }, compiled);
+    const verdict = await (input.judge ?? judgePush)(
+      { store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects },
+      compiled,
+    );
     if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
     const { admitPush } = await import('../server/admit.js');
     const admitted = await admitPush({
-      gitDir, env: env as NodeJS.ProcessEnv, store, stdin: input.stdin, certBlob, cert, policy: policyTip, owner: ownerId, pusher: userId, judgedAt,
+      gitDir,
+      env: env as NodeJS.ProcessEnv,
+      store,
+      stdin: input.stdin,
+      certBlob,
+      cert,
+      policy: policyTip,
+      owner: ownerId,
+      pusher: userId,
+      judgedAt,
       receivePackPid: input.receivePackPid ?? findReceivePack(),
       timeoutMs: lockWaitMs,
     });
@@ -159,9 +177,13 @@ async function readCertificate(store: ObjectStore, oid: string): Promise<Uint8Ar
     return await store.readBlob(oid, { maxBytes: PUSH_CERT_MAX_BYTES });
   } catch (e) {
     if (e instanceof ObjectTooLargeError) {
-      throw new Error(`the push certificate is ${formatCount(e.size)} bytes, more than ${formatCount(PUSH_CERT_MAX_BYTES)} (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads); push fewer refs at once`);
+      throw new Error(
+        `the push certificate is ${formatCount(e.size)} bytes, more than ${formatCount(PUSH_CERT_MAX_BYTES)} (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads); push fewer refs at once`,
+      );
     }
-    throw new Error(`git stored this push's certificate as ${oid} but it cannot be read: ${oneLine(errorMessage(e))}; the server admin must check the repository`);
+    throw new Error(
+      `git stored this push's certificate as ${oid} but it cannot be read: ${oneLine(errorMessage(e))}; the server admin must check the repository`,
+    );
   }
 }
 

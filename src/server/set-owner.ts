@@ -32,7 +32,9 @@ export interface SetOwnerResult {
 
 export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?: number }): Promise<SetOwnerResult> {
   const { gitDir, env } = await openBareRepo(opts.repo).catch((e: Error) => Promise.reject(new SetOwnerError(e.message)));
-  const { armored, fingerprint: owner } = await readOwnerKey(opts.ownerKeyFile).catch((e: Error) => Promise.reject(new SetOwnerError(e.message)));
+  const { armored, fingerprint: owner } = await readOwnerKey(opts.ownerKeyFile).catch((e: Error) =>
+    Promise.reject(new SetOwnerError(e.message)),
+  );
   const previous = (await runGit(['config', '--get', 'acl.owner'], { env })).stdout.toString().trim();
   if (!previous) throw new SetOwnerError(`acl.owner is not set on ${opts.repo}: run git acl init first`);
 
@@ -60,14 +62,25 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
       const errors = parsePolicy(next.files).diagnostics.filter((d) => d.severity === 'error');
       if (errors.length) throw new SetOwnerError(`the policy with the new owner would not lint clean: ${formatDiagnostic(errors[0]!)}`);
       const lockout = checkNewPolicy(next, owner);
-      if (lockout.length) throw new SetOwnerError(`${lockout[0]!.replace(/^the pushed policy/, 'the policy')}; change the policy's rules for the new owner first`);
+      if (lockout.length)
+        throw new SetOwnerError(
+          `${lockout[0]!.replace(/^the pushed policy/, 'the policy')}; change the policy's rules for the new owner first`,
+        );
       const lines = [`update ${POLICY_REF} ${commit} ${tip}`];
       const logTip = refs.get(LOG_REF);
       if (logTip) {
         const algo = hashAlgorithmOf(tip);
         const reach = await reachabilityOf(store, [commit], (oid) => readTagObject(gitDir, env, oid), algo);
         const { commit: entry, objects } = await buildEntry({
-          meta: { version: LOG_FORMAT_VERSION, kind: 'owner', previous: logTip, time: Math.max(opts.now ?? Date.now(), (await readEntry(store, logTip)).meta.time), policy: tip, owner, previousOwner: previous },
+          meta: {
+            version: LOG_FORMAT_VERSION,
+            kind: 'owner',
+            previous: logTip,
+            time: Math.max(opts.now ?? Date.now(), (await readEntry(store, logTip)).meta.time),
+            policy: tip,
+            owner,
+            previousOwner: previous,
+          },
           updates: new TextEncoder().encode(`${tip} ${commit} ${POLICY_REF}\n`),
           objects: reach.objects,
           extraParents: reach.parents,
@@ -80,7 +93,9 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
       // One transaction: the policy never moves without its log entry.
       const r = await runGit(['update-ref', '--stdin'], { env, input: `${lines.join('\n')}\n` });
       if (!succeeded(r)) throw new SetOwnerError(`cannot update ${POLICY_REF}: ${failureLine(r)}`);
-      changes.push(`${POLICY_REF}: recorded the owner ${owner} in ${OWNER_FILE}${before.keyBlobs.has(keyPath) ? '' : ` and added ${keyPath}`} (${commit.slice(0, 12)})`);
+      changes.push(
+        `${POLICY_REF}: recorded the owner ${owner} in ${OWNER_FILE}${before.keyBlobs.has(keyPath) ? '' : ` and added ${keyPath}`} (${commit.slice(0, 12)})`,
+      );
       if (logTip) changes.push(`${LOG_REF}: logged the owner change`);
     }
     if (previous !== owner) {
@@ -97,7 +112,14 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
 }
 
 /** A child of the policy tip whose tree differs only in `owner` (and the new owner's key file, when missing). */
-async function policyCommit(gitDir: string, env: NodeJS.ProcessEnv, tip: string, owner: string, armored: string | null, previous: string): Promise<string> {
+async function policyCommit(
+  gitDir: string,
+  env: NodeJS.ProcessEnv,
+  tip: string,
+  owner: string,
+  armored: string | null,
+  previous: string,
+): Promise<string> {
   const files: Array<[string, string]> = [[OWNER_FILE, `${owner}\n`]];
   if (armored !== null) files.push([`keys/${owner}.asc`, armored]);
   return commitFiles({ gitDir, env, parent: tip, files, message: `git-acl set-owner: ${previous} -> ${owner}`, purpose: 'set-owner' });

@@ -23,7 +23,10 @@ export async function openBareRepo(repo: string): Promise<{ gitDir: string; env:
  * safe.directory (the repository belongs to another user), which "not a bare repository" would hide.
  */
 function gitRefusal(stderr: string): string | null {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const fatal = lines.find((l) => l.startsWith('fatal: '))?.slice('fatal: '.length);
   if (!fatal || /not a git repository/i.test(fatal)) return null;
   if (/dubious ownership/.test(fatal)) {
@@ -49,7 +52,12 @@ export async function readOwnerKey(file: string): Promise<{ armored: string; fin
 }
 
 /** The author and committer of the policy commits git-acl's admin commands write. */
-const GIT_ACL_IDENT = { GIT_AUTHOR_NAME: 'git-acl', GIT_AUTHOR_EMAIL: 'git-acl@localhost', GIT_COMMITTER_NAME: 'git-acl', GIT_COMMITTER_EMAIL: 'git-acl@localhost' };
+const GIT_ACL_IDENT = {
+  GIT_AUTHOR_NAME: 'git-acl',
+  GIT_AUTHOR_EMAIL: 'git-acl@localhost',
+  GIT_COMMITTER_NAME: 'git-acl',
+  GIT_COMMITTER_EMAIL: 'git-acl@localhost',
+};
 
 /**
  * Writes a commit whose tree is `parent`'s (none: a root commit of just `files`) with `files` (path → content,

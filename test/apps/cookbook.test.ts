@@ -61,7 +61,14 @@ describe('docs/cookbook.md', () => {
 
   test('has the recipes it promises', () => {
     expect([...all.keys()]).toEqual(
-      expect.arrayContaining(['Per-user namespaces', 'Sticky directories', 'Protected files with `deny`', 'A maintainers group', 'Key registration', 'Rotating or revoking a key']),
+      expect.arrayContaining([
+        'Per-user namespaces',
+        'Sticky directories',
+        'Protected files with `deny`',
+        'A maintainers group',
+        'Key registration',
+        'Rotating or revoking a key',
+      ]),
     );
   });
 

@@ -126,7 +126,15 @@ describe('self-registration grants', () => {
   test('with every preset installed, a fast-forward of the policy branch still changes nothing but one’s own key', async () => {
     const alice = judge(await installed(PRESETS), ALICE);
     expect(alice.tree('create-file', `keys/${ALICE}.asc`, policyBranch)).toBe(true);
-    for (const path of ['refs/x.conf', 'branches/x.conf', 'groups/maintainers.conf', `keys/${BOB}.asc`, 'shared/x', `merge-reqs/${ALICE}/1/title`, `labels/open/${ALICE}/1`]) {
+    for (const path of [
+      'refs/x.conf',
+      'branches/x.conf',
+      'groups/maintainers.conf',
+      `keys/${BOB}.asc`,
+      'shared/x',
+      `merge-reqs/${ALICE}/1/title`,
+      `labels/open/${ALICE}/1`,
+    ]) {
       for (const op of ['create-file', 'modify', 'delete-file', 'create-symlink'] as const) {
         expect(alice.tree(op, path, policyBranch), `${op} ${path}`).toBe(false);
       }
@@ -147,7 +155,15 @@ describe('shared-directory grants', () => {
     expect(alice.tree('delete-file', 'shared/notes.txt')).toBe(false);
     expect(alice.tree('create-file', 'shared/deep/notes.txt')).toBe(false);
     expect(alice.tree('create-symlink', 'shared/link')).toBe(false);
-    for (const op of ['create-directory', 'create-file', 'create-symlink', 'modify', 'delete-file', 'delete-directory', 'delete-symlink'] as const) {
+    for (const op of [
+      'create-directory',
+      'create-file',
+      'create-symlink',
+      'modify',
+      'delete-file',
+      'delete-directory',
+      'delete-symlink',
+    ] as const) {
       expect(alice.tree(op, `shared/${ALICE}/a/b.txt`), op).toBe(true);
       expect(alice.tree(op, `shared/${BOB}/a/b.txt`), op).toBe(false);
     }
@@ -221,7 +237,13 @@ describe('merge-requests grants', () => {
     const bob = judge(files, BOB);
     const mia = judge(files, MIA);
     const r = `merge-reqs/${ALICE}/1`;
-    expect(bob.all([t('create-directory', `${r}/comments/${BOB}`), t('create-file', `${r}/comments/${BOB}/1`), t('modify', `${r}/comments/${BOB}/1`)])).toBe(true);
+    expect(
+      bob.all([
+        t('create-directory', `${r}/comments/${BOB}`),
+        t('create-file', `${r}/comments/${BOB}/1`),
+        t('modify', `${r}/comments/${BOB}/1`),
+      ]),
+    ).toBe(true);
     expect(bob.tree('modify', `${r}/comments/${ALICE}/1`, data)).toBe(false);
     expect(bob.tree('delete-file', `${r}/comments/${ALICE}/1`, data)).toBe(false);
     expect(bob.tree('create-file', `${r}/comments/${ALICE}/2`, data)).toBe(false);
@@ -230,18 +252,20 @@ describe('merge-requests grants', () => {
     expect(bob.tree('delete-symlink', `${r}/labels/open`, data)).toBe(false);
     expect(bob.tree('create-symlink', `labels/approved/${ALICE}/1`, data)).toBe(false);
     expect(bob.tree('delete-directory', `labels/open/${ALICE}`, data)).toBe(false);
-    expect(mia.all([
-      t('delete-symlink', `${r}/labels/open`),
-      t('delete-symlink', `${r}/labels/needs-review`),
-      t('create-symlink', `${r}/labels/closed`),
-      t('create-symlink', `${r}/labels/merged`),
-      t('delete-symlink', `labels/open/${ALICE}/1`),
-      t('delete-directory', `labels/open/${ALICE}`),
-      t('delete-directory', 'labels/open'),
-      t('create-directory', 'labels/merged'),
-      t('create-directory', `labels/merged/${ALICE}`),
-      t('create-symlink', `labels/merged/${ALICE}/1`),
-    ])).toBe(true);
+    expect(
+      mia.all([
+        t('delete-symlink', `${r}/labels/open`),
+        t('delete-symlink', `${r}/labels/needs-review`),
+        t('create-symlink', `${r}/labels/closed`),
+        t('create-symlink', `${r}/labels/merged`),
+        t('delete-symlink', `labels/open/${ALICE}/1`),
+        t('delete-directory', `labels/open/${ALICE}`),
+        t('delete-directory', 'labels/open'),
+        t('create-directory', 'labels/merged'),
+        t('create-directory', `labels/merged/${ALICE}`),
+        t('create-symlink', `labels/merged/${ALICE}/1`),
+      ]),
+    ).toBe(true);
     // Titles stay the author's, maintainers included.
     expect(mia.tree('modify', `${r}/title`, data)).toBe(false);
     // Merging into main.

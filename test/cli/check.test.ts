@@ -32,7 +32,9 @@ const check = (...args: string[]) => acl(['check', '--policy', policy, ...args])
 describe('git acl check', () => {
   test('allowed: exit 0, the reason and the deciding rule', () => {
     const r = check('--user', ALICE, 'fast-forward', 'heads/main');
-    expect(r.stderr).toBe('warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): judged as a user who is not the owner\n');
+    expect(r.stderr).toBe(
+      'warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): judged as a user who is not the owner\n',
+    );
     expect(r.stdout).toBe(
       [
         `policy: directory ${policy}`,
@@ -81,7 +83,9 @@ describe('git acl check', () => {
 
   test('an unknown owner never denies what the owner could do: allowed only if the user is the owner, and said so', () => {
     const r = check('--user', BOB, 'force', 'heads/x');
-    expect(r.stderr).toBe(`warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): allowed only if ${BOB} is the owner\n`);
+    expect(r.stderr).toBe(
+      `warning: the owner is unknown (the policy records none; no --owner or git config acl.owner): allowed only if ${BOB} is the owner\n`,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`allowed: ${BOB} may force heads/x by refs/owner.conf:1`);
   });
@@ -129,7 +133,9 @@ describe('git acl check', () => {
     expect(scoped.code).toBe(1);
     const r = check('--user', BOB, 'modify', 'docs/a.md');
     expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('git acl check: modify is a tree operation: it needs --branch <ref> (the branch whose content changes)');
+    expect(r.stderr.split('\n')[0]).toBe(
+      'git acl check: modify is a tree operation: it needs --branch <ref> (the branch whose content changes)',
+    );
   });
 
   test('aliases: each operation is checked and reported', () => {
@@ -166,7 +172,9 @@ describe('git acl check', () => {
         {
           operation: { type: 'ref', op: 'fast-forward', ref: 'refs/heads/main' },
           allowed: false,
-          candidates: expect.arrayContaining([expect.objectContaining({ file: 'refs/users.conf', line: 2, text: 'maintainers fast-forward ^heads/main$' })]),
+          candidates: expect.arrayContaining([
+            expect.objectContaining({ file: 'refs/users.conf', line: 2, text: 'maintainers fast-forward ^heads/main$' }),
+          ]),
         },
       ],
     });
@@ -186,17 +194,25 @@ describe('git acl check', () => {
   });
 
   test('usage errors: missing --user, missing arguments, --branch on a ref op, bad user ID', () => {
-    expect(check('fast-forward', 'heads/main').stderr.split('\n')[0]).toBe('git acl check: missing --user <USER_ID|me> (whose push to check)');
+    expect(check('fast-forward', 'heads/main').stderr.split('\n')[0]).toBe(
+      'git acl check: missing --user <USER_ID|me> (whose push to check)',
+    );
     expect(check('--user', BOB, 'fast-forward').stderr.split('\n')[0]).toBe('git acl check: missing the ref or path for fast-forward');
     expect(check('--user', BOB, 'force', 'heads/x', '--branch', 'heads/main').stderr.split('\n')[0]).toBe(
       'git acl check: --branch is for tree operations; force is a ref operation',
     );
-    for (const args of [['fast-forward', 'heads/main'], ['--user', BOB, 'fast-forward'], ['--user', BOB, 'force', 'heads/x', '--branch', 'heads/main']]) {
+    for (const args of [
+      ['fast-forward', 'heads/main'],
+      ['--user', BOB, 'fast-forward'],
+      ['--user', BOB, 'force', 'heads/x', '--branch', 'heads/main'],
+    ]) {
       expect(check(...args).code).toBe(2);
     }
     const bad = check('--user', 'alice', 'force', 'heads/x');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe("git acl check: --user alice: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it\n");
+    expect(bad.stderr).toBe(
+      "git acl check: --user alice: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me', and no key in your gpg keyring matches it\n",
+    );
   });
 
   test('a broken policy: exit 1, the first error named', () => {
@@ -242,14 +258,17 @@ describe('git acl check --trace', () => {
     ]);
     const owner = check('--user', OWNER, 'force', 'heads/main', '--owner', OWNER, '--trace');
     expect(owner.code).toBe(1);
-    expect(owner.stdout).toContain('    allow refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$": applies, but a deny rule wins\n');
+    expect(owner.stdout).toContain(
+      '    allow refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$": applies, but a deny rule wins\n',
+    );
     const allowed = check('--user', OWNER, 'fast-forward', 'heads/main', '--owner', OWNER, '--trace');
     expect(allowed.code).toBe(0);
     expect(allowed.stdout.split('\n').slice(4)).toEqual([
       '  trace: 4 ref rules, in canonical order:',
       '    ALLOW refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$": decides: the first allow rule that applies, and no deny rule applies',
       '    skip  refs/users.conf:1 "anyone create-branch,fast-forward,force,delete ^heads/$user_id/.*$": pattern does not match heads/main',
-      '    skip  refs/users.conf:2 "maintainers fast-forward ^heads/main$": applies to group \'maintainers\', which does not include ' + OWNER,
+      '    skip  refs/users.conf:2 "maintainers fast-forward ^heads/main$": applies to group \'maintainers\', which does not include ' +
+        OWNER,
       '    skip  refs/users.conf:3 "deny anyone force ^heads/main$": denies force, not fast-forward',
       '',
     ]);
@@ -274,22 +293,43 @@ describe('git acl check --trace', () => {
     expect(doc.decisions[0]!.trace).toEqual([
       {
         rule: { file: 'branches/docs.conf', line: 2, text: 'anyone create-file,modify glob:docs/**', deny: false },
-        subject: true, op: false, pattern: true, scope: true, effect: 'skip', decisive: false,
+        subject: true,
+        op: false,
+        pattern: true,
+        scope: true,
+        effect: 'skip',
+        decisive: false,
         note: 'allows create-file,modify, not delete-file',
       },
       {
         rule: { file: 'branches/docs.conf', line: 3, text: 'deny anyone delete glob:docs/**', deny: true },
-        subject: true, op: true, pattern: true, scope: true, effect: 'deny', decisive: true,
+        subject: true,
+        op: true,
+        pattern: true,
+        scope: true,
+        effect: 'deny',
+        decisive: true,
         note: 'decides: deny rules always win',
       },
       {
-        rule: { file: 'branches/owner.conf', line: 1, text: 'owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$', deny: false },
-        subject: false, op: true, pattern: true, effect: 'skip', decisive: false,
+        rule: {
+          file: 'branches/owner.conf',
+          line: 1,
+          text: 'owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$',
+          deny: false,
+        },
+        subject: false,
+        op: true,
+        pattern: true,
+        effect: 'skip',
+        decisive: false,
         note: 'applies to the owner only',
       },
     ]);
     // Without --trace, no trace.
-    const plain = JSON.parse(check('--user', ALICE, 'delete-file', 'docs/a.md', '--branch', 'heads/main', '--owner', OWNER, '--json').stdout) as { decisions: object[] };
+    const plain = JSON.parse(
+      check('--user', ALICE, 'delete-file', 'docs/a.md', '--branch', 'heads/main', '--owner', OWNER, '--json').stdout,
+    ) as { decisions: object[] };
     expect(plain.decisions[0]).not.toHaveProperty('trace');
   });
 

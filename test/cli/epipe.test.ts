@@ -39,7 +39,9 @@ test('init with a closed stdout: no stack trace, and the repository is set up al
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(forge.sh('git', ['--git-dir', repo, 'config', 'acl.owner']).trim()).toBe(forge.owner.id);
-  expect(forge.sh('git', ['--git-dir', repo, 'rev-parse', '--verify', '--quiet', 'refs/heads/apps/push-log']).trim()).toMatch(/^[0-9a-f]{40}$/);
+  expect(forge.sh('git', ['--git-dir', repo, 'rev-parse', '--verify', '--quiet', 'refs/heads/apps/push-log']).trim()).toMatch(
+    /^[0-9a-f]{40}$/,
+  );
 });
 
 test.each([
@@ -48,7 +50,20 @@ test.each([
   [['version']],
   [['init', '--list-presets']],
   [['lint', path.join('policies', 'default')]],
-  [['check', '--user', 'F'.repeat(40), '--policy', path.join('policies', 'default'), '--owner', 'E'.repeat(40), 'fast-forward', 'heads/main', '--json']],
+  [
+    [
+      'check',
+      '--user',
+      'F'.repeat(40),
+      '--policy',
+      path.join('policies', 'default'),
+      '--owner',
+      'E'.repeat(40),
+      'fast-forward',
+      'heads/main',
+      '--json',
+    ],
+  ],
 ])('git acl %j with a closed stdout ends without a stack trace', async (args) => {
   const r = await withClosedStdout(args, path.resolve(CLI, '../../..'));
   expect(r.stderr).not.toMatch(/EPIPE|at .*\.js:\d+|Error/);

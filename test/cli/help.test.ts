@@ -31,7 +31,7 @@ describe('git acl help and manners', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: git acl ${name}`));
     expect(r.stdout).toContain('\nOptions:\n');
-    expect(r.stdout).toMatch(/\nExamples:\n(  .*\n)*  git acl /);
+    expect(r.stdout).toMatch(/\nExamples:\n( {2}.*\n)* {2}git acl /);
     expect(r.stdout).toContain('-h, --help');
     expect(acl(['help', name]).stdout).toBe(r.stdout);
     expect(acl([name, '-h']).stdout).toBe(r.stdout);

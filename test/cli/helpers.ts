@@ -4,7 +4,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, REPO_ROOT, cleanupTempDirs, ensureBuilt, run as runProgram, tempDir, withoutGitVars, type RunResult } from '../support/env.js';
+import {
+  CLI,
+  REPO_ROOT,
+  cleanupTempDirs,
+  ensureBuilt,
+  run as runProgram,
+  tempDir,
+  withoutGitVars,
+  type RunResult,
+} from '../support/env.js';
 
 export { CLI, REPO_ROOT, ensureBuilt, tempDir };
 export type Result = RunResult;

@@ -44,7 +44,9 @@ describe('a fresh bare repository', () => {
       `created refs/heads/apps/access-control (default; keys/${O}.asc, owner)`,
       `installed ${repo}/hooks/post-receive`,
       'started the push log refs/heads/apps/push-log (1 ref recorded as the starting state)',
-      expect.stringMatching(new RegExp(`^hook code cache written: ${REPO_ROOT}/dist/hook/cache/bundle-v[0-9.]+-[a-z0-9]+-[0-9a-f]+\\.v8cache$`)),
+      expect.stringMatching(
+        new RegExp(`^hook code cache written: ${REPO_ROOT}/dist/hook/cache/bundle-v[0-9.]+-[a-z0-9]+-[0-9a-f]+\\.v8cache$`),
+      ),
       `owner: ${O}`,
       '',
     ]);
@@ -62,8 +64,12 @@ describe('a fresh bare repository', () => {
       'refs/owner.conf',
     ]);
     expect(git(repo, ['show', 'refs/heads/apps/access-control:owner'])).toBe(O);
-    expect(fs.readFileSync(path.join(repo, 'hooks/post-receive'), 'utf8')).toContain(`'${process.execPath}' '${path.join(REPO_ROOT, 'dist/hook/start.cjs')}' post-receive`);
-    expect(git(repo, ['show', 'refs/heads/apps/push-log:refs'])).toBe(`${git(repo, ['rev-parse', 'refs/heads/apps/access-control'])} refs/heads/apps/access-control`);
+    expect(fs.readFileSync(path.join(repo, 'hooks/post-receive'), 'utf8')).toContain(
+      `'${process.execPath}' '${path.join(REPO_ROOT, 'dist/hook/start.cjs')}' post-receive`,
+    );
+    expect(git(repo, ['show', 'refs/heads/apps/push-log:refs'])).toBe(
+      `${git(repo, ['rev-parse', 'refs/heads/apps/access-control'])} refs/heads/apps/access-control`,
+    );
     expect(git(repo, ['show', `refs/heads/apps/access-control:keys/${O}.asc`])).toBe(forge.owner.key.publicArmored.trim());
   });
 
@@ -72,7 +78,15 @@ describe('a fresh bare repository', () => {
     const r = forge.acl(['init', repo, '--owner-key', keyFile, '--preset', 'per-user-branches', '--preset', 'self-registration']);
     expect(r.code).toBe(0);
     const files = git(repo, ['ls-tree', '-r', '--name-only', 'refs/heads/apps/access-control']).split('\n');
-    expect(files).toEqual(expect.arrayContaining(['refs/per-user-branches.conf', 'branches/per-user-branches.conf', 'refs/self-registration.conf', 'branches/self-registration.conf', 'refs/owner.conf']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'refs/per-user-branches.conf',
+        'branches/per-user-branches.conf',
+        'refs/self-registration.conf',
+        'branches/self-registration.conf',
+        'refs/owner.conf',
+      ]),
+    );
     expect(files.some((f) => /readme/i.test(f))).toBe(false);
   });
 
@@ -151,7 +165,7 @@ describe('bad input', () => {
   });
 
   // git refuses a repository owned by another user (safe.directory); saying "not a bare repository" would hide why.
-  test.skipIf(process.getuid?.() !== 0)('a repository owned by another user: git\'s own reason', () => {
+  test.skipIf(process.getuid?.() !== 0)("a repository owned by another user: git's own reason", () => {
     const repo = bare();
     fs.chownSync(repo, 65534, 65534);
     fails(
@@ -162,29 +176,42 @@ describe('bad input', () => {
   });
 
   test('an unreadable key file', () => {
-    fails([bare(), '--owner-key', '/nonexistent/key.asc'], 'git acl init: /nonexistent/key.asc: cannot read the owner\'s key: ENOENT\n');
+    fails([bare(), '--owner-key', '/nonexistent/key.asc'], "git acl init: /nonexistent/key.asc: cannot read the owner's key: ENOENT\n");
   });
 
   test('a secret key, several keys, or no key at all', () => {
     const secret = path.join(forge.root, 'secret.asc');
     fs.writeFileSync(secret, exportSecret(forge.gpgHome, forge.owner.id));
-    fails([bare(), '--owner-key', secret], `git acl init: ${secret}: key file: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)\n`);
+    fails(
+      [bare(), '--owner-key', secret],
+      `git acl init: ${secret}: key file: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)\n`,
+    );
     const two = path.join(forge.root, 'two.asc');
     fs.writeFileSync(two, gpg(forge.gpgHome, ['--armor', '--export', forge.owner.id, forge.user('other').id]));
     fails([bare(), '--owner-key', two], `git acl init: ${two}: key file: holds 2 public keys; a key file holds exactly one\n`);
     const junk = path.join(forge.root, 'junk.asc');
     fs.writeFileSync(junk, 'hello\n');
-    fails([bare(), '--owner-key', junk], `git acl init: ${junk}: key file: not an armored OpenPGP public key: not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----")\n`);
+    fails(
+      [bare(), '--owner-key', junk],
+      `git acl init: ${junk}: key file: not an armored OpenPGP public key: not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----")\n`,
+    );
   });
 
   test('a pre-receive hook that git-acl did not install', () => {
     const repo = bare();
     fs.writeFileSync(path.join(repo, 'hooks/pre-receive'), '#!/bin/sh\nexit 0\n');
-    fails([repo, '--owner-key', keyFile], `git acl init: ${repo}/hooks/pre-receive: a pre-receive hook that git-acl did not install is in the way; move it aside and run init again\n`);
+    fails(
+      [repo, '--owner-key', keyFile],
+      `git acl init: ${repo}/hooks/pre-receive: a pre-receive hook that git-acl did not install is in the way; move it aside and run init again\n`,
+    );
     expect(fs.readFileSync(path.join(repo, 'hooks/pre-receive'), 'utf8')).toBe('#!/bin/sh\nexit 0\n');
   });
 
   test('an unknown preset, with a suggestion', () => {
-    fails([bare(), '--owner-key', keyFile, '--preset', 'per-user-branch'], /^git acl init: unknown preset 'per-user-branch'; did you mean 'per-user-branches'\?/, 2);
+    fails(
+      [bare(), '--owner-key', keyFile, '--preset', 'per-user-branch'],
+      /^git acl init: unknown preset 'per-user-branch'; did you mean 'per-user-branches'\?/,
+      2,
+    );
   });
 });

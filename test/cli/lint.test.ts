@@ -65,7 +65,13 @@ describe('git acl lint <dir>', () => {
     expect(doc.errors).toBe(1);
     expect(doc.warnings).toBe(1);
     expect(doc.diagnostics).toContainEqual(
-      expect.objectContaining({ file: 'refs/owner.conf', line: 1, col: 21, severity: 'error', message: "unknown operation 'fast-foward'; did you mean 'fast-forward'?" }),
+      expect.objectContaining({
+        file: 'refs/owner.conf',
+        line: 1,
+        col: 21,
+        severity: 'error',
+        message: "unknown operation 'fast-foward'; did you mean 'fast-forward'?",
+      }),
     );
     const clean = acl(['lint', policyDir(CLEAN), '--json']);
     expect(clean.code).toBe(0);
@@ -114,7 +120,9 @@ describe('git acl lint from git', () => {
     git(['clone', '-q', upstream, clone], upstream);
     const r = acl(['lint'], { cwd: clone });
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^linting refs\/remotes\/origin\/apps\/access-control at [0-9a-f]{12} in .*clone\/\.git \(2 files\)$/);
+    expect(r.stdout.split('\n')[0]).toMatch(
+      /^linting refs\/remotes\/origin\/apps\/access-control at [0-9a-f]{12} in .*clone\/\.git \(2 files\)$/,
+    );
   });
 
   test('in a bare repository', () => {
@@ -142,7 +150,9 @@ describe('git acl lint from git', () => {
     const repo = repoWithPolicy(CLEAN);
     const r = acl(['lint', '--ref', 'no-such-branch'], { cwd: repo });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`git acl lint: ref no-such-branch does not exist in ${fs.realpathSync(path.join(repo, '.git'))} (or is not a commit)\n`);
+    expect(r.stderr).toBe(
+      `git acl lint: ref no-such-branch does not exist in ${fs.realpathSync(path.join(repo, '.git'))} (or is not a commit)\n`,
+    );
   });
 
   test('a repository without a policy branch says which refs it looked for', () => {
@@ -166,7 +176,10 @@ describe('lint warns about tree rules that let a non-owner change the policy bra
   const OPEN = { ...CLEAN, 'refs/register.conf': 'anyone fast-forward ^heads/apps/access-control$\n' };
 
   test('an unscoped rule: the warning names the rule and a policy file it reaches', () => {
-    const dir = policyDir({ ...OPEN, 'branches/config.conf': '# config files, meant for main\nanyone create-file,modify glob:**/*.conf\n' });
+    const dir = policyDir({
+      ...OPEN,
+      'branches/config.conf': '# config files, meant for main\nanyone create-file,modify glob:**/*.conf\n',
+    });
     const r = acl(['lint', dir]);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').slice(1, -2)).toEqual([
@@ -178,13 +191,25 @@ describe('lint warns about tree rules that let a non-owner change the policy bra
     const dir = policyDir({
       ...OPEN,
       'groups/maintainers.conf': `${'A'.repeat(40)}\n`,
-      'branches/apps.conf': ['branch ^heads/apps/.*$', 'maintainers modify ^groups/maintainers\\.conf$', 'anyone delete ^refs$', ''].join('\n'),
+      'branches/apps.conf': ['branch ^heads/apps/.*$', 'maintainers modify ^groups/maintainers\\.conf$', 'anyone delete ^refs$', ''].join(
+        '\n',
+      ),
     });
     const r = acl(['lint', '--json', dir]);
     const doc = JSON.parse(r.stdout) as { diagnostics: Array<{ file: string; line: number; code: string; message: string }> };
     expect(doc.diagnostics.map((d) => [d.file, d.line, d.code, d.message.slice(0, d.message.indexOf(':'))])).toEqual([
-      ['branches/apps.conf', 2, 'policy-branch-grant', '"maintainers modify ^groups/maintainers\\.conf$" lets someone other than the owner change the policy itself (e.g. groups/maintainers.conf on heads/apps/access-control)'],
-      ['branches/apps.conf', 3, 'policy-branch-grant', '"anyone delete ^refs$" lets someone other than the owner change the policy itself (e.g. refs on heads/apps/access-control)'],
+      [
+        'branches/apps.conf',
+        2,
+        'policy-branch-grant',
+        '"maintainers modify ^groups/maintainers\\.conf$" lets someone other than the owner change the policy itself (e.g. groups/maintainers.conf on heads/apps/access-control)',
+      ],
+      [
+        'branches/apps.conf',
+        3,
+        'policy-branch-grant',
+        '"anyone delete ^refs$" lets someone other than the owner change the policy itself (e.g. refs on heads/apps/access-control)',
+      ],
     ]);
     expect(doc.diagnostics[0]!.message).toContain('its branch line ^heads/apps/.*$ matches heads/apps/access-control; ');
   });

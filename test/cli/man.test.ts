@@ -22,7 +22,14 @@ test('git acl --help shows it when git-acl is on PATH and the page on MANPATH', 
     fs.symlinkSync(CLI, path.join(bin, 'git-acl'));
     const r = spawnSync('git', ['acl', '--help'], {
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MANPATH: `${path.join(REPO_ROOT, 'man')}:`, MANPAGER: 'cat', PAGER: 'cat', MANWIDTH: '80' },
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        MANPATH: `${path.join(REPO_ROOT, 'man')}:`,
+        MANPAGER: 'cat',
+        PAGER: 'cat',
+        MANWIDTH: '80',
+      },
     });
     expect(r.stdout).toMatch(/NAME\s+git-acl - access control for signed pushes to a git server/);
   } finally {

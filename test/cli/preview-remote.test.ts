@@ -87,7 +87,12 @@ describe('a policy from before owners were recorded (no file owner)', () => {
     expect(owner.push(`${owner.commitTree({ 'README.md': 'hello\n' }, [], 'first')}:refs/heads/main`).code).toBe(0);
     // The admin's old policy: the same files without `owner`, written on the server as an older git-acl left it.
     const tip = legacy.ref(POLICY_REF)!;
-    const tree = legacy.server(['ls-tree', tip]).stdout.split('\n').filter((l) => l && !l.endsWith('\towner')).join('\n') + '\n';
+    const tree =
+      legacy
+        .server(['ls-tree', tip])
+        .stdout.split('\n')
+        .filter((l) => l && !l.endsWith('\towner'))
+        .join('\n') + '\n';
     const newTree = legacy.server(['mktree'], tree).stdout.trim();
     const commit = legacy.server(['commit-tree', newTree, '-p', tip, '-m', 'legacy policy']).stdout.trim();
     legacy.server(['update-ref', POLICY_REF, commit, tip]);
@@ -99,7 +104,7 @@ describe('a policy from before owners were recorded (no file owner)', () => {
     const commit = registration(carol);
     const preview = legacy.acl(['preview', 'origin', `${commit}:${POLICY_REF}`], { cwd: carol.dir });
     expect(preview.stderr).toBe(
-      "warning: the owner of origin is unknown (its policy branch records no owner (no file owner), and neither --owner nor git config acl.owner names one): judged as a push by anyone but the owner\n",
+      'warning: the owner of origin is unknown (its policy branch records no owner (no file owner), and neither --owner nor git config acl.owner names one): judged as a push by anyone but the owner\n',
     );
     expect(preview.stdout).toBe(`preview: origin would accept this push of 1 ref (${POLICY_REF}) by ${carol.user.id}\n`);
     expect(preview.code).toBe(0);

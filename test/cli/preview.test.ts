@@ -121,11 +121,13 @@ describe('the client pre-push hook', () => {
     fs.writeFileSync(foreign, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     const refused = forge.acl(['install-client-hook'], { cwd: other.dir });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^git acl install-client-hook: .*\.git\/hooks\/pre-push: a pre-push hook that git-acl did not install is in the way; /);
+    expect(refused.stderr).toMatch(
+      /^git acl install-client-hook: .*\.git\/hooks\/pre-push: a pre-push hook that git-acl did not install is in the way; /,
+    );
     expect(fs.readFileSync(foreign, 'utf8')).toBe('#!/bin/sh\nexit 0\n');
   });
 
-  test('blocks a push the server would reject, with the hook\'s lines; --no-verify skips it and the server rejects', () => {
+  test("blocks a push the server would reject, with the hook's lines; --no-verify skips it and the server rejects", () => {
     const before = forge.refs();
     const blocked = bob.push('main');
     expect(blocked.code).not.toBe(0);
@@ -151,7 +153,7 @@ describe('the client pre-push hook', () => {
     expect(forge.ref(`refs/heads/${BOB}/topic3`)).toBe(bob.ok(['rev-parse', 'HEAD']));
   });
 
-  test('--pre-push reads git\'s lines on stdin: deletes and tags too', () => {
+  test("--pre-push reads git's lines on stdin: deletes and tags too", () => {
     const main = forge.ref('refs/heads/main')!;
     const head = bob.ok(['rev-parse', 'HEAD']);
     const input = [`(delete) ${ZERO_OID} refs/heads/main ${main}`, `refs/tags/t1 ${head} refs/tags/t1 ${ZERO_OID}`, ''].join('\n');

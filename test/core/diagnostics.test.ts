@@ -17,17 +17,32 @@ describe('rule syntax', () => {
     ['anyone Force ^heads/x$', "refs/a.conf:1:8: error: unknown operation 'Force'; did you mean 'force'?"],
     ['anyone fast-forward,forse ^heads/x$', "refs/a.conf:1:21: error: unknown operation 'forse'; did you mean 'force'?"],
     ['anyone fast-forward,,force ^heads/x$', 'refs/a.conf:1:21: error: empty operation name in the list (stray comma?)'],
-    ['anyone modify ^heads/x$', "refs/a.conf:1:8: error: 'modify' is a tree operation (branches/*.conf); for refs use fast-forward or force"],
-    ['anyone create-file ^heads/x$', "refs/a.conf:1:8: error: 'create-file' is a tree operation (branches/*.conf); for refs use create-branch or create-tag"],
+    [
+      'anyone modify ^heads/x$',
+      "refs/a.conf:1:8: error: 'modify' is a tree operation (branches/*.conf); for refs use fast-forward or force",
+    ],
+    [
+      'anyone create-file ^heads/x$',
+      "refs/a.conf:1:8: error: 'create-file' is a tree operation (branches/*.conf); for refs use create-branch or create-tag",
+    ],
     ['anyone delete-file ^heads/x$', "refs/a.conf:1:8: error: 'delete-file' is a tree operation (branches/*.conf); for refs use delete"],
     ['anyone', 'refs/a.conf:1:8: error: missing operations and pattern: a rule is [deny] <subject> <op>[,<op>...] <pattern>'],
     ['deny', "refs/a.conf:1:6: error: missing subject, operations and pattern after 'deny'"],
     ['anyone force', 'refs/a.conf:1:14: error: missing pattern: a rule is [deny] <subject> <op>[,<op>...] <pattern>'],
-    ['anyone force ^heads/x$ extra', "refs/a.conf:1:24: error: unexpected 'extra' after the pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)"],
-    ['branch ^heads/main$', "refs/a.conf:1:1: error: 'branch' lines are only allowed in branches/*.conf; ref rules match the ref name itself"],
+    [
+      'anyone force ^heads/x$ extra',
+      "refs/a.conf:1:24: error: unexpected 'extra' after the pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)",
+    ],
+    [
+      'branch ^heads/main$',
+      "refs/a.conf:1:1: error: 'branch' lines are only allowed in branches/*.conf; ref rules match the ref name itself",
+    ],
     ['deny deny force ^heads/x$', "refs/a.conf:1:6: error: 'deny' is reserved and cannot be a subject"],
     ['branch2 force ^heads/x$', "refs/a.conf:1:1: error: undefined group 'branch2' (no file groups/branch2.conf)"],
-    ['a@b force ^heads/x$', "refs/a.conf:1:1: error: invalid subject 'a@b': expected anyone, owner, a group name or a user ID (40 upper-case hex digits)"],
+    [
+      'a@b force ^heads/x$',
+      "refs/a.conf:1:1: error: invalid subject 'a@b': expected anyone, owner, a group name or a user ID (40 upper-case hex digits)",
+    ],
     ['maintainers force ^heads/x$', "refs/a.conf:1:1: error: undefined group 'maintainers' (no file groups/maintainers.conf)"],
     [
       '3F2A9C0B7D1E5F4A force ^heads/x$',
@@ -46,14 +61,23 @@ describe('rule syntax', () => {
   });
 
   test.each([
-    ['anyone create-branch ^x$', "branches/b.conf:1:8: error: 'create-branch' is a ref operation (refs/*.conf); in branches use create-file, create-directory, create-symlink or create-submodule"],
+    [
+      'anyone create-branch ^x$',
+      "branches/b.conf:1:8: error: 'create-branch' is a ref operation (refs/*.conf); in branches use create-file, create-directory, create-symlink or create-submodule",
+    ],
     ['anyone fast-forward ^x$', "branches/b.conf:1:8: error: 'fast-forward' is a ref operation (refs/*.conf); in branches use modify"],
     ['anyone force ^x$', "branches/b.conf:1:8: error: 'force' is a ref operation (refs/*.conf); in branches use modify"],
-    ['anyone create ^x$', "branches/b.conf:1:8: error: 'create' is a ref alias (refs/*.conf); in branches use create-file, create-directory, create-symlink or create-submodule"],
+    [
+      'anyone create ^x$',
+      "branches/b.conf:1:8: error: 'create' is a ref alias (refs/*.conf); in branches use create-file, create-directory, create-symlink or create-submodule",
+    ],
     ['anyone delete-dir ^x$', "branches/b.conf:1:8: error: unknown operation 'delete-dir'; did you mean 'delete-directory'?"],
     ['anyone modfy ^x$', "branches/b.conf:1:8: error: unknown operation 'modfy'; did you mean 'modify'?"],
     ['branch', "branches/b.conf:1:8: error: missing branch pattern after 'branch'"],
-    ['branch ^heads/a$ ^heads/b$', "branches/b.conf:1:18: error: unexpected '^heads/b$' after the branch pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)"],
+    [
+      'branch ^heads/a$ ^heads/b$',
+      "branches/b.conf:1:18: error: unexpected '^heads/b$' after the branch pattern (a pattern cannot contain spaces; write '\\ ' or \\x20)",
+    ],
   ])('branches: %s', (line, expected) => {
     expect(one('branches/b.conf', `${line}\n`)).toEqual([expected]);
   });
@@ -74,11 +98,26 @@ describe('patterns', () => {
     ['(a', 'refs/a.conf:1:14: error: invalid regular expression: missing closing ): `(a`'],
     ['heads/[a', 'refs/a.conf:1:14: error: invalid regular expression: missing closing ]: `[a`'],
     ['heads/a**', 'refs/a.conf:1:14: error: invalid regular expression: invalid nested repetition operator: `**`'],
-    ['(a)\\1', 'refs/a.conf:1:14: error: backreferences are not supported: patterns use RE2 syntax, which guarantees matching in linear time'],
-    ['^(?=heads/)x$', 'refs/a.conf:1:14: error: lookahead and lookbehind are not supported: patterns use RE2 syntax, which guarantees matching in linear time'],
-    ['^(?!heads/)x$', 'refs/a.conf:1:14: error: lookahead and lookbehind are not supported: patterns use RE2 syntax, which guarantees matching in linear time'],
-    ['(?<!a)b', 'refs/a.conf:1:14: error: lookahead and lookbehind are not supported: patterns use RE2 syntax, which guarantees matching in linear time'],
-    ['heads/a++', 'refs/a.conf:1:14: error: possessive quantifiers are not supported: patterns use RE2 syntax, which guarantees matching in linear time'],
+    [
+      '(a)\\1',
+      'refs/a.conf:1:14: error: backreferences are not supported: patterns use RE2 syntax, which guarantees matching in linear time',
+    ],
+    [
+      '^(?=heads/)x$',
+      'refs/a.conf:1:14: error: lookahead and lookbehind are not supported: patterns use RE2 syntax, which guarantees matching in linear time',
+    ],
+    [
+      '^(?!heads/)x$',
+      'refs/a.conf:1:14: error: lookahead and lookbehind are not supported: patterns use RE2 syntax, which guarantees matching in linear time',
+    ],
+    [
+      '(?<!a)b',
+      'refs/a.conf:1:14: error: lookahead and lookbehind are not supported: patterns use RE2 syntax, which guarantees matching in linear time',
+    ],
+    [
+      'heads/a++',
+      'refs/a.conf:1:14: error: possessive quantifiers are not supported: patterns use RE2 syntax, which guarantees matching in linear time',
+    ],
     ['^heads/[$user_id]$', 'refs/a.conf:1:22: error: $user_id cannot be used inside a character class [...]'],
     ['glob:heads/[ab', "refs/a.conf:1:25: error: unclosed '[' in glob"],
     ['glob:heads/{a,b', "refs/a.conf:1:25: error: unclosed '{' in glob"],
@@ -88,30 +127,74 @@ describe('patterns', () => {
     ['glob:', 'refs/a.conf:1:19: error: empty glob'],
     ['glob:heads/x\\', 'refs/a.conf:1:26: error: a glob cannot end with a lone backslash'],
     ['^heads/(a{1000}){1000}$', 'refs/a.conf:1:14: error: invalid regular expression: invalid repeat count: `{1000}`'],
-    ['^heads/.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}$',
-      'refs/a.conf:1:14: error: regex is too large (at least 21006 instructions, limit 20000); split it into several rules'],
+    [
+      '^heads/.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}.{1000}$',
+      'refs/a.conf:1:14: error: regex is too large (at least 21006 instructions, limit 20000); split it into several rules',
+    ],
   ])('%s', (pattern, expected) => {
     expect(one('refs/a.conf', `anyone force ${pattern}\n`)).toEqual([expected]);
   });
 
   test.each([
-    ['refs/a.conf', 'anyone force ^refs/heads/main$', "refs/a.conf:1:14: warning: pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')"],
-    ['refs/a.conf', 'anyone force glob:refs/heads/*', "refs/a.conf:1:14: warning: pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')"],
-    ['refs/a.conf', 'anyone force ^apps/data$', "refs/a.conf:1:14: warning: '^apps/data$' matches no branch or tag: ref names are matched as heads/<branch> or tags/<tag> (did you mean '^heads/apps/data$'?)"],
-    ['refs/a.conf', 'anyone create-tag ^apps/v[0-9]+$', "refs/a.conf:1:19: warning: '^apps/v[0-9]+$' matches no branch or tag: ref names are matched as heads/<branch> or tags/<tag> (did you mean '^tags/apps/v[0-9]+$'?)"],
-    ['refs/a.conf', 'anyone force main', "refs/a.conf:1:14: warning: 'main' matches no branch or tag: ref names are matched as heads/<branch> or tags/<tag> (did you mean 'heads/main'?)"],
-    ['branches/b.conf', 'anyone modify /etc/passwd', "branches/b.conf:1:15: warning: pattern can never match: paths are matched without a leading '/'"],
-    ['branches/b.conf', 'anyone modify glob:/etc/*', "branches/b.conf:1:15: warning: pattern can never match: paths are matched without a leading '/'"],
-    ['branches/b.conf', 'branch ^refs/heads/main$', "branches/b.conf:1:8: warning: branch pattern can never match: branch names are matched without 'refs/' (write 'heads/main')"],
+    [
+      'refs/a.conf',
+      'anyone force ^refs/heads/main$',
+      "refs/a.conf:1:14: warning: pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')",
+    ],
+    [
+      'refs/a.conf',
+      'anyone force glob:refs/heads/*',
+      "refs/a.conf:1:14: warning: pattern can never match: ref names are matched without 'refs/' (write 'heads/main', not 'refs/heads/main')",
+    ],
+    [
+      'refs/a.conf',
+      'anyone force ^apps/data$',
+      "refs/a.conf:1:14: warning: '^apps/data$' matches no branch or tag: ref names are matched as heads/<branch> or tags/<tag> (did you mean '^heads/apps/data$'?)",
+    ],
+    [
+      'refs/a.conf',
+      'anyone create-tag ^apps/v[0-9]+$',
+      "refs/a.conf:1:19: warning: '^apps/v[0-9]+$' matches no branch or tag: ref names are matched as heads/<branch> or tags/<tag> (did you mean '^tags/apps/v[0-9]+$'?)",
+    ],
+    [
+      'refs/a.conf',
+      'anyone force main',
+      "refs/a.conf:1:14: warning: 'main' matches no branch or tag: ref names are matched as heads/<branch> or tags/<tag> (did you mean 'heads/main'?)",
+    ],
+    [
+      'branches/b.conf',
+      'anyone modify /etc/passwd',
+      "branches/b.conf:1:15: warning: pattern can never match: paths are matched without a leading '/'",
+    ],
+    [
+      'branches/b.conf',
+      'anyone modify glob:/etc/*',
+      "branches/b.conf:1:15: warning: pattern can never match: paths are matched without a leading '/'",
+    ],
+    [
+      'branches/b.conf',
+      'branch ^refs/heads/main$',
+      "branches/b.conf:1:8: warning: branch pattern can never match: branch names are matched without 'refs/' (write 'heads/main')",
+    ],
     ['branches/b.conf', 'branch ^tags/v1$', 'branches/b.conf:1:8: warning: branch pattern can never match: tree rules never apply to tags'],
-    ['branches/b.conf', 'branch main', "branches/b.conf:1:8: warning: 'main' matches no branch: branch names are matched as heads/<branch> (did you mean 'heads/main'?)"],
-    ['branches/b.conf', 'anyone modify glob:a**b', "branches/b.conf:1:21: warning: '**' crosses '/' only as a whole path segment (like 'a/**/b'); here it acts like '*'"],
+    [
+      'branches/b.conf',
+      'branch main',
+      "branches/b.conf:1:8: warning: 'main' matches no branch: branch names are matched as heads/<branch> (did you mean 'heads/main'?)",
+    ],
+    [
+      'branches/b.conf',
+      'anyone modify glob:a**b',
+      "branches/b.conf:1:21: warning: '**' crosses '/' only as a whole path segment (like 'a/**/b'); here it acts like '*'",
+    ],
   ])('%s: %s', (path, line, expected) => {
     expect(one(path, `${line}\n`)).toEqual([expected]);
   });
 
   test('known ref namespaces and $user_id-led patterns are not flagged', () => {
-    expect(one('refs/a.conf', 'anyone force ^notes/.*$\nanyone force ^$user_id/x$\nanyone force stash\nanyone force glob:tags/**\n')).toEqual([]);
+    expect(
+      one('refs/a.conf', 'anyone force ^notes/.*$\nanyone force ^$user_id/x$\nanyone force stash\nanyone force glob:tags/**\n'),
+    ).toEqual([]);
   });
 });
 
@@ -138,7 +221,7 @@ describe('files', () => {
   });
 
   test('a policy file that is not a regular file is an error, never an empty file', () => {
-    const NOT_A_FILE = 'policy files are read only as regular files (a symlink\'s target is never followed)';
+    const NOT_A_FILE = "policy files are read only as regular files (a symlink's target is never followed)";
     const diags = lintPolicy([
       { path: 'refs/deny.conf', content: '', kind: 'symlink' },
       { path: 'groups/admins.conf', content: '', kind: 'symlink' },

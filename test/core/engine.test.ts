@@ -25,7 +25,29 @@ const PATTERNS = [
   '^(a+)+b$',
   '^(?i)readme(\\.md)?$',
 ];
-const piece = fc.constantFrom('shared', '/', ID, 'a', 'b', 'c', 'd', '.', 'git', 'main', 'heads', 'docs', 'x.md', 'é', '😀', '\n', '\r', '\u0000', '\u202e', 'README', '\uFFFD');
+const piece = fc.constantFrom(
+  'shared',
+  '/',
+  ID,
+  'a',
+  'b',
+  'c',
+  'd',
+  '.',
+  'git',
+  'main',
+  'heads',
+  'docs',
+  'x.md',
+  'é',
+  '😀',
+  '\n',
+  '\r',
+  '\u0000',
+  '\u202e',
+  'README',
+  '\uFFFD',
+);
 const name = fc.array(piece, { maxLength: 8 }).map((xs) => xs.join(''));
 
 describe('compileSource', () => {
@@ -42,7 +64,19 @@ describe('compileSource', () => {
       fc.property(name, (n) => ours.testExact(n) === theirs.testExact(n)),
       { numRuns: 400 },
     );
-    for (const n of ['shared', `shared/${ID}`, `shared/${ID}/a/b.txt`, 'shared/x', 'shared/x/y', '.git', '.git/config', 'a\nb', '', 'README.md', 'readme'])
+    for (const n of [
+      'shared',
+      `shared/${ID}`,
+      `shared/${ID}/a/b.txt`,
+      'shared/x',
+      'shared/x/y',
+      '.git',
+      '.git/config',
+      'a\nb',
+      '',
+      'README.md',
+      'readme',
+    ])
       expect(ours.testExact(n)).toBe(theirs.testExact(n));
   });
 });

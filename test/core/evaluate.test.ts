@@ -7,12 +7,24 @@ import { ALICE, BOB, CAROL, OWNER, actor, allowed, files, judge, ref, tree } fro
 describe('ref ops and aliases', () => {
   test.each(REF_OPS.map((op) => [op]))('%s alone grants exactly itself', (op) => {
     const policy = { 'refs/a.conf': `anyone ${op} ^heads/x$\n` };
-    expect(allowed(policy, actor(ALICE), REF_OPS.map((o) => ref(o, 'heads/x')))).toEqual(REF_OPS.map((o) => o === op));
+    expect(
+      allowed(
+        policy,
+        actor(ALICE),
+        REF_OPS.map((o) => ref(o, 'heads/x')),
+      ),
+    ).toEqual(REF_OPS.map((o) => o === op));
   });
 
   test('create = create-branch + create-tag', () => {
     const policy = { 'refs/a.conf': 'anyone create ^.*$\n' };
-    expect(allowed(policy, actor(ALICE), REF_OPS.map((o) => ref(o, 'heads/x')))).toEqual([true, true, false, false, false]);
+    expect(
+      allowed(
+        policy,
+        actor(ALICE),
+        REF_OPS.map((o) => ref(o, 'heads/x')),
+      ),
+    ).toEqual([true, true, false, false, false]);
   });
 
   test('delete in a refs file is the ref op', () => {
@@ -43,12 +55,24 @@ describe('ref ops and aliases', () => {
 describe('tree ops and aliases', () => {
   test.each(TREE_OPS.map((op) => [op]))('%s alone grants exactly itself', (op) => {
     const policy = { 'branches/a.conf': `anyone ${op} ^x$\n` };
-    expect(allowed(policy, actor(ALICE), TREE_OPS.map((o) => tree(o, 'x')))).toEqual(TREE_OPS.map((o) => o === op));
+    expect(
+      allowed(
+        policy,
+        actor(ALICE),
+        TREE_OPS.map((o) => tree(o, 'x')),
+      ),
+    ).toEqual(TREE_OPS.map((o) => o === op));
   });
 
   test('delete = every delete-* op, nothing else', () => {
     const policy = { 'branches/a.conf': 'anyone delete ^x$\n' };
-    expect(allowed(policy, actor(ALICE), TREE_OPS.map((o) => tree(o, 'x')))).toEqual(TREE_OPS.map((o) => o.startsWith('delete-')));
+    expect(
+      allowed(
+        policy,
+        actor(ALICE),
+        TREE_OPS.map((o) => tree(o, 'x')),
+      ),
+    ).toEqual(TREE_OPS.map((o) => o.startsWith('delete-')));
     expect(parsePolicy(files(policy)).rules[0]!.ops).toEqual(['delete-file', 'delete-symlink', 'delete-submodule', 'delete-directory']);
   });
 
@@ -97,7 +121,11 @@ describe('deny, default deny and which rule decided', () => {
     'refs/c.conf': 'deny owner delete ^heads/main$\n',
   };
   test('deny wins over any allow, in any file', () => {
-    const [ff, force, other] = judge(policy, actor(ALICE), [ref('fast-forward', 'heads/main'), ref('force', 'heads/main'), ref('force', 'heads/dev')]);
+    const [ff, force, other] = judge(policy, actor(ALICE), [
+      ref('fast-forward', 'heads/main'),
+      ref('force', 'heads/main'),
+      ref('force', 'heads/dev'),
+    ]);
     expect(ff!.allowed).toBe(true);
     // The first matching allow rule in canonical order (file path, then line) decides.
     expect(ff!.rule).toEqual({ file: 'refs/a.conf', line: 2, text: 'anyone fast-forward ^heads/main$', deny: false });
@@ -113,8 +141,12 @@ describe('deny, default deny and which rule decided', () => {
   });
 
   test('a deny rule for the owner binds the owner only', () => {
-    expect(allowed({ ...policy, 'refs/d.conf': 'anyone delete ^heads/main$\n' }, actor(OWNER), [ref('delete', 'heads/main')])).toEqual([false]);
-    expect(allowed({ ...policy, 'refs/d.conf': 'anyone delete ^heads/main$\n' }, actor(ALICE), [ref('delete', 'heads/main')])).toEqual([true]);
+    expect(allowed({ ...policy, 'refs/d.conf': 'anyone delete ^heads/main$\n' }, actor(OWNER), [ref('delete', 'heads/main')])).toEqual([
+      false,
+    ]);
+    expect(allowed({ ...policy, 'refs/d.conf': 'anyone delete ^heads/main$\n' }, actor(ALICE), [ref('delete', 'heads/main')])).toEqual([
+      true,
+    ]);
   });
 
   test('nothing matches: default deny, no rule', () => {
@@ -198,68 +230,90 @@ describe('$user_id', () => {
     expect(allowed(policy, actor(BOB), [ref('create-branch', `heads/${BOB}/x`)])).toEqual([true]);
   });
 
-  test.each([
-    ['.*'],
-    ['a|b'],
-    [')'],
-    ['(?:'],
-    ['[x'],
-    ['\\'],
-    ['{1000}'],
-    ['$user_id'],
-    ['\\E.*'],
-    ['**'],
-    ['a\nb'],
-    ['Ω☃😀'],
-  ])('a hostile user ID %j is matched literally', (id) => {
-    const c = compilePolicy(parsePolicy(files(policy)));
-    const ds = evaluate(c, actor(id), [
-      ref('create-branch', `heads/${id}/x`),
-      ref('create-branch', 'heads/anything/x'),
-      ref('create-branch', 'heads/x/y'),
-      tree('create-file', `keys/${id}.asc`),
-      tree('create-file', 'keys/other.asc'),
-      tree('modify', `${id}/a`),
-      tree('modify', 'zzz/a'),
-    ]);
-    // A newline makes the names unsafe: only the literal keys/ glob may still allow them.
-    const nl = id.includes('\n');
-    expect(ds.map((d) => d.allowed)).toEqual([!nl, false, false, true, false, !nl, false]);
-  });
+  test.each([['.*'], ['a|b'], [')'], ['(?:'], ['[x'], ['\\'], ['{1000}'], ['$user_id'], ['\\E.*'], ['**'], ['a\nb'], ['Ω☃😀']])(
+    'a hostile user ID %j is matched literally',
+    (id) => {
+      const c = compilePolicy(parsePolicy(files(policy)));
+      const ds = evaluate(c, actor(id), [
+        ref('create-branch', `heads/${id}/x`),
+        ref('create-branch', 'heads/anything/x'),
+        ref('create-branch', 'heads/x/y'),
+        tree('create-file', `keys/${id}.asc`),
+        tree('create-file', 'keys/other.asc'),
+        tree('modify', `${id}/a`),
+        tree('modify', 'zzz/a'),
+      ]);
+      // A newline makes the names unsafe: only the literal keys/ glob may still allow them.
+      const nl = id.includes('\n');
+      expect(ds.map((d) => d.allowed)).toEqual([!nl, false, false, true, false, !nl, false]);
+    },
+  );
 
   test('a literal "$user_id" in a name is just text', () => {
     expect(allowed(policy, actor(ALICE), [tree('modify', '$user_id/a'), ref('create-branch', 'heads/$user_id/x')])).toEqual([false, false]);
-    expect(allowed({ 'branches/a.conf': 'anyone modify ^x\\$user_id$\n' }, actor(ALICE), [tree('modify', 'x$user_id'), tree('modify', `x${ALICE}`)])).toEqual([true, false]);
+    expect(
+      allowed({ 'branches/a.conf': 'anyone modify ^x\\$user_id$\n' }, actor(ALICE), [
+        tree('modify', 'x$user_id'),
+        tree('modify', `x${ALICE}`),
+      ]),
+    ).toEqual([true, false]);
   });
 
   test('$user_id followed by a quantifier applies it to the whole ID', () => {
-    expect(allowed({ 'branches/a.conf': 'anyone modify ^($user_id/)+x$\n' }, actor(ALICE), [tree('modify', `${ALICE}/${ALICE}/x`), tree('modify', `${ALICE}${ALICE}/x`)])).toEqual([true, false]);
+    expect(
+      allowed({ 'branches/a.conf': 'anyone modify ^($user_id/)+x$\n' }, actor(ALICE), [
+        tree('modify', `${ALICE}/${ALICE}/x`),
+        tree('modify', `${ALICE}${ALICE}/x`),
+      ]),
+    ).toEqual([true, false]);
   });
 });
 
 describe('unsafe names', () => {
   const name = 'dir/a\u0001b';
   test('wildcards never allow a name with a control character; an exact rule does', () => {
-    expect(allowed({ 'branches/a.conf': 'anyone create-file ^.*$\n' }, actor(ALICE), [tree('create-file', name), tree('create-file', 'dir/ab')])).toEqual([false, true]);
+    expect(
+      allowed({ 'branches/a.conf': 'anyone create-file ^.*$\n' }, actor(ALICE), [tree('create-file', name), tree('create-file', 'dir/ab')]),
+    ).toEqual([false, true]);
     expect(allowed({ 'branches/a.conf': 'anyone create-file ^dir/a\\x01b$\n' }, actor(ALICE), [tree('create-file', name)])).toEqual([true]);
-    expect(allowed({ 'branches/a.conf': 'anyone create-file ^dir/a\\x{1}b$\n' }, actor(ALICE), [tree('create-file', name)])).toEqual([true]);
+    expect(allowed({ 'branches/a.conf': 'anyone create-file ^dir/a\\x{1}b$\n' }, actor(ALICE), [tree('create-file', name)])).toEqual([
+      true,
+    ]);
     expect(allowed({ 'branches/a.conf': 'anyone create-file ^dir/a.b$\n' }, actor(ALICE), [tree('create-file', name)])).toEqual([false]);
   });
 
   test('names flagged unsafeName by the adapter (invalid UTF-8) likewise', () => {
     const bad = 'dir/\uFFFD.txt';
-    expect(allowed({ 'branches/a.conf': 'anyone create-file glob:dir/*\n' }, actor(ALICE), [tree('create-file', bad, 'refs/heads/main', true)])).toEqual([false]);
-    expect(allowed({ 'branches/a.conf': 'anyone create-file glob:dir/\uFFFD.txt\n' }, actor(ALICE), [tree('create-file', bad, 'refs/heads/main', true)])).toEqual([true]);
-    expect(allowed({ 'branches/a.conf': 'anyone create-file ^dir/\uFFFD\\.txt$\n' }, actor(ALICE), [tree('create-file', bad, 'refs/heads/main', true)])).toEqual([true]);
-    expect(allowed({ 'refs/a.conf': 'anyone create-branch ^heads/.*$\n' }, actor(ALICE), [ref('create-branch', 'heads/x', true)])).toEqual([false]);
+    expect(
+      allowed({ 'branches/a.conf': 'anyone create-file glob:dir/*\n' }, actor(ALICE), [tree('create-file', bad, 'refs/heads/main', true)]),
+    ).toEqual([false]);
+    expect(
+      allowed({ 'branches/a.conf': 'anyone create-file glob:dir/\uFFFD.txt\n' }, actor(ALICE), [
+        tree('create-file', bad, 'refs/heads/main', true),
+      ]),
+    ).toEqual([true]);
+    expect(
+      allowed({ 'branches/a.conf': 'anyone create-file ^dir/\uFFFD\\.txt$\n' }, actor(ALICE), [
+        tree('create-file', bad, 'refs/heads/main', true),
+      ]),
+    ).toEqual([true]);
+    expect(allowed({ 'refs/a.conf': 'anyone create-branch ^heads/.*$\n' }, actor(ALICE), [ref('create-branch', 'heads/x', true)])).toEqual([
+      false,
+    ]);
   });
 
   test('a literal with $user_id is still a literal', () => {
-    expect(allowed({ 'branches/a.conf': 'anyone create-file ^keys/$user_id\\.a\\x7f$\n' }, actor(ALICE), [tree('create-file', `keys/${ALICE}.a\u007f`)])).toEqual([true]);
+    expect(
+      allowed({ 'branches/a.conf': 'anyone create-file ^keys/$user_id\\.a\\x7f$\n' }, actor(ALICE), [
+        tree('create-file', `keys/${ALICE}.a\u007f`),
+      ]),
+    ).toEqual([true]);
   });
 
   test('deny rules still apply to unsafe names', () => {
-    const [d] = judge({ 'branches/a.conf': 'anyone create-file ^dir/a\\x01b$\ndeny anyone create-file ^dir/.*$\n' }, actor(ALICE), [tree('create-file', name)]);
+    const [d] = judge({ 'branches/a.conf': 'anyone create-file ^dir/a\\x01b$\ndeny anyone create-file ^dir/.*$\n' }, actor(ALICE), [
+      tree('create-file', name),
+    ]);
     expect(d!.allowed).toBe(false);
     expect(d!.rule?.deny).toBe(true);
   });
@@ -311,13 +365,17 @@ describe('explanations', () => {
 
   test('a user-ID subject', () => {
     const [d] = judge({ 'refs/a.conf': `${BOB} force ^heads/x$\n` }, actor(ALICE), [ref('force', 'heads/x')]);
-    expect(d!.reason).toBe(`denied: no rule lets ${ALICE} force heads/x; nearest: refs/a.conf:1 "${BOB} force ^heads/x$" (applies to ${BOB} only)`);
+    expect(d!.reason).toBe(
+      `denied: no rule lets ${ALICE} force heads/x; nearest: refs/a.conf:1 "${BOB} force ^heads/x$" (applies to ${BOB} only)`,
+    );
   });
 
   test('a group the pusher is not in', () => {
     const [d] = judge(policy, actor(CAROL), [ref('create-tag', 'tags/v2')]);
     expect(d!.candidates.map((c) => `${c.file}:${c.line}`)).toEqual(['refs/release.conf:1', 'refs/owner.conf:1']);
-    const [d2] = judge({ 'groups/release.conf': `${BOB}\n`, 'refs/release.conf': 'release create-tag ^tags/v.*$\n' }, actor(CAROL), [ref('create-tag', 'tags/v2')]);
+    const [d2] = judge({ 'groups/release.conf': `${BOB}\n`, 'refs/release.conf': 'release create-tag ^tags/v.*$\n' }, actor(CAROL), [
+      ref('create-tag', 'tags/v2'),
+    ]);
     expect(d2!.reason).toBe(
       `denied: no rule lets ${CAROL} create-tag tags/v2; nearest: refs/release.conf:1 "release create-tag ^tags/v.*$" (applies to group 'release', which does not include ${CAROL})`,
     );
@@ -338,7 +396,9 @@ describe('explanations', () => {
   test('reasons are plain enumerable strings (JSON, spread)', () => {
     const [d] = judge(policy, actor(OWNER), [ref('force', 'heads/main')]);
     const json = JSON.parse(JSON.stringify(d)) as { reason: string };
-    expect(json.reason).toBe(`allowed: ${OWNER} may force heads/main by refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$"`);
+    expect(json.reason).toBe(
+      `allowed: ${OWNER} may force heads/main by refs/owner.conf:1 "owner create-branch,create-tag,fast-forward,force,delete ^.*$"`,
+    );
     expect({ ...d }.reason).toBe(json.reason);
     expect(structuredClone(d).reason).toBe(json.reason);
   });
@@ -350,7 +410,8 @@ describe('trace', () => {
     'refs/users.conf': 'anyone create-branch,fast-forward ^heads/$user_id/.*$\ndeny anyone force ^heads/main$\n',
     'branches/a.conf': 'anyone create-file ^dir/.*$\nanyone create-file ^dir/a\\x01b$\nbranch ^heads/main$\ndeny anyone modify ^dir/.*$\n',
   };
-  const traced = (who: string, ops: Parameters<typeof evaluate>[2]) => evaluate(compilePolicy(parsePolicy(files(policy))), actor(who), ops, { trace: true });
+  const traced = (who: string, ops: Parameters<typeof evaluate>[2]) =>
+    evaluate(compilePolicy(parsePolicy(files(policy))), actor(who), ops, { trace: true });
 
   test('only when asked for; then every rule of the kind, in canonical order, with each test', () => {
     const [plain] = judge(policy, actor(ALICE), [ref('force', 'heads/main')]);
@@ -358,7 +419,15 @@ describe('trace', () => {
     const [d] = traced(ALICE, [ref('force', 'heads/main')]);
     expect(d!.trace!.map((s) => [`${s.rule.file}:${s.rule.line}`, s.subject, s.op, s.pattern, s.effect, s.decisive, s.note])).toEqual([
       ['refs/owner.conf:1', false, true, true, 'skip', false, 'applies to the owner only'],
-      ['refs/users.conf:1', true, false, false, 'skip', false, 'allows create-branch,fast-forward, not force; pattern does not match heads/main'],
+      [
+        'refs/users.conf:1',
+        true,
+        false,
+        false,
+        'skip',
+        false,
+        'allows create-branch,fast-forward, not force; pattern does not match heads/main',
+      ],
       ['refs/users.conf:2', true, true, true, 'deny', true, 'decides: deny rules always win'],
     ]);
     // The decision itself is the same with or without a trace.
@@ -368,11 +437,25 @@ describe('trace', () => {
   test('an unsafe name: a matching wildcard allow rule is not a literal; the literal one decides', () => {
     const [d] = traced(ALICE, [tree('create-file', 'dir/a\u0001b')]);
     expect(d!.allowed).toBe(true);
-    expect(d!.trace!.map((s) => ({ line: s.rule.line, literal: s.literal, effect: s.effect, decisive: s.decisive, note: s.note }))).toEqual([
-      { line: 1, literal: false, effect: 'skip', decisive: false, note: 'has wildcards, which never allow names with control characters or invalid UTF-8' },
-      { line: 2, literal: true, effect: 'allow', decisive: true, note: 'decides: the first allow rule that applies, and no deny rule applies' },
-      { line: 4, literal: undefined, effect: 'skip', decisive: false, note: 'denies modify, not create-file' },
-    ]);
+    expect(d!.trace!.map((s) => ({ line: s.rule.line, literal: s.literal, effect: s.effect, decisive: s.decisive, note: s.note }))).toEqual(
+      [
+        {
+          line: 1,
+          literal: false,
+          effect: 'skip',
+          decisive: false,
+          note: 'has wildcards, which never allow names with control characters or invalid UTF-8',
+        },
+        {
+          line: 2,
+          literal: true,
+          effect: 'allow',
+          decisive: true,
+          note: 'decides: the first allow rule that applies, and no deny rule applies',
+        },
+        { line: 4, literal: undefined, effect: 'skip', decisive: false, note: 'denies modify, not create-file' },
+      ],
+    );
     // A scoped rule on a tree op says whether the branch matched; unscoped rules have no scope test.
     const [dev] = traced(ALICE, [tree('modify', 'dir/x', 'refs/heads/dev')]);
     expect(dev!.trace!.map((s) => s.scope)).toEqual([undefined, undefined, false]);
@@ -392,7 +475,11 @@ describe('compiled policies are reusable', () => {
     const c = compilePolicy(parsePolicy(files({ 'refs/a.conf': 'anyone create-branch ^heads/$user_id/.*$\nowner force ^.*$\n' })));
     for (let i = 0; i < 100; i++) {
       const id = i.toString(16).toUpperCase().padStart(40, '0');
-      const ds = evaluate(c, actor(id), [ref('create-branch', `heads/${id}/x`), ref('create-branch', `heads/${ALICE}/x`), ref('force', 'heads/main')]);
+      const ds = evaluate(c, actor(id), [
+        ref('create-branch', `heads/${id}/x`),
+        ref('create-branch', `heads/${ALICE}/x`),
+        ref('force', 'heads/main'),
+      ]);
       expect(ds.map((d) => d.allowed)).toEqual([true, id === ALICE, false]);
     }
     expect(evaluate(c, actor(OWNER), [ref('force', 'heads/main')])[0]!.allowed).toBe(true);

@@ -77,9 +77,7 @@ describe('micromatch as an oracle', () => {
     { weight: 4, arbitrary: fc.array(token, { minLength: 1, maxLength: 3 }).map((t) => t.join('')) },
   );
   const glob = fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => s.join('/'));
-  const name = fc
-    .array(fc.stringMatching(/^[abx]{1,3}$/), { minLength: 1, maxLength: 4 })
-    .map((s) => s.join('/'));
+  const name = fc.array(fc.stringMatching(/^[abx]{1,3}$/), { minLength: 1, maxLength: 4 }).map((s) => s.join('/'));
 
   test('agrees on generated globs and names', () => {
     fc.assert(

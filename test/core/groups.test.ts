@@ -64,7 +64,11 @@ describe('a layered group graph (120 layers of 50 groups, each listing the whole
     // Each of the 50 groups of the last layer lists g0_0, which is on the search path every time.
     expect(diags).toHaveLength(50);
     expect(diags[0]).toEqual({
-      file: 'groups/g119_0.conf', line: 2, col: 1, severity: 'error', code: 'group-cycle',
+      file: 'groups/g119_0.conf',
+      line: 2,
+      col: 1,
+      severity: 'error',
+      code: 'group-cycle',
       message: 'group cycle: g0_0 -> g1_0 -> g2_0 -> g3_0 -> ... (112 more) -> g116_0 -> g117_0 -> g118_0 -> g119_0 -> g0_0',
     });
     expect(diags.map((x) => x.file)).toEqual(Array.from({ length: 50 }, (_, w) => `groups/g119_${w}.conf`).sort());
@@ -92,7 +96,11 @@ describe('a chain of 10,000 nested groups', () => {
   test('closed into one long cycle: one error, at the member line that closes it', () => {
     expect(lintPolicy(chain(true)).filter((d) => d.severity === 'error')).toEqual([
       {
-        file: 'groups/c09999.conf', line: 2, col: 1, severity: 'error', code: 'group-cycle',
+        file: 'groups/c09999.conf',
+        line: 2,
+        col: 1,
+        severity: 'error',
+        code: 'group-cycle',
         message: 'group cycle: c00000 -> c00001 -> c00002 -> c00003 -> ... (9992 more) -> c09996 -> c09997 -> c09998 -> c09999 -> c00000',
       },
     ]);
@@ -100,7 +108,8 @@ describe('a chain of 10,000 nested groups', () => {
 });
 
 describe('membership rules', () => {
-  const compile = (map: Record<string, string>) => compilePolicy(parsePolicy(Object.entries(map).map(([path, content]) => ({ path, content }))));
+  const compile = (map: Record<string, string>) =>
+    compilePolicy(parsePolicy(Object.entries(map).map(([path, content]) => ({ path, content }))));
 
   test('a member that is a user ID is the user, even when a group has that name', () => {
     const id = user(9);

@@ -54,7 +54,12 @@ describe('counts', () => {
   test('at most 20,000 rule and branch lines', () => {
     const ok = parsePolicy(files({ 'refs/a.conf': 'anyone force ^heads/x$\n'.repeat(20_000) }));
     expect(errors(ok)).toEqual([]);
-    const p = parsePolicy(files({ 'refs/a.conf': 'anyone force ^heads/x$\n'.repeat(20_000), 'refs/b.conf': 'anyone force ^heads/y$\nanyone fast-foward ^x$\n' }));
+    const p = parsePolicy(
+      files({
+        'refs/a.conf': 'anyone force ^heads/x$\n'.repeat(20_000),
+        'refs/b.conf': 'anyone force ^heads/y$\nanyone fast-foward ^x$\n',
+      }),
+    );
     expect(errors(p)).toEqual([
       'refs/b.conf:1:1: error: too many rules: a policy holds at most 20,000 rule and branch lines; this one and the rest are not read',
     ]);
@@ -65,7 +70,9 @@ describe('counts', () => {
     const map: Record<string, string> = { 'refs/a.conf': 'g10000 force ^heads/x$\n' };
     for (let i = 0; i <= 10_000; i++) map[`groups/g${String(i).padStart(5, '0')}.conf`] = `${ALICE}\n`;
     const p = parsePolicy(files(map));
-    expect(errors(p)).toEqual(['groups/g10000.conf:1:1: error: too many groups: a policy has at most 10,000 group files; this one and the rest are not read']);
+    expect(errors(p)).toEqual([
+      'groups/g10000.conf:1:1: error: too many groups: a policy has at most 10,000 group files; this one and the rest are not read',
+    ]);
     expect(p.groups['g10000']!.members).toEqual([]);
   }, 60_000);
 
@@ -73,9 +80,11 @@ describe('counts', () => {
     const lines = (n: number): string => 'x\n'.repeat(n);
     const ok = parsePolicy(files({ 'groups/a.conf': lines(300_000), 'groups/b.conf': lines(199_999), 'groups/x.conf': `${ALICE}\n` }));
     expect(errors(ok)).toEqual([]);
-    const p = parsePolicy(files({ 'groups/a.conf': lines(300_000), 'groups/b.conf': lines(200_001), 'groups/c.conf': 'nope\n', 'groups/x.conf': `${ALICE}\n` }));
+    const p = parsePolicy(
+      files({ 'groups/a.conf': lines(300_000), 'groups/b.conf': lines(200_001), 'groups/c.conf': 'nope\n', 'groups/x.conf': `${ALICE}\n` }),
+    );
     expect(errors(p)).toEqual([
-      'groups/b.conf:200001:1: error: too many group members: a policy\'s groups list at most 500,000 members in all; this one and the rest are not read',
+      "groups/b.conf:200001:1: error: too many group members: a policy's groups list at most 500,000 members in all; this one and the rest are not read",
     ]);
     expect(p.groups['b']!.members).toHaveLength(200_000);
     expect(p.groups['c']!.members).toEqual([]);
@@ -107,24 +116,39 @@ describe('patterns', () => {
   test('compilePolicy holds the same bounds for a Policy given as data', () => {
     const base = parsePolicy(files({ 'refs/a.conf': 'anyone force ^heads/x$\n', 'groups/team.conf': `${ALICE}\n` }));
     const rule = base.rules[0]!;
-    const many: Policy = { ...base, rules: Array.from({ length: 20_001 }, (_, i) => ({ ...rule, source: { ...rule.source, line: i + 1 } })) };
+    const many: Policy = {
+      ...base,
+      rules: Array.from({ length: 20_001 }, (_, i) => ({ ...rule, source: { ...rule.source, line: i + 1 } })),
+    };
     expect(compileErrors(many)).toEqual(['refs/a.conf:20001:1: error: too many rules: a policy holds at most 20,000 rules']);
     const groups: Policy['groups'] = {};
-    for (let i = 0; i <= 10_000; i++) groups[`g${String(i).padStart(5, '0')}`] = { name: `g${i}`, file: `groups/g${String(i).padStart(5, '0')}.conf`, members: [] };
-    expect(compileErrors({ ...base, groups })).toEqual(['groups/g10000.conf:1:1: error: too many groups: a policy has at most 10,000 groups']);
+    for (let i = 0; i <= 10_000; i++)
+      groups[`g${String(i).padStart(5, '0')}`] = { name: `g${i}`, file: `groups/g${String(i).padStart(5, '0')}.conf`, members: [] };
+    expect(compileErrors({ ...base, groups })).toEqual([
+      'groups/g10000.conf:1:1: error: too many groups: a policy has at most 10,000 groups',
+    ]);
     const members = Array.from({ length: 500_001 }, (_, i) => ({ name: ALICE, line: i + 1, col: 1 }));
     expect(compileErrors({ ...base, groups: { team: { name: 'team', file: 'groups/team.conf', members } } })).toEqual([
       "groups/team.conf:1:1: error: too many group members: a policy's groups list at most 500,000 members in all",
     ]);
-    const pricey: Policy = { ...base, rules: Array.from({ length: 60 }, (_, i) => ({ ...rule, pattern: costly(i).split(' ').pop()!, source: { ...rule.source, line: i + 1 } })) };
-    expect(compileErrors(pricey)).toEqual(["refs/a.conf:56:1: error: the policy's patterns compile to more than 1,000,000 RE2 instructions in all"]);
+    const pricey: Policy = {
+      ...base,
+      rules: Array.from({ length: 60 }, (_, i) => ({
+        ...rule,
+        pattern: costly(i).split(' ').pop()!,
+        source: { ...rule.source, line: i + 1 },
+      })),
+    };
+    expect(compileErrors(pricey)).toEqual([
+      "refs/a.conf:56:1: error: the policy's patterns compile to more than 1,000,000 RE2 instructions in all",
+    ]);
     expect(compileErrors({ ...base, rules: [{ ...rule, pattern: 'a'.repeat(9_000) }] })).toEqual([
       'refs/a.conf:1:1: error: pattern is too long (9,000 characters, limit 8,192); split it into several rules or use a group',
     ]);
   }, 120_000);
 });
 
-test('files that are not read cost nothing: a key file of any size is the adapter\'s business', () => {
+test("files that are not read cost nothing: a key file of any size is the adapter's business", () => {
   const huge: PolicyFile = { path: 'keys/' + 'A'.repeat(40) + '.asc', content: 'x'.repeat(20 * MiB) };
   expect(errors(parsePolicy([huge]))).toEqual([]);
 });

@@ -12,15 +12,72 @@ import { programLowerBound } from '../../src/core/regex-size.js';
 /** A generator of RE2 pattern text, valid or not (the bound must hold for every pattern that compiles). */
 const pattern: fc.Arbitrary<string> = fc.letrec((tie) => ({
   atom: fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom('a', 'b', 'é', '😀', '.', '\\d', '\\w', '\\pL', '\\p{Greek}', '\\x41', '\\x{10FFFF}', '\\n', '\\101', '\\.', '\\{', '{', '}', '\\b', '\\A', '\\z', '^', '$') },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(
+        'a',
+        'b',
+        'é',
+        '😀',
+        '.',
+        '\\d',
+        '\\w',
+        '\\pL',
+        '\\p{Greek}',
+        '\\x41',
+        '\\x{10FFFF}',
+        '\\n',
+        '\\101',
+        '\\.',
+        '\\{',
+        '{',
+        '}',
+        '\\b',
+        '\\A',
+        '\\z',
+        '^',
+        '$',
+      ),
+    },
     { weight: 2, arbitrary: fc.constantFrom('[ab]', '[^a-z]', '[]a]', '[[:alpha:]x]', '[\\]\\d]', '[a-c\\x{100}-\\x{200}]') },
-    { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('a', 'b', '*', '{', '|', ')', '(', '\\', 'E'), maxLength: 6 }).map((t) => `\\Q${t.replace(/\\E/g, '')}\\E`) },
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom('(', '(?:', '(?i)', '(?i:', '(?P<n>', '(?<m>', '(?s:'), tie('alt')).map(([open, inner]) => (open === '(?i)' ? `(?i)${inner}` : `${open}${inner})`)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .string({ unit: fc.constantFrom('a', 'b', '*', '{', '|', ')', '(', '\\', 'E'), maxLength: 6 })
+        .map((t) => `\\Q${t.replace(/\\E/g, '')}\\E`),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(fc.constantFrom('(', '(?:', '(?i)', '(?i:', '(?P<n>', '(?<m>', '(?s:'), tie('alt'))
+        .map(([open, inner]) => (open === '(?i)' ? `(?i)${inner}` : `${open}${inner})`)),
+    },
   ),
-  quantified: fc.tuple(
-    tie('atom'),
-    fc.constantFrom('', '', '', '*', '+', '?', '*?', '{0}', '{1}', '{3}', '{2,}', '{0,5}', '{2,7}', '{10}', '{30}', '{100,200}', '{1000}', '{,3}'),
-  ).map(([a, q]) => `${a}${q}`),
+  quantified: fc
+    .tuple(
+      tie('atom'),
+      fc.constantFrom(
+        '',
+        '',
+        '',
+        '*',
+        '+',
+        '?',
+        '*?',
+        '{0}',
+        '{1}',
+        '{3}',
+        '{2,}',
+        '{0,5}',
+        '{2,7}',
+        '{10}',
+        '{30}',
+        '{100,200}',
+        '{1000}',
+        '{,3}',
+      ),
+    )
+    .map(([a, q]) => `${a}${q}`),
   seq: fc.array(tie('quantified'), { minLength: 0, maxLength: 4 }).map((xs) => (xs as string[]).join('')),
   alt: fc.array(tie('seq'), { minLength: 1, maxLength: 3 }).map((xs) => (xs as string[]).join('|')),
 })).alt as fc.Arbitrary<string>;

@@ -15,7 +15,9 @@ const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '
 function readDir(dir: string, base = dir): PolicyFile[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
-    return e.isDirectory() ? readDir(full, base) : [{ path: path.relative(base, full).split(path.sep).join('/'), content: fs.readFileSync(full, 'utf8') }];
+    return e.isDirectory()
+      ? readDir(full, base)
+      : [{ path: path.relative(base, full).split(path.sep).join('/'), content: fs.readFileSync(full, 'utf8') }];
   });
 }
 
@@ -79,7 +81,22 @@ describe('the post, corrected', () => {
       tree('modify', `merge-reqs/${CAROL}/7/comments/${CAROL}/1670000000`, DATA),
     ];
     expect(evaluate(compiled, actor(BOB), ops).map((d) => d.allowed)).toEqual([
-      true, false, true, false, true, true, false, false, true, true, true, true, false, true, true, false,
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+      true,
+      false,
     ]);
   });
 

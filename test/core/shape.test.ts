@@ -12,7 +12,30 @@ const OTHER = 'FEDCBA9876543210FEDCBA9876543210FEDCBA98';
 const TAILS = ['$', '(/.+)?$', '(/.*)?$', '/.+$', '/.*$', '.+$', '.*$', '[^/]+$', '[^/]*$'];
 const HEADS = ['^', '^shared', '^shared/', '^shared/$user_id', '^heads/$user_id/', '^a-b_c/$user_id/x', '^$user_id'];
 
-const piece = fc.constantFrom('shared', '/', '//', ID, OTHER, 'heads', 'a-b_c', 'x', 'a', '.', '\n', '\r', '\u0000', 'é', '😀', '\uD83D', '\uDE00', '\uFFFD', '\u2028', '-', '_', ' ');
+const piece = fc.constantFrom(
+  'shared',
+  '/',
+  '//',
+  ID,
+  OTHER,
+  'heads',
+  'a-b_c',
+  'x',
+  'a',
+  '.',
+  '\n',
+  '\r',
+  '\u0000',
+  'é',
+  '😀',
+  '\uD83D',
+  '\uDE00',
+  '\uFFFD',
+  '\u2028',
+  '-',
+  '_',
+  ' ',
+);
 const name = fc.array(piece, { maxLength: 8 }).map((xs) => xs.join(''));
 
 function infoOf(pattern: string) {
@@ -29,14 +52,29 @@ describe('shapeMatcher', () => {
     expect(fast).toBeDefined();
     const re = compileSource(instantiate(info, ID));
     const literal = info.parts.join(ID).replace(/^\^/, '');
-    const near = [literal, `${literal}/`, `${literal}x`, `${literal}/x`, `${literal}/x/y`, `${literal}/\n`, `${literal}\n`, `${literal}//`, '', 'x', literal.slice(0, -1)];
+    const near = [
+      literal,
+      `${literal}/`,
+      `${literal}x`,
+      `${literal}/x`,
+      `${literal}/x/y`,
+      `${literal}/\n`,
+      `${literal}\n`,
+      `${literal}//`,
+      '',
+      'x',
+      literal.slice(0, -1),
+    ];
     for (const n of near) expect(fast!(n), JSON.stringify(n)).toBe(re.testExact(n));
     fc.assert(
       fc.property(name, (n) => fast!(n) === re.testExact(n)),
       { numRuns: 300 },
     );
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 6 }), (s) => fast!(literal + s) === re.testExact(literal + s) && fast!(s) === re.testExact(s)),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 6 }),
+        (s) => fast!(literal + s) === re.testExact(literal + s) && fast!(s) === re.testExact(s),
+      ),
       { numRuns: 300 },
     );
   });
@@ -68,5 +106,4 @@ describe('shapeMatcher', () => {
   ])('leaves %s to re2js', (pattern) => {
     expect(shapeMatcher(infoOf(pattern), ID)).toBeUndefined();
   });
-
 });

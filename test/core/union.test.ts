@@ -30,12 +30,18 @@ describe('an unterminated \\Q', () => {
   test('is a lint error at the \\Q, so the policy is refused', () => {
     expect(lintPolicy(files(ATTACK))).toEqual([
       {
-        file: 'refs/a.conf', line: 1, col: 30, severity: 'error', code: 'unterminated-quote',
+        file: 'refs/a.conf',
+        line: 1,
+        col: 30,
+        severity: 'error',
+        code: 'unterminated-quote',
         message: 'unterminated \\Q: end the quoted text with \\E (RE2 would quote everything after it)',
       },
     ]);
     // A branch scope too.
-    expect(lintPolicy(files({ 'branches/a.conf': 'branch ^heads/\\Qmain\nanyone modify ^x$\n' })).map((d) => [d.line, d.col, d.code])).toEqual([[1, 15, 'unterminated-quote']]);
+    expect(
+      lintPolicy(files({ 'branches/a.conf': 'branch ^heads/\\Qmain\nanyone modify ^x$\n' })).map((d) => [d.line, d.col, d.code]),
+    ).toEqual([[1, 15, 'unterminated-quote']]);
   });
 
   test('a Policy given as data (not parsed from files) is refused by compilePolicy', () => {
@@ -45,7 +51,10 @@ describe('an unterminated \\Q', () => {
   });
 
   test('the union builder refuses the union such a rule would make, and takes the rules one by one', () => {
-    const sources = ATTACK['refs/a.conf'].trim().split('\n').map((l) => l.split(' ').pop()!);
+    const sources = ATTACK['refs/a.conf']
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').pop()!);
     // Every pattern compiles alone (that is why the linter used to pass it)...
     for (const s of sources) expect(() => RE2JS.compile(s)).not.toThrow();
     const alternatives = sources.map((source) => ({ source, captures: RE2JS.compile(source).groupCount() }));
@@ -61,8 +70,36 @@ describe('an unterminated \\Q', () => {
 // quoting (terminated or not), stray \E, flag groups and flag settings, alternation, groups (named too),
 // escapes and trailing backslashes, classes, $user_id.
 const atom = fc.constantFrom(
-  'a', 'b', 'A', '.', '\\.', '\\\\', '(?i)a', '(?i:b)', '(?s).', '(?-s).', '(?U)a*', '(a|b)', 'a|b', '|', '\\Qa|b\\E', '\\Q(\\E',
-  '\\Q)\\E', '\\Q\\\\E', '\\Qa', '\\E', '(?P<n>a)', '(?P<m>b)', '[ab]', '[|(]', 'x*', 'b+', '$user_id', '\\x{41}', '(', ')',
+  'a',
+  'b',
+  'A',
+  '.',
+  '\\.',
+  '\\\\',
+  '(?i)a',
+  '(?i:b)',
+  '(?s).',
+  '(?-s).',
+  '(?U)a*',
+  '(a|b)',
+  'a|b',
+  '|',
+  '\\Qa|b\\E',
+  '\\Q(\\E',
+  '\\Q)\\E',
+  '\\Q\\\\E',
+  '\\Qa',
+  '\\E',
+  '(?P<n>a)',
+  '(?P<m>b)',
+  '[ab]',
+  '[|(]',
+  'x*',
+  'b+',
+  '$user_id',
+  '\\x{41}',
+  '(',
+  ')',
 );
 const namePiece = fc.constantFrom('a', 'b', 'A', 'B', '.', '|', '(', ')', '\\', 'Q', 'E', 'x', '\n', ALICE);
 
@@ -101,7 +138,14 @@ describe('unions mean "any of the alternatives", whatever the alternatives are',
 
 describe('policies: union matching equals rule-by-rule matching, and deny rules keep matching', () => {
   const rule = fc.tuple(fc.boolean(), fc.constantFrom('^heads/', 'glob:heads/', ''), fc.array(atom, { minLength: 1, maxLength: 4 }));
-  const glob = fc.constantFrom('glob:heads/*', 'glob:heads/**', 'glob:heads/{a,b}*', 'glob:heads/$user_id/*', 'glob:heads/[ab]?', 'glob:**');
+  const glob = fc.constantFrom(
+    'glob:heads/*',
+    'glob:heads/**',
+    'glob:heads/{a,b}*',
+    'glob:heads/$user_id/*',
+    'glob:heads/[ab]?',
+    'glob:**',
+  );
 
   /** Rule by rule: each pattern compiled alone, deny wins, then any allow. */
   function oracle(policy: Policy, name: string): boolean {
@@ -118,10 +162,16 @@ describe('policies: union matching equals rule-by-rule matching, and deny rules 
   test('generated rule sets of 9 to 40 rules sharing heads/ (matched through unions)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(rule.map(([deny, head, atoms]) => `${deny ? 'deny ' : ''}anyone create-branch ${head}${atoms.join('')}`), glob.map((g) => `anyone create-branch ${g}`)), {
-          minLength: 9,
-          maxLength: 40,
-        }),
+        fc.array(
+          fc.oneof(
+            rule.map(([deny, head, atoms]) => `${deny ? 'deny ' : ''}anyone create-branch ${head}${atoms.join('')}`),
+            glob.map((g) => `anyone create-branch ${g}`),
+          ),
+          {
+            minLength: 9,
+            maxLength: 40,
+          },
+        ),
         fc.array(fc.array(namePiece, { maxLength: 5 }), { minLength: 1, maxLength: 10 }),
         (lines, names) => {
           const map = (ls: string[]) => ({
@@ -154,8 +204,16 @@ test('the generator above does reach refused rules and accepted unions', () => {
   // A fixed sample, so the property is known to cover both sides.
   const refused = parsePolicy(files({ 'refs/a.conf': 'anyone create-branch ^heads/\\Qa\nanyone create-branch ^heads/\\E\n' }));
   expect(refused.diagnostics.map((d) => d.code)).toEqual(['unterminated-quote', 'invalid-regex']);
-  const fine: PolicyFile[] = files({ 'refs/a.conf': Array.from({ length: 12 }, (_, i) => `anyone create-branch ^heads/(?i)x${i}\\Q|(\\E$`).join('\n') + '\ndeny anyone create-branch ^heads/X3\\|\\($\n' });
+  const fine: PolicyFile[] = files({
+    'refs/a.conf':
+      Array.from({ length: 12 }, (_, i) => `anyone create-branch ^heads/(?i)x${i}\\Q|(\\E$`).join('\n') +
+      '\ndeny anyone create-branch ^heads/X3\\|\\($\n',
+  });
   const c = compilePolicy(parsePolicy(fine));
-  const d = evaluate(c, { userId: ALICE, ownerId: OWNER }, [ref('create-branch', 'heads/X3|('), ref('create-branch', 'heads/X4|('), ref('create-branch', 'heads/x4|')]);
+  const d = evaluate(c, { userId: ALICE, ownerId: OWNER }, [
+    ref('create-branch', 'heads/X3|('),
+    ref('create-branch', 'heads/X4|('),
+    ref('create-branch', 'heads/x4|'),
+  ]);
   expect(d.map((x) => x.allowed)).toEqual([false, true, false]);
 });

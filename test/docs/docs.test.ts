@@ -39,7 +39,11 @@ describe('docs/library.md lists every runtime export', () => {
     const core = await import(path.join(REPO_ROOT, 'dist/core/index.js'));
     const node = await import(path.join(REPO_ROOT, 'dist/index.js'));
     const table = section(read(LIBRARY), '## The Node entry: `git-acl`');
-    expect(Object.keys(node).filter((k) => !(k in core)).filter((k) => !new RegExp('`' + k + '\\b').test(table))).toEqual([]);
+    expect(
+      Object.keys(node)
+        .filter((k) => !(k in core))
+        .filter((k) => !new RegExp('`' + k + '\\b').test(table)),
+    ).toEqual([]);
     // judgePush takes the compiled policy as a second argument: the table says so.
     expect(table).toContain('`judgePush(input, compiled?)`');
   });
@@ -51,7 +55,11 @@ describe('docs/library.md lists every runtime export', () => {
     const leftOut = section(read(LIBRARY), '## The browser entry');
     const said = /Left out: ([^.]*)\./s.exec(leftOut)![1]!;
     const names = [...said.matchAll(/`(\w+)`/g)].map((m) => m[1]!).sort();
-    expect(names).toEqual(Object.keys(node).filter((k) => !(k in browser)).sort());
+    expect(names).toEqual(
+      Object.keys(node)
+        .filter((k) => !(k in browser))
+        .sort(),
+    );
   });
 });
 
@@ -75,7 +83,7 @@ describe('code in the docs is code that runs', () => {
     expect(out.trimEnd().replace(/\b([0-9A-F]{4})[0-9A-F]{36}\b/g, '$1…')).toBe(shown);
   });
 
-  test('the build command the docs name is the package\'s', () => {
+  test("the build command the docs name is the package's", () => {
     const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
     expect(scripts.build).toBeDefined();
     for (const d of ['README.md', LIBRARY, 'examples/library/evaluate.mjs']) expect(read(d), d).not.toMatch(/npx tsc/);
@@ -93,7 +101,12 @@ describe('the docs agree with each other and with the repository', () => {
   test('every relative link in README.md and docs/ leads to a file, and every #anchor into reference.md to a heading', () => {
     const reference = read('docs/reference.md');
     const anchors = new Set(
-      [...reference.matchAll(/^#+ (.*)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[`().,:]/g, '').replace(/\s+/g, '-')),
+      [...reference.matchAll(/^#+ (.*)$/gm)].map((m) =>
+        m[1]!
+          .toLowerCase()
+          .replace(/[`().,:]/g, '')
+          .replace(/\s+/g, '-'),
+      ),
     );
     const broken: string[] = [];
     for (const d of ['README.md', ...fs.readdirSync(path.join(REPO_ROOT, 'docs')).map((f) => `docs/${f}`)]) {
@@ -124,9 +137,11 @@ describe('the docs agree with each other and with the repository', () => {
         const p = `${dir}/${e.name}`;
         if (e.isDirectory()) walk(p);
         else if (/\.(ts|mjs|js|md|conf|sh)$/.test(e.name) || dir === 'hooks') {
-          read(p).split('\n').forEach((line, i) => {
-            if (/\bSPEC(\.md)?\b(?!_)|\bFACTS\b|\.\.\/shared\b/.test(line)) found.push(`${p}:${i + 1}: ${line.trim()}`);
-          });
+          read(p)
+            .split('\n')
+            .forEach((line, i) => {
+              if (/\bSPEC(\.md)?\b(?!_)|\bFACTS\b|\.\.\/shared\b/.test(line)) found.push(`${p}:${i + 1}: ${line.trim()}`);
+            });
         }
       }
     };

@@ -53,7 +53,8 @@ function makeHold(root: string, name: string): Hold {
 }
 
 /** sh that waits at `hold` the first time it runs (a directory claims the hold). */
-const waitAt = (hold: Hold) => `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
+const waitAt = (hold: Hold) =>
+  `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
 
 /** Resolves 'waiting' once a push waits for the log's lock (a waiter keeps its record next to the lock), or 'done' when `push` ends first. */
 async function waitsForLock(forge: Forge, push: Promise<unknown>): Promise<'waiting' | 'done'> {
@@ -71,7 +72,11 @@ async function waitsForLock(forge: Forge, push: Promise<unknown>): Promise<'wait
 function revokeBob(forge: Forge, bob: ForgeUser): { commit: string; owner: Clone; push: () => PushResult } {
   const owner = forge.clone('owner');
   const tip = owner.fetchRef(POLICY)!;
-  const commit = owner.commitTree(forge.policyFiles({ ...bobOnMain(bob), [`keys/${bob.id}.asc`]: revokedCopy(forge.gpgHome, bob.id) }), [tip], 'revoke bob');
+  const commit = owner.commitTree(
+    forge.policyFiles({ ...bobOnMain(bob), [`keys/${bob.id}.asc`]: revokedCopy(forge.gpgHome, bob.id) }),
+    [tip],
+    'revoke bob',
+  );
   return { commit, owner, push: () => owner.push(`${commit}:${POLICY}`) };
 }
 
@@ -95,7 +100,10 @@ describe.each([
     const policyBefore = forge.ref(POLICY)!;
     const hold = makeHold(forge.root, 'judging');
     // Bob's push only: its hook stops at its first object read, inside the quarantine (the client's git never has one).
-    const env = wrapGit(path.join(forge.root, 'git-judging'), `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${waitAt(hold)}; fi`);
+    const env = wrapGit(
+      path.join(forge.root, 'git-judging'),
+      `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${waitAt(hold)}; fi`,
+    );
     const slow = c.pushAsync([`${work}:${MAIN}`], env);
     await hold.ready();
 
@@ -133,7 +141,11 @@ describe('an admitted push holds the lock until its refs are written', () => {
 
   /** A reference-transaction hook that stops the first transaction updating main, in its `prepared` state, then runs `then`. */
   function holdMainUpdate(hold: Hold, then = ''): void {
-    fs.writeFileSync(hook, `#!/bin/sh\n[ "$1" = prepared ] || exit 0\ngrep -q ' ${MAIN}$' || exit 0\n${waitAt(hold)} && ${then || 'true'}\nexit 0\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      hook,
+      `#!/bin/sh\n[ "$1" = prepared ] || exit 0\ngrep -q ' ${MAIN}$' || exit 0\n${waitAt(hold)} && ${then || 'true'}\nexit 0\n`,
+      { mode: 0o755 },
+    );
   }
 
   for (const script of ['exec', 'no-exec'] as const) {

@@ -56,21 +56,62 @@ interface Case {
 
 /** Names, mostly harmless (some are also in the old tree, some fold onto its names), some that git refuses. */
 const NAMES = [
-  'a', 'b', 'c', 'd.txt', 'sub', 'notes', 'x-y', 'z_9', '\u00e9', 'e\u0301',
-  'Notes', 'NOTES', 'D.TXT', 'notes.', 'no\u200ctes', 'Sub',
-  '.', '..', '.git', '.GIT', 'git~1', '.git\u200c', 'a/b', '',
+  'a',
+  'b',
+  'c',
+  'd.txt',
+  'sub',
+  'notes',
+  'x-y',
+  'z_9',
+  '\u00e9',
+  'e\u0301',
+  'Notes',
+  'NOTES',
+  'D.TXT',
+  'notes.',
+  'no\u200ctes',
+  'Sub',
+  '.',
+  '..',
+  '.git',
+  '.GIT',
+  'git~1',
+  '.git\u200c',
+  'a/b',
+  '',
 ];
-const nameArb = fc.oneof({ arbitrary: fc.constantFrom(...NAMES.slice(0, 10)), weight: 8 }, { arbitrary: fc.constantFrom(...NAMES.slice(10)), weight: 3 });
+const nameArb = fc.oneof(
+  { arbitrary: fc.constantFrom(...NAMES.slice(0, 10)), weight: 8 },
+  { arbitrary: fc.constantFrom(...NAMES.slice(10)), weight: 3 },
+);
 const FILE_MODES = ['100644', '100644', '100755', '120000', '100664', '0100644', '1', '120644'];
 const TREE_MODES = ['40000', '40000', '40000', '040000'];
 const CONTENTS = ['one\n', 'two\n', 'three\n', 'a\n'];
 
 const treeArb: fc.Arbitrary<TreeSpec> = fc.letrec<{ tree: TreeSpec; entry: EntrySpec }>((tie) => ({
-  tree: fc.record({ entries: fc.array(tie('entry'), { minLength: 0, maxLength: 4 }), unsorted: fc.nat(9).map((n) => n === 0) }) as fc.Arbitrary<TreeSpec>,
+  tree: fc.record({
+    entries: fc.array(tie('entry'), { minLength: 0, maxLength: 4 }),
+    unsorted: fc.nat(9).map((n) => n === 0),
+  }) as fc.Arbitrary<TreeSpec>,
   entry: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    { arbitrary: fc.record({ name: nameArb, mode: fc.constantFrom(...FILE_MODES), target: fc.constantFrom(...CONTENTS).map((blob) => ({ blob })) }), weight: 6 },
-    { arbitrary: fc.record({ name: nameArb, mode: fc.constantFrom(...TREE_MODES), target: tie('tree').map((tree) => ({ tree: tree as TreeSpec })) }), weight: 2 },
+    {
+      arbitrary: fc.record({
+        name: nameArb,
+        mode: fc.constantFrom(...FILE_MODES),
+        target: fc.constantFrom(...CONTENTS).map((blob) => ({ blob })),
+      }),
+      weight: 6,
+    },
+    {
+      arbitrary: fc.record({
+        name: nameArb,
+        mode: fc.constantFrom(...TREE_MODES),
+        target: tie('tree').map((tree) => ({ tree: tree as TreeSpec })),
+      }),
+      weight: 2,
+    },
     { arbitrary: fc.record({ name: nameArb, mode: fc.constant('160000'), target: fc.constant({ gitlink: true as const }) }), weight: 1 },
   ) as fc.Arbitrary<EntrySpec>,
 })).tree;
@@ -94,7 +135,8 @@ const STRICTER = [
 ];
 
 type Kind = 'file' | 'symlink' | 'submodule' | 'directory';
-const kindOf = (mode: string): Kind => (mode === '040000' ? 'directory' : mode === '120000' ? 'symlink' : mode === '160000' ? 'submodule' : 'file');
+const kindOf = (mode: string): Kind =>
+  mode === '040000' ? 'directory' : mode === '120000' ? 'symlink' : mode === '160000' ? 'submodule' : 'file';
 
 /** `git ls-tree -r -t -z` of a commit: path → [mode, oid]. */
 function listing(c: Clone, commit: string): Map<string, [string, string]> {
@@ -141,7 +183,9 @@ describe(`the hook against git on ${CASES} generated pushes (seed ${SEED})`, () 
   });
   afterAll(() => forge?.cleanup());
 
-  test('whenever git refuses the hook refuses; whenever the hook accepts, it judged the operations git lists', { timeout: 600_000 }, async () => {
+  test('whenever git refuses the hook refuses; whenever the hook accepts, it judged the operations git lists', {
+    timeout: 600_000,
+  }, async () => {
     const cases = fc.sample(caseArb, { seed: SEED, numRuns: CASES });
     const env = forge.env;
     const baseTree = owner.ok(['rev-parse', `${base}^{tree}`]);
@@ -164,7 +208,9 @@ describe(`the hook against git on ${CASES} generated pushes (seed ${SEED})`, () 
       const text = {
         plain: body(`tree ${tree}\nparent ${base}\nauthor ${IDENT}\ncommitter ${IDENT}\n`),
         root: body(`tree ${tree}\nauthor ${IDENT}\ncommitter ${IDENT}\n`),
-        'extra-headers': body(`tree ${tree}\nparent ${base}\nauthor ${IDENT}\ncommitter ${IDENT}\nencoding ISO-8859-1\nx-custom some value\n`),
+        'extra-headers': body(
+          `tree ${tree}\nparent ${base}\nauthor ${IDENT}\ncommitter ${IDENT}\nencoding ISO-8859-1\nx-custom some value\n`,
+        ),
         'tree-after-committer': body(`tree ${tree}\nparent ${base}\nauthor ${IDENT}\ncommitter ${IDENT}\ntree ${baseTree}\n`),
         'tree-before-parent': body(`tree ${tree}\ntree ${tree}\nparent ${base}\nauthor ${IDENT}\ncommitter ${IDENT}\n`),
         'no-author': body(`tree ${tree}\nparent ${base}\ncommitter ${IDENT}\n`),
@@ -181,13 +227,19 @@ describe(`the hook against git on ${CASES} generated pushes (seed ${SEED})`, () 
         pack: packObjectIds(owner.dir, env, [...new Set(list.flatMap((x) => x.objects))]),
       });
     const setRefs = (refs: string[], repo = forge.bare) => {
-      const r = run('git', ['--git-dir', repo, 'update-ref', '--stdin'], { env, input: refs.map((ref) => `update ${ref} ${base}\n`).join('') });
+      const r = run('git', ['--git-dir', repo, 'update-ref', '--stdin'], {
+        env,
+        input: refs.map((ref) => `update ${ref} ${base}\n`).join(''),
+      });
       expect(r.code, r.stderr).toBe(0);
     };
 
     // git's verdict, one case at a time (receive-pack stops at the first bad object).
     const verdicts: boolean[] = [];
-    setRefs(written.map((_, i) => `refs/heads/t/${i}`), strict);
+    setRefs(
+      written.map((_, i) => `refs/heads/t/${i}`),
+      strict,
+    );
     for (let i = 0; i < written.length; i++) {
       const r = await push(strict, null, [{ ref: `refs/heads/t/${i}`, ...written[i]! }]);
       verdicts.push(r.accepted);
@@ -209,10 +261,17 @@ describe(`the hook against git on ${CASES} generated pushes (seed ${SEED})`, () 
       expect(forge.ref(ref), show(i)).toBe(base);
       const lines = hookLines(r.remote);
       // receive-pack's connectivity check refuses a tree git cannot parse before the hook may say anything.
-      if (lines.length === 0) expect(r.statuses.every((s) => !s.ok), show(i)).toBe(true);
+      if (lines.length === 0)
+        expect(
+          r.statuses.every((s) => !s.ok),
+          show(i),
+        ).toBe(true);
       else {
         expect(lines[0], show(i)).toBe(`git-acl: push rejected for user ${forge.owner.id}; no ref was changed`);
-        expect(lines.slice(1).every((l) => !l.startsWith('git-acl: denied')), `${show(i)}\n${lines.join('\n')}`).toBe(true);
+        expect(
+          lines.slice(1).every((l) => !l.startsWith('git-acl: denied')),
+          `${show(i)}\n${lines.join('\n')}`,
+        ).toBe(true);
       }
     }
 
@@ -220,7 +279,11 @@ describe(`the hook against git on ${CASES} generated pushes (seed ${SEED})`, () 
     const accepted: number[] = [];
     const refsOf = (is: number[]) => is.map((i) => `refs/heads/t/${i}`);
     setRefs(refsOf(gitAccepts));
-    const all = await push(forge.bare, forge.owner.id, gitAccepts.map((i) => ({ ref: `refs/heads/t/${i}`, ...written[i]! })));
+    const all = await push(
+      forge.bare,
+      forge.owner.id,
+      gitAccepts.map((i) => ({ ref: `refs/heads/t/${i}`, ...written[i]! })),
+    );
     if (all.accepted) accepted.push(...gitAccepts);
     else {
       for (const i of gitAccepts) {
@@ -231,13 +294,19 @@ describe(`the hook against git on ${CASES} generated pushes (seed ${SEED})`, () 
         else {
           const why = hookLines(r.remote).slice(1);
           expect(why.length, show(i)).toBeGreaterThan(0);
-          for (const l of why) expect(STRICTER.some((re) => re.test(l)), `${show(i)}: refused for an undocumented reason: ${l}`).toBe(true);
+          for (const l of why)
+            expect(
+              STRICTER.some((re) => re.test(l)),
+              `${show(i)}: refused for an undocumented reason: ${l}`,
+            ).toBe(true);
         }
       }
     }
     expect(accepted.length, 'cases the hook accepts').toBeGreaterThan(CASES / 8);
     if (process.env.DIFF_DEBUG) {
-      console.log(`git refuses ${gitRefuses.length}, git accepts ${gitAccepts.length}, the hook accepts ${accepted.length} (stricter on ${gitAccepts.length - accepted.length})`);
+      console.log(
+        `git refuses ${gitRefuses.length}, git accepts ${gitAccepts.length}, the hook accepts ${accepted.length} (stricter on ${gitAccepts.length - accepted.length})`,
+      );
     }
 
     // 3. The operations the hook judged: carol may do nothing, so her refusal lists every operation (20 lines at most).
@@ -260,7 +329,11 @@ describe(`the hook against git on ${CASES} generated pushes (seed ${SEED})`, () 
     for (const g of groups) {
       const refs = g.map((i) => `refs/heads/c/${i}`);
       setRefs(refs);
-      const r = await push(forge.bare, C, g.map((i) => ({ ref: `refs/heads/c/${i}`, ...written[i]! })));
+      const r = await push(
+        forge.bare,
+        C,
+        g.map((i) => ({ ref: `refs/heads/c/${i}`, ...written[i]! })),
+      );
       expect(r.accepted).toBe(false);
       const judged = new Map<number, string[]>(g.map((i) => [i, []]));
       for (const l of hookLines(r.remote).slice(1)) {

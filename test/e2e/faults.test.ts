@@ -51,7 +51,9 @@ describe('a broken server rejects every push', () => {
     forge.server(['update-ref', '-d', 'refs/heads/apps/access-control']);
     const r = ownerPush();
     expect(r.code).not.toBe(0);
-    expect(r.remote).toEqual(['git-acl: push rejected: the server has no policy branch refs/heads/apps/access-control; run `git acl init`']);
+    expect(r.remote).toEqual([
+      'git-acl: push rejected: the server has no policy branch refs/heads/apps/access-control; run `git acl init`',
+    ]);
   });
 
   test('unparseable policy branch', () => {
@@ -109,7 +111,12 @@ describe('faults inside the hook', () => {
     const nonce = /^nonce (.*)$/m.exec(cert.text)![1]!;
     forge.server(['update-ref', '-d', 'refs/heads/captured']);
     return {
-      env: { ...(forge.env as Record<string, string>), GIT_PUSH_CERT: cert.oid, GIT_PUSH_CERT_NONCE: nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK' },
+      env: {
+        ...(forge.env as Record<string, string>),
+        GIT_PUSH_CERT: cert.oid,
+        GIT_PUSH_CERT_NONCE: nonce,
+        GIT_PUSH_CERT_NONCE_STATUS: 'OK',
+      },
       stdin: new TextEncoder().encode(`${ZERO_OID} ${c} refs/heads/captured\n`),
     };
   }
@@ -135,7 +142,9 @@ describe('faults inside the hook', () => {
     const { env } = capture();
     const r = forge.runHook(env, `${ZERO_OID} ${'ab'.repeat(20)} refs/heads/captured\n`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`git-acl: push rejected: ref update not in the signed push certificate: ${ZERO_OID} ${'ab'.repeat(20)} refs/heads/captured\n`);
+    expect(r.stderr).toBe(
+      `git-acl: push rejected: ref update not in the signed push certificate: ${ZERO_OID} ${'ab'.repeat(20)} refs/heads/captured\n`,
+    );
   });
 
   test('garbage on stdin rejects with one line', () => {

@@ -37,7 +37,10 @@ function running(pid: number): boolean {
 
 function push(env: NodeJS.ProcessEnv): { code: number; remote: string[] } {
   const c = owner.commitTree({ 't.txt': `${++n}\n` }, [], `t${n}`);
-  const r = run('git', ['push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/t${n}`], { cwd: owner.dir, env: { ...forge.env, ...env } });
+  const r = run('git', ['push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/t${n}`], {
+    cwd: owner.dir,
+    env: { ...forge.env, ...env },
+  });
   return { code: r.code, remote: remoteLines(r.stderr) };
 }
 

@@ -23,7 +23,10 @@ type Mode = (typeof MODES)[number];
 /** A copy of git-acl as `npm install` leaves it: dist/ (without caches), hooks/, policies/, package.json; node_modules linked. */
 function privateInstall(): string {
   const dir = tempDir('git-acl-install-');
-  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true, filter: (src) => !src.includes(`${path.sep}hook${path.sep}cache`) });
+  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), {
+    recursive: true,
+    filter: (src) => !src.includes(`${path.sep}hook${path.sep}cache`),
+  });
   for (const d of ['hooks', 'policies']) fs.cpSync(path.join(REPO_ROOT, d), path.join(dir, d), { recursive: true });
   fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
@@ -63,8 +66,16 @@ describe('the same pushes through the plain start, the bundle and the bundle wit
 
   test('rejections: the same lines, word for word, on every path', () => {
     const A = forge.user('alice').id;
-    const outside = alice.commitTree({ README: 'hers now\n', [`shared/${forge.owner.id}/notes`]: 'mine\n', [`shared/${A}/a`]: 'a\n' }, [base], 'outside');
-    const squat = alice.commitTree({ README: 'shared\n', [`shared/${forge.owner.id}/notes`]: 'mine\n', [`shared/${'0'.repeat(40)}`]: 'x\n' }, [base], 'squat');
+    const outside = alice.commitTree(
+      { README: 'hers now\n', [`shared/${forge.owner.id}/notes`]: 'mine\n', [`shared/${A}/a`]: 'a\n' },
+      [base],
+      'outside',
+    );
+    const squat = alice.commitTree(
+      { README: 'shared\n', [`shared/${forge.owner.id}/notes`]: 'mine\n', [`shared/${'0'.repeat(40)}`]: 'x\n' },
+      [base],
+      'squat',
+    );
     const broken = forge.clone(forge.owner);
     const policyTip = broken.fetchRef('refs/heads/apps/access-control')!;
     const badPolicy = broken.commitTree(forge.policyFiles({ 'refs/broken.conf': 'owner fly ^x$\n' }), [policyTip], 'broken');
@@ -94,7 +105,11 @@ describe('the same pushes through the plain start, the bundle and the bundle wit
     const A = forge.user('alice').id;
     let parent = base;
     for (const mode of MODES) {
-      const commit = alice.commitTree({ README: 'shared\n', [`shared/${forge.owner.id}/notes`]: 'mine\n', [`shared/${A}/${mode}`]: `${mode}\n` }, [parent], mode);
+      const commit = alice.commitTree(
+        { README: 'shared\n', [`shared/${forge.owner.id}/notes`]: 'mine\n', [`shared/${A}/${mode}`]: `${mode}\n` },
+        [parent],
+        mode,
+      );
       const r = withMode(forge, mode, () => alice.push(`${commit}:refs/heads/main`));
       expect({ mode, ...outcome(r) }).toEqual({ mode, code: 0, remote: [] });
       expect(forge.ref('refs/heads/main')).toBe(commit);
@@ -133,7 +148,13 @@ function cacheForge() {
     repoCacheDir,
     bundle: path.join(install, 'dist/hook/bundle.cjs'),
     /** The cache files of a directory (none: []). */
-    caches: (dir: string) => (fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => f.endsWith('.v8cache')).map((f) => path.join(dir, f)) : []),
+    caches: (dir: string) =>
+      fs.existsSync(dir) && fs.statSync(dir).isDirectory()
+        ? fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith('.v8cache'))
+            .map((f) => path.join(dir, f))
+        : [],
     /** An accepted push by alice: a new file in her directory. */
     accepted(): PushResult {
       const commit = alice.commitTree({ README: 'shared\n', [`shared/${A}/f${++n}`]: `${n}\n` }, [tip], `change ${n}`);
@@ -185,7 +206,9 @@ describe('the code cache', () => {
     const [file, ...more] = f.caches(f.cacheDir);
     expect(more).toEqual([]);
     expect(init.stdout).toContain(`hook code cache written: ${file}\n`);
-    expect(path.basename(file!)).toMatch(new RegExp(`^bundle-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+\\.v8cache$`));
+    expect(path.basename(file!)).toMatch(
+      new RegExp(`^bundle-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+\\.v8cache$`),
+    );
     const warmed = parseCache(file!);
     expect(warmed.bundleHash.equals(sha256(fs.readFileSync(f.bundle)))).toBe(true);
     expect(warmed.payload.length).toBe(warmed.length);
@@ -212,17 +235,23 @@ describe('the code cache', () => {
     ['truncated', (file: string) => fs.truncateSync(file, fs.statSync(file).size - 1000)],
     ['cut inside its header', (file: string) => fs.truncateSync(file, 40)],
     ['empty', (file: string) => fs.writeFileSync(file, '')],
-    ['with a flipped byte in its payload', (file: string) => {
-      const d = fs.readFileSync(file);
-      d[d.length - 100] ^= 0xff;
-      fs.writeFileSync(file, d);
-    }],
-    ['rejected by V8 (payload of another V8 version, header made to match)', (file: string) => {
-      const { bundleHash, payload } = parseCache(file);
-      const other = Buffer.from(payload);
-      for (let i = 4; i < 12; i++) other[i] ^= 0x5a; // V8's own header: its version hash and the source hash
-      writeCacheFile(file, bundleHash, other, true);
-    }],
+    [
+      'with a flipped byte in its payload',
+      (file: string) => {
+        const d = fs.readFileSync(file);
+        d[d.length - 100] ^= 0xff;
+        fs.writeFileSync(file, d);
+      },
+    ],
+    [
+      'rejected by V8 (payload of another V8 version, header made to match)',
+      (file: string) => {
+        const { bundleHash, payload } = parseCache(file);
+        const other = Buffer.from(payload);
+        for (let i = 4; i < 12; i++) other[i] ^= 0x5a; // V8's own header: its version hash and the source hash
+        writeCacheFile(file, bundleHash, other, true);
+      },
+    ],
     ['writable by others', (file: string) => fs.chmodSync(file, 0o666)],
   ])('a cache file %s is not used: the push is judged from source and a good cache replaces it', (_, spoil) => {
     const [file] = f.caches(f.cacheDir);
@@ -241,7 +270,7 @@ describe('the code cache', () => {
     expect(sha256(remade.payload).equals(fs.readFileSync(file!).subarray(MAGIC.length + 36, MAGIC.length + 68))).toBe(true);
   });
 
-  test('a cache made from an older bundle never runs: the new bundle\'s code does, and the cache is remade', () => {
+  test("a cache made from an older bundle never runs: the new bundle's code does, and the cache is remade", () => {
     const [file] = f.caches(f.cacheDir);
     const oldBundle = fs.readFileSync(f.bundle);
     const old = parseCache(file!);
@@ -277,25 +306,28 @@ describe('the code cache', () => {
     fs.rmSync(foreign);
   });
 
-  test.skipIf(process.getuid?.() !== 0)('a cache file of another user is neither read nor replaced: this user keeps one of their own', () => {
-    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
-    const [file, ...more] = f.caches(f.cacheDir);
-    expect(more).toEqual([]);
-    const theirs = fs.readFileSync(file!);
-    fs.chownSync(file!, 54321, 54321);
-    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
-    const mine = file!.replace(/\.v8cache$/, `.u${process.getuid!()}.v8cache`);
-    expect(f.caches(f.cacheDir).sort()).toEqual([file!, mine].sort());
-    expect(fs.statSync(file!).uid).toBe(54321);
-    expect(fs.readFileSync(file!).equals(theirs)).toBe(true);
-    expect(parseCache(mine).full).toBe(true);
-    const s0 = fs.statSync(mine);
-    expect(f.rejected().remote[0]).toMatch(/^git-acl: push rejected for user /);
-    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
-    expect([fs.statSync(mine).ino, fs.statSync(mine).mtimeMs]).toEqual([s0.ino, s0.mtimeMs]);
-    fs.rmSync(file!);
-    fs.renameSync(mine, file!);
-  });
+  test.skipIf(process.getuid?.() !== 0)(
+    'a cache file of another user is neither read nor replaced: this user keeps one of their own',
+    () => {
+      expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+      const [file, ...more] = f.caches(f.cacheDir);
+      expect(more).toEqual([]);
+      const theirs = fs.readFileSync(file!);
+      fs.chownSync(file!, 54321, 54321);
+      expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+      const mine = file!.replace(/\.v8cache$/, `.u${process.getuid!()}.v8cache`);
+      expect(f.caches(f.cacheDir).sort()).toEqual([file!, mine].sort());
+      expect(fs.statSync(file!).uid).toBe(54321);
+      expect(fs.readFileSync(file!).equals(theirs)).toBe(true);
+      expect(parseCache(mine).full).toBe(true);
+      const s0 = fs.statSync(mine);
+      expect(f.rejected().remote[0]).toMatch(/^git-acl: push rejected for user /);
+      expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+      expect([fs.statSync(mine).ino, fs.statSync(mine).mtimeMs]).toEqual([s0.ino, s0.mtimeMs]);
+      fs.rmSync(file!);
+      fs.renameSync(mine, file!);
+    },
+  );
 
   test('an install the hook cannot write to: the cache goes to the repository; neither writable: no cache, same verdicts', () => {
     fs.rmSync(f.cacheDir, { recursive: true, force: true });
@@ -362,17 +394,26 @@ describe('whatever happens to the hook process, the pusher reads one line and no
   }
 
   test('Node cannot start (a bad option)', () => {
-    rejectedWith({ NODE_OPTIONS: '--no-such-option-at-all' }, 'git-acl: push rejected: the access check failed to start (node exited with status 9)');
+    rejectedWith(
+      { NODE_OPTIONS: '--no-such-option-at-all' },
+      'git-acl: push rejected: the access check failed to start (node exited with status 9)',
+    );
   });
 
   test('a start-up failure that Node reports with a stack trace', () => {
-    rejectedWith({ NODE_OPTIONS: `--require=${path.join(f.install, 'no-such-file.cjs')}` }, 'git-acl: push rejected: the access check failed to start (node exited with status 1)');
+    rejectedWith(
+      { NODE_OPTIONS: `--require=${path.join(f.install, 'no-such-file.cjs')}` },
+      'git-acl: push rejected: the access check failed to start (node exited with status 1)',
+    );
   });
 
   test('out of memory: V8 aborts', () => {
     const hog = path.join(f.install, 'hog.cjs');
     fs.writeFileSync(hog, 'const a = []; for (;;) a.push(new Array(1e5).fill(a.length));\n');
-    rejectedWith({ NODE_OPTIONS: `--max-old-space-size=16 --require=${hog}` }, 'git-acl: push rejected: the access check ran out of memory or crashed (signal 6)');
+    rejectedWith(
+      { NODE_OPTIONS: `--max-old-space-size=16 --require=${hog}` },
+      'git-acl: push rejected: the access check ran out of memory or crashed (signal 6)',
+    );
   });
 
   test('killed by a signal', () => {
@@ -444,9 +485,11 @@ describe('whatever happens to the hook process, the pusher reads one line and no
     expect(f.forge.ref('refs/heads/p1')).toBe(c1);
     expect(f.forge.ref('refs/heads/p2')).toBe(null);
     // (git's own lines about the stale lock come first.)
-    expect(r.remote.filter((l) => !/^(error: cannot lock ref|Another git process|an editor opened|are terminated|may have crashed|remove the file)/.test(l))).toEqual([
-      'git-acl: warning: post-receive failed (node exited with status 137); the push log was not updated',
-    ]);
+    expect(
+      r.remote.filter(
+        (l) => !/^(error: cannot lock ref|Another git process|an editor opened|are terminated|may have crashed|remove the file)/.test(l),
+      ),
+    ).toEqual(['git-acl: warning: post-receive failed (node exited with status 137); the push log was not updated']);
     expect(r.stderr).not.toMatch(/node:internal|at .*\.js:\d+|Killed/);
   });
 });

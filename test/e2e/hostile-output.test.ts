@@ -24,7 +24,13 @@ import { escapeCodePoint } from '../../src/core/text.js';
 const POLICY = 'refs/heads/apps/access-control';
 const DANGER = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 const NAMED = (cp: number): boolean =>
-  cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x61c || cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+  cp < 0x20 ||
+  (cp >= 0x7f && cp <= 0x9f) ||
+  cp === 0x61c ||
+  cp === 0x200e ||
+  cp === 0x200f ||
+  (cp >= 0x202a && cp <= 0x202e) ||
+  (cp >= 0x2066 && cp <= 0x2069);
 
 /** Every code point that must not reach a terminal raw (surrogates cannot be in UTF-8 names), NUL left out (git stores no NUL in a name). */
 const DANGEROUS: number[] = [];
@@ -68,7 +74,9 @@ const JSON_SHORT: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: 
  */
 function missing(out: string, cps: number[]): string[] {
   const spelled = (cp: number) =>
-    out.includes(escapeCodePoint(cp)) || (cp < 0x20 && (out.includes(`\\u${cp.toString(16).padStart(4, '0')}`) || (JSON_SHORT[cp] !== undefined && out.includes(JSON_SHORT[cp]!))));
+    out.includes(escapeCodePoint(cp)) ||
+    (cp < 0x20 &&
+      (out.includes(`\\u${cp.toString(16).padStart(4, '0')}`) || (JSON_SHORT[cp] !== undefined && out.includes(JSON_SHORT[cp]!))));
   return cps.filter((cp) => !spelled(cp)).map((cp) => `U+${cp.toString(16)}`);
 }
 
@@ -129,7 +137,10 @@ beforeAll(() => {
   // A: valid; hostile file names, and hostile patterns (whitespace cannot be in a pattern: it ends the token).
   const base = Object.entries(forge.policyFiles()).map(([p, c]) => [p, c] as [string, string]);
   const names = chunks(nameCps, 40);
-  const patterns = chunks(DANGEROUS.filter((cp) => !isWhitespace(cp)), 40);
+  const patterns = chunks(
+    DANGEROUS.filter((cp) => !isWhitespace(cp)),
+    40,
+  );
   const a: Array<[string, string]> = [...base];
   names.forEach((n, i) => a.push([`refs/r${i}-${n}.conf`, `owner create-branch ^heads/${patterns[i % patterns.length]}$\n`]));
   patterns.forEach((p, i) => a.push([`branches/b${i}.conf`, `branch ^heads/zz${i}$\nowner create-file ^${p}$\n`]));
@@ -156,10 +167,37 @@ describe('a hostile policy (every code point a terminal acts on) is printed esca
     const outs: string[] = [];
     for (let i = 0; i < paths.length; i++) {
       for (const trace of [[], ['--trace']]) {
-        outs.push(acl(['check', '--user', bob.id, 'create-file', paths[i]!, '--branch', `heads/${refs[i % refs.length]}`, '--ref', 'origin/apps/access-control', ...trace]));
+        outs.push(
+          acl([
+            'check',
+            '--user',
+            bob.id,
+            'create-file',
+            paths[i]!,
+            '--branch',
+            `heads/${refs[i % refs.length]}`,
+            '--ref',
+            'origin/apps/access-control',
+            ...trace,
+          ]),
+        );
       }
     }
-    outs.push(acl(['check', '--user', bob.id, 'create-file', paths[0]!, '--branch', 'heads/main', '--ref', 'origin/apps/access-control', '--trace', '--json']));
+    outs.push(
+      acl([
+        'check',
+        '--user',
+        bob.id,
+        'create-file',
+        paths[0]!,
+        '--branch',
+        'heads/main',
+        '--ref',
+        'origin/apps/access-control',
+        '--trace',
+        '--json',
+      ]),
+    );
     for (const o of outs) expect(firstDanger(o)).toBeUndefined();
     const all = outs.join('\n');
     // The paths and branches given, and every rule's text and file (the trace shows them all).
@@ -210,7 +248,8 @@ describe('the server hook prints them escaped to the pusher', () => {
   test('denied paths and ref names, nearest rules from hostile files, and the errors of a hostile pushed policy', () => {
     serve(policyA);
     const outs: string[] = [];
-    for (const specs of pushSets()) outs.push(run('git', ['push', '--signed', '--no-verify', 'origin', ...specs], { cwd: clone.dir, env: forge.env }).stderr);
+    for (const specs of pushSets())
+      outs.push(run('git', ['push', '--signed', '--no-verify', 'origin', ...specs], { cwd: clone.dir, env: forge.env }).stderr);
     // The owner pushes policy B through the hook: every error of the pushed policy is listed.
     const owner = forge.clone('owner');
     owner.ok(['fetch', '-q', clone.dir, `${policyB}:refs/b`]);
@@ -220,6 +259,11 @@ describe('the server hook prints them escaped to the pusher', () => {
       expect(o).toContain('remote: git-acl: ');
       expect(firstDanger(o)).toBeUndefined();
     }
-    expect(missing(outs.join('\n'), DANGEROUS.filter((cp) => !isWhitespace(cp)))).toEqual([]);
+    expect(
+      missing(
+        outs.join('\n'),
+        DANGEROUS.filter((cp) => !isWhitespace(cp)),
+      ),
+    ).toEqual([]);
   }, 240_000);
 });

@@ -44,7 +44,9 @@ const broken = (first: string) => [
 describe('preview refuses a hostile remote policy in one line', () => {
   test('a rule file past 1 MiB is not read', () => {
     serve({ 'refs/big.conf': `# ${'b'.repeat(2 * 1024 * 1024)}\n` });
-    expect(preview()).toEqual(broken('1 error, first: refs/big.conf:1:1: error: file is too large (2,097,155 bytes, limit 1 MiB); it is not read'));
+    expect(preview()).toEqual(
+      broken('1 error, first: refs/big.conf:1:1: error: file is too large (2,097,155 bytes, limit 1 MiB); it is not read'),
+    );
   });
 
   test('100 costly rules stop at the program budget, before the pattern that crosses it is compiled', () => {
@@ -59,6 +61,10 @@ describe('preview refuses a hostile remote policy in one line', () => {
 
   test('a pattern certainly past the per-pattern bound is refused without being compiled', () => {
     serve({ 'refs/huge.conf': `anyone create-branch ^${'[ab]{1000}'.repeat(800)}$\n` });
-    expect(preview()).toEqual(broken('1 error, first: refs/huge.conf:1:22: error: regex is too large (at least 800000 instructions, limit 20000); split it into several rules'));
+    expect(preview()).toEqual(
+      broken(
+        '1 error, first: refs/huge.conf:1:22: error: regex is too large (at least 800000 instructions, limit 20000); split it into several rules',
+      ),
+    );
   });
 });

@@ -100,7 +100,10 @@ describe('registration signed by a signing subkey', () => {
     const { clone, user } = newcomer('sam', { signingSubkey: true });
     const other = forge.addUser('sams-friend');
     const signing = user.key.subkeys.find((f) => f.endsWith(user.key.keyId))!;
-    const both = policyCommit(clone, { [`keys/${user.id}.asc`]: user.key.publicArmored, [`keys/${other.id}.asc`]: other.key.publicArmored });
+    const both = policyCommit(clone, {
+      [`keys/${user.id}.asc`]: user.key.publicArmored,
+      [`keys/${other.id}.asc`]: other.key.publicArmored,
+    });
     const r = clone.push(`${both}:${POLICY}`);
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual([
@@ -114,7 +117,10 @@ describe('nothing an unregistered pusher brings is read before identity', () => 
   test('a huge policy file and a keys/ flood: the hook reads the keys/ listing and no blob of the push', () => {
     const { clone, user } = newcomer('ursula');
     // 2,000 key files (one blob, many names) and a 4 MiB rule file: all the pushed policy's blobs.
-    const junkKey = clone.ok(['hash-object', '-w', '--stdin'], '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\njunk\n-----END PGP PUBLIC KEY BLOCK-----\n');
+    const junkKey = clone.ok(
+      ['hash-object', '-w', '--stdin'],
+      '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\njunk\n-----END PGP PUBLIC KEY BLOCK-----\n',
+    );
     const files: Record<string, string | { oid: string }> = { 'refs/huge.conf': `# ${'h'.repeat(4 * MiB)}\n` };
     for (let i = 0; i < 2000; i++) files[`keys/${(0xa000000 + i).toString(16).toUpperCase().padStart(40, 'F')}.asc`] = { oid: junkKey };
     const commit = policyCommit(clone, files);

@@ -14,7 +14,7 @@ let owner: Clone;
 beforeAll(() => {
   forge = Forge.create({ presets: ['self-registration'] });
   owner = forge.clone('owner');
-  const c = owner.commitTree({ 'README': 'hello\n' }, [], 'first');
+  const c = owner.commitTree({ README: 'hello\n' }, [], 'first');
   expect(owner.push(`${c}:refs/heads/main`).code).toBe(0);
 });
 afterAll(() => forge?.cleanup());
@@ -40,7 +40,7 @@ function policyCommit(c: Clone, files: Record<string, string>): string {
 
 describe('signing', () => {
   test('an unsigned push is rejected with the command that signs it', () => {
-    const c = owner.commitTree({ 'README': 'unsigned\n' }, [], 'x');
+    const c = owner.commitTree({ README: 'unsigned\n' }, [], 'x');
     const r = owner.pushUnsigned(`${c}:refs/heads/unsigned`);
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual([
@@ -51,24 +51,28 @@ describe('signing', () => {
 
   test('a key the policy branch does not hold is refused', () => {
     const { clone, id } = newcomer('mallory');
-    const c = clone.commitTree({ 'README': 'm\n' }, [], 'm');
+    const c = clone.commitTree({ README: 'm\n' }, [], 'm');
     const r = clone.push(`${c}:refs/heads/mallory`);
     expect(r.code).not.toBe(0);
     expect(r.remote).toHaveLength(1);
     expect(r.remote[0]).toMatch(
-      new RegExp(`^git-acl: push rejected: push certificate is signed by key ${id} \\(key ID ${id.slice(-16)}\\), which no key file of the policy branch holds`),
+      new RegExp(
+        `^git-acl: push rejected: push certificate is signed by key ${id} \\(key ID ${id.slice(-16)}\\), which no key file of the policy branch holds`,
+      ),
     );
   });
 });
 
 describe('acl.pushee', () => {
   test('a certificate made out to another server is refused; one made out to this one is accepted', () => {
-    const c = owner.commitTree({ 'README': 'pushee\n' }, [], 'pushee');
+    const c = owner.commitTree({ README: 'pushee\n' }, [], 'pushee');
     forge.server(['config', '--add', 'acl.pushee', 'https://git.example.org/project.git']);
     try {
       const r = owner.push(`${c}:refs/heads/pushee`);
       expect(r.code).not.toBe(0);
-      expect(r.remote).toEqual([`git-acl: push rejected: push certificate is for ${forge.bare}, not this server (https://git.example.org/project.git)`]);
+      expect(r.remote).toEqual([
+        `git-acl: push rejected: push certificate is for ${forge.bare}, not this server (https://git.example.org/project.git)`,
+      ]);
       forge.server(['config', '--add', 'acl.pushee', forge.bare]);
       expect(owner.push(`${c}:refs/heads/pushee`).remote).toEqual([]);
     } finally {
@@ -80,7 +84,7 @@ describe('acl.pushee', () => {
 describe('acl.pushee as docs/server.md writes it (with the git@ user) matches what git writes over ssh', () => {
   test.each(['ssh', 'scp'] as const)('a push over %s to a server that lists git@127.0.0.1:<path> is accepted', (transport) => {
     const c = cloneOver(forge, 'owner', transport);
-    const commit = c.commitTree({ 'README': `pushee ${transport}\n` }, [], transport);
+    const commit = c.commitTree({ README: `pushee ${transport}\n` }, [], transport);
     // git drops the user part from the pushee it signs: 127.0.0.1:/path or ssh://127.0.0.1/path.
     forge.server(['config', '--add', 'acl.pushee', `git@127.0.0.1:${forge.bare}`]);
     forge.server(['config', '--add', 'acl.pushee', 'https://git.example.org/project.git']);
@@ -97,7 +101,7 @@ describe('acl.pushee as docs/server.md writes it (with the git@ user) matches wh
 
   test('another host, or another path, is still another server', () => {
     const c = cloneOver(forge, 'owner', 'ssh');
-    const commit = c.commitTree({ 'README': 'pushee elsewhere\n' }, [], 'elsewhere');
+    const commit = c.commitTree({ README: 'pushee elsewhere\n' }, [], 'elsewhere');
     forge.server(['config', '--add', 'acl.pushee', `git@127.0.0.2:${forge.bare}`]);
     forge.server(['config', '--add', 'acl.pushee', `ssh://git@127.0.0.1${forge.bare}-other.git/`]);
     try {
@@ -115,11 +119,13 @@ describe('acl.pushee as docs/server.md writes it (with the git@ user) matches wh
 describe('self-registration', () => {
   test('a user registers their own key with a push signed by it', () => {
     const { clone, id } = newcomer('carol');
-    const r = clone.push(`${policyCommit(clone, { [`keys/${id}.asc`]: forge.user('carol').key.publicArmored })}:refs/heads/apps/access-control`);
+    const r = clone.push(
+      `${policyCommit(clone, { [`keys/${id}.asc`]: forge.user('carol').key.publicArmored })}:refs/heads/apps/access-control`,
+    );
     expect(r.remote).toEqual([]);
     expect(r.code).toBe(0);
     // Registered, carol is now known: her next push is judged by the rules (and denied by them, not by identity).
-    const c = clone.commitTree({ 'README': 'c\n' }, [], 'c');
+    const c = clone.commitTree({ README: 'c\n' }, [], 'c');
     const r2 = clone.push(`${c}:refs/heads/carol`);
     expect(r2.remote[0]).toBe(`git-acl: push rejected for user ${id}; no ref was changed`);
   });
@@ -127,7 +133,9 @@ describe('self-registration', () => {
   test('a key file named after another fingerprint is refused', () => {
     const { clone, id } = newcomer('dave');
     const victim = forge.owner.id.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'));
-    const r = clone.push(`${policyCommit(clone, { [`keys/${victim}.asc`]: forge.user('dave').key.publicArmored })}:refs/heads/apps/access-control`);
+    const r = clone.push(
+      `${policyCommit(clone, { [`keys/${victim}.asc`]: forge.user('dave').key.publicArmored })}:refs/heads/apps/access-control`,
+    );
     expect(r.code).not.toBe(0);
     expect(r.remote).toHaveLength(1);
     expect(r.remote[0]).toContain(`keys/${victim}.asc`);
@@ -163,7 +171,7 @@ describe('self-registration', () => {
 describe('certificates the hook checks itself', () => {
   /** The certificate of an accepted push, and its update lines. */
   function acceptedCert(): { oid: string; text: string; nonce: string; stdin: string } {
-    const c = owner.commitTree({ 'README': 'for the cert\n' }, [], 'cert');
+    const c = owner.commitTree({ README: 'for the cert\n' }, [], 'cert');
     expect(owner.push(`${c}:refs/heads/cert-source`).code).toBe(0);
     const cert = forge.certificates().find((x) => x.text.includes(` ${c} refs/heads/cert-source\n`))!;
     const nonce = /^nonce (.*)$/m.exec(cert.text)![1]!;
@@ -195,14 +203,25 @@ describe('certificates the hook checks itself', () => {
     const line = cert.text.split('\n').find((l) => / refs\/heads\/cert-source$/.test(l))!;
     const tampered = cert.text.replace(line, line.replace('cert-source', 'cert-sourcf'));
     const r = forge.runHook(
-      { GIT_PUSH_CERT: forge.serverBlob(tampered), GIT_PUSH_CERT_NONCE: cert.nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK', GIT_PUSH_CERT_STATUS: 'G' },
+      {
+        GIT_PUSH_CERT: forge.serverBlob(tampered),
+        GIT_PUSH_CERT_NONCE: cert.nonce,
+        GIT_PUSH_CERT_NONCE_STATUS: 'OK',
+        GIT_PUSH_CERT_STATUS: 'G',
+      },
       `${line.replace('cert-source', 'cert-sourcf')}\n`,
     );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^git-acl: push rejected: bad push certificate signature \(checked with keys\/[0-9A-F]{40}\.asc\): Signed digest did not match$/m);
+    expect(r.stderr).toMatch(
+      /^git-acl: push rejected: bad push certificate signature \(checked with keys\/[0-9A-F]{40}\.asc\): Signed digest did not match$/m,
+    );
 
     const garbage = forge.runHook(
-      { GIT_PUSH_CERT: forge.serverBlob('certificate version 0.1\ngarbage\n'), GIT_PUSH_CERT_NONCE: cert.nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK' },
+      {
+        GIT_PUSH_CERT: forge.serverBlob('certificate version 0.1\ngarbage\n'),
+        GIT_PUSH_CERT_NONCE: cert.nonce,
+        GIT_PUSH_CERT_NONCE_STATUS: 'OK',
+      },
       cert.stdin,
     );
     expect(garbage.code).toBe(1);
@@ -210,4 +229,3 @@ describe('certificates the hook checks itself', () => {
     expect(garbage.stderr.split('\n').filter(Boolean)).toHaveLength(1);
   });
 });
-

@@ -30,7 +30,13 @@ function pushOwnBranch(c: Clone, extraConfig: string[] = []) {
   c.write('work.txt', `work ${++works}\n`);
   c.commit('work');
   const r = c.git([...extraConfig, 'push', '--signed', '--porcelain', 'origin', `+HEAD:refs/heads/${c.user.id}/work`]);
-  return { ...r, remote: r.stderr.split('\n').filter((l) => l.startsWith('remote: ')).join('\n') };
+  return {
+    ...r,
+    remote: r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('remote: '))
+      .join('\n'),
+  };
 }
 
 /** The revoked public key, made in a scratch gpg home so that the user's own gpg can still sign with it. */
@@ -125,7 +131,7 @@ describe('keys: rotation and revocation', () => {
   });
 });
 
-describe('git acl lint runs the server\'s key-file checks', () => {
+describe("git acl lint runs the server's key-file checks", () => {
   let f: Forge;
   beforeAll(() => {
     f = Forge.create({ users: ['erin', 'fred'] });
@@ -154,13 +160,19 @@ describe('git acl lint runs the server\'s key-file checks', () => {
     const found = (JSON.parse(byRef.stdout) as Doc).diagnostics.filter((d) => d.code === 'unusable-key-file');
     expect((JSON.parse(byDir.stdout) as Doc).diagnostics.filter((d) => d.code === 'unusable-key-file')).toEqual(found);
     expect(found.map((d) => [d.file, d.severity])).toEqual(
-      [[`keys/${erin.id}.asc`, 'error'], [`keys/${fred.id}.asc`, 'error'], [`keys/${f.owner.id}.asc`, 'error']].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+      [
+        [`keys/${erin.id}.asc`, 'error'],
+        [`keys/${fred.id}.asc`, 'error'],
+        [`keys/${f.owner.id}.asc`, 'error'],
+      ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
     );
     const push = owner.push(`HEAD:${POLICY}`);
     expect(push.code).not.toBe(0);
     const refused = push.remote.filter((l) => l.startsWith('git-acl: keys/'));
     expect(refused.sort()).toEqual(found.map((d) => `git-acl: ${d.file}: ${d.message}`).sort());
-    expect(found.find((d) => d.file === `keys/${fred.id}.asc`)!.message).toBe(`holds the key ${erin.id}, so it must be named ${erin.id}.asc`);
+    expect(found.find((d) => d.file === `keys/${fred.id}.asc`)!.message).toBe(
+      `holds the key ${erin.id}, so it must be named ${erin.id}.asc`,
+    );
   });
 
   test('good key files lint clean', () => {

@@ -24,11 +24,17 @@ describe('a 250,000-file branch', () => {
     for (let d = 0; d < DIRS; d++) {
       for (let f = 0; f < PER_DIR; f++) {
         const content = `file ${d}/${f}\n`;
-        parts.push(`M 100644 inline d${String(d).padStart(4, '0')}/f${String(f).padStart(3, '0')}.txt\ndata ${content.length}\n${content}\n`);
+        parts.push(
+          `M 100644 inline d${String(d).padStart(4, '0')}/f${String(f).padStart(3, '0')}.txt\ndata ${content.length}\n${content}\n`,
+        );
       }
     }
     // fast-import spends most of its time in brk() with glibc's default malloc trimming; a larger pad avoids that.
-    const r = run('git', ['fast-import', '--quiet'], { cwd: owner.dir, env: { ...forge.env, MALLOC_TOP_PAD_: String(256 << 20) }, input: parts.join('') + '\n' });
+    const r = run('git', ['fast-import', '--quiet'], {
+      cwd: owner.dir,
+      env: { ...forge.env, MALLOC_TOP_PAD_: String(256 << 20) },
+      input: parts.join('') + '\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     big = owner.ok(['rev-parse', 'refs/heads/big']);
   }, 120_000);

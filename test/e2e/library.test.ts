@@ -17,7 +17,11 @@ beforeAll(() => {
 afterAll(() => forge?.cleanup());
 
 function judge(newOid: string, ref: string): { code: number; out: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples/library/judge-push.mjs'), path.join(alice.dir, '.git'), A, ZERO_OID, newOid, ref], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'examples/library/judge-push.mjs'), path.join(alice.dir, '.git'), A, ZERO_OID, newOid, ref],
+    { encoding: 'utf8' },
+  );
   return { code: r.status ?? 1, out: r.stdout + r.stderr };
 }
 

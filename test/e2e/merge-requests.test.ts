@@ -30,7 +30,10 @@ let bin: string;
 
 /** `git mr <args>` in a clone, found on PATH as `git-mr` like any git subcommand. */
 function mr(clone: Clone, ...args: string[]): MrResult {
-  const env = { ...clone.forge.env, PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+  const env = {
+    ...clone.forge.env,
+    PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+  };
   const r = run('git', ['mr', ...args], { cwd: clone.dir, env });
   return { ...r, remote: remoteLines(r.stderr) };
 }
@@ -185,7 +188,10 @@ describe('merge requests, end to end', () => {
 
     expect(mrOk(bob, 'comment', `${A.slice(0, 8)}/1`, 'One nit: say what the feature does.')).toContain(`commented on ${A}/1`);
     const shown = mrJson<Shown>(bob, 'show', `${A}/1`);
-    expect(shown.comments.map((c) => [c.author, c.number])).toEqual([[A, 1], [B, 1]]);
+    expect(shown.comments.map((c) => [c.author, c.number])).toEqual([
+      [A, 1],
+      [B, 1],
+    ]);
     expect(shown.comments[1]!.text).toBe('One nit: say what the feature does.');
     expect(shown.revisions).toEqual([{ version: 'v1', tag: `refs/tags/apps/merge-reqs/${A}/1-v1`, commit: v1 }]);
     expect(shown.merged.merged).toBe(false);
@@ -266,7 +272,11 @@ describe('merge requests, end to end', () => {
     expect(forge.ref(`refs/tags/apps/merge-reqs/${A}/1-v1`)).toBe(v1);
     const shown = mrJson<Shown>(alice, 'show', 'me/1');
     expect(shown.revisions.map((r) => r.version)).toEqual(['v1', 'v2']);
-    expect(shown.comments.map((c) => [c.author, c.number])).toEqual([[A, 1], [B, 1], [A, 2]]);
+    expect(shown.comments.map((c) => [c.author, c.number])).toEqual([
+      [A, 1],
+      [B, 1],
+      [A, 2],
+    ]);
   });
 
   test('rejected: alice and bob cannot merge; only maintainers can move main', () => {
@@ -292,7 +302,8 @@ describe('merge requests, end to end', () => {
     expect(shown.comments.at(-1)!.author).toBe(M);
     expect(shown.comments.at(-1)!.text).toContain(`merged v2: ${v2} into main`);
     const data = serverData();
-    for (const gone of [`merge-reqs/${A}/1/labels/open`, `labels/open/${A}/1`, `labels/needs-review/${A}/1`]) expect(data.has(gone)).toBe(false);
+    for (const gone of [`merge-reqs/${A}/1/labels/open`, `labels/open/${A}/1`, `labels/needs-review/${A}/1`])
+      expect(data.has(gone)).toBe(false);
     expect(data.get(`labels/merged/${A}/1`)).toEqual(['120000', `../../../merge-reqs/${A}/1`]);
     expect(mrJson<Listed[]>(bob, 'list', '--label', 'needs-review')).toEqual([]);
     expect(mrJson<Listed[]>(bob, 'list', '--label', 'merged').map((l) => l.id)).toEqual([`${A}/1`]);
@@ -334,7 +345,10 @@ describe('merge requests, end to end', () => {
       const before = forge.ref(DATA)!;
       expect(mrOk(alice, 'comment', 'me/1', 'alice, second')).toContain(`commented on ${A}/1`);
       expect(fs.existsSync(marker)).toBe(true);
-      const commits = forge.server(['rev-list', `${before}..${DATA}`]).stdout.trim().split('\n');
+      const commits = forge
+        .server(['rev-list', `${before}..${DATA}`])
+        .stdout.trim()
+        .split('\n');
       expect(commits).toHaveLength(2);
       const texts = mrJson<Shown>(bob, 'show', `${A}/1`).comments.map((c) => c.text);
       expect(texts).toEqual(expect.arrayContaining(['bob got there first', 'alice, second']));

@@ -70,7 +70,9 @@ describe('messages that say what is wrong', () => {
     }
     // Unsigned on a healthy server: the unsigned message, as before.
     const c = owner.commitTree({ 'f.txt': `${++n}\n` }, [], 'f');
-    expect(owner.pushUnsigned(`${c}:refs/heads/full`).remote[0]).toMatch(/^git-acl: push rejected: unsigned push: this server accepts only signed pushes; /);
+    expect(owner.pushUnsigned(`${c}:refs/heads/full`).remote[0]).toMatch(
+      /^git-acl: push rejected: unsigned push: this server accepts only signed pushes; /,
+    );
   });
 
   test('a certificate git stored that cannot be read: missing, then corrupt', () => {
@@ -114,7 +116,9 @@ describe('messages that say what is wrong', () => {
     // The real "not set" still says so.
     forge.server(['config', '--unset', 'acl.owner']);
     try {
-      expect(forge.runHook(hookEnv('ab'.repeat(20)), stdin).stderr).toBe('git-acl: push rejected: acl.owner is not set on the server; run `git acl init`\n');
+      expect(forge.runHook(hookEnv('ab'.repeat(20)), stdin).stderr).toBe(
+        'git-acl: push rejected: acl.owner is not set on the server; run `git acl init`\n',
+      );
     } finally {
       forge.server(['config', 'acl.owner', forge.owner.id]);
     }

@@ -26,7 +26,7 @@ beforeAll(() => {
   });
   owner = forge.clone('owner');
   alice = forge.clone('alice');
-  for (const c of [owner, alice]) main0 = c.commitTree({ 'README': 'v0\n' }, [], 'v0');
+  for (const c of [owner, alice]) main0 = c.commitTree({ README: 'v0\n' }, [], 'v0');
   expect(owner.push(`${main0}:refs/heads/main`).code).toBe(0);
 });
 afterAll(() => forge?.cleanup());
@@ -34,13 +34,22 @@ afterAll(() => forge?.cleanup());
 /** A commit on top of the server's policy branch with its files replaced by `files` (null removes one). */
 function policyChange(c: Clone, files: Record<string, string | null>): string {
   const tip = c.fetchRef('refs/heads/apps/access-control')!;
-  return c.commitTree(forge.policyFiles({ 'refs/policy.conf': `${A} fast-forward ^heads/apps/access-control$\nwriters fast-forward ^heads/main$\n`, 'branches/policy.conf': `branch ^heads/apps/access-control$\n${A} modify ^groups/writers\\.conf$\nbranch ^heads/main$\nwriters create-file,modify ^.*$\n`, 'groups/writers.conf': `${O}\n`, ...files }), [tip], 'policy change');
+  return c.commitTree(
+    forge.policyFiles({
+      'refs/policy.conf': `${A} fast-forward ^heads/apps/access-control$\nwriters fast-forward ^heads/main$\n`,
+      'branches/policy.conf': `branch ^heads/apps/access-control$\n${A} modify ^groups/writers\\.conf$\nbranch ^heads/main$\nwriters create-file,modify ^.*$\n`,
+      'groups/writers.conf': `${O}\n`,
+      ...files,
+    }),
+    [tip],
+    'policy change',
+  );
 }
 
 describe('a policy change cannot authorize the push that brings it', () => {
   test('alice adds herself to writers and pushes main in the same push: main is judged by the old policy', () => {
     const before = forge.refs();
-    const main1 = alice.commitTree({ 'README': 'v1\n' }, [main0], 'v1');
+    const main1 = alice.commitTree({ README: 'v1\n' }, [main0], 'v1');
     const pol = policyChange(alice, { 'groups/writers.conf': `${O}\n${A}\n` });
     const r = alice.push(`${pol}:refs/heads/apps/access-control`, `${main1}:refs/heads/main`);
     expect(r.code).not.toBe(0);
@@ -55,7 +64,7 @@ describe('a policy change cannot authorize the push that brings it', () => {
   test('the same change alone is accepted, and takes effect on the next push', () => {
     const pol = policyChange(alice, { 'groups/writers.conf': `${O}\n${A}\n` });
     expect(alice.push(`${pol}:refs/heads/apps/access-control`).remote).toEqual([]);
-    const main1 = alice.commitTree({ 'README': 'v1\n' }, [main0], 'v1');
+    const main1 = alice.commitTree({ README: 'v1\n' }, [main0], 'v1');
     const r = alice.push(`${main1}:refs/heads/main`);
     expect(r.remote).toEqual([]);
     expect(forge.ref('refs/heads/main')).toBe(main1);
@@ -99,23 +108,40 @@ describe('the policy must stay usable', () => {
   test('key files the push adds or changes must be one public key named after its fingerprint', () => {
     const carol = genKey(forge.gpgHome, 'carol');
     const cases: Array<[Record<string, string>, string]> = [
-      [{ [`keys/${carol.fingerprint}.asc`]: exportSecret(forge.gpgHome, carol.fingerprint) }, `keys/${carol.fingerprint}.asc: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)`],
-      [{ [`keys/${carol.fingerprint}.asc`]: 'not a key\n' }, `keys/${carol.fingerprint}.asc: not an armored OpenPGP public key (not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----"))`],
-      [{ [`keys/${A}.asc`]: carol.publicArmored }, `keys/${A}.asc: holds the key ${carol.fingerprint}, so it must be named ${carol.fingerprint}.asc`],
-      [{ [`keys/${carol.fingerprint}.asc`]: gpg(forge.gpgHome, ['--armor', '--export', carol.fingerprint, A]) }, `keys/${carol.fingerprint}.asc: holds 2 public keys; a key file holds exactly one`],
+      [
+        { [`keys/${carol.fingerprint}.asc`]: exportSecret(forge.gpgHome, carol.fingerprint) },
+        `keys/${carol.fingerprint}.asc: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)`,
+      ],
+      [
+        { [`keys/${carol.fingerprint}.asc`]: 'not a key\n' },
+        `keys/${carol.fingerprint}.asc: not an armored OpenPGP public key (not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----"))`,
+      ],
+      [
+        { [`keys/${A}.asc`]: carol.publicArmored },
+        `keys/${A}.asc: holds the key ${carol.fingerprint}, so it must be named ${carol.fingerprint}.asc`,
+      ],
+      [
+        { [`keys/${carol.fingerprint}.asc`]: gpg(forge.gpgHome, ['--armor', '--export', carol.fingerprint, A]) },
+        `keys/${carol.fingerprint}.asc: holds 2 public keys; a key file holds exactly one`,
+      ],
     ];
     for (const [files, message] of cases) {
       const r = owner.push(`${policyChange(owner, files)}:refs/heads/apps/access-control`);
       expect(r.code).not.toBe(0);
       expect(r.remote).toEqual([`git-acl: push rejected for user ${O}; no ref was changed`, `git-acl: ${message}`]);
     }
-    const ok = owner.push(`${policyChange(owner, { [`keys/${carol.fingerprint}.asc`]: carol.publicArmored })}:refs/heads/apps/access-control`);
+    const ok = owner.push(
+      `${policyChange(owner, { [`keys/${carol.fingerprint}.asc`]: carol.publicArmored })}:refs/heads/apps/access-control`,
+    );
     expect(ok.remote).toEqual([]);
   });
 
   test('a symlinked policy file is refused, never read as empty (which would drop its deny rules)', () => {
     const tip = owner.fetchRef('refs/heads/apps/access-control')!;
-    const files: Record<string, Entry> = { ...forge.policyFiles(), 'refs/guard.conf': { mode: '120000', content: '../elsewhere/guard.conf' } };
+    const files: Record<string, Entry> = {
+      ...forge.policyFiles(),
+      'refs/guard.conf': { mode: '120000', content: '../elsewhere/guard.conf' },
+    };
     const r = owner.push(`${owner.commitTree(files, [tip], 'symlinked rules')}:refs/heads/apps/access-control`);
     expect(r.code).not.toBe(0);
     expect(r.remote).toEqual([
@@ -136,4 +162,3 @@ describe('the policy must stay usable', () => {
     expect(forge.refs()).toEqual(before);
   });
 });
-

@@ -172,7 +172,9 @@ describe('changing kind', () => {
     ]);
   });
   test('is allowed where both halves are granted', () => {
-    expect(pushVariant(alice, { 'ok/file.txt': { mode: '120000', content: 'exec.sh' }, 'ok/dir/': null, 'ok/dir': 'f\n' }).remote).toEqual([]);
+    expect(pushVariant(alice, { 'ok/file.txt': { mode: '120000', content: 'exec.sh' }, 'ok/dir/': null, 'ok/dir': 'f\n' }).remote).toEqual(
+      [],
+    );
   });
 });
 
@@ -196,4 +198,3 @@ describe('names with control characters', () => {
     ]);
   });
 });
-

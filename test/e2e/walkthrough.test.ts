@@ -30,7 +30,10 @@ beforeAll(() => {
   // The tarball as `npm publish` would make it. dist/ is built already (prepack would rebuild it under the feet of
   // other test files running in parallel), so scripts are skipped.
   const packDir = tempDir('acl-pack-');
-  const tarball = path.join(packDir, sh('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', packDir], { cwd: REPO_ROOT }).trim().split('\n').at(-1)!);
+  const tarball = path.join(
+    packDir,
+    sh('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', packDir], { cwd: REPO_ROOT }).trim().split('\n').at(-1)!,
+  );
   const app = tempDir('acl-newcomer-');
   fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "newcomer", "version": "1.0.0", "private": true }\n');
   const cache = sh('npm', ['config', 'get', 'cache'], { cwd: app }).trim();
@@ -50,13 +53,24 @@ const git = (c: Clone, args: string[]) => run('git', args, { cwd: c.dir, env: fo
 
 test('npm pack, install, git acl init, two users register and push over ssh: no false denial, no unknown owner', () => {
   // The package as installed: the shipped files are there.
-  for (const f of ['LICENSE', 'README.md', 'docs/reference.md', 'examples/library/judge-push.mjs', 'dist/browser.js', 'hooks/pre-receive']) {
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'docs/reference.md',
+    'examples/library/judge-push.mjs',
+    'dist/browser.js',
+    'hooks/pre-receive',
+  ]) {
     expect(fs.existsSync(path.join(installed, f)), f).toBe(true);
   }
   const ownerKey = path.join(forge.root, 'owner.asc');
   fs.writeFileSync(ownerKey, forge.owner.key.publicArmored);
   forge.sh('git', ['init', '-q', '--bare', forge.bare]);
-  const init = run('git', ['acl', 'init', forge.bare, '--owner-key', ownerKey, '--preset', 'self-registration', '--preset', 'per-user-branches'], { cwd: forge.root, env: forge.env });
+  const init = run(
+    'git',
+    ['acl', 'init', forge.bare, '--owner-key', ownerKey, '--preset', 'self-registration', '--preset', 'per-user-branches'],
+    { cwd: forge.root, env: forge.env },
+  );
   expect(init.stderr).toBe('');
   expect(init.code).toBe(0);
   // The hook runs the installed package, not the checkout the tests run from.
@@ -81,7 +95,22 @@ test('npm pack, install, git acl init, two users register and push over ssh: no 
     c.write(`keys/${id}.asc`, c.user.key.publicArmored);
     c.ok(['add', `keys/${id}.asc`]);
     c.ok(['commit', '-q', '-m', `register ${name}`]);
-    const check = run('git', ['acl', 'check', '--user', 'me', 'create-file', `keys/${id}.asc`, '--branch', 'apps/access-control', '--ref', 'origin/apps/access-control'], { cwd: c.dir, env: forge.env });
+    const check = run(
+      'git',
+      [
+        'acl',
+        'check',
+        '--user',
+        'me',
+        'create-file',
+        `keys/${id}.asc`,
+        '--branch',
+        'apps/access-control',
+        '--ref',
+        'origin/apps/access-control',
+      ],
+      { cwd: c.dir, env: forge.env },
+    );
     expect(check.stderr).toBe('');
     expect(check.code).toBe(0);
     const register = git(c, ['push', 'origin', `HEAD:${POLICY_REF}`]);
@@ -102,7 +131,11 @@ test('npm pack, install, git acl init, two users register and push over ssh: no 
     expect(blocked.code).not.toBe(0);
     const said = blocked.stderr.split('\n').filter((l) => l.startsWith('git-acl: '));
     const server = git(c, ['push', '--no-verify', 'origin', 'HEAD:refs/heads/main']);
-    const remote = server.stderr.split('\n').filter((l) => l.startsWith('remote: ')).map((l) => l.slice('remote: '.length).trimEnd()).filter(Boolean);
+    const remote = server.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('remote: '))
+      .map((l) => l.slice('remote: '.length).trimEnd())
+      .filter(Boolean);
     expect(server.code).not.toBe(0);
     expect(said).toEqual(remote);
     expect(said[0]).toBe(`git-acl: push rejected for user ${id}; no ref was changed`);

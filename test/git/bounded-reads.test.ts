@@ -43,15 +43,22 @@ function oldGit(): string {
 describe('bounded reads', () => {
   for (const kind of ['git 2.39', 'git before 2.36', 'isomorphic-git'] as const) {
     test(`${kind}: a blob past maxBytes is refused with its size, one within is read`, async () => {
-      const store = kind === 'isomorphic-git' ? openNodeIsoStore({ gitDir: repo }) : openCliStore(repo, { env: withoutGitVars(), ...(kind === 'git before 2.36' ? { git: oldGit() } : {}) });
+      const store =
+        kind === 'isomorphic-git'
+          ? openNodeIsoStore({ gitDir: repo })
+          : openCliStore(repo, { env: withoutGitVars(), ...(kind === 'git before 2.36' ? { git: oldGit() } : {}) });
       try {
         expect(Buffer.from(await store.readBlob(small, { maxBytes: 6 })).toString()).toBe('small\n');
-        await expect(store.readBlob(large, { maxBytes: 99_999 })).rejects.toThrow(`object ${large} is 100000 bytes, more than the 99999 this read allows`);
+        await expect(store.readBlob(large, { maxBytes: 99_999 })).rejects.toThrow(
+          `object ${large} is 100000 bytes, more than the 99999 this read allows`,
+        );
         // The store is still usable after a refusal (nothing of the large blob was left in the pipe).
         expect((await store.readBlob(large)).length).toBe(100_000);
         const tree = (await store.readTree(await store.commitTree(root), { maxBytes: 1000 })).map((e) => e.name);
         expect(tree).toEqual(['a']);
-        await expect(store.readTree(await store.commitTree(root), { maxBytes: 10 })).rejects.toThrow(/ is 29 bytes, more than the 10 this read allows$/);
+        await expect(store.readTree(await store.commitTree(root), { maxBytes: 10 })).rejects.toThrow(
+          / is 29 bytes, more than the 10 this read allows$/,
+        );
       } finally {
         await store.close();
       }
@@ -67,10 +74,14 @@ describe('bounded reads', () => {
     const log = path.join(tempDir('log-'), 'requests');
     const dir = tempDir('tee-git-');
     const script = path.join(dir, 'git');
-    fs.writeFileSync(script, `#!/bin/sh\nif [ "$1" = cat-file ]; then tee -a '${log}' | git "$@"; else exec git "$@"; fi\n`, { mode: 0o755 });
+    fs.writeFileSync(script, `#!/bin/sh\nif [ "$1" = cat-file ]; then tee -a '${log}' | git "$@"; else exec git "$@"; fi\n`, {
+      mode: 0o755,
+    });
     const store = openCliStore(big, { env: withoutGitVars(), git: script });
     try {
-      await expect(store.readBlob(oid, { maxBytes: 1024 * 1024 })).rejects.toThrow(`object ${oid} is 67108864 bytes, more than the 1048576 this read allows`);
+      await expect(store.readBlob(oid, { maxBytes: 1024 * 1024 })).rejects.toThrow(
+        `object ${oid} is 67108864 bytes, more than the 1048576 this read allows`,
+      );
     } finally {
       await store.close();
     }
@@ -132,7 +143,10 @@ describe('child processes', () => {
       .filter((p) => /^\d+$/.test(p))
       .filter((p) => {
         try {
-          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('cat-file\0--batch-command') && Number(fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === process.pid;
+          return (
+            fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('cat-file\0--batch-command') &&
+            Number(fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === process.pid
+          );
         } catch {
           return false;
         }

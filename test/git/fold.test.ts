@@ -38,7 +38,13 @@ describe('foldName', () => {
 
   test('the ASCII shortcut gives what the full folding gives', () => {
     for (const name of ['Refs/Heads/Main', 'a b/c.d', 'x.y/z', 'README.md', '~!@#$%^&*()_+{}|:"<>?`-=[];\',./']) {
-      const full = name.normalize('NFD').toLowerCase().toUpperCase().toLowerCase().normalize('NFD').replace(/[. ]+(?=\/|$)/g, '');
+      const full = name
+        .normalize('NFD')
+        .toLowerCase()
+        .toUpperCase()
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[. ]+(?=\/|$)/g, '');
       expect(foldName(name), name).toBe(full);
     }
   });

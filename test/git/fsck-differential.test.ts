@@ -26,7 +26,15 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fsckCommit, fsckNamedBlob, fsckTag, fsckTree, isRefusedByReceiveFsck, type FsckFinding, type NamedObject } from '../../src/git/fsck.js';
+import {
+  fsckCommit,
+  fsckNamedBlob,
+  fsckTag,
+  fsckTree,
+  isRefusedByReceiveFsck,
+  type FsckFinding,
+  type NamedObject,
+} from '../../src/git/fsck.js';
 import { parseCommit, parseTag, UnreadableObjectError } from '../../src/git/headers.js';
 import {
   gitFindings,
@@ -80,30 +88,117 @@ interface Refs {
 type Gen<T> = fc.Arbitrary<(r: Refs) => T>;
 
 const NAMES: string[] = [
-  'a', 'b', 'c', 'a.c', 'a-b', 'ab', 'a b', 'foo', 'foo.bar', 'foo.bar.baz', 'foo-', 'foo0', 'A',
-  '.', '..', '...', '.git', '.GIT', '.Git', 'git~1', 'GIT~1', 'git~2', '.git.', '.git ', '.git. .', '.git:x', '.git::$INDEX_ALLOCATION',
-  'x\\.git', 'x\\git~1', 'x\\y\\.GIT', '.gitx', 'git', '.gi',
-  '.gitmodules', '.GITMODULES', '.gitmodules ', '.gitmodules:x', 'gitmod~1', 'GITMOD~4', 'GI7EBA~1', 'gi7eba~9', 'x\\.gitmodules', '~1234567', '~1',
-  '.gitattributes', '.GitAttributes', 'gitatt~1', 'gi7d29~1', '.gitignore', 'gitign~1', '.mailmap', 'MAILMA~1', 'maba30~2',
-  'a/b', '/a', 'a/', '\\', 'a\\b',
-  utf8('\u200c.git'), utf8('.g\u200dit'), utf8('.git\ufeff'), utf8('\u202e.gitmodules'), utf8('é'), utf8('e\u0301'),
-  '\xff', '\xe2\x80', '\xc0\xae', '\xe2\x80\x8c.git', '\xed\xa0\x80.git',
+  'a',
+  'b',
+  'c',
+  'a.c',
+  'a-b',
+  'ab',
+  'a b',
+  'foo',
+  'foo.bar',
+  'foo.bar.baz',
+  'foo-',
+  'foo0',
+  'A',
+  '.',
+  '..',
+  '...',
+  '.git',
+  '.GIT',
+  '.Git',
+  'git~1',
+  'GIT~1',
+  'git~2',
+  '.git.',
+  '.git ',
+  '.git. .',
+  '.git:x',
+  '.git::$INDEX_ALLOCATION',
+  'x\\.git',
+  'x\\git~1',
+  'x\\y\\.GIT',
+  '.gitx',
+  'git',
+  '.gi',
+  '.gitmodules',
+  '.GITMODULES',
+  '.gitmodules ',
+  '.gitmodules:x',
+  'gitmod~1',
+  'GITMOD~4',
+  'GI7EBA~1',
+  'gi7eba~9',
+  'x\\.gitmodules',
+  '~1234567',
+  '~1',
+  '.gitattributes',
+  '.GitAttributes',
+  'gitatt~1',
+  'gi7d29~1',
+  '.gitignore',
+  'gitign~1',
+  '.mailmap',
+  'MAILMA~1',
+  'maba30~2',
+  'a/b',
+  '/a',
+  'a/',
+  '\\',
+  'a\\b',
+  utf8('\u200c.git'),
+  utf8('.g\u200dit'),
+  utf8('.git\ufeff'),
+  utf8('\u202e.gitmodules'),
+  utf8('é'),
+  utf8('e\u0301'),
+  '\xff',
+  '\xe2\x80',
+  '\xc0\xae',
+  '\xe2\x80\x8c.git',
+  '\xed\xa0\x80.git',
 ];
 
 const nameArb: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom(...NAMES), weight: 6 },
   {
-    arbitrary: fc.array(fc.constantFrom('a', 'b', '.', '/', '-', '~', '1', '\\', 'g', 'i', 't', 'G', ' ', ':', '\xe2\x80\x8c'), { maxLength: 6 }).map((a) => a.join('')),
+    arbitrary: fc
+      .array(fc.constantFrom('a', 'b', '.', '/', '-', '~', '1', '\\', 'g', 'i', 't', 'G', ' ', ':', '\xe2\x80\x8c'), { maxLength: 6 })
+      .map((a) => a.join('')),
     weight: 2,
   },
 );
 
 const GOOD_MODES = ['100644', '100755', '40000', '120000', '160000'];
-const ODD_MODES = ['100664', '100600', '040000', '0100644', '1', '0', '00', '300644', '240000', '40755', '644', '120644', '160755', '1000644', '10000000000100644', '7', '17777777777', '', '10064a', ' 100644'];
+const ODD_MODES = [
+  '100664',
+  '100600',
+  '040000',
+  '0100644',
+  '1',
+  '0',
+  '00',
+  '300644',
+  '240000',
+  '40755',
+  '644',
+  '120644',
+  '160755',
+  '1000644',
+  '10000000000100644',
+  '7',
+  '17777777777',
+  '',
+  '10064a',
+  ' 100644',
+];
 const modeArb = fc.oneof(
   { arbitrary: fc.constantFrom(...GOOD_MODES), weight: 8 },
   { arbitrary: fc.constantFrom(...ODD_MODES), weight: 2 },
-  { arbitrary: fc.array(fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7'), { minLength: 1, maxLength: 8 }).map((a) => a.join('')), weight: 1 },
+  {
+    arbitrary: fc.array(fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7'), { minLength: 1, maxLength: 8 }).map((a) => a.join('')),
+    weight: 1,
+  },
 );
 
 /** git's get_mode + canon_mode: which kind of object a reader expects behind an entry. */
@@ -142,7 +237,16 @@ const treeSpecArb: fc.Arbitrary<TreeSpec> = fc.record({
         // An otherwise well-formed entry under one of the names whose object git checks after the pack.
         arbitrary: fc.record({
           mode: fc.constantFrom(...GOOD_MODES),
-          name: fc.constantFrom('.gitmodules', '.GITMODULES', 'gitmod~1', 'GI7EBA~1', '.gitmodules.', '.gitattributes', 'gi7d29~1', '~1234567'),
+          name: fc.constantFrom(
+            '.gitmodules',
+            '.GITMODULES',
+            'gitmod~1',
+            'GI7EBA~1',
+            '.gitmodules.',
+            '.gitattributes',
+            'gi7d29~1',
+            '~1234567',
+          ),
           nullOid: fc.constant(false),
           gitlinkTarget: fc.constantFrom('C' as const, 'C2' as const),
           blobTarget: fc.constantFrom('B' as const, 'B2' as const),
@@ -192,19 +296,43 @@ function mutate(data: Uint8Array, m: TreeSpec['mutation']): Uint8Array {
 
 const identArb: fc.Arbitrary<string> = fc
   .record({
-    name: fc.oneof({ arbitrary: fc.constant('A U Thor'), weight: 6 }, { arbitrary: fc.constantFrom('', 'A', 'A>', 'A<', utf8('é'), 'A\tB'), weight: 1 }),
+    name: fc.oneof(
+      { arbitrary: fc.constant('A U Thor'), weight: 6 },
+      { arbitrary: fc.constantFrom('', 'A', 'A>', 'A<', utf8('é'), 'A\tB'), weight: 1 },
+    ),
     sp1: fc.oneof({ arbitrary: fc.constant(' '), weight: 8 }, { arbitrary: fc.constantFrom('', '  '), weight: 1 }),
-    email: fc.oneof({ arbitrary: fc.constant('<a@example.com>'), weight: 8 }, { arbitrary: fc.constantFrom('<a@b', 'a@b>', '<>', '<a<b>', '<a>b>'), weight: 1 }),
+    email: fc.oneof(
+      { arbitrary: fc.constant('<a@example.com>'), weight: 8 },
+      { arbitrary: fc.constantFrom('<a@b', 'a@b>', '<>', '<a<b>', '<a>b>'), weight: 1 },
+    ),
     sp2: fc.oneof({ arbitrary: fc.constant(' '), weight: 8 }, { arbitrary: fc.constantFrom('', '  ', ' \n', ' \t'), weight: 1 }),
     date: fc.oneof(
       { arbitrary: fc.constant('1700000000'), weight: 6 },
       {
-        arbitrary: fc.constantFrom('0', '00', '01', '-1', '+1', '-0', '9223372036854775807', '9223372036854775808', '18446744073709551615', '18446744073709551616', 'x', '', ' 1', '1x'),
+        arbitrary: fc.constantFrom(
+          '0',
+          '00',
+          '01',
+          '-1',
+          '+1',
+          '-0',
+          '9223372036854775807',
+          '9223372036854775808',
+          '18446744073709551615',
+          '18446744073709551616',
+          'x',
+          '',
+          ' 1',
+          '1x',
+        ),
         weight: 2,
       },
     ),
     sp3: fc.oneof({ arbitrary: fc.constant(' '), weight: 8 }, { arbitrary: fc.constantFrom('', '  '), weight: 1 }),
-    tz: fc.oneof({ arbitrary: fc.constant('+0000'), weight: 6 }, { arbitrary: fc.constantFrom('-0130', '0000', '+000', '+00000', '+abcd', '-9999', ''), weight: 2 }),
+    tz: fc.oneof(
+      { arbitrary: fc.constant('+0000'), weight: 6 },
+      { arbitrary: fc.constantFrom('-0130', '0000', '+000', '+00000', '+abcd', '-9999', ''), weight: 2 },
+    ),
   })
   .map((i) => `${i.name}${i.sp1}${i.email}${i.sp2}${i.date}${i.sp3}${i.tz}`);
 
@@ -224,7 +352,13 @@ const treeLineArb: Gen<string | null> = fc.oneof(
 );
 
 const parentLineArb: Gen<string> = fc.oneof(
-  { arbitrary: fc.constantFrom((r: Refs) => `parent ${r.C}`, (r: Refs) => `parent ${r.C2}`), weight: 8 },
+  {
+    arbitrary: fc.constantFrom(
+      (r: Refs) => `parent ${r.C}`,
+      (r: Refs) => `parent ${r.C2}`,
+    ),
+    weight: 8,
+  },
   {
     arbitrary: fc.constantFrom(
       (r: Refs) => `parent ${r.C.toUpperCase()}`,
@@ -259,11 +393,23 @@ const commitSpecArb: fc.Arbitrary<CommitSpec> = fc
   .record({
     tree: treeLineArb,
     parents: fc.array(parentLineArb, { maxLength: 3 }),
-    before: fc.oneof({ arbitrary: fc.constant([] as ((r: Refs) => string)[]), weight: 6 }, { arbitrary: fc.array(extraLineArb, { maxLength: 2 }), weight: 1 }),
-    authors: fc.oneof({ arbitrary: fc.array(identArb, { minLength: 1, maxLength: 1 }), weight: 8 }, { arbitrary: fc.array(identArb, { maxLength: 2 }), weight: 1 }),
+    before: fc.oneof(
+      { arbitrary: fc.constant([] as ((r: Refs) => string)[]), weight: 6 },
+      { arbitrary: fc.array(extraLineArb, { maxLength: 2 }), weight: 1 },
+    ),
+    authors: fc.oneof(
+      { arbitrary: fc.array(identArb, { minLength: 1, maxLength: 1 }), weight: 8 },
+      { arbitrary: fc.array(identArb, { maxLength: 2 }), weight: 1 },
+    ),
     committer: fc.oneof({ arbitrary: identArb.map((i): string | null => i), weight: 10 }, { arbitrary: fc.constant(null), weight: 1 }),
-    after: fc.oneof({ arbitrary: fc.constant([] as ((r: Refs) => string)[]), weight: 4 }, { arbitrary: fc.array(extraLineArb, { maxLength: 2 }), weight: 1 }),
-    body: fc.oneof({ arbitrary: fc.constant('\nmessage\n'), weight: 8 }, { arbitrary: fc.constantFrom('', '\n', '\nmsg\0x\n', '\n\0'), weight: 1 }),
+    after: fc.oneof(
+      { arbitrary: fc.constant([] as ((r: Refs) => string)[]), weight: 4 },
+      { arbitrary: fc.array(extraLineArb, { maxLength: 2 }), weight: 1 },
+    ),
+    body: fc.oneof(
+      { arbitrary: fc.constant('\nmessage\n'), weight: 8 },
+      { arbitrary: fc.constantFrom('', '\n', '\nmsg\0x\n', '\n\0'), weight: 1 },
+    ),
     nul: fc.oneof({ arbitrary: fc.constant(null), weight: 20 }, { arbitrary: fc.nat(), weight: 1 }),
     dropFinalNewline: fc.oneof({ arbitrary: fc.constant(false), weight: 20 }, { arbitrary: fc.constant(true), weight: 1 }),
     // Headers out of place: an extra line slipped in anywhere (a second tree line before the parents included).
@@ -307,21 +453,55 @@ interface TagSpec {
 const tagSpecArb: fc.Arbitrary<TagSpec> = fc
   .record({
     target: fc.constantFrom('commit', 'tree', 'blob', 'tag'),
-    object: fc.oneof({ arbitrary: fc.constant('ok'), weight: 12 }, { arbitrary: fc.constantFrom('upper', 'short', 'junk', 'missing', 'spaced'), weight: 1 }),
-    type: fc.oneof({ arbitrary: fc.constant('ok'), weight: 12 }, { arbitrary: fc.constantFrom('commits', '', 'Commit', 'commit ', 'commit\0x', 'missing', 'x'.repeat(25)), weight: 1 }),
+    object: fc.oneof(
+      { arbitrary: fc.constant('ok'), weight: 12 },
+      { arbitrary: fc.constantFrom('upper', 'short', 'junk', 'missing', 'spaced'), weight: 1 },
+    ),
+    type: fc.oneof(
+      { arbitrary: fc.constant('ok'), weight: 12 },
+      { arbitrary: fc.constantFrom('commits', '', 'Commit', 'commit ', 'commit\0x', 'missing', 'x'.repeat(25)), weight: 1 },
+    ),
     tag: fc.oneof(
       { arbitrary: fc.constant('tag v1'), weight: 8 },
-      { arbitrary: fc.constantFrom('tag v..1', 'tag ', 'tag a/b', 'tag -x', 'tag @', 'tag a.lock', 'tag .a', 'tag a~1', `tag ${utf8('é')}`, 'tag a/', 'tag a@{b', 'tag a*', 'tag', 'missing'), weight: 2 },
+      {
+        arbitrary: fc.constantFrom(
+          'tag v..1',
+          'tag ',
+          'tag a/b',
+          'tag -x',
+          'tag @',
+          'tag a.lock',
+          'tag .a',
+          'tag a~1',
+          `tag ${utf8('é')}`,
+          'tag a/',
+          'tag a@{b',
+          'tag a*',
+          'tag',
+          'missing',
+        ),
+        weight: 2,
+      },
     ),
     tagger: fc.oneof({ arbitrary: identArb.map((i): string | null => i), weight: 6 }, { arbitrary: fc.constant(null), weight: 1 }),
-    extra: fc.oneof({ arbitrary: fc.constant(null), weight: 6 }, { arbitrary: fc.constantFrom('foo bar', 'tagger A <a@b> 1 +0000', ''), weight: 1 }),
+    extra: fc.oneof(
+      { arbitrary: fc.constant(null), weight: 6 },
+      { arbitrary: fc.constantFrom('foo bar', 'tagger A <a@b> 1 +0000', ''), weight: 1 },
+    ),
     body: fc.oneof({ arbitrary: fc.constant('\nmsg\n'), weight: 8 }, { arbitrary: fc.constantFrom('', '\n', '\nm\0sg\n'), weight: 1 }),
   })
   .map((s) => ({
     build: (r: Refs): string => {
       const typeName = s.type === 'ok' ? s.target : s.type;
       const target = ({ commit: r.C, tree: r.T, blob: r.B, tag: r.TG } as Record<string, string>)[s.type === 'ok' ? s.target : 'commit']!;
-      const object = { ok: target, upper: target.toUpperCase(), short: target.slice(0, 39), junk: 'z'.repeat(40), spaced: ` ${target}`, missing: '' }[s.object]!;
+      const object = {
+        ok: target,
+        upper: target.toUpperCase(),
+        short: target.slice(0, 39),
+        junk: 'z'.repeat(40),
+        spaced: ` ${target}`,
+        missing: '',
+      }[s.object]!;
       let text = s.object === 'missing' ? '' : `object ${object}\n`;
       if (s.type !== 'missing') text += `type ${typeName}\n`;
       if (s.tag !== 'missing') text += `${s.tag}\n`;
@@ -333,9 +513,33 @@ const tagSpecArb: fc.Arbitrary<TagSpec> = fc
 
 const SUBMODULE_NAMES = ['x', 'lib', '../x', 'a/../b', '..', '', 'a\\\\..\\\\b', 'x/..', '..x', 'a/..b', 'A'];
 const URLS = [
-  'https://example.com/x.git', '../x', './x', '../../x', '../../:x', '..\\\\..\\\\:x', '../../../example.com/x', '.././/x', './../:x',
-  'git://h/x', 'git://h/%0ax', 'https:///x', 'http::https://h/x', 'http::https:///x', 'https://u:p@h/x', 'https://u@/x', 'https://h%0a/x',
-  'https://h/%0ax', 'https://h:1%0a/x', '-x', '--upload-pack=evil', 'ftp://', 'file:///x', 'ssh://h/x', 'https://u%0a@h/x', 'h:x', 'ftps::ftp://h',
+  'https://example.com/x.git',
+  '../x',
+  './x',
+  '../../x',
+  '../../:x',
+  '..\\\\..\\\\:x',
+  '../../../example.com/x',
+  '.././/x',
+  './../:x',
+  'git://h/x',
+  'git://h/%0ax',
+  'https:///x',
+  'http::https://h/x',
+  'http::https:///x',
+  'https://u:p@h/x',
+  'https://u@/x',
+  'https://h%0a/x',
+  'https://h/%0ax',
+  'https://h:1%0a/x',
+  '-x',
+  '--upload-pack=evil',
+  'ftp://',
+  'file:///x',
+  'ssh://h/x',
+  'https://u%0a@h/x',
+  'h:x',
+  'ftps::ftp://h',
 ];
 const gitmodulesArb: fc.Arbitrary<string> = fc
   .record({
@@ -344,14 +548,42 @@ const gitmodulesArb: fc.Arbitrary<string> = fc
       fc.record({
         header: fc.oneof(
           { arbitrary: fc.constantFrom(...SUBMODULE_NAMES).map((n) => `[submodule "${n}"]`), weight: 6 },
-          { arbitrary: fc.constantFrom('[submodule.x]', '[Submodule "x"]', '[submodule "x"', '[submodule  "x"]', '[submodule]', '[core]', '[]', '[submodule "a\\"b"]', '[submodule "a\nb"]'), weight: 1 },
+          {
+            arbitrary: fc.constantFrom(
+              '[submodule.x]',
+              '[Submodule "x"]',
+              '[submodule "x"',
+              '[submodule  "x"]',
+              '[submodule]',
+              '[core]',
+              '[]',
+              '[submodule "a\\"b"]',
+              '[submodule "a\nb"]',
+            ),
+            weight: 1,
+          },
         ),
         keys: fc.array(
           fc.oneof(
             fc.constantFrom(...URLS).map((u) => `url = ${u}`),
             fc.constantFrom('x', '-x', ' -x', '"-x"', 'a b').map((p) => `path = ${p}`),
             fc.constantFrom('none', '!x', 'checkout', '"!x"', ' !x', 'rebase', '!').map((u) => `update = ${u}`),
-            fc.constantFrom('URL = -x', 'Path=-x', 'url', 'url =', 'branch = main', 'url = "unterminated', 'url = a\\qb', 'url = a ; comment', 'url = -x # c', '9x = y', 'url = a\\\n-b', 'update = \\!x', '\xff', 'url = a\xffb'),
+            fc.constantFrom(
+              'URL = -x',
+              'Path=-x',
+              'url',
+              'url =',
+              'branch = main',
+              'url = "unterminated',
+              'url = a\\qb',
+              'url = a ; comment',
+              'url = -x # c',
+              '9x = y',
+              'url = a\\\n-b',
+              'update = \\!x',
+              '\xff',
+              'url = a\xffb',
+            ),
           ),
           { maxLength: 3 },
         ),
@@ -371,7 +603,11 @@ function sample<T>(arb: fc.Arbitrary<T>, numRuns: number, offset: number): T[] {
   return fc.sample(arb, { seed: SEED + offset, numRuns });
 }
 
-function ourVerdict(type: Kind, data: Uint8Array, known: Map<string, NamedObject>): { findings: string[]; finish: string[]; refused: boolean } {
+function ourVerdict(
+  type: Kind,
+  data: Uint8Array,
+  known: Map<string, NamedObject>,
+): { findings: string[]; finish: string[]; refused: boolean } {
   if (type === 'tree') {
     const t = fsckTree(data);
     const finish = [
@@ -425,8 +661,13 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
       if (connectivity) stats.connectivity++;
       // index-pack dies at the first bad object, before fsck_finish: git only reports the finish step for a tree it accepted.
       const finishComparable = !connectivity && !theirs.findings.some((f) => f.startsWith('error:'));
-      if (JSON.stringify(ours.findings) !== JSON.stringify(theirs.findings) || (finishComparable && JSON.stringify(ours.finish) !== JSON.stringify(theirs.finish))) {
-        problems.push(`${where}\n  ours ${JSON.stringify(ours)}\n  git  ${JSON.stringify(theirs)}\n  ${v.stderr.trim().replace(/\n/g, '\n  ')}`);
+      if (
+        JSON.stringify(ours.findings) !== JSON.stringify(theirs.findings) ||
+        (finishComparable && JSON.stringify(ours.finish) !== JSON.stringify(theirs.finish))
+      ) {
+        problems.push(
+          `${where}\n  ours ${JSON.stringify(ours)}\n  git  ${JSON.stringify(theirs)}\n  ${v.stderr.trim().replace(/\n/g, '\n  ')}`,
+        );
       } else if (ours.refused !== v.refused && !connectivity) {
         // The one place we are stricter: git prints a tag's tagger error and accepts the tag when another header line follows.
         const quirk = o.type === 'tag' && ours.refused && !v.refused && theirs.findings.some((f) => f.startsWith('error:'));
@@ -442,15 +683,36 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
     // The generators must reach the cases they are for: both verdicts, and the tree findings.
     expect(stats.refusedByGit).toBeGreaterThan(objects.length / 5);
     expect(objects.length - stats.refusedByGit).toBeGreaterThan(objects.length / 5);
-    for (const id of ['duplicateEntries', 'treeNotSorted', 'fullPathname', 'hasDot', 'hasDotdot', 'hasDotgit', 'zeroPaddedFilemode', 'badTree', 'missingAuthor', 'badDate', 'invalidCommit', 'invalidTag', 'gitmodulesPath', 'gitmodulesBlob']) {
-      expect([...stats.byId.keys()].some((k) => k.endsWith(`:${id}`)), `no generated object made git report ${id}`).toBe(true);
+    for (const id of [
+      'duplicateEntries',
+      'treeNotSorted',
+      'fullPathname',
+      'hasDot',
+      'hasDotdot',
+      'hasDotgit',
+      'zeroPaddedFilemode',
+      'badTree',
+      'missingAuthor',
+      'badDate',
+      'invalidCommit',
+      'invalidTag',
+      'gitmodulesPath',
+      'gitmodulesBlob',
+    ]) {
+      expect(
+        [...stats.byId.keys()].some((k) => k.endsWith(`:${id}`)),
+        `no generated object made git report ${id}`,
+      ).toBe(true);
     }
   });
 
   test(`parseCommit reads the tree and parents git reads, and refuses exactly what git cannot read (seed ${SEED})`, () => {
     const refs: Refs = { B: repo.blob, B2: repo.badModules, T: repo.tree, C: repo.commit, C2: repo.commit2, TG: repo.tag };
     const commits = sample(commitSpecArb, COMMITS, 4).map((s) => buildCommit(s, refs));
-    const ids = storeLiterally(repo, commits.map((data) => ({ type: 'commit' as const, data })));
+    const ids = storeLiterally(
+      repo,
+      commits.map((data) => ({ type: 'commit' as const, data })),
+    );
     const ours = commits.map((c) => {
       try {
         return parseCommit(c);
@@ -487,16 +749,29 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
     expect(unreadable).toBeGreaterThan(0);
     expect(ours.some((p) => p !== null && p.parents.length > 1)).toBe(true);
     // Commits whose header has a parent line that git does not count (class 3 of issue 7).
-    const hidden = commits.filter((c, i) => ours[i] && Buffer.from(c).toString('latin1').split('\n\n')[0]!.split('\n').filter((l) => l.startsWith('parent ')).length > ours[i]!.parents.length);
+    const hidden = commits.filter(
+      (c, i) =>
+        ours[i] &&
+        Buffer.from(c)
+          .toString('latin1')
+          .split('\n\n')[0]!
+          .split('\n')
+          .filter((l) => l.startsWith('parent ')).length > ours[i]!.parents.length,
+    );
     expect(hidden.length).toBeGreaterThan(0);
   });
 
   test(`parseTag finds the object git peels to, and refuses exactly what git cannot peel (seed ${SEED})`, () => {
     const refs: Refs = { B: repo.blob, B2: repo.badModules, T: repo.tree, C: repo.commit, C2: repo.commit2, TG: repo.tag };
     const tags = sample(tagSpecArb, TAGS, 5).map((s) => enc(s.build(refs)));
-    const ids = storeLiterally(repo, tags.map((data) => ({ type: 'tag' as const, data })));
+    const ids = storeLiterally(
+      repo,
+      tags.map((data) => ({ type: 'tag' as const, data })),
+    );
     // cat-file --batch-check resolves `<tag>^{}` per line and says "missing" where it cannot.
-    const out = git(['cat-file', '--batch-check=%(objectname)'], { gitDir: repo.dir, input: ids.map((id) => `${id}^{}\n`).join('') }).split('\n');
+    const out = git(['cat-file', '--batch-check=%(objectname)'], { gitDir: repo.dir, input: ids.map((id) => `${id}^{}\n`).join('') }).split(
+      '\n',
+    );
     const problems: string[] = [];
     ids.forEach((id, i) => {
       let mine: string | null;
@@ -519,19 +794,70 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
     // A symlink entry makes each alias test visible: hasDotgit, gitmodulesSymlink,
     // gitattributesSymlink, gitignoreSymlink, mailmapSymlink.
     const piece = fc.constantFrom(
-      '.', ' ', ':', '~', '1', '4', '5', '9', '\\', 'g', 'G', 'i', 't', 'T', 'git', '.git', 'gitmodules', 'GITMOD', 'gi7eba', 'gi7d29', 'gi250a', 'maba30',
-      'mailma', 'attributes', 'gitatt', 'ignore', 'mailmap', '\xe2\x80\x8c', '\xef\xbb\xbf', '\xe2\x81\xaa', '\xc3\xa9', '\xff', '/',
+      '.',
+      ' ',
+      ':',
+      '~',
+      '1',
+      '4',
+      '5',
+      '9',
+      '\\',
+      'g',
+      'G',
+      'i',
+      't',
+      'T',
+      'git',
+      '.git',
+      'gitmodules',
+      'GITMOD',
+      'gi7eba',
+      'gi7d29',
+      'gi250a',
+      'maba30',
+      'mailma',
+      'attributes',
+      'gitatt',
+      'ignore',
+      'mailmap',
+      '\xe2\x80\x8c',
+      '\xef\xbb\xbf',
+      '\xe2\x81\xaa',
+      '\xc3\xa9',
+      '\xff',
+      '/',
     );
     const core = fc
       .tuple(
-        fc.constantFrom('.git', '.gitmodules', '.gitattributes', '.gitignore', '.mailmap', 'git~1', 'gitmod~1', 'gi7eba~1', 'gi7d29~4', 'gi250a~9', 'maba30~1', 'mailma~1', 'gitatt~1', 'gitign~2', '~1234567', 'gi7eb~12'),
+        fc.constantFrom(
+          '.git',
+          '.gitmodules',
+          '.gitattributes',
+          '.gitignore',
+          '.mailmap',
+          'git~1',
+          'gitmod~1',
+          'gi7eba~1',
+          'gi7d29~4',
+          'gi250a~9',
+          'maba30~1',
+          'mailma~1',
+          'gitatt~1',
+          'gitign~2',
+          '~1234567',
+          'gi7eb~12',
+        ),
         fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
       )
       .map(([c, upper]) => [...c].map((ch, k) => (upper[k] ? ch.toUpperCase() : ch)).join(''));
     const structured = fc
       .tuple(fc.constantFrom('', '', '', '\xe2\x80\x8c', 'x\\', '.', 'g'), core, fc.array(piece, { maxLength: 2 }))
       .map(([pre, c, post]) => pre + c + post.join(''));
-    const nameGen = fc.oneof({ arbitrary: structured, weight: 3 }, { arbitrary: fc.array(piece, { minLength: 1, maxLength: 5 }).map((a) => a.join('')), weight: 1 });
+    const nameGen = fc.oneof(
+      { arbitrary: structured, weight: 3 },
+      { arbitrary: fc.array(piece, { minLength: 1, maxLength: 5 }).map((a) => a.join('')), weight: 1 },
+    );
     const names = sample(nameGen, NAMES_SAMPLE, 7);
     const trees = names.map((n) => cat(enc(`120000 ${n}\0`), Buffer.from(repo.blob, 'hex')));
     const verdicts = await mapLimit(trees, 2, (data) => indexPackStrict(repo, [{ type: 'tree', data }]));
@@ -541,10 +867,17 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
       const ours = brief(fsckTree(trees[i]!).findings);
       const theirs = gitFindings(verdicts[i]!);
       theirs.forEach((t) => seen.add(t));
-      if (JSON.stringify(ours) !== JSON.stringify(theirs)) problems.push(`${JSON.stringify(n)}: ours ${JSON.stringify(ours)}, git ${JSON.stringify(theirs)}`);
+      if (JSON.stringify(ours) !== JSON.stringify(theirs))
+        problems.push(`${JSON.stringify(n)}: ours ${JSON.stringify(ours)}, git ${JSON.stringify(theirs)}`);
     });
     if (problems.length) throw new Error(`seed ${SEED}: ${problems.length} disagreements\n${problems.slice(0, 10).join('\n')}`);
-    for (const id of ['error:hasDotgit', 'error:gitmodulesSymlink', 'warning:gitattributesSymlink', 'warning:gitignoreSymlink', 'warning:mailmapSymlink']) {
+    for (const id of [
+      'error:hasDotgit',
+      'error:gitmodulesSymlink',
+      'warning:gitattributesSymlink',
+      'warning:gitignoreSymlink',
+      'warning:mailmapSymlink',
+    ]) {
       expect(seen.has(id), `no generated name made git report ${id}`).toBe(true);
     }
   });
@@ -552,7 +885,10 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
   test(`.gitmodules blobs: the same findings as git's fsck_finish (seed ${SEED})`, async () => {
     const texts = sample(gitmodulesArb, GITMODULES, 6);
     const blobs = texts.map((t) => enc(t));
-    const blobIds = storeLiterally(repo, blobs.map((data) => ({ type: 'blob' as const, data })));
+    const blobIds = storeLiterally(
+      repo,
+      blobs.map((data) => ({ type: 'blob' as const, data })),
+    );
     const trees = blobIds.map((id) => cat(enc('100644 .gitmodules\0'), Buffer.from(id, 'hex')));
     const verdicts = await mapLimit(trees, 2, (data) => indexPackStrict(repo, [{ type: 'tree', data }]));
     const problems: string[] = [];
@@ -566,14 +902,21 @@ describe('differential: our fsck and parsers against git 2.39.5', () => {
       const v = verdicts[i]!;
       const theirs = v.messages.map((m) => `${m.severity}:${m.id}`);
       theirs.forEach((t) => seen.add(t));
-      if (JSON.stringify(ours) !== JSON.stringify(theirs)) problems.push(`${show(b)}\n  ours ${JSON.stringify(ours)}\n  git  ${JSON.stringify(theirs)}`);
+      if (JSON.stringify(ours) !== JSON.stringify(theirs))
+        problems.push(`${show(b)}\n  ours ${JSON.stringify(ours)}\n  git  ${JSON.stringify(theirs)}`);
       else if (isRefusedByReceiveFsck(all) !== v.refused && !(isRefusedByReceiveFsck(all) && all.some((f) => f.stricterThanGit))) {
         problems.push(`${show(b)}: verdicts differ`);
       }
     });
     if (problems.length) throw new Error(`seed ${SEED}: ${problems.length} disagreements\n${problems.slice(0, 10).join('\n')}`);
     expect(stricter, 'no generated .gitmodules hid a bad setting from git behind a BOM or 0xFF').toBeGreaterThan(0);
-    for (const id of ['error:gitmodulesUrl', 'error:gitmodulesName', 'error:gitmodulesPath', 'error:gitmodulesUpdate', 'warning:gitmodulesParse']) {
+    for (const id of [
+      'error:gitmodulesUrl',
+      'error:gitmodulesName',
+      'error:gitmodulesPath',
+      'error:gitmodulesUpdate',
+      'warning:gitmodulesParse',
+    ]) {
       expect(seen.has(id), `no generated .gitmodules made git report ${id}`).toBe(true);
     }
   });

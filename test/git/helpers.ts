@@ -56,7 +56,5 @@ export function ops(location: RepoLocation | string, updates: RefUpdate[]): Prom
 
 /** Compact form for assertions: `ref <op> <ref>` / `<op> <path>` (+ ` !unsafe`). */
 export function brief(list: Operation[]): string[] {
-  return list.map((o) =>
-    o.type === 'ref' ? `ref ${o.op} ${o.ref}` : `${o.op} ${o.path}${o.unsafeName ? ' !unsafe' : ''}`,
-  );
+  return list.map((o) => (o.type === 'ref' ? `ref ${o.op} ${o.ref}` : `${o.op} ${o.path}${o.unsafeName ? ' !unsafe' : ''}`));
 }

@@ -92,12 +92,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
   });
 
   test('deletes a dir: the dir and every entry inside it, nested', async () => {
-    expect(
-      await diff(
-        [file('keep'), file('d/a'), exe('d/e/b'), symlink('d/e/l', 'x'), gitlink('d/f/s', SUB1)],
-        [file('keep')],
-      ),
-    ).toEqual([
+    expect(await diff([file('keep'), file('d/a'), exe('d/e/b'), symlink('d/e/l', 'x'), gitlink('d/f/s', SUB1)], [file('keep')])).toEqual([
       'ref fast-forward refs/heads/main',
       'delete-directory d',
       'delete-file d/a',
@@ -129,9 +124,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
   });
 
   test('kind changes: file -> dir and dir -> file, with everything inside', async () => {
-    expect(
-      await diff([file('p'), file('q/r/s'), file('q/t')], [file('p/x/y'), file('p/z'), file('q')]),
-    ).toEqual([
+    expect(await diff([file('p'), file('q/r/s'), file('q/t')], [file('p/x/y'), file('p/z'), file('q')])).toEqual([
       'ref fast-forward refs/heads/main',
       'delete-file p',
       'create-directory p',
@@ -159,8 +152,22 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
   });
 
   test('paths are the bytes git stores, never quoted: spaces, newlines, quotes, tabs, backslashes, unicode', async () => {
-    const names = ['with space', 'new\nline', 'quo"te', "apo'strophe", 'tab\there', 'back\\slash', 'caf\u00e9', '\ufeffbom', 'emoji\u{1f600}', 'dir with space/in"side'];
-    const result = await diff(null, names.map((n) => file(n, n)));
+    const names = [
+      'with space',
+      'new\nline',
+      'quo"te',
+      "apo'strophe",
+      'tab\there',
+      'back\\slash',
+      'caf\u00e9',
+      '\ufeffbom',
+      'emoji\u{1f600}',
+      'dir with space/in"side',
+    ];
+    const result = await diff(
+      null,
+      names.map((n) => file(n, n)),
+    );
     expect(result[0]).toBe('ref create-branch refs/heads/main');
     const paths = result.slice(1).map((l) => l.replace(/^[a-z-]+ /, ''));
     expect(new Set(paths)).toEqual(new Set([...names, 'dir with space']));
@@ -220,11 +227,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
     };
 
     test('create-branch / create-tag (lightweight and annotated) / delete', async () => {
-      expect(await run(ZERO_OID, b, 'refs/heads/x')).toEqual([
-        'ref create-branch refs/heads/x',
-        'create-file f',
-        'create-file g',
-      ]);
+      expect(await run(ZERO_OID, b, 'refs/heads/x')).toEqual(['ref create-branch refs/heads/x', 'create-file f', 'create-file g']);
       expect(await run(ZERO_OID, b, 'refs/tags/v1')).toEqual(['ref create-tag refs/tags/v1']);
       expect(await run(ZERO_OID, tagB, 'refs/tags/v1')).toEqual(['ref create-tag refs/tags/v1']);
       expect(await run(b, ZERO_OID, 'refs/heads/x')).toEqual(['ref delete refs/heads/x']);
@@ -245,11 +248,7 @@ describe.each(['loose', 'packed'] as const)('computeOperations (%s objects)', (s
 
     test('annotated tags (and tags of tags) on a branch peel to commits', async () => {
       expect(await run(tagA, tagOfTag, MAIN)).toEqual(['ref fast-forward refs/heads/main', 'modify f', 'create-file g']);
-      expect(await run(ZERO_OID, tagOfTag, 'refs/heads/t')).toEqual([
-        'ref create-branch refs/heads/t',
-        'create-file f',
-        'create-file g',
-      ]);
+      expect(await run(ZERO_OID, tagOfTag, 'refs/heads/t')).toEqual(['ref create-branch refs/heads/t', 'create-file f', 'create-file g']);
       expect(await both(repo, (s) => s.peel(tagOfTag))).toEqual({ oid: b, type: 'commit' });
     });
 

@@ -58,7 +58,9 @@ describe('rule, group and owner files', () => {
     const tree = await both(repo, (s) => readPolicyTree(s, c));
     expect(tree.files.find((f) => f.path === 'refs/big.conf')).toEqual({ path: 'refs/big.conf', content: '', size: 2 * MiB + 3 });
     expect(tree.files.find((f) => f.path === 'refs/ok.conf')?.content).toBe('owner create-branch ^refs/heads/x$\n');
-    expect(diagnostics(tree.files)).toEqual(['refs/big.conf: file-too-large: file is too large (2,097,155 bytes, limit 1 MiB); it is not read']);
+    expect(diagnostics(tree.files)).toEqual([
+      'refs/big.conf: file-too-large: file is too large (2,097,155 bytes, limit 1 MiB); it is not read',
+    ]);
   });
 
   test('past policyBytes in all, in path order: that file and every one after it are unread', async () => {
@@ -101,7 +103,9 @@ describe('trees, entries and key files', () => {
     const keys = mktree(lines);
     const c = commitOf(mktree([`040000 tree ${keys}\tkeys`]));
     const [cli, iso] = await bothThrow(repo, (s) => readPolicyTree(s, c));
-    expect(cli).toBe("the policy branch's tree keys/ is 8,640,000 bytes, more than 8 MiB (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads)");
+    expect(cli).toBe(
+      "the policy branch's tree keys/ is 8,640,000 bytes, more than 8 MiB (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads)",
+    );
     expect(iso).toBe(cli);
   }, 60_000);
 
@@ -112,7 +116,9 @@ describe('trees, entries and key files', () => {
     const groups = mktree(['a', 'b', 'c'].map((n) => `040000 tree ${sub}\t${n}`));
     const c = commitOf(mktree([`040000 tree ${groups}\tgroups`]));
     const [cli] = await bothThrow(repo, (s) => readPolicyTree(s, c));
-    expect(cli).toBe("the policy branch lists more than 200,000 files and directories (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads)");
+    expect(cli).toBe(
+      "the policy branch lists more than 200,000 files and directories (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads)",
+    );
   }, 60_000);
 
   test('a key file past keyFileBytes is refused before it is read', async () => {

@@ -31,7 +31,21 @@ interface HookResult {
 beforeAll(() => {
   // The hook runs the compiled JS, which the global setup builds once before any test file runs. Never rebuild
   // here: other test files run the installed hook from dist/ at the same time, and would read half-written files.
-  for (const f of ['cli-store', 'cat-file', 'tree-diff', 'exec', 'errors', 'iso-store', 'node-fs', 'operations', 'objects', 'names', 'modes', 'location', 'overlay-fs']) {
+  for (const f of [
+    'cli-store',
+    'cat-file',
+    'tree-diff',
+    'exec',
+    'errors',
+    'iso-store',
+    'node-fs',
+    'operations',
+    'objects',
+    'names',
+    'modes',
+    'location',
+    'overlay-fs',
+  ]) {
     const js = path.join(root, 'dist/git', `${f}.js`);
     const ts = path.join(root, 'src/git', `${f}.ts`);
     expect(fs.existsSync(js), `${js} built`).toBe(true);
@@ -85,7 +99,11 @@ describe.each([
   });
 
   test('both stores read the quarantined objects and agree; isomorphic-git alone cannot', async () => {
-    const next = commit(client, [file('README', 'changed'), file('docs/a.md'), file('src/new/deep.ts', 'x'), symlink('link', 'README')], [base]);
+    const next = commit(
+      client,
+      [file('README', 'changed'), file('docs/a.md'), file('src/new/deep.ts', 'x'), symlink('link', 'README')],
+      [base],
+    );
     const unrelated = commit(client, [file('other', 'o')]);
     git(['update-ref', 'refs/heads/main', next], { gitDir: client });
     git(['tag', '-a', '-m', 'release', 'v1', next], { gitDir: client, env: gitEnv() });

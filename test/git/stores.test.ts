@@ -130,10 +130,40 @@ describe('ObjectStore (both implementations)', () => {
 
   test("the stores' tree walk reports exactly what git diff-tree reports", async () => {
     const r = initRepo();
-    const a = commit(r, [file('a', '1'), file('a-b'), file('a.c/x'), file('b/c/d', 'x'), symlink('l', 'a'), gitlink('s', SUB), exe('x'), file('k/f')]);
-    const b = commit(r, [file('a/in', 'dir now'), file('a-b', '2'), file('a.c/x'), symlink('b', 'c/d'), file('l', 'file now'), gitlink('s', MISSING), file('x', 'not exe'), file('k/f'), file('new/deep/er/file')], [a]);
+    const a = commit(r, [
+      file('a', '1'),
+      file('a-b'),
+      file('a.c/x'),
+      file('b/c/d', 'x'),
+      symlink('l', 'a'),
+      gitlink('s', SUB),
+      exe('x'),
+      file('k/f'),
+    ]);
+    const b = commit(
+      r,
+      [
+        file('a/in', 'dir now'),
+        file('a-b', '2'),
+        file('a.c/x'),
+        symlink('b', 'c/d'),
+        file('l', 'file now'),
+        gitlink('s', MISSING),
+        file('x', 'not exe'),
+        file('k/f'),
+        file('new/deep/er/file'),
+      ],
+      [a],
+    );
     const c = commit(r, [file('\u00e9/\u00e8'), file(Buffer.from([0x66, 0xfe]), 'bad name'), file('z')]);
-    for (const [from, to] of [[null, a], [a, b], [b, a], [null, b], [b, c], [c, a]] as const) {
+    for (const [from, to] of [
+      [null, a],
+      [a, b],
+      [b, a],
+      [null, b],
+      [b, c],
+      [c, a],
+    ] as const) {
       const fromTree = from ? git(['rev-parse', `${from}^{tree}`], { gitDir: r }) : EMPTY_TREE_OID;
       const toTree = git(['rev-parse', `${to}^{tree}`], { gitDir: r });
       const raw = runGit(['diff-tree', '-r', '-t', '-z', '--no-renames', '--full-index', fromTree, toTree], { gitDir: r }).stdout;
@@ -146,7 +176,10 @@ describe('ObjectStore (both implementations)', () => {
   test('the diff counts against a budget: a long path, too many changes, too many path bytes, one subtree named a thousand times', async () => {
     const r = initRepo();
     const deep = commit(r, [file(`${'d/'.repeat(40)}f`)]);
-    const wide = commit(r, Array.from({ length: 30 }, (_, i) => file(`w/f${i}`)));
+    const wide = commit(
+      r,
+      Array.from({ length: 30 }, (_, i) => file(`w/f${i}`)),
+    );
     const tree = (c: string) => git(['rev-parse', `${c}^{tree}`], { gitDir: r });
     const limits = (l: Partial<DiffLimits>) => new DiffBudget({ ...DIFF_LIMITS, ...l });
     for (const msg of await bothThrow(r, (s) => s.diffTrees(null, tree(deep), { budget: limits({ maxPathBytes: 50 }) }))) {
@@ -161,7 +194,13 @@ describe('ObjectStore (both implementations)', () => {
     // Three tree objects that describe a billion paths: the walk stops at the bound, having read little.
     const leaf = writeBlob(r, 'x');
     const level = (child: string, mode: string) =>
-      git(['mktree'], { gitDir: r, input: Array.from({ length: 1000 }, (_, i) => `${mode} ${mode === '040000' ? 'tree' : 'blob'} ${child}\tn${String(i).padStart(3, '0')}\n`).join('') });
+      git(['mktree'], {
+        gitDir: r,
+        input: Array.from(
+          { length: 1000 },
+          (_, i) => `${mode} ${mode === '040000' ? 'tree' : 'blob'} ${child}\tn${String(i).padStart(3, '0')}\n`,
+        ).join(''),
+      });
     const fanout = level(level(level(leaf, '100644'), '040000'), '040000');
     for (const msg of await bothThrow(r, (s) => s.diffTrees(null, fanout, { budget: limits({ maxChanges: 50_000 }) }))) {
       expect(msg).toBe("the push changes more than 50,000 paths (git-acl's limit, see docs/security.md#limits)");
@@ -180,7 +219,8 @@ describe('ObjectStore (both implementations)', () => {
   test('commits and tags are read as git reads them: a second tree line ends the parents, a mistyped tag does not peel', async () => {
     const tree = git(['rev-parse', `${c2}^{tree}`], { gitDir: repo });
     const ident = 'T <t@example.org> 1700000000 +0000';
-    const literally = (type: string, body: string) => git(['hash-object', '-t', type, '--literally', '-w', '--stdin'], { gitDir: repo, input: body });
+    const literally = (type: string, body: string) =>
+      git(['hash-object', '-t', type, '--literally', '-w', '--stdin'], { gitDir: repo, input: body });
     // To git a root commit: parse_commit_buffer stops at the second `tree` line.
     const rootToGit = literally('commit', `tree ${tree}\ntree ${tree}\nparent ${c2}\nauthor ${ident}\ncommitter ${ident}\n\nx\n`);
     expect(git(['rev-list', '--parents', '-n', '1', rootToGit], { gitDir: repo })).toBe(rootToGit);
@@ -237,8 +277,15 @@ describe('ObjectStore (both implementations)', () => {
 
   test('a wide diff over loose objects (200 dirs) agrees, and stays within open-file limits', async () => {
     const wide = initRepo();
-    const before = commit(wide, Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}`)));
-    const after = commit(wide, Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}!`)), [before]);
+    const before = commit(
+      wide,
+      Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}`)),
+    );
+    const after = commit(
+      wide,
+      Array.from({ length: 200 }, (_, i) => file(`d${i}/x/f`, `${i}!`)),
+      [before],
+    );
     const changes = await both(wide, async (s) => s.diffTrees(await s.commitTree(before), await s.commitTree(after)));
     expect(changes.length).toBe(600);
   });
@@ -246,7 +293,11 @@ describe('ObjectStore (both implementations)', () => {
   test('repository config cannot change what the stores report', async () => {
     const r = initRepo();
     const before = commit(r, [file('a', 'same content here\n'.repeat(20)), gitlink('s', SUB), file('z')]);
-    const after = commit(r, [file('b', 'same content here\n'.repeat(20)), gitlink('s', '2222222222222222222222222222222222222222'), file('z', 'new')], [before]);
+    const after = commit(
+      r,
+      [file('b', 'same content here\n'.repeat(20)), gitlink('s', '2222222222222222222222222222222222222222'), file('z', 'new')],
+      [before],
+    );
     const expected = await both(r, async (s) => s.diffTrees(await s.commitTree(before), await s.commitTree(after)));
     fs.writeFileSync(path.join(r, 'order'), 'z\n');
     for (const [k, v] of [
@@ -256,7 +307,8 @@ describe('ObjectStore (both implementations)', () => {
       ['core.quotePath', 'true'],
       ['diff.noprefix', 'true'],
       ['diff.external', 'false'],
-    ]) git(['config', k!, v!], { gitDir: r });
+    ])
+      git(['config', k!, v!], { gitDir: r });
     expect(await both(r, async (s) => s.diffTrees(await s.commitTree(before), await s.commitTree(after)))).toEqual(expected);
     expect(expected.map((c) => c.path)).toEqual(['a', 'b', 's', 'z']);
   });
@@ -273,7 +325,10 @@ describe('ObjectStore (both implementations)', () => {
       () => noRepo.isAncestor(c1, c2),
       () => noRepo.diffTrees(null, EMPTY_TREE_OID),
     ]) {
-      const e = await (f() as Promise<unknown>).then(() => null, (err: Error) => err);
+      const e = await (f() as Promise<unknown>).then(
+        () => null,
+        (err: Error) => err,
+      );
       expect(e).toBeInstanceOf(Error);
       expect(e!.message).not.toContain('\n');
     }
@@ -288,7 +343,9 @@ describe('ObjectStore (both implementations)', () => {
     fs.writeFileSync(path.join(borrower, 'objects/info/alternates'), `${path.join(repo, 'objects')}\n`);
     const own = commit(borrower, [file('mine')], [c2]);
     expect(await both(borrower, (s) => s.isAncestor(c1, own))).toBe(true);
-    expect(await both(borrower, async (s) => (await s.diffTrees(await s.commitTree(c2), await s.commitTree(own))).length)).toBeGreaterThan(0);
+    expect(await both(borrower, async (s) => (await s.diffTrees(await s.commitTree(c2), await s.commitTree(own))).length)).toBeGreaterThan(
+      0,
+    );
   });
 
   test("the git store lists a quarantine's commits, trees and tags, loose (found in the directory) or packed (listed by git)", async () => {
@@ -301,15 +358,27 @@ describe('ObjectStore (both implementations)', () => {
     const blob = git(['hash-object', '-w', '--stdin'], { gitDir: main, input: 'pushed', env: inQ });
     const tree = git(['mktree'], { gitDir: main, input: `100644 blob ${blob}\tb\n`, env: inQ });
     const pushed = git(['commit-tree', tree, '-p', c, '-m', 'pushed'], { gitDir: main, env: inQ });
-    const tag = git(['hash-object', '-t', 'tag', '-w', '--stdin'], { gitDir: main, input: `object ${pushed}\ntype commit\ntag t\ntagger T <t@example.org> 1 +0000\n\nt\n`, env: inQ });
-    const expected = new Map([[tree, 'tree'], [pushed, 'commit'], [tag, 'tag']]);
+    const tag = git(['hash-object', '-t', 'tag', '-w', '--stdin'], {
+      gitDir: main,
+      input: `object ${pushed}\ntype commit\ntag t\ntagger T <t@example.org> 1 +0000\n\nt\n`,
+      env: inQ,
+    });
+    const expected = new Map([
+      [tree, 'tree'],
+      [pushed, 'commit'],
+      [tag, 'tag'],
+    ]);
     const loc = { gitDir: main, objectDirectory: q, alternateObjectDirectories: [path.join(main, 'objects')] };
     expect((await looseObjectIds(q))?.sort()).toEqual([blob, tree, pushed, tag].sort());
     const store = openCliStore(loc, { env: withoutGitVars() });
     try {
       expect(await store.pushedObjects()).toEqual(expected);
       // A pack in the quarantine (a bigger push): the directory cannot say, git does.
-      const pack = runGit(['pack-objects', '--revs', path.join(q, 'pack', 'pack')], { gitDir: main, input: `${tag}\n${pushed}\n^${c}\n`, env: inQ });
+      const pack = runGit(['pack-objects', '--revs', path.join(q, 'pack', 'pack')], {
+        gitDir: main,
+        input: `${tag}\n${pushed}\n^${c}\n`,
+        env: inQ,
+      });
       expect(pack.status).toBe(0);
       expect(await looseObjectIds(q)).toBeNull();
       expect(await store.pushedObjects()).toEqual(expected);

@@ -25,9 +25,16 @@ export interface PushRig {
   client: string;
   dir: string;
   /** Make a new commit on the client's main and push it (signed unless `signed: false`). */
-  push(opts?: { signed?: boolean; signingKey?: string; options?: string[]; refspecs?: string[]; commit?: boolean; config?: Record<string, string>;
+  push(opts?: {
+    signed?: boolean;
+    signingKey?: string;
+    options?: string[];
+    refspecs?: string[];
+    commit?: boolean;
+    config?: Record<string, string>;
     /** One more refspec, as a printf(1) format: for ref names that are not UTF-8 (e.g. `main:refs/heads/caf\\351`). */
-    printfRefspec?: string }): Captured;
+    printfRefspec?: string;
+  }): Captured;
   cleanup(): void;
 }
 
@@ -108,7 +115,14 @@ export function makePushRig(home: GpgHome, signingKey: string): PushRig {
       const cert = read('cert');
       const certPath = path.join(capture, 'cert');
       const certBytes = fs.existsSync(certPath) ? new Uint8Array(fs.readFileSync(certPath)) : undefined;
-      return { ...(cert !== undefined ? { cert } : {}), ...(certBytes ? { certBytes } : {}), env: envVars, stdin: read('stdin') ?? '', status: r.status ?? -1, stderr: r.stderr };
+      return {
+        ...(cert !== undefined ? { cert } : {}),
+        ...(certBytes ? { certBytes } : {}),
+        env: envVars,
+        stdin: read('stdin') ?? '',
+        status: r.status ?? -1,
+        stderr: r.stderr,
+      };
     },
     cleanup() {
       fs.rmSync(dir, { recursive: true, force: true });

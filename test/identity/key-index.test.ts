@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createKeyFinder, type KeyFileRef } from '../../src/identity/index.js';
+import type { createKeyFinder, KeyFileRef } from '../../src/identity/index.js';
 import { genKey, makeGpgHome, type GpgHome, type GpgKey } from '../support/gpg.js';
 import { finderOf, keyPath } from './util.js';
 
@@ -41,13 +41,21 @@ describe('createKeyFinder', () => {
 
   test('files not named keys/<40 upper-case hex>.asc are never candidates', async () => {
     const lower = `keys/${alice.fingerprint.toLowerCase()}.asc`;
-    const f = finderOf({ [lower]: alice.publicArmored, [`keys/sub/${alice.fingerprint}.asc`]: alice.publicArmored, 'keys/alice.asc': alice.publicArmored });
+    const f = finderOf({
+      [lower]: alice.publicArmored,
+      [`keys/sub/${alice.fingerprint}.asc`]: alice.publicArmored,
+      'keys/alice.asc': alice.publicArmored,
+    });
     expect(await all(f([alice.fingerprint, alice.primaryKeyId]))).toEqual([]);
     expect(f.hasFile(lower)).toBe(false);
   });
 
   test('broken files in the scan are skipped, not fatal', async () => {
-    const f = finderOf({ [`keys/${'1'.repeat(40)}.asc`]: 'junk', [`keys/${'2'.repeat(40)}.asc`]: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n////\n-----END PGP PUBLIC KEY BLOCK-----\n', [keyPath(sub)]: sub.publicArmored });
+    const f = finderOf({
+      [`keys/${'1'.repeat(40)}.asc`]: 'junk',
+      [`keys/${'2'.repeat(40)}.asc`]: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n////\n-----END PGP PUBLIC KEY BLOCK-----\n',
+      [keyPath(sub)]: sub.publicArmored,
+    });
     expect(await all(f([sub.keyId]))).toEqual([keyPath(sub)]);
   });
 

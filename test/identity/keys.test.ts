@@ -154,6 +154,8 @@ describe('what a policy may publish (pushedKeyFileProblem, loadKeyFile allowReti
     expect(await pushedKeyFileProblem('hello\n', bob.fingerprint)).toBe(
       'not an armored OpenPGP public key (not an armored OpenPGP block (expected "-----BEGIN PGP PUBLIC KEY BLOCK-----"))',
     );
-    expect(await pushedKeyFileProblem(alice.publicArmored, bob.fingerprint)).toBe(`holds the key ${alice.fingerprint}, so it must be named ${alice.fingerprint}.asc`);
+    expect(await pushedKeyFileProblem(alice.publicArmored, bob.fingerprint)).toBe(
+      `holds the key ${alice.fingerprint}, so it must be named ${alice.fingerprint}.asc`,
+    );
   });
 });

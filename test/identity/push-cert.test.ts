@@ -96,29 +96,85 @@ describe('parsePushCert refuses malformed certificates', () => {
 
   const cases: Array<[string, string, string]> = [
     ['empty', '', 'malformed push certificate: the certificate is empty'],
-    ['no signature', `${HEADER}\n${Z} ${A} refs/heads/main\n`, 'malformed push certificate: no PGP signature (no line starting "-----BEGIN PGP SIGNATURE-----")'],
+    [
+      'no signature',
+      `${HEADER}\n${Z} ${A} refs/heads/main\n`,
+      'malformed push certificate: no PGP signature (no line starting "-----BEGIN PGP SIGNATURE-----")',
+    ],
     ['signature only', SIG, 'malformed push certificate: nothing before the signature'],
-    ['unknown version', cert(HEADER.replace('0.1', '0.2')), 'malformed push certificate: unsupported version "0.2" (only 0.1 is supported)'],
-    ['not a certificate', cert(HEADER.replace('certificate version 0.1', 'hello')), 'malformed push certificate: first line must be "certificate version 0.1", got "hello"'],
-    ['missing blank line', `${HEADER}${Z} ${A} refs/heads/main\n${SIG}`, 'malformed push certificate: missing the empty line between the header and the ref updates'],
+    [
+      'unknown version',
+      cert(HEADER.replace('0.1', '0.2')),
+      'malformed push certificate: unsupported version "0.2" (only 0.1 is supported)',
+    ],
+    [
+      'not a certificate',
+      cert(HEADER.replace('certificate version 0.1', 'hello')),
+      'malformed push certificate: first line must be "certificate version 0.1", got "hello"',
+    ],
+    [
+      'missing blank line',
+      `${HEADER}${Z} ${A} refs/heads/main\n${SIG}`,
+      'malformed push certificate: missing the empty line between the header and the ref updates',
+    ],
     ['header only', `${HEADER}${SIG}`, 'malformed push certificate: missing the empty line between the header and the ref updates'],
     ['no updates', cert(HEADER, ''), 'malformed push certificate: no ref updates'],
-    ['short oid', cert(HEADER, `${Z} abc refs/heads/main\n`), `malformed push certificate: bad ref update line "${Z} abc refs/heads/main" (expected "<old-oid> <new-oid> refs/...")`],
-    ['upper-case oid', cert(HEADER, `${Z} ${'A'.repeat(40)} refs/heads/main\n`), `malformed push certificate: bad ref update line "${Z} ${'A'.repeat(40)} refs/heads/main" (expected "<old-oid> <new-oid> refs/...")`],
-    ['ref outside refs/', cert(HEADER, `${Z} ${A} HEAD\n`), `malformed push certificate: bad ref update line "${Z} ${A} HEAD" (expected "<old-oid> <new-oid> refs/...")`],
-    ['extra field', cert(HEADER, `${Z} ${A} refs/heads/main x\n`), `malformed push certificate: bad ref update line "${Z} ${A} refs/heads/main x" (expected "<old-oid> <new-oid> refs/...")`],
-    ['blank update line', cert(HEADER, `${Z} ${A} refs/heads/main\n\n`), 'malformed push certificate: bad ref update line "" (expected "<old-oid> <new-oid> refs/...")'],
-    ['mixed oid lengths', cert(HEADER, `${Z} ${A} refs/heads/main\n${'0'.repeat(64)} ${'b'.repeat(64)} refs/heads/x\n`), 'malformed push certificate: ref updates mix SHA-1 and SHA-256 object IDs'],
+    [
+      'short oid',
+      cert(HEADER, `${Z} abc refs/heads/main\n`),
+      `malformed push certificate: bad ref update line "${Z} abc refs/heads/main" (expected "<old-oid> <new-oid> refs/...")`,
+    ],
+    [
+      'upper-case oid',
+      cert(HEADER, `${Z} ${'A'.repeat(40)} refs/heads/main\n`),
+      `malformed push certificate: bad ref update line "${Z} ${'A'.repeat(40)} refs/heads/main" (expected "<old-oid> <new-oid> refs/...")`,
+    ],
+    [
+      'ref outside refs/',
+      cert(HEADER, `${Z} ${A} HEAD\n`),
+      `malformed push certificate: bad ref update line "${Z} ${A} HEAD" (expected "<old-oid> <new-oid> refs/...")`,
+    ],
+    [
+      'extra field',
+      cert(HEADER, `${Z} ${A} refs/heads/main x\n`),
+      `malformed push certificate: bad ref update line "${Z} ${A} refs/heads/main x" (expected "<old-oid> <new-oid> refs/...")`,
+    ],
+    [
+      'blank update line',
+      cert(HEADER, `${Z} ${A} refs/heads/main\n\n`),
+      'malformed push certificate: bad ref update line "" (expected "<old-oid> <new-oid> refs/...")',
+    ],
+    [
+      'mixed oid lengths',
+      cert(HEADER, `${Z} ${A} refs/heads/main\n${'0'.repeat(64)} ${'b'.repeat(64)} refs/heads/x\n`),
+      'malformed push certificate: ref updates mix SHA-1 and SHA-256 object IDs',
+    ],
     ['duplicate pusher', cert(HEADER + 'pusher X 1 +0000\n'), 'malformed push certificate: duplicate "pusher" header'],
     ['duplicate nonce', cert(HEADER + 'nonce 2-x\n'), 'malformed push certificate: duplicate "nonce" header'],
     ['duplicate pushee', cert(HEADER + 'pushee /x\n'), 'malformed push certificate: duplicate "pushee" header'],
     ['no pusher', cert('certificate version 0.1\nnonce 1-a\n'), 'malformed push certificate: missing "pusher" header'],
     ['empty pusher', cert('certificate version 0.1\npusher \n'), 'malformed push certificate: empty "pusher" header'],
     ['unknown header', cert(HEADER + 'signer me\n'), 'malformed push certificate: unknown header line "signer me"'],
-    ['CRLF', cert(HEADER.replace(/\n/g, '\r\n')), 'malformed push certificate: carriage return in the certificate (git writes LF line endings)'],
-    ['truncated signature', cert(HEADER, undefined, SIG.slice(0, 60)), 'malformed push certificate: the signature is truncated or has text after "-----END PGP SIGNATURE-----"'],
-    ['text after signature', cert(HEADER, undefined, SIG + 'more\n'), 'malformed push certificate: the signature is truncated or has text after "-----END PGP SIGNATURE-----"'],
-    ['bad armor line', cert(HEADER, undefined, SIG.replace('SIGNATURE-----\n\n', 'SIGNATURE----- x\n\n')), 'malformed push certificate: bad signature armor line "-----BEGIN PGP SIGNATURE----- x"'],
+    [
+      'CRLF',
+      cert(HEADER.replace(/\n/g, '\r\n')),
+      'malformed push certificate: carriage return in the certificate (git writes LF line endings)',
+    ],
+    [
+      'truncated signature',
+      cert(HEADER, undefined, SIG.slice(0, 60)),
+      'malformed push certificate: the signature is truncated or has text after "-----END PGP SIGNATURE-----"',
+    ],
+    [
+      'text after signature',
+      cert(HEADER, undefined, SIG + 'more\n'),
+      'malformed push certificate: the signature is truncated or has text after "-----END PGP SIGNATURE-----"',
+    ],
+    [
+      'bad armor line',
+      cert(HEADER, undefined, SIG.replace('SIGNATURE-----\n\n', 'SIGNATURE----- x\n\n')),
+      'malformed push certificate: bad signature armor line "-----BEGIN PGP SIGNATURE----- x"',
+    ],
   ];
   test.each(cases)('%s', (_name, text, message) => {
     expect(parseError(text)).toBe(message);

@@ -128,15 +128,20 @@ describe('requireSignedPush / checkPushEnv', () => {
     expect(pusheeKey('ssh://host/~/project.git')).toBe('ssh://host/~/project');
     expect(pusheeKey('https://user:secret@git.example.org:443/git/project.git')).toBe('https://git.example.org/git/project');
     expect(pusheeKey('/srv/git/project.git')).toBe('/srv/git/project');
-    for (const other of ['ssh://git.example.org:2222/srv/git/project.git', 'git.example.org:/srv/git/project2.git', 'https://git.example.org/srv/git/project.git', 'ssh://git.example.com/srv/git/project.git']) {
+    for (const other of [
+      'ssh://git.example.org:2222/srv/git/project.git',
+      'git.example.org:/srv/git/project2.git',
+      'https://git.example.org/srv/git/project.git',
+      'ssh://git.example.com/srv/git/project.git',
+    ]) {
       expect(pusheeKey(other)).not.toBe('ssh://git.example.org/srv/git/project');
     }
   });
 
   test('pushee must be one of acl.pushee when set', () => {
-    expect(envError(() => checkPushEnv(signed.env, cert, signed.stdin, { pushees: ['https://git.example.org/r.git'] }), 'pushee-mismatch')).toBe(
-      `push certificate is for ${cert.pushee}, not this server (https://git.example.org/r.git)`,
-    );
+    expect(
+      envError(() => checkPushEnv(signed.env, cert, signed.stdin, { pushees: ['https://git.example.org/r.git'] }), 'pushee-mismatch'),
+    ).toBe(`push certificate is for ${cert.pushee}, not this server (https://git.example.org/r.git)`);
     const { pushee: _drop, ...noPushee } = cert;
     expect(envError(() => checkPushEnv(signed.env, noPushee, signed.stdin, { pushees: ['a', 'b'] }), 'pushee-mismatch')).toBe(
       'push certificate names no pushee; this server is a or b',

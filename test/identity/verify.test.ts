@@ -1,12 +1,6 @@
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  IdentityError,
-  parsePushCert,
-  verifyPushCert,
-  type KeyFinder,
-  type PushCertificate,
-} from '../../src/identity/index.js';
+import { IdentityError, parsePushCert, verifyPushCert, type KeyFinder, type PushCertificate } from '../../src/identity/index.js';
 import { addSigningSubkey, exportSecret, genKey, makeGpgHome, revokeKey, type GpgHome, type GpgKey } from '../support/gpg.js';
 import { makePushRig } from './capture.js';
 import { finderOf, keyPath, rejection } from './util.js';
@@ -106,7 +100,10 @@ describe('verifyPushCert with real signed pushes', () => {
   test('a finder may return one file, a list, or null', async () => {
     const cert = parsePushCert(certs.alice!);
     const one: KeyFinder = async () => ({ fileName: keyPath(alice), armored: alice.publicArmored });
-    const list: KeyFinder = async () => [{ fileName: keyPath(bob), armored: bob.publicArmored }, { fileName: keyPath(alice), armored: alice.publicArmored }];
+    const list: KeyFinder = async () => [
+      { fileName: keyPath(bob), armored: bob.publicArmored },
+      { fileName: keyPath(alice), armored: alice.publicArmored },
+    ];
     expect((await verifyPushCert({ cert, findKey: one })).userId).toBe(alice.fingerprint);
     expect((await verifyPushCert({ cert, findKey: list })).userId).toBe(alice.fingerprint);
     const e = await verifyError(cert, async () => null);
@@ -153,7 +150,9 @@ describe('verifyPushCert with real signed pushes', () => {
   test('a key file with secret key material is refused', async () => {
     const secret = exportSecret(home, alice.fingerprint);
     const e = await verifyError(parsePushCert(certs.alice!), finderOf({ [keyPath(alice)]: secret }));
-    expect(e.message).toBe(`${keyPath(alice)}: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)`);
+    expect(e.message).toBe(
+      `${keyPath(alice)}: holds secret key material: publish only the public key (gpg --armor --export <fingerprint>)`,
+    );
   });
 
   test('a file holding two keys is refused', async () => {
@@ -183,7 +182,9 @@ describe('verifyPushCert with real signed pushes', () => {
     expect((await verifyPushCert({ cert, findKey: finderOf(files(subexp)) })).signingKeyId).toBe(subexp.keyId);
     const e = await verifyError(cert, finderOf(files(subexp)), { date: new Date(Date.now() + 3 * 86400_000) });
     expect(e.code).toBe('key-file');
-    expect(e.message).toMatch(new RegExp(`^${keyPath(subexp)}: signing key ${subexp.keyId} of ${subexp.fingerprint} cannot sign now \\(.+\\)$`));
+    expect(e.message).toMatch(
+      new RegExp(`^${keyPath(subexp)}: signing key ${subexp.keyId} of ${subexp.fingerprint} cannot sign now \\(.+\\)$`),
+    );
   });
 
   test('a garbage signature is refused', async () => {
@@ -223,7 +224,7 @@ describe('verifyPushCert with real signed pushes', () => {
   });
 });
 
-describe('a hostile key file claiming someone else\'s signing subkey', () => {
+describe("a hostile key file claiming someone else's signing subkey", () => {
   /** Mallory's key with Sub's public signing subkey bound to it by Mallory (no back-signature from the subkey: Mallory cannot make one). */
   async function malloryClaimingSubsSubkey(): Promise<{ fileName: string; armored: string }> {
     const priv = await openpgp.readPrivateKey({ armoredKey: exportSecret(home, mallory.fingerprint) });
@@ -234,7 +235,13 @@ describe('a hostile key file claiming someone else\'s signing subkey', () => {
     binding.publicKeyAlgorithm = priv.keyPacket.algorithm;
     binding.hashAlgorithm = openpgp.enums.hash.sha256;
     binding.keyFlags = new Uint8Array([openpgp.enums.keyFlags.signData]);
-    await binding.sign(priv.keyPacket as never, { key: priv.keyPacket, bind: stolen } as never, new Date(Math.max(priv.keyPacket.created.getTime(), stolen.created.getTime())), false, openpgp.config as never);
+    await binding.sign(
+      priv.keyPacket as never,
+      { key: priv.keyPacket, bind: stolen } as never,
+      new Date(Math.max(priv.keyPacket.created.getTime(), stolen.created.getTime())),
+      false,
+      openpgp.config as never,
+    );
     const list = priv.toPublic().toPacketList();
     list.push(stolen, binding);
     const armored = new openpgp.PublicKey(list).armor();
@@ -246,7 +253,9 @@ describe('a hostile key file claiming someone else\'s signing subkey', () => {
     const cert = parsePushCert(certs.sub!);
     // Only Mallory's file: the push is not attributed to Mallory.
     const e = await verifyError(cert, async () => [hostile]);
-    expect(e.message).toMatch(new RegExp(`^bad push certificate signature \\(checked with ${hostile.fileName}\\): .*embedded signature`, 'i'));
+    expect(e.message).toMatch(
+      new RegExp(`^bad push certificate signature \\(checked with ${hostile.fileName}\\): .*embedded signature`, 'i'),
+    );
     // Mallory's file first, then Sub's: Sub is the pusher.
     const r = await verifyPushCert({ cert, findKey: async () => [hostile, { fileName: keyPath(sub), armored: sub.publicArmored }] });
     expect(r.userId).toBe(sub.fingerprint);

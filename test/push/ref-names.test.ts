@@ -13,22 +13,30 @@ const SUFFIX = 'on a case-insensitive or Unicode-normalising file system; such n
 
 describe('refNameProblems', () => {
   test('an ordinary push has none; updating or deleting an existing ref is not a collision with itself', () => {
-    expect(refNameProblems([up('refs/heads/main'), up('refs/heads/new', N, Z), up('refs/tags/v1', Z)], refs('refs/heads/main', 'refs/tags/v1'))).toEqual([]);
+    expect(
+      refNameProblems([up('refs/heads/main'), up('refs/heads/new', N, Z), up('refs/tags/v1', Z)], refs('refs/heads/main', 'refs/tags/v1')),
+    ).toEqual([]);
   });
 
   test('a ref named twice or three times', () => {
-    expect(refNameProblems([up('refs/heads/x'), up('refs/heads/x', Z)], refs())).toEqual(['refs/heads/x is named twice in this push; a push may update each ref only once']);
+    expect(refNameProblems([up('refs/heads/x'), up('refs/heads/x', Z)], refs())).toEqual([
+      'refs/heads/x is named twice in this push; a push may update each ref only once',
+    ]);
     expect(refNameProblems([up('refs/heads/x'), up('refs/heads/x'), up('refs/heads/x')], refs())).toEqual([
       'refs/heads/x is named 3 times in this push; a push may update each ref only once',
     ]);
   });
 
   test('two pushed names, one file: reported once', () => {
-    expect(refNameProblems([up('refs/heads/Topic', N, Z), up('refs/heads/topic', N, Z)], refs())).toEqual([`refs/heads/Topic and refs/heads/topic would be one file ${SUFFIX}`]);
+    expect(refNameProblems([up('refs/heads/Topic', N, Z), up('refs/heads/topic', N, Z)], refs())).toEqual([
+      `refs/heads/Topic and refs/heads/topic would be one file ${SUFFIX}`,
+    ]);
   });
 
   test('a pushed name and a stored one, also for a delete', () => {
-    expect(refNameProblems([up('refs/heads/MAIN', Z)], refs('refs/heads/main'))).toEqual([`refs/heads/MAIN and the existing refs/heads/main would be one file ${SUFFIX}`]);
+    expect(refNameProblems([up('refs/heads/MAIN', Z)], refs('refs/heads/main'))).toEqual([
+      `refs/heads/MAIN and the existing refs/heads/main would be one file ${SUFFIX}`,
+    ]);
   });
 
   test('directories: a pushed name written into a stored directory of another spelling', () => {
@@ -40,13 +48,16 @@ describe('refNameProblems', () => {
   });
 
   test('a symbolic ref', () => {
-    const existing = new Map<string, RefInfo>([['refs/heads/alias', { oid: O, symref: 'refs/heads/main' }], ['refs/heads/main', { oid: O }]]);
+    const existing = new Map<string, RefInfo>([
+      ['refs/heads/alias', { oid: O, symref: 'refs/heads/main' }],
+      ['refs/heads/main', { oid: O }],
+    ]);
     expect(refNameProblems([up('refs/heads/alias')], existing)).toEqual([
       'refs/heads/alias is a symbolic ref to refs/heads/main; git would update refs/heads/main: push to it by its own name',
     ]);
   });
 
-  test('stored collisions that the push does not touch are not the push\'s problem', () => {
+  test("stored collisions that the push does not touch are not the push's problem", () => {
     expect(refNameProblems([up('refs/heads/other')], refs('refs/heads/a', 'refs/heads/A', 'refs/heads/other'))).toEqual([]);
   });
 });

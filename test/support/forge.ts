@@ -119,7 +119,10 @@ export class Clone {
   /** `git push --signed origin <args>` without waiting for it, with `env` added to the forge's; never rejects for a refused push. */
   pushAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PushResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn('git', ['push', '--signed', '--porcelain', 'origin', ...args], { cwd: this.dir, env: { ...this.forge.env, ...env } });
+      const child = spawn('git', ['push', '--signed', '--porcelain', 'origin', ...args], {
+        cwd: this.dir,
+        env: { ...this.forge.env, ...env },
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -277,7 +280,11 @@ export class Forge {
    * a BAD nonce or a corrupt certificate).
    */
   runHook(env: NodeJS.ProcessEnv, stdin: string): RunResult {
-    return run(path.join(this.bare, 'hooks', 'pre-receive'), [], { cwd: this.bare, env: { ...this.env, GIT_DIR: '.', ...env }, input: stdin });
+    return run(path.join(this.bare, 'hooks', 'pre-receive'), [], {
+      cwd: this.bare,
+      env: { ...this.env, GIT_DIR: '.', ...env },
+      input: stdin,
+    });
   }
 
   /** The push certificates the server has stored (receive-pack writes each one as a blob), in no particular order. */
@@ -301,7 +308,12 @@ export class Forge {
   /** Every ref on the server with its oid, to assert that a rejected push changed nothing. */
   refs(): Record<string, string> {
     const out = this.server(['for-each-ref', '--format=%(refname) %(objectname)']).stdout;
-    return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+    return Object.fromEntries(
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ') as [string, string]),
+    );
   }
 
   sh(cmd: string, args: string[], cwd = this.root): string {

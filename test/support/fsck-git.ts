@@ -93,8 +93,10 @@ export function storeLiterally(repo: FsckRepo, objects: { type: Kind; data: Uint
       fs.writeFileSync(f, objects[i]!.data);
       return f;
     });
-    const out = git(['hash-object', '-t', type, '--literally', '-w', '--stdin-paths'], { gitDir: repo.dir, input: files.join('\n') + '\n' })
-      .split('\n');
+    const out = git(['hash-object', '-t', type, '--literally', '-w', '--stdin-paths'], {
+      gitDir: repo.dir,
+      input: files.join('\n') + '\n',
+    }).split('\n');
     idx.forEach((i, k) => (ids[i] = out[k]!));
     for (const f of files) fs.rmSync(f);
   }

@@ -120,7 +120,10 @@ export function writeTree(gitDir: string, entries: Entry[]): string {
   const index = path.join(tempDir('idx-'), 'index');
   const env = { GIT_INDEX_FILE: index };
   const blobEntries = entries.filter((e) => (e.mode ?? '100644') !== '160000');
-  const blobOids = writeBlobs(gitDir, blobEntries.map((e) => e.content ?? e.path));
+  const blobOids = writeBlobs(
+    gitDir,
+    blobEntries.map((e) => e.content ?? e.path),
+  );
   const oidOf = new Map(blobEntries.map((e, i) => [e, blobOids[i]!]));
   const chunks: Buffer[] = [];
   for (const e of entries) {

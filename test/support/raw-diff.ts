@@ -129,7 +129,8 @@ function mergeSorted(list: KeyedChange[], what: string): TreeChange[] {
     const key = list[k]!.key; // sortChanges sorted `list` in place
     const prev = merged[merged.length - 1];
     if (prev && key === prevKey) {
-      if ((c.old && prev.old) || (c.new && prev.new)) throw new GitProcessError(`duplicate diff-tree record for ${what}: ${c.path}`, ['diff-tree']);
+      if ((c.old && prev.old) || (c.new && prev.new))
+        throw new GitProcessError(`duplicate diff-tree record for ${what}: ${c.path}`, ['diff-tree']);
       if (c.old) prev.old = c.old;
       if (c.new) prev.new = c.new;
       // Keep old before new in the object for stable equality with the other store.

@@ -194,7 +194,10 @@ describe('what git push never sends', () => {
   test('the installed hook refuses both commands: a push may update each ref only once', async () => {
     const { r } = await twoCommands('refs/heads/twice', false, forge.bare);
     expect(r.statuses.map((s) => s.ok)).toEqual([false, false]);
-    expect(r.remote).toEqual([`git-acl: push rejected for user ${O}; no ref was changed`, 'git-acl: refs/heads/twice is named twice in this push; a push may update each ref only once']);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected for user ${O}; no ref was changed`,
+      'git-acl: refs/heads/twice is named twice in this push; a push may update each ref only once',
+    ]);
     expect(forge.ref('refs/heads/twice')).toBeNull();
   });
 
@@ -245,7 +248,9 @@ describe('what git push never sends', () => {
     });
     expect(tampered.statuses).toEqual([{ ref: 'refs/heads/tampered', ok: false, reason: 'pre-receive hook declined' }]);
     expect(tampered.remote).toHaveLength(1);
-    expect(tampered.remote[0]).toMatch(/^git-acl: push rejected: bad push certificate signature \(checked with keys\/[0-9A-F]{40}\.asc\): /);
+    expect(tampered.remote[0]).toMatch(
+      /^git-acl: push rejected: bad push certificate signature \(checked with keys\/[0-9A-F]{40}\.asc\): /,
+    );
     expect(forge.ref('refs/heads/edited')).toBeNull();
     expect(forge.ref('refs/heads/tampered')).toBeNull();
   });

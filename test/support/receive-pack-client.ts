@@ -142,7 +142,6 @@ export interface PushReport {
   accepted: boolean;
 }
 
-
 /** A valid pack with no objects: what a delete-and-create push of existing objects may send. */
 export const EMPTY_PACK: Uint8Array = (() => {
   const header = Buffer.from([0x50, 0x41, 0x43, 0x4b, 0, 0, 0, 2, 0, 0, 0, 0]); // "PACK", version 2, 0 objects
@@ -245,12 +244,7 @@ function refBytes(ref: string | Uint8Array): Buffer {
   return typeof ref === 'string' ? Buffer.from(ref, 'utf8') : Buffer.from(ref);
 }
 
-function buildRequest(
-  repo: string,
-  env: NodeJS.ProcessEnv,
-  adv: Advertisement,
-  req: PushRequest,
-): { bytes: Buffer; certificate?: string } {
+function buildRequest(repo: string, env: NodeJS.ProcessEnv, adv: Advertisement, req: PushRequest): { bytes: Buffer; certificate?: string } {
   const caps: string[] = [];
   const report = req.reportStatus ?? 'v1';
   if (report === 'v1') caps.push('report-status');
@@ -342,7 +336,10 @@ function parseAdvertisement(packets: Buffer[]): Advertisement {
     if (i === 0) {
       const nul = p.indexOf(0);
       if (nul >= 0) {
-        for (const word of p.toString('utf8', nul + 1).replace(/\n$/, '').split(' ')) {
+        for (const word of p
+          .toString('utf8', nul + 1)
+          .replace(/\n$/, '')
+          .split(' ')) {
           if (!word) continue;
           const eq = word.indexOf('=');
           adv.capabilities.set(eq < 0 ? word : word.slice(0, eq), eq < 0 ? true : word.slice(eq + 1));

@@ -28,7 +28,9 @@ function writeLoose(c: Clone, type: string, body: Buffer): Buffer {
 
 /** A tree of `entries` (name, mode, raw id), sorted as git sorts them. */
 function tree(c: Clone, entries: Array<[string, string, Buffer]>): Buffer {
-  const sorted = [...entries].sort(([a, am], [b, bm]) => Buffer.compare(Buffer.from(am === '40000' ? `${a}/` : a), Buffer.from(bm === '40000' ? `${b}/` : b)));
+  const sorted = [...entries].sort(([a, am], [b, bm]) =>
+    Buffer.compare(Buffer.from(am === '40000' ? `${a}/` : a), Buffer.from(bm === '40000' ? `${b}/` : b)),
+  );
   return writeLoose(c, 'tree', Buffer.concat(sorted.flatMap(([name, mode, id]) => [Buffer.from(`${mode} ${name}\0`), id])));
 }
 
@@ -66,12 +68,23 @@ describe('pushes past the bounds', () => {
   test('three trees that name one subtree a thousand times each are refused at the bound on changed paths', async () => {
     const blob = writeLoose(alice, 'blob', Buffer.from('x\n'));
     const names = Array.from({ length: 1000 }, (_, i) => `n${String(i).padStart(3, '0')}`);
-    const l1 = tree(alice, names.map((n) => [n, '100644', blob]));
-    const l2 = tree(alice, names.map((n) => [n, '40000', l1]));
-    const l3 = tree(alice, names.map((n) => [n, '40000', l2]));
+    const l1 = tree(
+      alice,
+      names.map((n) => [n, '100644', blob]),
+    );
+    const l2 = tree(
+      alice,
+      names.map((n) => [n, '40000', l1]),
+    );
+    const l3 = tree(
+      alice,
+      names.map((n) => [n, '40000', l2]),
+    );
     const commit = alice.ok(['commit-tree', l3.toString('hex'), '-m', 'a billion paths']);
     const a = await attempt(forge, () => alice.push(`${commit}:refs/heads/${A}/fan`));
     expect(refChanges(a)).toEqual([]);
-    expect(a.remote).toEqual([`git-acl: push rejected: the push changes more than 1,000,000 paths (git-acl's limit, see docs/security.md#limits) (user ${A})`]);
+    expect(a.remote).toEqual([
+      `git-acl: push rejected: the push changes more than 1,000,000 paths (git-acl's limit, see docs/security.md#limits) (user ${A})`,
+    ]);
   });
 });

@@ -50,7 +50,10 @@ function makeHold(root: string, name: string): Hold {
 /** A git for one push's hook that waits at `hold` at its first object read inside the quarantine (judgement under way). */
 function holdJudgement(root: string, hold: Hold): NodeJS.ProcessEnv {
   const wait = `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
-  return wrapGit(path.join(root, `git-${path.basename(hold.dir)}`), `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${wait}; fi`);
+  return wrapGit(
+    path.join(root, `git-${path.basename(hold.dir)}`),
+    `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${wait}; fi`,
+  );
 }
 
 describe('two concurrent pushes whose created refs fold to one file', () => {
@@ -64,8 +67,20 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
   afterAll(() => forge?.cleanup());
 
   test.each([
-    ['the same file', 'refs/heads/X/Foo', 'refs/heads/X/foo', 'file', 'refs/heads/X/Foo and the existing refs/heads/X/foo would be one file'],
-    ['a directory', 'refs/heads/Y/bar', 'refs/heads/y/baz', 'directory', 'refs/heads/Y/bar: its directory refs/heads/Y/ and the existing refs/heads/y/ would be one directory'],
+    [
+      'the same file',
+      'refs/heads/X/Foo',
+      'refs/heads/X/foo',
+      'file',
+      'refs/heads/X/Foo and the existing refs/heads/X/foo would be one file',
+    ],
+    [
+      'a directory',
+      'refs/heads/Y/bar',
+      'refs/heads/y/baz',
+      'directory',
+      'refs/heads/Y/bar: its directory refs/heads/Y/ and the existing refs/heads/y/ would be one directory',
+    ],
   ])('the push admitted second is refused (%s)', async (_name, held, other, _what, line) => {
     const a = forge.clone(bob);
     const b = forge.clone(bob);
@@ -80,7 +95,9 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
     expect([fast.code, fast.remote]).toEqual([0, []]);
     hold.release();
     const r = await slow;
-    expect(r.remote).toEqual([`git-acl: push rejected: ${line} ${FOLD} (a ref was created while this push was being judged) (user ${bob.id})`]);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected: ${line} ${FOLD} (a ref was created while this push was being judged) (user ${bob.id})`,
+    ]);
     expect(r.code).not.toBe(0);
     expect(forge.ref(held)).toBeNull();
     expect(forge.ref(other)).toBe(workB);
@@ -146,7 +163,11 @@ describe('a pusher whose client stops reading after its push was admitted', () =
     forge = Forge.create({ users: ['bob', 'alice'] });
     bob = forge.user('bob');
     alice = forge.user('alice');
-    forge.setPolicy({ ...bobUnderX(bob), 'refs/alice.conf': `${alice.id} create-branch ^heads/alice$\n`, 'branches/alice.conf': `branch ^heads/alice$\n${alice.id} create-file ^.+$\n` });
+    forge.setPolicy({
+      ...bobUnderX(bob),
+      'refs/alice.conf': `${alice.id} create-branch ^heads/alice$\n`,
+      'branches/alice.conf': `branch ^heads/alice$\n${alice.id} create-file ^.+$\n`,
+    });
     // The victim's wait for the lock: short, so that its refusal comes quickly (the test waits for it, not for a time).
     forge.server(['config', 'acl.logWaitSeconds', '2']);
   });

@@ -66,36 +66,56 @@ describe('the owner, on a default install', () => {
     );
   }
 
-  test('deleting the policy branch behind a decoy update of it is refused', attack(async (ctx) => {
-    const a = await decoyThen(ZERO_OID);
-    try {
-      expectRefused(ctx, a, [rejectedFor(forge.owner.id), expect.stringMatching(/refs\/heads\/apps\/access-control .*(more than once|twice)/)], () =>
-        `the server has no policy branch: ${forge.ref(POLICY) === null}`,
-      );
-    } finally {
-      restore();
-    }
-  }));
+  test(
+    'deleting the policy branch behind a decoy update of it is refused',
+    attack(async (ctx) => {
+      const a = await decoyThen(ZERO_OID);
+      try {
+        expectRefused(
+          ctx,
+          a,
+          [rejectedFor(forge.owner.id), expect.stringMatching(/refs\/heads\/apps\/access-control .*(more than once|twice)/)],
+          () => `the server has no policy branch: ${forge.ref(POLICY) === null}`,
+        );
+      } finally {
+        restore();
+      }
+    }),
+  );
 
-  test('a broken policy behind a decoy update of the policy branch is refused', attack(async (ctx) => {
-    const broken = withFiles(owner, tip, { 'refs/broken.conf': 'owner fast-foward ^heads/x$\n' }, [tip], 'a policy with a lint error');
-    const a = await decoyThen(broken);
-    try {
-      expectRefused(ctx, a, [rejectedFor(forge.owner.id), expect.stringMatching(/refs\/heads\/apps\/access-control .*(more than once|twice)/)], () => {
-        const next = owner.push(`${tip}:refs/heads/after`);
-        return `the owner's next push: ${JSON.stringify(next.remote)}`;
-      });
-    } finally {
-      restore();
-    }
-  }));
+  test(
+    'a broken policy behind a decoy update of the policy branch is refused',
+    attack(async (ctx) => {
+      const broken = withFiles(owner, tip, { 'refs/broken.conf': 'owner fast-foward ^heads/x$\n' }, [tip], 'a policy with a lint error');
+      const a = await decoyThen(broken);
+      try {
+        expectRefused(
+          ctx,
+          a,
+          [rejectedFor(forge.owner.id), expect.stringMatching(/refs\/heads\/apps\/access-control .*(more than once|twice)/)],
+          () => {
+            const next = owner.push(`${tip}:refs/heads/after`);
+            return `the owner's next push: ${JSON.stringify(next.remote)}`;
+          },
+        );
+      } finally {
+        restore();
+      }
+    }),
+  );
 
-  test('a ref whose Unicode case folding is the policy branch (U+017F) is refused', attack(async (ctx) => {
-    // ſ (LATIN SMALL LETTER LONG S) folds to s: on APFS, NTFS or casefold ext4 this is the policy branch's ref file.
-    // The guard compares toLowerCase(), and 'ſ'.toLowerCase() is 'ſ'.
-    const a = await attempt(forge, () => owner.push(`${tip}:refs/heads/app\u017f/access-control`));
-    expectRefused(ctx, a, [rejectedFor(forge.owner.id), expect.stringMatching(/refs\/heads\/app\u017f\/access-control .*refs\/heads\/apps\/access-control/)]);
-  }));
+  test(
+    'a ref whose Unicode case folding is the policy branch (U+017F) is refused',
+    attack(async (ctx) => {
+      // ſ (LATIN SMALL LETTER LONG S) folds to s: on APFS, NTFS or casefold ext4 this is the policy branch's ref file.
+      // The guard compares toLowerCase(), and 'ſ'.toLowerCase() is 'ſ'.
+      const a = await attempt(forge, () => owner.push(`${tip}:refs/heads/app\u017f/access-control`));
+      expectRefused(ctx, a, [
+        rejectedFor(forge.owner.id),
+        expect.stringMatching(/refs\/heads\/app\u017f\/access-control .*refs\/heads\/apps\/access-control/),
+      ]);
+    }),
+  );
 });
 
 describe('a newcomer, under self-registration', () => {
@@ -106,31 +126,39 @@ describe('a newcomer, under self-registration', () => {
   });
   afterAll(() => forge?.cleanup());
 
-  test('is identified by a decoy commit that registers her public key while the commit that lands holds her secret key', attack(async (ctx) => {
-    const nina = forge.addUser('nina');
-    const c = forge.clone(nina);
-    const tip = c.fetchRef(POLICY)!;
-    const keyFile = `keys/${nina.id}.asc`;
-    const x = staleTip(c, tip);
-    // The decoy: a proper registration (verified with the key it adds, key file checked), with a stale old value.
-    const decoy = withFiles(c, x, { [keyFile]: nina.key.publicArmored }, [x], 'register nina');
-    // What lands: the same path, holding her secret key. Its tree op (create-file keys/<her id>.asc) is allowed.
-    const secret = withFiles(c, tip, { [keyFile]: exportSecret(forge.gpgHome, nina.id) }, [tip], 'register nina (secret)');
-    const a = await attempt(forge, () =>
-      receivePack(forge.bare, forge.env, {
-        commands: [
-          { oldOid: x, newOid: decoy, ref: POLICY },
-          { oldOid: tip, newOid: secret, ref: POLICY },
-        ],
-        certificate: { signingKey: nina.id },
-        pack: packObjects(c.dir, forge.env, [decoy, secret, `^${tip}`]),
-      }),
-    );
-    expectRefused(ctx, a, [rejectedFor(nina.id), expect.stringMatching(/refs\/heads\/apps\/access-control .*(more than once|twice)/)], () => {
-      const landed = forge.server(['cat-file', 'blob', `${POLICY}:${keyFile}`]).stdout;
-      return `${keyFile} on the policy branch starts with ${JSON.stringify(landed.split('\n')[0])}`;
-    });
-  }));
+  test(
+    'is identified by a decoy commit that registers her public key while the commit that lands holds her secret key',
+    attack(async (ctx) => {
+      const nina = forge.addUser('nina');
+      const c = forge.clone(nina);
+      const tip = c.fetchRef(POLICY)!;
+      const keyFile = `keys/${nina.id}.asc`;
+      const x = staleTip(c, tip);
+      // The decoy: a proper registration (verified with the key it adds, key file checked), with a stale old value.
+      const decoy = withFiles(c, x, { [keyFile]: nina.key.publicArmored }, [x], 'register nina');
+      // What lands: the same path, holding her secret key. Its tree op (create-file keys/<her id>.asc) is allowed.
+      const secret = withFiles(c, tip, { [keyFile]: exportSecret(forge.gpgHome, nina.id) }, [tip], 'register nina (secret)');
+      const a = await attempt(forge, () =>
+        receivePack(forge.bare, forge.env, {
+          commands: [
+            { oldOid: x, newOid: decoy, ref: POLICY },
+            { oldOid: tip, newOid: secret, ref: POLICY },
+          ],
+          certificate: { signingKey: nina.id },
+          pack: packObjects(c.dir, forge.env, [decoy, secret, `^${tip}`]),
+        }),
+      );
+      expectRefused(
+        ctx,
+        a,
+        [rejectedFor(nina.id), expect.stringMatching(/refs\/heads\/apps\/access-control .*(more than once|twice)/)],
+        () => {
+          const landed = forge.server(['cat-file', 'blob', `${POLICY}:${keyFile}`]).stdout;
+          return `${keyFile} on the policy branch starts with ${JSON.stringify(landed.split('\n')[0])}`;
+        },
+      );
+    }),
+  );
 });
 
 describe('two ref names that one file system entry would hold', () => {
@@ -148,27 +176,33 @@ describe('two ref names that one file system entry would hold', () => {
   });
   afterAll(() => forge?.cleanup());
 
-  test('each name alone is the pusher\'s own branch (the preset allows it)', () => {
+  test("each name alone is the pusher's own branch (the preset allows it)", () => {
     const r = alice.push(`${base}:refs/heads/${A}/alone`);
     expect(r.remote).toEqual([]);
     expect(forge.ref(`refs/heads/${A}/alone`)).toBe(base);
   });
 
-  test('names that differ only by Unicode normalization (NFC / NFD) in one push are refused', attack(async (ctx) => {
-    const other = alice.commitTree({ 'notes.txt': 'two\n' }, [], 'two');
-    const nfc = `refs/heads/${A}/caf\u00e9`;
-    const nfd = `refs/heads/${A}/cafe\u0301`;
-    expect(nfc.normalize('NFD')).toBe(nfd);
-    // On APFS and HFS+ both names are one file: the second write silently replaces the first.
-    const a = await attempt(forge, () => alice.push(`${base}:${nfc}`, `${other}:${nfd}`));
-    expectRefused(ctx, a, [rejectedFor(A), expect.stringMatching(/caf\u00e9.*cafe\u0301|cafe\u0301.*caf\u00e9/)]);
-  }));
+  test(
+    'names that differ only by Unicode normalization (NFC / NFD) in one push are refused',
+    attack(async (ctx) => {
+      const other = alice.commitTree({ 'notes.txt': 'two\n' }, [], 'two');
+      const nfc = `refs/heads/${A}/caf\u00e9`;
+      const nfd = `refs/heads/${A}/cafe\u0301`;
+      expect(nfc.normalize('NFD')).toBe(nfd);
+      // On APFS and HFS+ both names are one file: the second write silently replaces the first.
+      const a = await attempt(forge, () => alice.push(`${base}:${nfc}`, `${other}:${nfd}`));
+      expectRefused(ctx, a, [rejectedFor(A), expect.stringMatching(/caf\u00e9.*cafe\u0301|cafe\u0301.*caf\u00e9/)]);
+    }),
+  );
 
-  test('names that differ only in case in one push are refused', attack(async (ctx) => {
-    const other = alice.commitTree({ 'notes.txt': 'three\n' }, [], 'three');
-    const a = await attempt(forge, () => alice.push(`${base}:refs/heads/${A}/Topic`, `${other}:refs/heads/${A}/topic`));
-    expectRefused(ctx, a, [rejectedFor(A), expect.stringMatching(/\/Topic.*\/topic|\/topic.*\/Topic/)]);
-  }));
+  test(
+    'names that differ only in case in one push are refused',
+    attack(async (ctx) => {
+      const other = alice.commitTree({ 'notes.txt': 'three\n' }, [], 'three');
+      const a = await attempt(forge, () => alice.push(`${base}:refs/heads/${A}/Topic`, `${other}:refs/heads/${A}/topic`));
+      expectRefused(ctx, a, [rejectedFor(A), expect.stringMatching(/\/Topic.*\/topic|\/topic.*\/Topic/)]);
+    }),
+  );
 });
 
 describe('ref names the rules would see differently from the file git writes', () => {
@@ -220,7 +254,10 @@ describe('ref names the rules would see differently from the file git writes', (
       }),
     );
     expect(refChanges(a)).toEqual([]);
-    expect(a.remote).toEqual([rejectedFor(A), `git-acl: refs/heads/${A}/dir/one is named twice in this push; a push may update each ref only once`]);
+    expect(a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: refs/heads/${A}/dir/one is named twice in this push; a push may update each ref only once`,
+    ]);
   });
 
   test('a push to a symbolic ref is refused: git would update the ref it points to, which the rules never judged', async () => {

@@ -86,7 +86,7 @@ describe('tree names (shared-directory preset: anyone may create a file at the t
     ]);
   });
 
-  test('a new file that is Bob\'s name plus a zero width space (U+200B) is refused', async () => {
+  test("a new file that is Bob's name plus a zero width space (U+200B) is refused", async () => {
     const c = alice.commitTree(
       { README: 'shared notes live in shared/\n', 'shared/passwords.txt': "Bob's list\n", 'shared/pass\u200bwords.txt': "Alice's list\n" },
       [main1],

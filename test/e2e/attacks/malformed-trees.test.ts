@@ -20,7 +20,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Forge, type Clone } from '../../support/forge.js';
-import { FILE, TREE, commitText, entryName, gitOrder, readRawTree, writeBlob, writeRawCommit, writeRawTree, type RawEntry } from '../../support/craft.js';
+import {
+  FILE,
+  TREE,
+  commitText,
+  entryName,
+  gitOrder,
+  readRawTree,
+  writeBlob,
+  writeRawCommit,
+  writeRawTree,
+  type RawEntry,
+} from '../../support/craft.js';
 import { packObjectIds, receivePack } from '../../support/receive-pack-client.js';
 import { attack, attempt, expectRefused, strictServer, rejectedFor, withoutGitChecks } from './support.js';
 
@@ -135,7 +146,11 @@ const CASES: Case[] = [
   {
     title: 'unsorted entries',
     fsck: 'treeNotSorted',
-    build: (k) => inAlicesDirectory(k, [{ mode: FILE, name: 'b', oid: k.blob('b\n') }, { mode: FILE, name: 'a', oid: k.blob('a\n') }]),
+    build: (k) =>
+      inAlicesDirectory(k, [
+        { mode: FILE, name: 'b', oid: k.blob('b\n') },
+        { mode: FILE, name: 'a', oid: k.blob('a\n') },
+      ]),
     why: /sort/i,
   },
   {
@@ -153,13 +168,15 @@ const CASES: Case[] = [
 ];
 
 describe('what git makes of these trees', () => {
-  test('Alice may not modify Bob\'s file in the plain way', () => {
+  test("Alice may not modify Bob's file in the plain way", () => {
     const c = alice.commitTree({ README: 'shared notes live in shared/\n', 'shared/notes.txt': "Alice's notes\n" }, [main1], 'alice: edit');
     const r = alice.push(`${c}:refs/heads/main`);
     expect(r.remote).toEqual([
       rejectedFor(A),
       expect.stringMatching(
-        new RegExp(`^git-acl: denied: no rule lets ${A} modify shared/notes\\.txt on heads/main; nearest: branches/shared-directory\\.conf:\\d+ "anyone create-file \\^shared/\\[\\^/\\]\\+\\$" \\(allows create-file, not modify\\)$`),
+        new RegExp(
+          `^git-acl: denied: no rule lets ${A} modify shared/notes\\.txt on heads/main; nearest: branches/shared-directory\\.conf:\\d+ "anyone create-file \\^shared/\\[\\^/\\]\\+\\$" \\(allows create-file, not modify\\)$`,
+        ),
       ),
     ]);
   });
@@ -185,7 +202,10 @@ describe('what git makes of these trees', () => {
       expect(diff, c.title).toMatch(/^:000000 100644 0{40} [0-9a-f]{40} A\tshared\/notes\.txt$/);
       const out = fs.mkdtempSync(path.join(forge.root, 'checkout-'));
       const env = { ...forge.env, GIT_INDEX_FILE: path.join(out, '.index') };
-      for (const args of [['read-tree', commit], ['checkout-index', '-a', `--prefix=${out}/`]]) {
+      for (const args of [
+        ['read-tree', commit],
+        ['checkout-index', '-a', `--prefix=${out}/`],
+      ]) {
         const r = spawnSync('git', args, { cwd: alice.dir, env, encoding: 'utf8' });
         expect(r.status, `${c.title}: git ${args[0]}: ${r.stderr}`).toBe(0);
       }
@@ -214,19 +234,29 @@ describe('what git makes of these trees', () => {
     );
     expect(a.after).toEqual(a.before);
     // receive-pack's own connectivity check prints `fatal: empty filename in tree entry` too.
-    expect(a.remote.filter((l) => l.startsWith('git-acl: '))).toEqual([rejectedFor(A), `git-acl: shared/${A}/sub: cannot be parsed as a tree (git fsck: badTree)`]);
+    expect(a.remote.filter((l) => l.startsWith('git-acl: '))).toEqual([
+      rejectedFor(A),
+      `git-acl: shared/${A}/sub: cannot be parsed as a tree (git fsck: badTree)`,
+    ]);
   });
 });
 
 describe('the hook refuses every tree git fsck refuses', () => {
   for (const c of CASES) {
-    test(`${c.title} (${c.fsck})`, attack(async (ctx) => {
-      const k = new Craft();
-      const commit = c.build(k);
-      const r = await attempt(forge, () => alice.push(`${commit}:refs/heads/main`));
-      expectRefused(ctx, r, [rejectedFor(A), expect.stringMatching(c.why)], () =>
-        `git ls-tree -r main: ${JSON.stringify(forge.server(['ls-tree', '-r', '--name-only', 'refs/heads/main']).stdout.split('\n').filter(Boolean))}`,
-      );
-    }));
+    test(
+      `${c.title} (${c.fsck})`,
+      attack(async (ctx) => {
+        const k = new Craft();
+        const commit = c.build(k);
+        const r = await attempt(forge, () => alice.push(`${commit}:refs/heads/main`));
+        expectRefused(
+          ctx,
+          r,
+          [rejectedFor(A), expect.stringMatching(c.why)],
+          () =>
+            `git ls-tree -r main: ${JSON.stringify(forge.server(['ls-tree', '-r', '--name-only', 'refs/heads/main']).stdout.split('\n').filter(Boolean))}`,
+        );
+      }),
+    );
   }
 });

@@ -11,7 +11,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Forge, type Clone } from '../../support/forge.js';
-import { FILE, TREE, commitText, entryName, gitOrder, readRawTree, writeBlob, writeRawCommit, writeRawTree, type RawEntry } from '../../support/craft.js';
+import {
+  FILE,
+  TREE,
+  commitText,
+  entryName,
+  gitOrder,
+  readRawTree,
+  writeBlob,
+  writeRawCommit,
+  writeRawTree,
+  type RawEntry,
+} from '../../support/craft.js';
 import { packObjectIds, receivePack } from '../../support/receive-pack-client.js';
 import { attempt, refChanges, rejectedFor, withoutGitChecks } from './support.js';
 
@@ -99,23 +110,33 @@ describe('every object of the push, not only the tips', () => {
       if (unpackLimit) forge.server(['config', 'receive.unpackLimit', unpackLimit]);
       try {
         const tree = alice.ok(['rev-parse', `${main1}^{tree}`]);
-        const bad = writeRawCommit(alice.dir, env(), `tree ${tree}\nparent ${main1}\ncommitter Mallory <m@example.org> 1767225600 +0000\n\nno author\n`);
+        const bad = writeRawCommit(
+          alice.dir,
+          env(),
+          `tree ${tree}\nparent ${main1}\ncommitter Mallory <m@example.org> 1767225600 +0000\n\nno author\n`,
+        );
         const a = await push(tree, [bad], { parents: [bad] });
         expect(refChanges(a)).toEqual([]);
-        expect(a.remote).toEqual([rejectedFor(A), `git-acl: commit ${bad}: invalid format - expected 'author' line (git fsck: missingAuthor)`]);
+        expect(a.remote).toEqual([
+          rejectedFor(A),
+          `git-acl: commit ${bad}: invalid format - expected 'author' line (git fsck: missingAuthor)`,
+        ]);
       } finally {
         forge.server(['config', '--unset', 'receive.unpackLimit']);
       }
     });
   }
 
-  test('a .gitmodules whose URL git refuses, in Alice\'s own directory', async () => {
+  test("a .gitmodules whose URL git refuses, in Alice's own directory", async () => {
     const modules = blob('[submodule "x"]\n\tpath = x\n\turl = --upload-pack=touch /tmp/pwned\n');
     const mine = rawTree([{ mode: FILE, name: '.gitmodules', oid: modules }]);
     const root = sharedWith([{ mode: TREE, name: A, oid: mine }]);
     const a = await push(root, newObjects(root));
     expect(refChanges(a)).toEqual([]);
-    expect(a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.gitmodules: disallowed submodule url: --upload-pack=touch /tmp/pwned (git fsck: gitmodulesUrl)`]);
+    expect(a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: shared/${A}/.gitmodules: disallowed submodule url: --upload-pack=touch /tmp/pwned (git fsck: gitmodulesUrl)`,
+    ]);
   });
 });
 
@@ -167,13 +188,26 @@ describe('names a case-insensitive or normalising checkout would make one file',
     });
   }
 
-  test('a new file whose NFD name is Bob\'s NFC name is refused', async () => {
+  test("a new file whose NFD name is Bob's NFC name is refused", async () => {
     const bob = forge.clone('bob');
-    const caf = bob.commitTree({ README: 'shared notes live in shared/\n', 'shared/notes.txt': "Bob's notes\n", 'shared/caf\u00e9.txt': 'nfc\n' }, [main1], 'bob: café');
+    const caf = bob.commitTree(
+      { README: 'shared notes live in shared/\n', 'shared/notes.txt': "Bob's notes\n", 'shared/caf\u00e9.txt': 'nfc\n' },
+      [main1],
+      'bob: café',
+    );
     expect(bob.push(`${caf}:refs/heads/main`).remote).toEqual([]);
     try {
       expect(alice.fetchRef('refs/heads/main')).toBe(caf);
-      const tree = alice.commitTree({ README: 'shared notes live in shared/\n', 'shared/notes.txt': "Bob's notes\n", 'shared/caf\u00e9.txt': 'nfc\n', 'shared/cafe\u0301.txt': 'nfd\n' }, [caf], 'alice');
+      const tree = alice.commitTree(
+        {
+          README: 'shared notes live in shared/\n',
+          'shared/notes.txt': "Bob's notes\n",
+          'shared/caf\u00e9.txt': 'nfc\n',
+          'shared/cafe\u0301.txt': 'nfd\n',
+        },
+        [caf],
+        'alice',
+      );
       const r = alice.push(`${tree}:refs/heads/main`);
       expect(r.remote).toEqual([rejectedFor(A), line('cafe\u0301.txt', 'caf\u00e9.txt')]);
       expect(forge.ref('refs/heads/main')).toBe(caf);
@@ -183,14 +217,23 @@ describe('names a case-insensitive or normalising checkout would make one file',
   });
 
   test('names that arrive together, in a new directory of her own, are hers to choose: accepted', () => {
-    const c = alice.commitTree({ README: 'shared notes live in shared/\n', 'shared/notes.txt': "Bob's notes\n", [`shared/${A}/Readme`]: 'a\n', [`shared/${A}/README`]: 'b\n' }, [main1], 'alice');
+    const c = alice.commitTree(
+      {
+        README: 'shared notes live in shared/\n',
+        'shared/notes.txt': "Bob's notes\n",
+        [`shared/${A}/Readme`]: 'a\n',
+        [`shared/${A}/README`]: 'b\n',
+      },
+      [main1],
+      'alice',
+    );
     const r = alice.push(`${c}:refs/heads/main`);
     expect(r.remote).toEqual([]);
     expect(forge.ref('refs/heads/main')).toBe(c);
   });
 });
 
-describe('with git\'s own checks on (as `git acl init` sets them)', () => {
+describe("with git's own checks on (as `git acl init` sets them)", () => {
   test('git refuses a duplicate-entry tree before the hook runs: the second wall', async () => {
     forge.server(['config', 'receive.fsckObjects', 'true']);
     try {

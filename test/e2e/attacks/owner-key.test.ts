@@ -104,18 +104,24 @@ describe("the owner's key file", () => {
     else expect(key).toBeInstanceOf(Error);
   });
 
-  test('replacing it with its bare primary-key packet (no user ID, no self-signature) is refused', attack(async (ctx) => {
-    const a = await attempt(forge, () => replaceOwnerKey(barePrimaryKey(O)));
-    expectRefused(ctx, a, [rejectedFor(O), expect.stringMatching(new RegExp(`keys/${O}\\.asc`))], ownersNextPush);
-  }));
+  test(
+    'replacing it with its bare primary-key packet (no user ID, no self-signature) is refused',
+    attack(async (ctx) => {
+      const a = await attempt(forge, () => replaceOwnerKey(barePrimaryKey(O)));
+      expectRefused(ctx, a, [rejectedFor(O), expect.stringMatching(new RegExp(`keys/${O}\\.asc`))], ownersNextPush);
+    }),
+  );
 
-  test('replacing it with its revoked export is refused (the owner would be locked out)', attack(async (ctx) => {
-    const a = await attempt(forge, () => replaceOwnerKey(revokedExport(O)));
-    expectRefused(ctx, a, [rejectedFor(O), expect.stringMatching(new RegExp(`keys/${O}\\.asc`))], ownersNextPush);
-  }));
+  test(
+    'replacing it with its revoked export is refused (the owner would be locked out)',
+    attack(async (ctx) => {
+      const a = await attempt(forge, () => replaceOwnerKey(revokedExport(O)));
+      expectRefused(ctx, a, [rejectedFor(O), expect.stringMatching(new RegExp(`keys/${O}\\.asc`))], ownersNextPush);
+    }),
+  );
 });
 
-describe("what else a policy push may do to key files", () => {
+describe('what else a policy push may do to key files', () => {
   test("the owner's key file cannot be removed", async () => {
     const a = await attempt(forge, () => replaceOwnerKey(null));
     expect(refChanges(a)).toEqual([]);
@@ -128,7 +134,7 @@ describe("what else a policy push may do to key files", () => {
     ]);
   });
 
-  test("the owner may publish a renewal of their own key (a new expiry), and still push afterwards", () => {
+  test('the owner may publish a renewal of their own key (a new expiry), and still push afterwards', () => {
     const renewed = setExpiry(forge.gpgHome, O, '2y');
     expect(renewed).not.toBe(forge.owner.key.publicArmored);
     const r = replaceOwnerKey(renewed);
@@ -151,7 +157,10 @@ describe("what else a policy push may do to key files", () => {
       const before = f.refs();
       const r = c.push(`${commit}:${POLICY}`);
       expect(f.refs()).toEqual(before);
-      expect(r.remote).toEqual([rejectedFor(alice.id), expect.stringMatching(new RegExp(`^git-acl: keys/${alice.id}\\.asc: key ${alice.id} is not valid: `))]);
+      expect(r.remote).toEqual([
+        rejectedFor(alice.id),
+        expect.stringMatching(new RegExp(`^git-acl: keys/${alice.id}\\.asc: key ${alice.id} is not valid: `)),
+      ]);
     } finally {
       f.cleanup();
     }

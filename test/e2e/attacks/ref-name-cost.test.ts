@@ -44,7 +44,10 @@ describe('ref names past what git can write', () => {
     const bytes = deep(0).length.toLocaleString('en-US');
     expect(a.remote).toEqual([
       rejectedFor(A),
-      ...[0, 1, 2].map((i) => `git-acl: ${deep(i).slice(0, 60)}... is a ref name of ${bytes} bytes; git cannot write a ref file of more than 4,096 bytes, so such names are refused`),
+      ...[0, 1, 2].map(
+        (i) =>
+          `git-acl: ${deep(i).slice(0, 60)}... is a ref name of ${bytes} bytes; git cannot write a ref file of more than 4,096 bytes, so such names are refused`,
+      ),
     ]);
   });
 

@@ -43,7 +43,7 @@ export function attack(body: (ctx: TestContext) => Promise<void> | void): (ctx: 
     } catch (e) {
       if (!ctx.task.fails || e instanceof BypassReproduced) throw e;
       // Not the bypass: a broken setup must not pass as a reproduced attack. Returning makes test.fails go red.
-      console.warn(`${ctx.task.name}: the attack did not run to its end: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      console.warn(`${ctx.task.name}: the attack did not run to its end: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }
   };
 }
@@ -73,11 +73,15 @@ export function expectRefused(ctx: TestContext, a: Attempt, lines: unknown[], co
   if (ctx.task.fails) {
     if (changed.length === 0) {
       // No bypass: either it is fixed or the attack broke. Returning makes test.fails go red.
-      console.warn(`${ctx.task.name}: no ref changed (bypass fixed, or the attack no longer reproduces); the hook said:\n${a.remote.join('\n')}`);
+      console.warn(
+        `${ctx.task.name}: no ref changed (bypass fixed, or the attack no longer reproduces); the hook said:\n${a.remote.join('\n')}`,
+      );
       return;
     }
     if (process.env.GIT_ACL_SHOW_BYPASSES) {
-      console.info(`BYPASS ${ctx.task.name}\n  refs: ${changed.join('\n        ')}\n  hook: ${JSON.stringify(a.remote)}${consequence ? `\n  then: ${consequence()}` : ''}`);
+      console.info(
+        `BYPASS ${ctx.task.name}\n  refs: ${changed.join('\n        ')}\n  hook: ${JSON.stringify(a.remote)}${consequence ? `\n  then: ${consequence()}` : ''}`,
+      );
     }
     throw new BypassReproduced(`bypass reproduced: the push was accepted and changed ${changed.join(', ')}`);
   }

@@ -67,7 +67,9 @@ describe('concurrent pushes', () => {
     expect(log).toHaveLength(before + 10);
     const added = log.slice(before);
     expect(new Set(added.map((e) => e.meta.pusher))).toEqual(new Set(users.map((u) => u.id)));
-    expect(added.flatMap(updateLines).sort()).toEqual(clones.map((c, i) => `${ZERO_OID} ${commits[i]} refs/heads/${c.user.id}/race`).sort());
+    expect(added.flatMap(updateLines).sort()).toEqual(
+      clones.map((c, i) => `${ZERO_OID} ${commits[i]} refs/heads/${c.user.id}/race`).sort(),
+    );
     expect(verify(clones[0]!).code).toBe(0);
   }, 240_000); // ten hooks judging at once on a shared 2-core machine; nothing here asserts a duration
 });
@@ -144,7 +146,11 @@ describe('faults between the ref update and the log entry', () => {
     const r = b.push(`${next}:refs/heads/${b.user.id}/next`);
     expect(r.code).toBe(0);
     expect(r.remote).toHaveLength(1);
-    expect(r.remote[0]).toMatch(new RegExp(`^git-acl: note: logged 1 of 1 updates of an earlier push by ${a.user.id} that was applied but not logged \\(its receive-pack \\d+ stopped first\\)$`));
+    expect(r.remote[0]).toMatch(
+      new RegExp(
+        `^git-acl: note: logged 1 of 1 updates of an earlier push by ${a.user.id} that was applied but not logged \\(its receive-pack \\d+ stopped first\\)$`,
+      ),
+    );
     const log = await readLog(forge.bare, forge.env);
     expect(log.slice(-2).map((e) => [e.meta.pusher, updateLines(e)])).toEqual([
       [a.user.id, [`${ZERO_OID} ${commit} refs/heads/${a.user.id}/killed`]],

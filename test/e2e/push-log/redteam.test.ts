@@ -61,7 +61,11 @@ const lines = (s: string) => s.split('\n');
 const tip = () => honest[honest.length - 1]!;
 
 /** The entry after the honest log: its last entry again, `time` later (so also a replayed certificate). */
-const again = (over: Partial<LoggedEntry>, time = tip().meta.time + 1000): LoggedEntry => ({ ...tip(), ...over, meta: { ...tip().meta, time } });
+const again = (over: Partial<LoggedEntry>, time = tip().meta.time + 1000): LoggedEntry => ({
+  ...tip(),
+  ...over,
+  meta: { ...tip().meta, time },
+});
 
 test('an entry commit whose first parent is not its previous entry (peers comparing tips by first parents would be fooled)', () => {
   const t = tamperable();
@@ -114,13 +118,15 @@ test('a certificate past the 4 MiB a certificate can have is not read', async ()
   ]);
 });
 
-test('an entry tree in another encoding than the format\'s: an executable entry file, or a stray file in objects/', () => {
+test("an entry tree in another encoding than the format's: an executable entry file, or a stray file in objects/", () => {
   const got: string[][] = [];
   for (const k of ['mode', 'objects'] as const) {
     const t = tamperable();
     const ls = t.git(['ls-tree', tip().commit]);
     const stray = t.git(['mktree'], `100644 blob ${t.git(['hash-object', '-w', '--stdin'], 'junk').trim()}\tREADME\n`).trim();
-    const tree = t.git(['mktree'], k === 'mode' ? ls.replace(/^100644 (blob \S+\tentry)$/m, '100755 $1') : `${ls}040000 tree ${stray}\tobjects\n`).trim();
+    const tree = t
+      .git(['mktree'], k === 'mode' ? ls.replace(/^100644 (blob \S+\tentry)$/m, '100755 $1') : `${ls}040000 tree ${stray}\tobjects\n`)
+      .trim();
     const forged = t.git(['commit-tree', tree, '-p', honest[4]!.commit, '-m', tip().summary]).trim();
     t.git(['update-ref', LOG, forged]);
     const r = t.verify();
@@ -165,7 +171,7 @@ test('a ref name with terminal controls in an entry is printed escaped, in text 
 // Design limit (docs/push-log.md, threat model): a peer cannot check the certificate's pushee (the URL the
 // pusher pushed to) nor its nonce's HMAC (it needs the server's secret seed), so a certificate that a user
 // signed for another repository whose refs had the same old values (a fork, a mirror) can be logged here.
-test.fails('a certificate signed for another repository, logged here (not detectable: pushee and nonce seed are the server\'s)', async () => {
+test.fails("a certificate signed for another repository, logged here (not detectable: pushee and nonce seed are the server's)", async () => {
   const x = tamperable();
   const y = tamperable();
   const ok = (r: { code: number; stderr: string }) => expect(r.code, r.stderr).toBe(0);
@@ -182,7 +188,9 @@ test.fails('a certificate signed for another repository, logged here (not detect
   await writeLog(y.server, forge.env, [...honest, stolen]);
   y.git(['update-ref', `refs/heads/${A}/topic`, t2]);
   const r = y.verify();
-  expect(r.stdout).toBe(`verified the push log of origin: 7 entries (all 7 checked), tip ${y.git(['rev-parse', LOG]).trim()}\nowner: ${forge.owner.id}\n`);
+  expect(r.stdout).toBe(
+    `verified the push log of origin: 7 entries (all 7 checked), tip ${y.git(['rev-parse', LOG]).trim()}\nowner: ${forge.owner.id}\n`,
+  );
   expect(r.code).toBe(1); // what the claim "a server cannot forge" would need; verify passes instead
 });
 

@@ -36,11 +36,11 @@ beforeAll(async () => {
   alice = forge.clone('alice');
   bob = forge.clone('bob');
   for (const c of [owner, alice, bob]) {
-    m1 = c.commitTree({ 'README': 'main\n' }, [], 'm1');
+    m1 = c.commitTree({ README: 'main\n' }, [], 'm1');
     t1 = c.commitTree({ 'a.txt': '1\n' }, [], 't1');
     t2 = c.commitTree({ 'a.txt': '2\n' }, [t1], 't2');
     t3 = c.commitTree({ 'a.txt': '3\n' }, [], 't3');
-    b1 = c.commitTree({ 'README': 'main\n', 'b.txt': 'bob\n' }, [m1], 'b1');
+    b1 = c.commitTree({ README: 'main\n', 'b.txt': 'bob\n' }, [m1], 'b1');
   }
   const ok = (r: { code: number; stderr: string }) => expect(r.code, r.stderr).toBe(0);
   ok(owner.push(`${m1}:refs/heads/main`)); // 3
@@ -53,7 +53,11 @@ beforeAll(async () => {
   const r = bob.push(`${b1}:refs/heads/main`);
   expect(r.code).not.toBe(0);
   const cert = forge.certificates().find((c) => c.text.includes(`${m1} ${b1} refs/heads/main\n`))!;
-  refused = { oid: cert.oid, nonce: /^nonce (.*)$/m.exec(cert.text)![1]!, reasons: r.remote.slice(1).map((l) => l.replace(/^git-acl: /, '')) };
+  refused = {
+    oid: cert.oid,
+    nonce: /^nonce (.*)$/m.exec(cert.text)![1]!,
+    reasons: r.remote.slice(1).map((l) => l.replace(/^git-acl: /, '')),
+  };
   honest = await readLog(forge.bare, forge.env);
   expect(honest).toHaveLength(9);
 });
@@ -123,7 +127,10 @@ describe('tampering is detected, naming the entry and the ref', () => {
     const t = tamperable();
     const cert = t.git(['cat-file', 'blob', honest[3]!.certificate!]);
     // One byte of the signed text: the pusher line's time moves by one second.
-    const changed = cert.replace(/^(pusher .* )(\d+)( [+-]\d{4})$/m, (_m, a: string, ts: string, tz: string) => `${a}${Number(ts) + 1}${tz}`);
+    const changed = cert.replace(
+      /^(pusher .* )(\d+)( [+-]\d{4})$/m,
+      (_m, a: string, ts: string, tz: string) => `${a}${Number(ts) + 1}${tz}`,
+    );
     expect(changed).not.toBe(cert);
     const blob = t.git(['hash-object', '-w', '--stdin'], changed).trim();
     const log = honest.map((e, i) => (i === 3 ? { ...e, certificate: blob } : e));
@@ -157,7 +164,16 @@ describe('tampering is detected, naming the entry and the ref', () => {
     // bob's refused push of b1 to main, logged anyway with the certificate git kept, and applied behind the hook's back.
     const forged: LoggedEntry = {
       commit: '',
-      meta: { version: 1, kind: 'push', time: honest[8]!.meta.time + 1000, judgedAt: honest[8]!.meta.time + 1000, policy: honest[8]!.meta.policy, owner: forge.owner.id, pusher: B, nonce: refused.nonce },
+      meta: {
+        version: 1,
+        kind: 'push',
+        time: honest[8]!.meta.time + 1000,
+        judgedAt: honest[8]!.meta.time + 1000,
+        policy: honest[8]!.meta.policy,
+        owner: forge.owner.id,
+        pusher: B,
+        nonce: refused.nonce,
+      },
       certificate: refused.oid,
       updates: new TextEncoder().encode(`${m1} ${b1} refs/heads/main\n`),
       objects: [],
@@ -195,7 +211,9 @@ describe('tampering is detected, naming the entry and the ref', () => {
     // A fresh clone, which never saw the longer log, cannot tell: peers compare tips (docs/push-log.md).
     const fresh = cloneOf(forge, t.server, `t${n}-fresh`);
     const f = forge.acl(['verify'], { cwd: fresh });
-    expect(f.stdout).toBe(`verified the push log of origin: 7 entries (all 7 checked), tip ${honest[6]!.commit}\nowner: ${forge.owner.id}\n`);
+    expect(f.stdout).toBe(
+      `verified the push log of origin: 7 entries (all 7 checked), tip ${honest[6]!.commit}\nowner: ${forge.owner.id}\n`,
+    );
   });
 
   test('a dropped entry is also a rewrite for a clone that verified before', async () => {
@@ -204,7 +222,9 @@ describe('tampering is detected, naming the entry and the ref', () => {
     await writeLog(t.server, forge.env, [...honest.slice(0, 4), ...honest.slice(5)]);
     const r = t.verify();
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`: the log does not descend from entry 9 (${honest[8]!.commit}) that this clone verified before: it was rewritten or rolled back (the log now has 8 entries)`);
+    expect(r.stdout).toContain(
+      `: the log does not descend from entry 9 (${honest[8]!.commit}) that this clone verified before: it was rewritten or rolled back (the log now has 8 entries)`,
+    );
     expect(run('git', ['-C', t.clone, 'rev-parse', 'refs/git-acl/verify/origin/heads/apps/push-log'], { env: forge.env }).code).toBe(0);
   });
 });

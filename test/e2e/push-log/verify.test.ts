@@ -56,7 +56,7 @@ describe('every accepted push is one entry', () => {
   test('logs registrations, branch creation, fast-forward, force, delete and tags, with the certificate byte for byte', async () => {
     register(alice);
     register(bob);
-    const m1 = owner.commitTree({ 'README': 'main\n' }, [], 'main');
+    const m1 = owner.commitTree({ README: 'main\n' }, [], 'main');
     expect(owner.push(`${m1}:refs/heads/main`).code).toBe(0);
 
     const t1 = alice.commitTree({ 'a.txt': '1\n' }, [], 't1');
@@ -101,7 +101,7 @@ describe('every accepted push is one entry', () => {
     });
     const m1 = forge.ref('refs/heads/main')!;
     alice.ok(['fetch', '-q', 'origin']);
-    const m2 = alice.commitTree({ 'README': 'main\n', 'docs/a.md': 'doc\n' }, [m1], 'docs');
+    const m2 = alice.commitTree({ README: 'main\n', 'docs/a.md': 'doc\n' }, [m1], 'docs');
     const r = alice.push(`${m2}:refs/heads/main`);
     expect(r.remote).toEqual([]);
     expect(r.code).toBe(0);
@@ -114,7 +114,7 @@ describe('every accepted push is one entry', () => {
     const before = forge.ref(LOG);
     const m = forge.ref('refs/heads/main')!;
     bob.ok(['fetch', '-q', 'origin']);
-    const c = bob.commitTree({ 'README': 'bob was here\n' }, [m], 'nope');
+    const c = bob.commitTree({ README: 'bob was here\n' }, [m], 'nope');
     const r = bob.push(`${c}:refs/heads/main`);
     expect(r.code).not.toBe(0);
     expect(r.remote[0]).toBe(`git-acl: push rejected for user ${B}; no ref was changed`);
@@ -152,7 +152,15 @@ describe('a fresh clone verifies the log', () => {
     expect(alice.push(`${t}:refs/heads/${A}/x`).code).toBe(0);
     const again = forge.acl(['verify', '--json'], { cwd: c.dir });
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ remote: 'origin', ok: true, entries: 14, checked: 1, owner: O, problems: [], previous: { entries: 13 } });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      remote: 'origin',
+      ok: true,
+      entries: 14,
+      checked: 1,
+      owner: O,
+      problems: [],
+      previous: { entries: 13 },
+    });
   });
 
   test('verifyLog on isomorphic-git (what a browser peer runs) gives the same verdict', async () => {
@@ -184,7 +192,9 @@ describe('a fresh clone verifies the log', () => {
     forge.sh('git', ['init', '-q', '--bare', empty]);
     const none = forge.acl(['verify', empty], { cwd: c.dir });
     expect(none.code).toBe(1);
-    expect(none.stderr).toBe(`git acl verify: ${empty} has no push log (${LOG}): its server does not log pushes (git acl init turns logging on)\n`);
+    expect(none.stderr).toBe(
+      `git acl verify: ${empty} has no push log (${LOG}): its server does not log pushes (git acl init turns logging on)\n`,
+    );
   });
 
   test('the starting state is trusted, so a log started on an existing repository verifies too', async () => {
