@@ -1,6 +1,6 @@
 // Measures both stores' diffTrees (and computeOperations) on a 100k-file tree:
 // 100 files in each of 1,000 leaf dirs under 10 top dirs (1,011 trees), 1,000
-// files modified (one per leaf dir). Not a test: run `npx tsc -p . && node bench/difftrees.mjs`.
+// files modified (one per leaf dir). Not a test: run `npm run bench:trees`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
