@@ -27,7 +27,7 @@ import { parseRefUpdates } from '../git/ref-updates.js';
 import { isZeroOid } from '../git/objects.js';
 import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
-import { readRefFile, readRefs } from './objects.js';
+import { compareAndSwapRef, readRefFile, readRefs, refFileReader } from './objects.js';
 import { recoverRecord, writePushEntry } from './log-writer.js';
 
 export interface AdmitInput {
@@ -60,7 +60,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     gitDir: a.gitDir,
     record: base,
     ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
-    finished: (r) => isLogged(a.gitDir, a.env, r),
+    ...holderChecks(a.gitDir, a.env),
     recover: async (r) => {
       if (!r) return;
       // That push's objects are in the repository; this push's quarantine must not hold the repair (it may be dropped),
@@ -129,6 +129,42 @@ export function outsideQuarantine(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   delete out.GIT_OBJECT_DIRECTORY;
   delete out.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   return out;
+}
+
+/**
+ * What a taker of the log lock checks of a holder (log-lock.ts): whether its push is logged (`finished`), and
+ * whether git has written all of it (`applied`), in which case the taker logs it itself (`complete`).
+ *
+ * Why taking over a live holder whose judged refs are all at their new values is safe: git writes a push's refs
+ * (one transaction per command, or one for all) before it reports to the client and runs post-receive; nothing
+ * else moves those refs while the lock is held (every push is admitted under it), so a ref at its new value was
+ * written by this push, and once every one is, all that post-receive would still do is move the log ref to the
+ * prepared entry. The up-front refusals (ref-names.ts refStateProblems, checked at judgement and again at
+ * admission) leave git no reason it can be made to have to fail one of an admitted push's updates, so a push
+ * is not left with some refs written for good and others still coming.
+ */
+export function holderChecks(gitDir: string, env: NodeJS.ProcessEnv): { finished(r: InflightRecord): Promise<boolean>; applied(r: InflightRecord): Promise<boolean>; complete(r: InflightRecord): Promise<boolean> } {
+  const applied = async (r: InflightRecord): Promise<boolean> => {
+    // Admitted, not still being admitted: the record names the policy (and the entry when there is a log).
+    if (r.kind !== 'push' || !r.updates || r.updates.length === 0 || !r.policy || !r.certificate || Boolean(r.entry) !== Boolean(r.logParent)) return false;
+    const read = refFileReader(gitDir);
+    if (!read) return false; // refs not in files: only the holder knows when it is done
+    for (const u of parseRefUpdates(r.updates)) {
+      const now = read(u.ref);
+      if (now === undefined || now !== (isZeroOid(u.newOid) ? null : u.newOid)) return false;
+    }
+    return true;
+  };
+  return {
+    finished: (r) => isLogged(gitDir, env, r),
+    applied,
+    async complete(r) {
+      if (!(await applied(r))) return false;
+      // The move post-receive's usual path makes (hooks/post-receive), made from outside any push's quarantine.
+      if (r.entry) return compareAndSwapRef(gitDir, outsideQuarantine(env), LOG_REF, r.entry, r.logParent!);
+      return (await readRef(gitDir, env, LOG_REF)) === null; // no log: nothing to move
+    },
+  };
 }
 
 /** A holder is done when its prepared entry is the log tip (post-receive's usual path only moves the ref). */
