@@ -22,7 +22,8 @@ import { openCliStore, type CliStore } from '../git/cli-store.js';
 import type { PushCertificate } from '../identity/types.js';
 import { LOG_REF } from '../push/log-format.js';
 import { scanRecentEntries } from '../push/replay.js';
-import { refNameProblems } from '../push/ref-names.js';
+import { refNameProblems, refStateProblems } from '../push/ref-names.js';
+import type { RefInfo } from '../git/store.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
 import { isZeroOid } from '../git/objects.js';
 import { holderOf, type InflightRecord } from './inflight.js';
@@ -82,7 +83,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
         `the policy branch changed while this push was being judged (from ${a.policy.slice(0, 12)} to ${policyNow?.slice(0, 12) ?? 'nothing'}); push again to be judged by the policy now in force`,
       );
     }
-    await checkCreatedNames(a);
+    await checkRefsNow(a);
     const tip = await readRef(a.gitDir, a.env, LOG_REF);
     if (!tip) {
       // No log (logging is on once `git acl init` started it): the lock alone. Held until post-receive releases
@@ -111,15 +112,35 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
 class AdmitError extends Error {}
 
 /**
- * The fold check of ref-names.ts again, under the lock, for a push that creates refs: only a created name can
- * meet a spelling that another push created after this one's judgement (an updated or deleted ref already had its
- * file, and a push creating a folding twin of it was refused by its own check).
+ * The checks of ref-names.ts again, under the lock, against the refs as they are now: a push admitted after this
+ * one's judgement may have created a ref whose name folds to, or is a directory of, a name this push creates, or
+ * moved a ref this push updates (git would then fail that command at its ref lock, after the others landed). Only
+ * refs this push names can have moved in a way that matters, and only created names meet new names, so a push
+ * that creates nothing reads just its own refs' files (no process).
  */
-async function checkCreatedNames(a: AdmitInput): Promise<void> {
+async function checkRefsNow(a: AdmitInput): Promise<void> {
   const updates = parseRefUpdates(a.stdin);
-  if (!updates.some((u) => isZeroOid(u.oldOid))) return;
-  const problems = refNameProblems(updates, await a.store.listRefs());
-  if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
+  let refs: ReadonlyMap<string, RefInfo> | undefined;
+  if (updates.some((u) => isZeroOid(u.oldOid))) {
+    refs = await a.store.listRefs();
+    const problems = refNameProblems(updates, refs);
+    if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
+  } else {
+    const read = refFileReader(a.gitDir);
+    const own = new Map<string, RefInfo>();
+    for (const u of updates) {
+      const oid = read?.(u.ref);
+      if (oid === undefined) {
+        own.clear();
+        refs = await a.store.listRefs(); // not readable from files (reftable, a symbolic ref, a lock file): ask git
+        break;
+      }
+      if (oid !== null) own.set(u.ref, { oid });
+    }
+    refs ??= own;
+  }
+  const stale = refStateProblems(updates, refs);
+  if (stale.length) throw new AdmitError(`${stale.join('; ')} (another push moved it while this one was being judged)`);
 }
 
 /** The hook's environment without the push quarantine: for writing to the repository itself. */

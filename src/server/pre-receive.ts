@@ -27,6 +27,7 @@ import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
 import { formatFailure, formatNote, formatVerdict } from '../push/report.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
+import { refStateProblems } from '../push/ref-names.js';
 
 export interface PreReceiveInput {
   /** The repository's git directory (pre-receive runs with GIT_DIR set, usually `.`). */
@@ -109,7 +110,12 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const pusher = await identifyPusher({ store, policy, updates, cert, date: judgedAt });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects }, compiled);
+    // Old values as git will check them at its ref locks (after this hook): a command that would fail there must
+    // fail here, with the whole push (ref-names.ts refStateProblems; admission checks again under the lock).
+    // Checked once the push is otherwise accepted, so that what the judge finds first (a name given twice) is said.
+    let verdict = await (input.judge ?? judgePush)({ store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects }, compiled);
+    const stale = verdict.accepted ? refStateProblems(updates, refs) : [];
+    if (stale.length) verdict = { actor: verdict.actor, decisions: [], problems: stale, accepted: false };
     if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
     const { admitPush } = await import('../server/admit.js');
     const admitted = await admitPush({
