@@ -128,6 +128,40 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
   });
 });
 
+describe('a ref moved by another push while this one was being judged', () => {
+  let forge: Forge;
+  let bob: ForgeUser;
+  beforeAll(() => {
+    forge = Forge.create({ users: ['bob'] });
+    bob = forge.user('bob');
+    forge.setPolicy(bobUnderX(bob));
+  });
+  afterAll(() => forge?.cleanup());
+
+  // git would fail the command at its ref lock (stale old value) after pre-receive, while any other command of the
+  // push lands: the admission compares old values with the refs again, under the lock.
+  test('is refused at admission, with no ref changed', async () => {
+    const a = forge.clone(bob);
+    const p = a.commitTree({ 'm.txt': 'p\n' }, [], 'p');
+    expect(a.push(`${p}:refs/heads/M/main`).code).toBe(0);
+    const b = forge.clone(bob);
+    const q = a.commitTree({ 'm.txt': 'q\n' }, [p], 'q');
+    const r = b.commitTree({ 'm.txt': 'r\n' }, [p], 'r');
+    const hold = makeHold(forge.root, 'moved');
+    const slow = a.pushAsync([`${q}:refs/heads/M/main`], holdJudgement(forge.root, hold));
+    await hold.ready();
+    const fast = b.push(`${r}:refs/heads/M/main`);
+    expect([fast.code, fast.remote]).toEqual([0, []]);
+    hold.release();
+    const res = await slow;
+    expect(res.remote).toEqual([
+      `git-acl: push rejected: refs/heads/M/main is at ${r.slice(0, 12)}, but this push expects it at ${p.slice(0, 12)}; git would refuse this command after the others landed: fetch and push again (another push moved it while this one was being judged) (user ${bob.id})`,
+    ]);
+    expect(res.code).not.toBe(0);
+    expect(forge.ref('refs/heads/M/main')).toBe(r);
+  });
+});
+
 /**
  * The admission lock is released by post-receive, and git runs post-receive
  * only after it has sent the push's report to the client (receive-pack.c:
