@@ -183,6 +183,27 @@ export async function releaseRecord(gitDir: string, bytes: Uint8Array): Promise<
   });
 }
 
+/**
+ * For a holder finishing its own push (post-receive's slow path): runs `fn` and removes the record, under the
+ * breaker lock, only if the record is still `bytes`. False: it was taken over meanwhile (a waiter logged the push
+ * and took the lock), and `fn` did not run: appending then could log the push a second time.
+ */
+export async function finishRecord(gitDir: string, bytes: Uint8Array, fn: () => Promise<void>): Promise<boolean> {
+  const path = recordPath(gitDir);
+  let mine = false;
+  await withBreaker(gitDir, Date.now() + LOCK_TIMEOUT_MS, async () => {
+    const cur = readOrNull(path);
+    if (!cur || !cur.equals(Buffer.from(bytes))) return;
+    mine = true;
+    try {
+      await fn();
+    } finally {
+      unlinkSync(path);
+    }
+  });
+  return mine;
+}
+
 function ageMs(path: string): number {
   try {
     return Date.now() - statSync(path).mtimeMs;

@@ -13,7 +13,7 @@
  */
 import { openCliStore } from '../git/cli-store.js';
 import { readRecord } from './inflight.js';
-import { releaseRecord } from './log-lock.js';
+import { finishRecord } from './log-lock.js';
 import { appendForRecord, logTip } from './log-writer.js';
 import { formatWarning } from '../push/report.js';
 import { scanRecentEntries } from '../push/replay.js';
@@ -35,17 +35,15 @@ export async function runPostReceive(p: PostReceiveInput): Promise<string[]> {
   try {
     const found = readRecord(p.gitDir);
     const r = found?.record;
-    if (!found || !r || r.kind !== 'push' || r.holder.pid !== p.receivePackPid || r.certificate !== p.env.GIT_PUSH_CERT) {
-      const tip = await logTip(p.gitDir, p.env);
-      if (tip && !(await loggedByTakeover(store, tip, p.env.GIT_PUSH_CERT))) {
-        return [formatWarning('this push was not admitted to the push log by the pre-receive hook; it is not logged, and `git acl verify` will report it')];
-      }
+    const own = found && r && r.kind === 'push' && r.holder.pid === p.receivePackPid && r.certificate === p.env.GIT_PUSH_CERT;
+    // Appended and released only if the record is still this push's when the breaker lock is held: a waiter may be
+    // taking it over at this moment.
+    if (own && (await finishRecord(p.gitDir, found.bytes, async () => void (await appendForRecord({ store, gitDir: p.gitDir, env: p.env, record: r, updates: p.stdin }))))) {
       return [];
     }
-    try {
-      await appendForRecord({ store, gitDir: p.gitDir, env: p.env, record: r, updates: p.stdin });
-    } finally {
-      await releaseRecord(p.gitDir, found.bytes);
+    const tip = await logTip(p.gitDir, p.env);
+    if (tip && !(await loggedByTakeover(store, tip, p.env.GIT_PUSH_CERT))) {
+      return [formatWarning('this push was not admitted to the push log by the pre-receive hook; it is not logged, and `git acl verify` will report it')];
     }
     return [];
   } catch (e) {
