@@ -96,4 +96,33 @@ describe('a push with a command git would fail at its ref lock is refused whole'
       `git-acl: refs/heads/x/a..b is not a ref name git accepts from a push (git check-ref-format; ${LATE}); such names are refused`,
     ]);
   });
+
+  test("deleting the branch the server's HEAD names (git's default receive.denyDeleteCurrent)", async () => {
+    const head = forge.server(['symbolic-ref', 'HEAD']).stdout.trim();
+    forge.server(['symbolic-ref', 'HEAD', 'refs/heads/x/main']);
+    try {
+      expect(await push([{ oldOid: base, newOid: ZERO_OID, ref: 'refs/heads/x/main' }])).toEqual([
+        rejectedFor(bob.id),
+        `git-acl: refs/heads/x/main is the branch the server's HEAD names, which git refuses to delete (receive.denyDeleteCurrent), and it would refuse this command after the others landed`,
+      ]);
+    } finally {
+      forge.server(['symbolic-ref', 'HEAD', head]);
+    }
+  });
+
+  test('deleting a branch where the server sets receive.denyDeletes', async () => {
+    forge.server(['config', 'receive.denyDeletes', 'true']);
+    try {
+      expect(await push([{ oldOid: base, newOid: ZERO_OID, ref: 'refs/heads/x/dir' }])).toEqual([
+        rejectedFor(bob.id),
+        `git-acl: refs/heads/x/dir: the server refuses to delete branches (receive.denyDeletes), and ${LATE}`,
+      ]);
+    } finally {
+      forge.server(['config', '--unset', 'receive.denyDeletes']);
+    }
+    // Allowed again: the deletion lands (a test that would pass with every deletion refused would prove nothing).
+    const ok = await receivePack(forge.bare, forge.env, { commands: [{ oldOid: base, newOid: ZERO_OID, ref: 'refs/heads/x/dir' }], certificate: { signingKey: bob.id } });
+    expect(ok.remote).toEqual([]);
+    expect(forge.ref('refs/heads/x/dir')).toBeNull();
+  });
 });
