@@ -8,7 +8,11 @@
  * 2. the refs the push creates must still have files of their own: the
  *    judge checked their names against the refs as they were then, and a
  *    push admitted meanwhile may have created one that folds to the same file
- *    (`refs/heads/X/Foo` next to `refs/heads/X/foo`, ref-names.ts);
+ *    (`refs/heads/X/Foo` next to `refs/heads/X/foo`, ref-names.ts), or
+ *    one that is a directory of it or whose directory it is; and the refs it
+ *    updates or deletes must still be at the old values it sends (git checks
+ *    both at its ref locks, after this hook, and would fail that command
+ *    alone while the others land);
  * 3. with a log: the certificate must not be in the log already (a replay
  *    within git's nonce slop window);
  * 4. the log entry for the push, as judged, is written (its objects go into
