@@ -184,6 +184,8 @@ describe('a pusher whose client stops reading after its push was admitted', () =
     bob = forge.user('bob');
     alice = forge.user('alice');
     forge.setPolicy({ ...bobUnderX(bob), 'refs/alice.conf': `${alice.id} create-branch ^heads/alice$\n`, 'branches/alice.conf': `branch ^heads/alice$\n${alice.id} create-file ^.+$\n` });
+    // The takeover ends Alice's wait; without it, her refusal ("the push log is busy ...") still comes within the test's time.
+    forge.server(['config', 'acl.logWaitSeconds', '20']);
   });
   afterAll(() => forge?.cleanup());
 
