@@ -294,9 +294,14 @@ function commitChange(base, change, message) {
 /** One signed, atomic push. Returns {ok, retry}; git's own output (and the hook's `remote:` lines) go to stderr. */
 function push(remote, refspecs) {
   const r = run('git', ['push', '--signed', '--atomic', '--porcelain', remote, ...refspecs]);
+  // Lost a race: git's own refusal, or git-acl's (its hook refuses an old value that is no longer the ref's value,
+  // rather than leave git to fail that ref alone after the others landed).
   const raced =
-    /non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/.test(r.stderr + r.stdout) &&
-    !/pre-receive hook declined/.test(r.stdout + r.stderr);
+    (/non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/.test(r.stderr + r.stdout) &&
+      !/pre-receive hook declined/.test(r.stdout + r.stderr)) ||
+    /remote: git-acl: \S+ (is at \S+, but this push expects it at|already exists \(at \S+\), but this push would create it|does not exist, but this push expects it at)/.test(
+      r.stderr,
+    );
   if (r.code !== 0 && raced) return { ok: false, retry: true };
   if (r.code !== 0) {
     process.stderr.write(r.stderr);

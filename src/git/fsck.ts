@@ -935,6 +935,15 @@ function refnameDisposition(c: number): number {
   return 0;
 }
 
+/**
+ * receive-pack's own test of a pushed name (builtin/receive-pack.c update(): `refs/` and check_refname_format
+ * of the rest with no flags, so `refs/x` has too few components). git makes it after pre-receive, per command.
+ */
+export function isPushableRefName(ref: string): boolean {
+  const bytes = new TextEncoder().encode(ref);
+  return ref.startsWith('refs/') && !bytes.includes(0) && checkRefnameFormat(bytes.subarray(5));
+}
+
 /** check_refname_format(refname, 0) on a string with no NUL. */
 function checkRefnameFormat(name: Uint8Array): boolean {
   const s = cString(name);

@@ -14,6 +14,14 @@
  *   `refs/heads/foo/`, and becomes `refs/heads/foo/x`.
  * - A symbolic ref: git updates the ref it points to, under a name the rules
  *   never saw.
+ * - A name git's receive-pack refuses (`refs/heads/a..b`, `refs/x`), and a
+ *   name that is a ref and a directory of refs at once (`refs/heads/x` and
+ *   `refs/heads/x/a`, pushed or existing, also under folding): git fails
+ *   such a command only after pre-receive, at its ref lock, while the other
+ *   commands of the push land. No command of an admitted push may fail for
+ *   a reason its pusher controls: a push that lands in part cannot be told
+ *   apart from one still being written (log-lock.ts takes the lock over from
+ *   a push whose refs are all written).
  * - A name longer than a path git can write (DIFF_LIMITS.maxPathBytes,
  *   Linux's PATH_MAX), first: comparing every directory of a name costs the
  *   square of its length, and a push certificate may carry 64 KB names.
@@ -25,6 +33,8 @@ import type { RefUpdate } from '../git/ref-updates.js';
 import type { RefInfo } from '../git/store.js';
 import { foldName } from '../git/fold.js';
 import { DIFF_LIMITS } from '../git/limits.js';
+import { isPushableRefName } from '../git/fsck.js';
+import { isZeroOid } from '../git/objects.js';
 
 /** One name a ref occupies on disk, with keys for its exact spelling and for its folded one (git/fold.ts). */
 interface Occupied {
@@ -111,6 +121,12 @@ export function refNameProblems(updates: readonly RefUpdate[], existing: Readonl
       );
   }
   const problems: string[] = [];
+  for (const u of updates.filter((u) => !isPushableRefName(u.ref)).slice(0, 3)) {
+    problems.push(
+      `${u.ref} is not a ref name git accepts from a push (git check-ref-format; git would refuse this command after the others landed); such names are refused`,
+    );
+  }
+  if (problems.length) return problems;
   const counts = new Map<string, number>();
   for (const u of updates) counts.set(u.ref, (counts.get(u.ref) ?? 0) + 1);
   for (const [ref, n] of counts) {
@@ -125,13 +141,24 @@ export function refNameProblems(updates: readonly RefUpdate[], existing: Readonl
     if (!list) spellings.set(n.folded, [{ name: n.name, exact: n.exact, pushed }]);
     else if (!list.some((s) => s.exact === n.exact)) list.push({ name: n.name, exact: n.exact, pushed });
   };
-  for (const ref of existing.keys()) for (const n of occupancy.of(ref)) add(n, false);
+  // For git's own file/directory conflict: folded id → a name that is a file there; a stored name that is a directory there.
+  const files = new Map<string, { name: string; pushed: boolean }>();
+  const dirs = new Map<string, string>();
+  for (const ref of existing.keys()) {
+    for (const n of occupancy.of(ref)) {
+      add(n, false);
+      if (n.name === ref) files.set(n.folded.slice(1), { name: ref, pushed: false });
+      else if (!dirs.has(n.folded.slice(1))) dirs.set(n.folded.slice(1), ref);
+    }
+  }
   const pushed = new Map<string, Occupied[]>();
   for (const ref of counts.keys()) {
     const names = occupancy.of(ref);
     pushed.set(ref, names);
     for (const n of names) add(n, true);
+    if (!files.has(names[0]!.folded.slice(1))) files.set(names[0]!.folded.slice(1), { name: ref, pushed: true });
   }
+  problems.push(...fileDirectoryConflicts(updates, pushed, files, dirs));
 
   const reported = new Set<string>();
   for (const [ref, names] of pushed) {
@@ -155,4 +182,64 @@ export function refNameProblems(updates: readonly RefUpdate[], existing: Readonl
       problems.push(`${ref} is a symbolic ref to ${target}; git would update ${target}: push to it by its own name`);
   }
   return problems;
+}
+
+/**
+ * A ref written where another ref's name is a directory, or under a directory that is another ref's name: git
+ * cannot hold both (refs_verify_refname_available) and fails the command at its ref lock, after pre-receive.
+ * Checked for every command that writes a ref (not deletions), against stored refs and the push's other names,
+ * also the ones it deletes (git checks each command on its own, in order: deleting `x` and creating `x/a` in one
+ * push works in one order only). Reported once, from the longer name, for two pushed names.
+ */
+function fileDirectoryConflicts(
+  updates: readonly RefUpdate[],
+  pushed: ReadonlyMap<string, Occupied[]>,
+  files: ReadonlyMap<string, { name: string; pushed: boolean }>,
+  dirs: ReadonlyMap<string, string>,
+): string[] {
+  const out: string[] = [];
+  const writes = new Set(updates.filter((u) => !isZeroOid(u.newOid)).map((u) => u.ref));
+  for (const [ref, names] of pushed) {
+    if (!writes.has(ref)) continue;
+    let other: { name: string; pushed: boolean } | undefined;
+    for (const n of names.slice(1)) {
+      const f = files.get(n.folded.slice(1));
+      if (f && f.name !== ref) {
+        other = f;
+        break;
+      }
+    }
+    const stored = dirs.get(names[0]!.folded.slice(1));
+    if (!other && stored !== undefined && stored !== ref) other = { name: stored, pushed: false };
+    if (!other) continue;
+    const exact = ref.startsWith(`${other.name}/`) || other.name.startsWith(`${ref}/`);
+    out.push(
+      `${ref} and ${other.pushed ? '' : 'the existing '}${other.name} cannot both be refs: one name would be a directory of the other${exact ? '' : ' on a case-insensitive or Unicode-normalising file system'}, and git would refuse this command after the others landed; such names are refused`,
+    );
+  }
+  return out;
+}
+
+/**
+ * Commands whose old value is not the ref's value now (`existing`: every ref, as listed before the push is
+ * admitted): git checks it when it locks the ref, after pre-receive, and fails that command alone ("stale
+ * info"), while the push's other commands land. A creation of a ref that exists, an update or deletion of one
+ * that does not, or another old value. A push from `git push` sends the values it was told; only a push raced
+ * by another, or a hand-made one, gets here.
+ */
+export function refStateProblems(updates: readonly RefUpdate[], existing: ReadonlyMap<string, RefInfo>): string[] {
+  const out: string[] = [];
+  for (const u of updates) {
+    const now = existing.get(u.ref)?.oid;
+    if (now === undefined ? isZeroOid(u.oldOid) : now === u.oldOid) continue;
+    const why =
+      now === undefined
+        ? `${u.ref} does not exist, but this push expects it at ${u.oldOid.slice(0, 12)}`
+        : isZeroOid(u.oldOid)
+          ? `${u.ref} already exists (at ${now.slice(0, 12)}), but this push would create it`
+          : `${u.ref} is at ${now.slice(0, 12)}, but this push expects it at ${u.oldOid.slice(0, 12)}`;
+    out.push(`${why}; git would refuse this command after the others landed: fetch and push again`);
+    if (out.length === 3) break;
+  }
+  return out;
 }

@@ -8,7 +8,11 @@
  * 2. the refs the push creates must still have files of their own: the
  *    judge checked their names against the refs as they were then, and a
  *    push admitted meanwhile may have created one that folds to the same file
- *    (`refs/heads/X/Foo` next to `refs/heads/X/foo`, ref-names.ts);
+ *    (`refs/heads/X/Foo` next to `refs/heads/X/foo`, ref-names.ts), or
+ *    one that is a directory of it or whose directory it is; and the refs it
+ *    updates or deletes must still be at the old values it sends (git checks
+ *    both at its ref locks, after this hook, and would fail that command
+ *    alone while the others land);
  * 3. with a log: the certificate must not be in the log already (a replay
  *    within git's nonce slop window);
  * 4. the log entry for the push, as judged, is written (its objects go into
@@ -23,12 +27,13 @@ import { openCliStore, type CliStore } from '../git/cli-store.js';
 import type { PushCertificate } from '../identity/types.js';
 import { LOG_REF } from '../push/log-format.js';
 import { scanRecentEntries } from '../push/replay.js';
-import { refNameProblems } from '../push/ref-names.js';
+import { refNameProblems, refStateProblems } from '../push/ref-names.js';
+import type { RefInfo } from '../git/store.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
 import { isZeroOid } from '../git/objects.js';
 import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
-import { readRefFile, readRefs } from './objects.js';
+import { compareAndSwapRef, readRefFile, readRefs, refFileReader } from './objects.js';
 import { recoverRecord, writePushEntry } from './log-writer.js';
 
 export interface AdmitInput {
@@ -61,7 +66,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     gitDir: a.gitDir,
     record: base,
     ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
-    finished: (r) => isLogged(a.gitDir, a.env, r),
+    ...holderChecks(a.gitDir, a.env),
     recover: async (r) => {
       if (!r) return;
       // That push's objects are in the repository; this push's quarantine must not hold the repair (it may be dropped),
@@ -86,7 +91,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
         `the policy branch changed while this push was being judged (from ${a.policy.slice(0, 12)} to ${policyNow?.slice(0, 12) ?? 'nothing'}); push again to be judged by the policy now in force`,
       );
     }
-    await checkCreatedNames(a);
+    await checkRefsNow(a);
     const tip = await readRef(a.gitDir, a.env, LOG_REF);
     if (!tip) {
       // No log (logging is on once `git acl init` started it): the lock alone. Held until post-receive releases
@@ -135,15 +140,35 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
 class AdmitError extends Error {}
 
 /**
- * The fold check of ref-names.ts again, under the lock, for a push that creates refs: only a created name can
- * meet a spelling that another push created after this one's judgement (an updated or deleted ref already had its
- * file, and a push creating a folding twin of it was refused by its own check).
+ * The checks of ref-names.ts again, under the lock, against the refs as they are now: a push admitted after this
+ * one's judgement may have created a ref whose name folds to, or is a directory of, a name this push creates, or
+ * moved a ref this push updates (git would then fail that command at its ref lock, after the others landed). Only
+ * refs this push names can have moved in a way that matters, and only created names meet new names, so a push
+ * that creates nothing reads just its own refs' files (no process).
  */
-async function checkCreatedNames(a: AdmitInput): Promise<void> {
+async function checkRefsNow(a: AdmitInput): Promise<void> {
   const updates = parseRefUpdates(a.stdin);
-  if (!updates.some((u) => isZeroOid(u.oldOid))) return;
-  const problems = refNameProblems(updates, await a.store.listRefs());
-  if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
+  let refs: ReadonlyMap<string, RefInfo> | undefined;
+  if (updates.some((u) => isZeroOid(u.oldOid))) {
+    refs = await a.store.listRefs();
+    const problems = refNameProblems(updates, refs);
+    if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
+  } else {
+    const read = refFileReader(a.gitDir);
+    const own = new Map<string, RefInfo>();
+    for (const u of updates) {
+      const oid = read?.(u.ref);
+      if (oid === undefined) {
+        own.clear();
+        refs = await a.store.listRefs(); // not readable from files (reftable, a symbolic ref, a lock file): ask git
+        break;
+      }
+      if (oid !== null) own.set(u.ref, { oid });
+    }
+    refs ??= own;
+  }
+  const stale = refStateProblems(updates, refs);
+  if (stale.length) throw new AdmitError(`${stale.join('; ')} (another push moved it while this one was being judged)`);
 }
 
 /** The hook's environment without the push quarantine: for writing to the repository itself. */
@@ -153,6 +178,57 @@ export function outsideQuarantine(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   delete out.GIT_OBJECT_DIRECTORY;
   delete out.GIT_ALTERNATE_OBJECT_DIRECTORIES;
   return out;
+}
+
+/**
+ * What a taker of the log lock checks of a holder (log-lock.ts): whether its push is logged (`finished`), and
+ * whether git has written all of it (`applied`), in which case the taker logs it itself (`complete`).
+ *
+ * Why taking over a live holder whose judged refs are all at their new values is safe: git writes a push's refs
+ * (one transaction per command, or one for all) before it reports to the client and runs post-receive; nothing
+ * else moves those refs while the lock is held (every push is admitted under it), so a ref at its new value was
+ * written by this push, and once every one is, all that post-receive would still do is move the log ref to the
+ * prepared entry. The up-front refusals (ref-names.ts refStateProblems, checked at judgement and again at
+ * admission) leave git no reason it can be made to have to fail one of an admitted push's updates, so a push
+ * is not left with some refs written for good and others still coming.
+ */
+export function holderChecks(
+  gitDir: string,
+  env: NodeJS.ProcessEnv,
+): {
+  finished(r: InflightRecord): Promise<boolean>;
+  applied(r: InflightRecord): Promise<boolean>;
+  complete(r: InflightRecord): Promise<boolean>;
+} {
+  const applied = async (r: InflightRecord): Promise<boolean> => {
+    // Admitted, not still being admitted: the record names the policy (and the entry when there is a log).
+    if (
+      r.kind !== 'push' ||
+      !r.updates ||
+      r.updates.length === 0 ||
+      !r.policy ||
+      !r.certificate ||
+      Boolean(r.entry) !== Boolean(r.logParent)
+    )
+      return false;
+    const read = refFileReader(gitDir);
+    if (!read) return false; // refs not in files: only the holder knows when it is done
+    for (const u of parseRefUpdates(r.updates)) {
+      const now = read(u.ref);
+      if (now === undefined || now !== (isZeroOid(u.newOid) ? null : u.newOid)) return false;
+    }
+    return true;
+  };
+  return {
+    finished: (r) => isLogged(gitDir, env, r),
+    applied,
+    async complete(r) {
+      if (!(await applied(r))) return false;
+      // The move post-receive's usual path makes (hooks/post-receive), made from outside any push's quarantine.
+      if (r.entry) return compareAndSwapRef(gitDir, outsideQuarantine(env), LOG_REF, r.entry, r.logParent!);
+      return (await readRef(gitDir, env, LOG_REF)) === null; // no log: nothing to move
+    },
+  };
 }
 
 /** A holder is done when its prepared entry is the log tip (post-receive's usual path only moves the ref). */

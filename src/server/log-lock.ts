@@ -19,7 +19,13 @@
  *   moves the log ref; the next taker removes the file), or
  * - its holder is no longer running (killed, crashed, or git applied nothing
  *   and ran no post-receive): the taker first brings the log up to date with
- *   whatever of that push git applied (`recover`).
+ *   whatever of that push git applied (`recover`), or
+ * - its holder is running but git has written every ref the push was judged
+ *   for (`complete`): a client that stops reading its report keeps
+ *   receive-pack, and so the lock, from reaching post-receive for as long as
+ *   it stays connected, while all that is left of the push is to move the log
+ *   ref to the prepared entry. The taker does that move (compare-and-swap, as
+ *   post-receive would) and takes the lock.
  * Taking over and releasing go through a short second lock (`in-flight.break`)
  * so that two waiters never both remove one record.
  */
@@ -51,6 +57,14 @@ export interface AcquireOptions {
   finished(record: InflightRecord): Promise<boolean>;
   /** A holder stopped running with its record in place: log what its push applied. null: the record was unreadable. */
   recover(record: InflightRecord | null): Promise<void>;
+  /**
+   * A holder that is still running: has git written every ref of its push, so that only the log ref is left to
+   * move? Then do that move (compare-and-swap) and return true; false leaves the holder to it. Called under the
+   * breaker lock, with the record just read again. Absent: a running holder is always waited for.
+   */
+  complete?(record: InflightRecord): Promise<boolean>;
+  /** A cheap test, outside the breaker lock, of whether `complete` could succeed (every judged ref at its new value). */
+  applied?(record: InflightRecord): Promise<boolean>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,18 +119,23 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
       }
       const cur = readRecord(opts.gitDir);
       if (!cur) continue; // released meanwhile
-      let verdict: 'busy' | 'finished' | 'stale';
+      let verdict: 'busy' | 'finished' | 'stale' | 'applied';
       if (cur.record === null) verdict = ageMs(path) > Math.max(BREAKER_STALE_MS, opts.timeoutMs ?? LOCK_TIMEOUT_MS) ? 'stale' : 'busy';
       else if (await opts.finished(cur.record)) verdict = 'finished';
-      else verdict = (await isAlive(cur.record.holder)) ? 'busy' : 'stale';
+      else if (!(await isAlive(cur.record.holder))) verdict = 'stale';
+      else verdict = opts.applied && opts.complete && (await opts.applied(cur.record)) ? 'applied' : 'busy';
       if (verdict !== 'busy') {
+        let done = true;
         await withBreaker(opts.gitDir, deadline, async () => {
           const again = readOrNull(path);
           if (!again || !again.equals(Buffer.from(cur.bytes))) return; // someone else dealt with it
           if (verdict === 'stale') await opts.recover(cur.record);
-          unlinkSync(path);
+          // The log ref did not move as expected (the holder's post-receive got there first, or something else
+          // moved it): leave the record to its holder.
+          if (verdict === 'applied' && !(await opts.complete!(cur.record!))) done = false;
+          else unlinkSync(path);
         });
-        continue;
+        if (done) continue;
       }
       if (Date.now() > deadline) {
         const h = cur.record?.holder;
@@ -162,6 +181,27 @@ export async function releaseRecord(gitDir: string, bytes: Uint8Array): Promise<
     const cur = readOrNull(path);
     if (cur && cur.equals(Buffer.from(bytes))) unlinkSync(path);
   });
+}
+
+/**
+ * For a holder finishing its own push (post-receive's slow path): runs `fn` and removes the record, under the
+ * breaker lock, only if the record is still `bytes`. False: it was taken over meanwhile (a waiter logged the push
+ * and took the lock), and `fn` did not run: appending then could log the push a second time.
+ */
+export async function finishRecord(gitDir: string, bytes: Uint8Array, fn: () => Promise<void>): Promise<boolean> {
+  const path = recordPath(gitDir);
+  let mine = false;
+  await withBreaker(gitDir, Date.now() + LOCK_TIMEOUT_MS, async () => {
+    const cur = readOrNull(path);
+    if (!cur || !cur.equals(Buffer.from(bytes))) return;
+    mine = true;
+    try {
+      await fn();
+    } finally {
+      unlinkSync(path);
+    }
+  });
+  return mine;
 }
 
 function ageMs(path: string): number {

@@ -10,6 +10,7 @@ import { installHook } from './hook-template.js';
 import { LOG_REF } from '../push/log-format.js';
 import { holderOf } from './inflight.js';
 import { acquireLogLock } from './log-lock.js';
+import { holderChecks } from './admit.js';
 import { recoverRecord, startLog } from './log-writer.js';
 import { readRefs } from './objects.js';
 
@@ -34,7 +35,8 @@ export async function setUpPushLog(opts: { gitDir: string; env: NodeJS.ProcessEn
       const lock = await acquireLogLock({
         gitDir: opts.gitDir,
         record: { holder: await holderOf(process.pid), kind: 'admin', command: 'git acl init: start the push log' },
-        finished: async () => false,
+        // A push it waits for may be logged, or fully applied with its client stalled: take the lock over then.
+        ...holderChecks(opts.gitDir, opts.env),
         recover: async (r) => {
           if (r) await recoverRecord({ store, gitDir: opts.gitDir, env: opts.env, record: r });
         },

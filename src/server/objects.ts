@@ -77,6 +77,31 @@ export async function readRefFile(gitDir: string, ref: string): Promise<string |
   return null;
 }
 
+/**
+ * readRefFile for many refs, `packed-refs` read once (on first need): for the lock's waiting loop, which checks
+ * every ref of a push that may have thousands. `<ref>.lock` present: undefined (git is still writing it).
+ */
+export function refFileReader(gitDir: string): ((ref: string) => string | null | undefined) | undefined {
+  if (existsSync(join(gitDir, 'reftable'))) return undefined;
+  let packed: Map<string, string> | undefined;
+  return (ref) => {
+    if (existsSync(join(gitDir, `${ref}.lock`))) return undefined;
+    const loose = readText(join(gitDir, ref));
+    if (loose !== null) {
+      const m = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(loose);
+      return m ? m[1]! : undefined;
+    }
+    if (!packed) {
+      packed = new Map();
+      for (const line of (readText(join(gitDir, 'packed-refs')) ?? '').split('\n')) {
+        const m = /^([0-9a-f]{40}|[0-9a-f]{64}) (.+)$/.exec(line);
+        if (m) packed.set(m[2]!, m[1]!);
+      }
+    }
+    return packed.get(ref) ?? null;
+  };
+}
+
 function readText(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');

@@ -6,7 +6,7 @@
  * (unsigned push, no owner, no policy), then the certificate, then the
  * operations. openpgp loads in the background meanwhile. Every error becomes a rejection with one line.
  */
-import { readAclConfig } from '../git/exec.js';
+import { answeredNo, failureLine, readAclConfig, runGit, succeeded } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { historyRewrittenBy } from '../git/repo-state.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
@@ -27,6 +27,11 @@ import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
 import { formatFailure, formatNote, formatVerdict } from '../push/report.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
+import { refStateProblems } from '../push/ref-names.js';
+import { isZeroOid } from '../git/objects.js';
+import type { RefUpdate } from '../git/ref-updates.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface PreReceiveInput {
   /** The repository's git directory (pre-receive runs with GIT_DIR set, usually `.`). */
@@ -120,10 +125,17 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const pusher = await identifyPusher({ store, policy, updates, cert, date: judgedAt });
     userId = pusher.userId;
 
-    const verdict = await (input.judge ?? judgePush)(
+    // Old values as git will check them at its ref locks (after this hook): a command that would fail there must
+    // fail here, with the whole push (ref-names.ts refStateProblems; admission checks again under the lock).
+    // Checked once the push is otherwise accepted, so that what the judge finds first (a name given twice) is said.
+    let verdict = await (input.judge ?? judgePush)(
       { store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects },
       compiled,
     );
+    const stale = verdict.accepted
+      ? [...refStateProblems(updates, refs), ...(await deletionDenials(gitDir, env as NodeJS.ProcessEnv, updates))]
+      : [];
+    if (stale.length) verdict = { actor: verdict.actor, decisions: [], problems: stale, accepted: false };
     if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
     const { admitPush } = await import('../server/admit.js');
     const admitted = await admitPush({
@@ -208,4 +220,45 @@ export function logWaitMs(value: string | undefined): number {
   const n = Number(value);
   const ms = value !== undefined && Number.isFinite(n) && n > 0 ? n * 1000 : LOCK_TIMEOUT_MS;
   return Math.min(ms, MAX_HOOK_MS - JUDGE_TIMEOUT_MS);
+}
+
+/**
+ * Deletions git's receive-pack refuses after pre-receive by its own settings (update(): receive.denyDeletes for
+ * branches; receive.denyDeleteCurrent, refusing by default, for the branch the repository's HEAD names), while the
+ * push's other commands land. One `git config` only for a push that deletes something.
+ */
+async function deletionDenials(gitDir: string, env: NodeJS.ProcessEnv, updates: readonly RefUpdate[]): Promise<string[]> {
+  const deletes = updates.filter((u) => isZeroOid(u.newOid) && !isZeroOid(u.oldOid));
+  if (deletes.length === 0) return [];
+  const args = ['config', '-z', '--get-regexp', '^receive\\.denydelete'];
+  const r = await runGit(args, { env: { ...env, GIT_DIR: gitDir } });
+  if (!succeeded(r) && !answeredNo(r)) throw new Error(`cannot read git config: ${failureLine(r)}`);
+  const config = new Map<string, string>();
+  for (const item of r.stdout.toString('utf8').split('\0')) {
+    const nl = item.indexOf('\n');
+    if (item) config.set((nl < 0 ? item : item.slice(0, nl)).toLowerCase(), nl < 0 ? 'true' : item.slice(nl + 1));
+  }
+  const isFalse = (v: string | undefined) => v !== undefined && /^(false|no|off|0+)$/i.test(v);
+  const denyDeletes = config.has('receive.denydeletes') && !isFalse(config.get('receive.denydeletes'));
+  const current = config.get('receive.denydeletecurrent');
+  const denyCurrent = !(current !== undefined && (/^(ignore|warn)$/i.test(current) || isFalse(current)));
+  let head: string | null = null;
+  try {
+    head = /^ref: (\S+)\n?$/.exec(readFileSync(join(gitDir, 'HEAD'), 'utf8'))?.[1] ?? null;
+  } catch {
+    // no HEAD file: nothing is the current branch
+  }
+  const out: string[] = [];
+  for (const u of deletes) {
+    if (denyDeletes && u.ref.startsWith('refs/heads/')) {
+      out.push(
+        `${u.ref}: the server refuses to delete branches (receive.denyDeletes), and git would refuse this command after the others landed`,
+      );
+    } else if (denyCurrent && u.ref === head) {
+      out.push(
+        `${u.ref} is the branch the server's HEAD names, which git refuses to delete (receive.denyDeleteCurrent), and it would refuse this command after the others landed`,
+      );
+    }
+  }
+  return out;
 }

@@ -19,6 +19,7 @@ import { readEntry } from '../push/log-entries.js';
 import { holderOf } from './inflight.js';
 import { commitFiles, openBareRepo, readOwnerKey } from './setup-common.js';
 import { acquireLogLock } from './log-lock.js';
+import { holderChecks } from './admit.js';
 import { reachabilityOf, recoverRecord } from './log-writer.js';
 import { objectDirectory, readRefs, readTagObject, writeLooseObjects } from './objects.js';
 
@@ -43,7 +44,8 @@ export async function setOwner(opts: { repo: string; ownerKeyFile: string; now?:
   const lock = await acquireLogLock({
     gitDir,
     record: { holder: await holderOf(process.pid), kind: 'admin', command: `git acl set-owner ${owner}` },
-    finished: async () => false,
+    // A push it waits for may be logged, or fully applied with its client stalled: take the lock over then.
+    ...holderChecks(gitDir, env),
     recover: async (r) => {
       if (r) await recoverRecord({ store, gitDir, env, record: r });
     },
