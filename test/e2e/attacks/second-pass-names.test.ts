@@ -98,6 +98,27 @@ describe('.gitmodules under the names HFS+ and NTFS give it', () => {
     expect(r.git).toMatch(/gitmodulesBlob/);
   });
 
+  test('a submodule entry (gitlink) named ".gitmodules" is judged as git judges it', async () => {
+    // git's fsck queues every non-symlink entry so named, a gitlink too: then it must read the object as a blob.
+    for (const [oid, id, message] of [
+      ['1'.repeat(40), 'gitmodulesMissing', 'unable to read .gitmodules blob'],
+      [main1, 'gitmodulesBlob', 'non-blob found at .gitmodules'],
+    ] as const) {
+      const r = await pushBoth(withMine([{ mode: '160000', name: 'GITMOD~1', oid }]));
+      expect(refChanges(r.a)).toEqual([]);
+      expect(r.gitAccepted).toBe(false);
+      expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.gitmodules: ${message} (git fsck: ${id})`]);
+      expect(r.git).toContain(`${id}: ${message}`);
+    }
+  });
+
+  test('a symlink ".GITATTRIBUTES" is accepted, as git accepts it (fsck only notes it; git does not follow it at checkout)', async () => {
+    const r = await pushBoth(withMine([{ mode: '120000', name: '.GITATTRIBUTES', oid: blob('../../x') }]));
+    expect(r.gitAccepted).toBe(true);
+    expect(r.a.remote).toEqual([]);
+    expect(refChanges(r.a)).toHaveLength(1);
+  });
+
   test('a blob already on the server, named ".GITMODULES" by a new tree, is read and refused as git reads and refuses it', async () => {
     const bad = blob(BAD_URL);
     const first = await pushBoth(withMine([{ mode: FILE, name: 'notes', oid: bad }]));
