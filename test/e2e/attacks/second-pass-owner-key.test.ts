@@ -105,3 +105,48 @@ describe('a signing subkey the owner signs with', () => {
     expect(pushWithPrimary(`${commit}:refs/heads/after-strip`)).toEqual([]);
   });
 });
+
+describe('an owner whose primary key cannot sign (certify only) and who signs with a subkey', () => {
+  test('may publish that key and push with it; a key file without the signing subkey is refused', async () => {
+    const f = Forge.create();
+    try {
+      const id = f.owner.id;
+      const c = f.clone('owner');
+      const tip0 = f.ref(POLICY)!;
+      const sub = addSigningSubkey(f.gpgHome, id);
+      const subFpr = sub.subkeys[sub.subkeys.length - 1]!;
+      const withSub = c.commitTree(f.policyFiles({ [`keys/${id}.asc`]: sub.publicArmored }), [tip0], 'publish a signing subkey');
+      expect(remoteLines(c.git(['-c', `user.signingkey=${id}!`, 'push', '--signed', '--porcelain', 'origin', `${withSub}:${POLICY}`]).stderr)).toEqual([]);
+      // The primary key keeps only its certify capability (gpg's expert change-usage: toggle S off).
+      execFileSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--expert', '--command-fd', '0', '--edit-key', id], {
+        env: f.gpgHome.env,
+        input: 'change-usage\nS\nQ\nsave\n',
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      const certOnly = exportPublic(f.gpgHome, id);
+      const published = c.commitTree(f.policyFiles({ [`keys/${id}.asc`]: certOnly }), [withSub], 'the primary key only certifies');
+      expect(c.push(`${published}:${POLICY}`).remote).toEqual([]);
+      expect(c.push(`${published}:refs/heads/signed-by-the-subkey`).remote).toEqual([]);
+      // Anyone who may edit keys/ holds this public key and can drop the subkey from it.
+      const scratch = makeGpgHome();
+      let stripped: string;
+      try {
+        gpg(scratch, ['--import'], certOnly);
+        gpg(scratch, ['--batch', '--yes', '--delete-keys', `${subFpr}!`]);
+        stripped = exportPublic(scratch, id);
+      } finally {
+        scratch.cleanup();
+      }
+      const commit = c.commitTree(f.policyFiles({ [`keys/${id}.asc`]: stripped }), [published], 'drop the signing subkey');
+      const before = f.refs();
+      const r = c.push(`${commit}:${POLICY}`);
+      expect(f.refs()).toEqual(before);
+      expect(r.remote).toEqual([
+        rejectedFor(id),
+        expect.stringMatching(new RegExp(`^git-acl: keys/${id}\\.asc: the owner's key file must hold a key that can sign pushes, or the owner could no longer push: `)),
+      ]);
+    } finally {
+      f.cleanup();
+    }
+  });
+});
