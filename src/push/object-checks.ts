@@ -174,6 +174,8 @@ export class ObjectChecks {
   }
 
   private add(line: string): void {
+    // git's fsck reports a bad submodule name once per setting of its section; the pusher needs the line once.
+    if (this.problems.includes(line)) return;
     if (this.full()) this.omitted++;
     else this.problems.push(line);
   }
