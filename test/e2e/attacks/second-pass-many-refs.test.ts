@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Forge, ZERO, type Clone } from '../../support/forge.js';
+import { Forge, ZERO_OID as ZERO, type Clone } from '../../support/forge.js';
 import { attempt, refChanges } from './support.js';
 
 let forge: Forge;
@@ -41,5 +41,11 @@ test('a push of 300 new refs is logged whole, and post-receive.local gets the sa
   expect(fs.readFileSync(seen, 'utf8').split('\n').filter(Boolean).sort()).toEqual(lines);
   const log = forge.ref('refs/heads/apps/push-log')!;
   expect(log).not.toBe(logBefore);
-  expect(forge.server(['show', `${log}:updates`]).stdout.split('\n').filter(Boolean).sort()).toEqual(lines);
+  expect(
+    forge
+      .server(['show', `${log}:updates`])
+      .stdout.split('\n')
+      .filter(Boolean)
+      .sort(),
+  ).toEqual(lines);
 });

@@ -10,7 +10,18 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../../support/forge.js';
-import { FILE, TREE, commitText, entryName, gitOrder, readRawTree, writeBlob, writeRawCommit, writeRawTree, type RawEntry } from '../../support/craft.js';
+import {
+  FILE,
+  TREE,
+  commitText,
+  entryName,
+  gitOrder,
+  readRawTree,
+  writeBlob,
+  writeRawCommit,
+  writeRawTree,
+  type RawEntry,
+} from '../../support/craft.js';
 import { packObjectIds, receivePack } from '../../support/receive-pack-client.js';
 import { attempt, refChanges, rejectedFor, strictServer, withoutGitChecks } from './support.js';
 
@@ -45,13 +56,18 @@ const BAD_URL = '[submodule "x"]\n\tpath = x\n\turl = --upload-pack=touch /tmp/p
 /** `base`'s root with shared/<A>/ holding `mine` (entries in the order given). */
 function withMine(mine: RawEntry[], base = main1): string {
   const dir = rawTree(mine);
-  const shared = rawTree(gitOrder([...readRawTree(alice.dir, env(), `${base}:shared`).filter((e) => entryName(e) !== A), { mode: TREE, name: A, oid: dir }]));
+  const shared = rawTree(
+    gitOrder([...readRawTree(alice.dir, env(), `${base}:shared`).filter((e) => entryName(e) !== A), { mode: TREE, name: A, oid: dir }]),
+  );
   return rawTree(readRawTree(alice.dir, env(), `${base}^{tree}`).map((e) => (entryName(e) === 'shared' ? { ...e, oid: shared } : e)));
 }
 
 /** The trees and blobs of `tree` that `base` does not have. */
 function newObjects(tree: string, base = main1): string[] {
-  return alice.ok(['rev-list', '--objects', '--no-object-names', tree, `^${base}^{tree}`]).split('\n').filter(Boolean);
+  return alice
+    .ok(['rev-list', '--objects', '--no-object-names', tree, `^${base}^{tree}`])
+    .split('\n')
+    .filter(Boolean);
 }
 
 /** Alice's signed push of a commit of `tree` on `base` through the hook, and the same push to the strict copy (git's verdict). */
@@ -59,8 +75,13 @@ async function pushBoth(tree: string, base = main1, extra: string[] = []) {
   const commit = writeRawCommit(alice.dir, env(), commitText(tree, [base], 'alice'));
   const objects = [commit, ...newObjects(tree, base), ...extra];
   const commands = [{ oldOid: base, newOid: commit, ref: 'refs/heads/main' }];
-  const a = await attempt(forge, () => receivePack(forge.bare, env(), { commands, certificate: { signingKey: A }, pack: packObjectIds(alice.dir, env(), objects) }));
-  const g = await receivePack(strict, env(), { commands: [{ ...commands[0]!, oldOid: strictRef(base) }], pack: packObjectIds(alice.dir, env(), objects) });
+  const a = await attempt(forge, () =>
+    receivePack(forge.bare, env(), { commands, certificate: { signingKey: A }, pack: packObjectIds(alice.dir, env(), objects) }),
+  );
+  const g = await receivePack(strict, env(), {
+    commands: [{ ...commands[0]!, oldOid: strictRef(base) }],
+    pack: packObjectIds(alice.dir, env(), objects),
+  });
   return { a, git: g.remote.join('\n'), gitAccepted: g.accepted };
 }
 
@@ -77,7 +98,10 @@ describe('.gitmodules under the names HFS+ and NTFS give it', () => {
     test(`a file ${JSON.stringify(name)} whose URL is an option is refused, as git refuses it`, async () => {
       const r = await pushBoth(withMine([{ mode: FILE, name, oid: blob(BAD_URL) }]));
       expect(refChanges(r.a)).toEqual([]);
-      expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.gitmodules: disallowed submodule url: --upload-pack=touch /tmp/pwned (git fsck: gitmodulesUrl)`]);
+      expect(r.a.remote).toEqual([
+        rejectedFor(A),
+        `git-acl: shared/${A}/.gitmodules: disallowed submodule url: --upload-pack=touch /tmp/pwned (git fsck: gitmodulesUrl)`,
+      ]);
       expect(r.gitAccepted).toBe(false);
       expect(r.git).toMatch(/gitmodulesUrl: disallowed submodule url/);
     });
@@ -86,7 +110,10 @@ describe('.gitmodules under the names HFS+ and NTFS give it', () => {
   test('a symlink ".GITMODULES" is refused, as git refuses it', async () => {
     const r = await pushBoth(withMine([{ mode: '120000', name: '.GITMODULES', oid: blob('../../README') }]));
     expect(refChanges(r.a)).toEqual([]);
-    expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.GITMODULES: .gitmodules is a symbolic link (git fsck: gitmodulesSymlink)`]);
+    expect(r.a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: shared/${A}/.GITMODULES: .gitmodules is a symbolic link (git fsck: gitmodulesSymlink)`,
+    ]);
     expect(r.git).toMatch(/gitmodulesSymlink/);
   });
 
@@ -94,7 +121,10 @@ describe('.gitmodules under the names HFS+ and NTFS give it', () => {
     const inner = rawTree([{ mode: FILE, name: 'x', oid: blob('x\n') }]);
     const r = await pushBoth(withMine([{ mode: TREE, name: 'gitmod~1', oid: inner }]));
     expect(refChanges(r.a)).toEqual([]);
-    expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.gitmodules: non-blob found at .gitmodules (git fsck: gitmodulesBlob)`]);
+    expect(r.a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: shared/${A}/.gitmodules: non-blob found at .gitmodules (git fsck: gitmodulesBlob)`,
+    ]);
     expect(r.git).toMatch(/gitmodulesBlob/);
   });
 
@@ -125,22 +155,41 @@ describe('.gitmodules under the names HFS+ and NTFS give it', () => {
     expect(first.a.remote).toEqual([]);
     expect(first.gitAccepted).toBe(true);
     const landed = forge.ref('refs/heads/main')!;
-    const r = await pushBoth(withMine([{ mode: FILE, name: '.GITMODULES', oid: bad }, { mode: FILE, name: 'notes', oid: bad }], landed), landed);
+    const r = await pushBoth(
+      withMine(
+        [
+          { mode: FILE, name: '.GITMODULES', oid: bad },
+          { mode: FILE, name: 'notes', oid: bad },
+        ],
+        landed,
+      ),
+      landed,
+    );
     expect(refChanges(r.a)).toEqual([]);
-    expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.gitmodules: disallowed submodule url: --upload-pack=touch /tmp/pwned (git fsck: gitmodulesUrl)`]);
+    expect(r.a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: shared/${A}/.gitmodules: disallowed submodule url: --upload-pack=touch /tmp/pwned (git fsck: gitmodulesUrl)`,
+    ]);
     expect(r.git).toMatch(/gitmodulesUrl/);
   });
 
   // git reports the name once per setting of the section (path, url); the hook says it once.
   test('a submodule name that climbs out ("../../x") is refused, as git refuses it', async () => {
-    const r = await pushBoth(withMine([{ mode: FILE, name: '.gitmodules', oid: blob('[submodule "../../x"]\n\tpath = x\n\turl = https://example.org/x\n') }]));
+    const r = await pushBoth(
+      withMine([{ mode: FILE, name: '.gitmodules', oid: blob('[submodule "../../x"]\n\tpath = x\n\turl = https://example.org/x\n') }]),
+    );
     expect(refChanges(r.a)).toEqual([]);
-    expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.gitmodules: disallowed submodule name: ../../x (git fsck: gitmodulesName)`]);
+    expect(r.a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: shared/${A}/.gitmodules: disallowed submodule name: ../../x (git fsck: gitmodulesName)`,
+    ]);
     expect(r.git).toMatch(/gitmodulesName/);
   });
 
   test('a submodule path "../.." is accepted, as git accepts it (fsck checks only for a leading dash; git refuses the path at checkout)', async () => {
-    const r = await pushBoth(withMine([{ mode: FILE, name: '.gitmodules', oid: blob('[submodule "x"]\n\tpath = ../..\n\turl = https://example.org/x\n') }]));
+    const r = await pushBoth(
+      withMine([{ mode: FILE, name: '.gitmodules', oid: blob('[submodule "x"]\n\tpath = ../..\n\turl = https://example.org/x\n') }]),
+    );
     expect(r.gitAccepted).toBe(true);
     expect(r.a.remote).toEqual([]);
     expect(refChanges(r.a)).toHaveLength(1);
@@ -150,15 +199,28 @@ describe('.gitmodules under the names HFS+ and NTFS give it', () => {
     const inner = rawTree([{ mode: FILE, name: 'x', oid: blob('x\n') }]);
     const r = await pushBoth(withMine([{ mode: TREE, name: 'gitatt~1', oid: inner }]));
     expect(refChanges(r.a)).toEqual([]);
-    expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/.gitattributes: non-blob found at .gitattributes (git fsck: gitattributesBlob)`]);
+    expect(r.a.remote).toEqual([
+      rejectedFor(A),
+      `git-acl: shared/${A}/.gitattributes: non-blob found at .gitattributes (git fsck: gitattributesBlob)`,
+    ]);
     expect(r.git).toMatch(/gitattributesBlob/);
   });
 });
 
 describe('.git under the names HFS+ and NTFS give it', () => {
-  for (const [name, mode] of [['git~1', TREE], ['GIT~1', FILE], ['.git\u200c', TREE], ['.GIT.', TREE], ['.git ', FILE], ['.Git::$INDEX_ALLOCATION', TREE]] as const) {
+  for (const [name, mode] of [
+    ['git~1', TREE],
+    ['GIT~1', FILE],
+    ['.git\u200c', TREE],
+    ['.GIT.', TREE],
+    ['.git ', FILE],
+    ['.Git::$INDEX_ALLOCATION', TREE],
+  ] as const) {
     test(`a ${mode === TREE ? 'directory' : 'file'} ${JSON.stringify(name)} is refused, as git refuses it`, async () => {
-      const oid = mode === TREE ? rawTree([{ mode: FILE, name: 'config', oid: blob('[core]\n\tfsmonitor = touch /tmp/pwned\n') }]) : blob('gitdir: /tmp\n');
+      const oid =
+        mode === TREE
+          ? rawTree([{ mode: FILE, name: 'config', oid: blob('[core]\n\tfsmonitor = touch /tmp/pwned\n') }])
+          : blob('gitdir: /tmp\n');
       const r = await pushBoth(withMine([{ mode, name, oid }]));
       expect(refChanges(r.a)).toEqual([]);
       expect(r.a.remote).toEqual([rejectedFor(A), `git-acl: shared/${A}/${esc(name)}: contains '.git' (git fsck: hasDotgit)`]);

@@ -116,13 +116,19 @@ describe('an owner whose primary key cannot sign (certify only) and who signs wi
       const sub = addSigningSubkey(f.gpgHome, id);
       const subFpr = sub.subkeys[sub.subkeys.length - 1]!;
       const withSub = c.commitTree(f.policyFiles({ [`keys/${id}.asc`]: sub.publicArmored }), [tip0], 'publish a signing subkey');
-      expect(remoteLines(c.git(['-c', `user.signingkey=${id}!`, 'push', '--signed', '--porcelain', 'origin', `${withSub}:${POLICY}`]).stderr)).toEqual([]);
+      expect(
+        remoteLines(c.git(['-c', `user.signingkey=${id}!`, 'push', '--signed', '--porcelain', 'origin', `${withSub}:${POLICY}`]).stderr),
+      ).toEqual([]);
       // The primary key keeps only its certify capability (gpg's expert change-usage: toggle S off).
-      execFileSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--expert', '--command-fd', '0', '--edit-key', id], {
-        env: f.gpgHome.env,
-        input: 'change-usage\nS\nQ\nsave\n',
-        stdio: ['pipe', 'ignore', 'ignore'],
-      });
+      execFileSync(
+        'gpg',
+        ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--expert', '--command-fd', '0', '--edit-key', id],
+        {
+          env: f.gpgHome.env,
+          input: 'change-usage\nS\nQ\nsave\n',
+          stdio: ['pipe', 'ignore', 'ignore'],
+        },
+      );
       const certOnly = exportPublic(f.gpgHome, id);
       const published = c.commitTree(f.policyFiles({ [`keys/${id}.asc`]: certOnly }), [withSub], 'the primary key only certifies');
       expect(c.push(`${published}:${POLICY}`).remote).toEqual([]);
@@ -143,7 +149,11 @@ describe('an owner whose primary key cannot sign (certify only) and who signs wi
       expect(f.refs()).toEqual(before);
       expect(r.remote).toEqual([
         rejectedFor(id),
-        expect.stringMatching(new RegExp(`^git-acl: keys/${id}\\.asc: the owner's key file must hold a key that can sign pushes, or the owner could no longer push: `)),
+        expect.stringMatching(
+          new RegExp(
+            `^git-acl: keys/${id}\\.asc: the owner's key file must hold a key that can sign pushes, or the owner could no longer push: `,
+          ),
+        ),
       ]);
     } finally {
       f.cleanup();

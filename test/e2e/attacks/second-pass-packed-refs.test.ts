@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Forge, ZERO, type Clone } from '../../support/forge.js';
+import { Forge, ZERO_OID as ZERO, type Clone } from '../../support/forge.js';
 import { packObjectIds, receivePack } from '../../support/receive-pack-client.js';
 import { attempt, POLICY, refChanges, rejectedFor } from './support.js';
 
@@ -32,7 +32,8 @@ beforeAll(() => {
   forge.server(['pack-refs', '--all', '--prune']);
   tip = forge.ref(POLICY)!;
   // Every branch now lives in packed-refs only.
-  for (const ref of ['refs/heads/main', POLICY, `refs/heads/${B}/Topic`]) expect(fs.existsSync(path.join(forge.bare, ref)), ref).toBe(false);
+  for (const ref of ['refs/heads/main', POLICY, `refs/heads/${B}/Topic`])
+    expect(fs.existsSync(path.join(forge.bare, ref)), ref).toBe(false);
 });
 afterAll(() => forge?.cleanup());
 
@@ -72,7 +73,7 @@ describe('refs only in packed-refs', () => {
     expect(a.remote[0]).toBe(rejectedFor(forge.owner.id));
   });
 
-  test("a command that says Bob's packed branch does not exist yet (old value zero) is judged as git applies it: nothing changes", async () => {
+  test("a command that says Bob's packed branch does not exist yet (old value zero) is refused up front, as git would refuse it", async () => {
     const other = bob.commitTree({ README: 'other\n' }, [], 'unrelated');
     const a = await attempt(forge, () =>
       receivePack(forge.bare, forge.env, {
@@ -81,8 +82,13 @@ describe('refs only in packed-refs', () => {
         pack: packObjectIds(bob.dir, forge.env, bob.ok(['rev-list', '--objects', '--no-object-names', other]).split('\n').filter(Boolean)),
       }),
     );
-    // The hook judges a creation Bob may make; git's ref lock, reading packed-refs, refuses it.
+    // A creation Bob may make, of a ref that exists in packed-refs only: git's ref lock would refuse it after the
+    // hook, so the hook refuses it first (a push that lands in part could keep the log's lock held).
+    const at = forge.ref(`refs/heads/${B}/Topic`)!.slice(0, 12);
     expect(refChanges(a)).toEqual([]);
-    expect(a.remote).toEqual([`error: cannot lock ref 'refs/heads/${B}/Topic': reference already exists`]);
+    expect(a.remote).toEqual([
+      rejectedFor(B),
+      `git-acl: refs/heads/${B}/Topic already exists (at ${at}), but this push would create it; git would refuse this command after the others landed: fetch and push again`,
+    ]);
   });
 });
