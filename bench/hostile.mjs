@@ -235,7 +235,8 @@ for (const [who, dir] of [
       env: measured,
       check: false,
     });
-    const hook = reports().find((x) => x.argv.includes('hook/main.js'));
+    // The hook runs as dist/hook/start.cjs (the bundle's loader), or dist/hook/main.js on the plain path.
+    const hook = reports().find((x) => /hook\/(start\.cjs|main\.js)/.test(x.argv));
     const line = r.stderr
       .split('\n')
       .filter((l) => l.startsWith('remote: '))
