@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { benchEnv } from './lib/env.mjs';
 const args = process.argv.slice(2);
 const opt = (k, d) => {
   const i = args.indexOf(k);
@@ -40,18 +41,7 @@ if (fresh) {
   fs.mkdirSync(gnupg, { mode: 0o700 });
   fs.writeFileSync(path.join(gnupg, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
 }
-const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_') && k !== 'NODE_OPTIONS'));
-const env = {
-  ...base,
-  GNUPGHOME: gnupg,
-  LC_ALL: 'C',
-  HOME: root,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'B',
-  GIT_AUTHOR_EMAIL: 'b@e.org',
-  GIT_COMMITTER_NAME: 'B',
-  GIT_COMMITTER_EMAIL: 'b@e.org',
-};
+const env = benchEnv({ root, gnupgHome: gnupg, name: 'B', email: 'b@e.org' });
 function run(cmd, a, o = {}) {
   const r = spawnSync(cmd, a, { cwd: o.cwd ?? root, env: o.env ?? env, input: o.input ?? '', maxBuffer: 1 << 30 });
   const out = { code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };

@@ -50,6 +50,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchEnv } from './lib/env.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -99,19 +100,7 @@ const gnupgHome = fs.mkdtempSync('/tmp/g'); // short: gpg-agent's sockets live h
 fs.chmodSync(gnupgHome, 0o700);
 fs.writeFileSync(path.join(gnupgHome, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
 
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_') && k !== 'NODE_OPTIONS'));
-const env = {
-  ...baseEnv,
-  GNUPGHOME: gnupgHome,
-  LC_ALL: 'C',
-  HOME: root,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Bench Owner',
-  GIT_AUTHOR_EMAIL: 'owner@example.org',
-  GIT_COMMITTER_NAME: 'Bench Owner',
-  GIT_COMMITTER_EMAIL: 'owner@example.org',
-  NO_COLOR: '1',
-};
+const env = benchEnv({ root, gnupgHome, name: 'Bench Owner', email: 'owner@example.org' });
 fs.writeFileSync(path.join(root, '.gitconfig'), '[init]\n\tdefaultBranch = main\n');
 
 function cleanup() {

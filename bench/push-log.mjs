@@ -26,6 +26,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchEnv } from './lib/env.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -47,19 +48,7 @@ const { writeLooseObjects } = await import(path.join(ROOT, 'dist/server/objects.
 const root = fs.mkdtempSync('/tmp/gal-');
 const gnupgHome = fs.mkdtempSync('/tmp/g');
 fs.chmodSync(gnupgHome, 0o700);
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_') && k !== 'NODE_OPTIONS'));
-const env = {
-  ...baseEnv,
-  GNUPGHOME: gnupgHome,
-  LC_ALL: 'C',
-  HOME: root,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.org',
-  GIT_COMMITTER_NAME: 'Bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.org',
-  NO_COLOR: '1',
-};
+const env = benchEnv({ root, gnupgHome });
 fs.writeFileSync(path.join(root, '.gitconfig'), '[init]\n\tdefaultBranch = main\n');
 let cleaned = false;
 function cleanup() {
