@@ -77,7 +77,7 @@ async function child() {
 
   const dist = new URL('../../dist/', import.meta.url);
   const [
-    { readAclConfig },
+    { readHookConfig },
     { locationFromEnv },
     { openCliStore },
     pf,
@@ -110,7 +110,7 @@ async function child() {
   lap('stdin');
 
   const gitDir = process.env.GIT_DIR ?? '.';
-  const config = await readAclConfig(gitDir, process.env);
+  const config = await readHookConfig(gitDir, process.env);
   const ownerId = config.get('acl.owner')?.at(-1) ?? '';
   lap('git config (acl.*)');
 

@@ -145,9 +145,13 @@ export async function gitText(args: string[], opts: RunOptions = {}): Promise<st
   return r.stdout.toString('utf8');
 }
 
-/** Every value of the server's `acl.*` config keys, read in one git call. */
-export async function readAclConfig(gitDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Map<string, string[]>> {
-  const args = ['config', '-z', '--get-regexp', '^acl\\.'];
+/**
+ * Every value of the config keys the hook reads, in one git call: the server's `acl.*`, and git's own
+ * `receive.denyDelete*` (deletions receive-pack would refuse after the hook). Keys are lower case; a key given
+ * without a value reads as ''.
+ */
+export async function readHookConfig(gitDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Map<string, string[]>> {
+  const args = ['config', '-z', '--get-regexp', '^(acl\\.|receive\\.denydelete)'];
   const r = await runGit(args, { env: { ...env, GIT_DIR: gitDir } });
   const map = new Map<string, string[]>();
   // No acl.* key at all, unless git could not access a config file: it reads such a file as empty, with a warning.

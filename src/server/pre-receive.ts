@@ -6,7 +6,7 @@
  * (unsigned push, no owner, no policy), then the certificate, then the
  * operations. openpgp loads in the background meanwhile. Every error becomes a rejection with one line.
  */
-import { answeredNo, failureLine, readAclConfig, runGit, succeeded } from '../git/exec.js';
+import { readHookConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { historyRewrittenBy } from '../git/repo-state.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
@@ -71,7 +71,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     // The config and the refs are read by two git children at once, both running while openpgp (the largest module
     // the hook loads) initialises. Reading refs starts nothing that a refusal below would have to undo; the refs
     // are only used, and a failure to list them only reported, once the config checks passed.
-    const configRead = readAclConfig(gitDir, env as NodeJS.ProcessEnv);
+    const configRead = readHookConfig(gitDir, env as NodeJS.ProcessEnv);
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
     const refsRead = store.listRefs();
     refsRead.catch(() => undefined); // a failure is reported where it is awaited
@@ -132,9 +132,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
       { store, updates, policy, actor: { userId, ownerId }, refs, pushedObjects: await pushedObjects },
       compiled,
     );
-    const stale = verdict.accepted
-      ? [...refStateProblems(updates, refs), ...(await deletionDenials(gitDir, env as NodeJS.ProcessEnv, updates))]
-      : [];
+    const stale = verdict.accepted ? [...refStateProblems(updates, refs), ...deletionDenials(gitDir, config, updates)] : [];
     if (stale.length) verdict = { actor: verdict.actor, decisions: [], problems: stale, accepted: false };
     if (!verdict.accepted || input.pushLog === false) return { accepted: verdict.accepted, lines: formatVerdict(verdict), userId };
     const { admitPush } = await import('../server/admit.js');
@@ -225,22 +223,16 @@ export function logWaitMs(value: string | undefined): number {
 /**
  * Deletions git's receive-pack refuses after pre-receive by its own settings (update(): receive.denyDeletes for
  * branches; receive.denyDeleteCurrent, refusing by default, for the branch the repository's HEAD names), while the
- * push's other commands land. One `git config` only for a push that deletes something.
+ * push's other commands land. The settings come with the hook's one config read (readHookConfig).
  */
-async function deletionDenials(gitDir: string, env: NodeJS.ProcessEnv, updates: readonly RefUpdate[]): Promise<string[]> {
+function deletionDenials(gitDir: string, config: ReadonlyMap<string, string[]>, updates: readonly RefUpdate[]): string[] {
   const deletes = updates.filter((u) => isZeroOid(u.newOid) && !isZeroOid(u.oldOid));
   if (deletes.length === 0) return [];
-  const args = ['config', '-z', '--get-regexp', '^receive\\.denydelete'];
-  const r = await runGit(args, { env: { ...env, GIT_DIR: gitDir } });
-  if (!succeeded(r) && !answeredNo(r)) throw new Error(`cannot read git config: ${failureLine(r)}`);
-  const config = new Map<string, string>();
-  for (const item of r.stdout.toString('utf8').split('\0')) {
-    const nl = item.indexOf('\n');
-    if (item) config.set((nl < 0 ? item : item.slice(0, nl)).toLowerCase(), nl < 0 ? 'true' : item.slice(nl + 1));
-  }
+  // The last value wins, as in git; a key without a value is true.
   const isFalse = (v: string | undefined) => v !== undefined && /^(false|no|off|0+)$/i.test(v);
-  const denyDeletes = config.has('receive.denydeletes') && !isFalse(config.get('receive.denydeletes'));
-  const current = config.get('receive.denydeletecurrent');
+  const deletesSetting = config.get('receive.denydeletes')?.at(-1);
+  const denyDeletes = deletesSetting !== undefined && !isFalse(deletesSetting);
+  const current = config.get('receive.denydeletecurrent')?.at(-1);
   const denyCurrent = !(current !== undefined && (/^(ignore|warn)$/i.test(current) || isFalse(current)));
   let head: string | null = null;
   try {
