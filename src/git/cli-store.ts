@@ -37,6 +37,7 @@ import { BatchProcess, type BatchInfo, type BatchObject } from './cat-file.js';
 import { joinObjectDirectories, splitObjectDirectories } from './location.js';
 import { looseObjectIds } from './quarantine.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
+import { DIFF_LIMITS } from './limits.js';
 import { oneLine } from '../core/messages.js';
 import { answeredNo, exitStatus, outcomeOf, runCommand, succeeded, type RunResult } from './exec.js';
 import { CorruptObjectError, GitError, GitProcessError, ObjectNotFoundError, ObjectTooLargeError, ObjectTypeError } from './errors.js';
@@ -224,7 +225,7 @@ export class CliStore implements ObjectStore {
   }
 
   async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
-    return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
+    return walkTreeDiff((oid) => this.readAs(oid, 'tree', DIFF_LIMITS.maxTreeBytes), oldTree, newTree, options);
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {

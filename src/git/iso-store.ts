@@ -29,6 +29,7 @@ import { errorMessage, oneLine } from '../core/messages.js';
 import { GitError, MalformedObjectError, ObjectNotFoundError, ObjectTooLargeError, ObjectTypeError } from './errors.js';
 import { normalisePath, overlayObjectsFs, type IsoFs, type PromiseFs } from './overlay-fs.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
+import { DIFF_LIMITS } from './limits.js';
 
 export interface IsoStoreOptions {
   /** A promise-based fs (`fs.promises` in Node, `new LightningFS(...).promises` in a browser). */
@@ -139,7 +140,12 @@ export class IsoStore implements ObjectStore {
   }
 
   async diffTrees(oldTree: string | null, newTree: string, options?: DiffOptions): Promise<TreeChange[]> {
-    return walkTreeDiff((oid) => this.readAs(oid, 'tree'), oldTree, newTree, options);
+    return walkTreeDiff(
+      async (oid) => bounded(oid, await this.readAs(oid, 'tree'), { maxBytes: DIFF_LIMITS.maxTreeBytes }),
+      oldTree,
+      newTree,
+      options,
+    );
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {

@@ -16,6 +16,8 @@ export interface DiffLimits {
   maxChanges: number;
   /** Bytes of all the changed paths of one push, added up. */
   maxTotalPathBytes: number;
+  /** Bytes of one tree object the diff reads (checked before it is read, on the git store). */
+  maxTreeBytes: number;
 }
 
 /**
@@ -27,11 +29,16 @@ export interface DiffLimits {
  *   directories).
  * - 256 MiB of changed paths per push: a million paths of 268 bytes, far
  *   above real trees (Chromium's paths average under 100 bytes).
+ * - 16 MiB per tree object: about 300,000 entries in one directory, a
+ *   hundred times the largest directories of real trees. A tree compresses
+ *   a thousandfold in a pack, and the walk reads several at once: without
+ *   this bound a 1 MB push could make the hook hold gigabytes.
  */
 export const DIFF_LIMITS: Readonly<DiffLimits> = Object.freeze({
   maxPathBytes: 4096,
   maxChanges: 1_000_000,
   maxTotalPathBytes: 256 * 1024 * 1024,
+  maxTreeBytes: 16 * 1024 * 1024,
 });
 
 const WHERE = "git-acl's limit, see docs/security.md#limits";

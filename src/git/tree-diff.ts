@@ -21,6 +21,7 @@ import type { TreeChange } from './store.js';
 import { assertOid, EMPTY_TREE_OID, parseTreeEntries, type StoredTreeEntry } from './objects.js';
 import { decodeKey, sortChanges, type KeyedChange } from './names.js';
 import { DiffBudget } from './limits.js';
+import { LimitError, ObjectTooLargeError } from './errors.js';
 
 export interface DiffOptions {
   /** The push's budget, shared by all its diffs; default a fresh one. */
@@ -72,7 +73,16 @@ export async function walkTreeDiff(
   // cheap), and every read yields changes, so the budget bounds the reads too.
 
   const readParsed = async (oid: string): Promise<{ tree: TreeRead; error?: unknown }> => {
-    const data = await read(oid);
+    let data: Uint8Array;
+    try {
+      data = await read(oid);
+    } catch (e) {
+      if (!(e instanceof ObjectTooLargeError)) throw e;
+      const mib = (n: number) => `${(n / 1048576).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`;
+      throw new LimitError(
+        `the push holds a tree of ${mib(e.size)} (${oid}), more than ${mib(e.maxBytes)} (git-acl's limit, see docs/security.md#limits)`,
+      );
+    }
     try {
       return { tree: { oid, data, entries: parseTreeEntries(data, oid, hashLen) } };
     } catch (error) {

@@ -87,4 +87,22 @@ describe('pushes past the bounds', () => {
       `git-acl: push rejected: the push changes more than 1,000,000 paths (git-acl's limit, see docs/security.md#limits) (user ${A})`,
     ]);
   });
+  test('a tree of more than 16 MiB (one directory of 70,000 entries) is refused before it is read', async () => {
+    const blob = writeLoose(alice, 'blob', Buffer.from('x\n'));
+    const entries = Array.from({ length: 70_000 }, (_, i): [string, string, Buffer] => [
+      `${String(i).padStart(6, '0')}${'n'.repeat(230)}`,
+      '100644',
+      blob,
+    ]);
+    const big = tree(alice, entries);
+    const commit = alice.ok(['commit-tree', big.toString('hex'), '-m', 'wide']);
+    const size = Number(alice.ok(['cat-file', '-s', big.toString('hex')]));
+    expect(size).toBeGreaterThan(16 * 1024 * 1024);
+    const a = await attempt(forge, () => alice.push(`${commit}:refs/heads/${A}/wide`));
+    expect(refChanges(a)).toEqual([]);
+    const mib = (size / 1048576).toLocaleString('en-US', { maximumFractionDigits: 1 });
+    expect(a.remote).toEqual([
+      `git-acl: push rejected: the push holds a tree of ${mib} MiB (${big.toString('hex')}), more than 16 MiB (git-acl's limit, see docs/security.md#limits) (user ${A})`,
+    ]);
+  });
 });
