@@ -118,7 +118,13 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const cur = readRecord(opts.gitDir);
-      if (!cur) continue; // released meanwhile
+      if (!cur) {
+        // Released meanwhile: try again at once. A name that stays taken but cannot be read (a dangling link)
+        // must not spin: the deadline still holds.
+        if (Date.now() > deadline) throw new LogBusyError(`the push log is busy (${path} cannot be read); push again`);
+        await sleep(1);
+        continue;
+      }
       let verdict: 'busy' | 'finished' | 'stale' | 'applied';
       if (cur.record === null) verdict = ageMs(path) > Math.max(BREAKER_STALE_MS, opts.timeoutMs ?? LOCK_TIMEOUT_MS) ? 'stale' : 'busy';
       else if (await opts.finished(cur.record)) verdict = 'finished';
@@ -220,10 +226,16 @@ function readOrNull(path: string): Buffer | null {
   }
 }
 
-/** Runs `fn` holding `in-flight.break`, a lock held only for the few milliseconds of a takeover or a release. */
+/**
+ * Runs `fn` holding `in-flight.break`, a lock held only for the few milliseconds of a takeover or a release.
+ * Each holder writes its pid and a token of its own. A breaker file is stale only when its holder is dead (or,
+ * when the file names no pid, old): breaking it moves it aside first and puts back whatever was moved if it is
+ * not the file judged stale, so that two waiters breaking the same stale file cannot remove a live one. A holder
+ * removes the file only while it is still its own.
+ */
 async function withBreaker(gitDir: string, deadline: number, fn: () => Promise<void>): Promise<void> {
   const path = `${recordPath(gitDir)}.break`;
-  const me = `${process.pid}\n`;
+  const me = Buffer.from(`${process.pid} ${randomBytes(8).toString('hex')}\n`);
   let delay = 1;
   for (;;) {
     try {
@@ -232,11 +244,27 @@ async function withBreaker(gitDir: string, deadline: number, fn: () => Promise<v
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const holder = Number((readOrNull(path)?.toString('utf8') ?? '').trim());
-    const dead = Number.isInteger(holder) && holder > 0 ? !(await isAlive({ pid: holder, start: null })) : false;
-    if (dead || ageMs(path) > BREAKER_STALE_MS) {
+    const seen = readOrNull(path);
+    const holder = Number((seen?.toString('utf8') ?? '').trim().split(' ')[0]);
+    const known = Number.isInteger(holder) && holder > 0;
+    const dead = known ? !(await isAlive({ pid: holder, start: null })) : false;
+    if (seen && (dead || (!known && ageMs(path) > BREAKER_STALE_MS))) {
+      const aside = `${path}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
       try {
-        unlinkSync(path);
+        renameSync(path, aside);
+      } catch {
+        continue; // gone already
+      }
+      const moved = readOrNull(aside);
+      if (moved && !moved.equals(seen)) {
+        try {
+          linkSync(aside, path); // someone else's live lock: put it back
+        } catch {
+          // taken again meanwhile
+        }
+      }
+      try {
+        unlinkSync(aside);
       } catch {
         // gone already
       }
@@ -249,10 +277,12 @@ async function withBreaker(gitDir: string, deadline: number, fn: () => Promise<v
   try {
     await fn();
   } finally {
-    try {
-      unlinkSync(path);
-    } catch {
-      // gone already
+    if (readOrNull(path)?.equals(me)) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone already
+      }
     }
   }
 }
