@@ -62,9 +62,10 @@ describe('the time limit', () => {
     // The hook's object reader (cat-file, inside the quarantine) never answers: as a wedged git would.
     const env = wrapGit(dir, `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then echo $$ > '${pidFile}'; exec sleep 3600; fi`);
     const before = forge.refs();
-    const r = push({ ...env, GIT_ACL_TEST_HOOK_TIMEOUT_MS: '3000' });
+    // Long enough that the hook reaches the hung child first on a loaded machine (the limit runs from the hook's start).
+    const r = push({ ...env, GIT_ACL_TEST_HOOK_TIMEOUT_MS: '20000' });
     expect(r.code).not.toBe(0);
-    expect(r.remote).toEqual(['git-acl: push rejected: the access check took longer than 3 s and was stopped']);
+    expect(r.remote).toEqual(['git-acl: push rejected: the access check took longer than 20 s and was stopped']);
     expect(forge.refs()).toEqual(before);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     expect(pid).toBeGreaterThan(1);

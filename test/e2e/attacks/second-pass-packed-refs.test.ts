@@ -70,7 +70,7 @@ describe('refs only in packed-refs', () => {
   test('the packed policy branch cannot be deleted', async () => {
     const a = await attempt(forge, () => owner.push(`:${POLICY}`));
     expect(refChanges(a)).toEqual([]);
-    expect(a.remote[0]).toBe(rejectedFor(forge.owner.id));
+    expect(a.remote).toEqual([rejectedFor(forge.owner.id), `git-acl: the policy branch ${POLICY} cannot be deleted`]);
   });
 
   test("a command that says Bob's packed branch does not exist yet (old value zero) is refused up front, as git would refuse it", async () => {

@@ -174,7 +174,7 @@ describe('faults between the ref update and the log entry', () => {
     } finally {
       fs.rmSync(lockFile);
     }
-    expect(r.stderr).toContain('p2');
+    expect(r.stderr).toMatch(new RegExp(`cannot lock ref 'refs/heads/${id}/p2'`));
     expect(r.code).not.toBe(0);
     expect(forge.ref(`refs/heads/${id}/p1`)).toBe(c1);
     expect(forge.ref(`refs/heads/${id}/p2`)).toBeNull();

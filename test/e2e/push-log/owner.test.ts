@@ -123,7 +123,13 @@ describe('git acl set-owner', () => {
     // The new owner has the owner's rights; the old owner no longer.
     const c = alice.commitTree({ f: 'main\n' }, [], 'main');
     expect(alice.push(`${c}:refs/heads/main`).remote).toEqual([]);
-    expect(owner.push(`${owner.commitTree({ g: 'g\n' }, [], 'g')}:refs/heads/old-owner`).code).not.toBe(0);
+    const refused = owner.push(`${owner.commitTree({ g: 'g\n' }, [], 'g')}:refs/heads/old-owner`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.remote).toEqual([
+      `git-acl: push rejected for user ${O}; no ref was changed`,
+      `git-acl: denied: no rule lets ${O} create-branch heads/old-owner; nearest: refs/owner.conf:2 "owner create-branch,create-tag,fast-forward,force,delete ^.*$" (applies to the owner only)`,
+      `git-acl: denied: no rule lets ${O} create-file g on heads/old-owner; nearest: branches/owner.conf:4 "owner create-directory,create-file,create-symlink,create-submodule,modify,delete ^.*$" (applies to the owner only)`,
+    ]);
 
     const n = (await readLog(forge.bare, forge.env)).length;
     const v = forge.acl(['verify'], { cwd: alice.dir });
