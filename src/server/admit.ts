@@ -33,7 +33,7 @@ import { parseRefUpdates } from '../git/ref-updates.js';
 import { isZeroOid } from '../git/objects.js';
 import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
-import { compareAndSwapRef, readRefFile, readRefs, refFileReader } from './objects.js';
+import { compareAndSwapRef, readRefs, refFileReader } from './objects.js';
 import { recoverRecord, writePushEntry } from './log-writer.js';
 
 export interface AdmitInput {
@@ -239,6 +239,11 @@ async function isLogged(gitDir: string, env: NodeJS.ProcessEnv, r: InflightRecor
 
 /** A ref's value from git's files (no process to start: this runs on every push and in the lock's waiting loop), else from git. */
 async function readRef(gitDir: string, env: NodeJS.ProcessEnv, ref: string): Promise<string | null> {
-  const fast = await readRefFile(gitDir, ref).catch(() => undefined);
+  let fast: string | null | undefined;
+  try {
+    fast = refFileReader(gitDir)?.(ref);
+  } catch {
+    fast = undefined; // unreadable: ask git
+  }
   return fast === undefined ? ((await readRefs(gitDir, env, [ref])).get(ref) ?? null) : fast;
 }

@@ -13,7 +13,6 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { exitStatus, failureLine, runGit, succeeded } from '../git/exec.js';
-import { isOid } from '../git/objects.js';
 import type { GitObject, HashAlgorithm } from '../push/log-format.js';
 
 /** The id git gives an object, computed synchronously (see buildEntry's `hash`). */
@@ -55,31 +54,10 @@ function writeLooseObject(objectDir: string, o: GitObject): void {
 }
 
 /**
- * A ref's value read from the files git keeps (a loose ref file, else
- * `packed-refs`), for the waiting loop of the log lock, where a git process
- * per poll would cost more than the wait. Undefined when this repository
- * stores refs some other way (reftable): the caller asks git then.
- */
-export async function readRefFile(gitDir: string, ref: string): Promise<string | null | undefined> {
-  if (existsSync(join(gitDir, 'reftable'))) return undefined;
-  const loose = readText(join(gitDir, ref));
-  if (loose !== null) {
-    const oid = loose.endsWith('\n') ? loose.slice(0, -1) : loose;
-    return isOid(oid) ? oid : undefined;
-  }
-  const packed = readText(join(gitDir, 'packed-refs')) ?? '';
-  for (const line of packed.split('\n')) {
-    if (line.endsWith(` ${ref}`)) {
-      const oid = line.slice(0, line.length - ref.length - 1);
-      if (isOid(oid)) return oid;
-    }
-  }
-  return null;
-}
-
-/**
- * readRefFile for many refs, `packed-refs` read once (on first need): for the lock's waiting loop, which checks
- * every ref of a push that may have thousands. `<ref>.lock` present: undefined (git is still writing it).
+ * Refs' values read from the files git keeps (a loose ref file, else `packed-refs`, read once on first need), for
+ * the log lock's waiting loop and admission, where a git process per poll would cost more than the wait.
+ * Undefined for a ref git may be writing (`<ref>.lock` present) or stores some other way (reftable, a symbolic
+ * ref): the caller asks git then.
  */
 export function refFileReader(gitDir: string): ((ref: string) => string | null | undefined) | undefined {
   if (existsSync(join(gitDir, 'reftable'))) return undefined;
