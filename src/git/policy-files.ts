@@ -74,7 +74,7 @@ const READ_AHEAD = 16;
 export async function readPolicyTree(store: ObjectStore, commit: string): Promise<PolicyTree> {
   const peeled = await store.peel(commit);
   if (peeled.type !== 'commit') throw new Error(`policy branch points at a ${peeled.type}, not a commit`);
-  const root = await store.commitTree(peeled.oid);
+  const root = await policyCommitTree(store, peeled.oid, `the policy commit ${peeled.oid.slice(0, 12)}`);
   const files: PolicyFile[] = [];
   const keyBlobs = new Map<string, string>();
   const contents: Array<{ path: string; oid: string }> = [];
@@ -120,6 +120,16 @@ export async function readPolicyTree(store: ObjectStore, commit: string): Promis
   }
 }
 
+/** A policy commit's tree, the commit read within POLICY_COMMIT_BYTES as every read of a policy is bounded. */
+async function policyCommitTree(store: ObjectStore, commit: string, what: string): Promise<string> {
+  try {
+    return await store.commitTree(commit, { maxBytes: POLICY_COMMIT_BYTES });
+  } catch (e) {
+    if (!(e instanceof ObjectTooLargeError)) throw e;
+    throw new PolicyLimitError(`${what} is ${formatCount(e.size)} bytes, more than ${formatCount(POLICY_COMMIT_BYTES)} (${WHERE})`);
+  }
+}
+
 /**
  * The entries of the top-level directory `dir` of a policy commit, read
  * without the rest of the policy (two bounded tree reads): what registration
@@ -131,15 +141,7 @@ export async function readPolicyTreeEntries(store: ObjectStore, commit: string, 
   // commit) and the commit is read within a bound, as its trees are.
   const type = await store.readType(commit);
   if (type !== 'commit') return [];
-  let root: string;
-  try {
-    root = await store.commitTree(commit, { maxBytes: POLICY_COMMIT_BYTES });
-  } catch (e) {
-    if (!(e instanceof ObjectTooLargeError)) throw e;
-    throw new PolicyLimitError(
-      `the pushed policy's commit is ${formatCount(e.size)} bytes, more than ${formatCount(POLICY_COMMIT_BYTES)} (${WHERE})`,
-    );
-  }
+  const root = await policyCommitTree(store, commit, "the pushed policy's commit");
   const entry = (await readPolicyDir(store, root, '')).find((e) => e.name === dir && e.kind === 'directory');
   return entry ? readPolicyDir(store, entry.oid, dir) : [];
 }
@@ -259,7 +261,8 @@ export function policyOwner(tree: PolicyTree): string | null {
 export async function readPolicyOwner(store: ObjectStore, commit: string): Promise<string | null> {
   const peeled = await store.peel(commit);
   if (peeled.type !== 'commit') return null;
-  const entry = (await readPolicyDir(store, await store.commitTree(peeled.oid), '')).find((e) => e.name === OWNER_FILE);
+  const root = await policyCommitTree(store, peeled.oid, `the policy commit ${peeled.oid.slice(0, 12)}`);
+  const entry = (await readPolicyDir(store, root, '')).find((e) => e.name === OWNER_FILE);
   if (!entry || entry.kind !== 'file') return null;
   const bytes = await store.readBlob(entry.oid, { maxBytes: LIMITS.fileBytes }).catch((e: unknown) => {
     if (e instanceof ObjectTooLargeError) return null;

@@ -160,6 +160,18 @@ describe('bounds on what the hook reads, each refused in one line', () => {
     expect(r.requests).not.toContain(`contents ${commit}`);
   });
 
+  test('the owner’s policy commit larger than 1 MiB is refused, not read', () => {
+    const tip = owner.fetchRef(POLICY)!;
+    const commit = owner.ok(['commit-tree', `${tip}^{tree}`, '-p', tip, '-F', '-'], `policy\n\n${'m'.repeat(2 * MiB)}\n`);
+    const size = Number(owner.ok(['cat-file', '-s', commit])).toLocaleString('en-US');
+    const r = owner.push(`${commit}:${POLICY}`);
+    expect(r.code).not.toBe(0);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected: the policy commit ${commit.slice(0, 12)} is ${size} bytes, more than 1 MiB (git-acl's limit, see docs/security.md#bounds-on-what-the-hook-reads) (user ${forge.owner.id})`,
+    ]);
+    expect(forge.ref(POLICY)).toBe(tip);
+  });
+
   test('a certificate larger than 4 MiB', () => {
     const cert = forge.serverBlob(`certificate version 0.1\n${'x'.repeat(5 * MiB)}\n`);
     const r = forge.runHook({ GIT_PUSH_CERT: cert, GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, `${ZERO_OID} ${'1'.repeat(40)} refs/heads/x\n`);
