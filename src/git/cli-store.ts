@@ -279,15 +279,18 @@ export class CliStore implements ObjectStore {
     return this.ask(oid, () => (this.legacy ? this.checkProcess().info(oid) : this.batchProcess().info(oid)));
   }
 
-  private async ask<T>(oid: string, request: () => Promise<T>): Promise<T> {
+  private async ask<T>(oid: string, request: () => Promise<T>, retried = false): Promise<T> {
     try {
       return await request();
     } catch (e) {
-      if (!this.legacy && noBatchCommand(e)) {
-        // git before 2.36: the first request found out; every later one uses --batch and --batch-check.
-        this.legacy = true;
-        this.batch = null;
-        return this.ask(oid, request);
+      if (!retried && noBatchCommand(e)) {
+        // git before 2.36: the first request to fail switches to --batch and --batch-check; every request that
+        // was in flight with it fails alike and is asked again (request() reads the mode when it runs).
+        if (!this.legacy) {
+          this.legacy = true;
+          this.batch = null;
+        }
+        return this.ask(oid, request, true);
       }
       if (e instanceof ObjectNotFoundError) throw this.missing(oid, e);
       throw e;

@@ -41,6 +41,16 @@ function oldGit(): string {
 }
 
 describe('bounded reads', () => {
+  test('git before 2.36: requests in flight when the store finds out are all answered', async () => {
+    const store = openCliStore(repo, { env: withoutGitVars(), git: oldGit() });
+    try {
+      const blobs = await Promise.all(Array.from({ length: 8 }, (_, i) => store.readBlob(i % 2 ? small : large)));
+      expect(blobs.map((b) => b.length)).toEqual(Array.from({ length: 8 }, (_, i) => (i % 2 ? 6 : 100_000)));
+    } finally {
+      await store.close();
+    }
+  });
+
   for (const kind of ['git 2.39', 'git before 2.36', 'isomorphic-git'] as const) {
     test(`${kind}: a blob past maxBytes is refused with its size, one within is read`, async () => {
       const store =
