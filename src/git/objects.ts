@@ -188,7 +188,7 @@ function storedMode(data: Uint8Array, start: number, end: number): string {
 }
 
 /** parseTreeEntries plus each name decoded as UTF-8 (`rawName` when it is not valid UTF-8). */
-export function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number): RawTreeEntry[] {
+function parseTreeRaw(data: Uint8Array, treeOid: string, hashLen: number): RawTreeEntry[] {
   return parseTreeEntries(data, treeOid, hashLen).map((e) => {
     const { text, unsafe } = decodeKey(e.key);
     const entry: RawTreeEntry = { name: text, mode: e.mode, kind: e.kind, oid: e.oid, key: e.key, rawMode: e.rawMode };

@@ -93,20 +93,20 @@ function readText(path: string): string | null {
 /** The values of the given refs (exact names), one `git for-each-ref` call. */
 export async function readRefs(gitDir: string, env: NodeJS.ProcessEnv, refs: string[]): Promise<Map<string, string>> {
   const wanted = new Set(refs);
-  const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', '--', ...refs], { env: { ...env, GIT_DIR: gitDir } });
-  if (!succeeded(r)) throw new Error(`cannot read refs: ${r.stderr || `git for-each-ref ${exitStatus(r)}`}`);
-  const out = new Map<string, string>();
-  for (const line of r.stdout.toString('utf8').split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp > 0 && wanted.has(line.slice(sp + 1))) out.set(line.slice(sp + 1), line.slice(0, sp));
-  }
-  return out;
+  const all = await forEachRef(gitDir, env, ['--', ...refs]);
+  for (const name of all.keys()) if (!wanted.has(name)) all.delete(name);
+  return all;
 }
 
 /** Every ref of the repository (the starting state of a log). */
 export async function readAllRefs(gitDir: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/'], { env: { ...env, GIT_DIR: gitDir } });
-  if (!succeeded(r)) throw new Error(`cannot list refs: ${r.stderr || `git for-each-ref ${exitStatus(r)}`}`);
+  return forEachRef(gitDir, env, ['refs/']);
+}
+
+/** `git for-each-ref` over `patterns`: ref name to object id. */
+async function forEachRef(gitDir: string, env: NodeJS.ProcessEnv, patterns: string[]): Promise<Map<string, string>> {
+  const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', ...patterns], { env: { ...env, GIT_DIR: gitDir } });
+  if (!succeeded(r)) throw new Error(`cannot read refs: ${r.stderr || `git for-each-ref ${exitStatus(r)}`}`);
   const out = new Map<string, string>();
   for (const line of r.stdout.toString('utf8').split('\n')) {
     const sp = line.indexOf(' ');
