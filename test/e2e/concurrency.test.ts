@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, run, type Clone, type ForgeUser, type PushResult } from '../support/forge.js';
 import { wrapGit } from '../support/git-wrapper.js';
 import { revokedCopy } from '../support/gpg.js';
-import { readLog } from '../support/push-log.js';
+import { readLog, waitForLockWaiters } from '../support/push-log.js';
 
 const POLICY = 'refs/heads/apps/access-control';
 const MAIN = 'refs/heads/main';
@@ -57,17 +57,6 @@ const waitAt = (hold: Hold) =>
   `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
 
 /** Resolves 'waiting' once a push waits for the log's lock (a waiter keeps its record next to the lock), or 'done' when `push` ends first. */
-async function waitsForLock(forge: Forge, push: Promise<unknown>): Promise<'waiting' | 'done'> {
-  let done = false;
-  void push.then(() => (done = true));
-  const dir = path.join(forge.bare, 'git-acl');
-  for (;;) {
-    if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.startsWith('in-flight.tmp-'))) return 'waiting';
-    if (done) return 'done';
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** The owner's push that revokes Bob's key (his file replaced by the revoked export); returns the new policy commit. */
 function revokeBob(forge: Forge, bob: ForgeUser): { commit: string; owner: Clone; push: () => PushResult } {
   const owner = forge.clone('owner');
@@ -167,7 +156,7 @@ describe('an admitted push holds the lock until its refs are written', () => {
 
         const revocation = revokeBob(forge, bob);
         const revoking = revocation.owner.pushAsync([`${revocation.commit}:${POLICY}`]);
-        expect(await waitsForLock(forge, revoking)).toBe('waiting');
+        await waitForLockWaiters(forge.bare, [revoking]);
         hold.release();
 
         const [r1, r2] = await Promise.all([admitted, revoking]);

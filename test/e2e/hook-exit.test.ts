@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, remoteLines, run, type Clone } from '../support/forge.js';
 import { wrapGit } from '../support/git-wrapper.js';
+import { waitForLockWaiters } from '../support/push-log.js';
 import { hookTimeoutMs, logWaitMs } from '../../src/server/pre-receive.js';
 import { acquireLogLock } from '../../src/server/log-lock.js';
 import { holderOf } from '../../src/server/inflight.js';
@@ -85,8 +86,7 @@ describe('the time limit', () => {
       const c = owner.commitTree({ 't.txt': `${++n}\n` }, [], `t${n}`);
       const pushed = owner.pushAsync([`${c}:refs/heads/t${n}`]);
       // The waiting hook keeps its record next to the lock, named after its pid.
-      let attempt: string | undefined;
-      while (!(attempt = lockFiles().find((f) => f.startsWith('in-flight.tmp-')))) await new Promise((r) => setTimeout(r, 20));
+      const [attempt] = await waitForLockWaiters(forge.bare, [pushed]);
       process.kill(Number(/^in-flight\.tmp-(\d+)-/.exec(attempt)![1]), 'SIGTERM');
       const r = await pushed;
       expect(r.remote).toEqual(['git-acl: push rejected: the access check was stopped (SIGTERM)']);

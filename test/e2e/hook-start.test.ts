@@ -258,8 +258,11 @@ describe('the code cache', () => {
     const good = fs.readFileSync(file!);
     spoil(file!);
     const spoiled = fs.readFileSync(file!);
+    const spoiledInode = fs.statSync(file!).ino;
     expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
     expect(f.rejected().remote[0]).toMatch(/^git-acl: push rejected for user /);
+    // A complete cache that is used is only ever read: a new file (renamed into place) shows this one was refused.
+    expect(fs.statSync(file!).ino).not.toBe(spoiledInode);
     expect(fs.readFileSync(file!).equals(spoiled)).toBe(false);
     expect(fs.statSync(file!).mode & 0o022).toBe(0);
     const remade = parseCache(file!);

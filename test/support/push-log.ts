@@ -102,3 +102,21 @@ export function git(gitDir: string, env: NodeJS.ProcessEnv, args: string[], inpu
 export function updateLines(e: LoggedEntry): string[] {
   return e.updates ? parseUpdateLines(e.updates).map((u) => `${u.oldOid} ${u.newOid} ${u.ref}`) : [];
 }
+
+/**
+ * Resolves once `count` hooks wait for the log's lock in the repository at `gitDir` (each waiter keeps its
+ * attempt, `in-flight.tmp-<pid>-…`, next to the lock until it gets it). Throws as soon as one of `pushes` ends
+ * first, with that push's result, so a push that ended early fails the test with its own lines instead of a
+ * timeout.
+ */
+export async function waitForLockWaiters(gitDir: string, pushes: Promise<unknown>[], count = 1): Promise<string[]> {
+  let ended: { result: unknown } | undefined;
+  for (const p of pushes) void p.then((result) => (ended ??= { result }));
+  const dir = path.join(gitDir, 'git-acl');
+  for (;;) {
+    const waiting = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith('in-flight.tmp-')) : [];
+    if (waiting.length >= count) return waiting;
+    if (ended) throw new Error(`a push ended before ${count} waited for the log's lock: ${JSON.stringify(ended.result)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, run, type ForgeUser } from '../../support/forge.js';
 import { wrapGit } from '../../support/git-wrapper.js';
-import { readLog, updateLines } from '../../support/push-log.js';
+import { readLog, updateLines, waitForLockWaiters } from '../../support/push-log.js';
 
 const FOLD = 'on a case-insensitive or Unicode-normalising file system; such names are refused';
 
@@ -129,8 +129,7 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
       expect(forge.ref(other)).toBeNull();
       judging.release();
       // A, judged against refs without `other`, now waits for the lock B holds (its attempt sits next to the lock).
-      const dir = path.join(forge.bare, 'git-acl');
-      while (!fs.readdirSync(dir).some((f) => f.startsWith('in-flight.tmp-'))) await new Promise((r) => setTimeout(r, 20));
+      await waitForLockWaiters(forge.bare, [slow, fast]);
       writing.release();
       const [rb, ra] = [await fast, await slow];
       expect([rb.code, rb.remote]).toEqual([0, []]);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, ZERO_OID, type Clone, type ForgeUser, type PushResult } from '../../support/forge.js';
-import { readLog, updateLines } from '../../support/push-log.js';
+import { readLog, updateLines, waitForLockWaiters } from '../../support/push-log.js';
 import { acquireLogLock, type LogLock } from '../../../src/server/log-lock.js';
 import { holderOf } from '../../../src/server/inflight.js';
 
@@ -41,16 +41,6 @@ async function holdLog(): Promise<LogLock> {
   });
 }
 
-/** Resolves once `count` pushes wait for the lock (each waiter keeps its record next to the lock until it gets it). */
-async function waiters(count: number): Promise<void> {
-  const dir = path.join(forge.bare, 'git-acl');
-  for (;;) {
-    const n = fs.readdirSync(dir).filter((f) => f.startsWith('in-flight.tmp-')).length;
-    if (n >= count) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const verify = (c: Clone) => forge.acl(['verify'], { cwd: c.dir });
 
 describe('concurrent pushes', () => {
@@ -59,7 +49,7 @@ describe('concurrent pushes', () => {
     const commits = clones.map((c, i) => c.commitTree({ [`f${i}.txt`]: `${i}\n` }, [], `c${i}`));
     const lock = await holdLog();
     const pushes = clones.map((c, i) => c.pushAsync([`${commits[i]}:refs/heads/${c.user.id}/race`]));
-    await waiters(10);
+    await waitForLockWaiters(forge.bare, pushes, 10);
     await lock.release();
     const results = await Promise.all(pushes);
     expect(results.map((r) => [r.code, r.remote])).toEqual(results.map(() => [0, []]));
@@ -81,7 +71,7 @@ describe('admission under the lock', () => {
     const logBefore = forge.ref(LOG);
     const lock = await holdLog();
     const push = c.pushAsync([`${commit}:refs/heads/${c.user.id}/p`]);
-    await waiters(1);
+    await waitForLockWaiters(forge.bare, [push]);
     // The policy moves meanwhile (as a policy push that landed first would).
     const tip = forge.ref(POLICY)!;
     const moved = forge.server(['commit-tree', `${tip}^{tree}`, '-p', tip, '-m', 'moved'], '').stdout.trim();
