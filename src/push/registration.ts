@@ -28,7 +28,7 @@ import type { RefUpdate } from '../git/ref-updates.js';
 import type { ObjectStore } from '../git/store.js';
 import { IdentityError } from '../identity/errors.js';
 import type { KeyFileRef } from '../identity/key-index.js';
-import type { VerifiedPusher } from '../identity/verify.js';
+import type { VerifiedPusher, VerifyPushCertOptions } from '../identity/verify.js';
 import type { PushCertificate } from '../identity/types.js';
 
 export interface IdentifyInput {
@@ -40,6 +40,8 @@ export interface IdentifyInput {
   cert: PushCertificate;
   /** When the push is judged: keys are checked at this moment. */
   date: Date;
+  /** Told what openpgp established when a key file of the policy in force verifies (identity/verify.ts). */
+  onVerified?: VerifyPushCertOptions['onVerified'];
 }
 
 /** The pusher, or an IdentityError (or a bound's error) saying why not, in one line. */
@@ -52,6 +54,7 @@ export async function identifyPusher(input: IdentifyInput): Promise<VerifiedPush
     findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store, policy, p) }),
     addedKeyFiles: (ids) => registrationKeys(store, policy, updates, ids),
     date,
+    ...(input.onVerified ? { onVerified: input.onVerified } : {}),
   });
   if (pusher.registration) {
     const others = [...new Set(updates.filter((u) => u.ref !== POLICY_REF).map((u) => u.ref))];
