@@ -28,7 +28,13 @@ function genRsa(name: string, bits: number): GpgKey {
   const uid = `${name} <${name.toLowerCase()}@example.org>`;
   gpg(home, ['--quick-gen-key', uid, `rsa${bits}`, 'sign', 'never']);
   const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(home, ['--with-colons', '--list-keys', `=${uid}`]))![1]!;
-  return { fingerprint: fpr, keyId: fpr.slice(-16), primaryKeyId: fpr.slice(-16), subkeys: [], publicArmored: gpg(home, ['--armor', '--export', fpr]) };
+  return {
+    fingerprint: fpr,
+    keyId: fpr.slice(-16),
+    primaryKeyId: fpr.slice(-16),
+    subkeys: [],
+    publicArmored: gpg(home, ['--armor', '--export', fpr]),
+  };
 }
 
 /** gpg's detached signature over `text`, as a push certificate's signature block. */
@@ -76,7 +82,9 @@ async function oracle(cert: string, files: Record<string, string>, date: Date, r
       cert: parsePushCert(cert),
       findKey: finderOf(files),
       date,
-      ...(record ? { onVerified: (ref: KeyFileRef, r: Parameters<typeof writeVerifiedKey>[2]) => void writeVerifiedKey(cacheDir, ref, r) } : {}),
+      ...(record
+        ? { onVerified: (ref: KeyFileRef, r: Parameters<typeof writeVerifiedKey>[2]) => void writeVerifiedKey(cacheDir, ref, r) }
+        : {}),
     });
     return { ok: true, pusher };
   } catch (e) {
@@ -155,7 +163,8 @@ describe('where openpgp rejects or the fast path is not sure, the fast path name
     for (const digest of ['SHA1', 'MD5', 'SHA224']) {
       const { f, o } = await compare(certOf(payload, sign(k.keyId, payload, ['--digest-algo', digest])), filesOf(k), NOW);
       expect(f).toBeNull();
-      if (digest !== 'SHA224') expect(o).toMatchObject({ ok: false, message: expect.stringMatching(/Insecure (message )?hash algorithm: (SHA1|MD5)/) });
+      if (digest !== 'SHA224')
+        expect(o).toMatchObject({ ok: false, message: expect.stringMatching(/Insecure (message )?hash algorithm: (SHA1|MD5)/) });
     }
   });
 
