@@ -27,7 +27,7 @@ import { POLICY_REF, readKeyBlob, readKeyFile, readPolicyTreeEntries, type Polic
 import type { RefUpdate } from '../git/ref-updates.js';
 import type { ObjectStore } from '../git/store.js';
 import { IdentityError } from '../identity/errors.js';
-import type { KeyFileRef } from '../identity/key-index.js';
+import type { IndexedKeyFinder, KeyFileRef } from '../identity/key-index.js';
 import type { VerifiedPusher, VerifyPushCertOptions } from '../identity/verify.js';
 import type { PushCertificate } from '../identity/types.js';
 
@@ -40,6 +40,8 @@ export interface IdentifyInput {
   cert: PushCertificate;
   /** When the push is judged: keys are checked at this moment. */
   date: Date;
+  /** The key files of `policy` (default: a new finder over them); give the one a caller already used, to read and scan them once. */
+  findKey?: IndexedKeyFinder;
   /** Told what openpgp established when a key file of the policy in force verifies (identity/verify.ts). */
   onVerified?: VerifyPushCertOptions['onVerified'];
 }
@@ -51,7 +53,7 @@ export async function identifyPusher(input: IdentifyInput): Promise<VerifiedPush
   const { createKeyFinder, verifyPushCert } = await import('../identity/index.js');
   const pusher = await verifyPushCert({
     cert,
-    findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store, policy, p) }),
+    findKey: input.findKey ?? createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store, policy, p) }),
     addedKeyFiles: (ids) => registrationKeys(store, policy, updates, ids),
     date,
     ...(input.onVerified ? { onVerified: input.onVerified } : {}),

@@ -9,12 +9,10 @@
  * as strict as openpgp's (SignaturePacket.verify, createVerificationObject, and identity/verify.ts around them).
  */
 import { createHash, verify as cryptoVerify } from 'node:crypto';
-import { createKeyFinder, type KeyFileRef, type KeyFinder } from '../identity/key-index.js';
+import type { KeyFileRef, KeyFinder } from '../identity/key-index.js';
 import { signedBytes } from '../identity/push-cert.js';
 import { CLOCK_SKEW_MS, type PushCertificate } from '../identity/types.js';
 import type { VerifiedKeyRecord, VerifiedPusher } from '../identity/verify.js';
-import type { ObjectStore } from '../git/store.js';
-import { readKeyBlob, type PolicyTree } from '../git/policy-files.js';
 import { readVerifiedKeys } from './verify-cache.js';
 
 /** A v4 binary-document signature as the fast path takes it. */
@@ -197,6 +195,7 @@ export function parseFastSignature(armored: string): FastSignature | null {
   if (created.length !== 1 || fprs.length !== 1 || ids.length > 1) return null;
   const fingerprint = hex(fprs[0]!.body.subarray(1));
   const keyId = fingerprint.slice(-16);
+  if (keyId === '0000000000000000') return null; // identity/verify.ts refuses the wildcard issuer
   if (ids.length === 1 && hex(ids[0]!.body) !== keyId) return null;
   const c = created[0]!.body;
   const createdMs = (((c[0]! << 24) | (c[1]! << 16) | (c[2]! << 8) | c[3]!) >>> 0) * 1000;
@@ -269,9 +268,9 @@ export function fastVerify(sig: FastSignature, payload: Uint8Array, record: Veri
 }
 
 export interface FastIdentifyInput {
-  store: ObjectStore;
-  policy: PolicyTree;
   cert: PushCertificate;
+  /** The key files of the policy in force (the finder the openpgp path is then given too). */
+  findKey: KeyFinder;
   /** The moment of judgement (the clock skew is added here, as identity/verify.ts does). */
   date: Date;
   /** Where verified keys are recorded (verify-cache.ts). */
@@ -283,10 +282,8 @@ export interface FastIdentifyInput {
  * key file the finder proposes is considered, the one openpgp's path tries first: if it verifies there, openpgp's
  * path ends there too. Never throws.
  */
-export async function fastIdentify(input: FastIdentifyInput): Promise<VerifiedPusher | null> {
-  const { store, policy } = input;
-  const finder = createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store, policy, p) });
-  return fastPusher(input.cert, finder, (ref) => readVerifiedKeys(input.cacheDir, ref), input.date);
+export function fastIdentify(input: FastIdentifyInput): Promise<VerifiedPusher | null> {
+  return fastPusher(input.cert, input.findKey, (ref) => readVerifiedKeys(input.cacheDir, ref), input.date);
 }
 
 /** fastIdentify's core, over any finder and record source (the tests give it in-memory key files). */

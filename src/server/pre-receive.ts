@@ -11,7 +11,8 @@ import { readHookConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { historyRewrittenBy } from '../git/repo-state.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
-import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
+import { createKeyFinder } from '../identity/key-index.js';
 import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
@@ -124,14 +125,17 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     // First without openpgp, from what openpgp established about the same key file before (fast-identity.ts); it
     // only ever accepts: anything else is openpgp's to judge, and what openpgp accepts is recorded for next time.
     const cacheDir = resolve(gitDir, 'git-acl', 'cache');
+    const policyStore = store;
+    const findKey = createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(policyStore, policy, p) });
     const pusher =
-      (await fastIdentify({ store, policy, cert, date: judgedAt, cacheDir })) ??
+      (await fastIdentify({ cert, findKey, date: judgedAt, cacheDir })) ??
       (await identifyPusher({
         store,
         policy,
         updates,
         cert,
         date: judgedAt,
+        findKey,
         onVerified: (ref, record) => void writeVerifiedKey(cacheDir, ref, record),
       }));
     userId = pusher.userId;
