@@ -168,6 +168,24 @@ describe('where openpgp rejects or the fast path is not sure, the fast path name
     }
   });
 
+  test('subpackets the fast path does not know are left to openpgp: notations (critical or not), an expiry, a signer', async () => {
+    const k = keys.ed!;
+    await warm(k);
+    const variants: Array<[string[], RegExp | null]> = [
+      [['--sig-notation', 'note@example.org=hello'], null],
+      [['--sig-notation', '!crit@example.org=hello'], /Unknown critical notation: crit@example.org/],
+      [['--default-sig-expire', '1d'], null],
+      [['--sender', 'ed@example.org'], null],
+    ];
+    for (const [extra, rejected] of variants) {
+      const cert = certOf(payload, sign(k.keyId, payload, extra));
+      const { f, o } = await compare(cert, filesOf(k), NOW);
+      expect(f, extra.join(' ')).toBeNull();
+      if (rejected) expect(o).toMatchObject({ ok: false, message: expect.stringMatching(rejected) });
+      else expect(o.ok, extra.join(' ')).toBe(true);
+    }
+  });
+
   test('a text-mode signature is left to openpgp', async () => {
     await warm(keys.ed!);
     const { f } = await compare(certOf(payload, sign(keys.ed!.keyId, payload, ['--textmode'])), filesOf(keys.ed!), NOW);
