@@ -1,6 +1,7 @@
 /**
  * Where the certificate check's fast path (fast-identity.ts) finds what openpgp established about a key file:
- * `<GIT_DIR>/git-acl/cache/key-<sha256>.json`, one file per key file, named after the SHA-256 of the key file's
+ * `<GIT_DIR>/git-acl/cache/key-<sha256>.json` (`key-<sha256>.u<uid>.json` where that name is another user's),
+ * one file per key file, named after the SHA-256 of the key file's
  * path and bytes (so a changed key file, a revocation included, is another file: content decides, never a
  * name). Same rules as the hook's code cache (src/hook/start.ts): written whole (a temporary file renamed into
  * place), read only if it is a regular file owned by this user or root and writable by nobody else; any doubt
@@ -8,7 +9,7 @@
  * with the same verdict. A repository this user cannot write gets no cache, and the same verdicts.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyFileRef } from '../identity/key-index.js';
 import type { VerifiedKeyRecord } from '../identity/verify.js';
@@ -25,6 +26,21 @@ export function keyFileHash(ref: KeyFileRef): string {
 }
 
 const fileOf = (dir: string, hash: string): string => join(dir, `key-${hash}.json`);
+/**
+ * This user's own name for the file where the shared name belongs to another user (a repository several
+ * accounts push to): each keeps its own, as with the code cache, instead of replacing the other's in turn.
+ */
+const ownFileOf = (dir: string, hash: string): string => join(dir, `key-${hash}.u${process.getuid?.() ?? 0}.json`);
+
+/** A file made by another user than this one or root: never read, never replaced. */
+function foreign(file: string): boolean {
+  try {
+    const uid = lstatSync(file).uid;
+    return uid !== (process.getuid?.() ?? 0) && uid !== 0;
+  } catch {
+    return false;
+  }
+}
 
 const isHex = (s: unknown, len?: number): s is string =>
   typeof s === 'string' && /^[0-9a-fA-F]*$/.test(s) && s.length % 2 === 0 && (len === undefined || s.length === len);
@@ -55,9 +71,13 @@ function checkRecord(x: unknown): VerifiedKeyRecord | null {
 /** The records kept for this key file; [] when there are none or on any doubt. Never throws. */
 export function readVerifiedKeys(dir: string, ref: KeyFileRef): VerifiedKeyRecord[] {
   const hash = keyFileHash(ref);
+  return readFile(foreign(fileOf(dir, hash)) ? ownFileOf(dir, hash) : fileOf(dir, hash), hash, ref);
+}
+
+function readFile(file: string, hash: string, ref: KeyFileRef): VerifiedKeyRecord[] {
   let fd: number | undefined;
   try {
-    fd = openSync(fileOf(dir, hash), 'r');
+    fd = openSync(file, 'r');
     const st = fstatSync(fd);
     const uid = process.getuid?.() ?? 0;
     if (!st.isFile() || (st.uid !== uid && st.uid !== 0) || st.mode & 0o022 || st.size > MAX_BYTES) return [];
@@ -89,7 +109,7 @@ export function writeVerifiedKey(dir: string, ref: KeyFileRef, record: VerifiedK
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
-    renameSync(tmp, fileOf(dir, hash));
+    renameSync(tmp, foreign(fileOf(dir, hash)) ? ownFileOf(dir, hash) : fileOf(dir, hash));
     return true;
   } catch {
     try {

@@ -17,7 +17,7 @@ let n = 0;
 
 const outcome = (r: PushResult) => ({ code: r.code, remote: r.remote });
 const keyCaches = (): string[] =>
-  fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((f) => /^key-[0-9a-f]{64}\.json$/.test(f)) : [];
+  fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((f) => /^key-[0-9a-f]{64}(\.u\d+)?\.json$/.test(f)) : [];
 const clear = () => {
   for (const f of keyCaches()) fs.rmSync(path.join(cacheDir, f));
 };

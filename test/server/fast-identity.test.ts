@@ -356,6 +356,19 @@ describe('the cache file', () => {
     expect(readVerifiedKeys(cacheDir, ref())).toHaveLength(1);
   });
 
+  // Only root can give a file away.
+  test.skipIf(process.getuid?.() !== 0)("another user's file is neither read nor replaced: this user keeps its own beside it", async () => {
+    await warm(keys.ed!);
+    fs.chownSync(file(), 12345, 12345);
+    expect(readVerifiedKeys(cacheDir, ref())).toEqual([]);
+    await warm(keys.ed!);
+    expect(fs.statSync(file()).uid).toBe(12345);
+    expect(fs.existsSync(file().replace(/\.json$/, '.u0.json'))).toBe(true);
+    expect(readVerifiedKeys(cacheDir, ref())).toHaveLength(1);
+    fs.rmSync(file());
+    fs.rmSync(file().replace(/\.json$/, '.u0.json'));
+  });
+
   test('a read-only cache directory: nothing is written, nothing fails', async () => {
     const ro = fs.mkdtempSync(path.join(os.tmpdir(), 'fastid-ro-'));
     fs.chmodSync(ro, 0o555);
