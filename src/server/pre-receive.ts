@@ -72,8 +72,9 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const updates = parseRefUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
     const certBlob = signedPush(gitDir, env);
-    // The config and the refs are read by two git children at once. Reading refs starts nothing that a refusal below would have to undo; the refs
-    // are only used, and a failure to list them only reported, once the config checks passed.
+    // The config and the refs are read by two git children at once. Reading refs starts nothing that a refusal
+    // below would have to undo; the refs are only used, and a failure to list them only reported, once the config
+    // checks passed.
     const configRead = readHookConfig(gitDir, env as NodeJS.ProcessEnv);
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
     const refsRead = store.listRefs();
