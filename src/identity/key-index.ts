@@ -12,7 +12,7 @@
  * make a lookup fail, never make a signature verify.
  */
 import { KEY_FILE_PATH } from '../core/ids.js';
-import { scanKeyFile } from './keys.js';
+import { scanKeyFile } from './key-scan.js';
 
 /** A key file as the hook hands it over: its path on the policy branch and its content. */
 export interface KeyFileRef {

@@ -35,3 +35,9 @@ export interface KeyInfo {
   keyIds: string[];
   userIds: string[];
 }
+
+/**
+ * How far in the future (a client clock ahead of the server's) a certificate may be dated: keys and signatures
+ * are judged at the judging moment plus this (identity/verify.ts, and the hook's fast path alike).
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;

@@ -10,7 +10,7 @@ import type { KeyFileRef, KeyFinder } from './key-index.js';
 import { keyFilePath } from '../core/ids.js';
 import { loadKeyFile } from './keys.js';
 import { signedBytes } from './push-cert.js';
-import type { KeyInfo, PushCertificate } from './types.js';
+import { CLOCK_SKEW_MS, type KeyInfo, type PushCertificate } from './types.js';
 
 export interface VerifyPushCertOptions {
   cert: PushCertificate;
@@ -38,6 +38,35 @@ export interface VerifyPushCertOptions {
    * Default 5 minutes. Key expiry and revocation are checked at `date` plus this.
    */
   clockSkewMs?: number;
+  /**
+   * Called when a key file of the policy branch (not a registration) verifies the certificate: what openpgp
+   * established about its signing key, for the hook's fast path (server/fast-identity.ts) to reuse. Never called
+   * when the record cannot be made exactly (see `verifiedKeyRecord`).
+   */
+  onVerified?: (ref: KeyFileRef, record: VerifiedKeyRecord) => void;
+}
+
+/**
+ * What openpgp established when a key file verified a certificate, as the hook's fast path may reuse it
+ * (docs/security.md, "The certificate check's fast path"). openpgp judges a key file at a date only by comparing
+ * that date with instants the file holds (creation and expiration times of its keys and signatures): between two
+ * consecutive such instants its verdict cannot change. The record holds the open interval around the date it
+ * was judged at, so that any date inside gets the verdict openpgp gave: this signing key can sign.
+ */
+export interface VerifiedKeyRecord {
+  /** The signing (sub)key: 40 and 16 hex, upper-case. */
+  fingerprint: string;
+  keyId: string;
+  /** OpenPGP public-key algorithm: 1 (RSA) or 22 (EdDSA on Ed25519, v4 "legacy"). */
+  algorithm: 1 | 22;
+  /** RSA modulus and exponent, or the Ed25519 point (32 bytes), in hex. */
+  publicKey: { n: string; e: string } | { x: string };
+  /** The signing key's creation time, ms. */
+  keyCreated: number;
+  /** The open interval (after, before) in ms, null for unbounded, in which openpgp's verdict on the key file holds. */
+  after: number | null;
+  before: number | null;
+  pusher: { userId: string; keyInfo: KeyInfo; keyFile: string; signingKeyId: string };
 }
 
 export interface VerifiedPusher {
@@ -111,7 +140,14 @@ async function* candidatesOf(found: ReturnType<KeyFinder>): AsyncGenerator<KeyFi
 
 type Attempt = { ok: true; pusher: VerifiedPusher } | { ok: false; code: IdentityErrorCode; message: string };
 
-async function tryKeyFile(ref: KeyFileRef, sig: CertSignature, payload: Uint8Array, date: Date, registration: boolean): Promise<Attempt> {
+async function tryKeyFile(
+  ref: KeyFileRef,
+  sig: CertSignature,
+  payload: Uint8Array,
+  date: Date,
+  registration: boolean,
+  onVerified?: VerifyPushCertOptions['onVerified'],
+): Promise<Attempt> {
   let loaded;
   try {
     loaded = await loadKeyFile(ref.armored, ref.fileName, date);
@@ -160,8 +196,102 @@ async function tryKeyFile(ref: KeyFileRef, sig: CertSignature, payload: Uint8Arr
       message: `${ref.fileName}: signing key ${sig.keyIdHex} of ${info.fingerprint} cannot sign now (${errorMessage(e)})`,
     };
   }
-  return { ok: true, pusher: { userId: info.fingerprint, keyInfo: info, keyFile: ref.fileName, signingKeyId: sig.keyIdHex, registration } };
+  const pusher = { userId: info.fingerprint, keyInfo: info, keyFile: ref.fileName, signingKeyId: sig.keyIdHex };
+  if (onVerified && !registration) {
+    const record = verifiedKeyRecord(key, sig.keyId, date, pusher);
+    if (record) onVerified(ref, record);
+  }
+  return { ok: true, pusher: { ...pusher, registration } };
 }
+
+/** Every instant (ms) of `key` that openpgp compares a date with. */
+function keyInstants(key: openpgp.Key): number[] {
+  const created = [key.keyPacket.created.getTime(), ...key.subkeys.map((s) => s.keyPacket.created.getTime())];
+  const out = new Set<number>(created);
+  const addSig = (s: openpgp.SignaturePacket | null | undefined): void => {
+    if (!s) return;
+    const p = s as openpgp.SignaturePacket & {
+      keyExpirationTime?: number | null;
+      embeddedSignature?: openpgp.SignaturePacket | null;
+    };
+    if (p.created) out.add(p.created.getTime());
+    const exp = p.getExpirationTime();
+    if (exp instanceof Date) out.add(exp.getTime());
+    else if (typeof exp === 'number' && Number.isFinite(exp)) out.add(exp);
+    // A key expiration time is relative to its key's creation: added for every key, whichever it binds.
+    if (typeof p.keyExpirationTime === 'number' && p.keyExpirationTime > 0)
+      for (const c of created) out.add(c + p.keyExpirationTime * 1000);
+    addSig(p.embeddedSignature);
+  };
+  const k = key as openpgp.Key & { directSignatures: openpgp.SignaturePacket[]; revocationSignatures: openpgp.SignaturePacket[] };
+  for (const s of k.directSignatures) addSig(s);
+  for (const s of k.revocationSignatures) addSig(s);
+  for (const u of key.users) for (const s of [...u.selfCertifications, ...u.otherCertifications, ...u.revocationSignatures]) addSig(s);
+  for (const sk of key.subkeys) for (const s of [...sk.bindingSignatures, ...sk.revocationSignatures]) addSig(s);
+  return [...out];
+}
+
+/**
+ * The record of a verified signing key (see VerifiedKeyRecord), or null when it cannot be made exactly: an
+ * algorithm the fast path does not verify, a key ID two keys of the file share, an instant of the file within
+ * the very second of `date` (openpgp compares dates rounded down to the second as well as whole).
+ */
+function verifiedKeyRecord(
+  key: openpgp.Key,
+  keyId: openpgp.KeyID,
+  date: Date,
+  pusher: VerifiedKeyRecord['pusher'],
+): VerifiedKeyRecord | null {
+  try {
+    const matching = key.getKeys(keyId);
+    if (matching.length !== 1) return null;
+    const packet = matching[0]!.keyPacket as openpgp.PublicKeyPacket & {
+      algorithm: number;
+      publicParams: { n?: Uint8Array; e?: Uint8Array; Q?: Uint8Array; oid?: { getName(): string } };
+    };
+    if (packet.version !== 4) return null;
+    let publicKey: VerifiedKeyRecord['publicKey'];
+    let algorithm: VerifiedKeyRecord['algorithm'];
+    const pp = packet.publicParams;
+    if (packet.algorithm === 1 && pp.n instanceof Uint8Array && pp.e instanceof Uint8Array) {
+      algorithm = 1;
+      publicKey = { n: hexOf(pp.n), e: hexOf(pp.e) };
+    } else if (
+      packet.algorithm === 22 &&
+      pp.Q instanceof Uint8Array &&
+      pp.Q.length === 33 &&
+      pp.Q[0] === 0x40 &&
+      pp.oid?.getName() === 'ed25519Legacy'
+    ) {
+      algorithm = 22;
+      publicKey = { x: hexOf(pp.Q.subarray(1)) };
+    } else return null;
+    const d = date.getTime();
+    const floor = Math.floor(d / 1000) * 1000;
+    let after: number | null = null;
+    let before: number | null = null;
+    for (const t of keyInstants(key)) {
+      if (!Number.isFinite(t)) return null;
+      if (t >= floor && t <= d) return null;
+      if (t < floor && (after === null || t > after)) after = t;
+      if (t > d && (before === null || t < before)) before = t;
+    }
+    return {
+      fingerprint: packet.getFingerprint().toUpperCase(),
+      keyId: packet.getKeyID().toHex().toUpperCase(),
+      algorithm,
+      publicKey,
+      keyCreated: packet.created.getTime(),
+      after,
+      before,
+      pusher,
+    };
+  } catch {
+    return null;
+  }
+}
+
+const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /**
  * Verify a push certificate and name the pusher. Tries the key files the
@@ -172,14 +302,14 @@ export async function verifyPushCert(opts: VerifyPushCertOptions): Promise<Verif
   // Everything is judged at now + skew: a client clock ahead of ours may date the
   // signature (and a key made a minute ago) slightly in the future; expiry and
   // revocation only get stricter by it.
-  const date = new Date((opts.date ?? new Date()).getTime() + (opts.clockSkewMs ?? 5 * 60_000));
+  const date = new Date((opts.date ?? new Date()).getTime() + (opts.clockSkewMs ?? CLOCK_SKEW_MS));
   const sig = await readCertSignature(opts.cert);
   const payload = signedBytes(opts.cert);
   const ids = sig.fingerprint !== undefined ? [sig.fingerprint, sig.keyIdHex] : [sig.keyIdHex];
   const failures: Array<{ code: IdentityErrorCode; message: string }> = [];
 
   for await (const ref of candidatesOf(opts.findKey(ids))) {
-    const r = await tryKeyFile(ref, sig, payload, date, false);
+    const r = await tryKeyFile(ref, sig, payload, date, false, opts.onVerified);
     if (r.ok) return r.pusher;
     failures.push(r);
   }

@@ -27,8 +27,8 @@ import { POLICY_REF, readKeyBlob, readKeyFile, readPolicyTreeEntries, type Polic
 import type { RefUpdate } from '../git/ref-updates.js';
 import type { ObjectStore } from '../git/store.js';
 import { IdentityError } from '../identity/errors.js';
-import type { KeyFileRef } from '../identity/key-index.js';
-import type { VerifiedPusher } from '../identity/verify.js';
+import type { IndexedKeyFinder, KeyFileRef } from '../identity/key-index.js';
+import type { VerifiedPusher, VerifyPushCertOptions } from '../identity/verify.js';
 import type { PushCertificate } from '../identity/types.js';
 
 export interface IdentifyInput {
@@ -40,6 +40,10 @@ export interface IdentifyInput {
   cert: PushCertificate;
   /** When the push is judged: keys are checked at this moment. */
   date: Date;
+  /** The key files of `policy` (default: a new finder over them); give the one a caller already used, to read and scan them once. */
+  findKey?: IndexedKeyFinder;
+  /** Told what openpgp established when a key file of the policy in force verifies (identity/verify.ts). */
+  onVerified?: VerifyPushCertOptions['onVerified'];
 }
 
 /** The pusher, or an IdentityError (or a bound's error) saying why not, in one line. */
@@ -49,9 +53,10 @@ export async function identifyPusher(input: IdentifyInput): Promise<VerifiedPush
   const { createKeyFinder, verifyPushCert } = await import('../identity/index.js');
   const pusher = await verifyPushCert({
     cert,
-    findKey: createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store, policy, p) }),
+    findKey: input.findKey ?? createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(store, policy, p) }),
     addedKeyFiles: (ids) => registrationKeys(store, policy, updates, ids),
     date,
+    ...(input.onVerified ? { onVerified: input.onVerified } : {}),
   });
   if (pusher.registration) {
     const others = [...new Set(updates.filter((u) => u.ref !== POLICY_REF).map((u) => u.ref))];

@@ -4,13 +4,15 @@
  *
  * Order matters for failing closed and for speed: cheap refusals first
  * (unsigned push, no owner, no policy), then the certificate, then the
- * operations. openpgp loads in the background meanwhile. Every error becomes a rejection with one line.
+ * operations. openpgp loads only when the certificate check's fast path cannot vouch for the signature
+ * (fast-identity.ts). Every error becomes a rejection with one line.
  */
 import { readHookConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { historyRewrittenBy } from '../git/repo-state.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
-import { POLICY_REF, readPolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
+import { createKeyFinder } from '../identity/key-index.js';
 import type { ObjectStore } from '../git/store.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
@@ -23,6 +25,8 @@ import { parsePushCert, PUSH_CERT_MAX_BYTES } from '../identity/push-cert.js';
 import { ObjectTooLargeError } from '../git/errors.js';
 import { formatCount } from '../core/limits.js';
 import { identifyPusher } from '../push/registration.js';
+import { fastIdentify } from './fast-identity.js';
+import { writeVerifiedKey } from './verify-cache.js';
 import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
 import { formatFailure, formatNote, formatVerdict } from '../push/report.js';
@@ -31,7 +35,7 @@ import { refStateProblems } from '../push/ref-names.js';
 import { isZeroOid } from '../git/objects.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface PreReceiveInput {
   /** The repository's git directory (pre-receive runs with GIT_DIR set, usually `.`). */
@@ -68,15 +72,13 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const updates = parseRefUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
     const certBlob = signedPush(gitDir, env);
-    // The config and the refs are read by two git children at once, both running while openpgp (the largest module
-    // the hook loads) initialises. Reading refs starts nothing that a refusal below would have to undo; the refs
-    // are only used, and a failure to list them only reported, once the config checks passed.
+    // The config and the refs are read by two git children at once. Reading refs starts nothing that a refusal
+    // below would have to undo; the refs are only used, and a failure to list them only reported, once the config
+    // checks passed.
     const configRead = readHookConfig(gitDir, env as NodeJS.ProcessEnv);
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
     const refsRead = store.listRefs();
     refsRead.catch(() => undefined); // a failure is reported where it is awaited
-    const identity = import('../identity/index.js');
-    identity.catch(() => undefined); // a failed load is reported where it is awaited
 
     const config = await configRead;
     const lockWaitMs = logWaitMs(config.get('acl.logwaitseconds')?.at(-1));
@@ -119,10 +121,24 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
 
     // Who pushes, before anything else the push brings is read: with the keys in force, and only then with the one
     // key file the push adds that can hold the signer (registration.ts). The pushed policy is read by the judge.
-    await identity;
     // The moment of judgement: keys are checked at it, and the push log records it so peers check at it too.
     const judgedAt = new Date();
-    const pusher = await identifyPusher({ store, policy, updates, cert, date: judgedAt });
+    // First without openpgp, from what openpgp established about the same key file before (fast-identity.ts); it
+    // only ever accepts: anything else is openpgp's to judge, and what openpgp accepts is recorded for next time.
+    const cacheDir = resolve(gitDir, 'git-acl', 'cache');
+    const policyStore = store;
+    const findKey = createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(policyStore, policy, p) });
+    const pusher =
+      (await fastIdentify({ cert, findKey, date: judgedAt, cacheDir })) ??
+      (await identifyPusher({
+        store,
+        policy,
+        updates,
+        cert,
+        date: judgedAt,
+        findKey,
+        onVerified: (ref, record) => void writeVerifiedKey(cacheDir, ref, record),
+      }));
     userId = pusher.userId;
 
     // Old values as git will check them at its ref locks (after this hook): a command that would fail there must
