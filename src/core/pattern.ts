@@ -776,7 +776,10 @@ export function shapeMatcher(info: PatternInfo, userId: string): ((name: string)
     const literal = atoms[0];
     return (name) => name.startsWith(literal) && rest(name.slice(literal.length));
   }
+  // With the tail `$` every match has the atoms' length: most names are refused on it alone.
+  const length = rest === TAILS[0]!.rest ? atoms.reduce((n, a) => n + (typeof a === 'string' ? a.length : a.n), 0) : -1;
   return (name) => {
+    if (length >= 0 && name.length !== length) return false;
     let at = 0;
     for (const a of atoms) {
       if (typeof a === 'string') {
