@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patchRe2js } from './re2js-patch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -42,6 +43,18 @@ const lazyAesTables = {
     });
   },
 };
+/** re2js's case-folding table is decoded only for a pattern that folds case (scripts/re2js-patch.mjs). */
+let lazyFoldApplied = 0;
+const lazyFoldTable = {
+  name: 'lazy-fold-table',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]re2js[\\/]build[\\/]index\.js$/ }, (args) => {
+      const contents = patchRe2js(readFileSync(args.path, 'utf8'), args.path);
+      lazyFoldApplied++;
+      return { contents, loader: 'js' };
+    });
+  },
+};
 const common = {
   bundle: true,
   platform: 'node',
@@ -61,11 +74,15 @@ await build({
   ...common,
   entryPoints: [join(root, 'dist/hook/bundle.js')],
   outfile: join(root, 'dist/hook/bundle.cjs'),
-  plugins: [lazyAesTables],
+  plugins: [lazyAesTables, lazyFoldTable],
 });
 if (lazyAesApplied !== 1)
   throw new Error(
     `the hook bundle took openpgp from another file than dist/node/openpgp.mjs (lazy-aes-tables applied ${lazyAesApplied} times); review scripts/bundle.mjs`,
+  );
+if (lazyFoldApplied !== 1)
+  throw new Error(
+    `the hook bundle took re2js from another file than build/index.js (lazy-fold-table applied ${lazyFoldApplied} times); review scripts/bundle.mjs`,
   );
 await build({ ...common, entryPoints: [join(root, 'dist/hook/start.js')], outfile: join(root, 'dist/hook/start.cjs') });
 // Caches made from an earlier bundle would be refused anyway (their header names another bundle); drop them.

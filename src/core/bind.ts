@@ -41,7 +41,7 @@ export interface BoundRule {
 }
 
 interface Chunk {
-  /** Compiled on first use; null when the union failed to compile (then its rules are tested one by one). */
+  /** Compiled on first use; null when the union failed to compile or is not needed (then its rules are tested one by one). */
   re?: RE2JS | null;
   /** Positions in KindMatcher.rules, ascending. */
   rules: number[];
@@ -69,7 +69,8 @@ export interface BoundActor {
   /** The groups that include this pusher (see groupsIncluding), found when first needed. */
   groups?: Set<string>;
   kinds: Map<RuleKind, KindMatcher>;
-  scopes: Array<RE2JS | null | undefined>;
+  /** Each scope's matcher for this pusher, made on first use; null when it failed to compile. */
+  scopes: Array<((branch: string) => boolean) | null | undefined>;
   /** Branch name -> for each scope, 1 when it matches. */
   branchScopes: Map<string, Uint8Array>;
 }
@@ -101,7 +102,7 @@ export function bindActor(compiled: CompiledPolicy, actor: Actor): BoundActor {
   const bound: BoundActor = {
     actor: { userId: actor.userId, ownerId: actor.ownerId },
     kinds: new Map(),
-    scopes: new Array<RE2JS | null | undefined>(c.scopes.length).fill(undefined),
+    scopes: new Array<((branch: string) => boolean) | null | undefined>(c.scopes.length).fill(undefined),
     branchScopes: new Map(),
   };
   if (c.actors.size >= MAX_ACTORS) c.actors.clear();
@@ -190,8 +191,8 @@ export function kindMatcher(compiled: CompiledPolicy, bound: BoundActor, kind: R
  * rule then matches nothing, a deny rule everything.
  */
 export function matchesRule(b: BoundRule, name: string): boolean {
-  // A shape is plain text around a fixed tail: its pattern always compiles (the linter compiled it with a user ID
-  // of the same length and alphabet), so there is no failure to fail closed on.
+  // A shape is text and fixed-length classes around a fixed tail: its pattern always compiles (the linter sized
+  // it with a user ID of the same length and alphabet), so there is no failure to fail closed on.
   if (b.shape !== undefined) return b.shape(name);
   if (b.re === undefined) b.re = tryCompile(b.source);
   if (b.re === null) return b.entry.rule.deny;
@@ -233,9 +234,13 @@ function groupMatches(m: KindMatcher, g: SegmentRules, name: string, out: number
   }
   for (const chunk of chunksOf(m, g)) {
     if (chunk.re === undefined) {
-      chunk.re = unionOf(chunk.rules.map((k) => ({ source: m.rules[k]!.source, captures: m.rules[k]!.entry.pattern.captures })));
+      // Rules that all have shapes are tested one by one with string operations: cheaper than compiling a union
+      // (and loading re2js's tables) to save a prefix check per rule.
+      chunk.re = chunk.rules.every((k) => m.rules[k]!.shape !== undefined)
+        ? null
+        : unionOf(chunk.rules.map((k) => ({ source: m.rules[k]!.source, captures: m.rules[k]!.entry.pattern.captures })));
     }
-    // A chunk whose union did not compile is tested rule by rule: slower, never wrong.
+    // A chunk without a union (it did not compile, or all its rules have shapes) is tested rule by rule: never wrong.
     if (chunk.re !== null && !chunk.re.testExact(name)) continue;
     const before = out?.length ?? 0;
     for (const k of chunk.rules) {
@@ -272,13 +277,18 @@ export function scopeMatches(compiled: CompiledPolicy, bound: BoundActor, scope:
     const c = internalsOf(compiled);
     flags = new Uint8Array(c.scopes.length);
     for (let s = 0; s < c.scopes.length; s++) {
-      let re = bound.scopes[s];
-      if (re === undefined) {
-        re = tryCompile(instantiate(c.scopes[s]!.info, bound.actor.userId));
-        bound.scopes[s] = re;
+      let match = bound.scopes[s];
+      if (match === undefined) {
+        const info = c.scopes[s]!.info;
+        match = shapeMatcher(info, bound.actor.userId) ?? null;
+        if (match === null) {
+          const re = tryCompile(instantiate(info, bound.actor.userId));
+          if (re !== null) match = (name) => re.testExact(name);
+        }
+        bound.scopes[s] = match;
       }
       // A scope that cannot compile matches no branch (parse-time validation makes this unreachable).
-      flags[s] = re !== null && re.testExact(branch) ? 1 : 0;
+      flags[s] = match !== null && match(branch) ? 1 : 0;
     }
     if (bound.branchScopes.size >= MAX_BRANCHES) bound.branchScopes.clear();
     bound.branchScopes.set(branch, flags);

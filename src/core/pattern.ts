@@ -164,8 +164,23 @@ function unsupportedFeature(p: string): string | undefined {
   return undefined;
 }
 
-/** The compiled pattern, or undefined with a problem pushed. */
-function checkCompiles(source: string, offset: number, what: string, problems: PatternProblem[]): RE2JS | undefined {
+/** What the linter learns from compiling a pattern: re2js's programSize() and groupCount(). */
+interface ProgramFacts {
+  size: number;
+  captures: number;
+}
+
+/**
+ * The compiled pattern's facts, or undefined with a problem pushed. `known` is what compiling would tell, for a
+ * shape (shapeProgram): then nothing is compiled, and the checks and messages are the same.
+ */
+function checkCompiles(
+  source: string,
+  offset: number,
+  what: string,
+  problems: PatternProblem[],
+  known?: ProgramFacts,
+): ProgramFacts | undefined {
   // Compiling costs time in proportion to the program: a pattern certainly past the bound is refused unread.
   const atLeast = programLowerBound(source);
   if (atLeast > MAX_PROGRAM_SIZE) {
@@ -178,17 +193,21 @@ function checkCompiles(source: string, offset: number, what: string, problems: P
     return undefined;
   }
   try {
-    const re = RE2JS.compile(source);
-    if (re.programSize() > MAX_PROGRAM_SIZE) {
+    let facts = known;
+    if (facts === undefined) {
+      const re = RE2JS.compile(source);
+      facts = { size: re.programSize(), captures: re.groupCount() };
+    }
+    if (facts.size > MAX_PROGRAM_SIZE) {
       problems.push({
         offset,
         severity: 'error',
         code: 'pattern-too-large',
-        message: `${what} is too large (${re.programSize()} instructions, limit ${MAX_PROGRAM_SIZE}); split it into several rules`,
+        message: `${what} is too large (${facts.size} instructions, limit ${MAX_PROGRAM_SIZE}); split it into several rules`,
       });
       return undefined;
     }
-    return re;
+    return facts;
   } catch (e) {
     problems.push({
       offset,
@@ -225,7 +244,7 @@ class Pieces {
   }
 }
 
-function analyseRegex(p: string): PatternAnalysis {
+function analyseRegex(p: string, useShapes: boolean): PatternAnalysis {
   const problems: PatternProblem[] = [];
   let isLiteral = true;
   const pre = new PrefixTracker();
@@ -333,16 +352,18 @@ function analyseRegex(p: string): PatternAnalysis {
       return { problems };
     }
   }
+  // A shape's program is known from its text (shapeProgram): re2js is neither loaded nor run for it.
+  const shape = useShapes ? shapeOf(parts) : undefined;
   // The pattern as written gives messages that quote the user's own text; the filled-in one must compile too.
-  let re = checkCompiles(p, 0, 'regex', problems);
-  if (re === undefined) return { problems };
+  let facts = checkCompiles(p, 0, 'regex', problems, shape && shapeProgram(shape, RAW_HOLE_SIZE));
+  if (facts === undefined) return { problems };
   const hasUserId = parts.length > 1;
   const info: PatternInfo = { glob: false, parts, prefix: pre.parts[0]!, prefixParts: pre.parts, hasUserId, captures: 0, programSize: 0 };
   if (isLiteral) info.literal = lits;
-  if (hasUserId) re = checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems);
-  if (re === undefined) return { problems };
-  info.captures = re.groupCount();
-  info.programSize = re.programSize();
+  if (hasUserId) facts = checkCompiles(instantiate(info, SAMPLE_ID), 0, 'regex', problems, shape && shapeProgram(shape, SAMPLE_ID.length));
+  if (facts === undefined) return { problems };
+  info.captures = facts.captures;
+  info.programSize = facts.size;
   return { info, problems };
 }
 
@@ -546,10 +567,10 @@ function analyseGlob(g: string, base: number): PatternAnalysis {
     programSize: 0,
   };
   if (isLiteral) info.literal = lits;
-  const re = checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems);
-  if (re === undefined) return { problems };
-  info.captures = re.groupCount();
-  info.programSize = re.programSize();
+  const facts = checkCompiles(instantiate(info, SAMPLE_ID), base, 'glob', problems);
+  if (facts === undefined) return { problems };
+  info.captures = facts.captures;
+  info.programSize = facts.size;
   return { info, problems };
 }
 
@@ -561,7 +582,13 @@ export function analysePattern(text: string): PatternAnalysis {
     return { problems: [{ offset: 0, severity: 'error', code: 'pattern-too-long', message }] };
   }
   if (text.startsWith(GLOB_PREFIX)) return analyseGlob(text.slice(GLOB_PREFIX.length), GLOB_PREFIX.length);
-  return analyseRegex(text);
+  return analyseRegex(text, true);
+}
+
+/** analysePattern with every regex compiled by re2js, shapes included: the oracle shapeProgram is tested against. */
+export function analysePatternByEngine(text: string): PatternAnalysis {
+  if (text.length > LIMITS.patternLength || text.startsWith(GLOB_PREFIX)) return analysePattern(text);
+  return analyseRegex(text, false);
 }
 
 /** Control characters (U+0000–U+001F, U+007F) make a name unsafe: docs/reference.md#operations allows it only through an exact rule. */
@@ -574,44 +601,197 @@ export function hasControlChar(name: string): boolean {
 }
 
 /**
- * The pattern shapes most policies are made of (`^shared$`, `^shared/[^/]+$`, `^shared/$user_id(/.+)?$`, ...)
- * answered with string operations instead of an RE2 engine: a push of n files asks each candidate rule about
- * every path, and in a fresh hook process re2js runs in V8's interpreter. A pattern qualifies only when every
- * piece is plain text (letters, digits, `_`, `-`, `/`: characters that stand for themselves in RE2 outside a
- * class) and its end is one of the tails below, written exactly so; anything else is matched by re2js as before.
- * The answers are re2js's own: test/core/shape.test.ts checks every tail against re2js on generated names.
+ * The pattern shapes most policies are made of (`^shared$`, `^shared/[^/]+$`, `^shared/$user_id(/.+)?$`,
+ * `^shared/[0-9A-F]{40}$`, `^keys/$user_id\.asc$`, ...) answered with string operations instead of an RE2 engine:
+ * a push of n files asks each candidate rule about every path, and in a fresh hook process re2js runs in V8's
+ * interpreter. The linter takes a shape's program size and captures from its text too (shapeProgram), so a policy
+ * made only of shapes never loads re2js's tables or runs its parser.
+ *
+ * A pattern qualifies only when, after its leading `^`, every piece between `$user_id` holes is made of plain
+ * text (letters, digits, `_`, `-`, `/`: characters that stand for themselves in RE2 outside a class), RE2
+ * metacharacters escaped with a backslash (`\.`), and runs of a simple class repeated a fixed number of times
+ * (`[0-9A-F]{40}`: letters and digits and ranges of them, no negation, 1 to 64 times), and its end is one of the
+ * tails below, written exactly so; anything else is matched and measured by re2js as before. The answers and the
+ * program sizes are re2js's own: test/core/shape.test.ts checks them against re2js on generated patterns and names.
  */
-const PLAIN = /^[A-Za-z0-9_/-]*$/;
+const PLAIN = /^[A-Za-z0-9_/-]$/;
+const META = '\\.+*?()|[]{}^$';
+const ALNUM = /^[A-Za-z0-9]$/;
+const MAX_CLASS_REPEAT = 64;
 
-/** How the text after the literal part may continue, for each tail (RE2's `.` is anything but `\n`). */
-const TAILS: ReadonlyArray<[tail: string, rest: (rest: string) => boolean]> = [
-  ['$', (r) => r === ''],
-  ['(/.+)?$', (r) => r === '' || (r.length > 1 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1))],
-  ['(/.*)?$', (r) => r === '' || (r.charCodeAt(0) === 0x2f && !r.includes('\n', 1))],
-  ['/.+$', (r) => r.length > 1 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1)],
-  ['/.*$', (r) => r.length > 0 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1)],
-  ['.+$', (r) => r.length > 0 && !r.includes('\n')],
-  ['.*$', (r) => !r.includes('\n')],
-  ['[^/]+$', (r) => r.length > 0 && !r.includes('/')],
-  ['[^/]*$', (r) => !r.includes('/')],
+interface Tail {
+  text: string;
+  /** How the text after the rest of the pattern may continue (RE2's `.` is anything but `\n`). */
+  rest: (rest: string) => boolean;
+  /** RE2 instructions the tail compiles to, and its capturing groups. */
+  size: number;
+  captures: number;
+}
+
+const TAILS: readonly Tail[] = [
+  { text: '$', rest: (r) => r === '', size: 1, captures: 0 },
+  {
+    text: '(/.+)?$',
+    rest: (r) => r === '' || (r.length > 1 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1)),
+    size: 7,
+    captures: 1,
+  },
+  { text: '(/.*)?$', rest: (r) => r === '' || (r.charCodeAt(0) === 0x2f && !r.includes('\n', 1)), size: 7, captures: 1 },
+  { text: '/.+$', rest: (r) => r.length > 1 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1), size: 4, captures: 0 },
+  { text: '/.*$', rest: (r) => r.length > 0 && r.charCodeAt(0) === 0x2f && !r.includes('\n', 1), size: 4, captures: 0 },
+  { text: '.+$', rest: (r) => r.length > 0 && !r.includes('\n'), size: 3, captures: 0 },
+  { text: '.*$', rest: (r) => !r.includes('\n'), size: 3, captures: 0 },
+  { text: '[^/]+$', rest: (r) => r.length > 0 && !r.includes('/'), size: 3, captures: 0 },
+  { text: '[^/]*$', rest: (r) => !r.includes('/'), size: 3, captures: 0 },
 ];
 
-/** A matcher equal to `compileSource(instantiate(info, userId)).testExact`, for the shapes above; undefined otherwise. */
-export function shapeMatcher(info: PatternInfo, userId: string): ((name: string) => boolean) | undefined {
-  const parts = info.parts;
-  // Only for a real user ID: one like SAMPLE_ID, with which the linter compiled the pattern, so it compiles with
-  // this one too (for anything else a failed compile must stay fail-closed, see bind.ts matchesRule).
-  if (!parts[0]!.startsWith('^') || !isUserId(userId)) return undefined;
+/** A fixed number of characters from a set of ASCII letters and digits: code units in [lo, hi] ranges. */
+interface ClassRun {
+  ranges: number[];
+  n: number;
+}
+/** Literal text, a class run, or the `$user_id` hole. */
+type Atom = string | ClassRun | null;
+
+interface Shape {
+  atoms: Atom[];
+  tail: Tail;
+  /** Instructions of everything but the holes: `^`, the tail, the match and fail instructions, atoms. */
+  size: number;
+}
+
+/** `[...]{n}` at p[i]: the run and where it ends, or undefined when it is not one this module fully understands. */
+function readClassRun(p: string, i: number): { run: ClassRun; end: number } | undefined {
+  const close = p.indexOf(']', i + 1);
+  if (close < 0) return undefined;
+  const body = p.slice(i + 1, close);
+  const ranges: number[] = [];
+  for (let k = 0; k < body.length; ) {
+    if (!ALNUM.test(body[k]!)) return undefined;
+    const lo = body.charCodeAt(k);
+    if (body[k + 1] === '-') {
+      if (k + 2 >= body.length || !ALNUM.test(body[k + 2]!)) return undefined;
+      const hi = body.charCodeAt(k + 2);
+      if (hi < lo) return undefined;
+      ranges.push(lo, hi);
+      k += 3;
+    } else {
+      ranges.push(lo, lo);
+      k++;
+    }
+  }
+  if (ranges.length === 0) return undefined;
+  const rep = /^\{([1-9][0-9]?)\}/.exec(p.slice(close + 1, close + 5));
+  if (rep === null) return undefined;
+  const n = Number(rep[1]);
+  if (n > MAX_CLASS_REPEAT) return undefined;
+  return { run: { ranges, n }, end: close + 1 + rep[0].length };
+}
+
+/** The atoms of one piece (text between holes), or undefined when any part of it is outside the shapes. */
+function readPiece(p: string, atoms: Atom[]): number | undefined {
+  let size = 0;
+  let text = '';
+  for (let i = 0; i < p.length; ) {
+    const c = p[i]!;
+    if (PLAIN.test(c)) {
+      text += c;
+      i++;
+    } else if (c === '\\' && i + 1 < p.length && META.includes(p[i + 1]!)) {
+      text += p[i + 1];
+      i += 2;
+    } else if (c === '[') {
+      const r = readClassRun(p, i);
+      if (r === undefined) return undefined;
+      if (text !== '') atoms.push(text);
+      size += text.length + r.run.n;
+      text = '';
+      atoms.push(r.run);
+      i = r.end;
+    } else return undefined;
+  }
+  if (text !== '') atoms.push(text);
+  return size + text.length;
+}
+
+/** The shape of a regex pattern cut at its `$user_id` holes (PatternInfo.parts), or undefined. */
+function shapeOf(parts: readonly string[]): Shape | undefined {
+  if (!parts[0]!.startsWith('^')) return undefined;
   const last = parts.length - 1;
-  for (const [tail, rest] of TAILS) {
-    if (!parts[last]!.endsWith(tail)) continue;
-    const pieces = parts.map((p, i) => (i === last ? p.slice(0, p.length - tail.length) : p));
+  for (const tail of TAILS) {
+    if (!parts[last]!.endsWith(tail.text)) continue;
+    const pieces = parts.map((p, i) => (i === last ? p.slice(0, p.length - tail.text.length) : p));
     // `^` and the tail must not overlap (`^$` has both in one piece of length 2).
     if (!pieces[0]!.startsWith('^')) continue;
     pieces[0] = pieces[0]!.slice(1);
-    if (!pieces.every((p) => PLAIN.test(p))) continue;
-    const literal = pieces.join(userId);
-    return (name) => name.startsWith(literal) && rest(name.slice(literal.length));
+    const atoms: Atom[] = [];
+    // Fail and match instructions, `^`, the tail.
+    let size = 3 + tail.size;
+    let ok = true;
+    pieces.forEach((piece, k) => {
+      if (k > 0) atoms.push(null);
+      const s = ok ? readPiece(piece, atoms) : undefined;
+      if (s === undefined) ok = false;
+      else size += s;
+    });
+    if (ok) return { atoms, tail, size };
   }
   return undefined;
+}
+
+/** RE2 instructions of `$user_id` read as a regex (`$`, then seven letters) and of a filled-in user ID (a literal). */
+const RAW_HOLE_SIZE = 1 + USER_ID_VAR.length - 1;
+
+/** What compiling a shape would tell: re2js's programSize() and groupCount(), with each hole `hole` instructions. */
+function shapeProgram(shape: Shape, hole: number): ProgramFacts {
+  let holes = 0;
+  for (const a of shape.atoms) if (a === null) holes++;
+  return { size: shape.size + holes * hole, captures: shape.tail.captures };
+}
+
+function inRanges(ranges: readonly number[], c: number): boolean {
+  for (let k = 0; k < ranges.length; k += 2) if (c >= ranges[k]! && c <= ranges[k + 1]!) return true;
+  return false;
+}
+
+/** A matcher equal to `compileSource(instantiate(info, userId)).testExact`, for the shapes above; undefined otherwise. */
+export function shapeMatcher(info: PatternInfo, userId: string): ((name: string) => boolean) | undefined {
+  if (info.glob) return undefined;
+  // Only for a real user ID: one like SAMPLE_ID, with which the linter compiled the pattern, so it compiles with
+  // this one too (for anything else a failed compile must stay fail-closed, see bind.ts matchesRule).
+  if (!isUserId(userId)) return undefined;
+  const shape = shapeOf(info.parts);
+  if (shape === undefined) return undefined;
+  const rest = shape.tail.rest;
+  // Holes filled in and adjacent texts joined: the common shapes become one literal before the tail.
+  const atoms: Array<string | ClassRun> = [];
+  for (const a of shape.atoms) {
+    const t = a === null ? userId : a;
+    const prev = atoms[atoms.length - 1];
+    if (typeof t === 'string' && typeof prev === 'string') atoms[atoms.length - 1] = prev + t;
+    else atoms.push(t);
+  }
+  if (atoms.length === 0) return (name) => rest(name);
+  if (atoms.length === 1 && typeof atoms[0] === 'string') {
+    const literal = atoms[0];
+    return (name) => name.startsWith(literal) && rest(name.slice(literal.length));
+  }
+  // With the tail `$` every match has the atoms' length: most names are refused on it alone.
+  const length = rest === TAILS[0]!.rest ? atoms.reduce((n, a) => n + (typeof a === 'string' ? a.length : a.n), 0) : -1;
+  return (name) => {
+    if (length >= 0 && name.length !== length) return false;
+    let at = 0;
+    for (const a of atoms) {
+      if (typeof a === 'string') {
+        if (!name.startsWith(a, at)) return false;
+        at += a.length;
+      } else {
+        if (at + a.n > name.length) return false;
+        // ASCII sets: a code point outside ASCII fails them in UTF-16 code units as in code points.
+        for (let k = 0; k < a.n; k++) if (!inRanges(a.ranges, name.charCodeAt(at + k))) return false;
+        at += a.n;
+      }
+    }
+    return rest(name.slice(at));
+  };
 }

@@ -13,7 +13,7 @@
  * written for one policy file is caught too.
  */
 import { POLICY_DIRS, TREE_OPS, type Diagnostic, type Rule, type TreeOp } from './model.js';
-import { compileSource, instantiate, type PatternInfo } from './pattern.js';
+import { compileSource, instantiate, shapeMatcher, type PatternInfo } from './pattern.js';
 import { OWNER_FILE } from './owner.js';
 
 /** The policy branch as branch patterns see it (without `refs/`). */
@@ -51,6 +51,8 @@ function fileProbes(info: PatternInfo): string[] {
 }
 
 function reaches(info: PatternInfo, probes: readonly string[]): string | undefined {
+  const shape = shapeMatcher(info, PROBE_ID);
+  if (shape !== undefined) return probes.find(shape);
   let re;
   try {
     re = compileSource(instantiate(info, PROBE_ID));

@@ -383,6 +383,16 @@ const isNtfsDotgitignore = (s: Uint8Array, i: number): boolean => isNtfsDot(s, i
 const isNtfsDotgitattributes = (s: Uint8Array, i: number): boolean => isNtfsDot(s, i, 'gitattributes', 'gi7d29');
 const isNtfsDotmailmap = (s: Uint8Array, i: number): boolean => isNtfsDot(s, i, 'mailmap', 'maba30');
 
+/**
+ * Whether a name starting with this byte can be any of the names above. The HFS+ forms start with `.` once the
+ * ignored code points (all outside ASCII) are skipped; the NTFS forms with `.`, their 8.3 short names with the
+ * name's first letter (`g` or `m`, either case) or with `~` in the hashed form. A name starting with any other
+ * ASCII byte (a NUL: the empty name) is none of them: the checks, five or more per tree entry, are skipped for it.
+ */
+function maySpellSpecialName(c0: number): boolean {
+  return c0 >= 0x80 || c0 === 0x2e || c0 === 0x7e || (c0 | 0x20) === 0x67 || (c0 | 0x20) === 0x6d;
+}
+
 /** A tree entry name's bytes (a NUL-terminated C string), for callers outside a tree buffer. */
 function cString(bytes: Uint8Array): Uint8Array {
   const z = new Uint8Array(bytes.length + 1);
@@ -545,7 +555,8 @@ export function fsckTree(data: Uint8Array, format?: ObjectFormat): TreeCheck {
     hasEmptyName ||= nameLen === 0;
     hasDot ||= nameLen === 1 && data[nameStart] === 0x2e;
     hasDotdot ||= nameLen === 2 && data[nameStart] === 0x2e && data[nameStart + 1] === 0x2e;
-    hasDotgit ||= isHfsDotgit(data, nameStart) || isNtfsDotgit(data, nameStart);
+    const special = maySpellSpecialName(data[nameStart]!);
+    if (special) hasDotgit ||= isHfsDotgit(data, nameStart) || isNtfsDotgit(data, nameStart);
     hasZeroPad ||= data[entry.start] === 0x30;
 
     const noteModules = (): void => {
@@ -559,8 +570,8 @@ export function fsckTree(data: Uint8Array, format?: ObjectFormat): TreeCheck {
         r.report('gitmodulesSymlink', '.gitmodules is a symbolic link');
       }
     };
-    if (isHfsDotgitmodules(data, nameStart) || isNtfsDotgitmodules(data, nameStart)) noteModules();
-    if (isHfsDotgitattributes(data, nameStart) || isNtfsDotgitattributes(data, nameStart)) {
+    if (special && (isHfsDotgitmodules(data, nameStart) || isNtfsDotgitmodules(data, nameStart))) noteModules();
+    if (special && (isHfsDotgitattributes(data, nameStart) || isNtfsDotgitattributes(data, nameStart))) {
       if (!isLinkMode(mode)) {
         const id = oidHex();
         if (!seenAttributes.has(id)) {
@@ -571,7 +582,7 @@ export function fsckTree(data: Uint8Array, format?: ObjectFormat): TreeCheck {
         r.report('gitattributesSymlink', '.gitattributes is a symlink');
       }
     }
-    if (isLinkMode(mode)) {
+    if (special && isLinkMode(mode)) {
       if (isHfsDotgitignore(data, nameStart) || isNtfsDotgitignore(data, nameStart)) {
         r.report('gitignoreSymlink', '.gitignore is a symlink');
       }
