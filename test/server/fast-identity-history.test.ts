@@ -12,27 +12,22 @@
  * may lie outside it. A later certificate whose C and D both lie inside the interval is judged by openpgp
  * without that history, and refused; the fast path accepts it.
  *
- * Key: real gpg key (made 10 days ago with --faked-system-time); its user IDs and their signatures re-made with
- * openpgp's own packet API (gpg cannot put an expiry on a user ID revocation):
- *   U1 (primary user ID), key flags: certify only        (so "the primary key cannot sign")
- *   U2, key flags: certify + sign
- *   a soft revocation of U1 (reason 32, "user ID no longer valid"), made T0+1d, expiring T0+2d
- * Certificates: real gpg signatures by the primary key (gpg's own copy of the key can sign).
+ * Key: test/support/flip-key.ts (a real gpg key made 10 days ago, T0; U1 primary and certify-only, U2 can sign, U1
+ * revoked softly from T0+1d to T0+2d). Certificates: real gpg signatures by the primary key.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parsePushCert, verifyPushCert, type KeyFileRef, type VerifiedPusher } from '../../src/identity/index.js';
 import { fastPusher } from '../../src/server/fast-identity.js';
 import { readVerifiedKeys, writeVerifiedKey } from '../../src/server/verify-cache.js';
-import { exportSecret, gpg, makeGpgHome, type GpgHome } from '../support/gpg.js';
+import { gpg, makeGpgHome, type GpgHome } from '../support/gpg.js';
+import { DAY, gpgTime, makeFlipKey } from '../support/flip-key.js';
 import { makePushRig } from '../identity/capture.js';
 import { finderOf } from '../identity/util.js';
 
 const NOW = new Date();
-const DAY = 24 * 3600_000;
 const T0 = Math.floor((NOW.getTime() - 10 * DAY) / 1000) * 1000;
 let home: GpgHome;
 let cacheDir: string;
@@ -40,57 +35,17 @@ let fpr = '';
 let keyFile = '';
 let payload = '';
 
-const stamp = (ms: number): string => `${Math.floor(ms / 1000)}!`;
-
 function sign(text: string, at?: number): string {
   const file = path.join(home.dir, 'payload');
   fs.writeFileSync(file, text);
-  const time = at === undefined ? [] : ['--faked-system-time', stamp(at)];
+  const time = at === undefined ? [] : ['--faked-system-time', gpgTime(at)];
   return gpg(home, [...time, '--armor', '--detach-sign', '--digest-algo', 'SHA256', '-u', `${fpr}!`, '-o', '-', file]);
-}
-
-async function craftedKeyFile(): Promise<string> {
-  const sec = await openpgp.readPrivateKey({ armoredKey: exportSecret(home, fpr) });
-  const pk = sec.keyPacket;
-  const pub = sec.toPublic().keyPacket;
-  const u1 = sec.users[0]!.userID!;
-  const u2 = openpgp.UserIDPacket.fromObject({ name: 'Flip Two', email: 'two@example.org' });
-  const sig = async (type: number, user: openpgp.UserIDPacket, props: Record<string, unknown>, at: number) => {
-    const s = new openpgp.SignaturePacket();
-    s.signatureType = type;
-    s.publicKeyAlgorithm = pk.algorithm;
-    s.hashAlgorithm = openpgp.enums.hash.sha256;
-    Object.assign(s, props);
-    await s.sign(pk as never, { userID: user, key: pk } as never, new Date(at), false, openpgp.config as never);
-    return s;
-  };
-  const C = openpgp.enums.keyFlags.certifyKeys;
-  const S = openpgp.enums.keyFlags.signData;
-  const cert1 = await sig(openpgp.enums.signature.certPositive, u1, { keyFlags: [C], isPrimaryUserID: true }, T0 + 60_000);
-  const rev1 = await sig(
-    openpgp.enums.signature.certRevocation,
-    u1,
-    {
-      reasonForRevocationFlag: openpgp.enums.reasonForRevocation.userIDInvalid,
-      reasonForRevocationString: '',
-      signatureNeverExpires: false,
-      signatureExpirationTime: DAY / 1000,
-    },
-    T0 + DAY,
-  );
-  const cert2 = await sig(openpgp.enums.signature.certPositive, u2, { keyFlags: [C | S] }, T0 + 60_000);
-  const list = new openpgp.PacketList<openpgp.AnyPacket>();
-  list.push(pub, u1, cert1, rev1, u2, cert2);
-  return new openpgp.PublicKey(list as never).armor();
 }
 
 beforeAll(async () => {
   home = makeGpgHome();
   cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasthist-'));
-  const uid = 'Flip <flip@example.org>';
-  gpg(home, ['--faked-system-time', stamp(T0), '--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
-  fpr = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(home, ['--with-colons', '--list-keys', `=${uid}`]))![1]!;
-  keyFile = await craftedKeyFile();
+  ({ fingerprint: fpr, keyFile } = await makeFlipKey(home, 'Flip', T0));
   const rig = makePushRig(home, fpr);
   try {
     const c = rig.push();
