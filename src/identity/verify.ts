@@ -198,7 +198,8 @@ async function tryKeyFile(
   }
   const pusher = { userId: info.fingerprint, keyInfo: info, keyFile: ref.fileName, signingKeyId: sig.keyIdHex };
   if (onVerified && !registration) {
-    const record = verifiedKeyRecord(key, sig.keyId, date, pusher);
+    const signedAt = (sig.signature.packets[0] as openpgp.SignaturePacket | undefined)?.created ?? null;
+    const record = signedAt ? verifiedKeyRecord(key, sig.keyId, date, signedAt, pusher) : null;
     if (record) onVerified(ref, record);
   }
   return { ok: true, pusher: { ...pusher, registration } };
@@ -234,12 +235,23 @@ function keyInstants(key: openpgp.Key): number[] {
 /**
  * The record of a verified signing key (see VerifiedKeyRecord), or null when it cannot be made exactly: an
  * algorithm the fast path does not verify, a key ID two keys of the file share, an instant of the file within
- * the very second of `date` (openpgp compares dates rounded down to the second as well as whole).
+ * the very second of `date` (openpgp compares dates rounded down to the second as well as whole), an instant
+ * between the signature's creation and `date`.
+ *
+ * That last one because openpgp's verdict is not a function of `date` alone: one verification judges the key at
+ * `date`, at the signature's creation, then at `date` again, on the same key object, and what it finds sticks to
+ * the signatures it walked (`SignaturePacket.revoked`: a user ID found revoked at the signature's creation stays
+ * revoked at `date`, so another user ID, with other key flags, may become primary). A verdict that leaned on a
+ * moment outside the interval says nothing about the moments inside it. With the signature's creation inside,
+ * every moment openpgp judged at compares alike with every instant of the file (openpgp's checks hold from an
+ * instant on: `created <= date`, `date < expiry`; so the interval's lower end itself is as good as inside), and
+ * so does every moment the fast path lets it judge at later.
  */
 function verifiedKeyRecord(
   key: openpgp.Key,
   keyId: openpgp.KeyID,
   date: Date,
+  signedAt: Date,
   pusher: VerifiedKeyRecord['pusher'],
 ): VerifiedKeyRecord | null {
   try {
@@ -276,6 +288,7 @@ function verifiedKeyRecord(
       if (t < floor && (after === null || t > after)) after = t;
       if (t > d && (before === null || t < before)) before = t;
     }
+    if (after !== null && signedAt.getTime() < after) return null;
     return {
       fingerprint: packet.getFingerprint().toUpperCase(),
       keyId: packet.getKeyID().toHex().toUpperCase(),

@@ -9,7 +9,7 @@
  * with the same verdict. A repository this user cannot write gets no cache, and the same verdicts.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyFileRef } from '../identity/key-index.js';
 import type { VerifiedKeyRecord } from '../identity/verify.js';
@@ -77,7 +77,8 @@ export function readVerifiedKeys(dir: string, ref: KeyFileRef): VerifiedKeyRecor
 function readFile(file: string, hash: string, ref: KeyFileRef): VerifiedKeyRecord[] {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
+    // Not through a symbolic link: fstat would judge its target, any file of this user's, whoever planted the link.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
     const st = fstatSync(fd);
     const uid = process.getuid?.() ?? 0;
     if (!st.isFile() || (st.uid !== uid && st.uid !== 0) || st.mode & 0o022 || st.size > MAX_BYTES) return [];

@@ -1,0 +1,105 @@
+/**
+ * RED TEAM (rt12) reproduction: a record made at one moment lets the fast path accept a certificate openpgp
+ * refuses at a later moment inside the record's interval.
+ *
+ * Why: openpgp's verdict in identity/verify.ts is not a function of the judging date alone. One call judges the
+ * key file at the judging moment D, at the signature's creation C (createVerificationObject's
+ * getSigningKey(…, C)), then at D again; and openpgp caches what it found on the signature objects it walked
+ * (`SignaturePacket.revoked` is sticky: once a self-certification was found revoked at C, it stays "revoked"
+ * when the same key object is judged at D). getPrimaryUser prefers unrevoked users, so a user ID that a soft,
+ * expiring revocation hid at C stays hidden at D, and another user ID (with other key flags) becomes primary.
+ * The record's interval is built around D alone (keyInstants), although openpgp's verdict at D leaned on C, which
+ * may lie outside it. A later certificate whose C and D both lie inside the interval is judged by openpgp
+ * without that history, and refused; the fast path accepts it.
+ *
+ * Key: test/support/flip-key.ts (a real gpg key made 10 days ago, T0; U1 primary and certify-only, U2 can sign, U1
+ * revoked softly from T0+1d to T0+2d). Certificates: real gpg signatures by the primary key.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { parsePushCert, verifyPushCert, type KeyFileRef, type VerifiedPusher } from '../../src/identity/index.js';
+import { fastPusher } from '../../src/server/fast-identity.js';
+import { readVerifiedKeys, writeVerifiedKey } from '../../src/server/verify-cache.js';
+import { gpg, makeGpgHome, type GpgHome } from '../support/gpg.js';
+import { DAY, gpgTime, makeFlipKey } from '../support/flip-key.js';
+import { makePushRig } from '../identity/capture.js';
+import { finderOf } from '../identity/util.js';
+
+const NOW = new Date();
+const T0 = Math.floor((NOW.getTime() - 10 * DAY) / 1000) * 1000;
+let home: GpgHome;
+let cacheDir: string;
+let fpr = '';
+let keyFile = '';
+let payload = '';
+
+function sign(text: string, at?: number): string {
+  const file = path.join(home.dir, 'payload');
+  fs.writeFileSync(file, text);
+  const time = at === undefined ? [] : ['--faked-system-time', gpgTime(at)];
+  return gpg(home, [...time, '--armor', '--detach-sign', '--digest-algo', 'SHA256', '-u', `${fpr}!`, '-o', '-', file]);
+}
+
+beforeAll(async () => {
+  home = makeGpgHome();
+  cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasthist-'));
+  ({ fingerprint: fpr, keyFile } = await makeFlipKey(home, 'Flip', T0));
+  const rig = makePushRig(home, fpr);
+  try {
+    const c = rig.push();
+    if (!c.cert) throw new Error(`no certificate: ${c.stderr}`);
+    payload = parsePushCert(c.cert).payload;
+  } finally {
+    rig.cleanup();
+  }
+}, 120_000);
+afterAll(() => {
+  home.cleanup();
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+});
+
+type Outcome = { ok: true; pusher: VerifiedPusher } | { ok: false; message: string };
+
+async function oracle(cert: string, files: Record<string, string>, date: Date, record = false): Promise<Outcome> {
+  try {
+    const pusher = await verifyPushCert({
+      cert: parsePushCert(cert),
+      findKey: finderOf(files),
+      date,
+      ...(record
+        ? { onVerified: (ref: KeyFileRef, r: Parameters<typeof writeVerifiedKey>[2]) => void writeVerifiedKey(cacheDir, ref, r) }
+        : {}),
+    });
+    return { ok: true, pusher };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
+}
+
+test('DEFECT (failed before the fix in verify.ts): a record made at D1 from a backdated certificate lets the fast path accept at D2 what openpgp refuses', async () => {
+  const files = { [`keys/${fpr}.asc`]: keyFile };
+  // openpgp alone, fresh, at NOW: the key's primary user (U1) says "certify only": a certificate made now is refused.
+  const now = certOf(sign(payload));
+  const refused = await oracle(now, files, NOW);
+  expect(refused).toMatchObject({ ok: false, message: expect.stringMatching(/cannot sign|signing key/i) });
+
+  // A certificate dated inside the revocation's window (T0+1.5d): openpgp judges the key at C (U1 hidden by the
+  // revocation, U2 primary: can sign), and at D that finding sticks: accepted (openpgp's own verdict, which the
+  // hook keeps), and offered for the record as the hook does. Its verdict at D leaned on C, outside the interval
+  // around D: no record may be kept from it (with the defect one was, with the interval (T0+2d, ∞); checked last).
+  const backdated = certOf(sign(payload, T0 + 1.5 * DAY));
+  const first = await oracle(backdated, files, NOW, true);
+  expect(first.ok).toBe(true);
+
+  // An hour later, a certificate made now: openpgp (fresh) refuses it, as above. The fast path must not accept it.
+  const later = new Date(NOW.getTime() + 3600_000);
+  const o = await oracle(now, files, later);
+  const f = await fastPusher(parsePushCert(now), finderOf(files), (ref) => readVerifiedKeys(cacheDir, ref), later);
+  expect(o.ok).toBe(false);
+  expect(f, 'the fast path accepted a certificate openpgp refuses').toBeNull();
+  expect(readVerifiedKeys(cacheDir, { fileName: `keys/${fpr}.asc`, armored: keyFile })).toEqual([]);
+});
+
+const certOf = (signature: string) => payload + signature;
