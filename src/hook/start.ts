@@ -21,7 +21,8 @@
  *   was judged to the end also holds the judging code (policy, signature, diff, rules), which would otherwise be
  *   compiled on every push: ~35 ms of CPU at 10 files. `git acl init` can only warm the modules, so its cache is
  *   marked not FULL, and so is one written after a rejected push; the first accepted push replaces it, once.
- * - A cache file is only read if it is owned by this user or root and writable by nobody else.
+ * - A cache file is only read if it is owned by this user or root and writable by nobody else, not through a
+ *   symbolic link, in a directory of the same kind (server/cache-file.ts).
  * - Where: `dist/hook/cache/` next to the bundle, else `<GIT_DIR>/git-acl/cache/` (the install may be read-only
  *   to the user running the hook, e.g. a system-wide npm install). If neither can be written the hook runs from
  *   source each time: slower, never wrong.
@@ -32,9 +33,10 @@
  * Any failure here becomes the hook's one line (a rejected push for pre-receive, a warning for post-receive).
  */
 import { createHash } from 'node:crypto';
-import { fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { readCacheFile } from '../server/cache-file.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -110,19 +112,10 @@ export interface CacheFile {
 
 /** A valid cache file made from `bundleHash`, or null. Never throws. */
 export function readCache(file: string, bundleHash: Buffer): CacheFile | null {
-  let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
-    const st = fstatSync(fd);
-    const uid = process.getuid?.() ?? 0;
-    if (!st.isFile() || (st.uid !== uid && st.uid !== 0) || st.mode & 0o022 || st.size < HEADER || st.size > MAX_CACHE) return null;
-    const data = Buffer.allocUnsafe(st.size);
-    let got = 0;
-    while (got < data.length) {
-      const n = readSync(fd, data, got, data.length - got, got);
-      if (n === 0) return null;
-      got += n;
-    }
+    // Believed only where nobody else could have put it (server/cache-file.ts): this is code the hook runs.
+    const data = readCacheFile(dirname(file), basename(file), MAX_CACHE);
+    if (!data || data.length < HEADER) return null;
     let at = 0;
     if (!data.subarray(at, (at += MAGIC.length)).equals(MAGIC)) return null;
     if (!data.subarray(at, (at += 32)).equals(bundleHash)) return null;
@@ -135,8 +128,6 @@ export function readCache(file: string, bundleHash: Buffer): CacheFile | null {
     return { payload, full: (flags & FULL) !== 0 };
   } catch {
     return null;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

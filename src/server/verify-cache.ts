@@ -4,13 +4,15 @@
  * one file per key file, named after the SHA-256 of the key file's
  * path and bytes (so a changed key file, a revocation included, is another file: content decides, never a
  * name). Same rules as the hook's code cache (src/hook/start.ts): written whole (a temporary file renamed into
- * place), read only if it is a regular file owned by this user or root and writable by nobody else; any doubt
+ * place), read only if it is a regular file owned by this user or root and writable by nobody else, in a
+directory of the same kind (cache-file.ts); any doubt
  * (unreadable, malformed, another format, another key file) and the file is ignored: the openpgp path runs,
  * with the same verdict. A repository this user cannot write gets no cache, and the same verdicts.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readCacheFile } from './cache-file.js';
 import type { KeyFileRef } from '../identity/key-index.js';
 import type { VerifiedKeyRecord } from '../identity/verify.js';
 
@@ -75,20 +77,10 @@ export function readVerifiedKeys(dir: string, ref: KeyFileRef): VerifiedKeyRecor
 }
 
 function readFile(file: string, hash: string, ref: KeyFileRef): VerifiedKeyRecord[] {
-  let fd: number | undefined;
   try {
-    // Not through a symbolic link: fstat would judge its target, any file of this user's, whoever planted the link.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const st = fstatSync(fd);
-    const uid = process.getuid?.() ?? 0;
-    if (!st.isFile() || (st.uid !== uid && st.uid !== 0) || st.mode & 0o022 || st.size > MAX_BYTES) return [];
-    const data = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < data.length) {
-      const n = readSync(fd, data, got, data.length - got, got);
-      if (n === 0) return [];
-      got += n;
-    }
+    // Believed only where nobody else could have put it (cache-file.ts): no symbolic link, this user's, in a directory of this user's.
+    const data = readCacheFile(dirname(file), basename(file), MAX_BYTES);
+    if (!data) return [];
     const doc = JSON.parse(data.toString('utf8')) as { format?: unknown; keyFile?: unknown; records?: unknown };
     if (doc.format !== FORMAT || doc.keyFile !== hash || !Array.isArray(doc.records) || doc.records.length > MAX_RECORDS) return [];
     const records = doc.records.map(checkRecord);
@@ -96,8 +88,6 @@ function readFile(file: string, hash: string, ref: KeyFileRef): VerifiedKeyRecor
     return records as VerifiedKeyRecord[];
   } catch {
     return [];
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -297,6 +297,24 @@ describe('the code cache', () => {
     expect(parseCache(file!).bundleHash.equals(sha256(oldBundle))).toBe(true);
   });
 
+  test('a cache in a directory others may write is not used: the bundle compiles from source, and the cache is used again once the directory is private', () => {
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] }); // a FULL cache, whatever the test before left
+    const [file] = f.caches(f.cacheDir);
+    const stamp = () => [fs.statSync(file!).ino, fs.statSync(file!).mtimeMs];
+    try {
+      fs.chmodSync(f.cacheDir, 0o777);
+      const s0 = stamp();
+      expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+      // A FULL cache that is used is only ever read: a new file says the hook compiled from source instead.
+      expect(stamp()).not.toEqual(s0);
+    } finally {
+      fs.chmodSync(f.cacheDir, 0o755);
+    }
+    const s1 = stamp();
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    expect(stamp()).toEqual(s1);
+  });
+
   test('a cache file named for another Node version or another bundle is left alone', () => {
     expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] }); // a FULL cache, whatever the test before left
     const [file] = f.caches(f.cacheDir);

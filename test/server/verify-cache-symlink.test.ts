@@ -141,3 +141,51 @@ test('DEFECT (failed before the fix in verify-cache.ts): a record reached throug
   fs.copyFileSync(chosen, path.join(cacheDir, `key-${hash}.json`));
   expect((await fastPusher(cert, finderOf(files), (r) => readVerifiedKeys(cacheDir, r), now))?.userId).toBe(victim.fingerprint);
 });
+
+test('a record in a directory others may write, or reached through a linked directory, is not believed', async () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const x = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex');
+  const ref = { fileName: keyPath(victim), armored: victim.publicArmored };
+  const hash = keyFileHash(ref);
+  const record = {
+    fingerprint: victim.fingerprint,
+    keyId: victim.keyId,
+    algorithm: 22,
+    publicKey: { x },
+    keyCreated: 0,
+    after: null,
+    before: null,
+    pusher: {
+      userId: victim.fingerprint,
+      keyInfo: { fingerprint: victim.fingerprint, keyIds: [victim.keyId], userIds: [] },
+      keyFile: ref.fileName,
+      signingKeyId: victim.keyId,
+    },
+  };
+  // A regular file of the hook's user with bytes someone else chose, renamed into a cache directory they may write.
+  const cacheDir = path.join(dir, 'shared-cache');
+  fs.mkdirSync(cacheDir, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(cacheDir, `key-${hash}.json`),
+    JSON.stringify({ format: 'git-acl verified keys 1', keyFile: hash, records: [record] }),
+    {
+      mode: 0o644,
+    },
+  );
+  const cert = parsePushCert(payload + forgedSignature(payload, victim.fingerprint, privateKey));
+  const files = { [ref.fileName]: ref.armored };
+  const now = new Date();
+  const fast = (d: string) => fastPusher(cert, finderOf(files), (r) => readVerifiedKeys(d, r), now);
+  // In a directory only this user may write, the record is believed (the trust the design states).
+  expect((await fast(cacheDir))?.userId).toBe(victim.fingerprint);
+  for (const mode of [0o777, 0o775, 0o757]) {
+    fs.chmodSync(cacheDir, mode);
+    expect(await fast(cacheDir), `directory mode ${mode.toString(8)}`).toBeNull();
+    expect(readVerifiedKeys(cacheDir, ref)).toEqual([]);
+  }
+  fs.chmodSync(cacheDir, 0o755);
+  const linked = path.join(dir, 'linked-cache');
+  fs.symlinkSync(cacheDir, linked);
+  expect(await fast(linked)).toBeNull();
+  expect(readVerifiedKeys(linked, ref)).toEqual([]);
+});
