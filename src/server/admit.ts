@@ -35,6 +35,7 @@ import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
 import { compareAndSwapRef, readRefs, refFileReader } from './objects.js';
 import { recoverRecord, writePushEntry } from './log-writer.js';
+import { listRefsFromFiles } from './ref-list.js';
 
 export interface AdmitInput {
   gitDir: string;
@@ -144,13 +145,15 @@ class AdmitError extends Error {}
  * one's judgement may have created a ref whose name folds to, or is a directory of, a name this push creates, or
  * moved a ref this push updates (git would then fail that command at its ref lock, after the others landed). Only
  * refs this push names can have moved in a way that matters, and only created names meet new names, so a push
- * that creates nothing reads just its own refs' files (no process).
+ * that creates nothing reads just its own refs' files; one that creates a ref lists them all, from git's files
+ * too when ref-list.ts can (no process either).
  */
 async function checkRefsNow(a: AdmitInput): Promise<void> {
   const updates = parseRefUpdates(a.stdin);
   let refs: ReadonlyMap<string, RefInfo> | undefined;
   if (updates.some((u) => isZeroOid(u.oldOid))) {
-    refs = await a.store.listRefs();
+    // From git's files where that is certain (ref-list.ts), else from git.
+    refs = listRefsFromFiles(a.gitDir, a.env) ?? (await a.store.listRefs());
     const problems = refNameProblems(updates, refs);
     if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
   } else {
