@@ -24,6 +24,7 @@
 import { errorMessage } from '../core/messages.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
+import { objectDirectories, withLooseReads } from '../git/loose-objects.js';
 import type { PushCertificate } from '../identity/types.js';
 import { LOG_REF } from '../push/log-format.js';
 import { scanRecentEntries } from '../push/replay.js';
@@ -110,7 +111,10 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
       });
       return { ok: true, lock, notes };
     }
-    const { usedBy: used, tipTime } = await scanRecentEntries(a.store, tip, a.cert);
+    // The log's newest entries and the pushed tips are loose objects: read in-process (src/git/loose-objects.ts),
+    // not through cat-file round trips, while the lock is held.
+    const store = withLooseReads(a.store, objectDirectories(a.gitDir, a.env));
+    const { usedBy: used, tipTime } = await scanRecentEntries(store, tip, a.cert);
     if (used)
       throw new AdmitError(
         `this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`,
@@ -121,7 +125,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     const time = Math.max(Date.now(), judgedAt, tipTime);
     const logged = { policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time, judgedAt };
     const entry = await writePushEntry({
-      store: a.store,
+      store,
       gitDir: a.gitDir,
       env: a.env,
       previous: tip,

@@ -2,9 +2,10 @@
  * Writing the push log's few small objects, and reading the refs it needs,
  * without a git process where one would cost more than the work: a log entry
  * is written during every accepted push, and the log's budget is a few
- * milliseconds (docs/performance.md). Loose objects are written exactly as
- * git writes them (zlib of `<type> <size>\0<body>`, a temporary file, then a
- * link to `objects/xx/yyyy...`, read-only), into `GIT_OBJECT_DIRECTORY` when
+ * milliseconds (docs/performance.md). Loose objects are written as git
+ * writes them (a zlib stream of `<type> <size>\0<body>`, small ones
+ * uncompressed: see STORED_MAX_BYTES; a temporary file, then a link to
+ * `objects/xx/yyyy...`, read-only), into `GIT_OBJECT_DIRECTORY` when
  * git sets it: inside pre-receive that is the push's quarantine, which git
  * moves into the repository only if it applies the push.
  */
@@ -37,7 +38,8 @@ function writeLooseObject(objectDir: string, o: GitObject): void {
   if (existsSync(final)) return;
   mkdirSync(dir, { recursive: true });
   const head = Buffer.from(`${o.type} ${o.body.length}\0`);
-  const data = deflateSync(Buffer.concat([head, o.body]));
+  const raw = Buffer.concat([head, o.body]);
+  const data = raw.length <= STORED_MAX_BYTES ? zlibStored(raw) : deflateSync(raw);
   const tmp = join(dir, `tmp_obj_git_acl_${process.pid}_${randomBytes(6).toString('hex')}`);
   writeFileSync(tmp, data, { flag: 'wx', mode: 0o444 });
   try {
@@ -51,6 +53,44 @@ function writeLooseObject(objectDir: string, o: GitObject): void {
       // already gone
     }
   }
+}
+
+/**
+ * An entry's objects are a few hundred bytes: compressing them saves nothing worth the cost, which on a push's
+ * critical path is a zlib stream set up per object (its buffers allocated and cleared, about 0.3 ms each on a
+ * cold hook). Up to this size they are written as zlib streams of stored (uncompressed) deflate blocks, which
+ * git, like any zlib reader, reads as it reads its own (`git gc` compresses them when it packs them).
+ */
+const STORED_MAX_BYTES = 16 * 1024;
+
+/** A zlib stream (RFC 1950) holding `data` in stored deflate blocks (RFC 1951, 3.2.4). */
+export function zlibStored(data: Uint8Array): Buffer {
+  const blocks = Math.max(1, Math.ceil(data.length / 0xffff));
+  const out = Buffer.alloc(2 + blocks * 5 + data.length + 4);
+  out[0] = 0x78; // deflate, 32 KiB window
+  out[1] = 0x01; // no dictionary, lowest level; (0x78 << 8 | 0x01) % 31 === 0
+  let at = 2;
+  for (let i = 0; i < blocks; i++) {
+    const chunk = data.subarray(i * 0xffff, Math.min(data.length, (i + 1) * 0xffff));
+    out[at] = i === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00
+    out.writeUInt16LE(chunk.length, at + 1);
+    out.writeUInt16LE(~chunk.length & 0xffff, at + 3);
+    out.set(chunk, at + 5);
+    at += 5 + chunk.length;
+  }
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < data.length; ) {
+    // 5552 bytes at most between reductions keep the sums within 32 bits (zlib's NMAX).
+    for (const end = Math.min(data.length, i + 5552); i < end; i++) {
+      a += data[i]!;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  out.writeUInt32BE(((b << 16) | a) >>> 0, at);
+  return out;
 }
 
 /**
