@@ -80,16 +80,18 @@ function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; c
     if (n === 0) return undefined; // shrank while read
     got += n;
   }
-  let inflated: Buffer;
-  try {
-    const r = inflateSync(raw, { info: true, maxOutputLength: max + 32 }) as unknown as {
-      buffer: Buffer;
-      engine: { bytesWritten: number };
-    };
-    if (r.engine.bytesWritten !== raw.length) return undefined; // bytes after the zlib stream: git calls that corrupt
-    inflated = r.buffer;
-  } catch {
-    return undefined; // corrupt or past the bound: the store says which
+  let inflated = unzlibStored(raw, max + 32);
+  if (!inflated) {
+    try {
+      const r = inflateSync(raw, { info: true, maxOutputLength: max + 32 }) as unknown as {
+        buffer: Buffer;
+        engine: { bytesWritten: number };
+      };
+      if (r.engine.bytesWritten !== raw.length) return undefined; // bytes after the zlib stream: git calls that corrupt
+      inflated = r.buffer;
+    } catch {
+      return undefined; // corrupt or past the bound: the store says which
+    }
   }
   const nul = inflated.indexOf(0);
   if (nul < 0 || nul > 32) return undefined;
@@ -104,17 +106,80 @@ function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; c
   return { type: m[1] as ObjectType, content: new Uint8Array(inflated.buffer, inflated.byteOffset + nul + 1, inflated.length - nul - 1) };
 }
 
+/** A zlib stream (RFC 1950) holding `data` in stored deflate blocks (RFC 1951, 3.2.4): see src/server/objects.ts. */
+export function zlibStored(data: Uint8Array): Buffer {
+  const blocks = Math.max(1, Math.ceil(data.length / 0xffff));
+  const out = Buffer.alloc(2 + blocks * 5 + data.length + 4);
+  out[0] = 0x78; // deflate, 32 KiB window
+  out[1] = 0x01; // no dictionary, lowest level; (0x78 << 8 | 0x01) % 31 === 0
+  let at = 2;
+  for (let i = 0; i < blocks; i++) {
+    const chunk = data.subarray(i * 0xffff, Math.min(data.length, (i + 1) * 0xffff));
+    out[at] = i === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00
+    out.writeUInt16LE(chunk.length, at + 1);
+    out.writeUInt16LE(~chunk.length & 0xffff, at + 3);
+    out.set(chunk, at + 5);
+    at += 5 + chunk.length;
+  }
+  out.writeUInt32BE(adler32(data), at);
+  return out;
+}
+
+/**
+ * The bytes of a zlib stream written as zlibStored writes it (stored blocks only, nothing after the checksum), or
+ * undefined for any other stream (then inflated by zlib). Spares a zlib stream's set-up per read: the push log's
+ * entries are written this way, and the replay check reads the newest ones on every push.
+ */
+export function unzlibStored(raw: Uint8Array, max: number): Buffer | undefined {
+  if (raw.length < 11 || raw[0] !== 0x78 || raw[1] !== 0x01) return undefined;
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let at = 2;
+  for (let last = false; !last; ) {
+    if (at + 5 > raw.length || raw[at]! > 1) return undefined; // not a stored block (or padding bits set)
+    last = raw[at] === 1;
+    const len = raw[at + 1]! | (raw[at + 2]! << 8);
+    if ((raw[at + 3]! | (raw[at + 4]! << 8)) !== (~len & 0xffff) || at + 5 + len > raw.length) return undefined;
+    total += len;
+    if (total > max) return undefined;
+    parts.push(raw.subarray(at + 5, at + 5 + len));
+    at += 5 + len;
+  }
+  if (at + 4 !== raw.length) return undefined;
+  const data = Buffer.concat(parts, total);
+  const sum = ((raw[at]! << 24) | (raw[at + 1]! << 16) | (raw[at + 2]! << 8) | raw[at + 3]!) >>> 0;
+  return sum === adler32(data) ? data : undefined;
+}
+
+function adler32(data: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < data.length; ) {
+    // At most 5552 bytes between reductions (zlib's NMAX): the sums stay small.
+    for (const end = Math.min(data.length, i + 5552); i < end; i++) {
+      a += data[i]!;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
 /** `store` with its object reads answered from loose files in `dirs` where that is certain (see above). */
 export function withLooseReads(store: ObjectStore, dirs: readonly string[]): ObjectStore {
-  // The last object read: a log entry's commit is read for its tree, then again for its parents.
-  let last: { oid: string; type: ObjectType; content: Uint8Array } | undefined;
+  // The last few objects read (an id names its bytes): a log entry's commit is read for its tree, then, after
+  // the tree and the entry file, again for its parents.
+  const recent = new Map<string, { type: ObjectType; content: Uint8Array }>();
   const loose = (oid: string, maxBytes?: number): { type: ObjectType; content: Uint8Array } | undefined => {
-    if (last?.oid !== oid) {
-      const o = readLooseObject(dirs, oid);
+    let o = recent.get(oid);
+    if (!o) {
+      o = readLooseObject(dirs, oid);
       if (!o) return undefined;
-      last = { oid, ...o };
+      if (recent.size >= 8) recent.delete(recent.keys().next().value!);
+      recent.set(oid, o);
     }
-    return maxBytes === undefined || last.content.length <= maxBytes ? last : undefined;
+    return maxBytes === undefined || o.content.length <= maxBytes ? o : undefined;
   };
   const typed = (oid: string, type: ObjectType, limit?: ReadLimit): Uint8Array | undefined => {
     const o = loose(oid, limit?.maxBytes);

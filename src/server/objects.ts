@@ -14,6 +14,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { exitStatus, failureLine, runGit, succeeded } from '../git/exec.js';
+import { zlibStored } from '../git/loose-objects.js';
 import type { GitObject, HashAlgorithm } from '../push/log-format.js';
 
 /** The id git gives an object, computed synchronously (see buildEntry's `hash`). */
@@ -62,36 +63,6 @@ function writeLooseObject(objectDir: string, o: GitObject): void {
  * git, like any zlib reader, reads as it reads its own (`git gc` compresses them when it packs them).
  */
 const STORED_MAX_BYTES = 16 * 1024;
-
-/** A zlib stream (RFC 1950) holding `data` in stored deflate blocks (RFC 1951, 3.2.4). */
-export function zlibStored(data: Uint8Array): Buffer {
-  const blocks = Math.max(1, Math.ceil(data.length / 0xffff));
-  const out = Buffer.alloc(2 + blocks * 5 + data.length + 4);
-  out[0] = 0x78; // deflate, 32 KiB window
-  out[1] = 0x01; // no dictionary, lowest level; (0x78 << 8 | 0x01) % 31 === 0
-  let at = 2;
-  for (let i = 0; i < blocks; i++) {
-    const chunk = data.subarray(i * 0xffff, Math.min(data.length, (i + 1) * 0xffff));
-    out[at] = i === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00
-    out.writeUInt16LE(chunk.length, at + 1);
-    out.writeUInt16LE(~chunk.length & 0xffff, at + 3);
-    out.set(chunk, at + 5);
-    at += 5 + chunk.length;
-  }
-  let a = 1;
-  let b = 0;
-  for (let i = 0; i < data.length; ) {
-    // 5552 bytes at most between reductions keep the sums within 32 bits (zlib's NMAX).
-    for (const end = Math.min(data.length, i + 5552); i < end; i++) {
-      a += data[i]!;
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-  }
-  out.writeUInt32BE(((b << 16) | a) >>> 0, at);
-  return out;
-}
 
 /**
  * Refs' values read from the files git keeps (a loose ref file, else `packed-refs`, read once on first need), for

@@ -1,16 +1,17 @@
 /**
  * In-process loose reads (src/git/loose-objects.ts) give what git gives, and leave to the store behind everything
  * they cannot be certain of: packed, corrupt, trailing bytes, another id, another type, past the bound. And the
- * push log's loose objects written uncompressed (src/server/objects.ts zlibStored) are objects git reads and fsck
+ * push log's loose objects written uncompressed (zlibStored, src/git/loose-objects.ts) are objects git reads and fsck
  * accepts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { afterAll, expect, test } from 'vitest';
 import { openCliStore } from '../../src/git/cli-store.js';
 import type { ObjectStore } from '../../src/git/store.js';
-import { readLooseObject, withLooseReads } from '../../src/git/loose-objects.js';
+import { readLooseObject, unzlibStored, withLooseReads, zlibStored } from '../../src/git/loose-objects.js';
 import { hashObject, writeLooseObjects } from '../../src/server/objects.js';
 import { cleanupTempDirs, git, gitEnv, initRepo, runGit } from '../support/git.js';
 
@@ -111,4 +112,19 @@ test('the log writes small objects uncompressed: git reads them and fsck --stric
   } finally {
     await store.close();
   }
+});
+
+test('stored zlib streams: zlib reads what zlibStored writes, unzlibStored reads it back, and refuses any other stream', () => {
+  for (const n of [0, 1, 100, 5552, 5553, 65535, 65536, 200000]) {
+    const data = n % 2 ? randomBytes(n) : Buffer.alloc(n, 0xff); // all 0xff: the checksum's largest sums
+    const z = zlibStored(data);
+    expect(inflateSync(z)).toEqual(data);
+    expect(unzlibStored(z, n)).toEqual(data);
+    expect(unzlibStored(z, n - 1)).toBeUndefined(); // past the bound
+    const badSum = Buffer.from(z);
+    badSum[badSum.length - 1]! ^= 1;
+    expect(unzlibStored(badSum, n)).toBeUndefined();
+    expect(unzlibStored(Buffer.concat([z, Buffer.from('x')]), n)).toBeUndefined();
+  }
+  expect(unzlibStored(deflateSync(Buffer.from('blob 5\0hello')), 100)).toBeUndefined(); // compressed: zlib's job
 });
