@@ -188,7 +188,9 @@ export function withLooseReads(store: ObjectStore, dirs: readonly string[]): Obj
   return {
     resolveRef: (ref: string) => store.resolveRef(ref),
     async readType(oid: string): Promise<ObjectType> {
-      return loose(oid)?.type ?? store.readType(oid);
+      // An object read already; else the store's header-only answer (a pushed object is usually deflated by git,
+      // and a first zlib stream in a fresh process costs more than the round trip).
+      return recent.get(oid)?.type ?? store.readType(oid);
     },
     peel: (oid: string) => store.peel(oid),
     async commitTree(oid: string, limit?: ReadLimit): Promise<string> {

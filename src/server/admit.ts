@@ -111,7 +111,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
       });
       return { ok: true, lock, notes };
     }
-    // The log's newest entries and the pushed tips are loose objects: read in-process (src/git/loose-objects.ts),
+    // The log's newest entries are loose objects: read in-process (src/git/loose-objects.ts),
     // not through cat-file round trips, while the lock is held.
     const store = withLooseReads(a.store, objectDirectories(a.gitDir, a.env));
     const { usedBy: used, tipTime } = await scanRecentEntries(store, tip, a.cert);

@@ -42,8 +42,11 @@ test('small loose objects are read in-process, equal to what git gives', async (
     expect(await s.fast.commitTree(s.commit, { maxBytes: 4096 })).toBe(s.tree);
     expect(await s.fast.readTree(s.tree, { maxBytes: 4096 })).toEqual(await s.store.readTree(s.tree));
     expect(Buffer.from(await s.fast.readBlob(s.blob, { maxBytes: 6 })).toString()).toBe('hello\n');
-    expect(await s.fast.readType(s.tree)).toBe('tree');
+    expect(await s.fast.readType(s.tree)).toBe('tree'); // read already
     expect(s.asked).toEqual([]);
+    const other = git(['hash-object', '-w', '--stdin'], { gitDir: s.gitDir, input: 'other\n' });
+    expect(await s.fast.readType(other)).toBe('blob'); // not read yet: the store's header-only answer
+    expect(s.asked).toEqual(['readType']);
   } finally {
     await s.store.close();
   }
