@@ -3,6 +3,7 @@
 // Run `npm run build` first; `npm run bench:log` does. Options:
 //   --quick   fewer runs and a 200-entry log (smoke test, numbers are not the report's)
 //   --keep    keep the temp directory (path printed)
+//   --append  the append cost only (skips the verify part)
 //
 // Method (also in docs/performance.md, "The push log"):
 // - Append cost: two servers made by the real `git acl init`, identical but for
@@ -34,6 +35,7 @@ const OUT = path.join(ROOT, 'bench/out/push-log.json');
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
 const KEEP = argv.has('--keep');
+const APPEND_ONLY = argv.has('--append');
 const APPEND_RUNS = QUICK ? 5 : 25;
 const ENTRIES = QUICK ? 200 : 1000;
 const TARGETS = { appendMs: 20, fullS: 20, incrementalS: 2 };
@@ -55,9 +57,11 @@ function cleanup() {
   if (cleaned) return;
   cleaned = true;
   spawnSync('gpgconf', ['--kill', 'all'], { env, stdio: 'ignore' });
-  fs.rmSync(gnupgHome, { recursive: true, force: true });
-  if (KEEP) console.log(`kept ${root}`);
-  else fs.rmSync(root, { recursive: true, force: true });
+  if (KEEP) console.log(`kept ${root} (GnuPG home ${gnupgHome})`);
+  else {
+    fs.rmSync(gnupgHome, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 }
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130));
@@ -243,6 +247,18 @@ console.log(`  post-receive median ${append.postMs.toFixed(1)} ms (sh + git upda
 console.log(
   `  through real pushes (trace2 hook times): +${append.addedMs.toFixed(1)} ms; whole push ${append.wallLogMs.toFixed(0)} vs ${append.wallNologMs.toFixed(0)} ms (wall, noisier: ${append.wallAddedMs >= 0 ? '+' : ''}${append.wallAddedMs.toFixed(1)} ms)\n`,
 );
+
+if (APPEND_ONLY) {
+  // Its own file: bench/out/push-log.json stays the last full run's.
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  const out = OUT.replace(/\.json$/, '-append.json');
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ when: new Date().toISOString(), quick: QUICK, node: process.version, append: { ...append, samples } }, null, 2),
+  );
+  console.log(`wrote ${path.relative(ROOT, out)}`);
+  process.exit(0);
+}
 
 // ---------------------------------------------------------------- 2. verify
 

@@ -24,6 +24,7 @@
 import { errorMessage } from '../core/messages.js';
 import { POLICY_REF } from '../git/policy-files.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
+import { objectDirectories, withLooseReads } from '../git/loose-objects.js';
 import type { PushCertificate } from '../identity/types.js';
 import { LOG_REF } from '../push/log-format.js';
 import { scanRecentEntries } from '../push/replay.js';
@@ -35,6 +36,7 @@ import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
 import { compareAndSwapRef, readRefs, refFileReader } from './objects.js';
 import { recoverRecord, writePushEntry } from './log-writer.js';
+import { listRefsFromFiles } from './ref-list.js';
 
 export interface AdmitInput {
   gitDir: string;
@@ -109,7 +111,10 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
       });
       return { ok: true, lock, notes };
     }
-    const { usedBy: used, tipTime } = await scanRecentEntries(a.store, tip, a.cert);
+    // The log's newest entries are loose objects: read in-process (src/git/loose-objects.ts),
+    // not through cat-file round trips, while the lock is held.
+    const store = withLooseReads(a.store, objectDirectories(a.gitDir, a.env));
+    const { usedBy: used, tipTime } = await scanRecentEntries(store, tip, a.cert);
     if (used)
       throw new AdmitError(
         `this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`,
@@ -120,7 +125,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     const time = Math.max(Date.now(), judgedAt, tipTime);
     const logged = { policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time, judgedAt };
     const entry = await writePushEntry({
-      store: a.store,
+      store,
       gitDir: a.gitDir,
       env: a.env,
       previous: tip,
@@ -144,13 +149,15 @@ class AdmitError extends Error {}
  * one's judgement may have created a ref whose name folds to, or is a directory of, a name this push creates, or
  * moved a ref this push updates (git would then fail that command at its ref lock, after the others landed). Only
  * refs this push names can have moved in a way that matters, and only created names meet new names, so a push
- * that creates nothing reads just its own refs' files (no process).
+ * that creates nothing reads just its own refs' files; one that creates a ref lists them all, from git's files
+ * too when ref-list.ts can (no process either).
  */
 async function checkRefsNow(a: AdmitInput): Promise<void> {
   const updates = parseRefUpdates(a.stdin);
   let refs: ReadonlyMap<string, RefInfo> | undefined;
   if (updates.some((u) => isZeroOid(u.oldOid))) {
-    refs = await a.store.listRefs();
+    // From git's files where that is certain (ref-list.ts), else from git.
+    refs = listRefsFromFiles(a.gitDir, a.env) ?? (await a.store.listRefs());
     const problems = refNameProblems(updates, refs);
     if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
   } else {

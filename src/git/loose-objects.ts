@@ -1,0 +1,215 @@
+/**
+ * Small loose objects read in-process, in front of another ObjectStore.
+ *
+ * Why: admitting a push reads the push log's newest entries (the replay
+ * check), each a commit, a tree and a blob; through `git cat-file` every
+ * bounded read is two round trips (size, then content), seven per entry, and
+ * under the log's lock that was most of what logging adds to a push. The
+ * newest entries are loose objects (the server wrote them; `git gc` packs
+ * them later), and reading a small loose file costs a few microseconds.
+ *
+ * The in-process read answers only when it is certain to give what git gives:
+ * a regular file under one of the given object directories (searched in
+ * git's order: the object directory, then the alternates), that inflates
+ * completely with nothing after the zlib stream, whose header is
+ * `<type> <size>\0` with the size of the rest, whose bytes hash to the id
+ * asked for, of the type asked for and within the bound. Anything else (not
+ * loose, packed, corrupt, too large, another type, an unreadable file) is
+ * asked of the store behind, which gives git's answer and git's errors.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
+import type { ObjectStore, ObjectType, ReadLimit, TreeChange, TreeEntry } from './store.js';
+import { parseTreeObject, readCommitHeader } from './objects.js';
+import { splitObjectDirectories } from './location.js';
+import type { DiffOptions } from './tree-diff.js';
+
+/** Objects larger than this (inflated) are left to the store behind: in-process reads are for small objects. */
+export const LOOSE_READ_MAX_BYTES = 1024 * 1024;
+
+const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const HEADER = /^(commit|tree|blob|tag) (0|[1-9][0-9]{0,9})$/;
+
+/**
+ * The directories git searches for `GIT_DIR=gitDir` with `env`, in its order, as far as they are known for certain:
+ * `GIT_OBJECT_DIRECTORY` (else `<gitDir>/objects`), then `GIT_ALTERNATE_OBJECT_DIRECTORIES`. Relative paths are
+ * left out (an object not found in these is asked of the store, which knows every alternate).
+ */
+export function objectDirectories(gitDir: string, env: Record<string, string | undefined>): string[] {
+  const dirs = [env.GIT_OBJECT_DIRECTORY || join(gitDir, 'objects')];
+  if (env.GIT_ALTERNATE_OBJECT_DIRECTORIES) dirs.push(...splitObjectDirectories(env.GIT_ALTERNATE_OBJECT_DIRECTORIES));
+  return dirs.filter((d) => isAbsolute(d));
+}
+
+/** A loose object's type and content, or undefined when it cannot be read in-process with certainty (see above). */
+export function readLooseObject(
+  dirs: readonly string[],
+  oid: string,
+  maxBytes = LOOSE_READ_MAX_BYTES,
+): { type: ObjectType; content: Uint8Array } | undefined {
+  if (!OID.test(oid)) return undefined;
+  const max = Math.min(maxBytes, LOOSE_READ_MAX_BYTES);
+  for (const dir of dirs) {
+    let fd: number;
+    try {
+      fd = openSync(join(dir, oid.slice(0, 2), oid.slice(2)), 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue; // not in this directory: git looks in the next
+      return undefined;
+    }
+    try {
+      return parseLoose(fd, oid, max);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return undefined;
+}
+
+function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; content: Uint8Array } | undefined {
+  const st = fstatSync(fd);
+  // zlib grows incompressible data by a few bytes per 16 KiB block: a larger file cannot be within the bound.
+  if (!st.isFile() || st.size > max + (max >> 10) + 1024) return undefined;
+  const raw = Buffer.allocUnsafe(st.size);
+  let got = 0;
+  while (got < raw.length) {
+    const n = readSync(fd, raw, got, raw.length - got, got);
+    if (n === 0) return undefined; // shrank while read
+    got += n;
+  }
+  let inflated = unzlibStored(raw, max + 32);
+  if (!inflated) {
+    try {
+      const r = inflateSync(raw, { info: true, maxOutputLength: max + 32 }) as unknown as {
+        buffer: Buffer;
+        engine: { bytesWritten: number };
+      };
+      if (r.engine.bytesWritten !== raw.length) return undefined; // bytes after the zlib stream: git calls that corrupt
+      inflated = r.buffer;
+    } catch {
+      return undefined; // corrupt or past the bound: the store says which
+    }
+  }
+  const nul = inflated.indexOf(0);
+  if (nul < 0 || nul > 32) return undefined;
+  const m = HEADER.exec(inflated.toString('latin1', 0, nul));
+  if (!m || Number(m[2]) !== inflated.length - nul - 1 || Number(m[2]) > max) return undefined;
+  if (
+    createHash(oid.length === 64 ? 'sha256' : 'sha1')
+      .update(inflated)
+      .digest('hex') !== oid
+  )
+    return undefined;
+  return { type: m[1] as ObjectType, content: new Uint8Array(inflated.buffer, inflated.byteOffset + nul + 1, inflated.length - nul - 1) };
+}
+
+/** A zlib stream (RFC 1950) holding `data` in stored deflate blocks (RFC 1951, 3.2.4): see src/server/objects.ts. */
+export function zlibStored(data: Uint8Array): Buffer {
+  const blocks = Math.max(1, Math.ceil(data.length / 0xffff));
+  const out = Buffer.alloc(2 + blocks * 5 + data.length + 4);
+  out[0] = 0x78; // deflate, 32 KiB window
+  out[1] = 0x01; // no dictionary, lowest level; (0x78 << 8 | 0x01) % 31 === 0
+  let at = 2;
+  for (let i = 0; i < blocks; i++) {
+    const chunk = data.subarray(i * 0xffff, Math.min(data.length, (i + 1) * 0xffff));
+    out[at] = i === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00
+    out.writeUInt16LE(chunk.length, at + 1);
+    out.writeUInt16LE(~chunk.length & 0xffff, at + 3);
+    out.set(chunk, at + 5);
+    at += 5 + chunk.length;
+  }
+  out.writeUInt32BE(adler32(data), at);
+  return out;
+}
+
+/**
+ * The bytes of a zlib stream written as zlibStored writes it (stored blocks only, nothing after the checksum), or
+ * undefined for any other stream (then inflated by zlib). Spares a zlib stream's set-up per read: the push log's
+ * entries are written this way, and the replay check reads the newest ones on every push.
+ */
+export function unzlibStored(raw: Uint8Array, max: number): Buffer | undefined {
+  if (raw.length < 11 || raw[0] !== 0x78 || raw[1] !== 0x01) return undefined;
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let at = 2;
+  for (let last = false; !last; ) {
+    if (at + 5 > raw.length || raw[at]! > 1) return undefined; // not a stored block (or padding bits set)
+    last = raw[at] === 1;
+    const len = raw[at + 1]! | (raw[at + 2]! << 8);
+    if ((raw[at + 3]! | (raw[at + 4]! << 8)) !== (~len & 0xffff) || at + 5 + len > raw.length) return undefined;
+    total += len;
+    if (total > max) return undefined;
+    parts.push(raw.subarray(at + 5, at + 5 + len));
+    at += 5 + len;
+  }
+  if (at + 4 !== raw.length) return undefined;
+  const data = Buffer.concat(parts, total);
+  const sum = ((raw[at]! << 24) | (raw[at + 1]! << 16) | (raw[at + 2]! << 8) | raw[at + 3]!) >>> 0;
+  return sum === adler32(data) ? data : undefined;
+}
+
+function adler32(data: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < data.length; ) {
+    // At most 5552 bytes between reductions (zlib's NMAX): the sums stay small.
+    for (const end = Math.min(data.length, i + 5552); i < end; i++) {
+      a += data[i]!;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** `store` with its object reads answered from loose files in `dirs` where that is certain (see above). */
+export function withLooseReads(store: ObjectStore, dirs: readonly string[]): ObjectStore {
+  // The last few objects read (an id names its bytes): a log entry's commit is read for its tree, then, after
+  // the tree and the entry file, again for its parents.
+  const recent = new Map<string, { type: ObjectType; content: Uint8Array }>();
+  const loose = (oid: string, maxBytes?: number): { type: ObjectType; content: Uint8Array } | undefined => {
+    let o = recent.get(oid);
+    if (!o) {
+      o = readLooseObject(dirs, oid);
+      if (!o) return undefined;
+      if (recent.size >= 8) recent.delete(recent.keys().next().value!);
+      recent.set(oid, o);
+    }
+    return maxBytes === undefined || o.content.length <= maxBytes ? o : undefined;
+  };
+  const typed = (oid: string, type: ObjectType, limit?: ReadLimit): Uint8Array | undefined => {
+    const o = loose(oid, limit?.maxBytes);
+    return o && o.type === type ? o.content : undefined;
+  };
+  return {
+    resolveRef: (ref: string) => store.resolveRef(ref),
+    async readType(oid: string): Promise<ObjectType> {
+      // An object read already; else the store's header-only answer (a pushed object is usually deflated by git,
+      // and a first zlib stream in a fresh process costs more than the round trip).
+      return recent.get(oid)?.type ?? store.readType(oid);
+    },
+    peel: (oid: string) => store.peel(oid),
+    async commitTree(oid: string, limit?: ReadLimit): Promise<string> {
+      const c = typed(oid, 'commit', limit);
+      return c ? readCommitHeader(c, oid).tree : store.commitTree(oid, limit);
+    },
+    async readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array> {
+      return typed(oid, 'blob', limit) ?? store.readBlob(oid, limit);
+    },
+    async readObject(oid: string): Promise<{ type: ObjectType; content: Uint8Array }> {
+      const o = loose(oid);
+      return o ? { type: o.type, content: o.content } : store.readObject(oid);
+    },
+    async readTree(oid: string, limit?: ReadLimit): Promise<TreeEntry[]> {
+      const t = typed(oid, 'tree', limit);
+      return t ? parseTreeObject(t, oid, oid.length / 2) : store.readTree(oid, limit);
+    },
+    diffTrees: (a: string | null, b: string, options?: DiffOptions): Promise<TreeChange[]> => store.diffTrees(a, b, options),
+    isAncestor: (a: string, b: string) => store.isAncestor(a, b),
+    close: () => store.close(),
+  };
+}
