@@ -13,7 +13,8 @@ import { historyRewrittenBy } from '../git/repo-state.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
 import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
 import { createKeyFinder } from '../identity/key-index.js';
-import type { ObjectStore } from '../git/store.js';
+import type { ObjectStore, RefInfo } from '../git/store.js';
+import { listRefsFromFiles } from './ref-list.js';
 import { isUserId } from '../core/index.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { checkPushEnv, requireSignedPush } from '../identity/push-env.js';
@@ -72,12 +73,13 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const updates = parseRefUpdates(input.stdin);
     if (updates.length === 0) return { accepted: true, lines: [] };
     const certBlob = signedPush(gitDir, env);
-    // The config and the refs are read by two git children at once. Reading refs starts nothing that a refusal
-    // below would have to undo; the refs are only used, and a failure to list them only reported, once the config
-    // checks passed.
+    // The config is read by a git child while the refs are read. Reading refs starts nothing that a refusal below
+    // would have to undo; the refs are only used, and a failure to list them only reported, once the config checks
+    // passed.
     const configRead = readHookConfig(gitDir, env as NodeJS.ProcessEnv);
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
-    const refsRead = store.listRefs();
+    // From git's files when that gives for-each-ref's listing with certainty (ref-list.ts): no child to start.
+    const refsRead = refsFromFiles(gitDir, env) ?? store.listRefs();
     refsRead.catch(() => undefined); // a failure is reported where it is awaited
 
     const config = await configRead;
@@ -174,6 +176,16 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     return { accepted: false, lines: formatFailure(userId ? `${why} (user ${userId})` : why), ...(userId ? { userId } : {}) };
   } finally {
     await store?.close().catch(() => undefined);
+  }
+}
+
+/** The refs as listRefsFromFiles reads them, or undefined (then git lists them): any doubt, an error included, is git's. */
+function refsFromFiles(gitDir: string, env: Record<string, string | undefined>): Promise<Map<string, RefInfo>> | undefined {
+  try {
+    const refs = listRefsFromFiles(gitDir, env);
+    return refs ? Promise.resolve(refs) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

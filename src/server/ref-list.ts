@@ -6,6 +6,8 @@
  * Why: admission lists every ref under the log's lock when a push creates
  * one (admit.ts), and a `git for-each-ref` child costs more than the rest of
  * that check; on this path the lock is held, so every push waits for it.
+ * The hook's start (pre-receive.ts) lists every ref too, for every push:
+ * starting a child there is a fork of the whole Node process.
  *
  * What git does (refs/files-backend.c, refs/packed-backend.c, refs.c,
  * ref-filter.c), and what this does:
