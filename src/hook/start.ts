@@ -33,10 +33,10 @@
  * Any failure here becomes the hook's one line (a rejected push for pre-receive, a warning for post-receive).
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readCacheFile } from '../server/cache-file.js';
+import { foreignFile, readCacheFile, writeCacheFile } from '../server/cache-file.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -84,16 +84,6 @@ function ownName(name: string): string {
   return name.replace(/\.v8cache$/, `.u${process.getuid?.() ?? 0}.v8cache`);
 }
 
-/** A cache file made by another user than this one or root: never read, never replaced. */
-function foreign(file: string): boolean {
-  try {
-    const uid = lstatSync(file).uid;
-    return uid !== (process.getuid?.() ?? 0) && uid !== 0;
-  } catch {
-    return false;
-  }
-}
-
 /** Where caches are looked for and written, in order. */
 export function cacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = [join(HERE, 'cache')];
@@ -139,20 +129,8 @@ export function writeCache(dirs: string[], name: string, bundleHash: Buffer, pay
   flags.writeUInt32LE(full ? FULL : 0);
   const data = Buffer.concat([MAGIC, bundleHash, length, sha256(payload), flags, payload]);
   for (const dir of dirs) {
-    const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-    const target = foreign(join(dir, name)) ? join(dir, ownName(name)) : join(dir, name);
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
-      writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
-      renameSync(tmp, target);
-      return target;
-    } catch {
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-        // nothing was written there
-      }
-    }
+    const written = writeCacheFile(dir, name, ownName(name), data);
+    if (written) return written;
   }
   return null;
 }
@@ -180,7 +158,8 @@ function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
   let cache: CacheFile | null = null;
   if (bundleHash && !forceMiss) {
     for (const dir of dirs) {
-      cache = readCache(join(dir, name), bundleHash) ?? (foreign(join(dir, name)) ? readCache(join(dir, ownName(name)), bundleHash) : null);
+      cache =
+        readCache(join(dir, name), bundleHash) ?? (foreignFile(join(dir, name)) ? readCache(join(dir, ownName(name)), bundleHash) : null);
       if (cache) break;
     }
   }

@@ -10,7 +10,19 @@
  * Anything else, or any error, is null: the caller then works without its cache (slower, never another answer).
  * docs/security.md ("The certificate check's fast path") and docs/performance.md ("How the hook starts").
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const ours = (st: Stats): boolean => {
@@ -39,5 +51,39 @@ export function readCacheFile(dir: string, name: string, maxBytes: number): Buff
     return null;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A file made by another user than this one or root: never read, never replaced. */
+export function foreignFile(file: string): boolean {
+  try {
+    const uid = lstatSync(file).uid;
+    return uid !== (process.getuid?.() ?? 0) && uid !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `data` as `<dir>/<name>` whole: a temporary file renamed into place, so readers see the old file or the
+ * new one, never half. Where `name` belongs to another user (accounts sharing a repository), this user's own name
+ * `own` is written instead, so that they do not replace each other's file in turn. Returns the path written, or
+ * null (a directory that cannot be written: the caller works without its cache). Never throws.
+ */
+export function writeCacheFile(dir: string, name: string, own: string, data: Uint8Array | string): string | null {
+  const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const target = join(dir, foreignFile(join(dir, name)) ? own : name);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
+    renameSync(tmp, target);
+    return target;
+  } catch {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written there
+    }
+    return null;
   }
 }

@@ -10,9 +10,8 @@ directory of the same kind (cache-file.ts); any doubt
  * with the same verdict. A repository this user cannot write gets no cache, and the same verdicts.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readCacheFile } from './cache-file.js';
+import { foreignFile, readCacheFile, writeCacheFile } from './cache-file.js';
 import type { KeyFileRef } from '../identity/key-index.js';
 import type { VerifiedKeyRecord } from '../identity/verify.js';
 
@@ -33,16 +32,6 @@ const fileOf = (dir: string, hash: string): string => join(dir, `key-${hash}.jso
  * accounts push to): each keeps its own, as with the code cache, instead of replacing the other's in turn.
  */
 const ownFileOf = (dir: string, hash: string): string => join(dir, `key-${hash}.u${process.getuid?.() ?? 0}.json`);
-
-/** A file made by another user than this one or root: never read, never replaced. */
-function foreign(file: string): boolean {
-  try {
-    const uid = lstatSync(file).uid;
-    return uid !== (process.getuid?.() ?? 0) && uid !== 0;
-  } catch {
-    return false;
-  }
-}
 
 const isHex = (s: unknown, len?: number): s is string =>
   typeof s === 'string' && /^[0-9a-fA-F]*$/.test(s) && s.length % 2 === 0 && (len === undefined || s.length === len);
@@ -73,7 +62,7 @@ function checkRecord(x: unknown): VerifiedKeyRecord | null {
 /** The records kept for this key file; [] when there are none or on any doubt. Never throws. */
 export function readVerifiedKeys(dir: string, ref: KeyFileRef): VerifiedKeyRecord[] {
   const hash = keyFileHash(ref);
-  return readFile(foreign(fileOf(dir, hash)) ? ownFileOf(dir, hash) : fileOf(dir, hash), hash, ref);
+  return readFile(foreignFile(fileOf(dir, hash)) ? ownFileOf(dir, hash) : fileOf(dir, hash), hash, ref);
 }
 
 function readFile(file: string, hash: string, ref: KeyFileRef): VerifiedKeyRecord[] {
@@ -96,18 +85,5 @@ export function writeVerifiedKey(dir: string, ref: KeyFileRef, record: VerifiedK
   const hash = keyFileHash(ref);
   const records = [record, ...readVerifiedKeys(dir, ref).filter((r) => r.fingerprint !== record.fingerprint)].slice(0, MAX_RECORDS);
   const data = JSON.stringify({ format: FORMAT, keyFile: hash, records });
-  const tmp = join(dir, `.key-${hash}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
-    renameSync(tmp, foreign(fileOf(dir, hash)) ? ownFileOf(dir, hash) : fileOf(dir, hash));
-    return true;
-  } catch {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // nothing was written there
-    }
-    return false;
-  }
+  return writeCacheFile(dir, basename(fileOf(dir, hash)), basename(ownFileOf(dir, hash)), data) !== null;
 }

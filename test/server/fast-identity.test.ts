@@ -14,6 +14,7 @@ import { keyFileHash, readVerifiedKeys, writeVerifiedKey } from '../../src/serve
 import { addSigningSubkey, genKey, gpg, makeGpgHome, revokedCopy, type GpgHome, type GpgKey } from '../support/gpg.js';
 import { makePushRig } from '../identity/capture.js';
 import { finderOf, keyPath } from '../identity/util.js';
+import { armorSignature } from '../support/armor.js';
 
 let home: GpgHome;
 let cacheDir: string;
@@ -262,26 +263,8 @@ describe('where openpgp rejects or the fast path is not sure, the fast path name
 
 // --- random damage ---------------------------------------------------------------------------------------------
 
-function crc24(data: Uint8Array): number {
-  let crc = 0xb704ce;
-  for (const b of data) {
-    crc ^= b << 16;
-    for (let i = 0; i < 8; i++) {
-      crc <<= 1;
-      if (crc & 0x1000000) crc ^= 0x1864cfb;
-    }
-  }
-  return crc & 0xffffff;
-}
-
 /** gpg's armor around `packet`, with a correct checksum: damage inside reaches the packet parser. */
-function armor(packet: Uint8Array): string {
-  const b64 = Buffer.from(packet).toString('base64');
-  const lines = b64.match(/.{1,64}/g)!;
-  const c = crc24(packet);
-  const crc = Buffer.from([c >> 16, (c >> 8) & 0xff, c & 0xff]).toString('base64');
-  return `-----BEGIN PGP SIGNATURE-----\n\n${lines.join('\n')}\n=${crc}\n-----END PGP SIGNATURE-----\n`;
-}
+const armor = armorSignature;
 
 function unarmor(sig: string): Uint8Array {
   const body = sig.split('\n').filter((l) => /^[A-Za-z0-9+/]+=*$/.test(l) && !l.startsWith('='));

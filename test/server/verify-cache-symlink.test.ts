@@ -21,6 +21,7 @@ import { keyFileHash, readVerifiedKeys } from '../../src/server/verify-cache.js'
 import { genKey, makeGpgHome, type GpgHome, type GpgKey } from '../support/gpg.js';
 import { makePushRig } from '../identity/capture.js';
 import { finderOf, keyPath } from '../identity/util.js';
+import { armorSignature } from '../support/armor.js';
 
 let home: GpgHome;
 let dir: string;
@@ -44,18 +45,6 @@ afterAll(() => {
   home.cleanup();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-function crc24(data: Uint8Array): number {
-  let crc = 0xb704ce;
-  for (const b of data) {
-    crc ^= b << 16;
-    for (let i = 0; i < 8; i++) {
-      crc <<= 1;
-      if (crc & 0x1000000) crc ^= 0x1864cfb;
-    }
-  }
-  return crc & 0xffffff;
-}
 
 const mpi = (b: Buffer): Buffer => {
   let i = 0;
@@ -86,17 +75,14 @@ function forgedSignature(text: string, issuerFpr: string, privateKey: ReturnType
     mpi(rs.subarray(0, 32)),
     mpi(rs.subarray(32)),
   ]);
-  const packet = Buffer.concat([Buffer.from([0xc2, body.length]), body]);
-  const b64 = packet
-    .toString('base64')
-    .match(/.{1,64}/g)!
-    .join('\n');
-  const c = crc24(packet);
-  const crc = Buffer.from([c >> 16, (c >> 8) & 0xff, c & 0xff]).toString('base64');
-  return `-----BEGIN PGP SIGNATURE-----\n\n${b64}\n=${crc}\n-----END PGP SIGNATURE-----\n`;
+  return armorSignature(Buffer.concat([Buffer.from([0xc2, body.length]), body]));
 }
 
-test('DEFECT (failed before the fix in verify-cache.ts): a record reached through a symbolic link is believed', async () => {
+/**
+ * A record naming the victim but holding the attacker's own Ed25519 key (node:crypto's), as a planted record file
+ * would; with the attacker's private key and the victim's key file.
+ */
+function plantedRecord() {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const x = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex');
   const ref = { fileName: keyPath(victim), armored: victim.publicArmored };
@@ -116,6 +102,11 @@ test('DEFECT (failed before the fix in verify-cache.ts): a record reached throug
       signingKeyId: victim.keyId,
     },
   };
+  return { privateKey, ref, hash, record };
+}
+
+test('DEFECT (failed before the fix in verify-cache.ts): a record reached through a symbolic link is believed', async () => {
+  const { privateKey, ref, hash, record } = plantedRecord();
   // A file of the hook's user (this test's), with bytes someone else chose, outside the cache directory.
   const elsewhere = path.join(dir, 'worktree');
   fs.mkdirSync(elsewhere);
@@ -143,25 +134,7 @@ test('DEFECT (failed before the fix in verify-cache.ts): a record reached throug
 });
 
 test('a record in a directory others may write, or reached through a linked directory, is not believed', async () => {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const x = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex');
-  const ref = { fileName: keyPath(victim), armored: victim.publicArmored };
-  const hash = keyFileHash(ref);
-  const record = {
-    fingerprint: victim.fingerprint,
-    keyId: victim.keyId,
-    algorithm: 22,
-    publicKey: { x },
-    keyCreated: 0,
-    after: null,
-    before: null,
-    pusher: {
-      userId: victim.fingerprint,
-      keyInfo: { fingerprint: victim.fingerprint, keyIds: [victim.keyId], userIds: [] },
-      keyFile: ref.fileName,
-      signingKeyId: victim.keyId,
-    },
-  };
+  const { privateKey, ref, hash, record } = plantedRecord();
   // A regular file of the hook's user with bytes someone else chose, renamed into a cache directory they may write.
   const cacheDir = path.join(dir, 'shared-cache');
   fs.mkdirSync(cacheDir, { mode: 0o755 });
