@@ -93,7 +93,11 @@ async function child() {
     import(new URL('git/location.js', dist)),
     import(new URL('git/cli-store.js', dist)),
     import(new URL('git/policy-files.js', dist)),
-    import(new URL('identity/index.js', dist)),
+    import(new URL('identity/push-env.js', dist)).then(async (env) => ({
+      ...env,
+      ...(await import(new URL('identity/push-cert.js', dist))),
+      ...(await import(new URL('identity/key-index.js', dist))),
+    })),
     import(new URL('push/judge.js', dist)),
     import(new URL('git/ref-updates.js', dist)),
     import(new URL('core/index.js', dist)),
@@ -101,7 +105,7 @@ async function child() {
     import(new URL('push/ref-names.js', dist)),
     import(new URL('push/object-checks.js', dist)),
   ]);
-  lap('import modules (incl. openpgp, isomorphic-git if loaded)');
+  lap('import modules (openpgp only if the fast path declines, below)');
 
   const chunks = [];
   for await (const c of process.stdin) chunks.push(c);
@@ -115,9 +119,10 @@ async function child() {
   lap('git config (acl.*)');
 
   const store = openCliStore(locationFromEnv(gitDir, process.env), { env: process.env });
-  const refs = await store.listRefs();
+  const { listRefsFromFiles } = await import(new URL('server/ref-list.js', dist));
+  const refs = listRefsFromFiles(gitDir, process.env) ?? (await store.listRefs());
   const policyTip = refs.get(pf.POLICY_REF)?.oid;
-  lap('list refs (for-each-ref)');
+  lap("list refs (from git's files, else for-each-ref)");
   const policy = await pf.readPolicyTree(store, policyTip);
   lap('read policy tree (cat-file)');
   const compiled = judge.compileServerPolicy(policy);
@@ -126,12 +131,13 @@ async function child() {
   const cert = ident.parsePushCert(await store.readBlob(certBlob));
   ident.checkPushEnv(process.env, cert, updates, { pushees: config.get('acl.pushee') ?? [] });
   lap('read + parse certificate');
-  const pusher = await ident.verifyPushCert({
-    cert,
-    findKey: ident.createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => pf.readKeyBlob(store, policy, p) }),
-    addedKeyFiles: [],
-  });
-  lap('verify signature (key lookup, openpgp)');
+  // As the hook does: the fast path from what openpgp recorded about the key file, openpgp only when it declines.
+  const findKey = ident.createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => pf.readKeyBlob(store, policy, p) });
+  const { fastIdentify } = await import(new URL('server/fast-identity.js', dist));
+  const { resolve } = await import('node:path');
+  const fast = await fastIdentify({ cert, findKey, date: new Date(), cacheDir: resolve(gitDir, 'git-acl', 'cache') });
+  const pusher = fast ?? (await (await import(new URL('identity/index.js', dist))).verifyPushCert({ cert, findKey, addedKeyFiles: [] }));
+  lap(fast ? 'verify signature (fast path, node:crypto)' : 'verify signature (openpgp: the fast path declined)');
 
   const pushed = await store.pushedObjects();
   lap('list pushed objects (none in a replay)');
