@@ -57,15 +57,69 @@ async function heldPush(tag: string, pushed: string, meanwhile: () => void) {
 
 describe('a ref created on the server while a push is judged', () => {
   test.each([
-    ['fold-loose', 'refs/heads/F/Foo', 'refs/heads/F/foo', false, `refs/heads/F/Foo and the existing refs/heads/F/foo would be one file ${FOLD}`],
-    ['fold-packed', 'refs/heads/G/Foo', 'refs/heads/G/foo', true, `refs/heads/G/Foo and the existing refs/heads/G/foo would be one file ${FOLD}`],
-    ['dir-fold-loose', 'refs/heads/H/Bar/x', 'refs/heads/H/bar/y', false, `refs/heads/H/Bar/x: its directory refs/heads/H/Bar/ and the existing refs/heads/H/bar/ would be one directory ${FOLD}`],
-    ['dir-fold-packed', 'refs/heads/I/Bar/x', 'refs/heads/I/bar/y', true, `refs/heads/I/Bar/x: its directory refs/heads/I/Bar/ and the existing refs/heads/I/bar/ would be one directory ${FOLD}`],
-    ['df-loose', 'refs/heads/J/a/b', 'refs/heads/J/a', false, `refs/heads/J/a/b and the existing refs/heads/J/a cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`],
-    ['df-packed', 'refs/heads/K/a/b', 'refs/heads/K/a', true, `refs/heads/K/a/b and the existing refs/heads/K/a cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`],
-    ['fd-loose', 'refs/heads/L/a', 'refs/heads/L/a/b', false, `refs/heads/L/a and the existing refs/heads/L/a/b cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`],
-    ['fd-packed', 'refs/heads/M/a', 'refs/heads/M/a/b', true, `refs/heads/M/a and the existing refs/heads/M/a/b cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`],
-    ['df-fold-packed', 'refs/heads/N/A/b', 'refs/heads/N/a', true, `refs/heads/N/A/b and the existing refs/heads/N/a cannot both be refs: one name would be a directory of the other on a case-insensitive or Unicode-normalising file system, and git would refuse this command after the others landed; such names are refused`],
+    [
+      'fold-loose',
+      'refs/heads/F/Foo',
+      'refs/heads/F/foo',
+      false,
+      `refs/heads/F/Foo and the existing refs/heads/F/foo would be one file ${FOLD}`,
+    ],
+    [
+      'fold-packed',
+      'refs/heads/G/Foo',
+      'refs/heads/G/foo',
+      true,
+      `refs/heads/G/Foo and the existing refs/heads/G/foo would be one file ${FOLD}`,
+    ],
+    [
+      'dir-fold-loose',
+      'refs/heads/H/Bar/x',
+      'refs/heads/H/bar/y',
+      false,
+      `refs/heads/H/Bar/x: its directory refs/heads/H/Bar/ and the existing refs/heads/H/bar/ would be one directory ${FOLD}`,
+    ],
+    [
+      'dir-fold-packed',
+      'refs/heads/I/Bar/x',
+      'refs/heads/I/bar/y',
+      true,
+      `refs/heads/I/Bar/x: its directory refs/heads/I/Bar/ and the existing refs/heads/I/bar/ would be one directory ${FOLD}`,
+    ],
+    [
+      'df-loose',
+      'refs/heads/J/a/b',
+      'refs/heads/J/a',
+      false,
+      `refs/heads/J/a/b and the existing refs/heads/J/a cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`,
+    ],
+    [
+      'df-packed',
+      'refs/heads/K/a/b',
+      'refs/heads/K/a',
+      true,
+      `refs/heads/K/a/b and the existing refs/heads/K/a cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`,
+    ],
+    [
+      'fd-loose',
+      'refs/heads/L/a',
+      'refs/heads/L/a/b',
+      false,
+      `refs/heads/L/a and the existing refs/heads/L/a/b cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`,
+    ],
+    [
+      'fd-packed',
+      'refs/heads/M/a',
+      'refs/heads/M/a/b',
+      true,
+      `refs/heads/M/a and the existing refs/heads/M/a/b cannot both be refs: one name would be a directory of the other, and git would refuse this command after the others landed; such names are refused`,
+    ],
+    [
+      'df-fold-packed',
+      'refs/heads/N/A/b',
+      'refs/heads/N/a',
+      true,
+      `refs/heads/N/A/b and the existing refs/heads/N/a cannot both be refs: one name would be a directory of the other on a case-insensitive or Unicode-normalising file system, and git would refuse this command after the others landed; such names are refused`,
+    ],
   ])('%s: %s pushed, %s created meanwhile: refused', async (tag, pushed, created, packed, line) => {
     const r = await heldPush(tag, pushed, () => {
       forge.server(['update-ref', created, existing]);
@@ -85,7 +139,9 @@ describe('a ref created on the server while a push is judged', () => {
 
 describe('packed-refs that git refuses (two peeled lines in a row)', () => {
   test('appearing while a push is judged: refused with one line, no ref written', async () => {
-    const tagged = forge.server(['mktag'], `object ${existing}\ntype commit\ntag t1\ntagger T <t@example.com> 1700000000 +0000\n\nt\n`).stdout.trim();
+    const tagged = forge
+      .server(['mktag'], `object ${existing}\ntype commit\ntag t1\ntagger T <t@example.com> 1700000000 +0000\n\nt\n`)
+      .stdout.trim();
     let packedRefs = '';
     const r = await heldPush('peeled', 'refs/heads/P/x', () => {
       forge.server(['update-ref', 'refs/tags/t1', tagged]);
