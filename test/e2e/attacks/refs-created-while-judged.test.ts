@@ -11,23 +11,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, run, type ForgeUser } from '../../support/forge.js';
-import { wrapGit } from '../../support/git-wrapper.js';
+import { Forge, type ForgeUser } from '../../support/forge.js';
+import { holdJudgement } from './hold.js';
 
 const FOLD = 'on a case-insensitive or Unicode-normalising file system; such names are refused';
 const CREATED = '(a ref was created while this push was being judged)';
-
-function holdJudgement(root: string, name: string) {
-  const dir = path.join(root, `hold-${name}`);
-  fs.mkdirSync(dir);
-  run('mkfifo', [path.join(dir, 'ready'), path.join(dir, 'go')]);
-  const wait = `mkdir '${dir}/claimed' 2>/dev/null && { echo held > '${dir}/ready'; read go < '${dir}/go'; }`;
-  return {
-    env: wrapGit(path.join(root, `git-${name}`), `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${wait}; fi`),
-    ready: async () => void (await fs.promises.readFile(path.join(dir, 'ready'))),
-    release: () => fs.writeFileSync(path.join(dir, 'go'), 'go\n'),
-  };
-}
 
 let forge: Forge;
 let bob: ForgeUser;
