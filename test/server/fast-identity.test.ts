@@ -18,7 +18,11 @@ import { armorSignature } from '../support/armor.js';
 
 let home: GpgHome;
 let cacheDir: string;
-const NOW = new Date();
+/**
+ * The moment the cases judge at, taken once every key exists (end of beforeAll): the keys' instants then lie before
+ * it however long their generation took on a loaded machine, and no case depends on that duration.
+ */
+let NOW = new Date();
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const keys: Record<string, GpgKey> = {};
@@ -68,6 +72,7 @@ beforeAll(() => {
   } finally {
     rig.cleanup();
   }
+  NOW = new Date();
 }, 120_000);
 afterAll(() => {
   home.cleanup();
