@@ -36,7 +36,7 @@ test.each([
   if (!packAfter) forge.server(['pack-refs', '--all', '--prune']);
   const hold = holdJudgement(forge.root, tag);
   const slow = c.pushAsync([`${q}:${ref}`], hold.env);
-  await hold.ready();
+  await hold.ready(slow);
   expect(forge.server(['update-ref', ref, r, p]).code).toBe(0);
   if (packAfter) {
     forge.server(['pack-refs', '--all', '--prune']);

@@ -37,7 +37,7 @@ async function heldPush(tag: string, pushed: string, meanwhile: () => void) {
   const work = c.commitTree({ [`${tag}.txt`]: `${tag}\n` }, [], tag);
   const hold = holdJudgement(forge.root, tag);
   const slow = c.pushAsync([`${work}:${pushed}`], hold.env);
-  await hold.ready();
+  await hold.ready(slow);
   meanwhile();
   hold.release();
   return slow;
