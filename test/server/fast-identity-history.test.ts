@@ -19,12 +19,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { parsePushCert, verifyPushCert, type KeyFileRef, type VerifiedPusher } from '../../src/identity/index.js';
+import { parsePushCert } from '../../src/identity/index.js';
 import { fastPusher } from '../../src/server/fast-identity.js';
-import { readVerifiedKeys, writeVerifiedKey } from '../../src/server/verify-cache.js';
+import { readVerifiedKeys } from '../../src/server/verify-cache.js';
 import { gpg, makeGpgHome, type GpgHome } from '../support/gpg.js';
 import { DAY, gpgTime, makeFlipKey } from '../support/flip-key.js';
-import { makePushRig } from '../identity/capture.js';
+import { realCertPayload } from '../identity/capture.js';
+import { oracleIn, type Outcome } from './oracle.js';
 import { finderOf } from '../identity/util.js';
 
 const T0 = Math.floor((Date.now() - 10 * DAY) / 1000) * 1000;
@@ -45,37 +46,15 @@ beforeAll(async () => {
   home = makeGpgHome();
   cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fasthist-'));
   ({ fingerprint: fpr, keyFile } = await makeFlipKey(home, 'Flip', T0));
-  const rig = makePushRig(home, fpr);
-  try {
-    const c = rig.push();
-    if (!c.cert) throw new Error(`no certificate: ${c.stderr}`);
-    payload = parsePushCert(c.cert).payload;
-  } finally {
-    rig.cleanup();
-  }
+  payload = realCertPayload(home, fpr);
 }, 120_000);
 afterAll(() => {
   home.cleanup();
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
-type Outcome = { ok: true; pusher: VerifiedPusher } | { ok: false; message: string };
-
-async function oracle(cert: string, files: Record<string, string>, date: Date, record = false): Promise<Outcome> {
-  try {
-    const pusher = await verifyPushCert({
-      cert: parsePushCert(cert),
-      findKey: finderOf(files),
-      date,
-      ...(record
-        ? { onVerified: (ref: KeyFileRef, r: Parameters<typeof writeVerifiedKey>[2]) => void writeVerifiedKey(cacheDir, ref, r) }
-        : {}),
-    });
-    return { ok: true, pusher };
-  } catch (e) {
-    return { ok: false, message: (e as Error).message };
-  }
-}
+const oracle = (cert: string, files: Record<string, string>, date: Date, record = false): Promise<Outcome> =>
+  oracleIn(cacheDir, cert, files, date, record);
 
 test('DEFECT (failed before the fix in verify.ts): a record made at D1 from a backdated certificate lets the fast path accept at D2 what openpgp refuses', async () => {
   const files = { [`keys/${fpr}.asc`]: keyFile };

@@ -8,11 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parsePushCert, verifyPushCert, type KeyFileRef, type VerifiedPusher } from '../../src/identity/index.js';
+import { parsePushCert, type VerifiedPusher } from '../../src/identity/index.js';
 import { fastPusher, parseFastSignature } from '../../src/server/fast-identity.js';
 import { keyFileHash, readVerifiedKeys, writeVerifiedKey } from '../../src/server/verify-cache.js';
 import { addSigningSubkey, genKey, gpg, makeGpgHome, revokedCopy, type GpgHome, type GpgKey } from '../support/gpg.js';
-import { makePushRig } from '../identity/capture.js';
+import { realCertPayload } from '../identity/capture.js';
+import { oracleIn, type Outcome } from './oracle.js';
 import { finderOf, keyPath } from '../identity/util.js';
 import { armorSignature } from '../support/armor.js';
 
@@ -64,14 +65,7 @@ beforeAll(() => {
   keys.rsa2048 = genRsa('Rsatwo', 2048);
   keys.rsa3072 = genRsa('Rsathree', 3072);
   keys.rsa4096 = genRsa('Rsafour', 4096);
-  const rig = makePushRig(home, keys.ed.fingerprint);
-  try {
-    const c = rig.push();
-    if (!c.cert) throw new Error(`no certificate: ${c.stderr}`);
-    payload = parsePushCert(c.cert).payload;
-  } finally {
-    rig.cleanup();
-  }
+  payload = realCertPayload(home, keys.ed.fingerprint);
   NOW = new Date();
 }, 120_000);
 afterAll(() => {
@@ -79,24 +73,9 @@ afterAll(() => {
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
-type Outcome = { ok: true; pusher: VerifiedPusher } | { ok: false; message: string };
-
 /** openpgp's verdict; what it accepts with a key file of the policy is recorded in the cache, as the hook does. */
-async function oracle(cert: string, files: Record<string, string>, date: Date, record = false): Promise<Outcome> {
-  try {
-    const pusher = await verifyPushCert({
-      cert: parsePushCert(cert),
-      findKey: finderOf(files),
-      date,
-      ...(record
-        ? { onVerified: (ref: KeyFileRef, r: Parameters<typeof writeVerifiedKey>[2]) => void writeVerifiedKey(cacheDir, ref, r) }
-        : {}),
-    });
-    return { ok: true, pusher };
-  } catch (e) {
-    return { ok: false, message: (e as Error).message };
-  }
-}
+const oracle = (cert: string, files: Record<string, string>, date: Date, record = false): Promise<Outcome> =>
+  oracleIn(cacheDir, cert, files, date, record);
 
 function fast(cert: string, files: Record<string, string>, date: Date, dir = cacheDir): Promise<VerifiedPusher | null> {
   let parsed;
