@@ -43,11 +43,16 @@ function genRsa(name: string, bits: number): GpgKey {
   };
 }
 
-/** gpg's detached signature over `text`, as a push certificate's signature block. */
+/**
+ * gpg's detached signature over `text`, as a push certificate's signature block; made at NOW (gpg's clock set to
+ * it) unless `extra` sets the clock, not at the wall clock: the cases judge at moments relative to NOW, and a
+ * signature made minutes after it (cases that ran slowly on a loaded machine) would be from the future there.
+ */
 function sign(key: string, text: string, extra: string[] = []): string {
   const file = path.join(home.dir, 'payload');
   fs.writeFileSync(file, text);
-  return gpg(home, ['--armor', '--detach-sign', '-u', `${key}!`, ...extra, '-o', '-', file]);
+  const clock = extra.includes('--faked-system-time') ? [] : ['--faked-system-time', `${Math.floor(NOW.getTime() / 1000)}!`];
+  return gpg(home, [...clock, '--armor', '--detach-sign', '-u', `${key}!`, ...extra, '-o', '-', file]);
 }
 
 const certOf = (signedText: string, signature: string) => signedText + signature;
@@ -66,7 +71,9 @@ beforeAll(() => {
   keys.rsa3072 = genRsa('Rsathree', 3072);
   keys.rsa4096 = genRsa('Rsafour', 4096);
   payload = realCertPayload(home, keys.ed.fingerprint);
-  NOW = new Date();
+  // The next whole second: strictly after every key's creation second, so a signature made at NOW is never in the
+  // same second as its key (a record's interval excludes its key's creation instant; the fast path then defers).
+  NOW = new Date(Math.floor(Date.now() / 1000) * 1000 + 1000);
 }, 120_000);
 afterAll(() => {
   home.cleanup();
