@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { benchEnv } from './lib/env.mjs';
+import { gpgKey } from './lib/gpg.mjs';
 const args = process.argv.slice(2);
 const opt = (k, d) => {
   const i = args.indexOf(k);
@@ -88,27 +89,8 @@ const cp = require('node:child_process'); const sp = cp.spawn; const kids = [];
 cp.spawn = function (c, a, o) { const r = { c: [c, ...(a ?? [])].slice(0, 3).join(' '), t0: performance.now() }; kids.push(r); const ch = sp.call(this, c, a, o); ch.once('exit', () => { r.ms = performance.now() - r.t0; }); return ch; };
 process.on('exit', (code) => { const ru = process.resourceUsage(); appendFileSync(${JSON.stringify(hookLog)}, JSON.stringify({ code, wall: performance.now(), cpu: (ru.userCPUTime + ru.systemCPUTime) / 1000, rss: ru.maxRSS / 1024, kids }) + '\\n'); });\n`,
   );
-  const gpgKey = (name) => {
-    run('gpg', [
-      '--batch',
-      '--pinentry-mode',
-      'loopback',
-      '--passphrase',
-      '',
-      '--quick-gen-key',
-      `${name} <${name}@e.org>`,
-      'ed25519',
-      'sign',
-      'never',
-    ]);
-    const fpr = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@e.org`])
-      .stdout.split('\n')
-      .find((l) => l.startsWith('fpr:'))
-      .split(':')[9];
-    return { fpr, armored: run('gpg', ['--batch', '--armor', '--export', fpr]).stdout };
-  };
-  const owner = gpgKey('owner');
-  const alice = gpgKey('alice');
+  const owner = gpgKey(run, 'owner', 'owner@e.org');
+  const alice = gpgKey(run, 'alice', 'alice@e.org');
   fs.writeFileSync(path.join(root, 'owner.asc'), owner.armored);
   run('git', ['init', '-q', '-b', 'main', client]);
   for (const [k, v] of [

@@ -25,6 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchEnv } from './lib/env.mjs';
+import { gpgKey } from './lib/gpg.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -81,25 +82,7 @@ function reports() {
   return lines.map((l) => JSON.parse(l));
 }
 
-function genKey(name) {
-  run('gpg', [
-    '--batch',
-    '--pinentry-mode',
-    'loopback',
-    '--passphrase',
-    '',
-    '--quick-gen-key',
-    `${name} <${name}@example.org>`,
-    'ed25519',
-    'sign',
-    'never',
-  ]);
-  const fpr = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@example.org`])
-    .stdout.split('\n')
-    .find((l) => l.startsWith('fpr:'))
-    .split(':')[9];
-  return { fpr, armored: run('gpg', ['--batch', '--armor', '--export', fpr]).stdout };
-}
+const genKey = (name) => gpgKey(run, name);
 
 /** A blob of `bytes` bytes of `line` repeated, written without holding it in memory. */
 function bigBlob(dir, bytes, line) {

@@ -51,6 +51,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchEnv } from './lib/env.mjs';
+import { gpgKey } from './lib/gpg.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -254,24 +255,8 @@ console.log(
   `git-acl push bench — ${os.cpus().length} CPU(s), node ${process.version}, ${run('git', ['--version']).stdout.trim()}, temp ${root}`,
 );
 
-run('gpg', [
-  '--batch',
-  '--pinentry-mode',
-  'loopback',
-  '--passphrase',
-  '',
-  '--quick-gen-key',
-  'Bench Owner <owner@example.org>',
-  'ed25519',
-  'sign',
-  'never',
-]);
-const colons = run('gpg', ['--batch', '--with-colons', '--list-keys', 'owner@example.org']).stdout;
-const fingerprint = colons
-  .split('\n')
-  .find((l) => l.startsWith('fpr:'))
-  .split(':')[9];
-fs.writeFileSync(path.join(root, 'owner.asc'), run('gpg', ['--batch', '--armor', '--export', fingerprint]).stdout);
+const { fpr: fingerprint, armored } = gpgKey(run, 'Bench Owner', 'owner@example.org');
+fs.writeFileSync(path.join(root, 'owner.asc'), armored);
 
 run('git', ['init', '-q', '--bare', hook]);
 run(process.execPath, [CLI, 'init', hook, '--owner-key', path.join(root, 'owner.asc')]);

@@ -36,6 +36,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEnv } from './lib/env.mjs';
+import { gpgKey } from './lib/gpg.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -243,28 +244,8 @@ function push(remote, commit, ref, { as, extraEnv } = {}) {
   return s;
 }
 
-function gpgKey(name) {
-  run('gpg', [
-    '--batch',
-    '--pinentry-mode',
-    'loopback',
-    '--passphrase',
-    '',
-    '--quick-gen-key',
-    `${name} <${name}@example.org>`,
-    'ed25519',
-    'sign',
-    'never',
-  ]);
-  const colons = run('gpg', ['--batch', '--with-colons', '--list-keys', `${name}@example.org`]).stdout;
-  const fpr = colons
-    .split('\n')
-    .find((l) => l.startsWith('fpr:'))
-    .split(':')[9];
-  return { name, fpr, armored: run('gpg', ['--batch', '--armor', '--export', fpr]).stdout };
-}
-const owner = gpgKey('owner');
-const alice = gpgKey('alice');
+const owner = gpgKey(run, 'owner');
+const alice = gpgKey(run, 'alice');
 fs.writeFileSync(path.join(root, 'owner.asc'), owner.armored);
 
 run('git', ['init', '-q', '--bare', hook]);

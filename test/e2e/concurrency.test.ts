@@ -16,10 +16,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, run, type Clone, type ForgeUser, type PushResult } from '../support/forge.js';
-import { wrapGit } from '../support/git-wrapper.js';
+import { Forge, type Clone, type ForgeUser, type PushResult } from '../support/forge.js';
 import { revokedCopy } from '../support/gpg.js';
 import { readLog, waitForLockWaiters } from '../support/push-log.js';
+import { judgementHeldAt, makeHold, waitAt, type Hold } from './attacks/hold.js';
 
 const POLICY = 'refs/heads/apps/access-control';
 const MAIN = 'refs/heads/main';
@@ -33,30 +33,6 @@ function bobOnMain(bob: ForgeUser): Record<string, string> {
   };
 }
 
-/** A hold: `ready` resolves once the held process waits; `release` lets it go on. */
-interface Hold {
-  dir: string;
-  ready(): Promise<void>;
-  release(): void;
-}
-
-function makeHold(root: string, name: string): Hold {
-  const dir = path.join(root, `hold-${name}`);
-  fs.mkdirSync(dir);
-  run('mkfifo', [path.join(dir, 'ready'), path.join(dir, 'go')]);
-  return {
-    dir,
-    // Opening a FIFO blocks until the other end opens it: done on libuv's thread pool, the test's loop stays free.
-    ready: async () => void (await fs.promises.readFile(path.join(dir, 'ready'))),
-    release: () => fs.writeFileSync(path.join(dir, 'go'), 'go\n'),
-  };
-}
-
-/** sh that waits at `hold` the first time it runs (a directory claims the hold). */
-const waitAt = (hold: Hold) =>
-  `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
-
-/** Resolves 'waiting' once a push waits for the log's lock (a waiter keeps its record next to the lock), or 'done' when `push` ends first. */
 /** The owner's push that revokes Bob's key (his file replaced by the revoked export); returns the new policy commit. */
 function revokeBob(forge: Forge, bob: ForgeUser): { commit: string; owner: Clone; push: () => PushResult } {
   const owner = forge.clone('owner');
@@ -89,12 +65,8 @@ describe.each([
     const policyBefore = forge.ref(POLICY)!;
     const hold = makeHold(forge.root, 'judging');
     // Bob's push only: its hook stops at its first object read, inside the quarantine (the client's git never has one).
-    const env = wrapGit(
-      path.join(forge.root, 'git-judging'),
-      `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${waitAt(hold)}; fi`,
-    );
-    const slow = c.pushAsync([`${work}:${MAIN}`], env);
-    await hold.ready();
+    const slow = c.pushAsync([`${work}:${MAIN}`], judgementHeldAt(forge.root, hold));
+    await hold.ready(slow);
 
     const revocation = revokeBob(forge, bob);
     expect(revocation.push().remote).toEqual([]);
@@ -152,7 +124,7 @@ describe('an admitted push holds the lock until its refs are written', () => {
         const work = c.commitTree({ 'f.txt': `${script}\n` }, tip ? [tip] : [], script);
         const logBefore = (await readLog(forge.bare, forge.env)).length;
         const admitted = c.pushAsync([`${work}:${MAIN}`]);
-        await hold.ready(); // pre-receive accepted and exited; git is about to write main
+        await hold.ready(admitted); // pre-receive accepted and exited; git is about to write main
 
         const revocation = revokeBob(forge, bob);
         const revoking = revocation.owner.pushAsync([`${revocation.commit}:${POLICY}`]);
@@ -185,7 +157,7 @@ describe('an admitted push holds the lock until its refs are written', () => {
       const tip = forge.ref(MAIN);
       const work = c.commitTree({ 'k.txt': 'killed\n' }, tip ? [tip] : [], 'killed');
       const killed = c.pushAsync([`${work}:${MAIN}`]);
-      await hold.ready();
+      await hold.ready(killed);
       hold.release();
       const r = await killed;
       expect(r.code).not.toBe(0);

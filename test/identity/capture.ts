@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parsePushCert } from '../../src/identity/index.js';
 import type { GpgHome } from '../support/gpg.js';
 
 export interface Captured {
@@ -128,4 +129,19 @@ export function makePushRig(home: GpgHome, signingKey: string): PushRig {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The signed text of a real push certificate: one real `git push --signed` by `signingKey` from `home`, for tests
+ * that then make gpg's own signatures over it.
+ */
+export function realCertPayload(home: GpgHome, signingKey: string): string {
+  const rig = makePushRig(home, signingKey);
+  try {
+    const c = rig.push();
+    if (!c.cert) throw new Error(`no certificate: ${c.stderr}`);
+    return parsePushCert(c.cert).payload;
+  } finally {
+    rig.cleanup();
+  }
 }

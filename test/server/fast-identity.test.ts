@@ -8,11 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parsePushCert, verifyPushCert, type KeyFileRef, type VerifiedPusher } from '../../src/identity/index.js';
+import { parsePushCert, type VerifiedPusher } from '../../src/identity/index.js';
 import { fastPusher, parseFastSignature } from '../../src/server/fast-identity.js';
 import { keyFileHash, readVerifiedKeys, writeVerifiedKey } from '../../src/server/verify-cache.js';
 import { addSigningSubkey, genKey, gpg, makeGpgHome, revokedCopy, type GpgHome, type GpgKey } from '../support/gpg.js';
-import { makePushRig } from '../identity/capture.js';
+import { realCertPayload } from '../identity/capture.js';
+import { oracleIn, type Outcome } from './oracle.js';
 import { finderOf, keyPath } from '../identity/util.js';
 import { armorSignature } from '../support/armor.js';
 
@@ -42,11 +43,16 @@ function genRsa(name: string, bits: number): GpgKey {
   };
 }
 
-/** gpg's detached signature over `text`, as a push certificate's signature block. */
+/**
+ * gpg's detached signature over `text`, as a push certificate's signature block; made at NOW (gpg's clock set to
+ * it) unless `extra` sets the clock, not at the wall clock: the cases judge at moments relative to NOW, and a
+ * signature made minutes after it (cases that ran slowly on a loaded machine) would be from the future there.
+ */
 function sign(key: string, text: string, extra: string[] = []): string {
   const file = path.join(home.dir, 'payload');
   fs.writeFileSync(file, text);
-  return gpg(home, ['--armor', '--detach-sign', '-u', `${key}!`, ...extra, '-o', '-', file]);
+  const clock = extra.includes('--faked-system-time') ? [] : ['--faked-system-time', `${Math.floor(NOW.getTime() / 1000)}!`];
+  return gpg(home, [...clock, '--armor', '--detach-sign', '-u', `${key}!`, ...extra, '-o', '-', file]);
 }
 
 const certOf = (signedText: string, signature: string) => signedText + signature;
@@ -64,39 +70,19 @@ beforeAll(() => {
   keys.rsa2048 = genRsa('Rsatwo', 2048);
   keys.rsa3072 = genRsa('Rsathree', 3072);
   keys.rsa4096 = genRsa('Rsafour', 4096);
-  const rig = makePushRig(home, keys.ed.fingerprint);
-  try {
-    const c = rig.push();
-    if (!c.cert) throw new Error(`no certificate: ${c.stderr}`);
-    payload = parsePushCert(c.cert).payload;
-  } finally {
-    rig.cleanup();
-  }
-  NOW = new Date();
+  payload = realCertPayload(home, keys.ed.fingerprint);
+  // The next whole second: strictly after every key's creation second, so a signature made at NOW is never in the
+  // same second as its key (a record's interval excludes its key's creation instant; the fast path then defers).
+  NOW = new Date(Math.floor(Date.now() / 1000) * 1000 + 1000);
 }, 120_000);
 afterAll(() => {
   home.cleanup();
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
-type Outcome = { ok: true; pusher: VerifiedPusher } | { ok: false; message: string };
-
 /** openpgp's verdict; what it accepts with a key file of the policy is recorded in the cache, as the hook does. */
-async function oracle(cert: string, files: Record<string, string>, date: Date, record = false): Promise<Outcome> {
-  try {
-    const pusher = await verifyPushCert({
-      cert: parsePushCert(cert),
-      findKey: finderOf(files),
-      date,
-      ...(record
-        ? { onVerified: (ref: KeyFileRef, r: Parameters<typeof writeVerifiedKey>[2]) => void writeVerifiedKey(cacheDir, ref, r) }
-        : {}),
-    });
-    return { ok: true, pusher };
-  } catch (e) {
-    return { ok: false, message: (e as Error).message };
-  }
-}
+const oracle = (cert: string, files: Record<string, string>, date: Date, record = false): Promise<Outcome> =>
+  oracleIn(cacheDir, cert, files, date, record);
 
 function fast(cert: string, files: Record<string, string>, date: Date, dir = cacheDir): Promise<VerifiedPusher | null> {
   let parsed;

@@ -19,7 +19,7 @@ import { parsePushCert, verifyPushCert } from '../../src/identity/index.js';
 import { fastPusher } from '../../src/server/fast-identity.js';
 import { keyFileHash, readVerifiedKeys } from '../../src/server/verify-cache.js';
 import { genKey, makeGpgHome, type GpgHome, type GpgKey } from '../support/gpg.js';
-import { makePushRig } from '../identity/capture.js';
+import { realCertPayload } from '../identity/capture.js';
 import { finderOf, keyPath } from '../identity/util.js';
 import { armorSignature } from '../support/armor.js';
 
@@ -32,14 +32,7 @@ beforeAll(() => {
   home = makeGpgHome();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcsym-'));
   victim = genKey(home, 'Victim');
-  const rig = makePushRig(home, victim.fingerprint);
-  try {
-    const c = rig.push();
-    if (!c.cert) throw new Error(`no certificate: ${c.stderr}`);
-    payload = parsePushCert(c.cert).payload;
-  } finally {
-    rig.cleanup();
-  }
+  payload = realCertPayload(home, victim.fingerprint);
 }, 120_000);
 afterAll(() => {
   home.cleanup();

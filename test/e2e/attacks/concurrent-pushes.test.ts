@@ -18,9 +18,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, run, type ForgeUser } from '../../support/forge.js';
-import { wrapGit } from '../../support/git-wrapper.js';
+import { Forge, type ForgeUser } from '../../support/forge.js';
 import { readLog, updateLines, waitForLockWaiters } from '../../support/push-log.js';
+import { judgementHeldAt, makeHold, waitAt } from './hold.js';
 
 const FOLD = 'on a case-insensitive or Unicode-normalising file system; such names are refused';
 
@@ -30,32 +30,6 @@ function bobUnderX(bob: ForgeUser): Record<string, string> {
     'refs/bob.conf': `${bob.id} create-branch,fast-forward ^heads/[A-Za-z]/.+$\n`,
     'branches/bob.conf': `branch ^heads/[A-Za-z]/.+$\n${bob.id} create-file,modify,delete ^.+$\n`,
   };
-}
-
-interface Hold {
-  dir: string;
-  ready(): Promise<void>;
-  release(): void;
-}
-
-function makeHold(root: string, name: string): Hold {
-  const dir = path.join(root, `hold-${name}`);
-  fs.mkdirSync(dir);
-  run('mkfifo', [path.join(dir, 'ready'), path.join(dir, 'go')]);
-  return {
-    dir,
-    ready: async () => void (await fs.promises.readFile(path.join(dir, 'ready'))),
-    release: () => fs.writeFileSync(path.join(dir, 'go'), 'go\n'),
-  };
-}
-
-/** A git for one push's hook that waits at `hold` at its first object read inside the quarantine (judgement under way). */
-function holdJudgement(root: string, hold: Hold): NodeJS.ProcessEnv {
-  const wait = `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
-  return wrapGit(
-    path.join(root, `git-${path.basename(hold.dir)}`),
-    `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${wait}; fi`,
-  );
 }
 
 describe('two concurrent pushes whose created refs fold to one file', () => {
@@ -90,8 +64,8 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
     const workB = b.commitTree({ 'b.txt': `${other}\n` }, [], 'b');
     const hold = makeHold(forge.root, held.replace(/\W/g, '-'));
     // A is judged against the refs as they are now (no `other`), and stops inside its judgement.
-    const slow = a.pushAsync([`${workA}:${held}`], holdJudgement(forge.root, hold));
-    await hold.ready();
+    const slow = a.pushAsync([`${workA}:${held}`], judgementHeldAt(forge.root, hold));
+    await hold.ready(slow);
     // B lands meanwhile: when it was judged, `held` did not exist either.
     const fast = b.push(`${workB}:${other}`);
     expect([fast.code, fast.remote]).toEqual([0, []]);
@@ -116,16 +90,14 @@ describe('two concurrent pushes whose created refs fold to one file', () => {
     const writing = makeHold(forge.root, 'w-writing');
     const hook = path.join(forge.bare, 'hooks', 'reference-transaction');
     // B stops in git's ref update (after its pre-receive admitted it, holding the lock), before `other` is written.
-    fs.writeFileSync(
-      hook,
-      `#!/bin/sh\n[ "$1" = prepared ] || exit 0\ngrep -q ' ${other}$' || exit 0\nmkdir '${writing.dir}/claimed' 2>/dev/null && { echo held > '${writing.dir}/ready'; read go < '${writing.dir}/go'; }\nexit 0\n`,
-      { mode: 0o755 },
-    );
+    fs.writeFileSync(hook, `#!/bin/sh\n[ "$1" = prepared ] || exit 0\ngrep -q ' ${other}$' || exit 0\n${waitAt(writing)}\nexit 0\n`, {
+      mode: 0o755,
+    });
     try {
-      const slow = a.pushAsync([`${workA}:${held}`], holdJudgement(forge.root, judging));
-      await judging.ready();
+      const slow = a.pushAsync([`${workA}:${held}`], judgementHeldAt(forge.root, judging));
+      await judging.ready(slow);
       const fast = b.pushAsync([`${workB}:${other}`]);
-      await writing.ready();
+      await writing.ready(fast);
       expect(forge.ref(other)).toBeNull();
       judging.release();
       // A, judged against refs without `other`, now waits for the lock B holds (its attempt sits next to the lock).
@@ -164,8 +136,8 @@ describe('a ref moved by another push while this one was being judged', () => {
     const q = a.commitTree({ 'm.txt': 'q\n' }, [p], 'q');
     const r = b.commitTree({ 'm.txt': 'r\n' }, [p], 'r');
     const hold = makeHold(forge.root, 'moved');
-    const slow = a.pushAsync([`${q}:refs/heads/M/main`], holdJudgement(forge.root, hold));
-    await hold.ready();
+    const slow = a.pushAsync([`${q}:refs/heads/M/main`], judgementHeldAt(forge.root, hold));
+    await hold.ready(slow);
     const fast = b.push(`${r}:refs/heads/M/main`);
     expect([fast.code, fast.remote]).toEqual([0, []]);
     hold.release();
@@ -229,7 +201,7 @@ describe('a pusher whose client stops reading after its push was admitted', () =
     let client = 0;
     let resumed = false;
     try {
-      await hold.ready();
+      await hold.ready(stalled);
       client = Number(fs.readFileSync(path.join(hold.dir, 'client'), 'utf8'));
       const a = forge.clone(alice);
       const aw = a.commitTree({ 'a.txt': 'a\n' }, [], 'a');

@@ -39,8 +39,8 @@ test('pre-receive killed after admission: push refused, next push logged alone, 
   // The whole hook runs (judgement and admission); then it dies by SIGKILL before git hears its exit status.
   fs.writeFileSync(hook, `#!/bin/sh\n'${real}' "$@" || exit $?\nkill -9 $$\n`, { mode: 0o755 });
   let killed;
+  const w1 = c.commitTree({ 'k.txt': 'k\n' }, [], 'k');
   try {
-    const w1 = c.commitTree({ 'k.txt': 'k\n' }, [], 'k');
     killed = c.push(`${w1}:refs/heads/${bob.id}/killed`);
   } finally {
     fs.writeFileSync(hook, installed, { mode: 0o755 });
@@ -50,6 +50,9 @@ test('pre-receive killed after admission: push refused, next push logged alone, 
   expect(killed.stderr).toContain('hooks/pre-receive died of signal 9');
   expect(forge.ref(`refs/heads/${bob.id}/killed`)).toBeNull();
   expect(forge.ref(LOG)).toBe(logBefore);
+  // The hook did get through admission: the in-flight record it left is the killed push's.
+  const inflight = fs.readFileSync(path.join(forge.bare, 'git-acl', 'in-flight'), 'utf8');
+  expect(inflight.split('\n\n')[1]).toBe(`${ZERO_OID} ${w1} refs/heads/${bob.id}/killed\n`);
 
   const w2 = c.commitTree({ 'n.txt': 'n\n' }, [], 'n');
   const next = c.push(`${w2}:refs/heads/${bob.id}/next`);

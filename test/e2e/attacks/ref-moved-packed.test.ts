@@ -36,16 +36,20 @@ test.each([
   if (!packAfter) forge.server(['pack-refs', '--all', '--prune']);
   const hold = holdJudgement(forge.root, tag);
   const slow = c.pushAsync([`${q}:${ref}`], hold.env);
-  await hold.ready();
-  expect(forge.server(['update-ref', ref, r, p]).code).toBe(0);
-  if (packAfter) {
-    forge.server(['pack-refs', '--all', '--prune']);
-    expect(fs.existsSync(path.join(forge.bare, ref))).toBe(false);
-  } else {
-    expect(fs.readFileSync(path.join(forge.bare, 'packed-refs'), 'utf8')).toContain(`${p} ${ref}\n`);
-    expect(fs.readFileSync(path.join(forge.bare, ref), 'utf8')).toBe(`${r}\n`);
+  await hold.ready(slow);
+  try {
+    expect(forge.server(['update-ref', ref, r, p]).code).toBe(0);
+    if (packAfter) {
+      forge.server(['pack-refs', '--all', '--prune']);
+      expect(fs.existsSync(path.join(forge.bare, ref))).toBe(false);
+    } else {
+      expect(fs.readFileSync(path.join(forge.bare, 'packed-refs'), 'utf8')).toContain(`${p} ${ref}\n`);
+      expect(fs.readFileSync(path.join(forge.bare, ref), 'utf8')).toBe(`${r}\n`);
+    }
+  } finally {
+    // Also when an assertion above failed: the held hook would otherwise wait on its FIFO forever.
+    hold.release();
   }
-  hold.release();
   const res = await slow;
   expect(res.code).not.toBe(0);
   expect(res.remote).toEqual([

@@ -37,9 +37,13 @@ async function heldPush(tag: string, pushed: string, meanwhile: () => void) {
   const work = c.commitTree({ [`${tag}.txt`]: `${tag}\n` }, [], tag);
   const hold = holdJudgement(forge.root, tag);
   const slow = c.pushAsync([`${work}:${pushed}`], hold.env);
-  await hold.ready();
-  meanwhile();
-  hold.release();
+  await hold.ready(slow);
+  try {
+    meanwhile();
+  } finally {
+    // Also when `meanwhile` failed an assertion: the held hook would otherwise wait on its FIFO forever.
+    hold.release();
+  }
   return slow;
 }
 
@@ -142,16 +146,17 @@ describe('packed-refs that git refuses (two peeled lines in a row)', () => {
       expect(g.code).not.toBe(0);
       expect(g.stderr).toContain('unexpected line');
     });
+    const peeled = /^\^([0-9a-f]{40})$/m.exec(packedRefs)![1]!;
     expect(r.code).not.toBe(0);
-    expect(r.remote).toHaveLength(1);
-    expect(r.remote[0]).toMatch(/^git-acl: push rejected: /);
-    expect(r.remote[0]).toContain(`(user ${bob.id})`);
+    expect(r.remote).toEqual([
+      `git-acl: push rejected: cannot write the push log: cannot list refs: fatal: unexpected line in ./packed-refs: ^${peeled} (exit 128) (user ${bob.id})`,
+    ]);
     fs.writeFileSync(path.join(forge.bare, 'packed-refs'), packedRefs.replace(/^(\^[0-9a-f]{40}\n)\1/m, '$1'));
     expect(forge.ref('refs/heads/P/x')).toBeNull();
     expect(fs.existsSync(path.join(forge.bare, 'git-acl', 'in-flight'))).toBe(false);
   });
 
-  test('present before the push: the push fails and nothing is written', async () => {
+  test('present before the push: git refuses the push before the hook runs, nothing is written', async () => {
     const file = path.join(forge.bare, 'packed-refs');
     const good = fs.readFileSync(file, 'utf8');
     expect(good).toMatch(/^\^[0-9a-f]{40}$/m);
@@ -164,7 +169,13 @@ describe('packed-refs that git refuses (two peeled lines in a row)', () => {
     } finally {
       fs.writeFileSync(file, good);
     }
-    expect(r.code).not.toBe(0);
+    // git's receive-pack itself cannot list the refs to advertise: it dies before any hook runs.
+    const peeled = /^\^([0-9a-f]{40})$/m.exec(good)![1]!;
+    expect([r.code, r.remote, r.stderr]).toEqual([
+      128,
+      [],
+      `fatal: unexpected line in ./packed-refs: ^${peeled}\nfatal: the remote end hung up upon initial contact\n`,
+    ]);
     expect(forge.ref('refs/heads/Q/x')).toBeNull();
   });
 });
