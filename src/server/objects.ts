@@ -10,7 +10,19 @@
  * moves into the repository only if it applies the push.
  */
 import { deflateSync } from 'node:zlib';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  type BigIntStats,
+  closeSync,
+  existsSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { exitStatus, failureLine, runGit, succeeded } from '../git/exec.js';
@@ -72,7 +84,10 @@ const STORED_MAX_BYTES = 16 * 1024;
  */
 export function refFileReader(gitDir: string): ((ref: string) => string | null | undefined) | undefined {
   if (existsSync(join(gitDir, 'reftable'))) return undefined;
-  let packed: Map<string, string> | undefined;
+  const file = join(gitDir, 'packed-refs');
+  // Kept while the file is the same one (git's stat_validity_check): `git pack-refs` (gc) may rewrite it between
+  // two answers, moving a ref out of its loose file; an older read would then call that ref missing.
+  let packed: { refs: Map<string, string>; stat: BigIntStats | undefined } | undefined;
   return (ref) => {
     if (existsSync(join(gitDir, `${ref}.lock`))) return undefined;
     const loose = readText(join(gitDir, ref));
@@ -80,16 +95,42 @@ export function refFileReader(gitDir: string): ((ref: string) => string | null |
       const m = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(loose);
       return m ? m[1]! : undefined;
     }
-    if (!packed) {
-      packed = new Map();
-      for (const line of (readText(join(gitDir, 'packed-refs')) ?? '').split('\n')) {
-        const m = /^([0-9a-f]{40}|[0-9a-f]{64}) (.+)$/.exec(line);
-        if (m) packed.set(m[2]!, m[1]!);
-      }
-    }
-    return packed.get(ref) ?? null;
+    if (!packed || !sameFile(packed.stat, statSync(file, { bigint: true, throwIfNoEntry: false }))) packed = readPackedRefs(file);
+    return packed.refs.get(ref) ?? null;
   };
 }
+
+/** packed-refs' refs and the stat of the very file read (opened once: content and stat belong together). */
+function readPackedRefs(file: string): { refs: Map<string, string>; stat: BigIntStats | undefined } {
+  const refs = new Map<string, string>();
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { refs, stat: undefined };
+    throw e;
+  }
+  try {
+    const stat = fstatSync(fd, { bigint: true });
+    for (const line of readFileSync(fd, 'utf8').split('\n')) {
+      const m = /^([0-9a-f]{40}|[0-9a-f]{64}) (.+)$/.exec(line);
+      if (m) refs.set(m[2]!, m[1]!);
+    }
+    return { refs, stat };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sameFile = (a: BigIntStats | undefined, b: BigIntStats | undefined): boolean =>
+  a === b ||
+  (a !== undefined &&
+    b !== undefined &&
+    a.ino === b.ino &&
+    a.dev === b.dev &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs);
 
 function readText(path: string): string | null {
   try {

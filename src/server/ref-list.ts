@@ -73,6 +73,7 @@ export function listRefsFromFiles(gitDir: string, env: Record<string, string | u
     walk(join(gitDir, 'refs'), 'refs/', loose, 0);
     const refs = readPacked(join(gitDir, 'packed-refs'));
     for (const [name, oid] of loose) refs.set(name, oid);
+    if (refs.size > MAX_FAST_REFS) return undefined;
     const out = new Map<string, RefInfo>();
     for (const name of [...refs.keys()].sort()) out.set(name, { oid: refs.get(name)! });
     return out;
@@ -126,9 +127,10 @@ function readPacked(path: string): Map<string, string> {
       const name = m[2]!;
       if (!plainRefName(name) || m[1] === NULL_OID || (previous !== null && name <= previous)) throw new GiveUp();
       refs.set(name, m[1]!);
+      // Given up at once: a large packed-refs is git's to read, not read twice.
+      if (refs.size > MAX_FAST_REFS) throw new GiveUp();
       previous = name;
     } else if (!(PEELED_LINE.test(line) && previous !== null && !PEELED_LINE.test(lines[i - 1]!))) throw new GiveUp();
   }
-  if (refs.size > MAX_FAST_REFS) throw new GiveUp();
   return refs;
 }

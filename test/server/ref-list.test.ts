@@ -216,3 +216,14 @@ test(`more than ${MAX_FAST_REFS} refs give up`, async () => {
   fs.writeFileSync(path.join(r.gitDir, 'packed-refs'), lines.slice(0, MAX_FAST_REFS).join(''));
   await expectSame(r.gitDir, MAX_FAST_REFS);
 });
+
+test(`more than ${MAX_FAST_REFS} refs loose and packed together give up too`, async () => {
+  const r = repo();
+  const half = MAX_FAST_REFS / 2;
+  const packed = Array.from({ length: half + 1 }, (_, i) => `${r.a} refs/tags/p${String(i).padStart(5, '0')}\n`);
+  fs.writeFileSync(path.join(r.gitDir, 'packed-refs'), packed.join(''));
+  for (let i = 0; i < half; i++) r.write(`refs/tags/l${String(i).padStart(5, '0')}`, `${r.b}\n`);
+  expectGivesUp(r.gitDir);
+  fs.rmSync(path.join(r.gitDir, 'refs/tags/l00000'));
+  await expectSame(r.gitDir, MAX_FAST_REFS);
+});
