@@ -16,7 +16,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ObjectType } from './store.js';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, ObjectNotFoundError } from './errors.js';
-import { trackChild } from './exec.js';
+import { adoptChild, childKey, registerEarlyChild, trackChild, type EarlyChild } from './exec.js';
 
 export type BatchMode = 'command' | 'batch' | 'check';
 
@@ -44,6 +44,23 @@ const MODE_ARGS: Record<BatchMode, string> = { command: '--batch-command', batch
 
 const OBJECT_TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
 
+/**
+ * Starts the child `new BatchProcess(git, env, mode)` would start, now, for that constructor to take later
+ * (exec.ts EarlyChild): the hook's loader does, so that git starts while the hook's code loads.
+ */
+export function prestartBatch(git: string, env: NodeJS.ProcessEnv, mode: BatchMode): void {
+  const args = ['cat-file', MODE_ARGS[mode]];
+  const child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  trackChild(child);
+  const entry: EarlyChild = { key: childKey(git, args, 'pipe', env), child };
+  // Until it is adopted nobody listens: an 'error' (git not found) must not throw, and marks it as not to adopt.
+  child.on('error', () => {
+    entry.failed = true;
+  });
+  child.stdin.on('error', () => undefined);
+  registerEarlyChild(entry);
+}
+
 /** One `git cat-file --batch` child and its FIFO of requests. */
 export class BatchProcess {
   dead = false;
@@ -61,8 +78,16 @@ export class BatchProcess {
   constructor(git: string, env: NodeJS.ProcessEnv, mode: BatchMode = 'batch') {
     this.mode = mode;
     const args = ['cat-file', MODE_ARGS[mode]];
-    this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    trackChild(this.child);
+    // A child the hook's loader started early with exactly these arguments and environment (exec.ts EarlyChild),
+    // if it is still running: nothing was asked of it yet, so it is as new as one started here.
+    const taken = adoptChild(childKey(git, args, 'pipe', env));
+    if (taken && !taken.failed && taken.child.exitCode === null && taken.child.signalCode === null) {
+      this.child = taken.child as ChildProcessWithoutNullStreams;
+    } else {
+      taken?.child.kill('SIGKILL');
+      this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      trackChild(this.child);
+    }
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stderr.on('data', (b: Buffer) => {
       if (this.stderr.length < 4000) this.stderr += b.toString('utf8');

@@ -34,7 +34,7 @@ import type { ObjectStore, ObjectType, ReadLimit, RefInfo, RepoLocation, TreeCha
 import { assertOid, parseTreeObject, peelTags, readCommitHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
 import { BatchProcess, type BatchInfo, type BatchObject } from './cat-file.js';
-import { joinObjectDirectories, splitObjectDirectories } from './location.js';
+import { splitObjectDirectories, storeEnv } from './location.js';
 import { looseObjectIds } from './quarantine.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
 import { DIFF_LIMITS } from './limits.js';
@@ -68,19 +68,7 @@ export class CliStore implements ObjectStore {
   constructor(location: RepoLocation, options: CliStoreOptions = {}) {
     this.location = location;
     this.git = options.git ?? 'git';
-    const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
-    env.GIT_DIR = location.gitDir;
-    if (location.objectDirectory) env.GIT_OBJECT_DIRECTORY = location.objectDirectory;
-    if (location.alternateObjectDirectories) {
-      // Quoted as git quotes them: a directory whose path holds `:` is one entry, not two.
-      env.GIT_ALTERNATE_OBJECT_DIRECTORIES = joinObjectDirectories(location.alternateObjectDirectories);
-    }
-    env.GIT_NO_REPLACE_OBJECTS = '1';
-    // Never prompt, never page, never run a configured external diff.
-    env.GIT_TERMINAL_PROMPT = '0';
-    env.GIT_PAGER = 'cat';
-    delete env.GIT_EXTERNAL_DIFF;
-    this.env = env;
+    this.env = storeEnv(location, options.env ?? process.env);
   }
 
   async resolveRef(ref: string): Promise<string | null> {

@@ -16,7 +16,49 @@ import { GitProcessError, type ProcessOutcome } from './errors.js';
  * the CPU busy. Children are killed by pid: git's commands here start no
  * processes of their own.
  */
-const running = new Set<ChildProcess>();
+// Shared through globalThis: the hook's loader (src/hook/start.ts) and the hook's bundle each hold a copy of this
+// module, and the bundle's killChildren must also end the children the loader started (see prestartCommand).
+const running: Set<ChildProcess> = ((globalThis as Record<symbol, unknown>)[Symbol.for('git-acl.children')] ??=
+  new Set<ChildProcess>()) as Set<ChildProcess>;
+
+/**
+ * Children started before the code that uses them had loaded: the hook's loader starts the `git config` and `git
+ * cat-file` children every pre-receive needs (src/server/early-children.ts), so that git starts them while Node
+ * reads and compiles the hook. The code that would start such a child takes the early one instead (adoptChild),
+ * but only when it would start exactly the same child: the same program, arguments, stdio and environment,
+ * compared whole (childKey). Anything else starts its own, as without an early start, and the early one is killed
+ * with the other children when the process ends. So an early start can change when a child starts, never what it
+ * runs or what its answer means.
+ */
+export interface EarlyChild {
+  key: string;
+  child: ChildProcess;
+  /** For a short-lived child (prestartCommand): its outcome, collected from the start as runCommand collects it. */
+  result?: Promise<RunResult>;
+  /** The child could not be started ('error'): never adopted. */
+  failed?: boolean;
+}
+
+const early: EarlyChild[] = ((globalThis as Record<symbol, unknown>)[Symbol.for('git-acl.early-children')] ??= []) as EarlyChild[];
+
+/** What makes two spawns the same child: program, arguments, stdin, working directory and every variable of the environment. */
+export function childKey(cmd: string, args: readonly string[], stdin: 'ignore' | 'pipe', env: NodeJS.ProcessEnv, cwd?: string): string {
+  const vars = Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([cmd, args, stdin, cwd ?? null, vars]);
+}
+
+/** Registers a child started early, for adoptChild. */
+export function registerEarlyChild(e: EarlyChild): void {
+  early.push(e);
+}
+
+/** The early child started as `key`, taken out of the list (each is adopted once), or undefined. */
+export function adoptChild(key: string): EarlyChild | undefined {
+  const i = early.findIndex((e) => e.key === key);
+  return i < 0 ? undefined : early.splice(i, 1)[0];
+}
 
 /** Registers `child` until it exits (see killChildren). */
 export function trackChild(child: ChildProcess): void {
@@ -112,6 +154,27 @@ export function runGit(args: string[], opts: RunOptions = {}): Promise<RunResult
 
 /** Rejects (GitProcessError) only when the program cannot be started; a non-zero exit is in `code`. */
 export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (opts.input === undefined) {
+    const taken = adoptChild(childKey(cmd, args, 'ignore', opts.env ?? process.env, opts.cwd));
+    if (taken?.result) return taken.result;
+  }
+  return collect(cmd, args, opts);
+}
+
+/**
+ * Starts what runCommand(cmd, args, opts) would run, now, for runCommand to take later (see EarlyChild). Only for
+ * commands without input.
+ */
+export function prestartCommand(cmd: string, args: string[], opts: Omit<RunOptions, 'input'> = {}): void {
+  let child: ChildProcess | undefined;
+  const result = collect(cmd, args, opts, (c) => {
+    child = c;
+  });
+  result.catch(() => undefined); // reported to whoever adopts it; an early child nobody takes fails silently
+  registerEarlyChild({ key: childKey(cmd, args, 'ignore', opts.env ?? process.env, opts.cwd), child: child!, result });
+}
+
+function collect(cmd: string, args: string[], opts: RunOptions, started?: (child: ChildProcess) => void): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
@@ -119,6 +182,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): 
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     trackChild(child);
+    started?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));
@@ -145,14 +209,19 @@ export async function gitText(args: string[], opts: RunOptions = {}): Promise<st
   return r.stdout.toString('utf8');
 }
 
+/** The git command readHookConfig runs (also started early by the hook's loader: src/server/early-children.ts). */
+export function hookConfigCommand(gitDir: string, env: NodeJS.ProcessEnv): [string[], RunOptions] {
+  return [['config', '-z', '--get-regexp', '^(acl\\.|receive\\.denydelete)'], { env: { ...env, GIT_DIR: gitDir } }];
+}
+
 /**
  * Every value of the config keys the hook reads, in one git call: the server's `acl.*`, and git's own
  * `receive.denyDelete*` (deletions receive-pack would refuse after the hook). Keys are lower case; a key given
  * without a value reads as ''.
  */
 export async function readHookConfig(gitDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Map<string, string[]>> {
-  const args = ['config', '-z', '--get-regexp', '^(acl\\.|receive\\.denydelete)'];
-  const r = await runGit(args, { env: { ...env, GIT_DIR: gitDir } });
+  const [args, opts] = hookConfigCommand(gitDir, env);
+  const r = await runGit(args, opts);
   const map = new Map<string, string[]>();
   // No acl.* key at all, unless git could not access a config file: it reads such a file as empty, with a warning.
   if (answeredNo(r) && !/unable to access/.test(r.stderr)) return map;

@@ -96,3 +96,23 @@ export function locationFromEnv(gitDir: string, env: Record<string, string | und
   if (alternates) loc.alternateObjectDirectories = splitObjectDirectories(alternates);
   return loc;
 }
+
+/**
+ * The environment of a CliStore's children on `location`: `base` with the repository and its object directories
+ * set from the location (also what the hook's loader starts its early cat-file with: src/server/early-children.ts).
+ */
+export function storeEnv(location: RepoLocation, base: Record<string, string | undefined>): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...base };
+  env.GIT_DIR = location.gitDir;
+  if (location.objectDirectory) env.GIT_OBJECT_DIRECTORY = location.objectDirectory;
+  if (location.alternateObjectDirectories) {
+    // Quoted as git quotes them: a directory whose path holds `:` is one entry, not two.
+    env.GIT_ALTERNATE_OBJECT_DIRECTORIES = joinObjectDirectories(location.alternateObjectDirectories);
+  }
+  env.GIT_NO_REPLACE_OBJECTS = '1';
+  // Never prompt, never page, never run a configured external diff.
+  env.GIT_TERMINAL_PROMPT = '0';
+  env.GIT_PAGER = 'cat';
+  delete env.GIT_EXTERNAL_DIFF;
+  return env;
+}

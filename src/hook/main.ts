@@ -8,16 +8,11 @@ import { formatFailure } from '../push/report.js';
 import { errorMessage, oneLine } from '../core/messages.js';
 import { killChildren } from '../git/exec.js';
 import { abandonLocks } from '../server/log-lock.js';
+import { readStdin } from './stdin.js';
 
 /** git applies the push only when pre-receive exits 0. */
 const ACCEPT = 0;
 const REJECT = 1;
-
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /**
  * Every way out ends the git children the hook started (a wedged one would

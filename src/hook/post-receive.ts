@@ -3,6 +3,7 @@ import { runPostReceive } from '../server/post-receive.js';
 import { findReceivePack } from '../server/inflight.js';
 import { formatWarning } from '../push/report.js';
 import { errorMessage, oneLine } from '../core/messages.js';
+import { readStdin } from './stdin.js';
 
 /** hooks/post-receive names the receive-pack (it may run this through a pipe, which makes it a grandchild). */
 function receivePack(): number {
@@ -11,12 +12,11 @@ function receivePack(): number {
 }
 
 async function main(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const stdin = await readStdin();
   const lines = await runPostReceive({
     gitDir: process.env.GIT_DIR ?? '.',
     env: process.env,
-    stdin: Buffer.concat(chunks),
+    stdin,
     receivePackPid: receivePack(),
   });
   if (lines.length) process.stderr.write(`${lines.join('\n')}\n`);

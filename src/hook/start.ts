@@ -37,6 +37,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { foreignFile, readCacheFile, writeCacheFile } from '../server/cache-file.js';
+import { startHookChildren } from '../server/early-children.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -203,6 +204,8 @@ async function start(which: Which): Promise<void> {
     process.stdout.write(`${JSON.stringify({ cache: loaded.produce?.(false) ?? null })}\n`);
     return;
   }
+  // git's children first: they start while the hook's code is read and compiled (server/early-children.ts).
+  if (which === 'pre-receive') startHookChildren(process.env.GIT_DIR ?? '.', process.env);
   const loaded = mode === 'plain' ? null : loadBundle(mode !== 'bundle');
   if (!loaded) {
     try {
