@@ -11,7 +11,7 @@ import { readHookConfig } from '../git/exec.js';
 import { locationFromEnv } from '../git/location.js';
 import { historyRewrittenBy } from '../git/repo-state.js';
 import { openCliStore, type CliStore } from '../git/cli-store.js';
-import { POLICY_REF, readKeyBlob, readPolicyTree } from '../git/policy-files.js';
+import { POLICY_REF, readKeyBlob } from '../git/policy-files.js';
 import { createKeyFinder } from '../identity/key-index.js';
 import type { ObjectStore, RefInfo } from '../git/store.js';
 import { listRefsFromFiles } from './ref-list.js';
@@ -28,6 +28,7 @@ import { formatCount } from '../core/limits.js';
 import { identifyPusher } from '../push/registration.js';
 import { fastIdentify } from './fast-identity.js';
 import { writeVerifiedKey } from './verify-cache.js';
+import { readPolicyTreeCached } from './policy-cache.js';
 import { serverOwnerProblem } from '../push/owner-check.js';
 import { compileServerPolicy, judgePush } from '../push/judge.js';
 import { formatFailure, formatNote, formatVerdict } from '../push/report.js';
@@ -113,7 +114,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     pushedObjects.catch(() => undefined); // a failure is reported where it is awaited
     const policyTip = refs.get(POLICY_REF)?.oid;
     if (!policyTip) throw new Error(`the server has no policy branch ${POLICY_REF}; run \`git acl init\``);
-    const policy = await readPolicyTree(store, policyTip);
+    const cacheDir = resolve(gitDir, 'git-acl', 'cache');
+    const policy = await readPolicyTreeCached(store, policyTip, cacheDir); // from git when the policy moved (policy-cache.ts)
     const compiled = compileServerPolicy(policy);
     const ownerProblem = serverOwnerProblem(policy, ownerId);
     if (ownerProblem) throw new Error(ownerProblem);
@@ -127,7 +129,6 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const judgedAt = new Date();
     // First without openpgp, from what openpgp established about the same key file before (fast-identity.ts); it
     // only ever accepts: anything else is openpgp's to judge, and what openpgp accepts is recorded for next time.
-    const cacheDir = resolve(gitDir, 'git-acl', 'cache');
     const policyStore = store;
     const findKey = createKeyFinder({ paths: policy.keyBlobs.keys(), read: (p) => readKeyBlob(policyStore, policy, p) });
     const pusher =
