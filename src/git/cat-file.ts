@@ -16,7 +16,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ObjectType } from './store.js';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, ObjectNotFoundError } from './errors.js';
-import { adoptChild, childKey, registerEarlyChild, trackChild, type EarlyChild } from './exec.js';
+import { adoptChild, childKey, referChild, registerEarlyChild, trackChild, type EarlyChild } from './exec.js';
 
 export type BatchMode = 'command' | 'batch' | 'check';
 
@@ -52,6 +52,7 @@ export function prestartBatch(git: string, env: NodeJS.ProcessEnv, mode: BatchMo
   const args = ['cat-file', MODE_ARGS[mode]];
   const child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   trackChild(child);
+  referChild(child, false);
   const entry: EarlyChild = { key: childKey(git, args, 'pipe', env), child };
   // Until it is adopted nobody listens: an 'error' (git not found) must not throw, and marks it as not to adopt.
   child.on('error', () => {
@@ -83,6 +84,7 @@ export class BatchProcess {
     const taken = adoptChild(childKey(git, args, 'pipe', env));
     if (taken && !taken.failed && taken.child.exitCode === null && taken.child.signalCode === null) {
       this.child = taken.child as ChildProcessWithoutNullStreams;
+      referChild(this.child, true);
     } else {
       taken?.child.kill('SIGKILL');
       this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -49,6 +49,19 @@ export function childKey(cmd: string, args: readonly string[], stdin: 'ignore' |
   return JSON.stringify([cmd, args, stdin, cwd ?? null, vars]);
 }
 
+/**
+ * Whether `child` (and its pipes) keep this process running. An early child is unreferenced until it is adopted:
+ * a hook that ends before asking for it (a failure to load, a refusal) must not wait for a `cat-file` that waits
+ * for its input. An adopted child is referenced again, as one started by its user: whoever awaits its answer
+ * must never see the process end first.
+ */
+export function referChild(child: ChildProcess, on: boolean): void {
+  for (const h of [child, child.stdin, child.stdout, child.stderr] as Array<{ ref?(): void; unref?(): void } | null>) {
+    if (on) h?.ref?.();
+    else h?.unref?.();
+  }
+}
+
 /** Registers a child started early, for adoptChild. */
 export function registerEarlyChild(e: EarlyChild): void {
   early.push(e);
@@ -156,7 +169,10 @@ export function runGit(args: string[], opts: RunOptions = {}): Promise<RunResult
 export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   if (opts.input === undefined) {
     const taken = adoptChild(childKey(cmd, args, 'ignore', opts.env ?? process.env, opts.cwd));
-    if (taken?.result) return taken.result;
+    if (taken?.result) {
+      referChild(taken.child, true);
+      return taken.result;
+    }
   }
   return collect(cmd, args, opts);
 }
@@ -169,6 +185,7 @@ export function prestartCommand(cmd: string, args: string[], opts: Omit<RunOptio
   let child: ChildProcess | undefined;
   const result = collect(cmd, args, opts, (c) => {
     child = c;
+    referChild(c, false);
   });
   result.catch(() => undefined); // reported to whoever adopts it; an early child nobody takes fails silently
   registerEarlyChild({ key: childKey(cmd, args, 'ignore', opts.env ?? process.env, opts.cwd), child: child!, result });

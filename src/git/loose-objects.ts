@@ -20,7 +20,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
+import { zlib } from './lazy-zlib.js';
 import type { ObjectStore, ObjectType, ReadLimit, TreeChange, TreeEntry } from './store.js';
 import { parseTreeObject, readCommitHeader } from './objects.js';
 import { splitObjectDirectories } from './location.js';
@@ -83,7 +83,7 @@ function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; c
   let inflated = unzlibStored(raw, max + 32);
   if (!inflated) {
     try {
-      const r = inflateSync(raw, { info: true, maxOutputLength: max + 32 }) as unknown as {
+      const r = zlib().inflateSync(raw, { info: true, maxOutputLength: max + 32 }) as unknown as {
         buffer: Buffer;
         engine: { bytesWritten: number };
       };

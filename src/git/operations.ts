@@ -103,37 +103,47 @@ async function analyseUpdate(store: ObjectStore, u: RefUpdate, diff: DiffOptions
     return { update: u, refOp: 'delete', treeDiff: 'deleted', treeOps: [] };
   }
 
-  const newPeeled = await store.peel(u.newOid).catch((e: unknown) => {
+  // Reads that do not depend on each other are asked at once (each is a round trip to git); what fails is reported
+  // in the order a one-by-one reading would have met it, so the refusal is the same.
+  const [newRead, oldRead] = await Promise.allSettled([
+    store.peel(u.newOid),
+    isTag || oldAbsent ? Promise.resolve(undefined) : store.peel(u.oldOid),
+  ]);
+  if (newRead.status === 'rejected') {
+    const e: unknown = newRead.reason;
     throw new GitError(codeOf(e), `cannot read new value ${u.newOid} of ${u.ref}: ${errorMessage(e)}`, { cause: e });
-  });
+  }
+  const newPeeled = newRead.value;
 
   if (isTag) {
     return { update: u, refOp: oldAbsent ? 'create-tag' : 'force', treeDiff: 'tag', newPeeled, treeOps: [] };
   }
 
-  let oldPeeled: { oid: string; type: ObjectType } | undefined;
-  let refOp: RefOp;
-  if (oldAbsent) {
-    refOp = 'create-branch';
-  } else {
-    oldPeeled = await store.peel(u.oldOid).catch((e: unknown) => {
-      throw new GitError(codeOf(e), `cannot read old value ${u.oldOid} of ${u.ref}: ${errorMessage(e)}`, { cause: e });
-    });
-    if (oldPeeled.type === 'commit' && newPeeled.type === 'commit') {
-      refOp = (await store.isAncestor(oldPeeled.oid, newPeeled.oid)) ? 'fast-forward' : 'force';
-    } else {
-      refOp = 'force';
-    }
+  if (oldRead.status === 'rejected') {
+    const e: unknown = oldRead.reason;
+    throw new GitError(codeOf(e), `cannot read old value ${u.oldOid} of ${u.ref}: ${errorMessage(e)}`, { cause: e });
   }
+  const oldPeeled = oldRead.value;
+  const commits = newPeeled.type === 'commit';
+  const oldCommit = oldPeeled?.type === 'commit' ? oldPeeled.oid : null;
+  const [ancestry, newTreeRead, oldTreeRead] = await Promise.allSettled([
+    oldCommit !== null && commits ? store.isAncestor(oldCommit, newPeeled.oid) : Promise.resolve(false),
+    commits ? store.commitTree(newPeeled.oid) : Promise.resolve(null),
+    commits && oldCommit !== null ? store.commitTree(oldCommit) : Promise.resolve(null),
+  ]);
+  if (ancestry.status === 'rejected') throw ancestry.reason;
+  const refOp: RefOp = oldAbsent ? 'create-branch' : ancestry.value ? 'fast-forward' : 'force';
 
   const base: UpdateAnalysis = { update: u, refOp, treeDiff: 'diffed', newPeeled, treeOps: [] };
   if (oldPeeled) base.oldPeeled = oldPeeled;
-  if (newPeeled.type !== 'commit') {
+  if (!commits) {
     base.treeDiff = 'not-a-commit';
     return base;
   }
-  const newTree = await store.commitTree(newPeeled.oid);
-  const oldTree = oldPeeled?.type === 'commit' ? await store.commitTree(oldPeeled.oid) : null;
+  if (newTreeRead.status === 'rejected') throw newTreeRead.reason;
+  if (oldTreeRead.status === 'rejected') throw oldTreeRead.reason;
+  const newTree = newTreeRead.value!;
+  const oldTree = oldTreeRead.value;
   const changes = await store.diffTrees(oldTree, newTree, diff);
   base.treeOps = treeOperations(u.ref, changes);
   return base;

@@ -5,9 +5,10 @@
  * the id>`: a directory listing gives every id, and the store's running
  * `cat-file` gives their types. That spares the usual one-file push a
  * `git cat-file --batch-all-objects` process (CliStore.pushedObjects asks
- * git whenever this cannot answer).
+ * git whenever this cannot answer). Listed with synchronous calls: at most 257 small directories, and
+ * node:fs/promises is a module a hook's start would otherwise load for this alone.
  */
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Past this many loose objects one git process is cheaper than asking for each. */
@@ -22,19 +23,22 @@ const REST = /^(?:[0-9a-f]{38}|[0-9a-f]{62})$/;
  * have written) is a null.
  */
 export async function looseObjectIds(dir: string): Promise<string[] | null> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return null;
-  }
+  const list = (d: string): string[] | null => {
+    try {
+      return readdirSync(d);
+    } catch {
+      return null;
+    }
+  };
+  const names = list(dir);
+  if (!names) return null;
   const ids: string[] = [];
   for (const name of names) {
     if (!FANOUT.test(name)) {
-      if (name === 'pack' && (await readdir(join(dir, name)).catch(() => ['?'])).length > 0) return null;
+      if (name === 'pack' && (list(join(dir, name)) ?? ['?']).length > 0) return null;
       continue; // git's own temporary files, `info`, an empty `pack`
     }
-    for (const rest of (await readdir(join(dir, name)).catch(() => null)) ?? ['?']) {
+    for (const rest of list(join(dir, name)) ?? ['?']) {
       if (REST.test(rest)) ids.push(name + rest);
       else if (!rest.startsWith('tmp_obj_')) return null;
     }

@@ -15,6 +15,12 @@ const ACCEPT = 0;
 const REJECT = 1;
 
 /**
+ * Only an explicit process.exit(ACCEPT) accepts: were the process ever to end by itself (nothing left to wait for,
+ * a promise that never settles), its status is a rejection, not Node's default 0.
+ */
+process.exitCode = REJECT;
+
+/**
  * Every way out ends the git children the hook started (a wedged one would
  * otherwise outlive it, orphaned), and a refusal gives up the log's lock if
  * this process took it: git applies nothing, and the next push must not wait.

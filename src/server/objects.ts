@@ -9,7 +9,7 @@
  * git sets it: inside pre-receive that is the push's quarantine, which git
  * moves into the repository only if it applies the push.
  */
-import { deflateSync } from 'node:zlib';
+import { zlib } from '../git/lazy-zlib.js';
 import {
   type BigIntStats,
   closeSync,
@@ -52,7 +52,7 @@ function writeLooseObject(objectDir: string, o: GitObject): void {
   mkdirSync(dir, { recursive: true });
   const head = Buffer.from(`${o.type} ${o.body.length}\0`);
   const raw = Buffer.concat([head, o.body]);
-  const data = raw.length <= STORED_MAX_BYTES ? zlibStored(raw) : deflateSync(raw);
+  const data = raw.length <= STORED_MAX_BYTES ? zlibStored(raw) : zlib().deflateSync(raw);
   const tmp = join(dir, `tmp_obj_git_acl_${process.pid}_${randomBytes(6).toString('hex')}`);
   writeFileSync(tmp, data, { flag: 'wx', mode: 0o444 });
   try {
