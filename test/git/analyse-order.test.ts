@@ -10,7 +10,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { afterAll, expect, test } from 'vitest';
 import { analyseUpdates } from '../../src/git/operations.js';
 import { openCliStore } from '../../src/git/cli-store.js';
-import { annotatedTag, cleanupTempDirs, commit, file, initRepo } from '../support/git.js';
+import { annotatedTag, cleanupTempDirs, commit, file, git, initRepo } from '../support/git.js';
 import { withoutGitVars } from '../support/env.js';
 
 afterAll(() => cleanupTempDirs());
@@ -45,4 +45,16 @@ test('an old value that kills cat-file: the refusal names the old value, as a on
   expect(message).toMatch(new RegExp(`^cannot read old value ${oldTag} of refs/heads/x: `));
   // Its own reading would have succeeded: it is the old value that cannot be read.
   expect(await firstError(repo, c, newTag)).toBe('accepted');
+});
+
+test('a new value that cannot be read either: its own reason is given, not the dead cat-file', async () => {
+  const repo = initRepo();
+  const c = commit(repo, [file('a.txt', 'a\n')]);
+  const oldTag = annotatedTag(repo, 'old', c);
+  corruptBody(repo, oldTag);
+  // A tag of a commit that is nowhere: a one-by-one reading stops at the new value, with "not found".
+  const absent = 'd'.repeat(40);
+  const body = `object ${absent}\ntype commit\ntag gone\ntagger T <t@example.com> 1700000000 +0000\n\ngone\n`;
+  const newTag = git(['hash-object', '-t', 'tag', '-w', '--stdin'], { gitDir: repo, input: body });
+  expect(await firstError(repo, oldTag, newTag)).toBe(`cannot read new value ${newTag} of refs/heads/x: object ${absent} not found`);
 });
