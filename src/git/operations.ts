@@ -105,10 +105,13 @@ async function analyseUpdate(store: ObjectStore, u: RefUpdate, diff: DiffOptions
 
   // Reads that do not depend on each other are asked at once (each is a round trip to git); what fails is reported
   // in the order a one-by-one reading would have met it, so the refusal is the same.
-  const [newRead, oldRead] = await Promise.allSettled([
-    store.peel(u.newOid),
-    isTag || oldAbsent ? Promise.resolve(undefined) : store.peel(u.oldOid),
-  ]);
+  const readsOld = !(isTag || oldAbsent);
+  let [newRead, oldRead] = await Promise.allSettled([store.peel(u.newOid), readsOld ? store.peel(u.oldOid) : Promise.resolve(undefined)]);
+  if (newRead.status === 'rejected' && readsOld) {
+    // Both share one cat-file: an old value that kills it (a loose object whose body git cannot inflate) fails the
+    // new value's reads still in flight with it. Read the new value again, alone, as a one-by-one reading would.
+    [newRead] = await Promise.allSettled([store.peel(u.newOid)]);
+  }
   if (newRead.status === 'rejected') {
     const e: unknown = newRead.reason;
     throw new GitError(codeOf(e), `cannot read new value ${u.newOid} of ${u.ref}: ${errorMessage(e)}`, { cause: e });

@@ -49,11 +49,23 @@ export function makeHold(root: string, name: string): Hold {
 export const waitAt = (hold: Hold): string =>
   `mkdir '${hold.dir}/claimed' 2>/dev/null && { echo held > '${hold.dir}/ready'; read go < '${hold.dir}/go'; }`;
 
-/** The environment of a git for one push's hook that waits at `hold` at its first object read inside the quarantine. */
+/**
+ * The environment of a git for one push's hook that waits at `hold` at its first object read inside the quarantine.
+ * The hook's loader starts its `cat-file` before the hook has read anything (src/server/early-children.ts), so
+ * the wait is at the first request the hook writes to a cat-file, not at its start: the wrapper reads that line,
+ * waits, then hands it and the rest of its input to git. A cat-file that is never asked anything (an early child
+ * the hook does not take, `--batch-all-objects`) never claims the hold.
+ */
 export function judgementHeldAt(root: string, hold: Hold): NodeJS.ProcessEnv {
   return wrapGit(
     path.join(root, `git-${path.basename(hold.dir)}`),
-    `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then ${waitAt(hold)}; fi`,
+    `if [ "$1" = cat-file ] && [ -n "$GIT_QUARANTINE_PATH" ]; then
+  if IFS= read -r first; then
+    ${waitAt(hold)}
+    { printf '%s\n' "$first"; exec cat; } | exec "$REAL_GIT" "$@"
+    exit
+  fi
+fi`,
   );
 }
 
