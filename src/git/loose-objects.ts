@@ -17,9 +17,9 @@
  * loose, packed, corrupt, too large, another type, an unreadable file) is
  * asked of the store behind, which gives git's answer and git's errors.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { zlib } from './lazy-zlib.js';
 import type { ObjectStore, ObjectType, ReadLimit, TreeChange, TreeEntry } from './store.js';
 import { parseTreeObject, readCommitHeader } from './objects.js';
@@ -51,34 +51,50 @@ export function readLooseObject(
 ): { type: ObjectType; content: Uint8Array } | undefined {
   if (!OID.test(oid)) return undefined;
   const max = Math.min(maxBytes, LOOSE_READ_MAX_BYTES);
+  // The path as git makes it (the directory, "/", the fan-out, "/", the rest): no lexical normalising.
+  const name = `/${oid.slice(0, 2)}/${oid.slice(2)}`;
   for (const dir of dirs) {
-    let fd: number;
+    let st: Stats | undefined;
     try {
-      fd = openSync(join(dir, oid.slice(0, 2), oid.slice(2)), 'r');
+      // A stat that does not throw when the file is missing: during pre-receive every log object is looked for
+      // in the push's quarantine first, and an exception per miss costs more than the read itself in a cold hook.
+      st = statSync(dir + name, { throwIfNoEntry: false });
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue; // not in this directory: git looks in the next
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') continue; // not in this directory: git looks in the next
       return undefined;
     }
-    try {
-      return parseLoose(fd, oid, max);
-    } finally {
-      closeSync(fd);
-    }
+    if (!st) continue;
+    // zlib grows incompressible data by a few bytes per 16 KiB block: a larger file cannot be within the bound.
+    if (!st.isFile() || st.size > max + (max >> 10) + 1024) return undefined;
+    return readLoose(dir + name, st.size, oid, max);
   }
   return undefined;
 }
 
-function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; content: Uint8Array } | undefined {
-  const st = fstatSync(fd);
-  // zlib grows incompressible data by a few bytes per 16 KiB block: a larger file cannot be within the bound.
-  if (!st.isFile() || st.size > max + (max >> 10) + 1024) return undefined;
-  const raw = Buffer.allocUnsafe(st.size);
-  let got = 0;
-  while (got < raw.length) {
-    const n = readSync(fd, raw, got, raw.length - got, got);
-    if (n === 0) return undefined; // shrank while read
-    got += n;
+/**
+ * The object in `file`, of `size` bytes when it was looked at. Replaced meanwhile: a file of another size is
+ * refused here or by the checks after it (a stream cut short or with bytes after it), one of the same size by
+ * the id check; the bound holds either way, as no more than `size` bytes are read.
+ */
+function readLoose(file: string, size: number, oid: string, max: number): { type: ObjectType; content: Uint8Array } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  const raw = Buffer.allocUnsafe(size);
+  try {
+    let got = 0;
+    while (got < raw.length) {
+      const n = readSync(fd, raw, got, raw.length - got, got);
+      if (n === 0) return undefined; // shrank while read
+      got += n;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
   let inflated = unzlibStored(raw, max + 32);
   if (!inflated) {
@@ -97,14 +113,18 @@ function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; c
   if (nul < 0 || nul > 32) return undefined;
   const m = HEADER.exec(inflated.toString('latin1', 0, nul));
   if (!m || Number(m[2]) !== inflated.length - nul - 1 || Number(m[2]) > max) return undefined;
-  if (
-    createHash(oid.length === 64 ? 'sha256' : 'sha1')
-      .update(inflated)
-      .digest('hex') !== oid
-  )
-    return undefined;
+  if (hashHex(oid.length === 64 ? 'sha256' : 'sha1', inflated) !== oid) return undefined;
   return { type: m[1] as ObjectType, content: new Uint8Array(inflated.buffer, inflated.byteOffset + nul + 1, inflated.length - nul - 1) };
 }
+
+/**
+ * A digest in hex: Node's one-shot `crypto.hash` where it has one (20.12 and later), which spares the Hash
+ * stream object `createHash` builds (in a cold hook, more than the hashing of a small object).
+ */
+const hashHex: (algo: 'sha1' | 'sha256', data: Uint8Array) => string =
+  typeof crypto.hash === 'function'
+    ? (algo, data) => crypto.hash(algo, data, 'hex')
+    : (algo, data) => crypto.createHash(algo).update(data).digest('hex');
 
 /** A zlib stream (RFC 1950) holding `data` in stored deflate blocks (RFC 1951, 3.2.4): see src/server/objects.ts. */
 export function zlibStored(data: Uint8Array): Buffer {
@@ -146,7 +166,8 @@ export function unzlibStored(raw: Uint8Array, max: number): Buffer | undefined {
     at += 5 + len;
   }
   if (at + 4 !== raw.length) return undefined;
-  const data = Buffer.concat(parts, total);
+  // One block (every object the log writes): its bytes where they are, no copy.
+  const data = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, total) : Buffer.concat(parts, total);
   const sum = ((raw[at]! << 24) | (raw[at + 1]! << 16) | (raw[at + 2]! << 8) | raw[at + 3]!) >>> 0;
   return sum === adler32(data) ? data : undefined;
 }

@@ -90,6 +90,30 @@ test('what it cannot be certain of is asked of the store, which gives git answer
   }
 });
 
+test('directories are searched in the order given, as git does: a file missing from one is looked for in the next', async () => {
+  const s = setup();
+  try {
+    const objects = path.join(s.gitDir, 'objects');
+    const empty = path.join(s.gitDir, 'empty-quarantine'); // as a fresh quarantine: no fan-out directory yet
+    fs.mkdirSync(empty);
+    const notDir = path.join(s.gitDir, 'a-file');
+    fs.writeFileSync(notDir, '');
+    const want = readLooseObject([objects], s.tree)!;
+    expect(want.type).toBe('tree');
+    expect(readLooseObject([empty, objects], s.tree)).toEqual(want);
+    expect(readLooseObject([notDir, objects], s.tree)).toEqual(want); // ENOTDIR: not there, as for git
+    expect(readLooseObject([empty], s.tree)).toBeUndefined();
+    // Something else under the object's name in the first directory: not certain, so the store is asked.
+    fs.mkdirSync(path.join(empty, s.tree.slice(0, 2), s.tree.slice(2)), { recursive: true });
+    expect(readLooseObject([empty, objects], s.tree)).toBeUndefined();
+    // The path as git makes it: a directory named with a trailing slash or through ".." is not rewritten.
+    expect(readLooseObject([`${objects}/`], s.tree)).toEqual(want);
+    expect(readLooseObject([path.join(s.gitDir, 'refs') + '/../objects'], s.tree)).toEqual(want);
+  } finally {
+    await s.store.close();
+  }
+});
+
 test('the log writes small objects uncompressed: git reads them and fsck --strict accepts them', async () => {
   const gitDir = initRepo();
   const blob = { type: 'blob', body: Buffer.from('x'.repeat(70000)) }; // past one stored block, past the stored size
