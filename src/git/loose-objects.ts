@@ -187,10 +187,17 @@ function adler32(data: Uint8Array): number {
   return ((b << 16) | a) >>> 0;
 }
 
-/** `store` with its object reads answered from loose files in `dirs` where that is certain (see above). */
-export function withLooseReads(store: ObjectStore, dirs: readonly string[]): ObjectStore {
-  // The last few objects read (an id names its bytes): a log entry's commit is read for its tree, then, after
-  // the tree and the entry file, again for its parents.
+/**
+ * `store` with its object reads answered from loose files in `dirs` where that is certain (see above), and one
+ * read more: `readCommit`, a commit's raw bytes within a bound (push/log-entries.ts takes an entry's tree and
+ * parents from one read with it).
+ */
+export function withLooseReads(
+  store: ObjectStore,
+  dirs: readonly string[],
+): ObjectStore & { readCommit(oid: string, limit: ReadLimit): Promise<Uint8Array> } {
+  // The last few objects read (an id names its bytes), for a second question about one of them (its type after
+  // its content).
   const recent = new Map<string, { type: ObjectType; content: Uint8Array }>();
   const loose = (oid: string, maxBytes?: number): { type: ObjectType; content: Uint8Array } | undefined => {
     let o = recent.get(oid);
@@ -217,6 +224,14 @@ export function withLooseReads(store: ObjectStore, dirs: readonly string[]): Obj
     async commitTree(oid: string, limit?: ReadLimit): Promise<string> {
       const c = typed(oid, 'commit', limit);
       return c ? readCommitHeader(c, oid).tree : store.commitTree(oid, limit);
+    },
+    async readCommit(oid: string, limit: ReadLimit): Promise<Uint8Array> {
+      const c = typed(oid, 'commit', limit);
+      if (c) return c;
+      // The store's checks and errors (another type, past the bound, unreadable) from commitTree, which refuses
+      // a larger object from its size alone; only then the bytes.
+      await store.commitTree(oid, limit);
+      return (await store.readObject(oid)).content;
     },
     async readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array> {
       return typed(oid, 'blob', limit) ?? store.readBlob(oid, limit);

@@ -32,7 +32,7 @@ function setup() {
   }) as ObjectStore;
   const fast = withLooseReads(counting, [path.join(gitDir, 'objects')]);
   const file = (oid: string) => path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2));
-  return { gitDir, blob, tree, commit, store, fast, asked, file };
+  return { gitDir, blob, tree, commit, store, counting, fast, asked, file };
 }
 
 test('small loose objects are read in-process, equal to what git gives', async () => {
@@ -109,6 +109,34 @@ test('directories are searched in the order given, as git does: a file missing f
     // The path as git makes it: a directory named with a trailing slash or through ".." is not rewritten.
     expect(readLooseObject([`${objects}/`], s.tree)).toEqual(want);
     expect(readLooseObject([path.join(s.gitDir, 'refs') + '/../objects'], s.tree)).toEqual(want);
+  } finally {
+    await s.store.close();
+  }
+});
+
+test("readCommit: a loose commit's bytes in-process within the bound; anything else with the store's checks and errors", async () => {
+  const s = setup();
+  try {
+    const { content } = await s.store.readObject(s.commit);
+    expect(await s.fast.readCommit(s.commit, { maxBytes: 4096 })).toEqual(content);
+    expect(s.asked).toEqual([]);
+    // Past the bound or not a commit: commitTree's refusal, from the store.
+    const refusal = (p: Promise<unknown>) => p.then(String, (e: Error) => e.message);
+    const tooLarge = await refusal(s.store.commitTree(s.commit, { maxBytes: content.length - 1 }));
+    const notCommit = await refusal(s.store.commitTree(s.blob, { maxBytes: 4096 }));
+    expect([tooLarge, notCommit]).toEqual([expect.stringMatching(/more than/), expect.stringMatching(/blob/)]);
+    expect(await refusal(s.fast.readCommit(s.commit, { maxBytes: content.length - 1 }))).toBe(tooLarge);
+    expect(await refusal(s.fast.readCommit(s.blob, { maxBytes: 4096 }))).toBe(notCommit);
+    expect(s.asked).toEqual(['commitTree', 'commitTree']);
+    s.asked.length = 0;
+    // Packed: the store's bounded commitTree first, then the bytes.
+    runGit(['update-ref', 'refs/heads/main', s.commit], { gitDir: s.gitDir });
+    runGit(['repack', '-adq'], { gitDir: s.gitDir });
+    runGit(['prune-packed'], { gitDir: s.gitDir });
+    expect(fs.existsSync(s.file(s.commit))).toBe(false);
+    const packed = withLooseReads(s.counting, [path.join(s.gitDir, 'objects')]); // a fresh reader: none kept
+    expect(await packed.readCommit(s.commit, { maxBytes: 4096 })).toEqual(content);
+    expect(s.asked).toEqual(['commitTree', 'readObject']);
   } finally {
     await s.store.close();
   }
