@@ -13,7 +13,7 @@ import { openCliStore } from '../../src/git/cli-store.js';
 import type { ObjectStore } from '../../src/git/store.js';
 import { readLooseObject, unzlibStored, withLooseReads, zlibStored } from '../../src/git/loose-objects.js';
 import { hashObject, writeLooseObjects } from '../../src/server/objects.js';
-import { cleanupTempDirs, git, gitEnv, initRepo, runGit } from '../support/git.js';
+import { cleanupTempDirs, git, gitEnv, initRepo, recordCalls, runGit } from '../support/git.js';
 
 afterAll(() => cleanupTempDirs());
 
@@ -23,13 +23,7 @@ function setup() {
   const tree = git(['mktree'], { gitDir, input: `100644 blob ${blob}\tf.txt\n` });
   const commit = git(['commit-tree', tree, '-m', 'c'], { gitDir });
   const store = openCliStore(gitDir, { env: gitEnv() });
-  const asked: string[] = [];
-  const counting = new Proxy(store, {
-    get(t, k: string) {
-      const v = (t as unknown as Record<string, unknown>)[k];
-      return typeof v === 'function' ? (...a: unknown[]) => (asked.push(k), (v as (...x: unknown[]) => unknown).apply(t, a)) : v;
-    },
-  }) as ObjectStore;
+  const { proxy: counting, calls: asked } = recordCalls<ObjectStore>(store);
   const fast = withLooseReads(counting, [path.join(gitDir, 'objects')]);
   const file = (oid: string) => path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2));
   return { gitDir, blob, tree, commit, store, counting, fast, asked, file };

@@ -12,7 +12,7 @@ import type { ObjectStore } from '../../src/git/store.js';
 import { buildEntry, LOG_LIMITS, type EntryContent, type EntryMeta } from '../../src/push/log-format.js';
 import { readEntry } from '../../src/push/log-entries.js';
 import { hashObject, writeLooseObjects } from '../../src/server/objects.js';
-import { cleanupTempDirs, commit, file, git, gitEnv, initRepo, runGit, writeBlob, ZERO_OID } from '../support/git.js';
+import { cleanupTempDirs, commit, file, git, gitEnv, initRepo, recordCalls, runGit, writeBlob, ZERO_OID } from '../support/git.js';
 
 const OWNER = '0123456789ABCDEF0123456789ABCDEF01234567';
 const T = 1_796_000_000_000;
@@ -97,19 +97,11 @@ test('an entry read through either store is the same entry, its commit read once
   expect(await readEntry(loose, push)).toEqual(fromGit);
   expect(await readEntry(loose, start)).toEqual(await readEntry(cli, start));
 
-  const asked: string[] = [];
-  const counting = new Proxy(cli, {
-    get(t, k: string) {
-      const v = (t as unknown as Record<string, unknown>)[k];
-      return typeof v === 'function' ? (...a: unknown[]) => (asked.push(k), (v as (...x: unknown[]) => unknown).apply(t, a)) : v;
-    },
-  }) as ObjectStore;
-  const fresh = withLooseReads(counting, [path.join(gitDir, 'objects')]);
-  let commitReads = 0;
-  const readCommit = fresh.readCommit;
-  fresh.readCommit = (oid, limit) => (commitReads++, readCommit(oid, limit));
-  expect(await readEntry(fresh, push)).toEqual(fromGit);
-  expect([commitReads, asked]).toEqual([1, []]); // one read of the commit, none asked of git
+  const behind = recordCalls<ObjectStore>(cli);
+  const fresh = recordCalls(withLooseReads(behind.proxy, [path.join(gitDir, 'objects')]));
+  expect(await readEntry(fresh.proxy, push)).toEqual(fromGit);
+  // The commit read once, its tree and entry file after it; nothing asked of git.
+  expect([fresh.calls, behind.calls]).toEqual([['readCommit', 'readTree', 'readBlob'], []]);
 });
 
 test('an entry commit whose first parent is not its previous entry: the same line through either store', () => {
