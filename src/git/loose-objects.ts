@@ -16,6 +16,13 @@
  * asked for, of the type asked for and within the bound. Anything else (not
  * loose, packed, corrupt, too large, another type, an unreadable file) is
  * asked of the store behind, which gives git's answer and git's errors.
+ *
+ * In front of a store (withLooseReads) only the log's own objects are read
+ * in-process: stored zlib streams (zlibStored), which need no zlib. An object
+ * git compressed (a push certificate, read when a logged push has the same
+ * nonce) goes to the store: inflating it here would load node:zlib and set up
+ * a stream (lazy-zlib.ts), a few ms in a cold hook, against two `cat-file`
+ * round trips.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -48,7 +55,9 @@ export function readLooseObject(
   dirs: readonly string[],
   oid: string,
   maxBytes = LOOSE_READ_MAX_BYTES,
+  options: { inflate?: boolean } = {},
 ): { type: ObjectType; content: Uint8Array } | undefined {
+  const inflate = options.inflate ?? true;
   if (!OID.test(oid)) return undefined;
   const max = Math.min(maxBytes, LOOSE_READ_MAX_BYTES);
   // The path as git makes it (the directory, "/", the fan-out, "/", the rest): no lexical normalising.
@@ -69,7 +78,7 @@ export function readLooseObject(
       return undefined;
     }
     try {
-      return readLoose(fd, oid, max);
+      return readLoose(fd, oid, max, inflate);
     } catch {
       return undefined; // not readable as a file (a directory): the store says what git says
     } finally {
@@ -82,7 +91,7 @@ export function readLooseObject(
 /** Small loose files are read through one buffer first: a log entry's objects are a few hundred bytes. */
 const scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
-function readLoose(fd: number, oid: string, max: number): { type: ObjectType; content: Uint8Array } | undefined {
+function readLoose(fd: number, oid: string, max: number, inflate: boolean): { type: ObjectType; content: Uint8Array } | undefined {
   // zlib grows incompressible data by a few bytes per 16 KiB block: a larger file cannot be within the bound.
   const most = max + (max >> 10) + 1024;
   let raw: Buffer;
@@ -100,6 +109,7 @@ function readLoose(fd: number, oid: string, max: number): { type: ObjectType; co
   }
   let inflated = unzlibStored(raw, max + 32);
   if (!inflated) {
+    if (!inflate) return undefined; // compressed: left to the store (see above)
     try {
       const r = zlib().inflateSync(raw, { info: true, maxOutputLength: max + 32 }) as unknown as {
         buffer: Buffer;
@@ -216,9 +226,9 @@ function adler32(data: Uint8Array): number {
 }
 
 /**
- * `store` with its object reads answered from loose files in `dirs` where that is certain (see above), and one
- * read more: `readCommit`, a commit's raw bytes within a bound (push/log-entries.ts takes an entry's tree and
- * parents from one read with it).
+ * `store` with its reads of loose objects written as stored zlib streams (the log's own) answered from their files
+ * in `dirs` where that is certain (see above), and one read more: `readCommit`, a commit's raw bytes within a bound
+ * (push/log-entries.ts takes an entry's tree and parents from one read with it).
  */
 export function withLooseReads(
   store: ObjectStore,
@@ -230,7 +240,7 @@ export function withLooseReads(
   const loose = (oid: string, maxBytes?: number): { type: ObjectType; content: Uint8Array } | undefined => {
     let o = recent.get(oid);
     if (!o) {
-      o = readLooseObject(dirs, oid);
+      o = readLooseObject(dirs, oid, LOOSE_READ_MAX_BYTES, { inflate: false });
       if (!o) return undefined;
       if (recent.size >= 8) recent.delete(recent.keys().next().value!);
       recent.set(oid, o);

@@ -1,7 +1,8 @@
 /**
  * In-process loose reads (src/git/loose-objects.ts) give what git gives, and leave to the store behind everything
- * they cannot be certain of: packed, corrupt, trailing bytes, another id, another type, past the bound. And the
- * push log's loose objects written uncompressed (zlibStored, src/git/loose-objects.ts) are objects git reads and fsck
+ * they cannot be certain of: packed, corrupt, trailing bytes, another id, another type, past the bound; in front of
+ * a store, also what git compressed (only the log's uncompressed objects are read in-process there). And the push
+ * log's loose objects written uncompressed (zlibStored, src/git/loose-objects.ts) are objects git reads and fsck
  * accepts.
  */
 import * as fs from 'node:fs';
@@ -17,15 +18,22 @@ import { cleanupTempDirs, git, gitEnv, initRepo, recordCalls, runGit } from '../
 
 afterAll(() => cleanupTempDirs());
 
+/** A blob, a tree and a commit, each a loose file as the log writes its own (uncompressed), and a reader in front of git. */
 function setup() {
   const gitDir = initRepo();
-  const blob = git(['hash-object', '-w', '--stdin'], { gitDir, input: 'hello\n' });
-  const tree = git(['mktree'], { gitDir, input: `100644 blob ${blob}\tf.txt\n` });
-  const commit = git(['commit-tree', tree, '-m', 'c'], { gitDir });
+  const file = (oid: string) => path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2));
+  const uncompressed = (oid: string) => {
+    const raw = inflateSync(fs.readFileSync(file(oid)));
+    fs.chmodSync(file(oid), 0o644);
+    fs.writeFileSync(file(oid), zlibStored(raw));
+    return oid;
+  };
+  const blob = uncompressed(git(['hash-object', '-w', '--stdin'], { gitDir, input: 'hello\n' }));
+  const tree = uncompressed(git(['mktree'], { gitDir, input: `100644 blob ${blob}\tf.txt\n` }));
+  const commit = uncompressed(git(['commit-tree', tree, '-m', 'c'], { gitDir }));
   const store = openCliStore(gitDir, { env: gitEnv() });
   const { proxy: counting, calls: asked } = recordCalls<ObjectStore>(store);
   const fast = withLooseReads(counting, [path.join(gitDir, 'objects')]);
-  const file = (oid: string) => path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2));
   return { gitDir, blob, tree, commit, store, counting, fast, asked, file };
 }
 
@@ -41,6 +49,11 @@ test('small loose objects are read in-process, equal to what git gives', async (
     const other = git(['hash-object', '-w', '--stdin'], { gitDir: s.gitDir, input: 'other\n' });
     expect(await s.fast.readType(other)).toBe('blob'); // not read yet: the store's header-only answer
     expect(s.asked).toEqual(['readType']);
+    // Compressed by git: read in-process on its own, from git in front of it (no zlib loaded for it in a hook).
+    expect(Buffer.from(readLooseObject([path.join(s.gitDir, 'objects')], other)!.content).toString()).toBe('other\n');
+    expect(readLooseObject([path.join(s.gitDir, 'objects')], other, undefined, { inflate: false })).toBeUndefined();
+    expect(Buffer.from(await s.fast.readBlob(other)).toString()).toBe('other\n');
+    expect(s.asked).toEqual(['readType', 'readBlob']);
   } finally {
     await s.store.close();
   }
