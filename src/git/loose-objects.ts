@@ -16,10 +16,17 @@
  * asked for, of the type asked for and within the bound. Anything else (not
  * loose, packed, corrupt, too large, another type, an unreadable file) is
  * asked of the store behind, which gives git's answer and git's errors.
+ *
+ * In front of a store (withLooseReads) only the log's own objects are read
+ * in-process: stored zlib streams (zlibStored), which need no zlib. An object
+ * git compressed (a push certificate, read when a logged push has the same
+ * nonce) goes to the store: inflating it here would load node:zlib and set up
+ * a stream (lazy-zlib.ts), a few ms in a cold hook, against two `cat-file`
+ * round trips.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { zlib } from './lazy-zlib.js';
 import type { ObjectStore, ObjectType, ReadLimit, TreeChange, TreeEntry } from './store.js';
 import { parseTreeObject, readCommitHeader } from './objects.js';
@@ -48,20 +55,32 @@ export function readLooseObject(
   dirs: readonly string[],
   oid: string,
   maxBytes = LOOSE_READ_MAX_BYTES,
+  options: { inflate?: boolean } = {},
 ): { type: ObjectType; content: Uint8Array } | undefined {
+  const inflate = options.inflate ?? true;
   if (!OID.test(oid)) return undefined;
   const max = Math.min(maxBytes, LOOSE_READ_MAX_BYTES);
-  for (const dir of dirs) {
+  // The path as git makes it (the directory, "/", the fan-out, "/", the rest): no lexical normalising.
+  const name = `/${oid.slice(0, 2)}/${oid.slice(2)}`;
+  for (let i = 0; i < dirs.length; i++) {
+    const file = dirs[i] + name;
+    // Where git would look further, a test that throws nothing when the file is not there: during pre-receive
+    // every log object is first looked for in the push's quarantine, and the exception openSync makes of a
+    // miss costs more, in a cold hook, than reading the object. (Not there for any reason, the next directory,
+    // as git does.)
+    if (i < dirs.length - 1 && !existsSync(file)) continue;
     let fd: number;
     try {
-      fd = openSync(join(dir, oid.slice(0, 2), oid.slice(2)), 'r');
+      fd = openSync(file, 'r');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') continue; // not in this directory: git looks in the next
       return undefined;
     }
     try {
-      return parseLoose(fd, oid, max);
+      return readLoose(fd, oid, max, inflate);
+    } catch {
+      return undefined; // not readable as a file (a directory): the store says what git says
     } finally {
       closeSync(fd);
     }
@@ -69,19 +88,28 @@ export function readLooseObject(
   return undefined;
 }
 
-function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; content: Uint8Array } | undefined {
-  const st = fstatSync(fd);
+/** Small loose files are read through one buffer first: a log entry's objects are a few hundred bytes. */
+const scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+function readLoose(fd: number, oid: string, max: number, inflate: boolean): { type: ObjectType; content: Uint8Array } | undefined {
   // zlib grows incompressible data by a few bytes per 16 KiB block: a larger file cannot be within the bound.
-  if (!st.isFile() || st.size > max + (max >> 10) + 1024) return undefined;
-  const raw = Buffer.allocUnsafe(st.size);
-  let got = 0;
-  while (got < raw.length) {
-    const n = readSync(fd, raw, got, raw.length - got, got);
-    if (n === 0) return undefined; // shrank while read
-    got += n;
+  const most = max + (max >> 10) + 1024;
+  let raw: Buffer;
+  const got = readInto(fd, scratch);
+  if (got < scratch.length) {
+    // The whole file (a read came back empty): no stat needed. Anything but a regular file failed to read, or
+    // fails the checks below.
+    if (got > most) return undefined;
+    raw = Buffer.from(scratch.subarray(0, got));
+  } else {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > most) return undefined;
+    raw = Buffer.allocUnsafe(st.size);
+    if (readInto(fd, raw) !== raw.length) return undefined; // shrank while read
   }
   let inflated = unzlibStored(raw, max + 32);
   if (!inflated) {
+    if (!inflate) return undefined; // compressed: left to the store (see above)
     try {
       const r = zlib().inflateSync(raw, { info: true, maxOutputLength: max + 32 }) as unknown as {
         buffer: Buffer;
@@ -97,14 +125,29 @@ function parseLoose(fd: number, oid: string, max: number): { type: ObjectType; c
   if (nul < 0 || nul > 32) return undefined;
   const m = HEADER.exec(inflated.toString('latin1', 0, nul));
   if (!m || Number(m[2]) !== inflated.length - nul - 1 || Number(m[2]) > max) return undefined;
-  if (
-    createHash(oid.length === 64 ? 'sha256' : 'sha1')
-      .update(inflated)
-      .digest('hex') !== oid
-  )
-    return undefined;
+  if (hashHex(oid.length === 64 ? 'sha256' : 'sha1', inflated) !== oid) return undefined;
   return { type: m[1] as ObjectType, content: new Uint8Array(inflated.buffer, inflated.byteOffset + nul + 1, inflated.length - nul - 1) };
 }
+
+/** Reads `buf.length` bytes from the start of the file, fewer when it ends first; returns how many. */
+function readInto(fd: number, buf: Buffer): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/**
+ * A digest in hex: Node's one-shot `crypto.hash` where it has one (20.12 and later), which spares the Hash
+ * stream object `createHash` builds (in a cold hook, more than the hashing of a small object).
+ */
+const hashHex: (algo: 'sha1' | 'sha256', data: Uint8Array) => string =
+  typeof crypto.hash === 'function'
+    ? (algo, data) => crypto.hash(algo, data, 'hex')
+    : (algo, data) => crypto.createHash(algo).update(data).digest('hex');
 
 /** A zlib stream (RFC 1950) holding `data` in stored deflate blocks (RFC 1951, 3.2.4): see src/server/objects.ts. */
 export function zlibStored(data: Uint8Array): Buffer {
@@ -146,7 +189,8 @@ export function unzlibStored(raw: Uint8Array, max: number): Buffer | undefined {
     at += 5 + len;
   }
   if (at + 4 !== raw.length) return undefined;
-  const data = Buffer.concat(parts, total);
+  // One block (every object the log writes): its bytes where they are, no copy.
+  const data = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, total) : Buffer.concat(parts, total);
   const sum = ((raw[at]! << 24) | (raw[at + 1]! << 16) | (raw[at + 2]! << 8) | raw[at + 3]!) >>> 0;
   return sum === adler32(data) ? data : undefined;
 }
@@ -155,8 +199,23 @@ function adler32(data: Uint8Array): number {
   let a = 1;
   let b = 0;
   for (let i = 0; i < data.length; ) {
-    // At most 5552 bytes between reductions (zlib's NMAX): the sums stay small.
-    for (const end = Math.min(data.length, i + 5552); i < end; i++) {
+    // At most 5552 bytes between reductions (zlib's NMAX): the sums stay small. Eight bytes a step where it can:
+    // in a cold hook this loop runs in V8's interpreter, where each step's own cost outweighs a byte's.
+    const end = Math.min(data.length, i + 5552);
+    for (const end8 = end - 7; i < end8; i += 8) {
+      // b takes a after each byte: 8a plus each byte weighted by how many of the eight sums it is in.
+      const x0 = data[i]!;
+      const x1 = data[i + 1]!;
+      const x2 = data[i + 2]!;
+      const x3 = data[i + 3]!;
+      const x4 = data[i + 4]!;
+      const x5 = data[i + 5]!;
+      const x6 = data[i + 6]!;
+      const x7 = data[i + 7]!;
+      b += 8 * (a + x0) + 7 * x1 + 6 * x2 + 5 * x3 + 4 * x4 + 3 * x5 + 2 * x6 + x7;
+      a += x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
+    }
+    for (; i < end; i++) {
       a += data[i]!;
       b += a;
     }
@@ -166,15 +225,22 @@ function adler32(data: Uint8Array): number {
   return ((b << 16) | a) >>> 0;
 }
 
-/** `store` with its object reads answered from loose files in `dirs` where that is certain (see above). */
-export function withLooseReads(store: ObjectStore, dirs: readonly string[]): ObjectStore {
-  // The last few objects read (an id names its bytes): a log entry's commit is read for its tree, then, after
-  // the tree and the entry file, again for its parents.
+/**
+ * `store` with its reads of loose objects written as stored zlib streams (the log's own) answered from their files
+ * in `dirs` where that is certain (see above), and one read more: `readCommit`, a commit's raw bytes within a bound
+ * (push/log-entries.ts takes an entry's tree and parents from one read with it).
+ */
+export function withLooseReads(
+  store: ObjectStore,
+  dirs: readonly string[],
+): ObjectStore & { readCommit(oid: string, limit: ReadLimit): Promise<Uint8Array> } {
+  // The last few objects read (an id names its bytes), for a second question about one of them (its type after
+  // its content).
   const recent = new Map<string, { type: ObjectType; content: Uint8Array }>();
   const loose = (oid: string, maxBytes?: number): { type: ObjectType; content: Uint8Array } | undefined => {
     let o = recent.get(oid);
     if (!o) {
-      o = readLooseObject(dirs, oid);
+      o = readLooseObject(dirs, oid, LOOSE_READ_MAX_BYTES, { inflate: false });
       if (!o) return undefined;
       if (recent.size >= 8) recent.delete(recent.keys().next().value!);
       recent.set(oid, o);
@@ -196,6 +262,14 @@ export function withLooseReads(store: ObjectStore, dirs: readonly string[]): Obj
     async commitTree(oid: string, limit?: ReadLimit): Promise<string> {
       const c = typed(oid, 'commit', limit);
       return c ? readCommitHeader(c, oid).tree : store.commitTree(oid, limit);
+    },
+    async readCommit(oid: string, limit: ReadLimit): Promise<Uint8Array> {
+      const c = typed(oid, 'commit', limit);
+      if (c) return c;
+      // The store's checks and errors (another type, past the bound, unreadable) from commitTree, which refuses
+      // a larger object from its size alone; only then the bytes.
+      await store.commitTree(oid, limit);
+      return (await store.readObject(oid)).content;
     },
     async readBlob(oid: string, limit?: ReadLimit): Promise<Uint8Array> {
       return typed(oid, 'blob', limit) ?? store.readBlob(oid, limit);

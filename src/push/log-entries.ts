@@ -4,8 +4,8 @@
  * holds anything but the files of its kind is malformed.
  */
 import { ObjectTooLargeError } from '../git/errors.js';
-import { parseCommit } from '../git/headers.js';
-import type { ObjectStore, TreeEntry } from '../git/store.js';
+import { readCommitHeader } from '../git/objects.js';
+import type { ObjectStore, ReadLimit, TreeEntry } from '../git/store.js';
 import type { RefUpdate } from '../git/ref-updates.js';
 import {
   CERTIFICATE_FILE,
@@ -47,10 +47,18 @@ const REQUIRED: Record<EntryMeta['kind'], string[]> = {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * A store that reads a commit's raw bytes within a bound, with the errors commitTree gives (another type, past the
+ * bound): withLooseReads' stores (src/git/loose-objects.ts). readEntry then reads an entry's commit once.
+ */
+interface CommitReads {
+  readCommit(oid: string, limit: ReadLimit): Promise<Uint8Array>;
+}
+
 /** Reads an entry's header and file list. Throws LogFormatError (or the store's error) when it is not a valid entry. */
 export async function readEntry(store: ObjectStore, commit: string, options: ReadEntryOptions = {}): Promise<LogEntry> {
-  // commitTree refuses anything but a commit, naming the type; the bound is the larger one, a start entry's.
-  const root = await bounded('the entry commit', () => store.commitTree(commit, { maxBytes: LOG_LIMITS.startBytes }));
+  const head = await bounded('the entry commit', () => entryCommit(store, commit));
+  const root = head.tree;
   const byName = new Map<string, TreeEntry>();
   for (const e of await bounded('the entry tree', () => store.readTree(root, { maxBytes: LOG_LIMITS.rootTreeBytes }))) {
     if (byName.has(e.name)) throw new LogFormatError(`the entry's tree holds ${e.name} twice`);
@@ -73,13 +81,13 @@ export async function readEntry(store: ObjectStore, commit: string, options: Rea
   }
   // The first parent is the previous entry: peers compare logs by following first parents (docs/push-log.md).
   if (meta.previous !== undefined) {
-    const raw = await store.readObject(commit);
-    const first = parseCommit(raw.content, { hashBytes: commit.length === 64 ? 32 : 20 }).parents[0];
+    const { parents, size } = await head.rest();
+    const first = parents[0];
     if (first !== meta.previous)
       throw new LogFormatError(`the entry commit's first parent is ${first ?? 'missing'}, not its previous entry ${meta.previous}`);
-    if (raw.content.length > LOG_LIMITS.pushBytes)
+    if (size > LOG_LIMITS.pushBytes)
       throw new LogFormatError(
-        `the entry commit is ${raw.content.length} bytes, more than the ${LOG_LIMITS.pushBytes} a ${meta.kind} entry's commit may have`,
+        `the entry commit is ${size} bytes, more than the ${LOG_LIMITS.pushBytes} a ${meta.kind} entry's commit may have`,
       );
   }
   const entry: LogEntry = { commit, meta, objects: [] };
@@ -98,6 +106,32 @@ export async function readEntry(store: ObjectStore, commit: string, options: Rea
     if (options.objects !== false) entry.objects = await readEntryObjects(store, objects.oid, meta.kind);
   }
   return entry;
+}
+
+/**
+ * An entry commit's tree, within the larger bound (a start entry's), refusing anything but a commit; its parents
+ * and size when asked (only an entry with a previous one needs them). From one read where the store has
+ * `readCommit`; from any other store the tree first (commitTree, bounded from the object's size alone), then the
+ * bytes for the parents.
+ */
+async function entryCommit(
+  store: ObjectStore & Partial<CommitReads>,
+  commit: string,
+): Promise<{ tree: string; rest(): Promise<{ parents: string[]; size: number }> }> {
+  const limit = { maxBytes: LOG_LIMITS.startBytes };
+  if (store.readCommit) {
+    const raw = await store.readCommit(commit, limit);
+    const { tree, parents } = readCommitHeader(raw, commit);
+    return { tree, rest: async () => ({ parents, size: raw.length }) };
+  }
+  const tree = await store.commitTree(commit, limit);
+  return {
+    tree,
+    async rest() {
+      const raw = (await store.readObject(commit)).content;
+      return { parents: readCommitHeader(raw, commit).parents, size: raw.length };
+    },
+  };
 }
 
 /** The `objects/` tree of an entry of `kind`: `<oid>` (the tree or blob itself) and `<oid>.tag` (a blob), nothing else. */

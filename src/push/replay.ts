@@ -29,7 +29,15 @@ export async function findCertificateInLog(store: ObjectStore, tip: string, cert
   return (await scanRecentEntries(store, tip, cert)).usedBy;
 }
 
-/** The entry that already holds `cert` (or null), and the time of the log's tip (the next entry must not be older). */
+/**
+ * The entry that already holds `cert` (or null), and the time of the log's tip (the next entry must not be older).
+ *
+ * Each entry down to the first one older than the nonce is read whole (readEntry: commit, tree, `entry` file, and
+ * `objects/` when it has one), the certificate only when the nonces are equal. Comparing nonces needs less (the
+ * `objects/` tree, the file list's strictness), but a malformed entry in the window is refused here as everywhere
+ * else, by the one definition of a valid entry, rather than passed over. Nor can the scan stop at a commit's
+ * date: readers do not check it against the entry's `time`, so only the `entry` file says how old an entry is.
+ */
 export async function scanRecentEntries(
   store: ObjectStore,
   tip: string,

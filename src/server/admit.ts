@@ -87,14 +87,17 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     },
   });
   try {
-    const policyNow = await readRef(a.gitDir, a.env, POLICY_REF);
+    // One reader of git's ref files for the whole admission: with the refs packed (`git gc`), each new reader would
+    // read all of packed-refs again for each ref it does not find loose.
+    const files = refFileReader(a.gitDir);
+    const policyNow = await readRef(a.gitDir, a.env, POLICY_REF, files);
     if (policyNow !== a.policy) {
       throw new AdmitError(
         `the policy branch changed while this push was being judged (from ${a.policy.slice(0, 12)} to ${policyNow?.slice(0, 12) ?? 'nothing'}); push again to be judged by the policy now in force`,
       );
     }
-    await checkRefsNow(a);
-    const tip = await readRef(a.gitDir, a.env, LOG_REF);
+    await checkRefsNow(a, files);
+    const tip = await readRef(a.gitDir, a.env, LOG_REF, files);
     if (!tip) {
       // No log (logging is on once `git acl init` started it): the lock alone. Held until post-receive releases
       // it or this push's receive-pack exits, as for a logged push.
@@ -152,7 +155,7 @@ class AdmitError extends Error {}
  * that creates nothing reads just its own refs' files; one that creates a ref lists them all, from git's files
  * too when ref-list.ts can (no process either).
  */
-async function checkRefsNow(a: AdmitInput): Promise<void> {
+async function checkRefsNow(a: AdmitInput, read: RefFiles): Promise<void> {
   const updates = parseRefUpdates(a.stdin);
   let refs: ReadonlyMap<string, RefInfo> | undefined;
   if (updates.some((u) => isZeroOid(u.oldOid))) {
@@ -161,7 +164,6 @@ async function checkRefsNow(a: AdmitInput): Promise<void> {
     const problems = refNameProblems(updates, refs);
     if (problems.length) throw new AdmitError(`${problems.join('; ')} (a ref was created while this push was being judged)`);
   } else {
-    const read = refFileReader(a.gitDir);
     const own = new Map<string, RefInfo>();
     for (const u of updates) {
       const oid = read?.(u.ref);
@@ -244,11 +246,18 @@ async function isLogged(gitDir: string, env: NodeJS.ProcessEnv, r: InflightRecor
   return (await readRef(gitDir, env, LOG_REF)) === r.entry;
 }
 
+type RefFiles = ReturnType<typeof refFileReader>;
+
 /** A ref's value from git's files (no process to start: this runs on every push and in the lock's waiting loop), else from git. */
-async function readRef(gitDir: string, env: NodeJS.ProcessEnv, ref: string): Promise<string | null> {
+async function readRef(
+  gitDir: string,
+  env: NodeJS.ProcessEnv,
+  ref: string,
+  files: RefFiles = refFileReader(gitDir),
+): Promise<string | null> {
   let fast: string | null | undefined;
   try {
-    fast = refFileReader(gitDir)?.(ref);
+    fast = files?.(ref);
   } catch {
     fast = undefined; // unreadable: ask git
   }

@@ -30,7 +30,7 @@
  * so that two waiters never both remove one record.
  */
 // Synchronous file calls: each is a few microseconds, and this runs on every push's critical path.
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAlive, recordPath, serialiseRecord, stateDir, readRecord, type InflightRecord } from './inflight.js';
 
@@ -111,11 +111,15 @@ export async function acquireLogLock(opts: AcquireOptions): Promise<LogLock> {
   let delay = 2;
   try {
     for (;;) {
-      try {
-        linkSync(tmp, path);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // Usually the name is taken (the previous push's record stays for its next taker): no link bound to fail
+      // then, whose exception costs more than the test in a cold hook. Taken meanwhile: the link fails as before.
+      if (!existsSync(path)) {
+        try {
+          linkSync(tmp, path);
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
       }
       const cur = readRecord(opts.gitDir);
       if (!cur) {

@@ -1,7 +1,8 @@
 /**
  * In-process loose reads (src/git/loose-objects.ts) give what git gives, and leave to the store behind everything
- * they cannot be certain of: packed, corrupt, trailing bytes, another id, another type, past the bound. And the
- * push log's loose objects written uncompressed (zlibStored, src/git/loose-objects.ts) are objects git reads and fsck
+ * they cannot be certain of: packed, corrupt, trailing bytes, another id, another type, past the bound; in front of
+ * a store, also what git compressed (only the log's uncompressed objects are read in-process there). And the push
+ * log's loose objects written uncompressed (zlibStored, src/git/loose-objects.ts) are objects git reads and fsck
  * accepts.
  */
 import * as fs from 'node:fs';
@@ -13,26 +14,27 @@ import { openCliStore } from '../../src/git/cli-store.js';
 import type { ObjectStore } from '../../src/git/store.js';
 import { readLooseObject, unzlibStored, withLooseReads, zlibStored } from '../../src/git/loose-objects.js';
 import { hashObject, writeLooseObjects } from '../../src/server/objects.js';
-import { cleanupTempDirs, git, gitEnv, initRepo, runGit } from '../support/git.js';
+import { cleanupTempDirs, git, gitEnv, initRepo, recordCalls, runGit } from '../support/git.js';
 
 afterAll(() => cleanupTempDirs());
 
+/** A blob, a tree and a commit, each a loose file as the log writes its own (uncompressed), and a reader in front of git. */
 function setup() {
   const gitDir = initRepo();
-  const blob = git(['hash-object', '-w', '--stdin'], { gitDir, input: 'hello\n' });
-  const tree = git(['mktree'], { gitDir, input: `100644 blob ${blob}\tf.txt\n` });
-  const commit = git(['commit-tree', tree, '-m', 'c'], { gitDir });
-  const store = openCliStore(gitDir, { env: gitEnv() });
-  const asked: string[] = [];
-  const counting = new Proxy(store, {
-    get(t, k: string) {
-      const v = (t as unknown as Record<string, unknown>)[k];
-      return typeof v === 'function' ? (...a: unknown[]) => (asked.push(k), (v as (...x: unknown[]) => unknown).apply(t, a)) : v;
-    },
-  }) as ObjectStore;
-  const fast = withLooseReads(counting, [path.join(gitDir, 'objects')]);
   const file = (oid: string) => path.join(gitDir, 'objects', oid.slice(0, 2), oid.slice(2));
-  return { gitDir, blob, tree, commit, store, fast, asked, file };
+  const uncompressed = (oid: string) => {
+    const raw = inflateSync(fs.readFileSync(file(oid)));
+    fs.chmodSync(file(oid), 0o644);
+    fs.writeFileSync(file(oid), zlibStored(raw));
+    return oid;
+  };
+  const blob = uncompressed(git(['hash-object', '-w', '--stdin'], { gitDir, input: 'hello\n' }));
+  const tree = uncompressed(git(['mktree'], { gitDir, input: `100644 blob ${blob}\tf.txt\n` }));
+  const commit = uncompressed(git(['commit-tree', tree, '-m', 'c'], { gitDir }));
+  const store = openCliStore(gitDir, { env: gitEnv() });
+  const { proxy: counting, calls: asked } = recordCalls<ObjectStore>(store);
+  const fast = withLooseReads(counting, [path.join(gitDir, 'objects')]);
+  return { gitDir, blob, tree, commit, store, counting, fast, asked, file };
 }
 
 test('small loose objects are read in-process, equal to what git gives', async () => {
@@ -47,6 +49,11 @@ test('small loose objects are read in-process, equal to what git gives', async (
     const other = git(['hash-object', '-w', '--stdin'], { gitDir: s.gitDir, input: 'other\n' });
     expect(await s.fast.readType(other)).toBe('blob'); // not read yet: the store's header-only answer
     expect(s.asked).toEqual(['readType']);
+    // Compressed by git: read in-process on its own, from git in front of it (no zlib loaded for it in a hook).
+    expect(Buffer.from(readLooseObject([path.join(s.gitDir, 'objects')], other)!.content).toString()).toBe('other\n');
+    expect(readLooseObject([path.join(s.gitDir, 'objects')], other, undefined, { inflate: false })).toBeUndefined();
+    expect(Buffer.from(await s.fast.readBlob(other)).toString()).toBe('other\n');
+    expect(s.asked).toEqual(['readType', 'readBlob']);
   } finally {
     await s.store.close();
   }
@@ -85,6 +92,58 @@ test('what it cannot be certain of is asked of the store, which gives git answer
     s.asked.length = 0;
     expect(await s.fast.readTree(s.tree)).toEqual(await s.store.readTree(s.tree));
     expect(s.asked).toEqual(['readTree']);
+  } finally {
+    await s.store.close();
+  }
+});
+
+test('directories are searched in the order given, as git does: a file missing from one is looked for in the next', async () => {
+  const s = setup();
+  try {
+    const objects = path.join(s.gitDir, 'objects');
+    const empty = path.join(s.gitDir, 'empty-quarantine'); // as a fresh quarantine: no fan-out directory yet
+    fs.mkdirSync(empty);
+    const notDir = path.join(s.gitDir, 'a-file');
+    fs.writeFileSync(notDir, '');
+    const want = readLooseObject([objects], s.tree)!;
+    expect(want.type).toBe('tree');
+    expect(readLooseObject([empty, objects], s.tree)).toEqual(want);
+    expect(readLooseObject([notDir, objects], s.tree)).toEqual(want); // ENOTDIR: not there, as for git
+    expect(readLooseObject([empty], s.tree)).toBeUndefined();
+    // Something else under the object's name in the first directory: not certain, so the store is asked.
+    fs.mkdirSync(path.join(empty, s.tree.slice(0, 2), s.tree.slice(2)), { recursive: true });
+    expect(readLooseObject([empty, objects], s.tree)).toBeUndefined();
+    // The path as git makes it: a directory named with a trailing slash or through ".." is not rewritten.
+    expect(readLooseObject([`${objects}/`], s.tree)).toEqual(want);
+    expect(readLooseObject([path.join(s.gitDir, 'refs') + '/../objects'], s.tree)).toEqual(want);
+  } finally {
+    await s.store.close();
+  }
+});
+
+test("readCommit: a loose commit's bytes in-process within the bound; anything else with the store's checks and errors", async () => {
+  const s = setup();
+  try {
+    const { content } = await s.store.readObject(s.commit);
+    expect(await s.fast.readCommit(s.commit, { maxBytes: 4096 })).toEqual(content);
+    expect(s.asked).toEqual([]);
+    // Past the bound or not a commit: commitTree's refusal, from the store.
+    const refusal = (p: Promise<unknown>) => p.then(String, (e: Error) => e.message);
+    const tooLarge = await refusal(s.store.commitTree(s.commit, { maxBytes: content.length - 1 }));
+    const notCommit = await refusal(s.store.commitTree(s.blob, { maxBytes: 4096 }));
+    expect([tooLarge, notCommit]).toEqual([expect.stringMatching(/more than/), expect.stringMatching(/blob/)]);
+    expect(await refusal(s.fast.readCommit(s.commit, { maxBytes: content.length - 1 }))).toBe(tooLarge);
+    expect(await refusal(s.fast.readCommit(s.blob, { maxBytes: 4096 }))).toBe(notCommit);
+    expect(s.asked).toEqual(['commitTree', 'commitTree']);
+    s.asked.length = 0;
+    // Packed: the store's bounded commitTree first, then the bytes.
+    runGit(['update-ref', 'refs/heads/main', s.commit], { gitDir: s.gitDir });
+    runGit(['repack', '-adq'], { gitDir: s.gitDir });
+    runGit(['prune-packed'], { gitDir: s.gitDir });
+    expect(fs.existsSync(s.file(s.commit))).toBe(false);
+    const packed = withLooseReads(s.counting, [path.join(s.gitDir, 'objects')]); // a fresh reader: none kept
+    expect(await packed.readCommit(s.commit, { maxBytes: 4096 })).toEqual(content);
+    expect(s.asked).toEqual(['commitTree', 'readObject']);
   } finally {
     await s.store.close();
   }

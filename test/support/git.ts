@@ -158,4 +158,16 @@ export function annotatedTag(gitDir: string, name: string, target: string, messa
   return git(['hash-object', '-t', 'tag', '-w', '--stdin'], { gitDir, input: body });
 }
 
+/** `target` with each of its methods' calls recorded by name, in order: what a layer in front of it asked of it. */
+export function recordCalls<T extends object>(target: T): { proxy: T; calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(target, {
+    get(t, k: string) {
+      const v = (t as unknown as Record<string, unknown>)[k];
+      return typeof v === 'function' ? (...a: unknown[]) => (calls.push(k), (v as (...x: unknown[]) => unknown).apply(t, a)) : v;
+    },
+  });
+  return { proxy, calls };
+}
+
 export { ZERO_OID };
