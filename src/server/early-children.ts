@@ -2,7 +2,7 @@
  * The git children every pre-receive starts, started by the hook's loader (src/hook/start.ts) before the hook's
  * code is read and compiled: `git config` (the hook's settings) and the `git cat-file --batch-command` the object
  * store reads through. Forked from a smaller process and running on the other core while Node loads the hook, they
- * are ready when the hook first asks: docs/performance.md, "Starting the git children early".
+ * are ready when the hook first asks: docs/performance.md, "How the hook starts".
  *
  * The commands are built by the functions the hook itself uses (readHookConfig's hookConfigCommand, the store's
  * storeEnv), and the hook only takes an early child that is exactly the one it would start (git/exec.ts

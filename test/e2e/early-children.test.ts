@@ -4,11 +4,9 @@
  * every git command the server runs is logged, and each of the two runs once, through the shipped start and
  * through the plain one alike.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Forge, run, type Clone } from '../support/forge.js';
-import { wrapGit } from '../support/git-wrapper.js';
+import { withGitLog } from '../support/git-wrapper.js';
 
 let forge: Forge;
 let owner: Clone;
@@ -21,16 +19,14 @@ beforeAll(() => {
 afterAll(() => forge?.cleanup());
 
 function pushLogged(extra: NodeJS.ProcessEnv = {}): { code: number; stderr: string; commands: string[] } {
-  const dir = fs.mkdtempSync(path.join(forge.root, 'wrap-'));
-  const log = path.join(dir, 'commands');
-  fs.writeFileSync(log, '');
-  const env = wrapGit(path.join(dir, 'exec'), `printf '%s %s\\n' "$1" "$2" >> '${log}'`);
   const c = owner.commitTree({ [`f${++n}.txt`]: `${n}\n` }, [], `c${n}`);
-  const r = run('git', ['push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/b${n}`], {
-    cwd: owner.dir,
-    env: { ...forge.env, ...env, ...extra },
-  });
-  return { code: r.code, stderr: r.stderr, commands: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  const { result: r, commands } = withGitLog(forge.root, (env) =>
+    run('git', ['push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/b${n}`], {
+      cwd: owner.dir,
+      env: { ...forge.env, ...env, ...extra },
+    }),
+  );
+  return { code: r.code, stderr: r.stderr, commands };
 }
 
 for (const start of ['shipped', 'plain'] as const) {

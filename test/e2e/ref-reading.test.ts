@@ -4,11 +4,9 @@
  * test compares the listings, the attack tests judge symbolic and packed refs through this very hook). Here: which
  * way a real push went, by logging the git commands the server runs.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Forge, run, type Clone } from '../support/forge.js';
-import { wrapGit } from '../support/git-wrapper.js';
+import { withGitLog } from '../support/git-wrapper.js';
 
 let forge: Forge;
 let owner: Clone;
@@ -22,16 +20,11 @@ afterAll(() => forge?.cleanup());
 
 /** A push of a new branch by the owner, with every git command the server runs logged; returns them. */
 function pushLogged(): { code: number; stderr: string; commands: string[] } {
-  const dir = fs.mkdtempSync(path.join(forge.root, 'wrap-'));
-  const log = path.join(dir, 'commands');
-  fs.writeFileSync(log, '');
-  const env = wrapGit(path.join(dir, 'exec'), `printf '%s\\n' "$1" >> '${log}'`);
   const c = owner.commitTree({ [`f${++n}.txt`]: `${n}\n` }, [], `c${n}`);
-  const r = run('git', ['push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/b${n}`], {
-    cwd: owner.dir,
-    env: { ...forge.env, ...env },
-  });
-  return { code: r.code, stderr: r.stderr, commands: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  const { result: r, commands } = withGitLog(forge.root, (env) =>
+    run('git', ['push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/b${n}`], { cwd: owner.dir, env: { ...forge.env, ...env } }),
+  );
+  return { code: r.code, stderr: r.stderr, commands: commands.map((l) => l.split(' ')[0]!) };
 }
 
 test('plain loose and packed refs: the push is judged and lands without a for-each-ref child', () => {

@@ -25,3 +25,15 @@ export function wrapGit(dir: string, body: string): { GIT_EXEC_PATH: string } {
   fs.writeFileSync(path.join(dir, 'git'), `#!/bin/sh\nREAL_GIT='${real}'\n${body}\nexec "$REAL_GIT" "$@"\n`, { mode: 0o755 });
   return { GIT_EXEC_PATH: dir };
 }
+
+/**
+ * Runs `push` (given the environment to push with) with every git command the server runs logged, as its first two
+ * arguments (`cat-file --batch-command`, `config -z`); returns what push returned and those lines.
+ */
+export function withGitLog<T>(root: string, push: (env: { GIT_EXEC_PATH: string }) => T): { result: T; commands: string[] } {
+  const dir = fs.mkdtempSync(path.join(root, 'wrap-'));
+  const log = path.join(dir, 'commands');
+  fs.writeFileSync(log, '');
+  const result = push(wrapGit(path.join(dir, 'exec'), `printf '%s %s\\n' "$1" "$2" >> '${log}'`));
+  return { result, commands: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
