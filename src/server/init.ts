@@ -3,7 +3,7 @@
  *
  * Makes a bare repository a git-acl server: the pre-receive hook, a random
  * push-certificate nonce seed, git's own object checks on pushes
- * (receive.fsckObjects), the owner, and the policy branch. Safe to run
+ * (receive.fsckObjects), no gpg run by git on certificates (git-signature-check.ts), the owner, and the policy branch. Safe to run
  * again: it reports what it changed and never rewrites an existing policy
  * branch (policy changes go through signed pushes, like everything else).
  */
@@ -18,6 +18,7 @@ import { OWNER_FILE } from '../core/owner.js';
 import { POLICIES_DIR } from '../package-root.js';
 import { installHook, warmHookCache } from './hook-template.js';
 import { commitFiles, openBareRepo, readOwnerKey } from './setup-common.js';
+import { quietGitSignatureCheck } from './git-signature-check.js';
 
 export interface InitOptions {
   repo: string;
@@ -79,6 +80,9 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   } else {
     changes.push('receive.fsckObjects already true');
   }
+
+  // git's own gpg run on each certificate, whose result git-acl never reads (git-signature-check.ts).
+  changes.push(await quietGitSignatureCheck(env));
 
   if (!currentOwner) {
     await gitText(['config', 'acl.owner', owner], { env });

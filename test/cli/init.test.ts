@@ -7,10 +7,13 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, REPO_ROOT } from '../support/forge.js';
 import { exportSecret, gpg } from '../support/gpg.js';
+import { findExecutable } from '../../src/server/git-signature-check.js';
 
 let forge: Forge;
 let keyFile: string;
 let n = 0;
+/** What init points git's OpenPGP program at (src/server/git-signature-check.ts). */
+const TRUE = findExecutable('true', process.env.PATH);
 
 beforeAll(() => {
   forge = new Forge();
@@ -40,6 +43,7 @@ describe('a fresh bare repository', () => {
       `installed ${repo}/hooks/pre-receive`,
       'set receive.certNonceSeed (random)',
       'set receive.fsckObjects = true',
+      `set gpg.openpgp.program = ${TRUE} (git's own check of the certificate, which git-acl does not read)`,
       `set acl.owner = ${O}`,
       `created refs/heads/apps/access-control (default; keys/${O}.asc, owner)`,
       `installed ${repo}/hooks/post-receive`,
@@ -110,6 +114,7 @@ describe('running init again', () => {
       `hook ${repo}/hooks/pre-receive already installed`,
       'receive.certNonceSeed already set',
       'receive.fsckObjects already true',
+      `gpg.openpgp.program already ${TRUE}`,
       `acl.owner already ${forge.owner.id}`,
       'policy branch refs/heads/apps/access-control exists; left unchanged',
       'presets not applied (shared-directory): the policy branch exists; push their files from policies/ as the owner instead',
@@ -131,6 +136,19 @@ describe('running init again', () => {
     expect(again.code).toBe(0);
     expect(again.stdout.split('\n')).toContain('set receive.fsckObjects = true (was false)');
     expect(git(repo, ['config', 'receive.fsckObjects'])).toBe('true');
+  });
+
+  test("keeps the repository's own gpg program, and says git keeps running it", () => {
+    for (const key of ['gpg.program', 'gpg.openpgp.program']) {
+      const repo = bare();
+      git(repo, ['config', key, 'gpg2']);
+      const r = forge.acl(['init', repo, '--owner-key', keyFile]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')).toContain(
+        `${key} is set in this repository: git keeps checking certificates with it (git-acl does not read its result)`,
+      );
+      expect(git(repo, ['config', '--get-regexp', '^gpg'])).toBe(`${key} gpg2`);
+    }
   });
 
   test('refuses to change the owner', () => {
