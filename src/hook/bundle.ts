@@ -4,6 +4,7 @@
  * instead of resolving and compiling some forty ES modules, and V8 can cache the compiled code of that one file
  * (src/hook/start.ts). Modules behind a dynamic import stay lazy in the bundle: nothing runs before it is asked for.
  */
+import { openpgpState } from '../identity/openpgp-state.js';
 
 /** Runs the pre-receive hook (src/hook/main.ts), exactly as `node dist/hook/main.js` does. */
 export function preReceive(): Promise<unknown> {
@@ -16,14 +17,15 @@ export function postReceive(): Promise<unknown> {
 }
 
 /**
- * Initialises the modules a signed push needs without reading stdin or the repository, so that a code cache
- * written afterwards holds their compiled code: openpgp's initialisation is the largest part of a hook's start.
+ * Initialises the modules a push on the fast path needs without reading stdin or the repository, so that a code
+ * cache written afterwards holds their compiled code. Not openpgp: only a push whose certificate the fast path
+ * cannot vouch for loads it (server/fast-identity.ts), and a cache holding it costs every push its deserialisation.
  */
 export async function warm(): Promise<void> {
-  await Promise.all([
-    import('../server/pre-receive.js'),
-    import('../identity/index.js'),
-    import('../server/admit.js'),
-    import('../server/post-receive.js'),
-  ]);
+  await Promise.all([import('../server/pre-receive.js'), import('../server/admit.js'), import('../server/post-receive.js')]);
+}
+
+/** Whether this process loaded openpgp: start.ts writes no code cache from such a run (see warm). */
+export function openpgpLoaded(): boolean {
+  return openpgpState.loaded;
 }

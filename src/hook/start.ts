@@ -21,6 +21,9 @@
  *   was judged to the end also holds the judging code (policy, signature, diff, rules), which would otherwise be
  *   compiled on every push: ~35 ms of CPU at 10 files. `git acl init` can only warm the modules, so its cache is
  *   marked not FULL, and so is one written after a rejected push; the first accepted push replaces it, once.
+ * - No cache is written by a run that loaded openpgp (a certificate the fast path could not vouch for, a policy
+ *   push with key files): every push would then pay for deserialising openpgp's code (~40% of the cache), which
+ *   a push on the fast path never runs. Such a push compiles openpgp from source instead.
  * - A cache file is only read if it is owned by this user or root and writable by nobody else, not through a
  *   symbolic link, in a directory of the same kind (server/cache-file.ts).
  * - Where: `dist/hook/cache/` next to the bundle, else `<GIT_DIR>/git-acl/cache/` (the install may be read-only
@@ -43,7 +46,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
 type Which = 'pre-receive' | 'post-receive' | 'warm';
-type Bundle = { preReceive(): Promise<unknown>; postReceive(): Promise<unknown>; warm(): Promise<void> };
+type Bundle = {
+  preReceive(): Promise<unknown>;
+  postReceive(): Promise<unknown>;
+  warm(): Promise<void>;
+  openpgpLoaded(): boolean;
+};
 
 const SELF = fileURLToPath(import.meta.url);
 const HERE = dirname(SELF);
@@ -225,15 +233,18 @@ async function start(which: Which): Promise<void> {
   }
   if (loaded.produce) {
     // Compiled from source: load what a push needs first, so that even a cache written after an early rejection
-    // holds openpgp's code.
+    // holds the modules' code.
     if (loaded.miss) await loaded.bundle.warm().catch(() => undefined); // a module that fails to load fails where the hook needs it
     const produce = loaded.produce;
     const miss = loaded.miss;
+    const bundle = loaded.bundle;
     // The hook's own exit paths all end here. A push accepted by pre-receive ran everything a push runs: its cache
-    // is FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is.
+    // is FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is. A run
+    // that loaded openpgp leaves the cache as it is (see the top of this file).
     process.once('exit', (code) => {
       const full = which === 'pre-receive' && code === 0;
       if (!full && !miss) return;
+      if (bundle.openpgpLoaded()) return;
       try {
         produce(full);
       } catch {

@@ -315,6 +315,35 @@ describe('the code cache', () => {
     expect(stamp()).toEqual(s1);
   });
 
+  test("a run that loads openpgp writes no cache: the next push on the fast path writes one, without openpgp's code", () => {
+    // Strings V8 keeps with the code it caches: one of the admission's (every accepted push runs it) and one of
+    // openpgp's armour parser (only a certificate the fast path cannot vouch for runs it). Both are in the bundle.
+    const ours = 'the policy branch changed while';
+    const openpgps = 'Misformed armored text';
+    const bundle = fs.readFileSync(f.bundle, 'latin1');
+    expect(bundle).toContain(ours);
+    expect(bundle).toContain(openpgps);
+    for (const file of f.caches(f.cacheDir)) fs.rmSync(file);
+    // No record of what openpgp established about alice's key: her next push is verified by openpgp.
+    for (const name of fs.readdirSync(f.repoCacheDir)) if (/^key-/.test(name)) fs.rmSync(path.join(f.repoCacheDir, name));
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    expect(f.caches(f.cacheDir)).toEqual([]);
+    expect(fs.readdirSync(f.repoCacheDir).some((name) => /^key-/.test(name))).toBe(true);
+    // The fast path now vouches for her certificate: this run writes the cache, complete, and openpgp is not in it.
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    const [file, ...more] = f.caches(f.cacheDir);
+    expect(more).toEqual([]);
+    const cache = parseCache(file!);
+    expect(cache.full).toBe(true);
+    expect(cache.payload.toString('latin1')).toContain(ours);
+    expect(cache.payload.toString('latin1')).not.toContain(openpgps);
+    // A push that needs openpgp again compiles it from source and leaves the cache as it is.
+    const s0 = fs.statSync(file!);
+    for (const name of fs.readdirSync(f.repoCacheDir)) if (/^key-/.test(name)) fs.rmSync(path.join(f.repoCacheDir, name));
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    expect([fs.statSync(file!).ino, fs.statSync(file!).mtimeMs]).toEqual([s0.ino, s0.mtimeMs]);
+  });
+
   test('a cache file named for another Node version or another bundle is left alone', () => {
     expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] }); // a FULL cache, whatever the test before left
     const [file] = f.caches(f.cacheDir);
