@@ -64,6 +64,12 @@ export class CliStore implements ObjectStore {
   /** git has no `cat-file --batch-command` (before 2.36). */
   private legacy = false;
   private closed = false;
+  /**
+   * Type and size of the objects cat-file described or gave: an object id names the same bytes for ever, so a
+   * bounded read of an object already seen (every pushed object's type is asked when the push is listed) needs
+   * one round trip, not two. Only answers are kept, never a failure.
+   */
+  private readonly known = new Map<string, BatchInfo>();
 
   constructor(location: RepoLocation, options: CliStoreOptions = {}) {
     this.location = location;
@@ -258,13 +264,19 @@ export class CliStore implements ObjectStore {
   }
 
   /** An object's type and content (see missing() for an object cat-file cannot find). */
-  private read(oid: string): Promise<BatchObject> {
-    return this.ask(oid, () => this.batchProcess().read(oid));
+  private async read(oid: string): Promise<BatchObject> {
+    const r = await this.ask(oid, () => this.batchProcess().read(oid));
+    this.known.set(oid, { type: r.type, size: r.content.length });
+    return r;
   }
 
   /** An object's type and size, without reading its content. */
-  private info(oid: string): Promise<BatchInfo> {
-    return this.ask(oid, () => (this.legacy ? this.checkProcess().info(oid) : this.batchProcess().info(oid)));
+  private async info(oid: string): Promise<BatchInfo> {
+    const seen = this.known.get(oid);
+    if (seen) return seen;
+    const r = await this.ask(oid, () => (this.legacy ? this.checkProcess().info(oid) : this.batchProcess().info(oid)));
+    this.known.set(oid, r);
+    return r;
   }
 
   private async ask<T>(oid: string, request: () => Promise<T>, retried = false): Promise<T> {
