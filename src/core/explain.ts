@@ -19,8 +19,12 @@ export const MAX_CANDIDATES = 3;
  * JSON leaves raw (DEL, C1, bidi and invisible characters).
  */
 export function displayName(name: string): string {
+  if (PLAIN_NAME.test(name)) return name; // the usual name, printable ASCII: none of the tests below can hold
   return /[\x00-\x20\x7f"\\]/.test(name) || name === '' || needsEscape(name) ? escapeControls(JSON.stringify(name)) : name;
 }
+
+/** Printable ASCII without space, quote or backslash: a name shown as it is (needsEscape holds only outside it). */
+const PLAIN_NAME = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /** A rule as written, in double quotes; backslashes stay as the user typed them, control characters are escaped. */
 export function displayRule(ref: RuleRef): string {
@@ -50,11 +54,46 @@ function who(actor: Actor): string {
 }
 
 export function allowedReason(actor: Actor, d: OpDescription, rule: RuleRef): string {
-  return `allowed: ${who(actor)} may ${what(d)} by ${displayRule(rule)}`;
+  return ruleReasons(actor).allowed(d, rule);
 }
 
 export function deniedByRuleReason(actor: Actor, d: OpDescription, rule: RuleRef): string {
-  return `denied: ${who(actor)} may not ${what(d)}: ${displayRule(rule)} forbids it (deny rules always win)`;
+  return ruleReasons(actor).denied(d, rule);
+}
+
+/**
+ * allowedReason and deniedByRuleReason for one pusher, with what every operation of a push shares (the user ID,
+ * each rule, the op words, the branch) put into words once: evaluate makes one reason per operation, 100,000 for a
+ * big push, and escaping the same texts again each time was most of that.
+ */
+export function ruleReasons(actor: Actor): {
+  allowed(d: OpDescription, rule: RuleRef): string;
+  denied(d: OpDescription, rule: RuleRef): string;
+} {
+  const user = who(actor);
+  const rules = new Map<RuleRef, string>();
+  const ops = new Map<string, string>();
+  let branch: string | undefined;
+  let branchText = '';
+  const ruleText = (rule: RuleRef): string => {
+    let t = rules.get(rule);
+    if (t === undefined) rules.set(rule, (t = displayRule(rule)));
+    return t;
+  };
+  const what = (d: OpDescription): string => {
+    let op = ops.get(d.op);
+    if (op === undefined) ops.set(d.op, (op = escapeControls(d.op)));
+    if (d.branch === undefined) return `${op} ${displayName(d.name)}`;
+    if (d.branch !== branch) {
+      branch = d.branch;
+      branchText = ` on ${displayName(d.branch)}`;
+    }
+    return `${op} ${displayName(d.name)}${branchText}`;
+  };
+  return {
+    allowed: (d, rule) => `allowed: ${user} may ${what(d)} by ${ruleText(rule)}`,
+    denied: (d, rule) => `denied: ${user} may not ${what(d)}: ${ruleText(rule)} forbids it (deny rules always win)`,
+  };
 }
 
 /**

@@ -393,6 +393,34 @@ describe('explanations', () => {
     expect(d!.reason).not.toContain('\n');
   });
 
+  test('one call shares the words of the user, rules, ops and branch across operations, and says exactly what each op alone gets', () => {
+    const p = {
+      'refs/owner.conf': 'owner create-branch,create-tag,fast-forward,force,delete ^.*$\n',
+      'branches/all.conf': 'anyone create-file,modify ^.*$\ndeny anyone modify ^x/.*$\n',
+    };
+    const ops = [
+      tree('create-file', 'a.txt'),
+      tree('modify', 'x/b', 'refs/heads/dev'),
+      tree('create-file', 'c d', 'refs/heads/dev'),
+      ref('force', 'heads/main'),
+      tree('modify', 'x/"q"', 'refs/heads/main'),
+      tree('create-file', 'é\u202e', 'refs/heads/"odd"'),
+      tree('create-file', 'z', 'refs/heads/main'),
+    ];
+    const together = judge(p, actor(OWNER), ops);
+    const alone = ops.map((op) => judge(p, actor(OWNER), [op])[0]!);
+    const traced = evaluate(compilePolicy(parsePolicy(files(p))), actor(OWNER), ops, { trace: true });
+    expect(together.map((d) => d.reason)).toEqual(alone.map((d) => d.reason));
+    expect(together.map((d) => d.reason)).toEqual(traced.map((d) => d.reason));
+    expect(together.map((d) => d.allowed)).toEqual([true, false, true, true, false, true, true]);
+    expect(together[1]!.reason).toBe(
+      `denied: ${OWNER} may not modify x/b on heads/dev: branches/all.conf:2 "deny anyone modify ^x/.*$" forbids it (deny rules always win)`,
+    );
+    expect(together[5]!.reason).toBe(
+      `allowed: ${OWNER} may create-file "é\\u202e" on "heads/\\"odd\\"" by branches/all.conf:1 "anyone create-file,modify ^.*$"`,
+    );
+  });
+
   test('reasons are plain enumerable strings (JSON, spread)', () => {
     const [d] = judge(policy, actor(OWNER), [ref('force', 'heads/main')]);
     const json = JSON.parse(JSON.stringify(d)) as { reason: string };
