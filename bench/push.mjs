@@ -290,8 +290,9 @@ push('hook', base, 'refs/heads/main', { as: owner });
 fs.cpSync(hook, plain, { recursive: true });
 for (const h of ['pre-receive', 'post-receive']) fs.rmSync(path.join(plain, 'hooks', h));
 // emptyhook.git: plain.git with a pre-receive hook that only reads its input. What git itself does because a
-// pre-receive hook exists (it runs gpg to fill GIT_PUSH_CERT_STATUS, starts the hook, feeds it) is in its
-// cost; the rest of git-acl's added cost is git-acl's own.
+// pre-receive hook exists (it checks the certificate with the program `git acl init` set, `true` instead of gpg,
+// to fill GIT_PUSH_CERT_STATUS, starts the hook, feeds it) is in its cost; the rest of git-acl's added cost is
+// git-acl's own.
 fs.cpSync(plain, emptyHook, { recursive: true });
 fs.writeFileSync(path.join(emptyHook, 'hooks/pre-receive'), '#!/bin/sh\nexec cat >/dev/null\n', { mode: 0o755 });
 
@@ -550,7 +551,7 @@ if (!gitolite)
     `100,000-file creation: hook < ${TARGETS.wide.hookS} s and < ${TARGETS.wide.rssMB} MB: ${results.wide.target.pass ? 'PASS' : 'FAIL'}`,
   );
 console.log(
-  "of which git: what an empty pre-receive hook adds (git runs gpg on the certificate and starts the hook); the rest is git-acl's",
+  "of which git: what an empty pre-receive hook adds (git checks the certificate with `true`, as git acl init set, and starts the hook); the rest is git-acl's",
 );
 console.log(
   "hook wall/CPU/RSS: the hook's Node process (its own clock from process start; CPU of node, and of the git children it waited for), from separate instrumented pushes",
