@@ -36,8 +36,30 @@ interface Pending {
   oid: string;
   /** `info`: the answer is the header alone. */
   info: boolean;
+  /** A content request's bound: an object past it is refused from its header (OversizeObject), never read. */
+  maxBytes?: number;
   resolve: (o: BatchObject | BatchInfo) => void;
   reject: (e: Error) => void;
+}
+
+/**
+ * A bounded read's object is past its bound: its type and size, as the header gave them before any of the content.
+ * The process that said so was stopped (see BatchProcess.stopAtHeader).
+ */
+export class OversizeObject extends Error {
+  override name = 'OversizeObject';
+  constructor(
+    readonly oid: string,
+    readonly type: ObjectType,
+    readonly size: number,
+  ) {
+    super(`object ${oid} is ${size} bytes`);
+  }
+}
+
+/** A request that was waiting behind an oversize object when its process was stopped: to ask again, of a new one. */
+export class BatchStopped extends Error {
+  override name = 'BatchStopped';
 }
 
 const MODE_ARGS: Record<BatchMode, string> = { command: '--batch-command', batch: '--batch', check: '--batch-check' };
@@ -72,7 +94,9 @@ export class BatchProcess {
   /** Set while waiting for an object's body: its header and the number of bytes to read (content + LF). */
   private body: { type: ObjectType; need: number } | null = null;
   private stderr = '';
-  private failure: GitProcessError | null = null;
+  private failure: Error | null = null;
+  /** Killed on purpose (stopAtHeader): what it still writes is not read. */
+  stoppedAtHeader = false;
 
   readonly mode: BatchMode;
 
@@ -106,10 +130,14 @@ export class BatchProcess {
     });
   }
 
-  /** The object's type and content; rejects when it is missing or the process failed. Not in `check` mode. */
-  read(oid: string): Promise<BatchObject> {
+  /**
+   * The object's type and content; rejects when it is missing or the process failed. Not in `check` mode. With
+   * `maxBytes`, an object past it rejects with OversizeObject as soon as its header arrives, and this process
+   * stops (stopAtHeader): every request then waiting rejects with BatchStopped.
+   */
+  read(oid: string, maxBytes?: number): Promise<BatchObject> {
     if (this.mode === 'check') return Promise.reject(new Error('cat-file --batch-check reads no content'));
-    return this.request(oid, false, this.mode === 'command' ? `contents ${oid}` : oid) as Promise<BatchObject>;
+    return this.request(oid, false, this.mode === 'command' ? `contents ${oid}` : oid, maxBytes) as Promise<BatchObject>;
   }
 
   /** The object's type alone (its content is not read). Not in `batch` mode. */
@@ -123,10 +151,10 @@ export class BatchProcess {
     return this.request(oid, true, this.mode === 'command' ? `info ${oid}` : oid) as Promise<BatchInfo>;
   }
 
-  private request(oid: string, info: boolean, line: string): Promise<BatchObject | BatchInfo> {
+  private request(oid: string, info: boolean, line: string, maxBytes?: number): Promise<BatchObject | BatchInfo> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ oid, info, resolve, reject });
+      this.queue.push({ oid, info, resolve, reject, ...(maxBytes !== undefined ? { maxBytes } : {}) });
       this.child.stdin.write(`${line}\n`);
     });
   }
@@ -137,6 +165,25 @@ export class BatchProcess {
       this.child.once('close', () => resolve());
       this.child.stdin.end();
     });
+  }
+
+  /**
+   * git writes a whole object once asked for it and cannot be told to stop, and an object past a read's bound may be
+   * gigabytes (a tree inflated from a small pack). So its header is the answer: the process is killed before any of
+   * the content is read, and the requests behind it fail with BatchStopped, for the store to ask again of a new
+   * process (cli-store.ts, which asks for sizes first from then on).
+   */
+  private stopAtHeader(p: Pending, type: ObjectType, size: number): void {
+    this.dead = true;
+    this.stoppedAtHeader = true;
+    const stopped = new BatchStopped(`git cat-file was stopped at object ${p.oid}, past its read's bound`);
+    this.failure ??= stopped;
+    this.chunks = [];
+    this.buffered = 0;
+    this.body = null;
+    p.reject(new OversizeObject(p.oid, type, size));
+    for (const q of this.queue.splice(0)) q.reject(stopped);
+    this.child.kill('SIGKILL');
   }
 
   private fail(e: GitProcessError): void {
@@ -157,6 +204,7 @@ export class BatchProcess {
   }
 
   private onData(b: Buffer): void {
+    if (this.stoppedAtHeader) return;
     this.chunks.push(b);
     this.buffered += b.length;
     for (;;) {
@@ -192,6 +240,11 @@ export class BatchProcess {
           this.queue.shift();
           p.resolve({ type: parts[1] as ObjectType, size: Number(parts[2]) } satisfies BatchInfo);
           continue;
+        }
+        if (p.maxBytes !== undefined && Number(parts[2]) > p.maxBytes) {
+          this.queue.shift();
+          this.stopAtHeader(p, parts[1] as ObjectType, Number(parts[2]));
+          return;
         }
         this.body = { type: parts[1] as ObjectType, need: Number(parts[2]) + 1 };
       } else if (parts.length === 2 && parts[1] === 'missing') {

@@ -4,10 +4,13 @@
  * - Object reads go through one long-lived process (cat-file.ts), started on first use:
  *   `git cat-file --batch-command`, for contents (`contents`), types and sizes
  *   (`info`, which does not read the content) alike: one process to start. A
- *   bounded read (`maxBytes`) asks for the size first and never for the
- *   content of an object past the bound. With git older than 2.36 (no
- *   `--batch-command`) it falls back to `--batch` plus, for sizes and types,
- *   `--batch-check`.
+ *   bounded read (`maxBytes`) never reads the content of an object past the
+ *   bound: it asks for the content and, when the header that comes first says
+ *   the object is past it, stops the process there (cat-file.ts
+ *   stopAtHeader) and starts another; from then on it asks for sizes first
+ *   (one process killed per store at most, whatever a push holds). With git
+ *   older than 2.36 (no `--batch-command`) it falls back to `--batch` plus,
+ *   for sizes and types, `--batch-check`, sizes first.
  * - An object cat-file calls "missing" whose loose file is there is corrupt,
  *   and is reported so (CorruptObjectError), not as not found.
  * - `diffTrees` walks the trees in-process (tree-diff.ts), reading them
@@ -33,7 +36,7 @@ import { join } from 'node:path';
 import type { ObjectStore, ObjectType, ReadLimit, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import { assertOid, parseTreeObject, peelTags, readCommitHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
-import { BatchProcess, type BatchInfo, type BatchObject } from './cat-file.js';
+import { BatchProcess, BatchStopped, OversizeObject, type BatchInfo, type BatchObject } from './cat-file.js';
 import { splitObjectDirectories, storeEnv } from './location.js';
 import { looseObjectIds } from './quarantine.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
@@ -70,6 +73,8 @@ export class CliStore implements ObjectStore {
    * one round trip, not two. Only answers are kept, never a failure.
    */
   private readonly known = new Map<string, BatchInfo>();
+  /** Set once a process was stopped at an oversize object's header: bounded reads ask for the size first again. */
+  private sizesFirst = false;
 
   constructor(location: RepoLocation, options: CliStoreOptions = {}) {
     this.location = location;
@@ -254,29 +259,82 @@ export class CliStore implements ObjectStore {
 
   private async readAs(oid: string, expected: ObjectType, maxBytes?: number): Promise<Uint8Array> {
     if (maxBytes !== undefined) {
-      const head = await this.info(oid);
-      if (head.type !== expected) throw new ObjectTypeError(oid, head.type, expected);
-      if (head.size > maxBytes) throw new ObjectTooLargeError(oid, head.size, maxBytes);
+      // Sizes first where the header cannot be the answer (see read): the object described already, or a store
+      // that stopped a process once, or git before 2.36.
+      const head = this.known.get(oid) ?? (this.sizesFirst || this.legacy ? await this.info(oid) : undefined);
+      if (head) {
+        if (head.type !== expected) throw new ObjectTypeError(oid, head.type, expected);
+        if (head.size > maxBytes) throw new ObjectTooLargeError(oid, head.size, maxBytes);
+      }
     }
-    const r = await this.read(oid);
+    let r: BatchObject;
+    try {
+      r = await this.read(oid, maxBytes);
+    } catch (e) {
+      if (!(e instanceof OversizeObject)) throw e;
+      if (e.type !== expected) throw new ObjectTypeError(oid, e.type, expected);
+      throw new ObjectTooLargeError(oid, e.size, maxBytes!);
+    }
     if (r.type !== expected) throw new ObjectTypeError(oid, r.type, expected);
     return r.content;
   }
 
-  /** An object's type and content (see missing() for an object cat-file cannot find). */
-  private async read(oid: string): Promise<BatchObject> {
-    const r = await this.ask(oid, () => this.batchProcess().read(oid));
-    this.known.set(oid, { type: r.type, size: r.content.length });
-    return r;
+  /**
+   * An object's type and content (see missing() for an object cat-file cannot find). With `maxBytes`, one past it
+   * is refused from its header (OversizeObject) and its process stopped; a request that was waiting behind it is
+   * asked again of a new process, sizes first from then on (so a push of many oversize objects stops one process).
+   */
+  private async read(oid: string, maxBytes?: number): Promise<BatchObject> {
+    this.assertOpen(); // what is known answers nothing once closed, as the process does not
+    for (;;) {
+      // Within the bound for certain: known, or described just now (sizes first).
+      let checked = maxBytes === undefined;
+      if (maxBytes !== undefined) {
+        const seen = this.known.get(oid);
+        if (seen && seen.size > maxBytes) throw new OversizeObject(oid, seen.type, seen.size);
+        if (seen) checked = true;
+        else if (this.sizesFirst || this.legacy) {
+          const head = await this.info(oid);
+          if (head.size > maxBytes) throw new OversizeObject(oid, head.type, head.size);
+          checked = true;
+        }
+      }
+      try {
+        const r = await this.ask(oid, () => {
+          const batch = this.batchProcess(); // after a stopped process, sets sizesFirst before starting the next
+          if (checked) return batch.read(oid);
+          // Stopped meanwhile: never an unbounded read of an object not described; round again, sizes first.
+          if (this.sizesFirst) return Promise.reject(new BatchStopped('sizes first'));
+          return batch.read(oid, maxBytes);
+        });
+        this.known.set(oid, { type: r.type, size: r.content.length });
+        return r;
+      } catch (e) {
+        if (e instanceof OversizeObject) {
+          this.known.set(oid, { type: e.type, size: e.size });
+          throw e;
+        }
+        if (!(e instanceof BatchStopped)) throw e;
+        this.sizesFirst = true; // waiting behind an oversize object: asked again of a new process, sizes first
+      }
+    }
   }
 
   /** An object's type and size, without reading its content. */
   private async info(oid: string): Promise<BatchInfo> {
-    const seen = this.known.get(oid);
-    if (seen) return seen;
-    const r = await this.ask(oid, () => (this.legacy ? this.checkProcess().info(oid) : this.batchProcess().info(oid)));
-    this.known.set(oid, r);
-    return r;
+    this.assertOpen();
+    for (;;) {
+      const seen = this.known.get(oid);
+      if (seen) return seen;
+      try {
+        const r = await this.ask(oid, () => (this.legacy ? this.checkProcess().info(oid) : this.batchProcess().info(oid)));
+        this.known.set(oid, r);
+        return r;
+      } catch (e) {
+        if (!(e instanceof BatchStopped)) throw e; // waiting behind an oversize object: asked again of a new process
+        this.sizesFirst = true;
+      }
+    }
   }
 
   private async ask<T>(oid: string, request: () => Promise<T>, retried = false): Promise<T> {
@@ -321,14 +379,21 @@ export class CliStore implements ObjectStore {
     return [...new Set(dirs)];
   }
 
-  private batchProcess(): BatchProcess {
+  private assertOpen(): void {
     if (this.closed) throw new GitError('closed', 'object store is closed');
-    if (!this.batch || this.batch.dead) this.batch = new BatchProcess(this.git, this.env, this.legacy ? 'batch' : 'command');
+  }
+
+  private batchProcess(): BatchProcess {
+    this.assertOpen();
+    if (!this.batch || this.batch.dead) {
+      if (this.batch?.stoppedAtHeader) this.sizesFirst = true; // one process stopped at most (see read)
+      this.batch = new BatchProcess(this.git, this.env, this.legacy ? 'batch' : 'command');
+    }
     return this.batch;
   }
 
   private checkProcess(): BatchProcess {
-    if (this.closed) throw new GitError('closed', 'object store is closed');
+    this.assertOpen();
     if (!this.check || this.check.dead) this.check = new BatchProcess(this.git, this.env, 'check');
     return this.check;
   }

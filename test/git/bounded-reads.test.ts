@@ -75,27 +75,68 @@ describe('bounded reads', () => {
     });
   }
 
-  test('the git store never asks git for the content of a blob past the bound', async () => {
-    // A blob of 64 MiB of zeros: a few kilobytes on disk. Reading it would take git's and node's time and memory;
-    // the refusal must come from the header alone. The wrapper logs what cat-file is asked.
+  /** A copy of `repo` with a 64 MiB blob of zeros (a few kilobytes on disk), and a git that logs cat-file's requests and starts. */
+  function bigRepo(): { big: string; oid: string; script: string; requests: () => string; starts: () => number } {
     const big = tempDir('big-');
     fs.cpSync(repo, big, { recursive: true });
     const oid = writeBlob(big, Buffer.alloc(64 * 1024 * 1024));
-    const log = path.join(tempDir('log-'), 'requests');
-    const dir = tempDir('tee-git-');
-    const script = path.join(dir, 'git');
-    fs.writeFileSync(script, `#!/bin/sh\nif [ "$1" = cat-file ]; then tee -a '${log}' | git "$@"; else exec git "$@"; fi\n`, {
-      mode: 0o755,
-    });
+    const logs = tempDir('log-');
+    const script = path.join(tempDir('tee-git-'), 'git');
+    fs.writeFileSync(
+      script,
+      `#!/bin/sh\nif [ "$1" = cat-file ]; then echo start >> '${logs}/starts'; tee -a '${logs}/requests' | git "$@"; else exec git "$@"; fi\n`,
+      { mode: 0o755 },
+    );
+    const read = (f: string) => (fs.existsSync(path.join(logs, f)) ? fs.readFileSync(path.join(logs, f), 'utf8') : '');
+    return { big, oid, script, requests: () => read('requests'), starts: () => read('starts').split('\n').filter(Boolean).length };
+  }
+
+  test('the git store never reads the content of a blob past the bound: the header refuses it, the process is stopped', async () => {
+    // Reading 64 MiB would take git's and node's time and memory: the refusal comes from the header alone, and the
+    // process, which would go on writing the content, is stopped. The next reads go to a new one, sizes first.
+    const { big, oid, script, requests, starts } = bigRepo();
     const store = openCliStore(big, { env: withoutGitVars(), git: script });
     try {
       await expect(store.readBlob(oid, { maxBytes: 1024 * 1024 })).rejects.toThrow(
         `object ${oid} is 67108864 bytes, more than the 1048576 this read allows`,
       );
+      await expect(store.readBlob(oid, { maxBytes: 1024 * 1024 })).rejects.toThrow(
+        `object ${oid} is 67108864 bytes, more than the 1048576 this read allows`,
+      );
+      await expect(store.readTree(oid, { maxBytes: 1024 * 1024 })).rejects.toThrow(`${oid} is a blob, not a tree`);
+      expect(Buffer.from(await store.readBlob(small, { maxBytes: 6 })).toString()).toBe('small\n');
     } finally {
       await store.close();
     }
-    expect(fs.readFileSync(log, 'utf8')).toBe(`info ${oid}\n`);
+    expect(requests()).toBe(`contents ${oid}\ninfo ${small}\ncontents ${small}\n`);
+    expect(starts()).toBe(2);
+  });
+
+  test('reads waiting behind an object past the bound are answered by a new process; one process is stopped at most', async () => {
+    const { big, oid, script, starts } = bigRepo();
+    const huge = writeBlob(big, Buffer.alloc(32 * 1024 * 1024, 0x62));
+    const store = openCliStore(big, { env: withoutGitVars(), git: script });
+    try {
+      const reads = [small, oid, large, huge, small, large, oid].map((id) =>
+        store.readBlob(id, { maxBytes: 1_000_000 }).then(
+          (b) => `${b.length}`,
+          (e: Error) => e.message,
+        ),
+      );
+      expect(await Promise.all(reads)).toEqual([
+        '6',
+        `object ${oid} is 67108864 bytes, more than the 1000000 this read allows`,
+        '100000',
+        `object ${huge} is 33554432 bytes, more than the 1000000 this read allows`,
+        '6',
+        '100000',
+        `object ${oid} is 67108864 bytes, more than the 1000000 this read allows`,
+      ]);
+      expect((await store.readBlob(large)).length).toBe(100_000);
+    } finally {
+      await store.close();
+    }
+    expect(starts()).toBe(2);
   });
 });
 
