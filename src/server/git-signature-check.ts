@@ -18,7 +18,8 @@ export const SIGNATURE_PROGRAM_KEY = 'gpg.openpgp.program';
 
 /** Sets git's OpenPGP program to `true` unless the repository chose one; returns the line `init` reports. */
 export async function quietGitSignatureCheck(env: NodeJS.ProcessEnv): Promise<string> {
-  const own = await runGit(['config', '--local', '--get-regexp', '^gpg\\.(openpgp\\.)?program$'], { env });
+  // --includes: git reads the files the repository's config includes as part of it (--local alone skips them).
+  const own = await runGit(['config', '--local', '--includes', '--get-regexp', '^gpg\\.(openpgp\\.)?program$'], { env });
   const set = own.stdout.toString().trim();
   const program = findExecutable('true', env.PATH);
   if (set) {

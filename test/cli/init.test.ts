@@ -151,6 +151,20 @@ describe('running init again', () => {
     }
   });
 
+  test("keeps a gpg program the repository's config names through include.path (git reads included files too)", () => {
+    const repo = bare();
+    const inc = path.join(forge.root, `gpg-${n}.inc`);
+    fs.writeFileSync(inc, '[gpg]\n\tprogram = gpg2\n');
+    git(repo, ['config', 'include.path', inc]);
+    const r = forge.acl(['init', repo, '--owner-key', keyFile]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toContain(
+      'gpg.program is set in this repository: git keeps checking certificates with it (git-acl does not read its result)',
+    );
+    // What git itself would run: the included program, not a `true` written after the include.
+    expect(git(repo, ['config', '--get-regexp', '^gpg'])).toBe('gpg.program gpg2');
+  });
+
   test('refuses to change the owner', () => {
     const repo = bare();
     expect(forge.acl(['init', repo, '--owner-key', keyFile]).code).toBe(0);
