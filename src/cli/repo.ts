@@ -2,6 +2,7 @@
  * What the front ends need from the user's repository and keyring: where the
  * git directory is, config values, ref resolution, and the user's own key.
  */
+import { basename } from 'node:path';
 import { answeredNo, exitStatus, failureLine, runCommand, runGit, succeeded } from '../git/exec.js';
 import { CliError } from './args.js';
 import { normaliseUserId } from '../core/ids.js';
@@ -97,9 +98,20 @@ export async function resolveUser(
   throw new CliError(`${option} ${value}: not a user ID (the key's full fingerprint, 40 hex digits) nor 'me'`);
 }
 
+/**
+ * The gpg that lists keys: git's OpenPGP program, unless that is a program named `true`, which `git acl init`
+ * sets in a server repository so that git skips its own check of push certificates (docs/server.md, step 2):
+ * it lists no keys, and `--user me` or a name run there would find none.
+ */
+async function keyListingProgram(): Promise<string> {
+  const openpgp = await gitConfig('gpg.openpgp.program');
+  if (openpgp !== null && basename(openpgp) !== 'true') return openpgp;
+  return (await gitConfig('gpg.program')) ?? 'gpg';
+}
+
 /** The primary key fingerprint of a gpg key spec, via `gpg --with-colons --fingerprint`. */
 export async function fingerprintOf(key: string, what = 'user.signingkey'): Promise<string> {
-  const program = (await gitConfig('gpg.openpgp.program')) ?? (await gitConfig('gpg.program')) ?? 'gpg';
+  const program = await keyListingProgram();
   const r = await runCommand(program, ['--batch', '--with-colons', '--fingerprint', '--', key]).catch((e: Error) => {
     throw new CliError(`${what} ${key}: ${e.message}`);
   });

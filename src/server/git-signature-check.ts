@@ -11,18 +11,21 @@
  * `gpg.openpgp.program` in it is kept (git then keeps running that program).
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { gitText, runGit } from '../git/exec.js';
 
 export const SIGNATURE_PROGRAM_KEY = 'gpg.openpgp.program';
 
 /** Sets git's OpenPGP program to `true` unless the repository chose one; returns the line `init` reports. */
 export async function quietGitSignatureCheck(env: NodeJS.ProcessEnv): Promise<string> {
-  const own = await runGit(['config', '--local', '--get-regexp', '^gpg\\.(openpgp\\.)?program$'], { env });
+  // --includes: git reads the files the repository's config includes as part of it (--local alone skips them).
+  const own = await runGit(['config', '--local', '--includes', '--get-regexp', '^gpg\\.(openpgp\\.)?program$'], { env });
   const set = own.stdout.toString().trim();
   const program = findExecutable('true', env.PATH);
   if (set) {
-    if (program && set === `${SIGNATURE_PROGRAM_KEY} ${program}`) return `${SIGNATURE_PROGRAM_KEY} already ${program}`;
+    // Ours, also when it is another `true` than PATH's now (init run again with another PATH): not an admin's gpg.
+    const value = set.startsWith(`${SIGNATURE_PROGRAM_KEY} `) && !set.includes('\n') ? set.slice(SIGNATURE_PROGRAM_KEY.length + 1) : '';
+    if (value !== '' && basename(value) === 'true') return `${SIGNATURE_PROGRAM_KEY} already ${value}`;
     return `${set.split('\n')[0]!.split(' ')[0]} is set in this repository: git keeps checking certificates with it (git-acl does not read its result)`;
   }
   if (!program) return `no \`true\` program on PATH: git keeps running gpg on every signed push (git-acl does not read its result)`;

@@ -403,6 +403,29 @@ describe('git acl check --user me', () => {
     );
   });
 
+  test('in a server repository after git acl init (whose gpg.openpgp.program is `true`), gpg still finds the key', () => {
+    // init points git's own certificate check at `true` (src/server/git-signature-check.ts); that program lists no
+    // keys, so --user by name and --user me must still ask gpg.
+    const key = genKey(home, 'Frank');
+    const dir = tempDir();
+    const server = `${dir}/server.git`;
+    git(['init', '-q', '--bare', server], dir);
+    writeFiles(dir, { 'frank.asc': key.publicArmored });
+    const env = cleanEnv({ GNUPGHOME: home.dir });
+    const init = acl(['init', server, '--owner-key', `${dir}/frank.asc`], { env });
+    expect(init.code, init.stderr).toBe(0);
+    expect(git(['config', '--local', 'gpg.openpgp.program'], server)).toMatch(/\/true$/);
+    const byName = acl(['check', '--user', 'frank@example.org', 'create-branch', 'heads/x'], { cwd: server, env });
+    expect(byName.stderr).toBe('');
+    expect(byName.stdout).toContain(`user:   ${key.fingerprint} (the owner)\n`);
+    expect(byName.code).toBe(0);
+    git(['config', 'user.signingkey', key.fingerprint], server);
+    const me = acl(['check', '--user', 'me', 'create-branch', 'heads/x'], { cwd: server, env });
+    expect(me.stderr).toBe('');
+    expect(me.stdout).toContain(`user:   ${key.fingerprint} (the owner)\n`);
+    expect(me.code).toBe(0);
+  });
+
   test('without user.signingkey, is the key of the committer identity (as git signs)', () => {
     const key = genKey(home, 'Dave');
     const repo = repoWithPolicy(POLICY);

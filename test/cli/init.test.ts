@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, REPO_ROOT } from '../support/forge.js';
+import { CLI, Forge, REPO_ROOT, run } from '../support/forge.js';
 import { exportSecret, gpg } from '../support/gpg.js';
 import { findExecutable } from '../../src/server/git-signature-check.js';
 
@@ -149,6 +149,34 @@ describe('running init again', () => {
       );
       expect(git(repo, ['config', '--get-regexp', '^gpg'])).toBe(`${key} gpg2`);
     }
+  });
+
+  test("keeps a gpg program the repository's config names through include.path (git reads included files too)", () => {
+    const repo = bare();
+    const inc = path.join(forge.root, `gpg-${n}.inc`);
+    fs.writeFileSync(inc, '[gpg]\n\tprogram = gpg2\n');
+    git(repo, ['config', 'include.path', inc]);
+    const r = forge.acl(['init', repo, '--owner-key', keyFile]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toContain(
+      'gpg.program is set in this repository: git keeps checking certificates with it (git-acl does not read its result)',
+    );
+    // What git itself would run: the included program, not a `true` written after the include.
+    expect(git(repo, ['config', '--get-regexp', '^gpg'])).toBe('gpg.program gpg2');
+  });
+
+  test("run again with another `true` first on PATH, says its own setting is already there (not an admin's program)", () => {
+    const repo = bare();
+    expect(forge.acl(['init', repo, '--owner-key', keyFile]).code).toBe(0);
+    const bin = path.join(forge.root, `bin-${n}`);
+    fs.mkdirSync(bin);
+    fs.symlinkSync(TRUE!, path.join(bin, 'true'));
+    const r = run(process.execPath, [CLI, 'init', repo, '--owner-key', keyFile], {
+      env: { ...forge.env, PATH: `${bin}${path.delimiter}${forge.env.PATH ?? process.env.PATH}` },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toContain(`gpg.openpgp.program already ${TRUE}`);
+    expect(git(repo, ['config', '--get-regexp', '^gpg'])).toBe(`gpg.openpgp.program ${TRUE}`);
   });
 
   test('refuses to change the owner', () => {
