@@ -4,7 +4,6 @@
  * instead of resolving and compiling some forty ES modules, and V8 can cache the compiled code of that one file
  * (src/hook/start.ts). Modules behind a dynamic import stay lazy in the bundle: nothing runs before it is asked for.
  */
-import { openpgpState } from '../identity/openpgp-state.js';
 
 /** Runs the pre-receive hook (src/hook/main.ts), exactly as `node dist/hook/main.js` does. */
 export function preReceive(): Promise<unknown> {
@@ -23,9 +22,4 @@ export function postReceive(): Promise<unknown> {
  */
 export async function warm(): Promise<void> {
   await Promise.all([import('../server/pre-receive.js'), import('../server/admit.js'), import('../server/post-receive.js')]);
-}
-
-/** Whether this process loaded openpgp: start.ts writes no code cache from such a run (see warm). */
-export function openpgpLoaded(): boolean {
-  return openpgpState.loaded;
 }

@@ -21,9 +21,12 @@
  *   was judged to the end also holds the judging code (policy, signature, diff, rules), which would otherwise be
  *   compiled on every push: ~35 ms of CPU at 10 files. `git acl init` can only warm the modules, so its cache is
  *   marked not FULL, and so is one written after a rejected push; the first accepted push replaces it, once.
- * - No cache is written by a run that loaded openpgp (a certificate the fast path could not vouch for, a policy
- *   push with key files): every push would then pay for deserialising openpgp's code (~40% of the cache), which
- *   a push on the fast path never runs. Such a push compiles openpgp from source instead.
+ * - openpgp's code is in a cache only when the run that wrote it loaded openpgp (a certificate the fast path could
+ *   not vouch for, a policy push with key files): `git acl init` and a miss do not warm it. Whether the FULL cache
+ *   holds it depends on the first accepted push (a repository's first pushes usually need openpgp: the fast path
+ *   only knows key files openpgp verified before). A run that loaded openpgp must still be able to write: where
+ *   the fast path declines every push (an ECDSA key) there would otherwise never be a cache. Keeping openpgp out
+ *   of the cache fast-path pushes read needs it in a script of its own (docs/performance.md, "What remains").
  * - A cache file is only read if it is owned by this user or root and writable by nobody else, not through a
  *   symbolic link, in a directory of the same kind (server/cache-file.ts).
  * - Where: `dist/hook/cache/` next to the bundle, else `<GIT_DIR>/git-acl/cache/` (the install may be read-only
@@ -50,7 +53,6 @@ type Bundle = {
   preReceive(): Promise<unknown>;
   postReceive(): Promise<unknown>;
   warm(): Promise<void>;
-  openpgpLoaded(): boolean;
 };
 
 const SELF = fileURLToPath(import.meta.url);
@@ -237,14 +239,11 @@ async function start(which: Which): Promise<void> {
     if (loaded.miss) await loaded.bundle.warm().catch(() => undefined); // a module that fails to load fails where the hook needs it
     const produce = loaded.produce;
     const miss = loaded.miss;
-    const bundle = loaded.bundle;
     // The hook's own exit paths all end here. A push accepted by pre-receive ran everything a push runs: its cache
-    // is FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is. A run
-    // that loaded openpgp leaves the cache as it is (see the top of this file).
+    // is FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is.
     process.once('exit', (code) => {
       const full = which === 'pre-receive' && code === 0;
       if (!full && !miss) return;
-      if (bundle.openpgpLoaded()) return;
       try {
         produce(full);
       } catch {

@@ -2,7 +2,7 @@
  * Key files of the policy branch: `keys/<FINGERPRINT>.asc`, each exactly one
  * armored OpenPGP public key (docs/reference.md: the policy branch, identity).
  */
-import { openpgp } from './openpgp.js';
+import * as openpgp from 'openpgp';
 import { errorMessage } from '../core/messages.js';
 import { IdentityError } from './errors.js';
 import { checkKeyPackets, SECRET_MATERIAL } from './key-scan.js';

@@ -3,7 +3,7 @@
  * the server's gpg) against the key files of the policy branch (docs/reference.md#identity), and
  * check that the push git is about to apply is the push that was signed.
  */
-import { openpgp } from './openpgp.js';
+import * as openpgp from 'openpgp';
 import { errorMessage } from '../core/messages.js';
 import { IdentityError, type IdentityErrorCode } from './errors.js';
 import type { KeyFileRef, KeyFinder } from './key-index.js';
