@@ -1,6 +1,9 @@
 // Builds the hooks' start path from tsc's output (`npm run build` runs it after tsc):
-// - dist/hook/bundle.cjs: both hook processes and all they import (openpgp, re2js) as one CommonJS file, the
-//   file src/hook/start.ts compiles with a V8 code cache;
+// - dist/hook/bundle.cjs: both hook processes and all they import but openpgp (re2js included) as one CommonJS
+//   file, the file src/hook/start.ts compiles with a V8 code cache;
+// - dist/hook/openpgp.cjs: openpgp, which the bundle asks for as `git-acl-openpgp` (start.ts compiles it with a code
+//   cache of its own, when a push needs it: most pushes are verified without it, and its code in the bundle's cache
+//   would cost every push its deserialisation);
 // - dist/hook/start.cjs: that loader itself, as CommonJS (Node starts a CommonJS entry faster than an ES module).
 // Both are made from dist/*.js, the very code the plain path (`node dist/hook/main.js`) runs.
 import { build } from 'esbuild';
@@ -70,11 +73,31 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
+/** The name the bundle requires openpgp by: src/hook/start.ts answers it with dist/hook/openpgp.cjs. */
+const OPENPGP_ID = 'git-acl-openpgp';
+let openpgpApartApplied = 0;
+const openpgpApart = {
+  name: 'openpgp-apart',
+  setup(b) {
+    b.onResolve({ filter: /^openpgp$/ }, () => {
+      openpgpApartApplied++;
+      return { path: OPENPGP_ID, external: true };
+    });
+  },
+};
 await build({
   ...common,
   entryPoints: [join(root, 'dist/hook/bundle.js')],
   outfile: join(root, 'dist/hook/bundle.cjs'),
-  plugins: [lazyAesTables, lazyFoldTable],
+  plugins: [openpgpApart, lazyFoldTable],
+});
+if (openpgpApartApplied === 0)
+  throw new Error('the hook bundle does not import openpgp by name any more; review scripts/bundle.mjs (openpgp-apart)');
+await build({
+  ...common,
+  stdin: { contents: "export * from 'openpgp';", resolveDir: root, sourcefile: 'openpgp-entry.js', loader: 'js' },
+  outfile: join(root, 'dist/hook/openpgp.cjs'),
+  plugins: [lazyAesTables],
 });
 if (lazyAesApplied !== 1)
   throw new Error(

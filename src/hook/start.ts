@@ -6,6 +6,7 @@
  * What it saves: a plain start (`node dist/hook/main.js`) resolves and compiles ~40 ES modules and openpgp's
  * 1.2 MB on every push. Here the hooks come as one bundle (dist/hook/bundle.cjs) compiled through `vm.Script`
  * with a V8 code cache: the bytecode V8 made on an earlier run, so this run skips most parsing and compiling.
+ * openpgp comes apart (below).
  *
  * Never running stale code:
  * - A cache file is named after the Node version, the CPU architecture and the options Node was started with
@@ -21,12 +22,11 @@
  *   was judged to the end also holds the judging code (policy, signature, diff, rules), which would otherwise be
  *   compiled on every push: ~35 ms of CPU at 10 files. `git acl init` can only warm the modules, so its cache is
  *   marked not FULL, and so is one written after a rejected push; the first accepted push replaces it, once.
- * - openpgp's code is in a cache only when the run that wrote it loaded openpgp (a certificate the fast path could
- *   not vouch for, a policy push with key files): `git acl init` and a miss do not warm it. Whether the FULL cache
- *   holds it depends on the first accepted push (a repository's first pushes usually need openpgp: the fast path
- *   only knows key files openpgp verified before). A run that loaded openpgp must still be able to write: where
- *   the fast path declines every push (an ECDSA key) there would otherwise never be a cache. Keeping openpgp out
- *   of the cache fast-path pushes read needs it in a script of its own (docs/performance.md, "What remains").
+ * - openpgp is a script of its own, dist/hook/openpgp.cjs, which the bundle requires by a name this loader
+ *   answers (hookRequire): compiled, with a cache of its own made and checked exactly as the bundle's, only when a
+ *   push needs openpgp (a certificate the fast path cannot vouch for, a policy push with key files). So the
+ *   bundle's cache, which every push reads, holds none of openpgp's code, whichever push wrote it. Without a usable
+ *   openpgp.cjs the openpgp package itself is loaded: the same library, compiled each time.
  * - A cache file is only read if it is owned by this user or root and writable by nobody else, not through a
  *   symbolic link, in a directory of the same kind (server/cache-file.ts).
  * - Where: `dist/hook/cache/` next to the bundle, else `<GIT_DIR>/git-acl/cache/` (the install may be read-only
@@ -59,6 +59,13 @@ const SELF = fileURLToPath(import.meta.url);
 const HERE = dirname(SELF);
 const ROOT = resolve(HERE, '../..');
 const BUNDLE = join(HERE, 'bundle.cjs');
+/**
+ * openpgp, in a script of its own (scripts/bundle.mjs): the bundle requires it as OPENPGP_ID, and it is compiled,
+ * with a code cache of its own, only when a push needs it. In the bundle's cache its code would cost every push
+ * its deserialisation, where most pushes are verified without it (server/fast-identity.ts).
+ */
+const OPENPGP = join(HERE, 'openpgp.cjs');
+const OPENPGP_ID = 'git-acl-openpgp';
 const PLAIN: Record<Exclude<Which, 'warm'>, string> = {
   'pre-receive': join(HERE, 'main.js'),
   'post-receive': join(HERE, 'post-receive.js'),
@@ -80,12 +87,12 @@ const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {
 const WRAP_TAIL = '\n})';
 
 /** The cache file's name: what V8's cache depends on besides the source. */
-export function cacheName(env: NodeJS.ProcessEnv = process.env): string {
+export function cacheName(env: NodeJS.ProcessEnv = process.env, stem: 'bundle' | 'openpgp' = 'bundle'): string {
   const options = createHash('sha256')
     .update(JSON.stringify([process.execArgv, env.NODE_OPTIONS ?? '']))
     .digest('hex')
     .slice(0, 8);
-  return `bundle-${process.version}-${process.arch}-${options}.v8cache`;
+  return `${stem}-${process.version}-${process.arch}-${options}.v8cache`;
 }
 
 /**
@@ -147,25 +154,53 @@ export function writeCache(dirs: string[], name: string, bundleHash: Buffer, pay
   return null;
 }
 
-interface Loaded {
-  bundle: Bundle;
+interface Loaded<T = Bundle> {
+  bundle: T;
   /** True when no cache was used: this run compiles everything from source. */
   miss: boolean;
   /** Set when a cache should be written at exit (a miss, or a cache that is not FULL). */
   produce?: (full: boolean) => string | null;
 }
 
+/** openpgp's script once the bundle asked for it (null: it could not be compiled, node_modules' openpgp served). */
+let openpgpLoaded: Loaded<unknown> | null | undefined;
+
+/**
+ * The `require` the bundle runs with: Node's, except for openpgp, compiled from dist/hook/openpgp.cjs with its own
+ * cache on first use. Without a usable openpgp.cjs, the openpgp package itself: the same library, compiled each time.
+ */
+function hookRequire(useCache: boolean): NodeJS.Require {
+  const node = createRequire(BUNDLE);
+  const require = ((id: string) => {
+    if (id !== OPENPGP_ID) return node(id);
+    if (openpgpLoaded === undefined) openpgpLoaded = compileScript<unknown>(OPENPGP, 'openpgp', useCache, false, createRequire(OPENPGP));
+    return openpgpLoaded ? openpgpLoaded.bundle : node('openpgp');
+  }) as NodeJS.Require;
+  return Object.assign(require, { resolve: node.resolve, cache: node.cache, main: node.main, extensions: node.extensions });
+}
+
 /** Compiles and runs the bundle's top level, with a cache when `useCache`; null when there is no usable bundle. */
 function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
+  return compileScript<Bundle>(BUNDLE, 'bundle', useCache, forceMiss, hookRequire(useCache));
+}
+
+/** Compiles and runs a CommonJS script of ours (the bundle, openpgp) with its cache when `useCache`; null when it cannot. */
+function compileScript<T>(
+  file: string,
+  stem: 'bundle' | 'openpgp',
+  useCache: boolean,
+  forceMiss: boolean,
+  require: NodeJS.Require,
+): Loaded<T> | null {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(BUNDLE);
+    bytes = readFileSync(file);
   } catch {
     return null;
   }
   const source = WRAP_HEAD + bytes.toString('utf8') + WRAP_TAIL;
   const bundleHash = useCache ? sha256(bytes) : undefined;
-  const name = useCache ? cacheName() : '';
+  const name = useCache ? cacheName(process.env, stem) : '';
   const dirs = useCache ? cacheDirs() : [];
   let cache: CacheFile | null = null;
   if (bundleHash && !forceMiss) {
@@ -178,15 +213,15 @@ function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
   const cachedData = cache?.payload;
   let script: Script;
   try {
-    script = new Script(source, { filename: BUNDLE, ...(cachedData ? { cachedData } : {}) });
+    script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
   } catch {
-    return null; // a bundle V8 cannot compile ran nothing: the plain path is still safe to take
+    return null; // a script V8 cannot compile ran nothing: the plain path (or the package) is still safe to take
   }
   const hit = cachedData !== undefined && !script.cachedDataRejected;
-  const mod = { exports: {} as Bundle };
+  const mod = { exports: {} as T };
   const fn = script.runInThisContext() as (...a: unknown[]) => void;
-  fn.call(mod.exports, mod.exports, createRequire(BUNDLE), mod, BUNDLE, HERE);
-  const loaded: Loaded = { bundle: mod.exports, miss: !hit };
+  fn.call(mod.exports, mod.exports, require, mod, file, HERE);
+  const loaded: Loaded<T> = { bundle: mod.exports, miss: !hit };
   if (bundleHash && !(hit && cache?.full)) loaded.produce = (full) => writeCache(dirs, name, bundleHash, script.createCachedData(), full);
   return loaded;
 }
@@ -237,20 +272,21 @@ async function start(which: Which): Promise<void> {
     // Compiled from source: load what a push needs first, so that even a cache written after an early rejection
     // holds the modules' code.
     if (loaded.miss) await loaded.bundle.warm().catch(() => undefined); // a module that fails to load fails where the hook needs it
-    const produce = loaded.produce;
-    const miss = loaded.miss;
-    // The hook's own exit paths all end here. A push accepted by pre-receive ran everything a push runs: its cache
-    // is FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is.
-    process.once('exit', (code) => {
-      const full = which === 'pre-receive' && code === 0;
-      if (!full && !miss) return;
+  }
+  // The hook's own exit paths all end here. A push accepted by pre-receive ran everything a push runs: its caches
+  // are FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is. openpgp's
+  // script follows the same rule, when the push loaded it.
+  process.once('exit', (code) => {
+    const full = which === 'pre-receive' && code === 0;
+    for (const script of [loaded, openpgpLoaded]) {
+      if (!script?.produce || (!full && !script.miss)) continue;
       try {
-        produce(full);
+        script.produce(full);
       } catch {
         // A cache is only ever an optimisation: whatever happens here must not touch the hook's answer.
       }
-    });
-  }
+    }
+  });
   await (which === 'pre-receive' ? loaded.bundle.preReceive() : loaded.bundle.postReceive());
 }
 

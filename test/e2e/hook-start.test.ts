@@ -147,12 +147,12 @@ function cacheForge() {
     cacheDir,
     repoCacheDir,
     bundle: path.join(install, 'dist/hook/bundle.cjs'),
-    /** The cache files of a directory (none: []). */
-    caches: (dir: string) =>
+    /** The bundle's cache files in a directory (none: []); `openpgp`: openpgp's (src/hook/start.ts). */
+    caches: (dir: string, stem: 'bundle' | 'openpgp' = 'bundle') =>
       fs.existsSync(dir) && fs.statSync(dir).isDirectory()
         ? fs
             .readdirSync(dir)
-            .filter((f) => f.endsWith('.v8cache'))
+            .filter((f) => f.startsWith(`${stem}-`) && f.endsWith('.v8cache'))
             .map((f) => path.join(dir, f))
         : [],
     /** An accepted push by alice: a new file in her directory. */
@@ -315,40 +315,59 @@ describe('the code cache', () => {
     expect(stamp()).toEqual(s1);
   });
 
-  test("openpgp's code is cached only by a run that loaded it: init's cache and a fast-path push's hold none; where openpgp judges, the cache holds it", () => {
+  test("openpgp is compiled apart, with a cache of its own: the bundle's cache never holds its code", () => {
     // Strings V8 keeps with the code it caches: one of the admission's (every accepted push runs it) and one of
-    // openpgp's armour parser (only a certificate the fast path cannot vouch for runs it). Both are in the bundle.
+    // openpgp's armour parser (only a certificate the fast path cannot vouch for runs it).
     const ours = 'the policy branch changed while';
     const openpgps = 'Misformed armored text';
-    const bundle = fs.readFileSync(f.bundle, 'latin1');
-    expect(bundle).toContain(ours);
-    expect(bundle).toContain(openpgps);
-    const cacheText = () => {
-      const [file, ...more] = f.caches(f.cacheDir);
+    expect(fs.readFileSync(f.bundle, 'latin1')).toContain(ours);
+    expect(fs.readFileSync(f.bundle, 'latin1')).not.toContain(openpgps);
+    expect(fs.readFileSync(path.join(f.install, 'dist/hook/openpgp.cjs'), 'latin1')).toContain(openpgps);
+    const only = (stem: 'bundle' | 'openpgp') => {
+      const [file, ...more] = f.caches(f.cacheDir, stem);
       expect(more).toEqual([]);
-      const c = parseCache(file!);
-      return { full: c.full, text: c.payload.toString('latin1') };
+      return file!;
     };
-    // openpgp has vouched for alice's key by now: her pushes take the fast path.
-    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
-    expect(fs.readdirSync(f.repoCacheDir).some((name) => /^key-/.test(name))).toBe(true);
-    expect(f.forge.acl(['init', f.forge.bare, '--owner-key', path.join(f.forge.root, 'owner.asc')]).code).toBe(0);
-    const warmed = cacheText();
-    expect(warmed.full).toBe(false);
-    expect(warmed.text).not.toContain(openpgps);
-    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
-    const lean = cacheText();
-    expect(lean.full).toBe(true);
-    expect(lean.text).toContain(ours);
-    expect(lean.text).not.toContain(openpgps);
-    // No cache, and no record of what openpgp established: openpgp judges, and the cache it leaves holds its code
-    // (where the fast path declines every push, an ECDSA key, the pushes still get a cache).
-    for (const file of f.caches(f.cacheDir)) fs.rmSync(file);
+    // No caches, and no record of what openpgp established about alice's key: openpgp judges her next push.
+    for (const stem of ['bundle', 'openpgp'] as const) for (const file of f.caches(f.cacheDir, stem)) fs.rmSync(file);
     for (const name of fs.readdirSync(f.repoCacheDir)) if (/^key-/.test(name)) fs.rmSync(path.join(f.repoCacheDir, name));
     expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
-    const withOpenpgp = cacheText();
-    expect(withOpenpgp.full).toBe(true);
-    expect(withOpenpgp.text).toContain(openpgps);
+    const bundleCache = parseCache(only('bundle'));
+    expect(bundleCache.full).toBe(true);
+    expect(bundleCache.payload.toString('latin1')).toContain(ours);
+    expect(bundleCache.payload.toString('latin1')).not.toContain(openpgps);
+    const openpgpFile = only('openpgp');
+    expect(path.basename(openpgpFile)).toMatch(
+      new RegExp(`^openpgp-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+\\.v8cache$`),
+    );
+    const openpgpCache = parseCache(openpgpFile);
+    expect(openpgpCache.full).toBe(true);
+    expect(openpgpCache.bundleHash.equals(sha256(fs.readFileSync(path.join(f.install, 'dist/hook/openpgp.cjs'))))).toBe(true);
+    expect(openpgpCache.payload.toString('latin1')).toContain(openpgps);
+    // The fast path now vouches for her: both caches are only read.
+    const stamp = (file: string) => [fs.statSync(file).ino, fs.statSync(file).mtimeMs];
+    const s0 = [stamp(only('bundle')), stamp(openpgpFile)];
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    expect([stamp(only('bundle')), stamp(openpgpFile)]).toEqual(s0);
+    // A spoiled openpgp cache is refused like the bundle's: openpgp compiles from source, judges alike, and a good
+    // cache replaces it.
+    const d = fs.readFileSync(openpgpFile);
+    d[d.length - 100] ^= 0xff;
+    fs.writeFileSync(openpgpFile, d);
+    for (const name of fs.readdirSync(f.repoCacheDir)) if (/^key-/.test(name)) fs.rmSync(path.join(f.repoCacheDir, name));
+    expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+    expect(fs.readFileSync(openpgpFile).equals(d)).toBe(false);
+    expect(parseCache(openpgpFile).full).toBe(true);
+    // No openpgp.cjs at all: the openpgp package itself verifies, with the same verdict.
+    const apart = path.join(f.install, 'dist/hook/openpgp.cjs');
+    fs.renameSync(apart, `${apart}.away`);
+    try {
+      for (const name of fs.readdirSync(f.repoCacheDir)) if (/^key-/.test(name)) fs.rmSync(path.join(f.repoCacheDir, name));
+      expect(outcome(f.accepted())).toEqual({ code: 0, remote: [] });
+      expect(f.rejected().remote[0]).toMatch(/^git-acl: push rejected for user /);
+    } finally {
+      fs.renameSync(`${apart}.away`, apart);
+    }
   });
 
   test('a cache file named for another Node version or another bundle is left alone', () => {
