@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { Forge, type Clone } from '../../support/forge.js';
+import { Forge, run, type Clone } from '../../support/forge.js';
+import { withGitLog } from '../../support/git-wrapper.js';
 import { attempt, refChanges } from './support.js';
 
 function writeLoose(c: Clone, type: string, body: Buffer): Buffer {
@@ -79,5 +80,41 @@ describe('refusal order with a tree past 16 MiB', () => {
     }
     expect(refChanges(packed)).toEqual([]);
     expect(packed.remote).toEqual([line]);
+  });
+
+  test('six distinct trees past 16 MiB (one pack, deltas of each other) beside small ones, on three refs: one cat-file stopped, one more started', async () => {
+    const blob = writeLoose(alice, 'blob', Buffer.from('y\n'));
+    const bigs = Array.from({ length: 6 }, (_, k) =>
+      tree(
+        alice,
+        Array.from({ length: 62_000 }, (_, i): [string, string, Buffer] => [
+          `${String(i).padStart(6, '0')}${'m'.repeat(259)}${k}`,
+          '100644',
+          blob,
+        ]),
+      ),
+    );
+    const small = tree(alice, [['f', '100644', blob]]);
+    const entries: Array<[string, string, Buffer]> = [];
+    for (let k = 0; k < 6; k++) entries.push([`big${k}`, '40000', bigs[k]!]);
+    for (let k = 0; k < 6; k++) entries.push([`ok${k}`, '40000', small]);
+    const commit = alice.ok(['commit-tree', tree(alice, entries).toString('hex'), '-m', 'many']);
+    const refs = [0, 1, 2].map((i) => `${commit}:refs/heads/${A}/many-${i}`);
+    const before = forge.refs();
+    // Kept as a pack (its objects listed without sizes): the hook's first reads of the trees ask for their content.
+    forge.server(['config', 'receive.unpackLimit', '1']);
+    let logged: { result: ReturnType<typeof run>; commands: string[] };
+    try {
+      logged = withGitLog(forge.root, (env) =>
+        run('git', ['push', '--signed', '--porcelain', 'origin', ...refs], { cwd: alice.dir, env: { ...forge.env, ...env } }),
+      );
+    } finally {
+      forge.server(['config', '--unset', 'receive.unpackLimit']);
+    }
+    const { result: r, commands } = logged;
+    expect(forge.refs(), r.stderr).toEqual(before);
+    expect(r.stderr).toMatch(/remote: git-acl: push rejected: the push holds a tree of 17\.4 MiB \([0-9a-f]{40}\), more than 16 MiB /);
+    // The hook's reader (started early) is stopped at the first tree's header; the next one asks sizes first.
+    expect(commands.filter((c) => c === 'cat-file --batch-command')).toHaveLength(2);
   });
 });
