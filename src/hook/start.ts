@@ -162,8 +162,21 @@ interface Loaded<T = Bundle> {
   produce?: (full: boolean) => string | null;
 }
 
-/** openpgp's script once the bundle asked for it (null: it could not be compiled, node_modules' openpgp served). */
+/** openpgp's script once the bundle asked for it (null: not usable, node_modules' openpgp served). */
 let openpgpLoaded: Loaded<unknown> | null | undefined;
+
+/**
+ * What src/identity uses of openpgp at run time (besides `enums`). An openpgp.cjs that compiles and runs without
+ * exporting them (empty, cut after its first line) is as unusable as one V8 cannot compile: without this check every
+ * push openpgp must judge would be refused as a "malformed push certificate", naming a minified function.
+ */
+const OPENPGP_API = ['readKeys', 'readSignature', 'createMessage', 'verify', 'SignaturePacket'];
+function isOpenpgp(exports: unknown): boolean {
+  const api = exports as Record<string, unknown> | null;
+  return (
+    typeof api === 'object' && api !== null && OPENPGP_API.every((name) => typeof api[name] === 'function') && typeof api.enums === 'object'
+  );
+}
 
 /**
  * The `require` the bundle runs with: Node's, except for openpgp, compiled from dist/hook/openpgp.cjs with its own
@@ -173,7 +186,10 @@ function hookRequire(useCache: boolean): NodeJS.Require {
   const node = createRequire(BUNDLE);
   const require = ((id: string) => {
     if (id !== OPENPGP_ID) return node(id);
-    if (openpgpLoaded === undefined) openpgpLoaded = compileScript<unknown>(OPENPGP, 'openpgp', useCache, false, createRequire(OPENPGP));
+    if (openpgpLoaded === undefined) {
+      const loaded = compileScript<unknown>(OPENPGP, 'openpgp', useCache, false, createRequire(OPENPGP));
+      openpgpLoaded = loaded && isOpenpgp(loaded.bundle) ? loaded : null;
+    }
     return openpgpLoaded ? openpgpLoaded.bundle : node('openpgp');
   }) as NodeJS.Require;
   return Object.assign(require, { resolve: node.resolve, cache: node.cache, main: node.main, extensions: node.extensions });
