@@ -8,31 +8,8 @@
  * in how much memory is for bench/push.mjs to show, not for a test.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { Forge, type Clone } from '../../support/forge.js';
-import { attempt, refChanges, withoutGitChecks } from './support.js';
-
-/** Writes a loose object straight into a clone (no process per object: thousands of trees). */
-function writeLoose(c: Clone, type: string, body: Buffer): Buffer {
-  const full = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
-  const id = createHash('sha1').update(full).digest();
-  const hex = id.toString('hex');
-  const dir = path.join(c.dir, '.git', 'objects', hex.slice(0, 2));
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, hex.slice(2)), deflateSync(full));
-  return id;
-}
-
-/** A tree of `entries` (name, mode, raw id), sorted as git sorts them. */
-function tree(c: Clone, entries: Array<[string, string, Buffer]>): Buffer {
-  const sorted = [...entries].sort(([a, am], [b, bm]) =>
-    Buffer.compare(Buffer.from(am === '40000' ? `${a}/` : a), Buffer.from(bm === '40000' ? `${b}/` : b)),
-  );
-  return writeLoose(c, 'tree', Buffer.concat(sorted.flatMap(([name, mode, id]) => [Buffer.from(`${mode} ${name}\0`), id])));
-}
+import { attempt, looseObject as writeLoose, looseTree as tree, refChanges, withoutGitChecks } from './support.js';
 
 describe('pushes past the bounds', () => {
   let forge: Forge;

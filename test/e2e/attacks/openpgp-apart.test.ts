@@ -12,22 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, REPO_ROOT, type Clone } from '../../support/forge.js';
-import { cleanupTempDirs, tempDir } from '../../support/env.js';
+import { cleanupTempDirs } from '../../support/env.js';
+import { privateInstall } from '../../support/install.js';
 import { exportSecret } from '../../support/gpg.js';
 import { POLICY } from './support.js';
-
-/** A copy of git-acl as `npm install` leaves it: dist/ (without caches), hooks/, policies/, package.json; node_modules linked. */
-function privateInstall(): string {
-  const dir = tempDir('git-acl-install-');
-  fs.cpSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), {
-    recursive: true,
-    filter: (src) => !src.includes(`${path.sep}hook${path.sep}cache`),
-  });
-  for (const d of ['hooks', 'policies']) fs.cpSync(path.join(REPO_ROOT, d), path.join(dir, d), { recursive: true });
-  fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  return dir;
-}
 
 const MODES = ['plain', 'bundle', 'cached'] as const;
 type Mode = (typeof MODES)[number];

@@ -9,28 +9,9 @@
  * either way, and which of its problems is named first may depend on how git stored it (docs/security.md#limits).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { Forge, run, type Clone } from '../../support/forge.js';
 import { withGitLog } from '../../support/git-wrapper.js';
-import { attempt, refChanges } from './support.js';
-
-function writeLoose(c: Clone, type: string, body: Buffer): Buffer {
-  const full = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
-  const id = createHash('sha1').update(full).digest();
-  const hex = id.toString('hex');
-  const dir = path.join(c.dir, '.git', 'objects', hex.slice(0, 2));
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, hex.slice(2)), deflateSync(full));
-  return id;
-}
-
-/** A tree of entries given in git's order. */
-function tree(c: Clone, entries: Array<[string, string, Buffer]>): Buffer {
-  return writeLoose(c, 'tree', Buffer.concat(entries.flatMap(([name, mode, id]) => [Buffer.from(`${mode} ${name}\0`), id])));
-}
+import { attempt, looseObject as writeLoose, looseTree as tree, refChanges } from './support.js';
 
 describe('refusal order with a tree past 16 MiB', () => {
   let forge: Forge;

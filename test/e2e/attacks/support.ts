@@ -20,7 +20,9 @@
 import { expect, type TestContext } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Forge } from '../../support/forge.js';
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import type { Clone, Forge } from '../../support/forge.js';
 
 export const POLICY = 'refs/heads/apps/access-control';
 
@@ -117,4 +119,23 @@ export function strictServer(forge: Forge): string {
   forge.sh('git', ['--git-dir', dir, 'config', 'receive.fsckObjects', 'true']);
   fs.rmSync(path.join(dir, 'hooks', 'pre-receive'), { force: true });
   return dir;
+}
+
+/** Writes a loose object straight into a clone (no process per object: thousands of trees). */
+export function looseObject(c: Clone, type: string, body: Buffer): Buffer {
+  const full = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+  const id = createHash('sha1').update(full).digest();
+  const hex = id.toString('hex');
+  const dir = path.join(c.dir, '.git', 'objects', hex.slice(0, 2));
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, hex.slice(2)), deflateSync(full));
+  return id;
+}
+
+/** A tree of `entries` (name, mode, raw id), sorted as git sorts them. */
+export function looseTree(c: Clone, entries: Array<[string, string, Buffer]>): Buffer {
+  const sorted = [...entries].sort(([a, am], [b, bm]) =>
+    Buffer.compare(Buffer.from(am === '40000' ? `${a}/` : a), Buffer.from(bm === '40000' ? `${b}/` : b)),
+  );
+  return looseObject(c, 'tree', Buffer.concat(sorted.flatMap(([name, mode, id]) => [Buffer.from(`${mode} ${name}\0`), id])));
 }
