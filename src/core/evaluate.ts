@@ -4,16 +4,7 @@
 import type { Actor, Decision, EvaluateOptions, Operation, RuleRef, TraceStep } from './model.js';
 import { allMatches, bindActor, kindMatcher, type BoundActor, type BoundRule, type KindMatcher } from './bind.js';
 import type { CompiledPolicy } from './compile.js';
-import {
-  allowedReason,
-  defaultDenyReason,
-  deniedByRuleReason,
-  nearestRules,
-  ruleReasons,
-  stripRefs,
-  traceStep,
-  type Candidate,
-} from './explain.js';
+import { defaultDenyReason, nearestRules, ruleReasons, stripRefs, traceStep, type Candidate } from './explain.js';
 import { hasControlChar } from './pattern.js';
 import { ruleVerdict, type OpContext, type Verdict } from './verdict.js';
 
@@ -57,12 +48,12 @@ export function evaluate(compiled: CompiledPolicy, actor: Actor, ops: Operation[
     if (deny !== undefined) {
       const rule = deny.entry.ref;
       if (traced === undefined) return { operation, allowed: false, rule, candidates: [], reason: reasons.denied(ctx, rule) };
-      return decision(operation, false, rule, NONE, () => deniedByRuleReason(actor, ctx, rule), traced);
+      return decision(operation, false, rule, NONE, () => reasons.denied(ctx, rule), traced);
     }
     if (allow !== undefined) {
       const rule = allow.entry.ref;
       if (traced === undefined) return { operation, allowed: true, rule, candidates: [], reason: reasons.allowed(ctx, rule) };
-      return decision(operation, true, rule, NONE, () => allowedReason(actor, ctx, rule), traced);
+      return decision(operation, true, rule, NONE, () => reasons.allowed(ctx, rule), traced);
     }
     denials++;
     const explained = denials <= EXPLAINED_DENIALS;

@@ -44,8 +44,13 @@ export interface OpDescription {
   kind: 'ref' | 'tree';
 }
 
-function what(d: OpDescription): string {
-  return `${escapeControls(d.op)} ${displayName(d.name)}${d.branch !== undefined ? ` on ${displayName(d.branch)}` : ''}`;
+/** `op` and `on` are the op's words and ` on <branch>` (or ''), which ruleReasons makes once for many operations. */
+function what(d: OpDescription, op = escapeControls(d.op), on = onBranch(d.branch)): string {
+  return `${op} ${displayName(d.name)}${on}`;
+}
+
+function onBranch(branch: string | undefined): string {
+  return branch !== undefined ? ` on ${displayName(branch)}` : '';
 }
 
 /** A user ID as printed: adapters give 40 hex digits, but a library caller may pass anything. */
@@ -53,18 +58,10 @@ function who(actor: Actor): string {
   return escapeControls(actor.userId);
 }
 
-export function allowedReason(actor: Actor, d: OpDescription, rule: RuleRef): string {
-  return ruleReasons(actor).allowed(d, rule);
-}
-
-export function deniedByRuleReason(actor: Actor, d: OpDescription, rule: RuleRef): string {
-  return ruleReasons(actor).denied(d, rule);
-}
-
 /**
- * allowedReason and deniedByRuleReason for one pusher, with what every operation of a push shares (the user ID,
- * each rule, the op words, the branch) put into words once: evaluate makes one reason per operation, 100,000 for a
- * big push, and escaping the same texts again each time was most of that.
+ * The reasons of the decisions a rule made, for one pusher, with what every operation of a push shares (the user
+ * ID, each rule, the op words, the branch) put into words once: evaluate makes one reason per operation, 100,000
+ * for a big push, and escaping the same texts again each time was most of that.
  */
 export function ruleReasons(actor: Actor): {
   allowed(d: OpDescription, rule: RuleRef): string;
@@ -74,25 +71,24 @@ export function ruleReasons(actor: Actor): {
   const rules = new Map<RuleRef, string>();
   const ops = new Map<string, string>();
   let branch: string | undefined;
-  let branchText = '';
+  let on = '';
   const ruleText = (rule: RuleRef): string => {
     let t = rules.get(rule);
     if (t === undefined) rules.set(rule, (t = displayRule(rule)));
     return t;
   };
-  const what = (d: OpDescription): string => {
+  const said = (d: OpDescription): string => {
     let op = ops.get(d.op);
     if (op === undefined) ops.set(d.op, (op = escapeControls(d.op)));
-    if (d.branch === undefined) return `${op} ${displayName(d.name)}`;
     if (d.branch !== branch) {
       branch = d.branch;
-      branchText = ` on ${displayName(d.branch)}`;
+      on = onBranch(branch);
     }
-    return `${op} ${displayName(d.name)}${branchText}`;
+    return what(d, op, on);
   };
   return {
-    allowed: (d, rule) => `allowed: ${user} may ${what(d)} by ${ruleText(rule)}`,
-    denied: (d, rule) => `denied: ${user} may not ${what(d)}: ${ruleText(rule)} forbids it (deny rules always win)`,
+    allowed: (d, rule) => `allowed: ${user} may ${said(d)} by ${ruleText(rule)}`,
+    denied: (d, rule) => `denied: ${user} may not ${said(d)}: ${ruleText(rule)} forbids it (deny rules always win)`,
   };
 }
 
