@@ -258,20 +258,12 @@ export class CliStore implements ObjectStore {
   // ---- internals ----
 
   private async readAs(oid: string, expected: ObjectType, maxBytes?: number): Promise<Uint8Array> {
-    if (maxBytes !== undefined) {
-      // Sizes first where the header cannot be the answer (see read): the object described already, or a store
-      // that stopped a process once, or git before 2.36.
-      const head = this.known.get(oid) ?? (this.sizesFirst || this.legacy ? await this.info(oid) : undefined);
-      if (head) {
-        if (head.type !== expected) throw new ObjectTypeError(oid, head.type, expected);
-        if (head.size > maxBytes) throw new ObjectTooLargeError(oid, head.size, maxBytes);
-      }
-    }
     let r: BatchObject;
     try {
       r = await this.read(oid, maxBytes);
     } catch (e) {
       if (!(e instanceof OversizeObject)) throw e;
+      // The type first, as git's header gives it: a blob where a tree is named is that, whatever its size.
       if (e.type !== expected) throw new ObjectTypeError(oid, e.type, expected);
       throw new ObjectTooLargeError(oid, e.size, maxBytes!);
     }
