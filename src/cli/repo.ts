@@ -2,9 +2,9 @@
  * What the front ends need from the user's repository and keyring: where the
  * git directory is, config values, ref resolution, and the user's own key.
  */
-import { basename } from 'node:path';
 import { answeredNo, exitStatus, failureLine, runCommand, runGit, succeeded } from '../git/exec.js';
 import { CliError } from './args.js';
+import { isQuietProgram } from '../server/git-signature-check.js';
 import { normaliseUserId } from '../core/ids.js';
 import { errorMessage } from '../core/messages.js';
 
@@ -105,7 +105,7 @@ export async function resolveUser(
  */
 async function keyListingProgram(): Promise<string> {
   const openpgp = await gitConfig('gpg.openpgp.program');
-  if (openpgp !== null && basename(openpgp) !== 'true') return openpgp;
+  if (openpgp !== null && !isQuietProgram(openpgp)) return openpgp;
   return (await gitConfig('gpg.program')) ?? 'gpg';
 }
 

@@ -14,20 +14,25 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { gitText, runGit } from '../git/exec.js';
 
-export const SIGNATURE_PROGRAM_KEY = 'gpg.openpgp.program';
+const SIGNATURE_PROGRAM_KEY = 'gpg.openpgp.program';
+
+/** Whether a configured OpenPGP program is the `true` init sets (by any path): it checks nothing and lists no keys. */
+export function isQuietProgram(program: string): boolean {
+  return basename(program) === 'true';
+}
 
 /** Sets git's OpenPGP program to `true` unless the repository chose one; returns the line `init` reports. */
 export async function quietGitSignatureCheck(env: NodeJS.ProcessEnv): Promise<string> {
   // --includes: git reads the files the repository's config includes as part of it (--local alone skips them).
   const own = await runGit(['config', '--local', '--includes', '--get-regexp', '^gpg\\.(openpgp\\.)?program$'], { env });
   const set = own.stdout.toString().trim();
-  const program = findExecutable('true', env.PATH);
   if (set) {
     // Ours, also when it is another `true` than PATH's now (init run again with another PATH): not an admin's gpg.
     const value = set.startsWith(`${SIGNATURE_PROGRAM_KEY} `) && !set.includes('\n') ? set.slice(SIGNATURE_PROGRAM_KEY.length + 1) : '';
-    if (value !== '' && basename(value) === 'true') return `${SIGNATURE_PROGRAM_KEY} already ${value}`;
+    if (value !== '' && isQuietProgram(value)) return `${SIGNATURE_PROGRAM_KEY} already ${value}`;
     return `${set.split('\n')[0]!.split(' ')[0]} is set in this repository: git keeps checking certificates with it (git-acl does not read its result)`;
   }
+  const program = findExecutable('true', env.PATH);
   if (!program) return `no \`true\` program on PATH: git keeps running gpg on every signed push (git-acl does not read its result)`;
   await gitText(['config', '--local', SIGNATURE_PROGRAM_KEY, program], { env });
   return `set ${SIGNATURE_PROGRAM_KEY} = ${program} (git's own check of the certificate, which git-acl does not read)`;
