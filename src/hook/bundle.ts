@@ -17,8 +17,8 @@ export function postReceive(): Promise<unknown> {
 
 /**
  * Initialises the modules a push on the fast path needs without reading stdin or the repository, so that a code
- * cache written afterwards holds their compiled code. Not openpgp: only a push whose certificate the fast path
- * cannot vouch for loads it (server/fast-identity.ts), and a cache holding it costs every push its deserialisation.
+ * cache written afterwards holds their compiled code. Not openpgp: it is a script of its own, compiled with a cache
+ * of its own when a push needs it (start.ts), and most pushes are verified without it (server/fast-identity.ts).
  */
 export async function warm(): Promise<void> {
   await Promise.all([import('../server/pre-receive.js'), import('../server/admit.js'), import('../server/post-receive.js')]);

@@ -155,7 +155,8 @@ export function writeCache(dirs: string[], name: string, bundleHash: Buffer, pay
 }
 
 interface Loaded<T = Bundle> {
-  bundle: T;
+  /** What the script's top level put in `module.exports`. */
+  exports: T;
   /** True when no cache was used: this run compiles everything from source. */
   miss: boolean;
   /** Set when a cache should be written at exit (a miss, or a cache that is not FULL). */
@@ -188,9 +189,9 @@ function hookRequire(useCache: boolean): NodeJS.Require {
     if (id !== OPENPGP_ID) return node(id);
     if (openpgpLoaded === undefined) {
       const loaded = compileScript<unknown>(OPENPGP, 'openpgp', useCache, false, createRequire(OPENPGP));
-      openpgpLoaded = loaded && isOpenpgp(loaded.bundle) ? loaded : null;
+      openpgpLoaded = loaded && isOpenpgp(loaded.exports) ? loaded : null;
     }
-    return openpgpLoaded ? openpgpLoaded.bundle : node('openpgp');
+    return openpgpLoaded ? openpgpLoaded.exports : node('openpgp');
   }) as NodeJS.Require;
   return Object.assign(require, { resolve: node.resolve, cache: node.cache, main: node.main, extensions: node.extensions });
 }
@@ -237,7 +238,7 @@ function compileScript<T>(
   const mod = { exports: {} as T };
   const fn = script.runInThisContext() as (...a: unknown[]) => void;
   fn.call(mod.exports, mod.exports, require, mod, file, HERE);
-  const loaded: Loaded<T> = { bundle: mod.exports, miss: !hit };
+  const loaded: Loaded<T> = { exports: mod.exports, miss: !hit };
   if (bundleHash && !(hit && cache?.full)) loaded.produce = (full) => writeCache(dirs, name, bundleHash, script.createCachedData(), full);
   return loaded;
 }
@@ -262,7 +263,7 @@ async function start(which: Which): Promise<void> {
   if (which === 'warm') {
     const loaded = loadBundle(true, true);
     if (!loaded) return fail(which, `no usable hook bundle at ${BUNDLE}; run npm run build`);
-    await loaded.bundle.warm();
+    await loaded.exports.warm();
     process.stdout.write(`${JSON.stringify({ cache: loaded.produce?.(false) ?? null })}\n`);
     return;
   }
@@ -284,11 +285,9 @@ async function start(which: Which): Promise<void> {
     }
     return;
   }
-  if (loaded.produce) {
-    // Compiled from source: load what a push needs first, so that even a cache written after an early rejection
-    // holds the modules' code.
-    if (loaded.miss) await loaded.bundle.warm().catch(() => undefined); // a module that fails to load fails where the hook needs it
-  }
+  // Compiled from source: load what a push needs first, so that even a cache written after an early rejection holds
+  // the modules' code (a module that fails to load fails where the hook needs it).
+  if (loaded.miss && loaded.produce) await loaded.exports.warm().catch(() => undefined);
   // The hook's own exit paths all end here. A push accepted by pre-receive ran everything a push runs: its caches
   // are FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is. openpgp's
   // script follows the same rule, when the push loaded it.
@@ -303,7 +302,7 @@ async function start(which: Which): Promise<void> {
       }
     }
   });
-  await (which === 'pre-receive' ? loaded.bundle.preReceive() : loaded.bundle.postReceive());
+  await (which === 'pre-receive' ? loaded.exports.preReceive() : loaded.exports.postReceive());
 }
 
 const which = process.argv[2] as Which;
