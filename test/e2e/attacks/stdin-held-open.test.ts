@@ -1,13 +1,10 @@
 /**
  * The hook's time limit holds whatever it waits for (hook/main.ts: "a hook stuck ... would hold the push for ever"),
- * stdin included. Since stdin is read with blocking reads (src/hook/stdin.ts, issue 12), a pre-receive whose stdin
- * stays open (a wrapper or another process holding the pipe's writing end) blocks in readSync: neither the limit's
- * timer nor a SIGTERM handler can run, and the hook never ends. Before (2b7bdbd, process.stdin as a stream) the
- * same run was refused at the limit with one line. git itself closes the pipe once it wrote the commands, so a push
- * through git does not meet this; a hook run by anything else may.
- *
- * Marked test.fails while the defect exists: flip to test() when fixed.
- */
+ * stdin included. A pre-receive whose stdin stays open (a wrapper or another process holding the pipe's writing end)
+ * must be refused at the limit with one line. Blocking reads of stdin (readSync, tried for a few ms of start-up)
+ * failed this: the process sat in the read, and neither the limit's timer nor a SIGTERM handler could run. stdin is
+ * read as a stream (src/hook/stdin.ts). git itself closes the pipe once it wrote the commands, so a push through git
+ * does not meet this; a hook run by anything else may. */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
