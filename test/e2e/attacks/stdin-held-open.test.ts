@@ -4,7 +4,8 @@
  * must be refused at the limit with one line. Blocking reads of stdin (readSync, tried for a few ms of start-up)
  * failed this: the process sat in the read, and neither the limit's timer nor a SIGTERM handler could run. stdin is
  * read as a stream (src/hook/stdin.ts). git itself closes the pipe once it wrote the commands, so a push through git
- * does not meet this; a hook run by anything else may. */
+ * does not meet this; a hook run by anything else may.
+ */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
