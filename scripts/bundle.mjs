@@ -1,9 +1,11 @@
 // Builds the hooks' start path from tsc's output (`npm run build` runs it after tsc):
-// - dist/hook/bundle.cjs: both hook processes and all they import but openpgp (re2js included) as one CommonJS
-//   file, the file src/hook/start.ts compiles with a V8 code cache;
+// - dist/hook/bundle.cjs: both hook processes and all they import but openpgp and re2js as one CommonJS file, the
+//   file src/hook/start.ts compiles with a V8 code cache;
 // - dist/hook/openpgp.cjs: openpgp, which the bundle asks for as `git-acl-openpgp` (start.ts compiles it with a code
 //   cache of its own, when a push needs it: most pushes are verified without it, and its code in the bundle's cache
 //   would cost every push its deserialisation);
+// - dist/hook/re2js.cjs: re2js, asked for as `git-acl-re2js` on the first pattern that is not a shape (the usual
+//   policy has none: src/core/pattern.ts), for the same reason: it was 46 % of the bundle every push read and hashed;
 // - dist/hook/start.cjs: that loader itself, as CommonJS (Node starts a CommonJS entry faster than an ES module).
 // Both are made from dist/*.js, the very code the plain path (`node dist/hook/main.js`) runs.
 import { build } from 'esbuild';
@@ -75,6 +77,27 @@ const common = {
 };
 /** The name the bundle requires openpgp by: src/hook/start.ts answers it with dist/hook/openpgp.cjs. */
 const OPENPGP_ID = 'git-acl-openpgp';
+/**
+ * re2js, apart: the bundle's `re2js` is a stub whose RE2JS.compile loads dist/hook/re2js.cjs on its first call (the
+ * only member src/ uses; test/hook/re2js-apart.test.ts holds src/ to that), so a push whose patterns are all shapes
+ * neither reads, hashes nor initialises re2js.
+ */
+const RE2JS_ID = 'git-acl-re2js';
+let re2jsApartApplied = 0;
+const re2jsApart = {
+  name: 're2js-apart',
+  setup(b) {
+    b.onResolve({ filter: /^re2js$/ }, () => {
+      re2jsApartApplied++;
+      return { path: 're2js-stub', namespace: 'git-acl' };
+    });
+    b.onResolve({ filter: new RegExp(`^${RE2JS_ID}$`) }, () => ({ path: RE2JS_ID, external: true }));
+    b.onLoad({ filter: /^re2js-stub$/, namespace: 'git-acl' }, () => ({
+      contents: `let real;\nexport const RE2JS = { compile: (...args) => (real ??= require(${JSON.stringify(RE2JS_ID)}).RE2JS).compile(...args) };\n`,
+      loader: 'js',
+    }));
+  },
+};
 let openpgpApartApplied = 0;
 const openpgpApart = {
   name: 'openpgp-apart',
@@ -89,10 +112,18 @@ await build({
   ...common,
   entryPoints: [join(root, 'dist/hook/bundle.js')],
   outfile: join(root, 'dist/hook/bundle.cjs'),
-  plugins: [openpgpApart, lazyFoldTable],
+  plugins: [openpgpApart, re2jsApart],
 });
 if (openpgpApartApplied === 0)
   throw new Error('the hook bundle does not import openpgp by name any more; review scripts/bundle.mjs (openpgp-apart)');
+if (re2jsApartApplied === 0)
+  throw new Error('the hook bundle does not import re2js by name any more; review scripts/bundle.mjs (re2js-apart)');
+await build({
+  ...common,
+  stdin: { contents: "export * from 're2js';", resolveDir: root, sourcefile: 're2js-entry.js', loader: 'js' },
+  outfile: join(root, 'dist/hook/re2js.cjs'),
+  plugins: [lazyFoldTable],
+});
 await build({
   ...common,
   stdin: { contents: "export * from 'openpgp';", resolveDir: root, sourcefile: 'openpgp-entry.js', loader: 'js' },
@@ -105,7 +136,7 @@ if (lazyAesApplied !== 1)
   );
 if (lazyFoldApplied !== 1)
   throw new Error(
-    `the hook bundle took re2js from another file than build/index.js (lazy-fold-table applied ${lazyFoldApplied} times); review scripts/bundle.mjs`,
+    `dist/hook/re2js.cjs took re2js from another file than build/index.js (lazy-fold-table applied ${lazyFoldApplied} times); review scripts/bundle.mjs`,
   );
 await build({ ...common, entryPoints: [join(root, 'dist/hook/start.js')], outfile: join(root, 'dist/hook/start.cjs') });
 // Caches made from an earlier bundle would be refused anyway (their header names another bundle); drop them.

@@ -17,8 +17,9 @@ export function postReceive(): Promise<unknown> {
 
 /**
  * Initialises the modules a push on the fast path needs without reading stdin or the repository, so that a code
- * cache written afterwards holds their compiled code. Not openpgp: it is a script of its own, compiled with a cache
- * of its own when a push needs it (start.ts), and most pushes are verified without it (server/fast-identity.ts).
+ * cache written afterwards holds their compiled code. Not openpgp nor re2js: each is a script of its own, compiled
+ * with a cache of its own when a push needs it (start.ts), and most pushes need neither (server/fast-identity.ts
+ * verifies without openpgp; core/pattern.ts matches shapes without re2js).
  */
 export async function warm(): Promise<void> {
   await Promise.all([import('../server/pre-receive.js'), import('../server/admit.js'), import('../server/post-receive.js')]);

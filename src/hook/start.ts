@@ -22,11 +22,12 @@
  *   was judged to the end also holds the judging code (policy, signature, diff, rules), which would otherwise be
  *   compiled on every push: ~35 ms of CPU at 10 files. `git acl init` can only warm the modules, so its cache is
  *   marked not FULL, and so is one written after a rejected push; the first accepted push replaces it, once.
- * - openpgp is a script of its own, dist/hook/openpgp.cjs, which the bundle requires by a name this loader
- *   answers (hookRequire): compiled, with a cache of its own made and checked exactly as the bundle's, only when a
- *   push needs openpgp (a certificate the fast path cannot vouch for, a policy push with key files). So the
- *   bundle's cache, which every push reads, holds none of openpgp's code, whichever push wrote it. Without a usable
- *   openpgp.cjs the openpgp package itself is loaded: the same library, compiled each time.
+ * - openpgp and re2js are scripts of their own, dist/hook/openpgp.cjs and re2js.cjs, which the bundle requires by
+ *   names this loader answers (hookRequire): compiled, each with a cache of its own made and checked exactly as the
+ *   bundle's, only when a push needs them (openpgp: a certificate the fast path cannot vouch for, a policy push with
+ *   key files; re2js: a pattern that is not a shape, core/pattern.ts). So the bundle's cache, which every push
+ *   reads, holds none of their code, whichever push wrote it. Without a usable script the package itself is
+ *   loaded: the same library, compiled each time.
  * - A cache file is only read if it is owned by this user or root and writable by nobody else, not through a
  *   symbolic link, in a directory of the same kind (server/cache-file.ts).
  * - Where: `dist/hook/cache/` next to the bundle, else `<GIT_DIR>/git-acl/cache/` (the install may be read-only
@@ -59,13 +60,8 @@ const SELF = fileURLToPath(import.meta.url);
 const HERE = dirname(SELF);
 const ROOT = resolve(HERE, '../..');
 const BUNDLE = join(HERE, 'bundle.cjs');
-/**
- * openpgp, in a script of its own (scripts/bundle.mjs): the bundle requires it as OPENPGP_ID, and it is compiled,
- * with a code cache of its own, only when a push needs it. In the bundle's cache its code would cost every push
- * its deserialisation, where most pushes are verified without it (server/fast-identity.ts).
- */
-const OPENPGP = join(HERE, 'openpgp.cjs');
-const OPENPGP_ID = 'git-acl-openpgp';
+type Apart = 'openpgp' | 're2js';
+type Stem = 'bundle' | Apart;
 const PLAIN: Record<Exclude<Which, 'warm'>, string> = {
   'pre-receive': join(HERE, 'main.js'),
   'post-receive': join(HERE, 'post-receive.js'),
@@ -87,7 +83,7 @@ const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {
 const WRAP_TAIL = '\n})';
 
 /** The cache file's name: what V8's cache depends on besides the source. */
-export function cacheName(env: NodeJS.ProcessEnv = process.env, stem: 'bundle' | 'openpgp' = 'bundle'): string {
+export function cacheName(env: NodeJS.ProcessEnv = process.env, stem: Stem = 'bundle'): string {
   const options = createHash('sha256')
     .update(JSON.stringify([process.execArgv, env.NODE_OPTIONS ?? '']))
     .digest('hex')
@@ -163,35 +159,48 @@ interface Loaded<T = Bundle> {
   produce?: (full: boolean) => string | null;
 }
 
-/** openpgp's script once the bundle asked for it (null: not usable, node_modules' openpgp served). */
-let openpgpLoaded: Loaded<unknown> | null | undefined;
-
 /**
- * What src/identity uses of openpgp at run time (besides `enums`). An openpgp.cjs that compiles and runs without
- * exporting them (empty, cut after its first line) is as unusable as one V8 cannot compile: without this check every
- * push openpgp must judge would be refused as a "malformed push certificate", naming a minified function.
+ * What the bundle uses of each script at run time. A script that compiles and runs without exporting it (empty, cut
+ * after its first line) is as unusable as one V8 cannot compile: without this check every push openpgp must judge
+ * would be refused as a "malformed push certificate", and every pattern that is not a shape as an invalid regex,
+ * naming a minified function.
  */
 const OPENPGP_API = ['readKeys', 'readSignature', 'createMessage', 'verify', 'SignaturePacket'];
-function isOpenpgp(exports: unknown): boolean {
-  const api = exports as Record<string, unknown> | null;
-  return (
-    typeof api === 'object' && api !== null && OPENPGP_API.every((name) => typeof api[name] === 'function') && typeof api.enums === 'object'
-  );
-}
+const USABLE: Record<Apart, (exports: unknown) => boolean> = {
+  openpgp: (exports) => {
+    const api = exports as Record<string, unknown> | null;
+    return (
+      typeof api === 'object' &&
+      api !== null &&
+      OPENPGP_API.every((name) => typeof api[name] === 'function') &&
+      typeof api.enums === 'object'
+    );
+  },
+  re2js: (exports) => typeof (exports as { RE2JS?: { compile?: unknown } } | null)?.RE2JS?.compile === 'function',
+};
+
+/** The names the bundle requires them by (scripts/bundle.mjs), and what each is. */
+const APART: Record<string, Apart> = { 'git-acl-openpgp': 'openpgp', 'git-acl-re2js': 're2js' };
+
+/** Each script once the bundle asked for it (null: not usable, the package in node_modules served). */
+const apartLoaded: Partial<Record<Apart, Loaded<unknown> | null>> = {};
 
 /**
- * The `require` the bundle runs with: Node's, except for openpgp, compiled from dist/hook/openpgp.cjs with its own
- * cache on first use. Without a usable openpgp.cjs, the openpgp package itself: the same library, compiled each time.
+ * The `require` the bundle runs with: Node's, except for openpgp and re2js, each compiled from its script in
+ * dist/hook/ with its own cache on first use. Without a usable script, the package itself: the same library,
+ * compiled each time.
  */
 function hookRequire(useCache: boolean): NodeJS.Require {
   const node = createRequire(BUNDLE);
   const require = ((id: string) => {
-    if (id !== OPENPGP_ID) return node(id);
-    if (openpgpLoaded === undefined) {
-      const loaded = compileScript<unknown>(OPENPGP, 'openpgp', useCache, false, createRequire(OPENPGP));
-      openpgpLoaded = loaded && isOpenpgp(loaded.exports) ? loaded : null;
+    const apart = Object.hasOwn(APART, id) ? APART[id]! : undefined;
+    if (apart === undefined) return node(id);
+    if (apartLoaded[apart] === undefined) {
+      const file = join(HERE, `${apart}.cjs`);
+      const loaded = compileScript<unknown>(file, apart, useCache, false, createRequire(file));
+      apartLoaded[apart] = loaded && USABLE[apart](loaded.exports) ? loaded : null;
     }
-    return openpgpLoaded ? openpgpLoaded.exports : node('openpgp');
+    return apartLoaded[apart]?.exports ?? node(apart);
   }) as NodeJS.Require;
   return Object.assign(require, { resolve: node.resolve, cache: node.cache, main: node.main, extensions: node.extensions });
 }
@@ -202,13 +211,7 @@ function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
 }
 
 /** Compiles and runs a CommonJS script of ours (the bundle, openpgp) with its cache when `useCache`; null when it cannot. */
-function compileScript<T>(
-  file: string,
-  stem: 'bundle' | 'openpgp',
-  useCache: boolean,
-  forceMiss: boolean,
-  require: NodeJS.Require,
-): Loaded<T> | null {
+function compileScript<T>(file: string, stem: Stem, useCache: boolean, forceMiss: boolean, require: NodeJS.Require): Loaded<T> | null {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -289,11 +292,11 @@ async function start(which: Which): Promise<void> {
   // the modules' code (a module that fails to load fails where the hook needs it).
   if (loaded.miss && loaded.produce) await loaded.exports.warm().catch(() => undefined);
   // The hook's own exit paths all end here. A push accepted by pre-receive ran everything a push runs: its caches
-  // are FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is. openpgp's
-  // script follows the same rule, when the push loaded it.
+  // are FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is. The
+  // scripts apart follow the same rule, when the push loaded them.
   process.once('exit', (code) => {
     const full = which === 'pre-receive' && code === 0;
-    for (const script of [loaded, openpgpLoaded]) {
+    for (const script of [loaded, apartLoaded.openpgp, apartLoaded.re2js]) {
       if (!script?.produce || (!full && !script.miss)) continue;
       try {
         script.produce(full);
