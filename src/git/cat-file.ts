@@ -213,8 +213,9 @@ export class BatchProcess {
         const raw = this.take(this.body.need);
         const { type } = this.body;
         this.body = null;
-        // Copy out of the shared stdout buffer; drop the trailing LF.
-        this.queue.shift()?.resolve({ type, content: new Uint8Array(raw.subarray(0, raw.length - 1)) } satisfies BatchObject);
+        // Copy out of the shared stdout buffer; drop the trailing LF. A Buffer, so that names and ids are sliced from
+        // it natively (names.ts NativeSlices).
+        this.queue.shift()?.resolve({ type, content: Buffer.copyBytesFrom(raw, 0, raw.length - 1) } satisfies BatchObject);
         continue;
       }
       if (this.buffered === 0) return;

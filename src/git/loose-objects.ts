@@ -126,7 +126,8 @@ function readLoose(fd: number, oid: string, max: number, inflate: boolean): { ty
   const m = HEADER.exec(inflated.toString('latin1', 0, nul));
   if (!m || Number(m[2]) !== inflated.length - nul - 1 || Number(m[2]) > max) return undefined;
   if (hashHex(oid.length === 64 ? 'sha256' : 'sha1', inflated) !== oid) return undefined;
-  return { type: m[1] as ObjectType, content: new Uint8Array(inflated.buffer, inflated.byteOffset + nul + 1, inflated.length - nul - 1) };
+  // A Buffer view, as cat-file's reads give (names.ts NativeSlices).
+  return { type: m[1] as ObjectType, content: Buffer.from(inflated.buffer, inflated.byteOffset + nul + 1, inflated.length - nul - 1) };
 }
 
 /** Reads `buf.length` bytes from the start of the file, fewer when it ends first; returns how many. */

@@ -39,8 +39,21 @@ export function decodeName(bytes: Uint8Array): { text: string; unsafe: boolean }
   }
 }
 
+/**
+ * Node's Buffer decodes a range to a string in one native call (`latin1Slice`, `hexSlice`: what its toString uses,
+ * without the encoding lookup), which in a fresh hook process is several times faster than the byte loops, run by
+ * V8's interpreter on the few thousand tree entries of a small push (docs/performance.md, "A fourth round"), and
+ * gives a flat string. The loops remain for plain Uint8Arrays (isomorphic-git in a browser): the same strings.
+ */
+export type NativeSlices = Uint8Array & {
+  latin1Slice?: (start: number, end: number) => string;
+  hexSlice?: (start: number, end: number) => string;
+};
+
 /** A key that identifies raw bytes exactly (one char per byte), for grouping names whose lossy decodings collide. */
 export function bytesKey(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  const native = (bytes as NativeSlices).latin1Slice;
+  if (native !== undefined && 0 <= start && start <= end && end <= bytes.length) return native.call(bytes, start, end);
   let s = '';
   if (end - start <= 64) {
     for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
