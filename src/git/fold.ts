@@ -23,8 +23,12 @@
  * - NTFS drops trailing dots and spaces of every path component.
  */
 
-/** Default-ignorable code points: a superset of the characters HFS+ ignores in names (git's utf8.c `next_hfs_char`). */
-const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+/**
+ * Default-ignorable code points: a superset of the characters HFS+ ignores in names (git's utf8.c `next_hfs_char`).
+ * Made on first use: V8 builds a Unicode property's set when the expression is made, ~0.6 ms of every hook's start,
+ * and only a name outside printable ASCII needs it.
+ */
+let ignorable: RegExp | undefined;
 /** A component's trailing dots and spaces, which NTFS drops. */
 const NTFS_TRAILING = /[. ]+(?=\/|$)/g;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -38,5 +42,12 @@ const ENDS_IN_DOT_OR_SPACE = /[. ](?:\/|$)/;
 export function foldName(name: string): string {
   // Printable ASCII with no component ending in a dot or a space folds by lower-casing alone.
   if (PRINTABLE_ASCII.test(name) && !ENDS_IN_DOT_OR_SPACE.test(name)) return name.toLowerCase();
-  return name.normalize('NFD').replace(IGNORABLE, '').toLowerCase().toUpperCase().toLowerCase().normalize('NFD').replace(NTFS_TRAILING, '');
+  return name
+    .normalize('NFD')
+    .replace((ignorable ??= /\p{Default_Ignorable_Code_Point}/gu), '')
+    .toLowerCase()
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(NTFS_TRAILING, '');
 }
