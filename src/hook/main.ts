@@ -53,6 +53,7 @@ async function main(): Promise<number> {
       env: process.env,
       stdin: await readStdin(),
       onTimeLimit: arm,
+      exitsAfter: true,
       ...receivePack(),
     });
     if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');

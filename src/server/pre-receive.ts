@@ -56,6 +56,11 @@ export interface PreReceiveInput {
   onTimeLimit?: (ms: number) => void;
   /** The receive-pack running the push (default: the nearest ancestor that is one, see findReceivePack). */
   receivePackPid?: number;
+  /**
+   * The caller exits as soon as this returns (the hook process): the store's git children are told to stop (their
+   * stdin closed) but not waited for, ~1 ms of every push; the exit kills whatever is left (git/exec.ts killChildren).
+   */
+  exitsAfter?: boolean;
 }
 
 export interface PreReceiveResult {
@@ -176,7 +181,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const why = oneLine(errorMessage(e), Infinity);
     return { accepted: false, lines: formatFailure(userId ? `${why} (user ${userId})` : why), ...(userId ? { userId } : {}) };
   } finally {
-    await store?.close().catch(() => undefined);
+    const closed = store?.close().catch(() => undefined);
+    if (!input.exitsAfter) await closed;
   }
 }
 
