@@ -88,8 +88,7 @@ function checkRow(row: unknown): [string, EntrySummary] | null {
   if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) return null;
   const k = kind as EntryKind;
   // The fields an entry of its kind has, and no other (push/log-format.ts FIELDS).
-  if (k === 'start' ? previous !== null : typeof previous !== 'string' || !isOid(previous) || previous.length !== id.length)
-    return null;
+  if (k === 'start' ? previous !== null : typeof previous !== 'string' || !isOid(previous) || previous.length !== id.length) return null;
   if (k === 'push' ? typeof nonce !== 'string' || !NONCE.test(nonce) : nonce !== null) return null;
   if (payload !== null && (k !== 'push' || typeof payload !== 'string' || !DIGEST.test(payload))) return null;
   return [
@@ -171,7 +170,10 @@ export function openReplayRecord(gitDir: string): ReplayRecord {
  * `store` otherwise, so that the errors are the store's own: readEntry reads an entry just written without
  * reading its files back.
  */
-function fromObjects(store: ObjectStore, objects: readonly GitObject[]): ObjectStore & { readCommit(oid: string, limit: ReadLimit): Promise<Uint8Array> } {
+function fromObjects(
+  store: ObjectStore,
+  objects: readonly GitObject[],
+): ObjectStore & { readCommit(oid: string, limit: ReadLimit): Promise<Uint8Array> } {
   const byId = new Map(objects.map((o) => [o.oid, o]));
   const typed = (oid: string, type: GitObject['type'], limit?: ReadLimit): Uint8Array | undefined => {
     const o = byId.get(oid);

@@ -3,13 +3,7 @@
  * bounds serialising keeps. Any doubt about a record makes it null (the scan then reads the entries).
  */
 import { describe, expect, test } from 'vitest';
-import {
-  parseRecord,
-  RECORD_FORMAT,
-  RECORD_MAX_BYTES,
-  RECORD_MAX_ENTRIES,
-  serialiseRecord,
-} from '../../src/server/replay-record.js';
+import { parseRecord, RECORD_FORMAT, RECORD_MAX_BYTES, RECORD_MAX_ENTRIES, serialiseRecord } from '../../src/server/replay-record.js';
 import type { EntrySummary } from '../../src/push/replay.js';
 
 const id = (n: number, len = 40) => n.toString(16).padStart(len, '0');
@@ -52,7 +46,13 @@ describe('the record of recent entries', () => {
     const entries = new Map<string, EntrySummary>();
     // 64-hex ids, the longest nonce an entry may have, made of the characters JSON writes escaped.
     for (let i = 1; i <= RECORD_MAX_ENTRIES; i++)
-      entries.set(id(i, 64), { kind: 'push', time: Number.MAX_SAFE_INTEGER - i, previous: id(i + 1, 64), nonce: '"\\'.repeat(128), payload: digest });
+      entries.set(id(i, 64), {
+        kind: 'push',
+        time: Number.MAX_SAFE_INTEGER - i,
+        previous: id(i + 1, 64),
+        nonce: '"\\'.repeat(128),
+        payload: digest,
+      });
     const text = serialiseRecord(entries);
     expect(text.length).toBeLessThanOrEqual(RECORD_MAX_BYTES);
     expect(parseRecord(text)?.size).toBe(RECORD_MAX_ENTRIES);
@@ -100,7 +100,10 @@ describe('the record of recent entries', () => {
       nonce: '1700000000-abc',
       payload: digest,
     });
-    expect(parseRecord(doc([row({ 1: 'start', 3: null, 4: null, 5: null })]))?.get(id(2))).toEqual({ kind: 'start', time: 1_700_000_000_000 });
+    expect(parseRecord(doc([row({ 1: 'start', 3: null, 4: null, 5: null })]))?.get(id(2))).toEqual({
+      kind: 'start',
+      time: 1_700_000_000_000,
+    });
     expect(parseRecord(doc([row({ 1: 'owner', 4: null, 5: null })]))?.get(id(2))).toEqual({
       kind: 'owner',
       time: 1_700_000_000_000,
