@@ -28,6 +28,7 @@ import { objectDirectories, withLooseReads } from '../git/loose-objects.js';
 import type { PushCertificate } from '../identity/types.js';
 import { LOG_REF } from '../push/log-format.js';
 import { scanRecentEntries } from '../push/replay.js';
+import { signedBytes } from '../identity/push-cert.js';
 import { refNameProblems, refStateProblems } from '../push/ref-names.js';
 import type { RefInfo } from '../git/store.js';
 import { parseRefUpdates } from '../git/ref-updates.js';
@@ -35,7 +36,8 @@ import { isZeroOid } from '../git/objects.js';
 import { holderOf, type InflightRecord } from './inflight.js';
 import { acquireLogLock, type LogLock } from './log-lock.js';
 import { compareAndSwapRef, readRefs, refFileReader } from './objects.js';
-import { recoverRecord, writePushEntry } from './log-writer.js';
+import { recoverRecord, writePushEntryObjects } from './log-writer.js';
+import { openReplayRecord } from './replay-record.js';
 import { listRefsFromFiles } from './ref-list.js';
 
 export interface AdmitInput {
@@ -117,7 +119,10 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     // The log's newest entries are loose objects: read in-process (src/git/loose-objects.ts),
     // not through cat-file round trips, while the lock is held.
     const store = withLooseReads(a.store, objectDirectories(a.gitDir, a.env));
-    const { usedBy: used, tipTime } = await scanRecentEntries(store, tip, a.cert);
+    // What the scan needs of the entries it met before, from one small file kept under this lock (replay-record.ts):
+    // an entry it holds is not read again. Any doubt about the file and the scan reads them all, as without it.
+    const record = openReplayRecord(a.gitDir);
+    const { usedBy: used, tipTime } = await scanRecentEntries(store, tip, a.cert, record);
     if (used)
       throw new AdmitError(
         `this push certificate was already accepted (push log entry ${used.slice(0, 12)}); a certificate is good for one push: push again`,
@@ -127,7 +132,7 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
     // Never before the tip either: a clock stepped back must not make the log go back in time.
     const time = Math.max(Date.now(), judgedAt, tipTime);
     const logged = { policy: a.policy, owner: a.owner, pusher: a.pusher, nonce: a.cert.nonce!, time, judgedAt };
-    const entry = await writePushEntry({
+    const { commit: entry, objects } = await writePushEntryObjects({
       store,
       gitDir: a.gitDir,
       env: a.env,
@@ -137,6 +142,10 @@ export async function admitPush(a: AdmitInput): Promise<AdmitResult> {
       ...logged,
     });
     await lock.update({ ...base, entry, logParent: tip, ...logged, updates: a.stdin });
+    // Still under the lock. Should git fail to apply this push, the entry never joins the log: the scan walks from
+    // the log's real tip, so the record's line for it is never asked about.
+    await record.addWritten(store, entry, objects, signedBytes(a.cert));
+    record.save();
     return { ok: true, lock, notes };
   } catch (e) {
     await lock.release().catch(() => undefined);

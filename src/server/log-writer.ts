@@ -88,6 +88,11 @@ export interface PushEntryInput {
 
 /** Builds a push entry and writes its objects (into the quarantine during pre-receive). Returns its commit id. */
 export async function writePushEntry(p: PushEntryInput): Promise<string> {
+  return (await writePushEntryObjects(p)).commit;
+}
+
+/** writePushEntry, with the entry's objects as written (admission reads the entry back from them: replay-record.ts). */
+export async function writePushEntryObjects(p: PushEntryInput): Promise<{ commit: string; objects: GitObject[] }> {
   const updates = parseUpdateLines(p.updates);
   const algo = hashAlgorithmOf(updates[0]!.oldOid);
   const reach = await reachabilityOf(
@@ -120,8 +125,9 @@ export async function writePushEntry(p: PushEntryInput): Promise<string> {
     algo,
     hash: hashObject,
   });
-  await writeLooseObjects(objectDirectory(p.gitDir, p.env), [...reach.blobs, ...objects]);
-  return commit;
+  const written = [...reach.blobs, ...objects];
+  await writeLooseObjects(objectDirectory(p.gitDir, p.env), written);
+  return { commit, objects: written };
 }
 
 function summary(what: string, refs: string[]): string {
