@@ -39,13 +39,15 @@ export const RECORD_FORMAT = 'git-acl push-log recent 1';
  * Entries kept: the newest by entry time. The file is read whole by every admission, so its size must not grow
  * with the push rate; a time window would (a busy server logs several entries a second). The scan needs the
  * entries since the certificate's nonce was issued: for a fresh nonce (the usual push) the last few seconds,
- * which 128 entries cover at any rate a server sustains (~25 s at five pushes a second). Older entries a scan
- * needs (a nonce kept valid by `receive.certNonceSlop`, a push that waited long for the lock) are read from git,
- * as without a record: a longer window costs time only.
+ * which 32 entries cover at the rates servers see (~6 s at five pushes a second; the window is the nonce's age,
+ * about a second, plus the scan's 2-second margin). Every entry more costs each push its parsing and writing (at 128
+ * the record's upkeep ate most of what it saved at 10 files). Older entries a scan needs (a nonce kept valid by
+ * `receive.certNonceSlop`, a push that waited long for the lock, a burst) are read from git, as without a record:
+ * a longer window costs time only.
  */
-export const RECORD_MAX_ENTRIES = 128;
-/** Above the largest record (128 rows of two 64-hex ids, a 256-byte nonce JSON may write twice as long, a digest). */
-export const RECORD_MAX_BYTES = 128 << 10;
+export const RECORD_MAX_ENTRIES = 32;
+/** Above the largest record (32 rows of two 64-hex ids, a 256-byte nonce JSON may write twice as long, a digest). */
+export const RECORD_MAX_BYTES = 32 << 10;
 
 const NAME = 'log-recent.json';
 const ownName = (): string => `log-recent.u${process.getuid?.() ?? 0}.json`;
