@@ -7,7 +7,9 @@
  *   later push would wait out its lock and be refused; no real chain loops (ids are content hashes), so a loop
  *   is doubt about the record, and the verdict must be the one without it;
  * - the log ref moved by an admin (`git update-ref`) back before the original and forward again: the verdicts
- *   with the record equal those without it at every step.
+ *   with the record equal those without it at every step;
+ * - the certificate of a push git failed to apply (its entry recorded, never on the chain) replayed within the
+ *   nonce slop: admitted with the record as without, and refused as a replay once that replay is logged.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -145,6 +147,59 @@ describe('the log ref moved by an admin', () => {
     expect(replay()).toEqual({ code: 1, stderr: refusal(), killed: false });
     fs.rmSync(recordFile);
     expect(replay()).toEqual({ code: 1, stderr: refusal(), killed: false });
+    writeRecord(good);
+  });
+});
+
+describe('a certificate whose push git failed to apply, replayed within the nonce slop', () => {
+  test('is admitted with the record (which holds the failed push\u2019s entry) as without it, then refused as a replay once logged', () => {
+    writeRecord(good);
+    const f = c.commitTree({ 'f.txt': 'f\n' }, [], 'f');
+    const lockFile = path.join(forge.bare, 'refs', 'heads', bob.id, 'f.lock');
+    fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+    fs.writeFileSync(lockFile, '');
+    try {
+      expect(c.push(`${f}:refs/heads/${bob.id}/f`).code).not.toBe(0);
+    } finally {
+      fs.rmSync(lockFile);
+    }
+    const failed = forge.certificates().find((x) => x.text.includes(` ${f} refs/heads/${bob.id}/f\n`))!;
+    const logBefore = forge.ref(LOG)!;
+    const hook = (name: string, stdin: string) =>
+      spawnSync(path.join(forge.bare, 'hooks', name), [], {
+        cwd: forge.bare,
+        env: {
+          ...forge.env,
+          GIT_DIR: '.',
+          GIT_PUSH_CERT: failed.oid,
+          GIT_PUSH_CERT_NONCE: nonce,
+          GIT_PUSH_CERT_NONCE_STATUS: 'OK',
+        },
+        input: stdin,
+        encoding: 'utf8',
+      });
+    const line = `${ZERO_OID} ${f} refs/heads/${bob.id}/f\n`;
+    // The record holds the entry admission wrote for the failed push; the log never reached it.
+    const nonce = /^nonce (.*)$/m.exec(failed.text)![1]!;
+    const orphan = [...parseRecord(fs.readFileSync(recordFile, 'utf8'))!].find(([, s]) => s.nonce === nonce)?.[0];
+    expect(orphan).toBeDefined();
+    expect(chain()).not.toContain(orphan);
+    const withRecord = hook('pre-receive', line);
+    fs.rmSync(path.join(forge.bare, 'git-acl', 'in-flight'), { force: true });
+    fs.rmSync(recordFile, { force: true });
+    const without = hook('pre-receive', line);
+    expect([withRecord.status, withRecord.stderr]).toEqual([0, '']);
+    expect([without.status, without.stderr]).toEqual([0, '']);
+    // The replay lands this time: git writes the ref, post-receive (the same receive-pack: this process) logs it.
+    expect(forge.server(['update-ref', `refs/heads/${bob.id}/f`, f, '']).code).toBe(0);
+    expect(hook('post-receive', line).status).toBe(0);
+    const logged = forge.ref(LOG)!;
+    expect(chain()[1]).toBe(logBefore);
+    // Once more, now that it is in the log: refused, naming that entry, with the record as admission left it.
+    expect(forge.server(['update-ref', '-d', `refs/heads/${bob.id}/f`]).code).toBe(0);
+    const again = hook('pre-receive', line);
+    fs.rmSync(path.join(forge.bare, 'git-acl', 'in-flight'), { force: true });
+    expect([again.status, again.stderr]).toEqual([1, refusal(logged)]);
     writeRecord(good);
   });
 });
