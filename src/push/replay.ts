@@ -80,7 +80,8 @@ export function summaryOf(e: LogEntry, payload?: string): EntrySummary {
  *
  * With `known`, an entry the record holds is not read: the record only holds entries found valid by that same
  * definition (read, or written by admission and read back), so skipping the read changes no verdict. A push
- * entry with the certificate's nonce whose payload the record does not know is read as without a record.
+ * entry with the certificate's nonce whose payload the record does not know is read as without a record. A walk
+ * that comes back to an entry (only a record's links can lead it round) is made again without the record.
  */
 export async function scanRecentEntries(
   store: ObjectStore,
@@ -95,7 +96,15 @@ export async function scanRecentEntries(
   let digest: string | undefined;
   const payloadDigest = (k: KnownEntries): string => (digest ??= k.digest(payload));
   let tipTime: number | null = null;
+  // Ids met, with a record only: a real chain never comes back to an entry (each id hashes the previous one's), so
+  // a walk that does was led round by the record's links, with no read in between to end it (the hook's timer and
+  // signal handlers would never run, the log's lock held for ever). Such a record is not believed at all.
+  const met = known ? new Set<string>() : undefined;
   for (let cur: string | undefined = tip; cur; ) {
+    if (met) {
+      if (met.has(cur)) return scanRecentEntries(store, tip, cert);
+      met.add(cur);
+    }
     const k: EntrySummary | undefined = known?.get(cur);
     if (k && !(k.kind === 'push' && k.nonce === cert.nonce && k.payload === undefined)) {
       tipTime ??= k.time;
