@@ -3,7 +3,7 @@
  * that is not a shape, answered by src/hook/start.ts with a code cache of its own), attacked:
  * - patterns re2js decides in ways a mistake would show: case folding outside ASCII (`(?i)` with the Kelvin sign and
  *   the long s, which re2js.cjs's lazy fold table patch touches and the package does not), alternations, globs, and
- *   a case-folding deny rule, judged the same on every start path;
+ *   a case-folding deny rule, alone and in unions, judged the same on every start path;
  * - a re2js.cjs whose exports throw when read (cut at a statement boundary: esbuild's export getters then name a
  *   class never defined): unusable, so the package judges, with the same lines, as for a missing or uncompilable
  *   one; one that throws as it runs refuses every push that needs it, and nothing lands;
@@ -32,6 +32,10 @@ const EXTRA = [
   'anyone modify glob:shared/{x,y}/**/*.md',
   'anyone modify ^shared/d/.*$',
   'deny anyone modify (?i)^shared/d/.*SECRET.*$',
+  // More rules than one group is tested rule by rule (core/bind.ts SMALL_GROUP), among those with a prefix and those
+  // without (a case-folding pattern claims none): the rules above are also matched as re2js unions.
+  ...Array.from({ length: 9 }, (_, i) => `anyone modify (?i)^shared/f${i}/[a-z]+$`),
+  ...Array.from({ length: 9 }, (_, i) => `anyone modify ^shared/g${i}/(x|y)[0-9]*$`),
   '',
 ].join('\n');
 
