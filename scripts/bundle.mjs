@@ -79,7 +79,7 @@ const common = {
 const OPENPGP_ID = 'git-acl-openpgp';
 /**
  * re2js, apart: the bundle's `re2js` is a stub whose RE2JS.compile loads dist/hook/re2js.cjs on its first call (the
- * only member src/ uses; test/hook/re2js-apart.test.ts holds src/ to that), so a push whose patterns are all shapes
+ * only member src/ uses; test/e2e/re2js-apart.test.ts holds src/ to that), so a push whose patterns are all shapes
  * neither reads, hashes nor initialises re2js.
  */
 const RE2JS_ID = 'git-acl-re2js';

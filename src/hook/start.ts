@@ -179,6 +179,19 @@ const USABLE: Record<Apart, (exports: unknown) => boolean> = {
   re2js: (exports) => typeof (exports as { RE2JS?: { compile?: unknown } } | null)?.RE2JS?.compile === 'function',
 };
 
+/**
+ * Whether a script's exports are what the bundle uses. Reading them may throw: a script cut at a statement boundary
+ * compiles and runs, but esbuild's export getters then name classes never defined (ReferenceError); as unusable as
+ * one cut anywhere else. (A script that throws as it runs is not caught here: the push that needed it is refused.)
+ */
+function usable(apart: Apart, exports: unknown): boolean {
+  try {
+    return USABLE[apart](exports);
+  } catch {
+    return false;
+  }
+}
+
 /** The names the bundle requires them by (scripts/bundle.mjs), and what each is. */
 const APART: Record<string, Apart> = { 'git-acl-openpgp': 'openpgp', 'git-acl-re2js': 're2js' };
 
@@ -198,7 +211,7 @@ function hookRequire(useCache: boolean): NodeJS.Require {
     if (apartLoaded[apart] === undefined) {
       const file = join(HERE, `${apart}.cjs`);
       const loaded = compileScript<unknown>(file, apart, useCache, false, createRequire(file));
-      apartLoaded[apart] = loaded && USABLE[apart](loaded.exports) ? loaded : null;
+      apartLoaded[apart] = loaded && usable(apart, loaded.exports) ? loaded : null;
     }
     return apartLoaded[apart]?.exports ?? node(apart);
   }) as NodeJS.Require;
