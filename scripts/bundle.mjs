@@ -73,6 +73,8 @@ const common = {
   define: { 'import.meta.url': '__gitAclFileUrl' },
   banner: { js: 'var __gitAclFileUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
+  // A name imported that its module does not export would be undefined at run time (re2js's stub exports RE2JS alone).
+  logOverride: { 'import-is-undefined': 'error' },
   legalComments: 'none',
 };
 /** The name the bundle requires openpgp by: src/hook/start.ts answers it with dist/hook/openpgp.cjs. */

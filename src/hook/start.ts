@@ -182,7 +182,7 @@ const USABLE: Record<Apart, (exports: unknown) => boolean> = {
 /**
  * Whether a script's exports are what the bundle uses. Reading them may throw: a script cut at a statement boundary
  * compiles and runs, but esbuild's export getters then name classes never defined (ReferenceError); as unusable as
- * one cut anywhere else. (A script that throws as it runs is not caught here: the push that needed it is refused.)
+ * one cut anywhere else.
  */
 function usable(apart: Apart, exports: unknown): boolean {
   try {
@@ -210,7 +210,15 @@ function hookRequire(useCache: boolean): NodeJS.Require {
     if (apart === undefined) return node(id);
     if (apartLoaded[apart] === undefined) {
       const file = join(HERE, `${apart}.cjs`);
-      const loaded = compileScript<unknown>(file, apart, useCache, false, createRequire(file));
+      // A script that throws as it runs is as unusable as one V8 cannot compile: the package judges. Its error would
+      // otherwise reach the pusher where the script is first needed, and for re2js that is inside a pattern's
+      // compilation, reported as the owner's policy being broken.
+      let loaded: Loaded<unknown> | null = null;
+      try {
+        loaded = compileScript<unknown>(file, apart, useCache, false, createRequire(file));
+      } catch {
+        loaded = null;
+      }
       apartLoaded[apart] = loaded && usable(apart, loaded.exports) ? loaded : null;
     }
     return apartLoaded[apart]?.exports ?? node(apart);
