@@ -16,22 +16,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone, type PushResult } from '../support/forge.js';
 import { cleanupTempDirs } from '../support/env.js';
-import { privateInstall } from '../support/install.js';
+import { privateInstall, START_PATHS, withStartPath, type StartPath } from '../support/install.js';
 
-const MODES = ['plain', 'bundle', 'cached'] as const;
-type Mode = (typeof MODES)[number];
+const MODES = START_PATHS;
+type Mode = StartPath;
 
-function withMode<T>(forge: Forge, mode: Mode, fn: () => T): T {
-  const saved = forge.env.GIT_ACL_HOOK_START;
-  if (mode === 'cached') delete forge.env.GIT_ACL_HOOK_START;
-  else forge.env.GIT_ACL_HOOK_START = mode;
-  try {
-    return fn();
-  } finally {
-    if (saved === undefined) delete forge.env.GIT_ACL_HOOK_START;
-    else forge.env.GIT_ACL_HOOK_START = saved;
-  }
-}
+const withMode = withStartPath;
 
 const outcome = (r: PushResult) => ({ code: r.code, remote: r.remote });
 

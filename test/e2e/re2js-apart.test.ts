@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, REPO_ROOT, type Clone, type PushResult } from '../support/forge.js';
 import { cleanupTempDirs } from '../support/env.js';
-import { privateInstall } from '../support/install.js';
+import { privateInstall, withStartPath, type StartPath } from '../support/install.js';
 
 afterAll(() => cleanupTempDirs());
 
@@ -49,15 +49,7 @@ describe('a policy with a pattern that is not a shape', () => {
   const caches = (stem: string) =>
     fs.existsSync(cacheDir()) ? fs.readdirSync(cacheDir()).filter((f) => f.startsWith(`${stem}-`) && f.endsWith('.v8cache')) : [];
   const apart = () => path.join(install, 'dist/hook/re2js.cjs');
-  const withMode = <T>(mode: 'plain' | 'bundle' | 'cached', fn: () => T): T => {
-    if (mode === 'cached') delete forge.env.GIT_ACL_HOOK_START;
-    else forge.env.GIT_ACL_HOOK_START = mode;
-    try {
-      return fn();
-    } finally {
-      delete forge.env.GIT_ACL_HOOK_START;
-    }
-  };
+  const withMode = <T>(mode: StartPath, fn: () => T): T => withStartPath(forge, mode, fn);
   /** alice's pushes: `shared/n<digits>` is hers to modify by the numbered rule (re2js decides it), `shared/nx<digits>` is not. */
   const pushes = (): Array<{ code: number; remote: string[] }> => {
     const out: PushResult[] = [];

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from './forge.js';
+import { REPO_ROOT, type Forge } from './forge.js';
 import { tempDir } from './env.js';
 
 /** A copy of git-acl as `npm install` leaves it: dist/ (without caches), hooks/, policies/, package.json; node_modules linked. */
@@ -19,4 +19,21 @@ export function privateInstall(): string {
   fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
+}
+
+/** The hook's start paths (src/hook/start.ts): ES modules, the bundle without a cache, the shipped bundle with its cache. */
+export const START_PATHS = ['plain', 'bundle', 'cached'] as const;
+export type StartPath = (typeof START_PATHS)[number];
+
+/** Runs `fn` with the forge's hooks started on `path` (GIT_ACL_HOOK_START; `cached` is the default), then puts the setting back. */
+export function withStartPath<T>(forge: Forge, path: StartPath, fn: () => T): T {
+  const saved = forge.env.GIT_ACL_HOOK_START;
+  if (path === 'cached') delete forge.env.GIT_ACL_HOOK_START;
+  else forge.env.GIT_ACL_HOOK_START = path;
+  try {
+    return fn();
+  } finally {
+    if (saved === undefined) delete forge.env.GIT_ACL_HOOK_START;
+    else forge.env.GIT_ACL_HOOK_START = saved;
+  }
 }

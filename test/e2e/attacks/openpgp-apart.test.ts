@@ -13,12 +13,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, REPO_ROOT, type Clone } from '../../support/forge.js';
 import { cleanupTempDirs } from '../../support/env.js';
-import { privateInstall } from '../../support/install.js';
+import { privateInstall, START_PATHS, withStartPath, type StartPath } from '../../support/install.js';
 import { exportSecret } from '../../support/gpg.js';
 import { POLICY } from './support.js';
 
-const MODES = ['plain', 'bundle', 'cached'] as const;
-type Mode = (typeof MODES)[number];
+const MODES = START_PATHS;
+type Mode = StartPath;
 
 let forge: Forge;
 let owner: Clone;
@@ -44,15 +44,7 @@ afterAll(() => {
   cleanupTempDirs();
 });
 
-function withMode<T>(mode: Mode, fn: () => T): T {
-  if (mode === 'cached') delete forge.env.GIT_ACL_HOOK_START;
-  else forge.env.GIT_ACL_HOOK_START = mode;
-  try {
-    return fn();
-  } finally {
-    delete forge.env.GIT_ACL_HOOK_START;
-  }
-}
+const withMode = <T>(mode: Mode, fn: () => T): T => withStartPath(forge, mode, fn);
 
 /** Forgets what openpgp established about keys: the next push's certificate is judged by openpgp. */
 function forgetKeys(): void {

@@ -17,10 +17,10 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../../support/forge.js';
 import { cleanupTempDirs } from '../../support/env.js';
-import { privateInstall } from '../../support/install.js';
+import { privateInstall, START_PATHS, withStartPath, type StartPath } from '../../support/install.js';
 
-const MODES = ['plain', 'bundle', 'cached'] as const;
-type Mode = (typeof MODES)[number];
+const MODES = START_PATHS;
+type Mode = StartPath;
 
 const KELVIN = 'shared/k/\u212Aelvin'; // KELVIN SIGN: in the case-fold orbit of k and K
 const LONG_S = 'shared/s/\u017F'; // LATIN SMALL LETTER LONG S: in the orbit of s and S
@@ -79,15 +79,7 @@ afterAll(() => {
   cleanupTempDirs();
 });
 
-function withMode<T>(mode: Mode, fn: () => T): T {
-  if (mode === 'cached') delete forge.env.GIT_ACL_HOOK_START;
-  else forge.env.GIT_ACL_HOOK_START = mode;
-  try {
-    return fn();
-  } finally {
-    delete forge.env.GIT_ACL_HOOK_START;
-  }
-}
+const withMode = <T>(mode: Mode, fn: () => T): T => withStartPath(forge, mode, fn);
 
 const caches = (stem: string) =>
   fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((f) => f.startsWith(`${stem}-`) && f.endsWith('.v8cache')) : [];
