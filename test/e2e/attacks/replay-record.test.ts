@@ -15,48 +15,36 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, ZERO_OID, type Clone, type ForgeUser } from '../../support/forge.js';
+import { ZERO_OID, type Clone, type Forge, type ForgeUser } from '../../support/forge.js';
+import {
+  LOG,
+  logChain,
+  replayInput,
+  replayRefusal,
+  replayScenario,
+  writeRecordFile,
+  type ReplayScenario,
+} from '../push-log/replay-scenario.js';
 import type { EntrySummary } from '../../../src/push/replay.js';
 import { parseRecord, serialiseRecord } from '../../../src/server/replay-record.js';
 
-const LOG = 'refs/heads/apps/push-log';
-
+let s: ReplayScenario;
 let forge: Forge;
 let bob: ForgeUser;
 let c: Clone;
 let recordFile: string;
-let cert: { oid: string; text: string };
-let first: string;
 let original: string;
 let good: Buffer;
 
 beforeAll(() => {
-  forge = Forge.create({ users: ['bob'] });
-  forge.setPolicy(Forge.presetFiles('per-user-branches'));
-  bob = forge.user('bob');
-  c = forge.clone(bob);
-  recordFile = path.join(forge.bare, 'git-acl', 'cache', 'log-recent.json');
-  first = c.commitTree({ 'r.txt': 'r\n' }, [], 'r');
-  expect(c.push(`${first}:refs/heads/${bob.id}/r`).code).toBe(0);
-  original = forge.ref(LOG)!;
-  cert = forge.certificates().find((x) => x.text.includes(` ${first} refs/heads/${bob.id}/r\n`))!;
-  expect(c.push(`:refs/heads/${bob.id}/r`).code).toBe(0);
-  for (let i = 0; i < 2; i++) {
-    const w = c.commitTree({ 'w.txt': `${i}\n` }, [], `w${i}`);
-    expect(c.push(`${w}:refs/heads/${bob.id}/w${i}`).code).toBe(0);
-  }
-  good = fs.readFileSync(recordFile);
+  s = replayScenario(2);
+  ({ forge, bob, c, recordFile, original, good } = s);
 });
 afterAll(() => forge?.cleanup());
 
-const chain = (): string[] => forge.server(['rev-list', '--first-parent', LOG]).stdout.trim().split('\n');
-const refusal = (entry = original) =>
-  `git-acl: push rejected: this push certificate was already accepted (push log entry ${entry.slice(0, 12)}); a certificate is good for one push: push again (user ${bob.id})\n`;
-
-function writeRecord(data: string | Buffer): void {
-  fs.rmSync(recordFile, { force: true });
-  fs.writeFileSync(recordFile, data, { mode: 0o644 });
-}
+const chain = (): string[] => logChain(forge);
+const refusal = (entry = original) => replayRefusal(s, entry);
+const writeRecord = (data: string | Buffer): void => writeRecordFile(s, data);
 const recorded = (): Map<string, EntrySummary> => parseRecord(good.toString('utf8'))!;
 
 /**
@@ -66,11 +54,11 @@ const recorded = (): Map<string, EntrySummary> => parseRecord(good.toString('utf
  * instead of hanging it; a sound hook answers in a fraction of that, so the limit decides nothing when it passes.
  */
 function replay(limitSeconds = 120): { code: number | null; stderr: string; killed: boolean } {
-  const nonce = /^nonce (.*)$/m.exec(cert.text)![1]!;
+  const { env, stdin } = replayInput(s);
   const r = spawnSync('timeout', ['-s', 'KILL', String(limitSeconds), path.join(forge.bare, 'hooks', 'pre-receive')], {
     cwd: forge.bare,
-    env: { ...forge.env, GIT_DIR: '.', GIT_PUSH_CERT: cert.oid, GIT_PUSH_CERT_NONCE: nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK' },
-    input: `${ZERO_OID} ${first} refs/heads/${bob.id}/r\n`,
+    env: { ...forge.env, GIT_DIR: '.', ...env },
+    input: stdin,
     encoding: 'utf8',
   });
   // An admitted replay holds the log's lock with no git to end it: end it here, as the other replay tests do.

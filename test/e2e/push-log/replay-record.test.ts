@@ -8,73 +8,44 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, ZERO_OID, type Clone, type ForgeUser } from '../../support/forge.js';
+import type { Clone, Forge, ForgeUser } from '../../support/forge.js';
+import { LOG, logChain, replayInput, replayRefusal, replayScenario, writeRecordFile, type ReplayScenario } from './replay-scenario.js';
 import { openCliStore } from '../../../src/git/cli-store.js';
 import type { ObjectStore } from '../../../src/git/store.js';
 import { parsePushCert, signedBytes } from '../../../src/identity/push-cert.js';
 import { scanRecentEntries, type EntrySummary } from '../../../src/push/replay.js';
 import { openReplayRecord, parseRecord, serialiseRecord } from '../../../src/server/replay-record.js';
 
-const LOG = 'refs/heads/apps/push-log';
-
+let s: ReplayScenario;
 let forge: Forge;
 let bob: ForgeUser;
 let c: Clone;
 let cacheDir: string;
 let recordFile: string;
-/** The replayed push: its certificate, commit and log entry. */
 let cert: { oid: string; text: string };
-let first: string;
 let original: string;
-/** The record as admission left it after the pushes of beforeAll. */
 let good: Buffer;
 
 beforeAll(() => {
-  forge = Forge.create({ users: ['bob'] });
-  forge.setPolicy(Forge.presetFiles('per-user-branches'));
-  bob = forge.user('bob');
-  c = forge.clone(bob);
-  cacheDir = path.join(forge.bare, 'git-acl', 'cache');
-  recordFile = path.join(cacheDir, 'log-recent.json');
-
-  first = c.commitTree({ 'r.txt': 'r\n' }, [], 'r');
-  expect(c.push(`${first}:refs/heads/${bob.id}/r`).code).toBe(0);
-  original = forge.ref(LOG)!;
-  cert = forge.certificates().find((x) => x.text.includes(` ${first} refs/heads/${bob.id}/r\n`))!;
-  // The ref goes back to its old value (deleted), so that git would apply the certificate again.
-  expect(c.push(`:refs/heads/${bob.id}/r`).code).toBe(0);
-  for (let i = 0; i < 3; i++) {
-    const w = c.commitTree({ 'w.txt': `${i}\n` }, [], `w${i}`);
-    expect(c.push(`${w}:refs/heads/${bob.id}/w${i}`).code).toBe(0);
-  }
-  good = fs.readFileSync(recordFile);
+  s = replayScenario(3);
+  ({ forge, bob, c, cacheDir, recordFile, cert, original, good } = s);
 });
 afterAll(() => forge?.cleanup());
 
-const refusal = () =>
-  `git-acl: push rejected: this push certificate was already accepted (push log entry ${original.slice(0, 12)}); a certificate is good for one push: push again (user ${bob.id})\n`;
+const refusal = () => replayRefusal(s);
 
 /** The certificate again, as git hands it to the hook when its nonce is still good (within receive.certNonceSlop). */
 function replay(): [number, string] {
-  const nonce = /^nonce (.*)$/m.exec(cert.text)![1]!;
-  const r = forge.runHook(
-    { GIT_PUSH_CERT: cert.oid, GIT_PUSH_CERT_NONCE: nonce, GIT_PUSH_CERT_NONCE_STATUS: 'OK' },
-    `${ZERO_OID} ${first} refs/heads/${bob.id}/r\n`,
-  );
+  const { env, stdin } = replayInput(s);
+  const r = forge.runHook(env, stdin);
   // Admitted (the defect these tests look for): no git follows this hook to end the lock it holds, so end it here
   // rather than have every later push wait for it.
   if (r.code === 0) fs.rmSync(path.join(forge.bare, 'git-acl', 'in-flight'), { force: true });
   return [r.code, r.stderr];
 }
 
-/** The log's entries, newest first (first parents from the tip). */
-const chain = (): string[] => forge.server(['rev-list', '--first-parent', LOG]).stdout.trim().split('\n');
-
-/** Writes the record file as admission would (this user's, mode 0644). */
-function writeRecord(data: string | Buffer): void {
-  fs.rmSync(recordFile, { force: true });
-  fs.writeFileSync(recordFile, data, { mode: 0o644 });
-}
+const chain = (): string[] => logChain(forge);
+const writeRecord = (data: string | Buffer): void => writeRecordFile(s, data);
 const recorded = (): Map<string, EntrySummary> => parseRecord(fs.readFileSync(recordFile, 'utf8'))!;
 
 /** A store that counts the objects it is asked about. */
