@@ -145,7 +145,7 @@ function readInto(fd: number, buf: Buffer): number {
  * A digest in hex: Node's one-shot `crypto.hash` where it has one (20.12 and later), which spares the Hash
  * stream object `createHash` builds (in a cold hook, more than the hashing of a small object).
  */
-const hashHex: (algo: 'sha1' | 'sha256', data: Uint8Array) => string =
+export const hashHex: (algo: 'sha1' | 'sha256', data: Uint8Array) => string =
   typeof crypto.hash === 'function'
     ? (algo, data) => crypto.hash(algo, data, 'hex')
     : (algo, data) => crypto.createHash(algo).update(data).digest('hex');

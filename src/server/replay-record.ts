@@ -25,9 +25,9 @@
  * (unreadable, malformed, another format, a foreign owner) and it is ignored: the scan reads the entries, as
  * without a record. A repository the hook cannot write works the same, without the record.
  */
-import * as crypto from 'node:crypto';
 import { resolve } from 'node:path';
 import { isOid, parseTreeObject } from '../git/objects.js';
+import { hashHex } from '../git/loose-objects.js';
 import type { ObjectStore, ReadLimit, TreeEntry } from '../git/store.js';
 import { readEntry } from '../push/log-entries.js';
 import type { EntryKind, GitObject } from '../push/log-format.js';
@@ -56,8 +56,7 @@ const NONCE = /^[\x21-\x7e]{1,256}$/;
 const DIGEST = /^[0-9a-f]{64}$/;
 const KINDS = new Set<unknown>(['start', 'push', 'owner']);
 
-const sha256 = (data: Uint8Array): string =>
-  typeof crypto.hash === 'function' ? crypto.hash('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+const sha256 = (data: Uint8Array): string => hashHex('sha256', data);
 
 /** One row: `[id, kind, time, previous|null, nonce|null, payload|null]`. */
 type Row = [string, EntryKind, number, string | null, string | null, string | null];
