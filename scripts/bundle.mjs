@@ -7,7 +7,8 @@
 // - dist/hook/re2js.cjs: re2js, asked for as `git-acl-re2js` on the first pattern that is not a shape (the usual
 //   policy has none: src/core/pattern.ts), for the same reason: it was 46 % of the bundle every push read and hashed;
 // - dist/hook/start.cjs: that loader itself, as CommonJS (Node starts a CommonJS entry faster than an ES module).
-// Both are made from dist/*.js, the very code the plain path (`node dist/hook/main.js`) runs.
+// The bundle and the loader are made from dist/*.js, the very code the plain path (`node dist/hook/main.js`) runs;
+// openpgp.cjs and re2js.cjs from the packages the plain path imports.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

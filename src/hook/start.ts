@@ -6,7 +6,7 @@
  * What it saves: a plain start (`node dist/hook/main.js`) resolves and compiles ~40 ES modules and openpgp's
  * 1.2 MB on every push. Here the hooks come as one bundle (dist/hook/bundle.cjs) compiled through `vm.Script`
  * with a V8 code cache: the bytecode V8 made on an earlier run, so this run skips most parsing and compiling.
- * openpgp comes apart (below).
+ * openpgp and re2js come apart (below).
  *
  * Never running stale code:
  * - A cache file is named after the Node version, the CPU architecture and the options Node was started with
@@ -231,7 +231,7 @@ function loadBundle(useCache: boolean, forceMiss = false): Loaded | null {
   return compileScript<Bundle>(BUNDLE, 'bundle', useCache, forceMiss, hookRequire(useCache));
 }
 
-/** Compiles and runs a CommonJS script of ours (the bundle, openpgp) with its cache when `useCache`; null when it cannot. */
+/** Compiles and runs a CommonJS script of ours (the bundle, openpgp, re2js) with its cache when `useCache`; null when it cannot. */
 function compileScript<T>(file: string, stem: Stem, useCache: boolean, forceMiss: boolean, require: NodeJS.Require): Loaded<T> | null {
   let bytes: Buffer;
   try {
