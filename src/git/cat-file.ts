@@ -17,6 +17,7 @@ import type { ObjectType } from './store.js';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, ObjectNotFoundError } from './errors.js';
 import { adoptChild, childKey, referChild, registerEarlyChild, trackChild, type EarlyChild } from './exec.js';
+import type { InheritedChild } from './inherited-child.js';
 
 export type BatchMode = 'command' | 'batch' | 'check';
 
@@ -62,6 +63,14 @@ export class BatchStopped extends Error {
   override name = 'BatchStopped';
 }
 
+/**
+ * A cat-file the hook's script started (InheritedChild) ended before it answered: to ask again, of a process this
+ * one starts, which gives git's own answer or error (that one's stderr and status are seen; the script's are not).
+ */
+export class BatchLost extends Error {
+  override name = 'BatchLost';
+}
+
 const MODE_ARGS: Record<BatchMode, string> = { command: '--batch-command', batch: '--batch', check: '--batch-check' };
 
 const OBJECT_TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
@@ -97,6 +106,8 @@ export class BatchProcess {
   private failure: Error | null = null;
   /** Killed on purpose (stopAtHeader): what it still writes is not read. */
   stoppedAtHeader = false;
+  /** Started by the hook's script, not here (InheritedChild): its end is a BatchLost, not a failure. */
+  private readonly inherited: boolean;
 
   readonly mode: BatchMode;
 
@@ -106,11 +117,11 @@ export class BatchProcess {
     // A child the hook's loader started early with exactly these arguments and environment (exec.ts EarlyChild),
     // if it is still running: nothing was asked of it yet, so it is as new as one started here.
     const taken = adoptChild(childKey(git, args, 'pipe', env));
-    if (taken && !taken.failed && taken.child.exitCode === null && taken.child.signalCode === null) {
+    if (taken?.child && !taken.failed && taken.child.exitCode === null && taken.child.signalCode === null) {
       this.child = taken.child as ChildProcessWithoutNullStreams;
       referChild(this.child, true);
     } else {
-      taken?.child.kill('SIGKILL');
+      taken?.child?.kill('SIGKILL');
       this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       trackChild(this.child);
     }
@@ -124,7 +135,9 @@ export class BatchProcess {
     this.child.on('error', (e) =>
       this.fail(new GitProcessError(`cannot run ${git} cat-file: ${oneLine(e.message)}`, args, undefined, git)),
     );
+    this.inherited = (this.child as unknown as Partial<InheritedChild>).inherited === true;
     this.child.on('close', (code, signal) => {
+      if (this.inherited) return this.fail(new BatchLost('the git cat-file started by the hook script ended'));
       const why = oneLine(this.stderr) || (signal ? `killed by ${signal}` : `exit ${code}`);
       this.fail(new GitProcessError(`git cat-file stopped: ${why}`, args, { exitCode: code, signal, stderr: this.stderr.trim() }, git));
     });
@@ -186,11 +199,13 @@ export class BatchProcess {
     this.child.kill('SIGKILL');
   }
 
-  private fail(e: GitProcessError): void {
+  private fail(e: GitProcessError | BatchLost): void {
     this.dead = true;
     if (!this.failure) this.failure = e;
     for (const p of this.queue.splice(0)) {
-      p.reject(new GitProcessError(`cannot read object ${p.oid}: ${e.message}`, e.args, e, e.program, { cause: e }));
+      p.reject(
+        e instanceof BatchLost ? e : new GitProcessError(`cannot read object ${p.oid}: ${e.message}`, e.args, e, e.program, { cause: e }),
+      );
     }
   }
 

@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import type { ObjectStore, ObjectType, ReadLimit, RefInfo, RepoLocation, TreeChange, TreeEntry } from './store.js';
 import { assertOid, parseTreeObject, peelTags, readCommitHeader } from './objects.js';
 import { assertRefName, decodeName } from './names.js';
-import { BatchProcess, BatchStopped, OversizeObject, type BatchInfo, type BatchObject } from './cat-file.js';
+import { BatchLost, BatchProcess, BatchStopped, OversizeObject, type BatchInfo, type BatchObject } from './cat-file.js';
 import { splitObjectDirectories, storeEnv } from './location.js';
 import { looseObjectIds } from './quarantine.js';
 import { walkTreeDiff, type DiffOptions } from './tree-diff.js';
@@ -306,6 +306,7 @@ export class CliStore implements ObjectStore {
           this.known.set(oid, { type: e.type, size: e.size });
           throw e;
         }
+        if (e instanceof BatchLost) continue; // asked again of a process this store starts (one such loss per store)
         if (!(e instanceof BatchStopped)) throw e;
         this.sizesFirst = true; // waiting behind an oversize object: asked again of a new process, sizes first
       }
@@ -323,6 +324,7 @@ export class CliStore implements ObjectStore {
         this.known.set(oid, r);
         return r;
       } catch (e) {
+        if (e instanceof BatchLost) continue; // the script's cat-file ended: asked again of one this store starts
         if (!(e instanceof BatchStopped)) throw e; // waiting behind an oversize object: asked again of a new process
         this.sizesFirst = true;
       }

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, type ProcessOutcome } from './errors.js';
+import type { InheritedChild } from './inherited-child.js';
 
 /**
  * Every child process this room started (runCommand, the cat-file and
@@ -32,9 +33,13 @@ const running: Set<ChildProcess> = ((globalThis as Record<symbol, unknown>)[Symb
  */
 export interface EarlyChild {
   key: string;
-  child: ChildProcess;
-  /** For a short-lived child (prestartCommand): its outcome, collected from the start as runCommand collects it. */
-  result?: Promise<RunResult>;
+  /** Absent for a `git config` the hook's script ran (server/early-children.ts): only its outcome is here. */
+  child?: ChildProcess | InheritedChild;
+  /**
+   * For a short-lived child (prestartCommand): its outcome, collected from the start as runCommand collects it.
+   * Null when the outcome could not be read whole (then runCommand runs the command itself).
+   */
+  result?: Promise<RunResult | null>;
   /** The child could not be started ('error'): never adopted. */
   failed?: boolean;
 }
@@ -55,7 +60,7 @@ export function childKey(cmd: string, args: readonly string[], stdin: 'ignore' |
  * for its input. An adopted child is referenced again, as one started by its user: whoever awaits its answer
  * must never see the process end first.
  */
-export function referChild(child: ChildProcess, on: boolean): void {
+export function referChild(child: ChildProcess | InheritedChild, on: boolean): void {
   for (const h of [child, child.stdin, child.stdout, child.stderr] as Array<{ ref?(): void; unref?(): void } | null>) {
     if (on) h?.ref?.();
     else h?.unref?.();
@@ -170,8 +175,8 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions = {}): 
   if (opts.input === undefined) {
     const taken = adoptChild(childKey(cmd, args, 'ignore', opts.env ?? process.env, opts.cwd));
     if (taken?.result) {
-      referChild(taken.child, true);
-      return taken.result;
+      if (taken.child) referChild(taken.child, true);
+      return taken.result.then((r) => r ?? collect(cmd, args, opts));
     }
   }
   return collect(cmd, args, opts);

@@ -44,7 +44,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { foreignFile, readCacheFile, writeCacheFile } from '../server/cache-file.js';
-import { startHookChildren } from '../server/early-children.js';
+import { inheritHookChildren, startHookChildren } from '../server/early-children.js';
 import { killChildren } from '../git/exec.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -293,7 +293,8 @@ async function start(which: Which): Promise<void> {
   }
   // git's children first: they start while the hook's code is read and compiled (server/early-children.ts).
   if (which === 'pre-receive') {
-    startHookChildren(process.env.GIT_DIR ?? '.', process.env);
+    const gitDir = process.env.GIT_DIR ?? '.';
+    if (!inheritHookChildren(gitDir, process.env)) startHookChildren(gitDir, process.env);
     process.once('exit', () => killChildren()); // also when the hook's code never loads
   }
   const loaded = mode === 'plain' ? null : loadBundle(mode !== 'bundle');

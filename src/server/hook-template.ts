@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { childrenTag } from './early-children.js';
 import { CLI_ENTRY, HOOK_ENTRY, PACKAGE_ROOT, POST_RECEIVE_ENTRY, START_ENTRY } from '../package-root.js';
 
 export type HookName = 'pre-receive' | 'post-receive' | 'pre-push';
@@ -25,6 +26,7 @@ export function hookScript(name: HookName, nodePath = process.execPath): string 
     POSTRECEIVE: POST_RECEIVE_ENTRY,
     START: START_ENTRY,
     ROOT: PACKAGE_ROOT,
+    CHILDREN: childrenTag(),
   };
   const template = readFileSync(resolve(PACKAGE_ROOT, 'hooks', name), 'utf8');
   return template.replace(/@([A-Z]+)@/g, (m, key: string) => (key in values ? shellQuote(values[key]!) : m));
