@@ -23,7 +23,16 @@ import {
   type TreeItem,
 } from '../push/log-format.js';
 import { readEntry } from '../push/log-entries.js';
-import { compareAndSwapRef, hashObject, objectDirectory, readAllRefs, readRefs, readTagObject, writeLooseObjects } from './objects.js';
+import {
+  compareAndSwapRef,
+  hashObject,
+  objectDirectory,
+  quarantineObjectDirectory,
+  readAllRefs,
+  readRefs,
+  readTagObject,
+  writeLooseObjects,
+} from './objects.js';
 import type { InflightRecord } from './inflight.js';
 
 export { LOG_REF };
@@ -126,7 +135,8 @@ export async function writePushEntryObjects(p: PushEntryInput): Promise<{ commit
     hash: hashObject,
   });
   const written = [...reach.blobs, ...objects];
-  await writeLooseObjects(objectDirectory(p.gitDir, p.env), written);
+  const dir = objectDirectory(p.gitDir, p.env);
+  await writeLooseObjects(dir, written, quarantineObjectDirectory(p.env) === dir);
   return { commit, objects: written };
 }
 

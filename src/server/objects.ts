@@ -23,7 +23,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { exitStatus, failureLine, runGit, succeeded } from '../git/exec.js';
 import { zlibStored } from '../git/loose-objects.js';
@@ -39,20 +39,52 @@ export function objectDirectory(gitDir: string, env: Record<string, string | und
   return env.GIT_OBJECT_DIRECTORY || join(gitDir, 'objects');
 }
 
-export async function writeLooseObjects(objectDir: string, objects: readonly GitObject[]): Promise<void> {
+/**
+ * Writes `objects` as loose objects of `objectDir`. `privateDir`: the directory is this push's own quarantine
+ * (quarantineObjectDirectory), which nothing else reads or writes until git moves it into the repository, and only
+ * after this process exited 0: each object is then written in place, without git's temporary file and link (which
+ * keep a reader of a shared directory from seeing half a file). A process that dies half-way exits non-zero, and git
+ * deletes the quarantine with whatever was in it.
+ */
+export async function writeLooseObjects(objectDir: string, objects: readonly GitObject[], privateDir = false): Promise<void> {
   // Synchronous on purpose: a handful of small files, on the push's critical path, where each asynchronous
   // call would cost a thread-pool round trip more than the write itself.
-  for (const o of objects) writeLooseObject(objectDir, o);
+  for (const o of objects) writeLooseObject(objectDir, o, privateDir);
 }
 
-function writeLooseObject(objectDir: string, o: GitObject): void {
+/**
+ * `GIT_OBJECT_DIRECTORY` when it is the quarantine git made for this push (`GIT_QUARANTINE_PATH`, the same absolute
+ * path, named as git names it: `tmp_objdir-incoming-XXXXXX`): the one directory writeLooseObjects may treat as private.
+ */
+export function quarantineObjectDirectory(env: Record<string, string | undefined>): string | undefined {
+  const q = env.GIT_QUARANTINE_PATH;
+  return q && isAbsolute(q) && env.GIT_OBJECT_DIRECTORY === q && basename(q).startsWith('tmp_objdir-incoming-') ? q : undefined;
+}
+
+function looseData(o: GitObject): Buffer {
+  const raw = Buffer.concat([Buffer.from(`${o.type} ${o.body.length}\0`), o.body]);
+  return raw.length <= STORED_MAX_BYTES ? zlibStored(raw) : zlib().deflateSync(raw);
+}
+
+function writeLooseObject(objectDir: string, o: GitObject, privateDir: boolean): void {
   const dir = join(objectDir, o.oid.slice(0, 2));
   const final = join(dir, o.oid.slice(2));
+  if (privateDir) {
+    try {
+      mkdirSync(dir); // the quarantine itself exists: git made it
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    try {
+      writeFileSync(final, looseData(o), { flag: 'wx', mode: 0o444 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // the push brought it: the same bytes
+    }
+    return;
+  }
   if (existsSync(final)) return;
   mkdirSync(dir, { recursive: true });
-  const head = Buffer.from(`${o.type} ${o.body.length}\0`);
-  const raw = Buffer.concat([head, o.body]);
-  const data = raw.length <= STORED_MAX_BYTES ? zlibStored(raw) : zlib().deflateSync(raw);
+  const data = looseData(o);
   const tmp = join(dir, `tmp_obj_git_acl_${process.pid}_${randomBytes(6).toString('hex')}`);
   writeFileSync(tmp, data, { flag: 'wx', mode: 0o444 });
   try {
