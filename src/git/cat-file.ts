@@ -12,7 +12,8 @@
  * contents) and `check` (`--batch-check`, headers): the store then keeps one of
  * each.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { childProcess } from './lazy-child-process.js';
 import type { ObjectType } from './store.js';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, ObjectNotFoundError } from './errors.js';
@@ -81,7 +82,7 @@ const OBJECT_TYPES = new Set(['commit', 'tree', 'blob', 'tag']);
  */
 export function prestartBatch(git: string, env: NodeJS.ProcessEnv, mode: BatchMode): void {
   const args = ['cat-file', MODE_ARGS[mode]];
-  const child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   trackChild(child);
   referChild(child, false);
   const entry: EarlyChild = { key: childKey(git, args, 'pipe', env), child };
@@ -122,7 +123,7 @@ export class BatchProcess {
       referChild(this.child, true);
     } else {
       taken?.child?.kill('SIGKILL');
-      this.child = spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      this.child = childProcess().spawn(git, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
       trackChild(this.child);
     }
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));

@@ -4,7 +4,8 @@
  * merge-base, for-each-ref), config reads, init and the CLI. The git store's
  * long-lived `cat-file --batch-command` is in cat-file.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from './lazy-child-process.js';
 import { oneLine } from '../core/messages.js';
 import { GitProcessError, type ProcessOutcome } from './errors.js';
 import type { InheritedChild } from './inherited-child.js';
@@ -198,7 +199,7 @@ export function prestartCommand(cmd: string, args: string[], opts: Omit<RunOptio
 
 function collect(cmd: string, args: string[], opts: RunOptions, started?: (child: ChildProcess) => void): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
+    const child = childProcess().spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
