@@ -84,6 +84,10 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     // passed.
     const configRead = readHookConfig(gitDir, env as NodeJS.ProcessEnv);
     store = openCliStore(locationFromEnv(gitDir, env), { env: env as NodeJS.ProcessEnv });
+    // The certificate is asked for now, first in cat-file's queue: its answer comes while the policy is read and
+    // compiled. Like every read started ahead, a failure is reported where it is awaited, in the same order.
+    const certRead = readCertificate(store, certBlob);
+    certRead.catch(() => undefined);
     // From git's files when that gives for-each-ref's listing with certainty (ref-list.ts): no child to start.
     const refsRead = refsFromFiles(gitDir, env) ?? store.listRefs();
     refsRead.catch(() => undefined); // a failure is reported where it is awaited
@@ -125,7 +129,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const ownerProblem = serverOwnerProblem(policy, ownerId);
     if (ownerProblem) throw new Error(ownerProblem);
 
-    const cert = parsePushCert(await readCertificate(store, certBlob));
+    const cert = parsePushCert(await certRead);
     checkPushEnv(env, cert, updates, { pushees: config.get('acl.pushee') ?? [] });
 
     // Who pushes, before anything else the push brings is read: with the keys in force, and only then with the one
