@@ -18,7 +18,7 @@
  * another version of git-acl is never taken at its word.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { childKey, hookConfigCommand, prestartCommand, referChild, registerEarlyChild, type RunResult } from '../git/exec.js';
 import { prestartBatch } from '../git/cat-file.js';
@@ -78,14 +78,19 @@ export function parseScriptConfig(b: Buffer): RunResult | null {
 
 /**
  * Takes the children hooks/pre-receive started (see above) when GIT_ACL_HOOK_CHILDREN names this code's tag and
- * the FIFOs; true when it did. The FIFOs are unlinked first thing: both ends are open by the time Node runs. When
- * the tag differs, the pipes are closed (the script's children end) and false says to start them here. Never throws.
+ * the FIFOs, and fds 4 and 5 are those FIFOs; true when it did. The FIFOs are unlinked first thing: both ends are
+ * open by the time Node runs. When the tag differs, the pipes are closed (the script's children end) and false says
+ * to start them here. Never throws.
  */
 export function inheritHookChildren(gitDir: string, env: NodeJS.ProcessEnv): boolean {
   const named = env.GIT_ACL_HOOK_CHILDREN;
   if (!named) return false;
   const colon = named.indexOf(':');
   const stem = named.slice(colon + 1);
+  // The variable alone proves nothing (a script of an older install passes on whatever its environment held): only
+  // fds that are the named FIFOs were given by the script. Else fds 3-5 are this process's own (libuv's epoll and
+  // signal pipe) and the named files someone else's: none is closed, none unlinked.
+  if (colon < 0 || !givenByScript(stem)) return false;
   for (const end of ['.in', '.out']) {
     try {
       unlinkSync(stem + end);
@@ -94,15 +99,19 @@ export function inheritHookChildren(gitDir: string, env: NodeJS.ProcessEnv): boo
     }
   }
   try {
-    if (colon < 0 || named.slice(0, colon) !== childrenTag()) {
+    if (named.slice(0, colon) !== childrenTag()) {
       for (const fd of [3, 4, 5]) closeQuietly(fd);
       return false;
     }
-    const [configArgs, configOptions] = hookConfigCommand(gitDir, env);
-    const result = readPipe(3, () => new Socket({ fd: 3, readable: true, writable: false }))
-      .then(parseScriptConfig)
-      .catch(() => null);
-    registerEarlyChild({ key: childKey('git', configArgs, 'ignore', configOptions.env ?? env, configOptions.cwd), result });
+    // The script's `git config` ran with GIT_DIR as it found it; this code's sets it (to '.' when unset), and git
+    // finds a repository by itself differently (safe.directory): then its answer is not this code's.
+    if (env.GIT_DIR === gitDir) {
+      const [configArgs, configOptions] = hookConfigCommand(gitDir, env);
+      const result = readPipe(3, () => new Socket({ fd: 3, readable: true, writable: false }))
+        .then(parseScriptConfig)
+        .catch(() => null);
+      registerEarlyChild({ key: childKey('git', configArgs, 'ignore', configOptions.env ?? env, configOptions.cwd), result });
+    } else closeQuietly(3);
     const catEnv: NodeJS.ProcessEnv = { ...env };
     for (const [k, v] of Object.entries(SCRIPT_CAT_FILE_ENV)) {
       if (v === undefined) delete catEnv[k];
@@ -112,6 +121,23 @@ export function inheritHookChildren(gitDir: string, env: NodeJS.ProcessEnv): boo
     referChild(child, false);
     registerEarlyChild({ key: childKey('git', [...SCRIPT_CAT_FILE_ARGS], 'pipe', catEnv), child });
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** fd 5 is the requests FIFO `<stem>.in` opened for writing, fd 4 the answers FIFO `<stem>.out`, fd 3 a pipe. */
+function givenByScript(stem: string): boolean {
+  try {
+    for (const [fd, path] of [
+      [5, `${stem}.in`],
+      [4, `${stem}.out`],
+    ] as const) {
+      const open = fstatSync(fd, { bigint: true });
+      const named = lstatSync(path, { bigint: true });
+      if (!open.isFIFO() || !named.isFIFO() || open.dev !== named.dev || open.ino !== named.ino) return false;
+    }
+    return fstatSync(3).isFIFO();
   } catch {
     return false;
   }
