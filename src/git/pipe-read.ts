@@ -49,10 +49,22 @@ export function readPipeNow(fd: number): PipeNow | null {
   }
 }
 
-/** All of the pipe on `fd`: at once when it can (readPipeNow), else through `stream()` (opened only then). */
-export function readPipe(fd: number, stream: () => Readable): Promise<Buffer> {
+/**
+ * All of the pipe on `fd`: at once when it can (readPipeNow), else through `stream()` (opened only then).
+ * `close`: `fd` is closed once read at once (a stream closes its fd itself), so that no child started later inherits it.
+ */
+export function readPipe(fd: number, stream: () => Readable, close = false): Promise<Buffer> {
   const now = readPipeNow(fd);
-  if (now?.ended) return Promise.resolve(Buffer.concat(now.chunks));
+  if (now?.ended) {
+    if (close) {
+      try {
+        closeSync(fd);
+      } catch {
+        // not open
+      }
+    }
+    return Promise.resolve(Buffer.concat(now.chunks));
+  }
   return new Promise((resolve, reject) => {
     const chunks = now?.chunks ?? [];
     const s = stream();

@@ -107,7 +107,7 @@ export function inheritHookChildren(gitDir: string, env: NodeJS.ProcessEnv): boo
     // finds a repository by itself differently (safe.directory): then its answer is not this code's.
     if (env.GIT_DIR === gitDir) {
       const [configArgs, configOptions] = hookConfigCommand(gitDir, env);
-      const result = readPipe(3, () => new Socket({ fd: 3, readable: true, writable: false }))
+      const result = readPipe(3, () => new Socket({ fd: 3, readable: true, writable: false }), true)
         .then(parseScriptConfig)
         .catch(() => null);
       registerEarlyChild({ key: childKey('git', configArgs, 'ignore', configOptions.env ?? env, configOptions.cwd), result });
