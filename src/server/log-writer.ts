@@ -27,7 +27,7 @@ import {
   compareAndSwapRef,
   hashObject,
   objectDirectory,
-  quarantineObjectDirectory,
+  ownQuarantine,
   readAllRefs,
   readRefs,
   readTagObject,
@@ -136,7 +136,7 @@ export async function writePushEntryObjects(p: PushEntryInput): Promise<{ commit
   });
   const written = [...reach.blobs, ...objects];
   const dir = objectDirectory(p.gitDir, p.env);
-  await writeLooseObjects(dir, written, quarantineObjectDirectory(p.env) === dir);
+  await writeLooseObjects(dir, written, ownQuarantine(p.gitDir, p.env) === dir);
   return { commit, objects: written };
 }
 

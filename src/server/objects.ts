@@ -16,6 +16,7 @@ import {
   existsSync,
   fstatSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -23,7 +24,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { exitStatus, failureLine, runGit, succeeded } from '../git/exec.js';
 import { zlibStored } from '../git/loose-objects.js';
@@ -41,7 +42,7 @@ export function objectDirectory(gitDir: string, env: Record<string, string | und
 
 /**
  * Writes `objects` as loose objects of `objectDir`. `privateDir`: the directory is this push's own quarantine
- * (quarantineObjectDirectory), which nothing else reads or writes until git moves it into the repository, and only
+ * (ownQuarantine), which nothing else reads or writes until git moves it into the repository, and only
  * after this process exited 0: each object is then written in place, without git's temporary file and link (which
  * keep a reader of a shared directory from seeing half a file). A process that dies half-way exits non-zero, and git
  * deletes the quarantine with whatever was in it.
@@ -59,6 +60,26 @@ export async function writeLooseObjects(objectDir: string, objects: readonly Git
 export function quarantineObjectDirectory(env: Record<string, string | undefined>): string | undefined {
   const q = env.GIT_QUARANTINE_PATH;
   return q && isAbsolute(q) && env.GIT_OBJECT_DIRECTORY === q && basename(q).startsWith('tmp_objdir-incoming-') ? q : undefined;
+}
+
+/**
+ * quarantineObjectDirectory, when the file system agrees: a directory itself (not a symbolic link) whose parent is
+ * this repository's object directory, where git makes its quarantine. The variables alone are a name: a hook run by
+ * hand with one that leads elsewhere (a link named like a quarantine to the repository's own objects) would have
+ * objects written in place where readers look, and one cut short there (killed, a full disk) left as a truncated
+ * object git then takes for the real one. Any doubt: undefined, and objects go through a temporary file.
+ */
+export function ownQuarantine(gitDir: string, env: Record<string, string | undefined>): string | undefined {
+  const q = quarantineObjectDirectory(env);
+  if (!q) return undefined;
+  try {
+    if (!lstatSync(q).isDirectory()) return undefined;
+    const parent = statSync(dirname(q), { bigint: true });
+    const objects = statSync(join(gitDir, 'objects'), { bigint: true });
+    return parent.dev === objects.dev && parent.ino === objects.ino ? q : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function looseData(o: GitObject): Buffer {
