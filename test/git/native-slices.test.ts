@@ -31,7 +31,7 @@ test('a Buffer and a plain Uint8Array of the same bytes give the same key and he
     [5, 25],
     [300, 364],
     [300, 365],
-    [100, 9000 > buf.length ? buf.length : 9000],
+    [100, Math.min(9000, buf.length)],
     [buf.length - 20, buf.length],
     [buf.length, buf.length],
   ];
