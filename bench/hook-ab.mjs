@@ -1,8 +1,8 @@
 // Interleaved A/B of two git-acl installs on the same signed pushes: which start-up or judging change earns its
 // keep, on a machine too busy for absolute figures. Each install gets a server (identical copies of one repository
-// made by `git acl init --preset shared-directory`, alice registered, 2,200 files on main, hooks pointing at that
-// install); every run pushes one new commit changing the first n of alice's files to both, in alternating order,
-// and puts main back. Printed: medians of the push, of the hook process's wall time and CPU (an exit reporter
+// made by `git acl init --preset shared-directory`, alice registered, 2,200 files on main, with the hook scripts that
+// install's own `git acl init` writes); every run pushes one new commit changing the first n of alice's files to
+// both, in alternating order, and puts main back. Printed: medians of the push, of the hook process's wall time and CPU (an exit reporter
 // loaded with NODE_OPTIONS=--require), and of the paired differences B - A.
 //
 //   node bench/hook-ab.mjs --a <install> [--b <install>] [--files 10,1000] [--runs 11] [--dir <reuse>]
@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { benchEnv } from './lib/env.mjs';
 import { gpgKey } from './lib/gpg.mjs';
 const args = process.argv.slice(2);
@@ -132,15 +133,25 @@ process.on('exit', (code) => { const ru = process.resourceUsage(); appendFileSyn
   fs.writeFileSync(path.join(root, 'ready'), '');
 }
 keys = JSON.parse(fs.readFileSync(path.join(root, 'keys.json'), 'utf8'));
-// one server per install: a copy of srv with the hooks of that install
+// One server per install: a copy of srv with the hooks of that install, as its own `git acl init` writes them (its
+// hooks/ templates filled in by its hookScript), so that two builds whose hook scripts differ are compared whole.
+// An install too old to have src/server/hook-template.js's hookScript gets srv's scripts with its path put in.
+function hookText(install, h, f) {
+  const template = path.join(install, 'dist/server/hook-template.js');
+  if (fs.existsSync(template)) {
+    const code = `import(${JSON.stringify(pathToFileURL(template).href)}).then((m) => process.stdout.write(m.hookScript(${JSON.stringify(h)}, process.execPath)))`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.startsWith('#!')) return r.stdout;
+  }
+  return fs.readFileSync(f, 'utf8').replaceAll(fs.readFileSync(path.join(root, 'srv-install'), 'utf8'), install);
+}
 for (const n of names) {
   const r = repo(n);
   fs.rmSync(r, { recursive: true, force: true });
   fs.cpSync(repo('srv'), r, { recursive: true });
   for (const h of ['pre-receive', 'post-receive']) {
     const f = path.join(r, 'hooks', h);
-    const text = fs.readFileSync(f, 'utf8').replaceAll(fs.readFileSync(path.join(root, 'srv-install'), 'utf8'), installs[n]);
-    fs.writeFileSync(f, text, { mode: 0o755 });
+    fs.writeFileSync(f, hookText(installs[n], h, f), { mode: 0o755 });
   }
   fs.rmSync(path.join(r, 'git-acl', 'cache'), { recursive: true, force: true });
   run('git', ['remote', 'remove', n], { cwd: client, check: false });
