@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import * as esbuild from 'esbuild';
 import { Forge, REPO_ROOT, type Clone } from '../support/forge.js';
-import { tempDir } from '../support/env.js';
+import { cleanupTempDirs, tempDir } from '../support/env.js';
 import { ensureBuilt } from '../support/env.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
@@ -50,7 +50,10 @@ beforeAll(() => {
   );
   bob = forge.clone('bob');
 });
-afterAll(() => forge?.cleanup());
+afterAll(() => {
+  forge?.cleanup();
+  cleanupTempDirs();
+});
 
 /** Bundles the page for a browser: `git-acl` is this package, found through node_modules as an installed one would be. */
 async function bundlePage(): Promise<{ js: string; inputs: string[] }> {

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Forge, REPO_ROOT, run, type Clone } from '../support/forge.js';
-import { ensureBuilt, tempDir } from '../support/env.js';
+import { cleanupTempDirs, ensureBuilt, tempDir } from '../support/env.js';
 import { cloneOver } from '../support/remote.js';
 
 const POLICY_REF = 'refs/heads/apps/access-control';
@@ -47,7 +47,10 @@ beforeAll(() => {
   forge.addUser('alice');
   forge.addUser('bob');
 }, 300_000);
-afterAll(() => forge?.cleanup());
+afterAll(() => {
+  forge?.cleanup();
+  cleanupTempDirs();
+});
 
 const git = (c: Clone, args: string[]) => run('git', args, { cwd: c.dir, env: forge.env });
 

@@ -6,10 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { hashObject, quarantineObjectDirectory, writeLooseObjects } from '../../src/server/objects.js';
 import type { GitObject } from '../../src/push/log-format.js';
-import { tempDir } from '../support/env.js';
+import { cleanupTempDirs, tempDir } from '../support/env.js';
+
+afterAll(() => cleanupTempDirs());
 
 function object(type: GitObject['type'], text: string): GitObject {
   const body = Buffer.from(text);
