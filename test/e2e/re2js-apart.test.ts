@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, REPO_ROOT, type Clone, type PushResult } from '../support/forge.js';
 import { cleanupTempDirs } from '../support/env.js';
-import { privateInstall, withStartPath, type StartPath } from '../support/install.js';
+import { forgeOnPrivateInstall, withStartPath, type StartPath } from '../support/install.js';
 
 afterAll(() => cleanupTempDirs());
 
@@ -63,9 +63,7 @@ describe('a policy with a pattern that is not a shape', () => {
   };
 
   beforeAll(() => {
-    install = privateInstall();
-    forge = Forge.create({ presets: ['shared-directory'], users: ['alice'], cli: path.join(install, 'dist/cli/main.js') });
-    delete forge.env.GIT_ACL_HOOK_START;
+    ({ install, forge } = forgeOnPrivateInstall({ presets: ['shared-directory'], users: ['alice'] }));
     forge.setPolicy(Forge.presetFiles('shared-directory'));
     const owner = forge.clone(forge.owner);
     tip = owner.commitTree({ README: 'shared\n', 'shared/n7': '0\n', 'shared/nx7': 'x\n' });

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, type Forge } from './forge.js';
+import { Forge, REPO_ROOT } from './forge.js';
 import { tempDir } from './env.js';
 
 /** A copy of git-acl as `npm install` leaves it: dist/ (without caches), hooks/, policies/, package.json; node_modules linked. */
@@ -19,6 +19,17 @@ export function privateInstall(): string {
   fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
+}
+
+/**
+ * A forge whose hooks and CLI run from a private install (privateInstall), on the shipped start whatever the suite
+ * runs through (GIT_ACL_HOOK_START cleared): for tests that damage or inspect that install.
+ */
+export function forgeOnPrivateInstall(opts: { presets?: string[]; users?: string[] } = {}): { install: string; forge: Forge } {
+  const install = privateInstall();
+  const forge = Forge.create({ users: [], ...opts, cli: path.join(install, 'dist/cli/main.js') });
+  delete forge.env.GIT_ACL_HOOK_START;
+  return { install, forge };
 }
 
 /** The hook's start paths (src/hook/start.ts): ES modules, the bundle without a cache, the shipped bundle with its cache. */

@@ -15,9 +15,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { Forge, type Clone } from '../../support/forge.js';
+import type { Forge, Clone } from '../../support/forge.js';
 import { cleanupTempDirs, tempDir } from '../../support/env.js';
-import { privateInstall } from '../../support/install.js';
+import { forgeOnPrivateInstall } from '../../support/install.js';
 import { withGitLog } from '../../support/git-wrapper.js';
 
 let forge: Forge;
@@ -25,9 +25,7 @@ let install: string;
 let owner: Clone;
 
 beforeAll(() => {
-  install = privateInstall();
-  forge = Forge.create({ users: [], cli: path.join(install, 'dist/cli/main.js') });
-  delete forge.env.GIT_ACL_HOOK_START; // the shipped start, whatever the suite runs through
+  ({ install, forge } = forgeOnPrivateInstall());
   owner = forge.clone(forge.owner);
 }, 120_000);
 afterAll(() => {

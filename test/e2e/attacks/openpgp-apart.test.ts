@@ -11,9 +11,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Forge, REPO_ROOT, type Clone } from '../../support/forge.js';
+import { type Forge, REPO_ROOT, type Clone } from '../../support/forge.js';
 import { cleanupTempDirs } from '../../support/env.js';
-import { privateInstall, START_PATHS, withStartPath, type StartPath } from '../../support/install.js';
+import { forgeOnPrivateInstall, START_PATHS, withStartPath, type StartPath } from '../../support/install.js';
 import { exportSecret } from '../../support/gpg.js';
 import { POLICY } from './support.js';
 
@@ -29,9 +29,7 @@ let cacheDir: string;
 let repoCacheDir: string;
 
 beforeAll(() => {
-  install = privateInstall();
-  forge = Forge.create({ users: [], cli: path.join(install, 'dist/cli/main.js') });
-  delete forge.env.GIT_ACL_HOOK_START; // about the shipped start, whatever the suite runs through
+  ({ install, forge } = forgeOnPrivateInstall());
   owner = forge.clone(forge.owner);
   base = owner.commitTree({ README: 'base\n' });
   expect(owner.push(`${base}:refs/heads/main`).code).toBe(0);

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Forge, type Clone } from '../../support/forge.js';
 import { cleanupTempDirs } from '../../support/env.js';
-import { privateInstall, START_PATHS, withStartPath, type StartPath } from '../../support/install.js';
+import { forgeOnPrivateInstall, START_PATHS, withStartPath, type StartPath } from '../../support/install.js';
 
 const MODES = START_PATHS;
 type Mode = StartPath;
@@ -62,9 +62,7 @@ const files = (k: number | string): Record<string, string> => ({
 });
 
 beforeAll(() => {
-  install = privateInstall();
-  forge = Forge.create({ presets: ['shared-directory'], users: ['alice'], cli: path.join(install, 'dist/cli/main.js') });
-  delete forge.env.GIT_ACL_HOOK_START; // about the shipped start, whatever the suite runs through
+  ({ install, forge } = forgeOnPrivateInstall({ presets: ['shared-directory'], users: ['alice'] }));
   forge.setPolicy({ ...Forge.presetFiles('shared-directory'), 'branches/patterns.conf': EXTRA });
   const owner = forge.clone(forge.owner);
   tip = owner.commitTree(files(0));
