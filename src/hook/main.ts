@@ -9,6 +9,7 @@ import { errorMessage, oneLine } from '../core/messages.js';
 import { killChildren } from '../git/exec.js';
 import { abandonLocks } from '../server/log-lock.js';
 import { readStdin } from './stdin.js';
+import { hookIo } from './io.js';
 
 /** git applies the push only when pre-receive exits 0. */
 const ACCEPT = 0;
@@ -32,7 +33,7 @@ process.on('exit', (code) => {
 });
 
 function stop(reason: string): never {
-  process.stderr.write(formatFailure(reason).join('\n') + '\n');
+  hookIo.write(formatFailure(reason).join('\n') + '\n');
   process.exit(REJECT);
 }
 
@@ -56,10 +57,10 @@ async function main(): Promise<number> {
       exitsAfter: true,
       ...receivePack(),
     });
-    if (result.lines.length) process.stderr.write(result.lines.join('\n') + '\n');
+    if (result.lines.length) hookIo.write(result.lines.join('\n') + '\n');
     return result.accepted ? ACCEPT : REJECT;
   } catch (e) {
-    process.stderr.write(formatFailure(`internal error: ${oneLine(errorMessage(e), 500)}`).join('\n') + '\n');
+    hookIo.write(formatFailure(`internal error: ${oneLine(errorMessage(e), 500)}`).join('\n') + '\n');
     return REJECT;
   }
 }

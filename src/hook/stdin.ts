@@ -5,8 +5,11 @@
  * (test/e2e/attacks/stdin-held-open.test.ts). An asynchronous fs.read is no better: it blocks a thread of libuv's
  * pool, and Node's exit waits for that thread, so the time limit's exit would too.
  */
+import { Socket } from 'node:net';
 import { readPipe } from '../git/pipe-read.js';
+import { hookIo } from './io.js';
 
 export function readStdin(): Promise<Uint8Array> {
-  return readPipe(0, () => process.stdin);
+  const fd = hookIo.stdinFd;
+  return readPipe(fd, () => (fd === 0 ? process.stdin : new Socket({ fd, readable: true, writable: false })));
 }
