@@ -40,16 +40,20 @@
  * Any failure here becomes the hook's one line (a rejected push for pre-receive, a warning for post-receive).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { foreignFile, readCacheFile, writeCacheFile } from '../server/cache-file.js';
 import { inheritHookChildren, startHookChildren } from '../server/early-children.js';
+import { codeFiles, codeIdentity, judgeStartEnv, notedWarmSeconds, warmTag } from '../server/warm-judge.js';
+import { judgeWaiting, waitForPush, type TakenPush } from './warm.js';
+import { hookIo, writeAllSync } from './io.js';
+import { childProcess } from '../git/lazy-child-process.js';
 import { killChildren } from '../git/exec.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
-type Which = 'pre-receive' | 'post-receive' | 'warm';
+type Which = 'pre-receive' | 'post-receive' | 'warm' | 'judge';
 type Bundle = {
   preReceive(): Promise<unknown>;
   postReceive(): Promise<unknown>;
@@ -64,6 +68,7 @@ type Apart = 'openpgp' | 're2js';
 type Stem = 'bundle' | Apart;
 const PLAIN: Record<Exclude<Which, 'warm'>, string> = {
   'pre-receive': join(HERE, 'main.js'),
+  judge: join(HERE, 'main.js'),
   'post-receive': join(HERE, 'post-receive.js'),
 };
 
@@ -269,12 +274,12 @@ function compileScript<T>(file: string, stem: Stem, useCache: boolean, forceMiss
 
 function fail(which: Which, reason: string): void {
   const line =
-    which === 'pre-receive'
+    which === 'pre-receive' || which === 'judge'
       ? `git-acl: push rejected: ${reason}`
       : which === 'post-receive'
         ? `git-acl: warning: post-receive failed: ${reason}`
         : `git-acl: ${reason}`;
-  process.stderr.write(`${line.replace(/[\r\n]+/g, ' ')}\n`);
+  hookIo.write(`${line.replace(/[\r\n]+/g, ' ')}\n`);
   process.exitCode = which === 'post-receive' ? 0 : 1;
 }
 
@@ -291,13 +296,21 @@ async function start(which: Which): Promise<void> {
     process.stdout.write(`${JSON.stringify({ cache: loaded.produce?.(false) ?? null })}\n`);
     return;
   }
+  if (which === 'judge') return judge();
   // git's children first: they start while the hook's code is read and compiled (server/early-children.ts).
   if (which === 'pre-receive') {
+    // Started by a script that looks for warm judges: one is started for the next push when this one ends.
+    if (process.env.GIT_ACL_WARM === warmTag()) nextJudgeAtExit();
     const gitDir = process.env.GIT_DIR ?? '.';
     if (!inheritHookChildren(gitDir, process.env)) startHookChildren(gitDir, process.env);
     process.once('exit', () => killChildren()); // also when the hook's code never loads
   }
   const loaded = mode === 'plain' ? null : loadBundle(mode !== 'bundle');
+  await run(which, loaded);
+}
+
+/** Runs a hook from the bundle, or from the ES modules when there is none. */
+async function run(which: Exclude<Which, 'warm'>, loaded: Loaded | null): Promise<void> {
   if (!loaded) {
     try {
       await import(pathToFileURL(PLAIN[which]).href);
@@ -317,7 +330,7 @@ async function start(which: Which): Promise<void> {
   // are FULL. Otherwise a miss still leaves a cache (not FULL), and a cache that is not FULL stays as it is. The
   // scripts apart follow the same rule, when the push loaded them.
   process.once('exit', (code) => {
-    const full = which === 'pre-receive' && code === 0;
+    const full = which !== 'post-receive' && code === 0;
     for (const script of [loaded, apartLoaded.openpgp, apartLoaded.re2js]) {
       if (!script?.produce || (!full && !script.miss)) continue;
       try {
@@ -327,12 +340,88 @@ async function start(which: Which): Promise<void> {
       }
     }
   });
-  await (which === 'pre-receive' ? loaded.exports.preReceive() : loaded.exports.postReceive());
+  await (which === 'post-receive' ? loaded.exports.postReceive() : loaded.exports.preReceive());
+}
+
+/**
+ * `node start.cjs judge <git dir> <seconds>`: a warm judge (server/warm-judge.ts). Compiles and initialises the hook
+ * as a push would, waits for one, then runs the pre-receive hook on it exactly as a started hook does, with the
+ * push's environment, working directory, stdin and stderr.
+ */
+async function judge(): Promise<void> {
+  const gitDir = process.argv[3] ?? '';
+  const seconds = Number(process.argv[4]);
+  if (!gitDir || !(seconds > 0) || typeof (process as unknown as { reallyExit?: unknown }).reallyExit !== 'function') return;
+  const code = codeIdentity(codeFiles(HERE));
+  if (process.env.GIT_ACL_HOOK_START === 'plain') return;
+  const loaded = loadBundle(process.env.GIT_ACL_HOOK_START !== 'bundle');
+  if (!loaded) return;
+  await loaded.exports.warm();
+  const taken = await waitForPush(gitDir, seconds, HERE, code);
+  answerAtExit(taken);
+  const pushGitDir = process.env.GIT_DIR ?? '.';
+  startHookChildren(pushGitDir, process.env);
+  process.once('exit', () => killChildren());
+  await run('judge', loaded);
+}
+
+/**
+ * A judge's last word: its status on the answers FIFO, once every exit handler ran (the children ended, a refused
+ * push's lock given up, the caches written), then the next judge started. process.exit ends in reallyExit; a
+ * process that ends any other way (killed) says nothing, which the script takes as a rejection.
+ */
+function answerAtExit(taken: TakenPush): void {
+  hookIo.stdinFd = taken.stdinFd;
+  let wrote = false;
+  hookIo.write = (text) => {
+    wrote = true;
+    writeAllSync(taken.outFd, text);
+  };
+  const proc = process as unknown as { reallyExit: (code: number) => never };
+  const reallyExit = proc.reallyExit;
+  proc.reallyExit = (code: number) => {
+    try {
+      if (code !== 0 && !wrote) hookIo.write('git-acl: push rejected: the access check ended without a verdict\n');
+      closeSync(taken.outFd);
+      writeSync(taken.statusFd, `exit ${code === 0 ? 0 : 1}\n`);
+      closeSync(taken.statusFd);
+    } catch {
+      // the script hears end-of-file: a rejection
+    }
+    startNextJudge();
+    return reallyExit.call(process, code);
+  };
+}
+
+function nextJudgeAtExit(): void {
+  process.once('exit', () => startNextJudge());
+}
+
+/**
+ * Starts the judge for the next push, when the push's config allows it (acl.warmSeconds) and none waits already.
+ * Detached, with no fd of this push: git waits for every holder of the hook's output to close it.
+ */
+function startNextJudge(): void {
+  try {
+    const seconds = notedWarmSeconds();
+    const gitDir = resolve(process.env.GIT_DIR ?? '.');
+    if (!seconds || judgeWaiting(gitDir)) return;
+    childProcess()
+      .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds)], {
+        detached: true,
+        stdio: 'ignore',
+        cwd: gitDir,
+        env: judgeStartEnv(process.env),
+      })
+      .unref();
+  } catch {
+    // Only ever a head start for the next push.
+  }
 }
 
 const which = process.argv[2] as Which;
 if (process.argv[1] === SELF || process.argv[1] === SELF.replace(/\.cjs$/, '')) {
-  if (which !== 'pre-receive' && which !== 'post-receive' && which !== 'warm') {
+  if (which !== 'pre-receive' && which !== 'post-receive' && which !== 'warm' && which !== 'judge') {
     fail('warm', `usage: node ${SELF} pre-receive|post-receive|warm`);
   } else {
     start(which).catch((e: unknown) => fail(which, `internal error: ${message(e)}`));

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { childrenTag } from './early-children.js';
+import { warmTag } from './warm-judge.js';
 import { CLI_ENTRY, HOOK_ENTRY, PACKAGE_ROOT, POST_RECEIVE_ENTRY, START_ENTRY } from '../package-root.js';
 
 export type HookName = 'pre-receive' | 'post-receive' | 'pre-push';
@@ -27,6 +28,7 @@ export function hookScript(name: HookName, nodePath = process.execPath): string 
     START: START_ENTRY,
     ROOT: PACKAGE_ROOT,
     CHILDREN: childrenTag(),
+    WARM: warmTag(),
   };
   const template = readFileSync(resolve(PACKAGE_ROOT, 'hooks', name), 'utf8');
   return template.replace(/@([A-Z]+)@/g, (m, key: string) => (key in values ? shellQuote(values[key]!) : m));

@@ -22,6 +22,7 @@ import { IdentityError } from '../identity/errors.js';
 import { objectStoreWriteProblem, unreadableConfig } from './repo-health.js';
 import { findReceivePack } from './inflight.js';
 import { LOCK_TIMEOUT_MS } from './log-lock.js';
+import { noteWarmSeconds, warmSeconds } from './warm-judge.js';
 import { parsePushCert, PUSH_CERT_MAX_BYTES } from '../identity/push-cert.js';
 import { ObjectTooLargeError } from '../git/errors.js';
 import { formatCount } from '../core/limits.js';
@@ -95,6 +96,7 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const config = await configRead;
     const lockWaitMs = logWaitMs(config.get('acl.logwaitseconds')?.at(-1));
     input.onTimeLimit?.(hookTimeoutMs(lockWaitMs));
+    noteWarmSeconds(warmSeconds(config.get('acl.warmseconds')?.at(-1)));
     const ownerId = config.get('acl.owner')?.at(-1) ?? '';
     if (ownerId === '') {
       const unreadable = unreadableConfig(gitDir);
