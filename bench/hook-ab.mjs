@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { benchEnv } from './lib/env.mjs';
+import { benchEnv, notWarm } from './lib/env.mjs';
 import { gpgKey } from './lib/gpg.mjs';
 const args = process.argv.slice(2);
 const opt = (k, d) => {
@@ -88,7 +88,7 @@ if (fresh) {
     `const { appendFileSync } = require('node:fs'); const { performance } = require('node:perf_hooks');
 const cp = require('node:child_process'); const sp = cp.spawn; const kids = [];
 cp.spawn = function (c, a, o) { const r = { c: [c, ...(a ?? [])].slice(0, 3).join(' '), t0: performance.now() }; kids.push(r); const ch = sp.call(this, c, a, o); ch.once('exit', () => { r.ms = performance.now() - r.t0; }); return ch; };
-process.on('exit', (code) => { const ru = process.resourceUsage(); appendFileSync(${JSON.stringify(hookLog)}, JSON.stringify({ code, wall: performance.now(), cpu: (ru.userCPUTime + ru.systemCPUTime) / 1000, rss: ru.maxRSS / 1024, kids }) + '\\n'); });\n`,
+process.on('exit', (code) => { const t = globalThis[Symbol.for('git-acl.taken-at')]; if (process.argv[2] === 'judge' && t === undefined) return; const ru = process.resourceUsage(); appendFileSync(${JSON.stringify(hookLog)}, JSON.stringify({ code, wall: performance.now() - (t ?? 0), cpu: (ru.userCPUTime + ru.systemCPUTime) / 1000, rss: ru.maxRSS / 1024, kids }) + '\\n'); });\n`,
   );
   const owner = gpgKey(run, 'owner', 'owner@e.org');
   const alice = gpgKey(run, 'alice', 'alice@e.org');
@@ -148,7 +148,7 @@ function hookText(install, h, f) {
 for (const n of names) {
   const r = repo(n);
   fs.rmSync(r, { recursive: true, force: true });
-  fs.cpSync(repo('srv'), r, { recursive: true });
+  fs.cpSync(repo('srv'), r, { recursive: true, filter: notWarm });
   for (const h of ['pre-receive', 'post-receive']) {
     const f = path.join(r, 'hooks', h);
     fs.writeFileSync(f, hookText(installs[n], h, f), { mode: 0o755 });

@@ -50,7 +50,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { benchEnv } from './lib/env.mjs';
+import { benchEnv, notWarm } from './lib/env.mjs';
 import { gpgKey } from './lib/gpg.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -275,11 +275,11 @@ const SERVERS = { hook, plain, base };
 const mainBase = makeCommit('refs/heads/main', { message: 'base\n', files: baseFiles('base') });
 push('hook', mainBase, 'refs/heads/main'); // through the hook: 10,000 files created by the owner
 // The plain server: an exact copy of the hook server (config, packs, refs), minus the hook.
-fs.cpSync(hook, plain, { recursive: true });
+fs.cpSync(hook, plain, { recursive: true, filter: notWarm });
 fs.rmSync(path.join(plain, 'hooks', 'pre-receive'));
 // The baseline server: another copy, whose hook the baseline build's own `git acl init` rewrites.
 if (BASELINE_CLI) {
-  fs.cpSync(hook, base, { recursive: true });
+  fs.cpSync(hook, base, { recursive: true, filter: notWarm });
   run(process.execPath, [BASELINE_CLI, 'init', base, '--owner-key', path.join(root, 'owner.asc')]);
   run('git', ['remote', 'add', 'base', base], { cwd: client });
   const installed = fs.readFileSync(path.join(base, 'hooks', 'pre-receive'), 'utf8');
@@ -442,7 +442,7 @@ if (ATTACKS) {
   const commitOf = (treeId, message) => run('git', ['commit-tree', treeId.toString('hex'), '-m', message], { cwd: client }).stdout.trim();
 
   const attackServer = path.join(root, 'attack.git');
-  fs.cpSync(hook, attackServer, { recursive: true });
+  fs.cpSync(hook, attackServer, { recursive: true, filter: notWarm });
   const timeLog = path.join(root, 'attack-time.txt');
   const wrapped = path.join(attackServer, 'hooks', 'pre-receive');
   fs.renameSync(wrapped, `${wrapped}.real`);

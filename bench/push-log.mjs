@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchEnv } from './lib/env.mjs';
+import { benchEnv, notWarm } from './lib/env.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -142,7 +142,7 @@ run('git', ['add', '-A'], { cwd: client });
 run('git', ['commit', '-q', '-m', 'base'], { cwd: client });
 const base = run('git', ['rev-parse', 'HEAD'], { cwd: client }).stdout.trim();
 run('git', ['push', '-q', '--signed', logRepo, 'HEAD:refs/heads/main'], { cwd: client });
-fs.cpSync(logRepo, nologRepo, { recursive: true });
+fs.cpSync(logRepo, nologRepo, { recursive: true, filter: notWarm });
 run('git', ['--git-dir', nologRepo, 'update-ref', '-d', LOG_REF]);
 fs.rmSync(path.join(nologRepo, 'hooks', 'post-receive'));
 fs.rmSync(path.join(nologRepo, 'git-acl'), { recursive: true, force: true });

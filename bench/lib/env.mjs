@@ -18,3 +18,10 @@ export function benchEnv({ root, gnupgHome, name = 'Bench', email = 'bench@examp
     NO_COLOR: '1',
   };
 }
+
+/**
+ * A filter for fs.cpSync copies of a served repository: leaves out git-acl/warm/, where a warm judge of the source
+ * repository waits on FIFOs (docs/performance.md, "The warm judge"): they cannot be copied, and belong to that
+ * repository only.
+ */
+export const notWarm = (src) => !/[\\/]git-acl[\\/]warm([\\/]|$)/.test(src);
