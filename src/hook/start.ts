@@ -405,7 +405,8 @@ function startNextJudge(): void {
   try {
     const seconds = notedWarmSeconds();
     const gitDir = resolve(process.env.GIT_DIR ?? '.');
-    if (!seconds || judgeWaiting(gitDir)) return;
+    // The plain start (ES modules, for tests) has nothing a judge could load ahead.
+    if (!seconds || process.env.GIT_ACL_HOOK_START === 'plain' || judgeWaiting(gitDir)) return;
     childProcess()
       .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds)], {
         detached: true,

@@ -190,15 +190,40 @@ export function sameStart(push: NodeJS.ProcessEnv, own: NodeJS.ProcessEnv): bool
   return true;
 }
 
-/** Whether a judge of this code's tag waits in `warmDir(gitDir)` (then the one that ends starts none). */
+/**
+ * Whether a judge of this code's tag waits in `warmDir(gitDir)` (then the one that ends starts none). What a judge
+ * that is gone left there (killed: its FIFOs, and the claim of a script that found it dead) is removed on the way.
+ */
 export function judgeWaiting(gitDir: string): boolean {
+  const dir = warmDir(gitDir);
   const tag = warmTag();
+  let waiting = false;
+  let names: string[];
   try {
-    return readdirSync(warmDir(gitDir)).some(
-      (f) => f.startsWith(`${tag}-`) && f.endsWith('.rq') && !isClaimed(join(warmDir(gitDir), f.slice(0, -3))),
-    );
+    names = readdirSync(dir);
   } catch {
     return false;
+  }
+  for (const f of names) {
+    const m = /^([0-9a-f]{16})-([1-9][0-9]*)\.(rq|st|claim)(\.tmp)?$/.exec(f);
+    if (!m) continue;
+    if (!alive(Number(m[2]))) {
+      try {
+        unlinkSync(join(dir, f));
+      } catch {
+        // someone else's, or gone
+      }
+    } else if (m[1] === tag && m[3] === 'rq' && !m[4] && !isClaimed(join(dir, f.slice(0, -3)))) waiting = true;
+  }
+  return waiting;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

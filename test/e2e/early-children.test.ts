@@ -17,6 +17,8 @@ let n = 0;
 
 beforeAll(() => {
   forge = Forge.create();
+  // These tests are about the hook the script starts; a warm judge starts its children itself (warm-judge.test.ts).
+  forge.server(['config', 'acl.warmSeconds', '0']);
   owner = forge.clone('owner');
 });
 afterAll(() => forge?.cleanup());

@@ -108,6 +108,8 @@ function cacheForge() {
   const install = privateInstall();
   const forge = Forge.create({ presets: ['shared-directory'], users: ['alice'], cli: path.join(install, 'dist/cli/main.js') });
   delete forge.env.GIT_ACL_HOOK_START; // these tests are about the shipped start, whatever the suite runs through
+  // ... and about the hook the script starts: a warm judge (test/e2e/warm-judge.test.ts) loaded its cache before.
+  forge.server(['config', 'acl.warmSeconds', '0']);
   forge.setPolicy(Forge.presetFiles('shared-directory'));
   const owner = forge.clone(forge.owner);
   const base = owner.commitTree({ README: 'shared\n' });

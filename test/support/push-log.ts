@@ -81,7 +81,8 @@ export async function writeLog(gitDir: string, env: NodeJS.ProcessEnv, entries: 
 /** A copy of the forge's server (everything, hooks and in-flight record included), for a test that tampers with it. */
 export function copyServer(forge: Forge, name: string): string {
   const dir = path.join(forge.root, `${name}.git`);
-  fs.cpSync(forge.bare, dir, { recursive: true });
+  // Not git-acl/warm/: the FIFOs a warm judge of the forge's server waits on belong to that server (and cannot be copied).
+  fs.cpSync(forge.bare, dir, { recursive: true, filter: (src) => !src.startsWith(path.join(forge.bare, 'git-acl', 'warm')) });
   return dir;
 }
 
