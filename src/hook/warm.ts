@@ -180,11 +180,13 @@ function field(status: string, name: string): string | undefined {
 
 /**
  * Whether a Node started with the push's environment would have started as this one did: the same NODE_* and UV_*
- * settings (options, memory limits, the thread pool) and the same start path (GIT_ACL_HOOK_START). A push that
- * asks for another start is the script's to start.
+ * settings (options, memory limits, the thread pool), the same locale and time zone (read once, at Node's start;
+ * over ssh a client may send LANG and LC_*), and the same start path (GIT_ACL_HOOK_START). A push that asks for
+ * another start is the script's to start.
  */
 export function sameStart(push: NodeJS.ProcessEnv, own: NodeJS.ProcessEnv): boolean {
-  const keys = new Set([...Object.keys(push), ...Object.keys(own)].filter((k) => /^(NODE_|UV_)/.test(k) || k === 'GIT_ACL_HOOK_START'));
+  const startsWith = (k: string) => /^(NODE_|UV_|LC_)/.test(k) || ['LANG', 'LANGUAGE', 'TZ', 'GIT_ACL_HOOK_START'].includes(k);
+  const keys = new Set([...Object.keys(push), ...Object.keys(own)].filter(startsWith));
   keys.delete('NODE_NO_WARNINGS');
   for (const k of keys) if (push[k] !== own[k]) return false;
   return true;
