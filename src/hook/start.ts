@@ -46,7 +46,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { foreignFile, readCacheFile, writeCacheFile } from '../server/cache-file.js';
 import { inheritHookChildren, startHookChildren } from '../server/early-children.js';
 import { codeFiles, codeIdentity, judgeStartEnv, notedWarmSeconds, warmTag } from '../server/warm-judge.js';
-import { judgeWaiting, waitForPush, type TakenPush } from './warm.js';
+import { judgeWaiting, waitForPush, warmDirReady, type TakenPush } from './warm.js';
 import { hookIo, writeAllSync } from './io.js';
 import { childProcess } from '../git/lazy-child-process.js';
 import { killChildren } from '../git/exec.js';
@@ -405,8 +405,10 @@ function startNextJudge(): void {
   try {
     const seconds = notedWarmSeconds();
     const gitDir = resolve(process.env.GIT_DIR ?? '.');
-    // The plain start (ES modules, for tests) has nothing a judge could load ahead.
-    if (!seconds || process.env.GIT_ACL_HOOK_START === 'plain' || judgeWaiting(gitDir)) return;
+    // The plain start (ES modules, for tests) has nothing a judge could load ahead; a judge takes its push through
+    // /proc (Linux); it waits only in a directory of its own (warmDirReady).
+    if (!seconds || process.env.GIT_ACL_HOOK_START === 'plain' || process.platform !== 'linux') return;
+    if (!warmDirReady(gitDir) || judgeWaiting(gitDir)) return;
     childProcess()
       .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds)], {
         detached: true,

@@ -46,14 +46,8 @@ const CLAIMED_WAIT_MS = 10_000;
  */
 export function waitForPush(gitDir: string, seconds: number, here: string, code: string): Promise<TakenPush> {
   const dir = warmDir(gitDir);
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch {
-    // there already, or cannot be made: checked below
-  }
-  const d = lstatSync(dir);
-  // Only a directory nobody else can write to: whoever can put a FIFO here can answer for a judge.
-  if (!d.isDirectory() || d.uid !== process.getuid?.() || (d.mode & 0o077) !== 0) process.exit(0);
+  // One judge waiting is enough: of several started at once (pushes that ended together), the later ones end.
+  if (!warmDirReady(gitDir) || judgeWaiting(gitDir)) process.exit(0);
   const tag = warmTag();
   const stem = join(dir, `${tag}-${process.pid}`);
   const [rq, st, claim] = [`${stem}.rq`, `${stem}.st`, `${stem}.claim`];
@@ -190,6 +184,25 @@ export function sameStart(push: NodeJS.ProcessEnv, own: NodeJS.ProcessEnv): bool
   keys.delete('NODE_NO_WARNINGS');
   for (const k of keys) if (push[k] !== own[k]) return false;
   return true;
+}
+
+/**
+ * Makes `warmDir(gitDir)` when missing; true when it is a directory of this user that nobody else can write to (whoever
+ * can put a FIFO there can answer for a judge). Never throws.
+ */
+export function warmDirReady(gitDir: string): boolean {
+  const dir = warmDir(gitDir);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // there already, or cannot be made: checked below
+  }
+  try {
+    const d = lstatSync(dir);
+    return d.isDirectory() && d.uid === process.getuid?.() && (d.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /**
