@@ -97,6 +97,11 @@ process.on('uncaughtException', (e) => stop(`internal error: ${oneLine(errorMess
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(`the access check was stopped (${signal})`));
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    // What a warm judge reports as an acceptance (hook/start.ts answerAtExit): this line only, never an exit(0) from
+    // anywhere else.
+    if (code === ACCEPT) (globalThis as Record<symbol, unknown>)[Symbol.for('git-acl.accepted')] = true;
+    process.exit(code);
+  },
   () => process.exit(REJECT),
 );

@@ -380,10 +380,13 @@ function answerAtExit(taken: TakenPush): void {
   const proc = process as unknown as { reallyExit: (code: number) => never };
   const reallyExit = proc.reallyExit;
   proc.reallyExit = (code: number) => {
+    // Accepted only when the hook itself accepted (hook/main.ts marks it): any other way out with status 0 (a stray
+    // process.exit(0), the wait's own exits) is a rejection.
+    const accepted = code === 0 && (globalThis as Record<symbol, unknown>)[Symbol.for('git-acl.accepted')] === true;
     try {
-      if (code !== 0 && !wrote) hookIo.write('git-acl: push rejected: the access check ended without a verdict\n');
+      if (!accepted && !wrote) hookIo.write('git-acl: push rejected: the access check ended without a verdict\n');
       closeSync(taken.outFd);
-      writeSync(taken.statusFd, `exit ${code === 0 ? 0 : 1}\n`);
+      writeSync(taken.statusFd, `exit ${accepted ? 0 : 1}\n`);
       closeSync(taken.statusFd);
     } catch {
       // the script hears end-of-file: a rejection
