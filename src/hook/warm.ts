@@ -70,7 +70,10 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
       }
     }
   };
+  // Once a push is taken, nothing of the wait may end the process: process.exit(0) would then say `exit 0`.
+  let took = false;
   const quit = () => {
+    if (took) return;
     cleanup();
     process.exit(0);
   };
@@ -82,12 +85,16 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
   return new Promise<TakenPush>((resolve) => {
     const requests = new Socket({ fd: requestFd, readable: true, writable: false });
     let got = Buffer.alloc(0);
+    // Set when the idle timeout found the judge claimed: its request is still to come. Cleared with the idle timer
+    // once a request arrives: left running, it would end the judge in the middle of the push it took, and
+    // process.exit(0) there is an `exit 0` (start.ts answerAtExit), an accepted push nobody judged.
+    let claimedWait: NodeJS.Timeout | undefined;
     const idle = setTimeout(() => {
       // Ending races with a script claiming this judge: whoever creates the claim first has it.
       try {
         closeSync(openSync(claim, 'wx', 0o600));
       } catch {
-        setTimeout(quit, CLAIMED_WAIT_MS);
+        claimedWait = setTimeout(quit, CLAIMED_WAIT_MS);
         return;
       }
       quit();
@@ -110,6 +117,7 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
         return;
       }
       clearTimeout(idle);
+      clearTimeout(claimedWait);
       clearInterval(watch);
       requests.pause();
       const m = /^([1-9][0-9]{0,9}) ([1-9][0-9]{0,9}) ([0-9a-f]{16})$/.exec(got.toString('latin1', 0, nl));
@@ -142,6 +150,7 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
       } catch {
         return refuse('cannot take');
       }
+      took = true;
       cleanup();
       for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(signal, quit);
       for (const k of Object.keys(process.env)) delete process.env[k];
