@@ -300,7 +300,7 @@ async function start(which: Which): Promise<void> {
   // git's children first: they start while the hook's code is read and compiled (server/early-children.ts).
   if (which === 'pre-receive') {
     // Started by a script that looks for warm judges: one is started for the next push when this one ends.
-    if (process.env.GIT_ACL_WARM === warmTag()) nextJudgeAtExit();
+    if (process.env.GIT_ACL_WARM === warmTag(SELF, process.execPath)) nextJudgeAtExit();
     const gitDir = process.env.GIT_DIR ?? '.';
     if (!inheritHookChildren(gitDir, process.env)) startHookChildren(gitDir, process.env);
     process.once('exit', () => killChildren()); // also when the hook's code never loads
@@ -405,7 +405,7 @@ function startNextJudge(): void {
   try {
     const seconds = notedWarmSeconds();
     const gitDir = resolve(process.env.GIT_DIR ?? '.');
-    if (!seconds || judgeWaiting(gitDir)) return;
+    if (!seconds || judgeWaiting(gitDir, warmTag(SELF, process.execPath))) return;
     childProcess()
       .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds)], {
         detached: true,

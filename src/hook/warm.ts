@@ -54,7 +54,7 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
   const d = lstatSync(dir);
   // Only a directory nobody else can write to: whoever can put a FIFO here can answer for a judge.
   if (!d.isDirectory() || d.uid !== process.getuid?.() || (d.mode & 0o077) !== 0) process.exit(0);
-  const tag = warmTag();
+  const tag = warmTag(join(here, 'start.cjs'), process.execPath);
   const stem = join(dir, `${tag}-${process.pid}`);
   const [rq, st, claim] = [`${stem}.rq`, `${stem}.st`, `${stem}.claim`];
   const made = childProcess().spawnSync('mkfifo', ['-m', '600', `${st}.tmp`, `${rq}.tmp`], { stdio: 'ignore' });
@@ -200,8 +200,7 @@ export function sameStart(push: NodeJS.ProcessEnv, own: NodeJS.ProcessEnv): bool
 }
 
 /** Whether a judge of this code's tag waits in `warmDir(gitDir)` (then the one that ends starts none). */
-export function judgeWaiting(gitDir: string): boolean {
-  const tag = warmTag();
+export function judgeWaiting(gitDir: string, tag: string): boolean {
   try {
     return readdirSync(warmDir(gitDir)).some(
       (f) => f.startsWith(`${tag}-`) && f.endsWith('.rq') && !isClaimed(join(warmDir(gitDir), f.slice(0, -3))),
