@@ -80,7 +80,7 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
   }
 }
 
-test('a push whose claim races the judge\'s idle timeout is judged, not accepted when the judgement outlasts 10 s', async (ctx) => {
+test("a push whose claim races the judge's idle timeout is judged, not accepted when the judgement outlasts 10 s", async (ctx) => {
   if (!preload) return ctx.skip();
   const WARM = 2;
   forge.server(['config', 'acl.warmSeconds', String(WARM)]);

@@ -70,7 +70,10 @@ test('after `git acl init` from another install, no push is judged by a judge of
       const started = judges().filter((p) => !waiting.includes(p));
       // The push was judged by the new install (which started the next judge from there); the old judges were left
       // waiting (they end at their own timeout).
-      expect(started.map(cmdline).filter((c) => c.includes(oldInstall)), 'a judge of the old install judged the push').toEqual([]);
+      expect(
+        started.map(cmdline).filter((c) => c.includes(oldInstall)),
+        'a judge of the old install judged the push',
+      ).toEqual([]);
       expect(started.map(cmdline).every((c) => c.includes(newInstall))).toBe(true);
     }
   } finally {
