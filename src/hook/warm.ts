@@ -137,7 +137,8 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
         // this process. The file mode mask it takes over.
         if (['Uid', 'Gid', 'Groups'].some((k) => field(status, k) !== field(mine, k)) || field(status, 'Uid') === undefined)
           return refuse('another user');
-        if (readFileSync(`${proc}/limits`, 'latin1') !== readFileSync('/proc/self/limits', 'latin1')) return refuse('other limits');
+        if (asNodeRuns(readFileSync(`${proc}/limits`, 'latin1')) !== asNodeRuns(readFileSync('/proc/self/limits', 'latin1')))
+          return refuse('other limits');
         const umask = field(status, 'Umask');
         if (umask === undefined || !/^[0-7]{1,4}$/.test(umask)) return refuse('no umask');
         env = pushEnv(readFileSync(`${proc}/environ`), Number(m[2]));
@@ -179,6 +180,21 @@ function sameFile(path: string, fd: number): boolean {
   const a = statSync(path, { bigint: true });
   const b = fstatSync(fd, { bigint: true });
   return a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * /proc/<pid>/limits as a Node started under them runs: Node raises its soft limit of open files to the hard one at
+ * start (node.cc, PlatformInit), the judge as the hook the script would start, so only the hard limit of open files
+ * tells them apart. Compared as it is, a soft limit below the hard one (the usual 1024) made every judge refuse.
+ */
+function asNodeRuns(limits: string): string {
+  return limits
+    .split('\n')
+    .map((line) => {
+      const m = /^(Max open files)\s+(\S+)\s+(\S+)\s+(.*)$/.exec(line);
+      return m ? `${m[1]} ${m[3]} ${m[4]!.trim()}` : line;
+    })
+    .join('\n');
 }
 
 /** A field of /proc/<pid>/status, whitespace as one space. */

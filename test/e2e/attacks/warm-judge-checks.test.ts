@@ -157,3 +157,70 @@ test('a judge that died while it waited leaves nothing behind once a push found 
   const left = fs.readdirSync(warmDir()).filter((f) => f.includes(`-${judge}.`));
   expect(left).toEqual([]);
 }, 90_000);
+
+test('pushes at once, signed and unsigned, while judges boot: each judged as the cold path would, none hangs, judges do not pile up', async () => {
+  setWarm(null);
+  await freshJudge();
+  const unsigned = (ref: string) => {
+    const c = owner.commitTree({ [`u${++n}.txt`]: `${n}\n` }, [], `u${n}`);
+    return new Promise<number>((resolve) => {
+      const r = run('git', ['push', '--porcelain', 'origin', `${c}:${ref}`], { cwd: owner.dir, env: forge.env });
+      resolve(r.code);
+    });
+  };
+  for (let round = 0; round < 3; round++) {
+    const before = forge.refs();
+    const good = [0, 1, 2].map(() => pushAsync(`refs/heads/c${n}-${round}`, {}));
+    const bad = unsigned(`refs/heads/bad${n}-${round}`);
+    const results = await Promise.all(good.map((g) => g.done));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    expect(await bad).not.toBe(0);
+    const after = forge.refs();
+    expect(Object.keys(after).filter((k) => k.includes('/bad'))).toEqual([]);
+    expect(Object.keys(after).length).toBe(Object.keys(before).length + 3);
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  const running = run('pgrep', ['-f', `judge ${forge.bare}`], {})
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean);
+  expect(running.length).toBeLessThanOrEqual(4);
+  expect(judges().filter((p) => !alive(p))).toEqual([]);
+}, 120_000);
+
+test('a burst of pushes leaves at most one judge waiting per repository (not one per push)', async () => {
+  setWarm(null);
+  await noJudges();
+  const burst = Array.from({ length: 6 }, (_, i) => pushAsync(`refs/heads/burst${n}-${i}`, {}));
+  for (const r of await Promise.all(burst.map((b) => b.done))) expect(r.code, r.stderr).toBe(0);
+  // Every judge started by the burst has had time to boot and begin waiting.
+  await new Promise((r) => setTimeout(r, 4000));
+  const running = run('pgrep', ['-f', `judge ${forge.bare}`], {})
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean);
+  const rss = running.map((p) => /VmRSS:\s*(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]);
+  expect(running.length, `judges waiting: ${running.length}, RSS kB: ${rss.join(' ')}`).toBeLessThanOrEqual(1);
+}, 120_000);
+
+test('a push whose commands are far more than a pipe holds (2,000 refs): the judge reads all of its stdin, as the cold path', async () => {
+  const c = owner.commitTree({ [`m${++n}.txt`]: `${n}\n` }, [], `m${n}`);
+  const specs = (tag: string) => Array.from({ length: 2000 }, (_, i) => `${c}:refs/heads/many-${tag}/${'x'.repeat(40)}-${i}`);
+  const push = (tag: string) =>
+    run('git', ['push', '--signed', '--porcelain', 'origin', ...specs(tag)], { cwd: owner.dir, env: forge.env });
+  setWarm('0');
+  await noJudges();
+  const cold = push('cold');
+  setWarm(null);
+  const judge = await freshJudge();
+  const started = Date.now();
+  const warm = push('warm');
+  expect(alive(judge)).toBe(false);
+  expect(Date.now() - started).toBeLessThan(60_000);
+  expect(warm.code).toBe(cold.code);
+  expect(remoteLines(warm.stderr).map((l) => l.replaceAll('warm', 'X'))).toEqual(
+    remoteLines(cold.stderr).map((l) => l.replaceAll('cold', 'X')),
+  );
+  const refs = Object.keys(forge.refs());
+  expect(refs.filter((r) => r.includes('many-warm/')).length).toBe(refs.filter((r) => r.includes('many-cold/')).length);
+}, 180_000);
