@@ -106,7 +106,18 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
       } catch {
         clearInterval(watch);
         if (!isClaimed(stem)) quit();
+        return;
       }
+      // One waiting judge per repository is enough: pushes that end together each start one. Of two unclaimed
+      // judges, the one whose name sorts after the other's ends, if it can claim itself first (else a script has it).
+      if (!otherWaiting(dir, tag, `${tag}-${process.pid}.rq`)) return;
+      try {
+        closeSync(openSync(claim, 'wx', 0o600));
+      } catch {
+        return;
+      }
+      clearInterval(watch);
+      quit();
     }, 2000);
     watch.unref();
     requests.on('data', (chunk: Buffer) => {
@@ -221,6 +232,24 @@ export function judgeWaiting(gitDir: string, tag: string): boolean {
     return readdirSync(warmDir(gitDir)).some(
       (f) => f.startsWith(`${tag}-`) && f.endsWith('.rq') && !isClaimed(join(warmDir(gitDir), f.slice(0, -3))),
     );
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a live, unclaimed judge of `tag` waits in `dir` under a name that sorts before `own`. */
+function otherWaiting(dir: string, tag: string, own: string): boolean {
+  try {
+    return readdirSync(dir).some((f) => {
+      const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
+      if (!m || !f.startsWith(`${tag}-`) || f >= own || isClaimed(join(dir, f.slice(0, -3)))) return false;
+      try {
+        process.kill(Number(m[1]), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
   } catch {
     return false;
   }

@@ -3,6 +3,7 @@
  * real signed pushes: killed in the middle of a judgement, the time limit, what a judge that died leaves in
  * git-acl/warm/, which fds a waiting judge holds, many push options.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -11,11 +12,12 @@ import { forgeOnPrivateInstall } from '../../support/install.js';
 import { wrapGit } from '../../support/git-wrapper.js';
 
 let forge: Forge;
+let install: string;
 let owner: Clone;
 let n = 0;
 
 beforeAll(() => {
-  ({ forge } = forgeOnPrivateInstall());
+  ({ forge, install } = forgeOnPrivateInstall());
   owner = forge.clone('owner');
 });
 afterAll(() => forge?.cleanup());
@@ -43,9 +45,15 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
 }
 const setWarm = (v: string | null) =>
   forge.server(v === null ? ['config', '--unset', 'acl.warmSeconds'] : ['config', 'acl.warmSeconds', v]);
+/** Every judge process of the forge's repository, waiting or still starting. */
+const judgeProcesses = (): number[] =>
+  run('pgrep', ['-f', `judge ${forge.bare}`], {})
+    .stdout.split('\n')
+    .filter(Boolean)
+    .map(Number);
 async function noJudges(): Promise<void> {
-  for (const pid of judges()) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  await until('no judge', () => judges().filter(alive).length === 0);
+  for (const pid of [...judges(), ...judgeProcesses()]) if (alive(pid)) process.kill(pid, 'SIGTERM');
+  await until('no judge', () => judges().filter(alive).length === 0 && judgeProcesses().length === 0);
   for (const f of fs.existsSync(warmDir()) ? fs.readdirSync(warmDir()) : []) fs.rmSync(path.join(warmDir(), f));
 }
 async function freshJudge(): Promise<number> {
@@ -193,8 +201,9 @@ test('a burst of pushes leaves at most one judge waiting per repository (not one
   await noJudges();
   const burst = Array.from({ length: 6 }, (_, i) => pushAsync(`refs/heads/burst${n}-${i}`, {}));
   for (const r of await Promise.all(burst.map((b) => b.done))) expect(r.code, r.stderr).toBe(0);
-  // Every judge started by the burst has had time to boot and begin waiting.
+  // Every judge started by the burst has had time to boot, begin waiting and see the others.
   await new Promise((r) => setTimeout(r, 4000));
+  await until('one judge', () => judgeProcesses().length <= 1, 10_000).catch(() => undefined);
   const running = run('pgrep', ['-f', `judge ${forge.bare}`], {})
     .stdout.trim()
     .split('\n')
@@ -206,16 +215,18 @@ test('a burst of pushes leaves at most one judge waiting per repository (not one
 test('a push whose commands are far more than a pipe holds (2,000 refs): the judge reads all of its stdin, as the cold path', async () => {
   const c = owner.commitTree({ [`m${++n}.txt`]: `${n}\n` }, [], `m${n}`);
   const specs = (tag: string) => Array.from({ length: 2000 }, (_, i) => `${c}:refs/heads/many-${tag}/${'x'.repeat(40)}-${i}`);
+  const slow = slowConfig(0);
   const push = (tag: string) =>
-    run('git', ['push', '--signed', '--porcelain', 'origin', ...specs(tag)], { cwd: owner.dir, env: forge.env });
+    run('git', ['push', '--signed', '--porcelain', 'origin', ...specs(tag)], { cwd: owner.dir, env: { ...forge.env, ...slow.env } });
   setWarm('0');
   await noJudges();
   const cold = push('cold');
   setWarm(null);
-  const judge = await freshJudge();
+  const waiting = [await freshJudge()];
+  fs.writeFileSync(slow.log, '');
   const started = Date.now();
   const warm = push('warm');
-  expect(alive(judge)).toBe(false);
+  expect(fs.readFileSync(slow.log, 'utf8').trim().split('\n').map(Number)).toEqual(waiting);
   expect(Date.now() - started).toBeLessThan(60_000);
   expect(warm.code).toBe(cold.code);
   expect(remoteLines(warm.stderr).map((l) => l.replaceAll('warm', 'X'))).toEqual(
@@ -224,3 +235,22 @@ test('a push whose commands are far more than a pipe holds (2,000 refs): the jud
   const refs = Object.keys(forge.refs());
   expect(refs.filter((r) => r.includes('many-warm/')).length).toBe(refs.filter((r) => r.includes('many-cold/')).length);
 }, 180_000);
+
+test('two judges waiting at once (pushes that ended together): one of them ends, the other stays', async () => {
+  await noJudges();
+  const start = path.join(install, 'dist/hook/start.cjs');
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('GIT_') || k === 'NODE_EXTRA_CA_CERTS') delete env[k];
+  const pids = [0, 1].map(
+    () => spawn(process.execPath, [start, 'judge', forge.bare, '60'], { cwd: forge.bare, env, detached: true, stdio: 'ignore' }).pid!,
+  );
+  await until('both judges waiting', () => pids.every((p) => judges().includes(p)));
+  await until('one judge left', () => pids.filter(alive).length === 1, 10_000);
+  expect(judges().filter(alive)).toHaveLength(1);
+  // The one left takes the next push.
+  const left = pids.find(alive)!;
+  const slow = slowConfig(0);
+  const r = await pushAsync(`refs/heads/two${n}`, slow.env).done;
+  expect(r.code, r.stderr).toBe(0);
+  expect(fs.readFileSync(slow.log, 'utf8').trim()).toBe(String(left));
+}, 60_000);
