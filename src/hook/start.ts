@@ -300,7 +300,7 @@ async function start(which: Which): Promise<void> {
   // git's children first: they start while the hook's code is read and compiled (server/early-children.ts).
   if (which === 'pre-receive') {
     // Started by a script that looks for warm judges: one is started for the next push when this one ends.
-    if (process.env.GIT_ACL_WARM === warmTag()) nextJudgeAtExit();
+    if (process.env.GIT_ACL_WARM === warmTag(SELF, process.execPath)) nextJudgeAtExit();
     const gitDir = process.env.GIT_DIR ?? '.';
     if (!inheritHookChildren(gitDir, process.env)) startHookChildren(gitDir, process.env);
     process.once('exit', () => killChildren()); // also when the hook's code never loads
@@ -411,7 +411,7 @@ function startNextJudge(): void {
     // The plain start (ES modules, for tests) has nothing a judge could load ahead; a judge takes its push through
     // /proc (Linux); it waits only in a directory of its own (warmDirReady).
     if (!seconds || process.env.GIT_ACL_HOOK_START === 'plain' || process.platform !== 'linux') return;
-    if (!warmDirReady(gitDir) || judgeWaiting(gitDir)) return;
+    if (!warmDirReady(gitDir) || judgeWaiting(gitDir, warmTag(SELF, process.execPath))) return;
     childProcess()
       .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds)], {
         detached: true,

@@ -46,9 +46,9 @@ const CLAIMED_WAIT_MS = 10_000;
  */
 export function waitForPush(gitDir: string, seconds: number, here: string, code: string): Promise<TakenPush> {
   const dir = warmDir(gitDir);
+  const tag = warmTag(join(here, 'start.cjs'), process.execPath);
   // One judge waiting is enough: of several started at once (pushes that ended together), the later ones end.
-  if (!warmDirReady(gitDir) || judgeWaiting(gitDir)) process.exit(0);
-  const tag = warmTag();
+  if (!warmDirReady(gitDir) || judgeWaiting(gitDir, tag)) process.exit(0);
   const stem = join(dir, `${tag}-${process.pid}`);
   const [rq, st, claim] = [`${stem}.rq`, `${stem}.st`, `${stem}.claim`];
   const made = childProcess().spawnSync('mkfifo', ['-m', '600', `${st}.tmp`, `${rq}.tmp`], { stdio: 'ignore' });
@@ -64,7 +64,10 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
       }
     }
   };
+  // Once a push is taken, nothing of the wait may end the process: process.exit(0) would then say `exit 0`.
+  let took = false;
   const quit = () => {
+    if (took) return;
     cleanup();
     process.exit(0);
   };
@@ -76,12 +79,16 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
   return new Promise<TakenPush>((resolve) => {
     const requests = new Socket({ fd: requestFd, readable: true, writable: false });
     let got = Buffer.alloc(0);
+    // Set when the idle timeout found the judge claimed: its request is still to come. Cleared with the idle timer
+    // once a request arrives: left running, it would end the judge in the middle of the push it took, and
+    // process.exit(0) there is an `exit 0` (start.ts answerAtExit), an accepted push nobody judged.
+    let claimedWait: NodeJS.Timeout | undefined;
     const idle = setTimeout(() => {
       // Ending races with a script claiming this judge: whoever creates the claim first has it.
       try {
         closeSync(openSync(claim, 'wx', 0o600));
       } catch {
-        setTimeout(quit, CLAIMED_WAIT_MS);
+        claimedWait = setTimeout(quit, CLAIMED_WAIT_MS);
         return;
       }
       quit();
@@ -93,7 +100,18 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
       } catch {
         clearInterval(watch);
         if (!isClaimed(stem)) quit();
+        return;
       }
+      // One waiting judge per repository is enough: pushes that end together each start one. Of two unclaimed
+      // judges, the one whose name sorts after the other's ends, if it can claim itself first (else a script has it).
+      if (!otherWaiting(dir, tag, `${tag}-${process.pid}.rq`)) return;
+      try {
+        closeSync(openSync(claim, 'wx', 0o600));
+      } catch {
+        return;
+      }
+      clearInterval(watch);
+      quit();
     }, 2000);
     watch.unref();
     requests.on('data', (chunk: Buffer) => {
@@ -104,6 +122,7 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
         return;
       }
       clearTimeout(idle);
+      clearTimeout(claimedWait);
       clearInterval(watch);
       requests.pause();
       const m = /^([1-9][0-9]{0,9}) ([1-9][0-9]{0,9}) ([0-9a-f]{16})$/.exec(got.toString('latin1', 0, nl));
@@ -123,19 +142,21 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
         // this process. The file mode mask it takes over.
         if (['Uid', 'Gid', 'Groups'].some((k) => field(status, k) !== field(mine, k)) || field(status, 'Uid') === undefined)
           return refuse('another user');
-        if (readFileSync(`${proc}/limits`, 'latin1') !== readFileSync('/proc/self/limits', 'latin1')) return refuse('other limits');
+        if (asNodeRuns(readFileSync(`${proc}/limits`, 'latin1')) !== asNodeRuns(readFileSync('/proc/self/limits', 'latin1')))
+          return refuse('other limits');
         const umask = field(status, 'Umask');
         if (umask === undefined || !/^[0-7]{1,4}$/.test(umask)) return refuse('no umask');
         env = pushEnv(readFileSync(`${proc}/environ`), Number(m[2]));
         if (!sameStart(env, process.env)) return refuse('another start');
         const stdinFd = openSync(`${proc}/fd/3`, constants.O_RDONLY);
-        const outFd = openSync(`${proc}/fd/4`, constants.O_WRONLY);
+        const outFd = openSync(`${proc}/fd/4`, constants.O_WRONLY | constants.O_APPEND);
         process.chdir(`${proc}/cwd`);
         process.umask(parseInt(umask, 8));
         taken = { statusFd, outFd, stdinFd };
       } catch {
         return refuse('cannot take');
       }
+      took = true;
       cleanup();
       for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(signal, quit);
       for (const k of Object.keys(process.env)) delete process.env[k];
@@ -164,6 +185,21 @@ function sameFile(path: string, fd: number): boolean {
   const a = statSync(path, { bigint: true });
   const b = fstatSync(fd, { bigint: true });
   return a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * /proc/<pid>/limits as a Node started under them runs: Node raises its soft limit of open files to the hard one at
+ * start (node.cc, PlatformInit), the judge as the hook the script would start, so only the hard limit of open files
+ * tells them apart. Compared as it is, a soft limit below the hard one (the usual 1024) made every judge refuse.
+ */
+function asNodeRuns(limits: string): string {
+  return limits
+    .split('\n')
+    .map((line) => {
+      const m = /^(Max open files)\s+(\S+)\s+(\S+)\s+(.*)$/.exec(line);
+      return m ? `${m[1]} ${m[3]} ${m[4]!.trim()}` : line;
+    })
+    .join('\n');
 }
 
 /** A field of /proc/<pid>/status, whitespace as one space. */
@@ -209,9 +245,8 @@ export function warmDirReady(gitDir: string): boolean {
  * Whether a judge of this code's tag waits in `warmDir(gitDir)` (then the one that ends starts none). What a judge
  * that is gone left there (killed: its FIFOs, and the claim of a script that found it dead) is removed on the way.
  */
-export function judgeWaiting(gitDir: string): boolean {
+export function judgeWaiting(gitDir: string, tag: string): boolean {
   const dir = warmDir(gitDir);
-  const tag = warmTag();
   let waiting = false;
   let names: string[];
   try {
@@ -239,6 +274,24 @@ function alive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a live, unclaimed judge of `tag` waits in `dir` under a name that sorts before `own`. */
+function otherWaiting(dir: string, tag: string, own: string): boolean {
+  try {
+    return readdirSync(dir).some((f) => {
+      const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
+      if (!m || !f.startsWith(`${tag}-`) || f >= own || isClaimed(join(dir, f.slice(0, -3)))) return false;
+      try {
+        process.kill(Number(m[1]), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
   }
 }
 

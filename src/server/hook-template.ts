@@ -28,7 +28,7 @@ export function hookScript(name: HookName, nodePath = process.execPath): string 
     START: START_ENTRY,
     ROOT: PACKAGE_ROOT,
     CHILDREN: childrenTag(),
-    WARM: warmTag(),
+    WARM: warmTag(START_ENTRY, nodePath),
   };
   const template = readFileSync(resolve(PACKAGE_ROOT, 'hooks', name), 'utf8');
   return template.replace(/@([A-Z]+)@/g, (m, key: string) => (key in values ? shellQuote(values[key]!) : m));

@@ -14,7 +14,7 @@
  * the Node binary) with the ones on disk before taking a push, and the script only looks for judges of its own tag.
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Where the judges wait, under the repository's git-acl/. */
@@ -23,16 +23,29 @@ export function warmDir(gitDir: string): string {
 }
 
 /**
- * Names the protocol: filled into hooks/pre-receive by `git acl init`; a script with another tag never finds this
- * code's judges, and this code never takes a request that names another.
+ * Names the protocol and the install: filled into hooks/pre-receive by `git acl init`; a script with another tag never
+ * finds this code's judges, and this code never takes a request that names another. `start` (the install's
+ * dist/hook/start.cjs) and `node` (the Node binary) are part of it, by their real paths: a judge checks only its own
+ * files (codeIdentity), so without them a judge of an install the hook no longer names (git-acl or Node installed
+ * elsewhere, `git acl init` run from there) would go on taking pushes, and starting judges of its own code.
  */
-export function warmTag(): string {
+export function warmTag(start: string, node: string): string {
   const what = JSON.stringify([
     'warm judge 2',
     'rq: "<pid> <receive-pack pid> <tag>\\n"',
     'st: "taken\\n" then "exit <n>\\n"; stdin /proc/<pid>/fd/3; lines /proc/<pid>/fd/4; env /proc/<pid>/environ',
+    realOr(start),
+    realOr(node),
   ]);
   return createHash('sha256').update(what).digest('hex').slice(0, 16);
+}
+
+function realOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 /** `acl.warmSeconds`: how long a judge waits for a push (default 60; 0 starts none; at most an hour). */

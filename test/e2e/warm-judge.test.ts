@@ -196,7 +196,7 @@ test('a judge that takes the push and ends without a status: the push is rejecte
        process.stdout.write('ready\\n');
        const b = Buffer.alloc(100); fs.readSync(rq, b); fs.writeSync(st, 'taken\\n'); process.exit(0);`,
       warmDir(),
-      warmTag(),
+      warmTag(path.join(install, 'dist/hook/start.cjs'), process.execPath),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
