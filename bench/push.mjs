@@ -377,7 +377,7 @@ for (const n of SIZES) {
     push('hook', commit, 'refs/heads/main', { extraEnv: instrumented() });
     const report = readReports();
     (report.warm ? reports : cold).push(report);
-    lastPush[n] = { commit, ref: 'refs/heads/main', old: base, cert: reports.at(-1).cert };
+    lastPush[n] = { commit, ref: 'refs/heads/main', old: base, cert: report.cert };
     resetMain();
   }
   const paired = (r) => s[r].map((x, i) => x - s.plain[i]);
