@@ -14,6 +14,7 @@ import { Forge, remoteLines, run, type Clone } from '../support/forge.js';
 import { forgeOnPrivateInstall } from '../support/install.js';
 import { wrapGit } from '../support/git-wrapper.js';
 import { warmTag } from '../../src/server/warm-judge.js';
+import { warmDirOf, judgesIn, until, noJudges as noJudgesOf, judgeProcesses as judgeProcessesOf, alive } from '../support/warm.js';
 
 let forge: Forge;
 let install: string;
@@ -28,57 +29,13 @@ beforeAll(() => {
   mallory = forge.clone('mallory');
 });
 afterAll(() => forge?.cleanup());
+
+const warmDir = () => warmDirOf(forge.bare);
+const judges = () => judgesIn(forge.bare);
+const noJudges = () => noJudgesOf(forge.bare);
+const judgeProcesses = () => judgeProcessesOf(forge.bare);
+
 beforeEach(() => setWarm(null));
-
-const warmDir = () => path.join(forge.bare, 'git-acl', 'warm');
-
-/** The pids of the judges waiting for a push (their requests FIFOs). */
-function judges(): number[] {
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(warmDir());
-  } catch {
-    return [];
-  }
-  return names.flatMap((f) => {
-    const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
-    return m ? [Number(m[1])] : [];
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Waits (polling, generously) until `ok()`; fails with `what` after 20 s. */
-async function until(what: string, ok: () => boolean): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The judge processes of the forge's repository, waiting or still starting. */
-function judgeProcesses(): number[] {
-  const r = run('pgrep', ['-f', `start\\.cjs judge ${forge.bare} `], {});
-  return r.stdout.split('\n').filter(Boolean).map(Number);
-}
-
-/** Ends every judge of the forge's repository (one still starting too) and removes what they leave. */
-async function noJudges(): Promise<void> {
-  await until('no judge', () => {
-    const pids = judgeProcesses();
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
-    return pids.length === 0;
-  });
-  for (const f of fs.existsSync(warmDir()) ? fs.readdirSync(warmDir()) : []) fs.rmSync(path.join(warmDir(), f));
-}
 
 async function oneJudge(): Promise<number> {
   await until('a waiting judge', () => judges().length > 0);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { remoteLines, run, type Clone, type Forge } from '../../support/forge.js';
 import { forgeOnPrivateInstall } from '../../support/install.js';
 import { wrapGit } from '../../support/git-wrapper.js';
+import { warmDirOf, judgesIn, until, noJudges as noJudgesOf, judgeProcesses as judgeProcessesOf, alive } from '../../support/warm.js';
 
 let forge: Forge;
 let install: string;
@@ -22,40 +23,14 @@ beforeAll(() => {
 });
 afterAll(() => forge?.cleanup());
 
-const warmDir = () => path.join(forge.bare, 'git-acl', 'warm');
-const judges = (): number[] =>
-  (fs.existsSync(warmDir()) ? fs.readdirSync(warmDir()) : []).flatMap((f) => {
-    const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
-    return m ? [Number(m[1])] : [];
-  });
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const warmDir = () => warmDirOf(forge.bare);
+const judges = () => judgesIn(forge.bare);
+const noJudges = () => noJudgesOf(forge.bare);
+const judgeProcesses = () => judgeProcessesOf(forge.bare);
+
 const setWarm = (v: string | null) =>
   forge.server(v === null ? ['config', '--unset', 'acl.warmSeconds'] : ['config', 'acl.warmSeconds', v]);
 /** Every judge process of the forge's repository, waiting or still starting. */
-const judgeProcesses = (): number[] =>
-  run('pgrep', ['-f', `judge ${forge.bare}`], {})
-    .stdout.split('\n')
-    .filter(Boolean)
-    .map(Number);
-async function noJudges(): Promise<void> {
-  for (const pid of [...judges(), ...judgeProcesses()]) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  await until('no judge', () => judges().filter(alive).length === 0 && judgeProcesses().length === 0);
-  for (const f of fs.existsSync(warmDir()) ? fs.readdirSync(warmDir()) : []) fs.rmSync(path.join(warmDir(), f));
-}
 async function freshJudge(): Promise<number> {
   await noJudges();
   const c = owner.commitTree({ [`w${++n}.txt`]: `${n}\n` }, [], `w${n}`);

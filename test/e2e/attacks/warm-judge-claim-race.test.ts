@@ -18,6 +18,7 @@ import { remoteLines, run, type Clone, type Forge } from '../../support/forge.js
 import { forgeOnPrivateInstall } from '../../support/install.js';
 import { wrapGit } from '../../support/git-wrapper.js';
 import { POLICY } from './support.js';
+import { judgesIn, until } from '../../support/warm.js';
 
 let forge: Forge;
 let owner: Clone;
@@ -65,20 +66,7 @@ beforeAll(() => {
 });
 afterAll(() => forge?.cleanup());
 
-const warmDir = () => path.join(forge.bare, 'git-acl', 'warm');
-const judges = (): number[] =>
-  (fs.existsSync(warmDir()) ? fs.readdirSync(warmDir()) : []).flatMap((f) => {
-    const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
-    return m ? [Number(m[1])] : [];
-  });
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const judges = () => judgesIn(forge.bare);
 
 test("a push whose claim races the judge's idle timeout is judged, not accepted when the judgement outlasts 10 s", async (ctx) => {
   if (!preload) return ctx.skip();

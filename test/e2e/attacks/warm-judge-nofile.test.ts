@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { run, type Clone, type Forge } from '../../support/forge.js';
 import { forgeOnPrivateInstall } from '../../support/install.js';
 import { wrapGit } from '../../support/git-wrapper.js';
+import { judgesIn, until } from '../../support/warm.js';
 
 let forge: Forge;
 let owner: Clone;
@@ -24,19 +25,7 @@ beforeAll(() => {
 });
 afterAll(() => forge?.cleanup());
 
-const warmDir = () => path.join(forge.bare, 'git-acl', 'warm');
-const judges = (): number[] =>
-  (fs.existsSync(warmDir()) ? fs.readdirSync(warmDir()) : []).flatMap((f) => {
-    const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
-    return m ? [Number(m[1])] : [];
-  });
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const judges = () => judgesIn(forge.bare);
 
 /** `git push` run with a soft limit of 1024 open files (the hard limit unchanged); the pids that ran the hook's `git config`. */
 function pushLowSoftLimit(): { code: number; stderr: string; configBy: number[] } {

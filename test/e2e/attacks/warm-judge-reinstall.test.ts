@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Clone, Forge } from '../../support/forge.js';
 import { forgeOnPrivateInstall, privateInstall } from '../../support/install.js';
+import { judgesIn, until } from '../../support/warm.js';
 
 let forge: Forge;
 let oldInstall: string;
@@ -23,12 +24,8 @@ beforeAll(() => {
 });
 afterAll(() => forge?.cleanup());
 
-const warmDir = () => path.join(forge.bare, 'git-acl', 'warm');
-const judges = (): number[] =>
-  (fs.existsSync(warmDir()) ? fs.readdirSync(warmDir()) : []).flatMap((f) => {
-    const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
-    return m ? [Number(m[1])] : [];
-  });
+const judges = () => judgesIn(forge.bare);
+
 const cmdline = (pid: number): string => {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -36,14 +33,6 @@ const cmdline = (pid: number): string => {
     return '';
   }
 };
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 let n = 0;
 function push(): number {
