@@ -245,3 +245,86 @@ test('a push from another mount namespace (other files behind the same paths) is
   expect(configBy).toHaveLength(1);
   expect(configBy).not.toContain(judge);
 }, 60_000);
+
+/**
+ * Runs the installed hook with one command on a stdin held open for 6 s, through real pipes (as git gives them: a
+ * socket, which is what Node's own `pipe` stdio is, cannot be opened through /proc); its status, lines and how long
+ * it took.
+ */
+function hookWithOpenStdin(extra: NodeJS.ProcessEnv = {}) {
+  const dir = fs.mkdtempSync(path.join(forge.root, 'open-stdin-'));
+  const r = run(
+    'sh',
+    [
+      '-c',
+      `start=$(date +%s%N); { (printf '%s\\n' "$CMD"; sleep 6) | { "$HOOK"; echo $? > "$D/status"; echo $(( ($(date +%s%N) - start) / 1000000 )) > "$D/ms"; }; } 2>&1 | cat`,
+    ],
+    {
+      cwd: forge.bare,
+      env: {
+        ...forge.env,
+        ...extra,
+        GIT_DIR: '.',
+        GIT_ACL_TEST_HOOK_TIMEOUT_MS: '1000',
+        HOOK: path.join(forge.bare, 'hooks', 'pre-receive'),
+        CMD: `${'0'.repeat(40)} ${'1'.repeat(40)} refs/heads/x`,
+        D: dir,
+      },
+    },
+  );
+  return {
+    code: Number(fs.readFileSync(path.join(dir, 'status'), 'utf8')),
+    ms: Number(fs.readFileSync(path.join(dir, 'ms'), 'utf8')),
+    stderr: r.stdout,
+  };
+}
+
+test('a stdin never closed, handed to a judge: refused at the time limit with the cold line, no hang', async () => {
+  await noJudges();
+  const cold = hookWithOpenStdin();
+  const judge = await freshJudge();
+  const dir = fs.mkdtempSync(path.join(forge.root, 'watch-'));
+  const log = path.join(dir, 'commands');
+  fs.writeFileSync(log, '');
+  const wrapped = wrapGit(path.join(dir, 'exec'), `printf '%s %s\\n' "$PPID" "$1" >> '${log}'`);
+  // As receive-pack runs a hook: git's exec path first in PATH.
+  const warm = hookWithOpenStdin({ ...wrapped, PATH: `${wrapped.GIT_EXEC_PATH}:${forge.env.PATH ?? process.env.PATH}` });
+  expect(fs.readFileSync(log, 'utf8')).toContain(`${judge} config`);
+  expect(warm.code).toBe(1);
+  expect(warm.ms).toBeLessThan(5000);
+  expect(warm.stderr).toBe(cold.stderr);
+  expect(cold.stderr).toBe('git-acl: push rejected: the access check took longer than 1 s and was stopped\n');
+}, 90_000);
+
+test('a peer that says "taken", reads the push\'s commands and answers an empty line: the push is rejected, not handed to a started hook that finds no commands', async () => {
+  await noJudges();
+  setWarm('0');
+  const p = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const fs = require('node:fs'); const { execFileSync } = require('node:child_process');
+       const [dir, tag] = process.argv.slice(1);
+       const stem = dir + '/' + tag + '-' + process.pid;
+       execFileSync('mkfifo', ['-m', '600', stem + '.st', stem + '.rq']);
+       const st = fs.openSync(stem + '.st', 'r+'); const rq = fs.openSync(stem + '.rq', 'r+');
+       process.stdout.write('ready\\n');
+       const b = Buffer.alloc(100); const n = fs.readSync(rq, b);
+       const pid = b.toString('latin1', 0, n).split(' ')[0];
+       const stdin = fs.openSync('/proc/' + pid + '/fd/3', 'r'); const c = Buffer.alloc(65536);
+       while (fs.readSync(stdin, c) > 0);
+       fs.writeSync(st, 'taken\\n\\n'); setTimeout(() => process.exit(0), 3000);`,
+      warmDir(),
+      tag(),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((resolve) => p.stdout!.once('data', resolve));
+  const before = forge.refs();
+  const c = mallory.commitTree({ [`e${++n}.txt`]: `${n}\n` }, [], `e${n}`);
+  const r = pushLogged(mallory, ['--signed', 'origin', `${c}:refs/heads/e${n}`]);
+  p.kill('SIGKILL');
+  expect(forge.refs()).toEqual(before);
+  expect(r.code).not.toBe(0);
+  expect(r.remote).toContain('git-acl: push rejected: the access check was killed');
+}, 60_000);
