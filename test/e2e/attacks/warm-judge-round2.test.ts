@@ -328,3 +328,21 @@ test('a peer that says "taken", reads the push\'s commands and answers an empty 
   expect(r.code).not.toBe(0);
   expect(r.remote).toContain('git-acl: push rejected: the access check was killed');
 }, 60_000);
+
+test('a judge whose .claim exists, as anything (a symbolic link to /dev/null, a FIFO), is not claimed again', async () => {
+  // dash's and bash's noclobber (set -C) refuses only an existing regular file: any other file is opened, so a second
+  // script could claim a judge another one holds, and both read its answers (one push judged on the other's data).
+  for (const make of ['symlink', 'fifo'] as const) {
+    const judge = await freshJudge();
+    const claim = path.join(warmDir(), `${tag()}-${judge}.claim`);
+    if (make === 'symlink') fs.symlinkSync('/dev/null', claim);
+    else run('mkfifo', ['-m', '600', claim], {});
+    // A FIFO .claim with a reader, so that a script opening it for writing does not wait for one.
+    const holder = make === 'fifo' ? fs.openSync(claim, fs.constants.O_RDWR) : null;
+    const c = owner.commitTree({ [`cl${++n}.txt`]: `${n}\n` }, [], `cl${n}`);
+    const r = pushLogged(owner, ['--signed', 'origin', `${c}:refs/heads/cl${n}`]);
+    if (holder !== null) fs.closeSync(holder);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.configBy, make).not.toContain(judge);
+  }
+}, 90_000);
