@@ -346,3 +346,24 @@ test('a judge whose .claim exists, as anything (a symbolic link to /dev/null, a 
     expect(r.configBy, make).not.toContain(judge);
   }
 }, 90_000);
+
+test('SIGTERM, SIGHUP, SIGINT to a judge in the middle of a push it would accept: rejected with the hook\'s line, nothing changes', async () => {
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+    const judge = await freshJudge();
+    const dir = fs.mkdtempSync(path.join(forge.root, 'slow-'));
+    const log = path.join(dir, 'config-by');
+    fs.writeFileSync(log, '');
+    const env = wrapGit(path.join(dir, 'exec'), `[ "$1" = config ] && { echo $PPID >> '${log}'; sleep 30; }`);
+    const c = owner.commitTree({ [`s${++n}.txt`]: `${n}\n` }, [], `s${n}`);
+    const before = forge.refs();
+    const done = owner.pushAsync([`${c}:refs/heads/s${n}`], env);
+    await until('the judge to run git config', () => fs.readFileSync(log, 'utf8').includes(String(judge)));
+    process.kill(judge, signal);
+    const r = await done;
+    expect(r.code, signal).not.toBe(0);
+    // Once main.ts runs, its handler's line; before (the judge starts git's children as it takes the push, before the
+    // hook's code is loaded), the signal ends it and the script says it was killed. A rejection either way.
+    expect(r.remote.join('\n'), signal).toMatch(new RegExp(`^git-acl: push rejected: the access check was (stopped \\(${signal}\\)|killed)$`));
+    expect(forge.refs(), signal).toEqual(before);
+  }
+}, 120_000);
