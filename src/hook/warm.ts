@@ -15,6 +15,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -136,6 +137,12 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
         // The pid is the script's only if that process holds both FIFOs, as the script does while it waits (7 and 9):
         // a pid read in another pid namespace, or gone and reused, names some other process.
         if (!sameFile(`${proc}/fd/7`, requestFd) || !sameFile(`${proc}/fd/9`, statusFd)) return refuse('not the sender');
+        // The same view of the files: the judge reads the push's absolute paths (its quarantine, GIT_DIR when absolute,
+        // the install) through its own root and mounts, and its relative ones below the script's working directory, so
+        // a script in another mount (or user) namespace, or under another root, would be judged on files its own hook
+        // would not read.
+        if (['mnt', 'user'].some((ns) => readlinkSync(`${proc}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`)) || !samePath(`${proc}/root`, '/proc/self/root'))
+          return refuse('another namespace');
         const status = readFileSync(`${proc}/status`, 'latin1');
         const mine = readFileSync('/proc/self/status', 'latin1');
         // The same user and groups, the same resource limits: otherwise the hook the script would start is not
@@ -178,6 +185,13 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
       quit();
     }
   });
+}
+
+/** Whether two paths (/proc links) name the same file. */
+function samePath(a: string, b: string): boolean {
+  const x = statSync(a, { bigint: true });
+  const y = statSync(b, { bigint: true });
+  return x.dev === y.dev && x.ino === y.ino;
 }
 
 /** Whether `path` (a /proc fd link) is the file open on `fd`. */
