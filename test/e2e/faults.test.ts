@@ -147,6 +147,16 @@ describe('faults inside the hook', () => {
     );
   });
 
+  test('no command on stdin rejects with one line (git never runs pre-receive without one)', () => {
+    for (const stdin of ['', '\n']) {
+      const r = forge.runHook({ GIT_PUSH_CERT: 'x', GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, stdin);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'git-acl: push rejected: git passed this hook no ref update to judge; the server admin must check how the hook is run\n',
+      );
+    }
+  });
+
   test('garbage on stdin rejects with one line', () => {
     const r = forge.runHook({ GIT_PUSH_CERT: 'x', GIT_PUSH_CERT_NONCE_STATUS: 'OK' }, 'this is not an update line\n');
     expect(r.code).toBe(1);

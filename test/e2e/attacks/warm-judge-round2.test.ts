@@ -92,15 +92,27 @@ function pushLogged(by: Clone, args: string[]) {
   return { ...r, remote: remoteLines(r.stderr), configBy };
 }
 
-test('rejected pushes of four kinds: a judge gives the pusher exactly the cold path\'s lines, and nothing changes', async () => {
+test("rejected pushes of four kinds: a judge gives the pusher exactly the cold path's lines, and nothing changes", async () => {
   const kinds: Array<[string, Clone, () => string[]]> = [
     ['unsigned', owner, () => ['origin', `${owner.commitTree({ 'u.txt': 'u\n' }, [], 'u')}:refs/heads/unsigned`]],
     ['unknown key', mallory, () => ['--signed', 'origin', `${mallory.commitTree({ 'm.txt': 'm\n' }, [], 'm')}:refs/heads/mallory`]],
-    ['policy denial', alice, () => ['--signed', 'origin', `${alice.commitTree(forge.policyFiles({ 'x.txt': 'x\n' }), [forge.ref(POLICY)!], 'by alice')}:${POLICY}`]],
+    [
+      'policy denial',
+      alice,
+      () => [
+        '--signed',
+        'origin',
+        `${alice.commitTree(forge.policyFiles({ 'x.txt': 'x\n' }), [forge.ref(POLICY)!], 'by alice')}:${POLICY}`,
+      ],
+    ],
     [
       'broken policy push',
       owner,
-      () => ['--signed', 'origin', `${owner.commitTree(forge.policyFiles({ 'refs/bad.conf': 'this is not a rule\n' }), [forge.ref(POLICY)!], 'bad')}:${POLICY}`],
+      () => [
+        '--signed',
+        'origin',
+        `${owner.commitTree(forge.policyFiles({ 'refs/bad.conf': 'this is not a rule\n' }), [forge.ref(POLICY)!], 'bad')}:${POLICY}`,
+      ],
     ],
   ];
   for (const [kind, by, args] of kinds) {
@@ -232,10 +244,14 @@ test('a push from another mount namespace (other files behind the same paths) is
   const c = owner.commitTree({ [`ns${++n}.txt`]: `${n}\n` }, [], `ns${n}`);
   // The same paths, another mount namespace: what the judge would read through an absolute path (the push's
   // quarantine, the install) may be other files there.
-  const r = run('unshare', ['-m', '--propagation', 'private', 'git', 'push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/ns${n}`], {
-    cwd: owner.dir,
-    env: { ...forge.env, ...env },
-  });
+  const r = run(
+    'unshare',
+    ['-m', '--propagation', 'private', 'git', 'push', '--signed', '--porcelain', 'origin', `${c}:refs/heads/ns${n}`],
+    {
+      cwd: owner.dir,
+      env: { ...forge.env, ...env },
+    },
+  );
   expect(r.code, r.stderr).toBe(0);
   const configBy = fs
     .readFileSync(log, 'utf8')
@@ -347,7 +363,7 @@ test('a judge whose .claim exists, as anything (a symbolic link to /dev/null, a 
   }
 }, 90_000);
 
-test('SIGTERM, SIGHUP, SIGINT to a judge in the middle of a push it would accept: rejected with the hook\'s line, nothing changes', async () => {
+test("SIGTERM, SIGHUP, SIGINT to a judge in the middle of a push it would accept: rejected with the hook's line, nothing changes", async () => {
   for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     const judge = await freshJudge();
     const dir = fs.mkdtempSync(path.join(forge.root, 'slow-'));
@@ -363,7 +379,9 @@ test('SIGTERM, SIGHUP, SIGINT to a judge in the middle of a push it would accept
     expect(r.code, signal).not.toBe(0);
     // Once main.ts runs, its handler's line; before (the judge starts git's children as it takes the push, before the
     // hook's code is loaded), the signal ends it and the script says it was killed. A rejection either way.
-    expect(r.remote.join('\n'), signal).toMatch(new RegExp(`^git-acl: push rejected: the access check was (stopped \\(${signal}\\)|killed)$`));
+    expect(r.remote.join('\n'), signal).toMatch(
+      new RegExp(`^git-acl: push rejected: the access check was (stopped \\(${signal}\\)|killed)$`),
+    );
     expect(forge.refs(), signal).toEqual(before);
   }
 }, 120_000);
