@@ -141,7 +141,10 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
         // the install) through its own root and mounts, and its relative ones below the script's working directory, so
         // a script in another mount (or user) namespace, or under another root, would be judged on files its own hook
         // would not read.
-        if (['mnt', 'user'].some((ns) => readlinkSync(`${proc}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`)) || !samePath(`${proc}/root`, '/proc/self/root'))
+        if (
+          ['mnt', 'user'].some((ns) => readlinkSync(`${proc}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`)) ||
+          !samePath(`${proc}/root`, '/proc/self/root')
+        )
           return refuse('another namespace');
         const status = readFileSync(`${proc}/status`, 'latin1');
         const mine = readFileSync('/proc/self/status', 'latin1');

@@ -80,7 +80,8 @@ export async function runPreReceive(input: PreReceiveInput): Promise<PreReceiveR
     const updates = parseRefUpdates(input.stdin);
     // git runs pre-receive only with commands to judge: none means something else ran the hook, or took its stdin
     // first (a warm judge that read them and died); accepting would let through whatever git then applies.
-    if (updates.length === 0) throw new Error('git passed this hook no ref update to judge; the server admin must check how the hook is run');
+    if (updates.length === 0)
+      throw new Error('git passed this hook no ref update to judge; the server admin must check how the hook is run');
     const certBlob = signedPush(gitDir, env);
     // The config is read by a git child while the refs are read. Reading refs starts nothing that a refusal below
     // would have to undo; the refs are only used, and a failure to list them only reported, once the config checks
