@@ -45,7 +45,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { foreignFile, readCacheFile, writeCacheFile } from '../server/cache-file.js';
 import { inheritHookChildren, startHookChildren } from '../server/early-children.js';
-import { codeFiles, codeIdentity, judgeStartEnv, notedWarmSeconds, warmTag } from '../server/warm-judge.js';
+import { codeFiles, codeIdentity, identityHash, judgeStartEnv, notedWarmSeconds, warmTag } from '../server/warm-judge.js';
 import { judgeWaiting, waitForPush, warmDirReady, type TakenPush } from './warm.js';
 import { hookIo, writeAllSync } from './io.js';
 import { childProcess } from '../git/lazy-child-process.js';
@@ -352,8 +352,16 @@ async function judge(): Promise<void> {
   const gitDir = process.argv[3] ?? '';
   const seconds = Number(process.argv[4]);
   if (!gitDir || !(seconds > 0) || typeof (process as unknown as { reallyExit?: unknown }).reallyExit !== 'function') return;
+  // The identity its starter saw before starting it: Node read this very file before any line here ran, so an
+  // identity taken only now could be that of a file replaced in between, and this process would judge with the code
+  // it replaced. The starter's, taken before Node read anything, closes that gap (then each check below compares
+  // with the files as they were before this process read them).
   const code = codeIdentity(codeFiles(HERE));
+  if (process.argv[5] !== identityHash(code)) return;
   if (process.env.GIT_ACL_HOOK_START === 'plain') return;
+  // The code caches are looked for and written where a hook of this repository looks (cacheDirs: next to the bundle,
+  // else in the repository, for an install the hook cannot write to). The push's own environment replaces this.
+  process.env.GIT_DIR = gitDir;
   const loaded = loadBundle(process.env.GIT_ACL_HOOK_START !== 'bundle');
   if (!loaded) return;
   await loaded.exports.warm();
@@ -413,7 +421,7 @@ function startNextJudge(): void {
     if (!seconds || process.env.GIT_ACL_HOOK_START === 'plain' || process.platform !== 'linux') return;
     if (!warmDirReady(gitDir) || judgeWaiting(gitDir, warmTag(SELF, process.execPath))) return;
     childProcess()
-      .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds)], {
+      .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds), identityHash(codeIdentity(codeFiles(HERE)))], {
         detached: true,
         stdio: 'ignore',
         cwd: gitDir,

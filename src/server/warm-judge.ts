@@ -91,6 +91,11 @@ export function codeIdentity(files: readonly string[]): string {
   return parts.join('\n');
 }
 
+/** What a judge's starter passes it: its code's identity (codeIdentity) as the starter saw it, hashed. */
+export function identityHash(code: string): string {
+  return createHash('sha256').update(code).digest('hex');
+}
+
 /** The files a judge's code comes from, in the install's dist/hook/ (`here`), with the Node binary. */
 export function codeFiles(here: string): string[] {
   return [process.execPath, ...['start.cjs', 'bundle.cjs', 'openpgp.cjs', 're2js.cjs'].map((f) => join(here, f))];

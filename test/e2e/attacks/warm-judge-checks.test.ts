@@ -11,6 +11,7 @@ import { remoteLines, run, type Clone, type Forge } from '../../support/forge.js
 import { forgeOnPrivateInstall } from '../../support/install.js';
 import { wrapGit } from '../../support/git-wrapper.js';
 import { warmDirOf, judgesIn, until, noJudges as noJudgesOf, judgeProcesses as judgeProcessesOf, alive } from '../../support/warm.js';
+import { codeFiles, codeIdentity, identityHash } from '../../../src/server/warm-judge.js';
 
 let forge: Forge;
 let install: string;
@@ -217,7 +218,13 @@ test('two judges started at once (pushes that ended together): one of them ends,
   const env = { ...forge.env }; // as the hook would start them: the pushes' locale and Node settings
   for (const k of Object.keys(env)) if (k.startsWith('GIT_') || k === 'NODE_EXTRA_CA_CERTS') delete env[k];
   const pids = [0, 1].map(
-    () => spawn(process.execPath, [start, 'judge', forge.bare, '60'], { cwd: forge.bare, env, detached: true, stdio: 'ignore' }).pid!,
+    () =>
+      spawn(process.execPath, [start, 'judge', forge.bare, '60', identityHash(codeIdentity(codeFiles(path.dirname(start))))], {
+        cwd: forge.bare,
+        env,
+        detached: true,
+        stdio: 'ignore',
+      }).pid!,
   );
   // Which one ends, and whether as it starts (another waits already) or while both wait (the later name), is the
   // race's to decide: either way one is left.
@@ -230,3 +237,15 @@ test('two judges started at once (pushes that ended together): one of them ends,
   expect(r.code, r.stderr).toBe(0);
   expect(fs.readFileSync(slow.log, 'utf8').trim()).toBe(String(left));
 }, 60_000);
+
+test("a judge whose starter saw other code than the files now hold ends at once, and waits for no push (Node read start.cjs before the judge's first line)", async () => {
+  await noJudges();
+  const start = path.join(install, 'dist/hook/start.cjs');
+  const env = { ...forge.env };
+  for (const k of Object.keys(env)) if (k.startsWith('GIT_') || k === 'NODE_EXTRA_CA_CERTS') delete env[k];
+  const wrong = identityHash(`${codeIdentity(codeFiles(path.dirname(start)))}\nreplaced since`);
+  const judge = spawn(process.execPath, [start, 'judge', forge.bare, '60', wrong], { cwd: forge.bare, env, stdio: 'ignore' });
+  const code = await new Promise((resolve) => judge.once('exit', resolve));
+  expect(code).toBe(0);
+  expect(judges()).toEqual([]);
+});
