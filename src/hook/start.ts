@@ -46,7 +46,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { foreignFile, readCacheFile, writeCacheFile } from '../server/cache-file.js';
 import { inheritHookChildren, startHookChildren } from '../server/early-children.js';
 import { codeFiles, codeIdentity, identityHash, judgeStartEnv, notedWarmSeconds, warmTag } from '../server/warm-judge.js';
-import { judgeWaiting, waitForPush, warmDirReady, type TakenPush } from './warm.js';
+import { waitingJudges, waitForPush, warmDirReady, type TakenPush } from './warm.js';
 import { hookIo, writeAllSync } from './io.js';
 import { childProcess } from '../git/lazy-child-process.js';
 import { killChildren } from '../git/exec.js';
@@ -300,7 +300,7 @@ async function start(which: Which): Promise<void> {
   // git's children first: they start while the hook's code is read and compiled (server/early-children.ts).
   if (which === 'pre-receive') {
     // Started by a script that looks for warm judges: one is started for the next push when this one ends.
-    if (process.env.GIT_ACL_WARM === warmTag(SELF, process.execPath)) nextJudgeAtExit();
+    if (process.env.GIT_ACL_WARM === ownWarmTag()) nextJudgeAtExit();
     const gitDir = process.env.GIT_DIR ?? '.';
     if (!inheritHookChildren(gitDir, process.env)) startHookChildren(gitDir, process.env);
     process.once('exit', () => killChildren()); // also when the hook's code never loads
@@ -404,6 +404,13 @@ function answerAtExit(taken: TakenPush): void {
   };
 }
 
+let warmTagMemo: string | undefined;
+/** This install's and Node's warm tag (real paths resolved and hashed once). */
+function ownWarmTag(): string {
+  warmTagMemo ??= warmTag(SELF, process.execPath);
+  return warmTagMemo;
+}
+
 function nextJudgeAtExit(): void {
   process.once('exit', () => startNextJudge());
 }
@@ -419,7 +426,7 @@ function startNextJudge(): void {
     // The plain start (ES modules, for tests) has nothing a judge could load ahead; a judge takes its push through
     // /proc (Linux); it waits only in a directory of its own (warmDirReady).
     if (!seconds || process.env.GIT_ACL_HOOK_START === 'plain' || process.platform !== 'linux') return;
-    if (!warmDirReady(gitDir) || judgeWaiting(gitDir, warmTag(SELF, process.execPath))) return;
+    if (!warmDirReady(gitDir) || waitingJudges(gitDir, ownWarmTag()).length > 0) return;
     childProcess()
       .spawn(process.execPath, [...process.execArgv, SELF, 'judge', gitDir, String(seconds), identityHash(codeIdentity(codeFiles(HERE)))], {
         detached: true,

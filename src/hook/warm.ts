@@ -49,7 +49,7 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
   const dir = warmDir(gitDir);
   const tag = warmTag(join(here, 'start.cjs'), process.execPath);
   // One judge waiting is enough: of several started at once (pushes that ended together), the later ones end.
-  if (!warmDirReady(gitDir) || judgeWaiting(gitDir, tag)) process.exit(0);
+  if (!warmDirReady(gitDir) || waitingJudges(gitDir, tag).length > 0) process.exit(0);
   const stem = join(dir, `${tag}-${process.pid}`);
   const [rq, st, claim] = [`${stem}.rq`, `${stem}.st`, `${stem}.claim`];
   const made = childProcess().spawnSync('mkfifo', ['-m', '600', `${st}.tmp`, `${rq}.tmp`], { stdio: 'ignore' });
@@ -105,7 +105,8 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
       }
       // One waiting judge per repository is enough: pushes that end together each start one. Of two unclaimed
       // judges, the one whose name sorts after the other's ends, if it can claim itself first (else a script has it).
-      if (!otherWaiting(dir, tag, `${tag}-${process.pid}.rq`)) return;
+      const own = `${tag}-${process.pid}.rq`;
+      if (!waitingJudges(gitDir, tag).some((f) => f < own)) return;
       try {
         closeSync(openSync(claim, 'wx', 0o600));
       } catch {
@@ -143,7 +144,7 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
         // would not read.
         if (
           ['mnt', 'user'].some((ns) => readlinkSync(`${proc}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`)) ||
-          !samePath(`${proc}/root`, '/proc/self/root')
+          !sameFile(`${proc}/root`, '/proc/self/root')
         )
           return refuse('another namespace');
         const status = readFileSync(`${proc}/status`, 'latin1');
@@ -190,18 +191,11 @@ export function waitForPush(gitDir: string, seconds: number, here: string, code:
   });
 }
 
-/** Whether two paths (/proc links) name the same file. */
-function samePath(a: string, b: string): boolean {
+/** Whether `a` (a /proc link) is the same file as `b`: another /proc link, or the file open on fd `b`. */
+function sameFile(a: string, b: string | number): boolean {
   const x = statSync(a, { bigint: true });
-  const y = statSync(b, { bigint: true });
+  const y = typeof b === 'number' ? fstatSync(b, { bigint: true }) : statSync(b, { bigint: true });
   return x.dev === y.dev && x.ino === y.ino;
-}
-
-/** Whether `path` (a /proc fd link) is the file open on `fd`. */
-function sameFile(path: string, fd: number): boolean {
-  const a = statSync(path, { bigint: true });
-  const b = fstatSync(fd, { bigint: true });
-  return a.dev === b.dev && a.ino === b.ino;
 }
 
 /**
@@ -232,8 +226,8 @@ function field(status: string, name: string): string | undefined {
  * another start is the script's to start.
  */
 export function sameStart(push: NodeJS.ProcessEnv, own: NodeJS.ProcessEnv): boolean {
-  const startsWith = (k: string) => /^(NODE_|UV_|LC_)/.test(k) || ['LANG', 'LANGUAGE', 'TZ', 'GIT_ACL_HOOK_START'].includes(k);
-  const keys = new Set([...Object.keys(push), ...Object.keys(own)].filter(startsWith));
+  const startSetting = (k: string) => /^(NODE_|UV_|LC_)/.test(k) || ['LANG', 'LANGUAGE', 'TZ', 'GIT_ACL_HOOK_START'].includes(k);
+  const keys = new Set([...Object.keys(push), ...Object.keys(own)].filter(startSetting));
   keys.delete('NODE_NO_WARNINGS');
   for (const k of keys) if (push[k] !== own[k]) return false;
   return true;
@@ -259,18 +253,18 @@ export function warmDirReady(gitDir: string): boolean {
 }
 
 /**
- * Whether a judge of this code's tag waits in `warmDir(gitDir)` (then the one that ends starts none). What a judge
- * that is gone left there (killed: its FIFOs, and the claim of a script that found it dead) is removed on the way.
+ * The requests FIFOs of the live, unclaimed judges of `tag` waiting in `warmDir(gitDir)`, by name. What a judge that is
+ * gone left there (killed: its FIFOs, and the claim of a script that found it dead) is removed on the way.
  */
-export function judgeWaiting(gitDir: string, tag: string): boolean {
+export function waitingJudges(gitDir: string, tag: string): string[] {
   const dir = warmDir(gitDir);
-  let waiting = false;
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return false;
+    return [];
   }
+  const waiting: string[] = [];
   for (const f of names) {
     const m = /^([0-9a-f]{16})-([1-9][0-9]*)\.(rq|st|claim)(\.tmp)?$/.exec(f);
     if (!m) continue;
@@ -280,7 +274,7 @@ export function judgeWaiting(gitDir: string, tag: string): boolean {
       } catch {
         // someone else's, or gone
       }
-    } else if (m[1] === tag && m[3] === 'rq' && !m[4] && !isClaimed(join(dir, f.slice(0, -3)))) waiting = true;
+    } else if (m[1] === tag && m[3] === 'rq' && !m[4] && !isClaimed(join(dir, f.slice(0, -3)))) waiting.push(f);
   }
   return waiting;
 }
@@ -291,24 +285,6 @@ function alive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Whether a live, unclaimed judge of `tag` waits in `dir` under a name that sorts before `own`. */
-function otherWaiting(dir: string, tag: string, own: string): boolean {
-  try {
-    return readdirSync(dir).some((f) => {
-      const m = /^[0-9a-f]{16}-([0-9]+)\.rq$/.exec(f);
-      if (!m || !f.startsWith(`${tag}-`) || f >= own || isClaimed(join(dir, f.slice(0, -3)))) return false;
-      try {
-        process.kill(Number(m[1]), 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    return false;
   }
 }
 
